@@ -1,0 +1,142 @@
+# sockreap — plain make. `make V=1` shows the commands.
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libnl-3.0 libcap-ng
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS := build-essential clang pkg-config libnl-3-dev libcap-ng-dev libcmocka-dev \
+	iproute2 jq util-linux procps
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
+	-D_GNU_SOURCE -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' -MMD -MP
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=build/obj/%.o)
+SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
+FAKE_SRCS := $(wildcard tests/unit/fake_*.c)
+FAKE_OBJS := $(FAKE_SRCS:tests/unit/%.c=build/tests/%.o)
+HELPERS := build/tests/sockrig
+
+.PHONY: all check unit integration install uninstall clean deps demo clang-check
+
+all: sockreap
+
+sockreap: build/obj/main.o build/obj/libsockreap.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/obj/libsockreap.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# The test build: everything under AddressSanitizer and UndefinedBehaviorSanitizer.
+build/san/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC san  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+build/san/libsockreap.a: $(SAN_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/san/sockreap: build/san/main.o build/san/libsockreap.a
+	@echo "  LD san  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC test $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# Fakes (system seams) come before the library so they replace its members.
+build/tests/test_%: build/tests/test_%.o $(FAKE_OBJS) build/san/libsockreap.a
+	@echo "  LD test $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(if $(filter test_engine,$*),$(FAKE_OBJS)) \
+		build/san/libsockreap.a $(PKG_LIBS) $(CMOCKA_LIBS)
+
+build/tests/sockrig: tests/helpers/sockrig.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory build/san/sockreap $(UNIT_BINS) $(HELPERS)
+	$(Q)$(MAKE) --no-print-directory clang-check
+	$(Q)tests/run.sh $(UNIT_BINS)
+
+# -Werror under the other compiler too, when it is here (make deps installs it).
+clang-check:
+	$(Q)if command -v clang >/dev/null 2>&1; then \
+		echo "  CLANG   -Wall -Wextra -Werror"; \
+		for f in src/*.c; do \
+			clang -std=gnu11 -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS) \
+				-fsyntax-only $$f || exit 1; \
+		done; \
+	else echo "  CLANG   skipped: clang is not installed"; fi
+
+deps:
+	$(Q)missing=""; \
+	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
+	for t in cc ip ss jq setpriv; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "sockreap: build dependencies are missing; as root, run:" >&2; \
+			echo "  apt-get update && apt-get install -y $(DEB_PKGS)" >&2; \
+			exit 1; \
+		fi; \
+		echo "  DEPS    apt-get install $(DEB_PKGS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
+	fi
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory sockreap build/tests/sockrig
+	$(Q)tests/demo.sh
+
+install: sockreap
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 sockreap $(DESTDIR)$(SBINDIR)/sockreap
+	install -m 0644 man/sockreap.8 $(DESTDIR)$(MANDIR)/man8/sockreap.8
+	install -m 0644 completions/sockreap.bash $(DESTDIR)$(BASHCOMPDIR)/sockreap
+	install -m 0644 completions/_sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap
+	install -m 0644 completions/sockreap.fish $(DESTDIR)$(FISHCOMPDIR)/sockreap.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sockreap $(DESTDIR)$(MANDIR)/man8/sockreap.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap \
+		$(DESTDIR)$(FISHCOMPDIR)/sockreap.fish
+
+clean:
+	rm -rf build sockreap
+
+-include $(wildcard build/*/*.d)

@@ -1,0 +1,37 @@
+/* argv -> struct config: options, the selector argument, and the AST they build together. */
+#ifndef SOCKREAP_CLI_H
+#define SOCKREAP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "selector.h"
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+
+struct config {
+	enum cli_action action;
+	struct sel_node *ast;	/* flags AND-ed with the expression; NULL when empty */
+	bool dry_run, json, yes, all, include_self, no_audit;
+	long max;		/* -1: no limit */
+	const char *audit_path;
+	int argc;
+	char **argv;
+};
+
+#define CLI_DEFAULT_AUDIT_LOG "/var/log/sockreap/audit.log"
+
+/*
+ * Parses argv (getenv supplies SOCKREAP_AUDIT_LOG; pass NULL for none). On a usage or
+ * selector error prints to errf and returns 2 (EXIT_USAGE); 0 otherwise.
+ */
+int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
+	      FILE *errf);
+void cli_free(struct config *cfg);
+void cli_usage(FILE *f);
+
+/* Prints "sockreap: <what>: msg", the source line and a caret under err's span. */
+void cli_print_error(FILE *f, const char *what, const char *src, int src_offset,
+		     const struct sel_error *err);
+
+#endif

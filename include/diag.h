@@ -1,0 +1,42 @@
+/* sock_diag over libnl-3 core: dump, exact lookup, batched SOCK_DESTROY. */
+#ifndef SOCKREAP_DIAG_H
+#define SOCKREAP_DIAG_H
+
+#include "sock.h"
+
+struct diag;
+struct nlmsghdr;
+
+#define DIAG_BATCH 256
+/* A destroy that got no ack (the ack queue overflowed): verification decides. */
+#define DIAG_NO_ACK 1
+
+int diag_open(struct diag **out);
+void diag_close(struct diag *d);
+
+/* Called for each dumped socket; a negative return is remembered and returned by the dump. */
+typedef int (*diag_sock_cb)(const struct sock_rec *rec, void *arg);
+
+/*
+ * Dumps one family and protocol, restricted to a state bitmask, to completion.
+ * Returns 0, the first negative callback result, or a negative errno
+ * (-EINVAL: protocol not available here).
+ */
+int diag_dump(struct diag *d, int family, int protocol, uint32_t states, diag_sock_cb cb,
+	      void *arg);
+
+/*
+ * Sends SOCK_DESTROY for up to DIAG_BATCH records in one sendmsg on the second socket, each
+ * with its dumped id (cookie included). errs[i] gets 0, a negative errno or DIAG_NO_ACK.
+ * Returns 0, or a negative errno when the batch could not be sent at all.
+ */
+int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, int *errs);
+
+/* Looks one socket up by its 4-tuple (and cookie, if with_cookie). 0 found, -ENOENT, -errno. */
+int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
+		struct sock_rec *found);
+
+/* Parses one SOCK_DIAG_BY_FAMILY message (exposed for tests). 0 or -EINVAL. */
+int diag_parse(const struct nlmsghdr *h, int protocol, struct sock_rec *rec);
+
+#endif

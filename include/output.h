@@ -1,0 +1,31 @@
+/* The preview and the outcome, as a table or one JSON document, from one field emitter. */
+#ifndef SOCKREAP_OUTPUT_H
+#define SOCKREAP_OUTPUT_H
+
+#include "json.h"
+#include "plan.h"
+#include "sock.h"
+
+struct output_run {
+	const char *mode;	/* "dry-run" or "kill" */
+	const char *selector;	/* canonical form */
+	const char *engine;
+	const struct plan_counts *counts;	/* NULL in a preview */
+	double elapsed_ms;
+};
+
+typedef const char *(*output_comm_fn)(void *arg, int32_t pid);
+
+/* One socket's fields as a JSON object (shared by the JSON output and the audit log). */
+void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec, output_comm_fn comm, void *arg,
+		      bool with_outcome);
+void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+		  bool with_outcome);
+void output_json(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+		 const struct output_run *run);
+/* "2000 killed, 3 gone" for the summary line. */
+void output_counts(FILE *f, const struct plan_counts *c);
+
+#define OUTPUT_SCHEMA 1
+
+#endif

@@ -1,0 +1,26 @@
+/* Socket inode -> owning (pid, fd, comm) from /proc; the root is overridable for tests. */
+#ifndef SOCKREAP_PROCMAP_H
+#define SOCKREAP_PROCMAP_H
+
+#include "sock.h"
+
+struct procmap;
+
+/* proc_root NULL means "/proc". */
+struct procmap *procmap_new(const char *proc_root);
+void procmap_free(struct procmap *pm);
+
+/*
+ * Finds the owners of the records in set whose pid is still unknown (-1), reading only the fd
+ * tables of pids[0..npids) or, with npids < 0, of every process. Records with no owner found
+ * get pid 0. Returns 0 or a negative errno.
+ */
+int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pids, int npids);
+
+/* The comm of a pid that owns a resolved socket; NULL if unknown. */
+const char *procmap_comm(void *pm, int32_t pid);
+
+/* "socket:[12345]" -> 12345; 0 when the link is not a socket. */
+uint32_t procmap_parse_link(const char *link, size_t len);
+
+#endif

@@ -1,0 +1,137 @@
+/* The selector language: tokens with positions, the AST, evaluation, kernel prefilter. */
+#ifndef SOCKREAP_SELECTOR_H
+#define SOCKREAP_SELECTOR_H
+
+#include "sock.h"
+
+enum sel_tok_kind {
+	TOK_END = 0,
+	TOK_WORD,
+	TOK_LPAREN,
+	TOK_RPAREN,
+	TOK_COMMA,
+	TOK_NOT,	/* ! */
+	TOK_AND,	/* && */
+	TOK_OR,		/* || */
+	TOK_OP,		/* = == != < <= > >= */
+	TOK_BAD,
+};
+
+struct sel_token {
+	enum sel_tok_kind kind;
+	int pos;	/* byte offset into the source */
+	int len;
+};
+
+/* Errors carry the span they point at so the caller can draw a caret. */
+struct sel_error {
+	char msg[256];
+	int pos;
+	int len;
+};
+
+/* Scans the token at src + pos. */
+struct sel_token sel_lex_next(const char *src, int pos);
+
+enum sel_cmp { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
+
+enum sel_kind {
+	SEL_AND,
+	SEL_OR,
+	SEL_NOT,
+	SEL_STATE,	/* u.states */
+	SEL_PORT,	/* u.port */
+	SEL_ADDR,	/* u.addr */
+	SEL_FAMILY,	/* u.num.value = AF_INET / AF_INET6 */
+	SEL_PID,	/* u.list */
+	SEL_COMM,	/* u.text (glob) */
+	SEL_UID,	/* u.num */
+	SEL_IDLE,	/* u.num, milliseconds */
+	SEL_RECVQ,	/* u.num */
+	SEL_SENDQ,	/* u.num */
+	SEL_INODE,	/* u.num */
+	SEL_COOKIE,	/* u.num */
+};
+
+enum sel_end { END_SRC, END_DST, END_ANY };
+
+struct sel_node {
+	enum sel_kind kind;
+	int pos, len;		/* source span, for messages */
+	struct sel_node *l, *r;	/* AND/OR both, NOT l */
+	union {
+		struct {
+			uint32_t mask;
+			bool names_listen;	/* "listen" spelled out, not via a group */
+		} states;
+		struct {
+			enum sel_end end;
+			enum sel_cmp cmp;
+			uint16_t lo, hi;	/* lo == hi unless a range */
+		} port;
+		struct {
+			enum sel_end end;
+			bool negate;
+			int family;
+			uint8_t bytes[16];
+			int prefix;
+		} addr;
+		struct {
+			enum sel_cmp cmp;
+			uint64_t value;
+		} num;
+		struct {
+			int32_t *v;
+			size_t n;
+		} list;
+		char *text;
+	} u;
+};
+
+/*
+ * Parses a whole expression. On failure returns NULL and fills err (pos/len index src).
+ * An empty src yields NULL with err->msg empty.
+ */
+struct sel_node *selector_parse(const char *src, struct sel_error *err);
+
+/* Parses the value of one predicate given as a flag: ("dport", "443"). */
+struct sel_node *selector_parse_flag(const char *keyword, const char *value,
+				     struct sel_error *err);
+
+struct sel_node *sel_node_new_binary(enum sel_kind kind, struct sel_node *l, struct sel_node *r);
+void sel_node_free(struct sel_node *n);
+
+/* Canonical text that re-parses to the same AST. Returns the length it needed. */
+size_t selector_format(const struct sel_node *n, char *buf, size_t size);
+
+/* Whether the selector names the LISTEN state itself (the LISTEN guard). */
+bool selector_names_listen(const struct sel_node *n);
+/* Whether owner data (pid, comm) is needed to decide. */
+bool selector_needs_owners(const struct sel_node *n);
+/*
+ * When every owner predicate is a pid list reached only through AND from the top, fills the
+ * pids to scan (caller frees *pids) and returns their number; -1 when /proc must be scanned whole.
+ */
+int selector_pid_scope(const struct sel_node *n, int32_t **pids);
+
+enum sel_result { SEL_NO = 0, SEL_YES = 1, SEL_UNKNOWN = 2 };
+
+/* Owner facts the evaluator may ask for; NULL comm lookup means owners are not resolved. */
+struct sel_owner_ctx {
+	const char *(*comm)(void *arg, int32_t pid);
+	void *arg;
+};
+
+/* Three-valued (Kleene) evaluation: owner predicates are UNKNOWN while owners are unresolved. */
+enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *rec,
+			      const struct sel_owner_ctx *owners);
+
+/* The kernel-side prefilter: a superset of the states and families the AST can match. */
+struct sel_prefilter {
+	uint32_t states;
+	bool inet, inet6;
+};
+
+void selector_prefilter(const struct sel_node *n, struct sel_prefilter *pf);
+
+#endif

@@ -1,0 +1,106 @@
+/* The socket record every stage shares, state and outcome names. */
+#ifndef SOCKREAP_SOCK_H
+#define SOCKREAP_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/inet_diag.h>
+
+/* Kernel TCP state numbers (include/net/tcp_states.h). */
+enum sock_state {
+	SS_ESTABLISHED = 1,
+	SS_SYN_SENT,
+	SS_SYN_RECV,
+	SS_FIN_WAIT1,
+	SS_FIN_WAIT2,
+	SS_TIME_WAIT,
+	SS_CLOSE,
+	SS_CLOSE_WAIT,
+	SS_LAST_ACK,
+	SS_LISTEN,
+	SS_CLOSING,
+	SS_NEW_SYN_RECV,
+	SS_MAX
+};
+
+#define SS_BIT(s) (1U << (s))
+#define SS_ALL_MASK ((1U << SS_MAX) - 2U) /* every state but 0 */
+
+enum sock_outcome {
+	OUT_NONE = 0,	/* not acted on (preview) */
+	OUT_KILLED,
+	OUT_GONE,	/* closed by itself before we acted */
+	OUT_CHANGED,	/* 4-tuple reused: the cookie no longer matches */
+	OUT_UNSUPPORTED,
+	OUT_DENIED,
+	OUT_FAILED,
+	OUT_MAX
+};
+
+#define SOCK_IDLE_UNKNOWN UINT32_MAX
+
+/*
+ * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a
+ * destroy request can carry it back verbatim, cookie included.
+ */
+struct sock_rec {
+	struct inet_diag_sockid id;
+	uint64_t cgroup_id;
+	uint32_t uid;
+	uint32_t inode;
+	uint32_t rqueue;
+	uint32_t wqueue;
+	uint32_t mark;
+	uint32_t idle_ms;	/* SOCK_IDLE_UNKNOWN without tcp_info */
+	int32_t pid;		/* first owner; 0 = none found, -1 = not looked up */
+	int32_t fd;
+	uint16_t nowners;
+	uint8_t family;
+	uint8_t protocol;
+	uint8_t state;		/* enum sock_state, NEW_SYN_RECV folded into SYN_RECV */
+	uint8_t timer;
+	uint8_t outcome;	/* enum sock_outcome */
+	uint8_t pad;
+	int32_t err;		/* errno behind OUT_FAILED/DENIED/UNSUPPORTED */
+};
+
+/* A growable array of records: amortized growth, no allocation per socket. */
+struct sock_set {
+	struct sock_rec *v;
+	size_t n;
+	size_t cap;
+};
+
+int sock_set_push(struct sock_set *set, const struct sock_rec *rec);
+void sock_set_free(struct sock_set *set);
+
+uint64_t sock_cookie(const struct sock_rec *rec);
+uint16_t sock_sport(const struct sock_rec *rec);
+uint16_t sock_dport(const struct sock_rec *rec);
+
+/* "close-wait" etc.; parse accepts any case and '_' for '-'. Returns -1 if unknown. */
+const char *sock_state_name(unsigned state);
+int sock_state_parse(const char *name, size_t len);
+
+const char *sock_outcome_name(unsigned outcome);
+
+/* "10.0.0.1:80", "[::1]:80", "*:*" for a wildcard. Returns the length written. */
+int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr[4],
+			 uint16_t port);
+int sock_format_addr(char *buf, size_t size, int family, const uint32_t addr[4]);
+
+/* "750ms", "42s", "5m", "3h", "2d", "-" for unknown. */
+int sock_format_duration(char *buf, size_t size, uint32_t ms);
+
+/* "ENOENT" etc. (the symbolic errno name), "EUNKNOWN" when it has none. */
+const char *sock_errno_name(int err);
+
+/* rec->err for a socket the kernel acknowledged destroying but still lists afterwards. */
+#define SOCK_ERR_SURVIVED 100000
+
+/* Why a socket was not killed: an errno name, "still-present", or NULL when it was. */
+const char *sock_outcome_detail(const struct sock_rec *rec);
+
+#endif

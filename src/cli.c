@@ -1,0 +1,328 @@
+/*
+ * Command line: one option table generates the getopt string, the struct option array and
+ * --help. Selector flags parse through the selector's own predicate parser, so the same
+ * words mean the same things in both places; repeats of a flag are OR-ed, different flags
+ * and the expression are AND-ed.
+ */
+#include "cli.h"
+#include "plan.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_PORT = 256,
+	OPT_SPORT,
+	OPT_DPORT,
+	OPT_SRC,
+	OPT_DST,
+	OPT_MAX,
+	OPT_ALL,
+	OPT_INCLUDE_SELF,
+	OPT_AUDIT_LOG,
+	OPT_NO_AUDIT,
+};
+
+struct cli_option {
+	const char *name;
+	int val;
+	const char *arg;	/* NULL: no argument */
+	const char *keyword;	/* selector predicate this flag stands for */
+	const char *help;
+};
+
+static const struct cli_option options[] = {
+	{ "state", 's', "LIST", "state", "TCP states or groups, comma-separated (close-wait,fin-wait-2)" },
+	{ "pid", 'p', "LIST", "pid", "sockets held by these processes" },
+	{ "port", OPT_PORT, "PORT", "port", "either end's port: N, A-B, :N or a service name" },
+	{ "sport", OPT_SPORT, "PORT", "sport", "local port" },
+	{ "dport", OPT_DPORT, "PORT", "dport", "peer port" },
+	{ "src", OPT_SRC, "ADDR", "src", "local address or CIDR (IPv4 or IPv6)" },
+	{ "dst", OPT_DST, "ADDR", "dst", "peer address or CIDR" },
+	{ "ipv4", '4', NULL, NULL, "IPv4 sockets only" },
+	{ "ipv6", '6', NULL, NULL, "IPv6 sockets only" },
+	{ "dry-run", 'n', NULL, NULL, "show what would be killed; touch nothing" },
+	{ "json", 'j', NULL, NULL, "print one JSON document instead of a table" },
+	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
+	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
+	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
+	{ "include-self", OPT_INCLUDE_SELF, NULL, NULL, "may select the caller's own SSH connection" },
+	{ "audit-log", OPT_AUDIT_LOG, "PATH", NULL, "audit file (default " CLI_DEFAULT_AUDIT_LOG ")" },
+	{ "no-audit", OPT_NO_AUDIT, NULL, NULL, "kill without an audit file (logged to syslog)" },
+	{ "help", 'h', NULL, NULL, "show this help" },
+	{ "version", 'V', NULL, NULL, "show the version" },
+};
+
+#define NOPTS (sizeof(options) / sizeof(options[0]))
+
+void cli_usage(FILE *f)
+{
+	fprintf(f, "Usage: sockreap [OPTIONS] [SELECTOR]\n"
+		   "       sockreap --dry-run [OPTIONS] [SELECTOR]\n"
+		   "\n"
+		   "Force-close TCP sockets that match SELECTOR (SOCK_DESTROY by socket cookie).\n"
+		   "\n"
+		   "Options:\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		char left[40];
+		const struct cli_option *o = &options[i];
+
+		if (o->val < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->val, o->name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
+				 o->arg ? o->arg : "");
+		fprintf(f, "  %-24s %s\n", left, o->help);
+	}
+	fprintf(f, "\n"
+		   "Selector (flags are AND-ed with it; repeats of one flag are OR-ed):\n"
+		   "  state LIST | sport/dport/port [OP] PORT | src/dst/addr [!=] ADDR[/LEN]\n"
+		   "  pid LIST | comm [!=] GLOB | uid [OP] N | idle OP DURATION\n"
+		   "  recv-q/send-q OP N | inode N | cookie HEX | family inet|inet6\n"
+		   "  combined with and (&&, or nothing), or (||), not (!) and parentheses.\n"
+		   "  OP is one of = == != < <= > >=.  States: established syn-sent syn-recv\n"
+		   "  fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing;\n"
+		   "  groups: all connected synchronized bucket big stuck.\n"
+		   "\n"
+		   "Example:\n"
+		   "  sockreap --dry-run 'state close-wait and dport 5432 and idle > 5m'\n"
+		   "\n"
+		   "Exit status: 0 done, 1 nothing matched, 2 usage or selector error,\n"
+		   "3 some sockets not killed, 4 missing privilege or kernel support,\n"
+		   "5 refused by a guard. See sockreap(8).\n");
+}
+
+void cli_print_error(FILE *f, const char *what, const char *src, int src_offset,
+		     const struct sel_error *err)
+{
+	int len = err->len > 0 ? err->len : 1;
+
+	fprintf(f, "sockreap: %s: %s\n  %s\n  %*s", what, err->msg, src, src_offset + err->pos, "");
+	for (int i = 0; i < len; i++)
+		fputc('^', f);
+	fputc('\n', f);
+}
+
+static int and_into(struct sel_node **acc, struct sel_node *n, enum sel_kind kind)
+{
+	if (!*acc) {
+		*acc = n;
+		return 0;
+	}
+	struct sel_node *b = sel_node_new_binary(kind, *acc, n);
+
+	if (!b) {
+		sel_node_free(n);
+		return -ENOMEM;
+	}
+	*acc = b;
+	return 0;
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = malloc(len);
+
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
+	      FILE *errf)
+{
+	struct option longopts[NOPTS + 1];
+	char optstring[2 * NOPTS + 3], *op = optstring;
+	struct sel_node *groups[NOPTS] = { 0 };
+	bool fam4 = false, fam6 = false;
+	int ret = EXIT_USAGE;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max = -1;
+	cfg->argc = argc;
+	cfg->argv = argv;
+	/* '+': stop at the first non-option (the selector); ':': report missing arguments. */
+	*op++ = '+';
+	*op++ = ':';
+	for (size_t i = 0; i < NOPTS; i++) {
+		longopts[i] = (struct option){ options[i].name,
+					       options[i].arg ? required_argument : no_argument,
+					       NULL, options[i].val };
+		if (options[i].val < 256) {
+			*op++ = (char)options[i].val;
+			if (options[i].arg)
+				*op++ = ':';
+		}
+	}
+	*op = '\0';
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		int longidx = -1;
+		int c = getopt_long(argc, argv, optstring, longopts, &longidx);
+
+		if (c == -1)
+			break;
+		size_t idx = NOPTS;
+
+		for (size_t i = 0; i < NOPTS; i++)
+			if (options[i].val == c)
+				idx = i;
+		if (c == '?' || c == ':' || idx == NOPTS) {
+			const char *bad = argv[optind - 1];
+
+			bool is_long = !strncmp(bad, "--", 2);
+
+			if (c == ':' && is_long)
+				fprintf(errf, "sockreap: option \"%s\" needs an argument\n", bad);
+			else if (c == ':')
+				fprintf(errf, "sockreap: option \"-%c\" needs an argument\n", optopt);
+			else if (is_long || !optopt)
+				fprintf(errf, "sockreap: unknown option \"%s\"\n", bad);
+			else
+				fprintf(errf, "sockreap: unknown option \"-%c\"\n", optopt);
+			fprintf(errf, "Try 'sockreap --help'.\n");
+			goto fail;
+		}
+		const struct cli_option *o = &options[idx];
+
+		if (o->keyword) {
+			struct sel_error err;
+			struct sel_node *n = selector_parse_flag(o->keyword, optarg, &err);
+
+			if (!n) {
+				char what[32], src[512];
+
+				snprintf(what, sizeof(what), "--%s", o->name);
+				snprintf(src, sizeof(src), "--%s %s", o->name, optarg);
+				cli_print_error(errf, what, src, (int)strlen(o->name) + 3, &err);
+				goto fail;
+			}
+			if (and_into(&groups[idx], n, SEL_OR) < 0)
+				goto nomem;
+			continue;
+		}
+		switch (c) {
+		case '4':
+			fam4 = true;
+			break;
+		case '6':
+			fam6 = true;
+			break;
+		case 'n':
+			cfg->dry_run = true;
+			break;
+		case 'j':
+			cfg->json = true;
+			break;
+		case 'y':
+			cfg->yes = true;
+			break;
+		case OPT_MAX: {
+			char *end;
+
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+
+			if (errno || *end || !*optarg || v < 0) {
+				fprintf(errf, "sockreap: --max: not a count of sockets: \"%s\"\n",
+					optarg);
+				goto fail;
+			}
+			cfg->max = v;
+			break;
+		}
+		case OPT_ALL:
+			cfg->all = true;
+			break;
+		case OPT_INCLUDE_SELF:
+			cfg->include_self = true;
+			break;
+		case OPT_AUDIT_LOG:
+			if (!*optarg) {
+				fprintf(errf, "sockreap: --audit-log: empty path\n");
+				goto fail;
+			}
+			cfg->audit_path = optarg;
+			break;
+		case OPT_NO_AUDIT:
+			cfg->no_audit = true;
+			break;
+		case 'h':
+			cfg->action = CLI_HELP;
+			break;
+		case 'V':
+			cfg->action = CLI_VERSION;
+			break;
+		}
+	}
+
+	for (size_t i = 0; i < NOPTS; i++)
+		if (groups[i]) {
+			if (and_into(&cfg->ast, groups[i], SEL_AND) < 0) {
+				groups[i] = NULL;
+				goto nomem;
+			}
+			groups[i] = NULL;
+		}
+	if (optind < argc) {
+		struct sel_error err;
+		char *expr = join_args(argc - optind, argv + optind);
+
+		if (!expr)
+			goto nomem;
+		struct sel_node *n = selector_parse(expr, &err);
+
+		if (!n && err.msg[0]) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			free(expr);
+			goto fail;
+		}
+		free(expr);
+		if (n && and_into(&cfg->ast, n, SEL_AND) < 0)
+			goto nomem;
+	}
+	if (fam4 != fam6) {
+		struct sel_error err;
+		struct sel_node *n = selector_parse_flag("family", fam4 ? "inet" : "inet6", &err);
+
+		if (!n || and_into(&cfg->ast, n, SEL_AND) < 0)
+			goto nomem;
+	}
+	if (!cfg->audit_path) {
+		const char *env = getenv_fn ? getenv_fn("SOCKREAP_AUDIT_LOG") : NULL;
+
+		cfg->audit_path = env && *env ? env : CLI_DEFAULT_AUDIT_LOG;
+	}
+	return 0;
+nomem:
+	fprintf(errf, "sockreap: out of memory\n");
+fail:
+	for (size_t i = 0; i < NOPTS; i++)
+		sel_node_free(groups[i]);
+	cli_free(cfg);
+	return ret;
+}
+
+void cli_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	sel_node_free(cfg->ast);
+	cfg->ast = NULL;
+}

@@ -1,0 +1,300 @@
+/*
+ * The only file that talks sock_diag. Sockets and message parsing come from libnl-3 core;
+ * requests are built here because libnl's idiag module predates cookies and bytecode.
+ * Receives go into one buffer owned by the handle: no allocation per socket or per batch.
+ */
+#include "diag.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/socket.h>
+
+#define RECV_BUF (64 * 1024)
+#define SOCK_RCVBUF (8 * 1024 * 1024)
+
+struct diag {
+	struct nl_sock *dump;
+	struct nl_sock *kill;	/* acks on the dumping socket would corrupt a dump */
+	uint32_t seq;
+	char *buf;
+	char *req;		/* DIAG_BATCH requests */
+};
+
+struct diag_request {
+	struct nlmsghdr h;
+	struct inet_diag_req_v2 r;
+};
+
+static int open_one(struct nl_sock **out)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int one = 1, size = SOCK_RCVBUF, err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_SOCK_DIAG);
+	if (err < 0) {
+		nl_socket_free(sk);
+		return err == -NLE_PROTO_MISMATCH || err == -NLE_NOADDR ? -EPROTONOSUPPORT
+									: -EIO;
+	}
+	int fd = nl_socket_get_fd(sk);
+
+	/* FORCE needs CAP_NET_ADMIN; without it the plain size (capped by rmem_max) will do. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	*out = sk;
+	return 0;
+}
+
+int diag_open(struct diag **out)
+{
+	struct diag *d = calloc(1, sizeof(*d));
+	int ret = -ENOMEM;
+
+	if (!d)
+		goto cleanup;
+	d->buf = malloc(RECV_BUF);
+	d->req = malloc(DIAG_BATCH * sizeof(struct diag_request));
+	if (!d->buf || !d->req)
+		goto cleanup;
+	ret = open_one(&d->dump);
+	if (ret < 0)
+		goto cleanup;
+	ret = open_one(&d->kill);
+	if (ret < 0)
+		goto cleanup;
+	d->seq = 1;
+	*out = d;
+	return 0;
+cleanup:
+	diag_close(d);
+	return ret;
+}
+
+void diag_close(struct diag *d)
+{
+	if (!d)
+		return;
+	if (d->dump)
+		nl_socket_free(d->dump);
+	if (d->kill)
+		nl_socket_free(d->kill);
+	free(d->buf);
+	free(d->req);
+	free(d);
+}
+
+int diag_parse(const struct nlmsghdr *h, int protocol, struct sock_rec *rec)
+{
+	struct nlattr *tb[INET_DIAG_MAX + 1];
+	const struct inet_diag_msg *m;
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EINVAL;
+	m = nlmsg_data(h);
+	memset(rec, 0, sizeof(*rec));
+	rec->id = m->id;
+	rec->family = m->idiag_family;
+	rec->protocol = (uint8_t)protocol;
+	rec->state = m->idiag_state == SS_NEW_SYN_RECV ? SS_SYN_RECV : m->idiag_state;
+	rec->timer = m->idiag_timer;
+	rec->uid = m->idiag_uid;
+	rec->inode = m->idiag_inode;
+	rec->rqueue = m->idiag_rqueue;
+	rec->wqueue = m->idiag_wqueue;
+	rec->idle_ms = SOCK_IDLE_UNKNOWN;
+	rec->pid = -1;
+	rec->fd = -1;
+	if (nlmsg_parse((struct nlmsghdr *)h, sizeof(*m), tb, INET_DIAG_MAX, NULL) < 0)
+		return 0; /* the fixed part is what matters; attributes are extras */
+	if (tb[INET_DIAG_INFO]) {
+		struct tcp_info ti;
+		size_t len = (size_t)nla_len(tb[INET_DIAG_INFO]);
+
+		memset(&ti, 0, sizeof(ti));
+		memcpy(&ti, nla_data(tb[INET_DIAG_INFO]), len < sizeof(ti) ? len : sizeof(ti));
+		if (len >= offsetof(struct tcp_info, tcpi_last_ack_recv))
+			rec->idle_ms = ti.tcpi_last_data_sent < ti.tcpi_last_data_recv
+					       ? ti.tcpi_last_data_sent
+					       : ti.tcpi_last_data_recv;
+	}
+	if (tb[INET_DIAG_MARK] && nla_len(tb[INET_DIAG_MARK]) >= 4)
+		rec->mark = nla_get_u32(tb[INET_DIAG_MARK]);
+	if (tb[INET_DIAG_CGROUP_ID] && nla_len(tb[INET_DIAG_CGROUP_ID]) >= 8)
+		rec->cgroup_id = nla_get_u64(tb[INET_DIAG_CGROUP_ID]);
+	return 0;
+}
+
+static void fill_request(struct diag_request *q, uint16_t type, uint16_t flags, uint32_t seq,
+			 int family, int protocol, uint32_t states)
+{
+	memset(q, 0, sizeof(*q));
+	q->h.nlmsg_len = sizeof(*q);
+	q->h.nlmsg_type = type;
+	q->h.nlmsg_flags = flags;
+	q->h.nlmsg_seq = seq;
+	q->r.sdiag_family = (uint8_t)family;
+	q->r.sdiag_protocol = (uint8_t)protocol;
+	q->r.idiag_states = states;
+}
+
+static int send_all(struct nl_sock *sk, void *buf, size_t len)
+{
+	int ret = nl_sendto(sk, buf, len);
+
+	if (ret < 0)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int diag_dump(struct diag *d, int family, int protocol, uint32_t states, diag_sock_cb cb,
+	      void *arg)
+{
+	struct diag_request q;
+	uint32_t seq = d->seq++;
+	int fd = nl_socket_get_fd(d->dump);
+	int ret = 0;
+
+	fill_request(&q, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, family, protocol,
+		     states);
+	q.r.idiag_ext = 1U << (INET_DIAG_INFO - 1);
+	errno = 0;
+	ret = send_all(d->dump, &q, sizeof(q));
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ssize_t n = recv(fd, d->buf, RECV_BUF, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		int rem = (int)n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
+		     h = nlmsg_next(h, &rem)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				/* A dump that failed part-way says so in DONE's payload. */
+				if (nlmsg_datalen(h) >= (int)sizeof(int) && *(int *)nlmsg_data(h) < 0 &&
+				    !ret)
+					ret = *(int *)nlmsg_data(h);
+				return ret;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = nlmsg_data(h);
+
+				return e->error ? e->error : ret;
+			}
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || ret < 0)
+				continue;
+			struct sock_rec rec;
+
+			if (diag_parse(h, protocol, &rec) == 0) {
+				int r = cb(&rec, arg);
+
+				if (r < 0)
+					ret = r;
+			}
+		}
+	}
+}
+
+int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, int *errs)
+{
+	struct diag_request *q = (struct diag_request *)d->req;
+	int fd = nl_socket_get_fd(d->kill);
+	uint32_t base = d->seq;
+	size_t pending = n;
+	int ret;
+
+	if (n > DIAG_BATCH)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		fill_request(&q[i], SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, base + (uint32_t)i,
+			     recs[i]->family, recs[i]->protocol, SS_ALL_MASK);
+		q[i].r.id = recs[i]->id;
+		errs[i] = DIAG_NO_ACK;
+	}
+	d->seq += (uint32_t)n;
+	errno = 0;
+	ret = send_all(d->kill, q, n * sizeof(*q));
+	if (ret < 0)
+		return ret;
+	/*
+	 * The kernel handles every request inside sendmsg, so all acks are queued (or were
+	 * dropped for lack of room) by now: read without blocking until the queue is empty.
+	 */
+	while (pending) {
+		ssize_t len = recv(fd, d->buf, RECV_BUF, MSG_DONTWAIT);
+
+		if (len < 0) {
+			if (errno == EINTR || errno == ENOBUFS)
+				continue;
+			break; /* EAGAIN: the rest of the acks were lost; verification decides */
+		}
+		int rem = (int)len;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
+		     h = nlmsg_next(h, &rem)) {
+			uint32_t i = h->nlmsg_seq - base;
+
+			if (h->nlmsg_type != NLMSG_ERROR || i >= n || errs[i] != DIAG_NO_ACK)
+				continue;
+			errs[i] = ((const struct nlmsgerr *)nlmsg_data(h))->error;
+			pending--;
+		}
+	}
+	return 0;
+}
+
+int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
+		struct sock_rec *found)
+{
+	struct diag_request q;
+	uint32_t seq = d->seq++;
+	int fd = nl_socket_get_fd(d->kill);
+	int ret = -ENOENT;
+
+	fill_request(&q, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, seq, rec->family, rec->protocol,
+		     SS_ALL_MASK);
+	q.r.id = rec->id;
+	if (!with_cookie)
+		q.r.id.idiag_cookie[0] = q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	errno = 0;
+	ret = send_all(d->kill, &q, sizeof(q));
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ssize_t n = recv(fd, d->buf, RECV_BUF, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		int rem = (int)n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
+		     h = nlmsg_next(h, &rem)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((const struct nlmsgerr *)nlmsg_data(h))->error;
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				return found ? diag_parse(h, rec->protocol, found) : 0;
+		}
+	}
+}

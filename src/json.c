@@ -1,0 +1,136 @@
+/* JSON writer: escaping and commas, nothing else; compact output, one value per call. */
+#include "json.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void json_init(struct json *j, FILE *f)
+{
+	j->f = f;
+	j->depth = 0;
+	j->first[0] = true;
+}
+
+static void put_escaped(FILE *f, const char *s, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void prefix(struct json *j, const char *key)
+{
+	if (!j->first[j->depth])
+		fputc(',', j->f);
+	j->first[j->depth] = false;
+	if (key) {
+		put_escaped(j->f, key, strlen(key));
+		fputc(':', j->f);
+	}
+}
+
+static void open_(struct json *j, const char *key, char c)
+{
+	prefix(j, key);
+	fputc(c, j->f);
+	if (j->depth + 1 < JSON_MAX_DEPTH)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void close_(struct json *j, char c)
+{
+	fputc(c, j->f);
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void json_obj_begin(struct json *j, const char *key)
+{
+	open_(j, key, '{');
+}
+
+void json_obj_end(struct json *j)
+{
+	close_(j, '}');
+}
+
+void json_arr_begin(struct json *j, const char *key)
+{
+	open_(j, key, '[');
+}
+
+void json_arr_end(struct json *j)
+{
+	close_(j, ']');
+}
+
+void json_strn(struct json *j, const char *key, const char *val, size_t len)
+{
+	prefix(j, key);
+	put_escaped(j->f, val, len);
+}
+
+void json_str(struct json *j, const char *key, const char *val)
+{
+	if (!val) {
+		json_null(j, key);
+		return;
+	}
+	json_strn(j, key, val, strlen(val));
+}
+
+void json_int(struct json *j, const char *key, int64_t val)
+{
+	prefix(j, key);
+	fprintf(j->f, "%" PRId64, val);
+}
+
+void json_uint(struct json *j, const char *key, uint64_t val)
+{
+	prefix(j, key);
+	fprintf(j->f, "%" PRIu64, val);
+}
+
+void json_double(struct json *j, const char *key, double val, int decimals)
+{
+	prefix(j, key);
+	fprintf(j->f, "%.*f", decimals, val);
+}
+
+void json_bool(struct json *j, const char *key, bool val)
+{
+	prefix(j, key);
+	fputs(val ? "true" : "false", j->f);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	prefix(j, key);
+	fputs("null", j->f);
+}

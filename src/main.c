@@ -1,0 +1,36 @@
+/* Entry point: parse, then dispatch. */
+#include "cli.h"
+#include "reap.h"
+
+#include <stdlib.h>
+
+#ifndef SOCKREAP_VERSION
+#define SOCKREAP_VERSION "unknown"
+#endif
+
+static const char *env(const char *name)
+{
+	return getenv(name);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	int status = cli_parse(&cfg, argc, argv, env, stderr);
+
+	if (status)
+		return status;
+	switch (cfg.action) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		break;
+	case CLI_VERSION:
+		printf("sockreap %s\n", SOCKREAP_VERSION);
+		break;
+	case CLI_RUN:
+		status = reap_run(&cfg);
+		break;
+	}
+	cli_free(&cfg);
+	return status;
+}

@@ -1,0 +1,160 @@
+/* Table and JSON output. Every field is named once, in output_sock_json and the table row. */
+#include "output.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct row {
+	char local[INET6_ADDRSTRLEN + 10];
+	char peer[INET6_ADDRSTRLEN + 10];
+	char idle[16];
+	char proc[40];
+	char outcome[40];
+};
+
+static void fill_row(struct row *r, const struct sock_rec *rec, output_comm_fn comm, void *arg)
+{
+	sock_format_endpoint(r->local, sizeof(r->local), rec->family, rec->id.idiag_src,
+			     sock_sport(rec));
+	sock_format_endpoint(r->peer, sizeof(r->peer), rec->family, rec->id.idiag_dst,
+			     sock_dport(rec));
+	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
+	if (rec->pid > 0) {
+		const char *c = comm ? comm(arg, rec->pid) : NULL;
+		int k = snprintf(r->proc, sizeof(r->proc), "%d/%s", rec->pid, c ? c : "?");
+
+		if (rec->nowners > 1 && k > 0 && (size_t)k < sizeof(r->proc))
+			snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+%u", rec->nowners - 1);
+	} else {
+		snprintf(r->proc, sizeof(r->proc), "-");
+	}
+	const char *detail = sock_outcome_detail(rec);
+
+	if (detail)
+		snprintf(r->outcome, sizeof(r->outcome), "%s(%s)", sock_outcome_name(rec->outcome),
+			 detail);
+	else
+		snprintf(r->outcome, sizeof(r->outcome), "%s", sock_outcome_name(rec->outcome));
+}
+
+void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+		  bool with_outcome)
+{
+	struct row r;
+	int wl = (int)strlen("LOCAL"), wp = (int)strlen("PEER");
+
+	/* Two passes so the address columns fit the data, as ss does. */
+	for (size_t i = 0; i < set->n; i++) {
+		fill_row(&r, &set->v[i], comm, arg);
+		if ((int)strlen(r.local) > wl)
+			wl = (int)strlen(r.local);
+		if ((int)strlen(r.peer) > wp)
+			wp = (int)strlen(r.peer);
+	}
+	fprintf(f, "%-11s %6s %6s %-*s %-*s %5s %s%s\n", "STATE", "RECV-Q", "SEND-Q", wl, "LOCAL",
+		wp, "PEER", "IDLE", with_outcome ? "OUTCOME     " : "", "PROCESS");
+	for (size_t i = 0; i < set->n; i++) {
+		const struct sock_rec *rec = &set->v[i];
+
+		fill_row(&r, rec, comm, arg);
+		fprintf(f, "%-11s %6u %6u %-*s %-*s %5s ", sock_state_name(rec->state),
+			rec->rqueue, rec->wqueue, wl, r.local, wp, r.peer, r.idle);
+		if (with_outcome)
+			fprintf(f, "%-11s ", r.outcome);
+		fprintf(f, "%s\n", r.proc);
+	}
+}
+
+static void endpoint_json(struct json *j, const char *key, int family, const uint32_t addr[4],
+			  uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, a, sizeof(a)))
+		a[0] = '\0';
+	json_obj_begin(j, key);
+	json_str(j, "addr", a);
+	json_uint(j, "port", port);
+	json_obj_end(j);
+}
+
+void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec, output_comm_fn comm, void *arg,
+		      bool with_outcome)
+{
+	char cookie[20];
+
+	json_obj_begin(j, key);
+	/* 64-bit cookies do not survive JSON numbers (doubles): hex strings, as ss prints them. */
+	snprintf(cookie, sizeof(cookie), "%" PRIx64, sock_cookie(rec));
+	json_str(j, "cookie", cookie);
+	json_str(j, "protocol", rec->protocol == IPPROTO_UDP ? "udp" : "tcp");
+	json_str(j, "family", rec->family == AF_INET ? "inet" : "inet6");
+	json_str(j, "state", sock_state_name(rec->state));
+	endpoint_json(j, "local", rec->family, rec->id.idiag_src, sock_sport(rec));
+	endpoint_json(j, "peer", rec->family, rec->id.idiag_dst, sock_dport(rec));
+	json_uint(j, "inode", rec->inode);
+	json_uint(j, "uid", rec->uid);
+	json_uint(j, "recv_q", rec->rqueue);
+	json_uint(j, "send_q", rec->wqueue);
+	if (rec->idle_ms == SOCK_IDLE_UNKNOWN)
+		json_null(j, "idle_ms");
+	else
+		json_uint(j, "idle_ms", rec->idle_ms);
+	json_arr_begin(j, "owners");
+	if (rec->pid > 0) {
+		json_obj_begin(j, NULL);
+		json_int(j, "pid", rec->pid);
+		json_str(j, "comm", comm ? comm(arg, rec->pid) : NULL);
+		json_int(j, "fd", rec->fd);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_uint(j, "owner_count", rec->nowners);
+	if (with_outcome) {
+		json_str(j, "outcome", sock_outcome_name(rec->outcome));
+		json_str(j, "error", sock_outcome_detail(rec));
+	}
+	json_obj_end(j);
+}
+
+void output_json(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+		 const struct output_run *run)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_uint(&j, "schema", OUTPUT_SCHEMA);
+	json_str(&j, "mode", run->mode);
+	json_str(&j, "selector", run->selector);
+	json_str(&j, "engine", run->engine);
+	json_arr_begin(&j, "sockets");
+	for (size_t i = 0; i < set->n; i++)
+		output_sock_json(&j, NULL, &set->v[i], comm, arg, run->counts != NULL);
+	json_arr_end(&j);
+	json_obj_begin(&j, "summary");
+	json_uint(&j, "selected", set->n);
+	if (run->counts) {
+		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
+			json_uint(&j, sock_outcome_name(o), run->counts->n[o]);
+		json_uint(&j, "exit_status", plan_exit_status(run->counts));
+		json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
+	}
+	json_obj_end(&j);
+	json_obj_end(&j);
+	fputc('\n', f);
+}
+
+void output_counts(FILE *f, const struct plan_counts *c)
+{
+	const char *sep = "";
+
+	for (unsigned o = OUT_KILLED; o < OUT_MAX; o++) {
+		if (!c->n[o] && o != OUT_KILLED)
+			continue;
+		fprintf(f, "%s%zu %s", sep, c->n[o], sock_outcome_name(o));
+		sep = ", ";
+	}
+}

@@ -1,0 +1,284 @@
+/*
+ * The pipeline, in one direction: dump -> evaluate -> owners -> plan and guards -> preview
+ * -> confirm -> audit intent -> engine -> verify -> audit result -> outcome -> exit status.
+ * The kill acts on exactly the records the preview showed.
+ */
+#include "reap.h"
+#include "audit.h"
+#include "caps.h"
+#include "diag.h"
+#include "engine.h"
+#include "output.h"
+#include "plan.h"
+#include "procmap.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct dump_ctx {
+	const struct sel_node *ast;
+	const struct plan_guards *guards;
+	struct sock_set *set;
+	size_t skipped_self;
+};
+
+static int admit(const struct sock_rec *rec, void *arg)
+{
+	struct dump_ctx *c = arg;
+
+	/* Kernel-known fields first; owner predicates stay UNKNOWN until /proc is read. */
+	if (c->ast && selector_eval(c->ast, rec, NULL) == SEL_NO)
+		return 0;
+	switch (plan_admit(c->guards, rec)) {
+	case SKIP_LISTEN:
+		return 0;
+	case SKIP_SELF:
+		c->skipped_self++;
+		return 0;
+	case ADMIT:
+		break;
+	}
+	return sock_set_push(c->set, rec);
+}
+
+/* Keeps the records the full selector matches, now that owners are known. */
+static void filter_owned(struct sock_set *set, const struct sel_node *ast, struct procmap *pm)
+{
+	struct sel_owner_ctx oc = { procmap_comm, pm };
+	size_t w = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (selector_eval(ast, &set->v[i], &oc) == SEL_YES)
+			set->v[w++] = set->v[i];
+	set->n = w;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static bool confirm(size_t n)
+{
+	char line[16];
+
+	fprintf(stderr, "Kill %zu socket%s? [y/N] ", n, n == 1 ? "" : "s");
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	return !strcasecmp(line, "y\n") || !strcasecmp(line, "yes\n");
+}
+
+static int report_kernel_error(const char *what, int err)
+{
+	if (err == -EPROTONOSUPPORT || err == -ENOENT) {
+		fprintf(stderr, "sockreap: %s: sock_diag is not available in this kernel (%s)\n",
+			what, strerror(-err));
+		return EXIT_PRIV;
+	}
+	fprintf(stderr, "sockreap: %s: %s\n", what, strerror(-err));
+	return EXIT_PARTIAL;
+}
+
+int reap_run(const struct config *cfg)
+{
+	const struct engine *engine = &engine_destroy;
+	struct sock_set set = { 0 };
+	struct plan_guards guards;
+	struct procmap *pm = NULL;
+	struct diag *d = NULL;
+	struct audit audit;
+	struct audit_who who;
+	struct sel_prefilter pf;
+	struct timespec t0;
+	char selector[4096];
+	int ret, status = EXIT_PARTIAL;
+
+	audit_init(&audit);
+	if (!cfg->ast && !cfg->all) {
+		fprintf(stderr, "sockreap: refusing to select every socket: give a selector, or "
+				"--all to mean it\nTry 'sockreap --help'.\n");
+		return EXIT_GUARD;
+	}
+	if (!cfg->dry_run && !caps_have(engine->needs_cap)) {
+		fprintf(stderr, "sockreap: killing sockets needs CAP_NET_ADMIN, which this process "
+				"does not have; nothing killed\n"
+				"  run it as root (sudo sockreap ...), or grant it: "
+				"setcap cap_net_admin,cap_sys_ptrace,cap_dac_read_search+ep sockreap\n"
+				"  (--dry-run works without it)\n");
+		return EXIT_PRIV;
+	}
+	selector_format(cfg->ast, selector, sizeof(selector));
+	if (plan_guards_init(&guards, selector_names_listen(cfg->ast), cfg->include_self,
+			     getenv("SSH_CONNECTION")) < 0)
+		fprintf(stderr, "sockreap: warning: cannot parse SSH_CONNECTION; your own SSH "
+				"connection is not protected\n");
+
+	ret = diag_open(&d);
+	if (ret < 0) {
+		status = report_kernel_error("cannot open sock_diag", ret);
+		goto cleanup;
+	}
+
+	/* 1. Dump everything first; act only once the dump is complete. */
+	struct dump_ctx dc = { cfg->ast, &guards, &set, 0 };
+
+	selector_prefilter(cfg->ast, &pf);
+	if (pf.inet && ret == 0)
+		ret = diag_dump(d, AF_INET, IPPROTO_TCP, pf.states, admit, &dc);
+	if (pf.inet6 && ret == 0)
+		ret = diag_dump(d, AF_INET6, IPPROTO_TCP, pf.states, admit, &dc);
+	if (ret < 0) {
+		status = report_kernel_error("cannot dump TCP sockets", ret);
+		goto cleanup;
+	}
+	if (dc.skipped_self)
+		fprintf(stderr, "sockreap: kept your own SSH connection (%s); --include-self "
+				"selects it\n", getenv("SSH_CONNECTION"));
+
+	/* 2. Owners: only for what passed everything else; only the named pids if we can. */
+	if (set.n) {
+		int32_t *pids = NULL;
+		int npids = selector_pid_scope(cfg->ast, &pids);
+
+		pm = procmap_new(NULL);
+		if (!pm) {
+			free(pids);
+			ret = -ENOMEM;
+			fprintf(stderr, "sockreap: out of memory\n");
+			goto cleanup;
+		}
+		ret = procmap_resolve(pm, &set, pids, npids);
+		free(pids);
+		if (ret < 0)
+			fprintf(stderr, "sockreap: warning: cannot read /proc: %s; owners unknown\n",
+				strerror(-ret));
+		if (cfg->ast)
+			filter_owned(&set, cfg->ast, pm);
+	}
+
+	if (!set.n) {
+		if (cfg->json) {
+			struct output_run run = { cfg->dry_run ? "dry-run" : "kill", selector,
+						  engine->name, NULL, 0 };
+
+			output_json(stdout, &set, procmap_comm, pm, &run);
+		}
+		fprintf(stderr, "sockreap: no sockets match%s%s\n", *selector ? ": " : "",
+			selector);
+		status = EXIT_NOMATCH;
+		goto cleanup;
+	}
+	if (cfg->max >= 0 && set.n > (size_t)cfg->max) {
+		fprintf(stderr, "sockreap: %zu sockets match, more than --max %ld; nothing %s\n",
+			set.n, cfg->max, cfg->dry_run ? "shown" : "killed");
+		status = EXIT_GUARD;
+		goto cleanup;
+	}
+
+	/* 3. The preview is the plan. */
+	if (cfg->dry_run) {
+		struct output_run run = { "dry-run", selector, engine->name, NULL, 0 };
+
+		if (cfg->json)
+			output_json(stdout, &set, procmap_comm, pm, &run);
+		else
+			output_table(stdout, &set, procmap_comm, pm, false);
+		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", set.n,
+			set.n == 1 ? "" : "s");
+		status = EXIT_DONE;
+		goto cleanup;
+	}
+
+	/* 4. No audit record, no kill. */
+	if (!cfg->no_audit) {
+		ret = audit_open(&audit, cfg->audit_path);
+		if (ret < 0) {
+			fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n"
+					"  choose another file with --audit-log PATH, or kill "
+					"without a record with --no-audit\n",
+				cfg->audit_path, strerror(-ret));
+			status = EXIT_GUARD;
+			goto cleanup;
+		}
+	}
+	if (!cfg->yes && isatty(STDIN_FILENO)) {
+		output_table(stderr, &set, procmap_comm, pm, false);
+		if (!confirm(set.n)) {
+			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
+			status = EXIT_GUARD;
+			goto cleanup;
+		}
+	}
+	int keep[] = { engine->needs_cap };
+
+	if (caps_keep_only(keep, 1) < 0) {
+		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
+		status = EXIT_PRIV;
+		goto cleanup;
+	}
+
+	audit_who_fill(&who);
+	struct audit_run arun = { cfg->argc, cfg->argv, selector, engine->name, set.n, &who };
+
+	audit_start(&audit, &arun);
+	for (size_t i = 0; i < set.n; i++)
+		audit_socket(&audit, "intent", &set.v[i], procmap_comm, pm);
+	ret = audit_commit(&audit);
+	if (ret < 0) {
+		fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n",
+			cfg->audit_path, strerror(-ret));
+		status = EXIT_GUARD;
+		goto cleanup;
+	}
+
+	/* 5. Act, verify, record. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = engine->kill(d, &set);
+	double elapsed = ms_since(&t0);
+	struct plan_counts counts;
+
+	if (ret < 0)
+		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
+			strerror(-ret));
+	plan_count(&set, &counts);
+	for (size_t i = 0; i < set.n; i++)
+		audit_socket(&audit, "result", &set.v[i], procmap_comm, pm);
+	audit_summary(&audit, &counts, elapsed);
+	if (audit_commit(&audit) < 0)
+		fprintf(stderr, "sockreap: warning: cannot write results to the audit log %s\n",
+			cfg->audit_path);
+	audit_syslog(&audit, &arun, &counts, cfg->no_audit);
+
+	struct output_run run = { "kill", selector, engine->name, &counts, elapsed };
+
+	if (cfg->json)
+		output_json(stdout, &set, procmap_comm, pm, &run);
+	else
+		output_table(stdout, &set, procmap_comm, pm, true);
+	fprintf(stderr, "sockreap: %zu selected: ", counts.total);
+	output_counts(stderr, &counts);
+	fprintf(stderr, " (%s, %.1f ms)\n", engine->name, elapsed);
+	if (counts.n[OUT_DENIED])
+		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
+				"namespace\n");
+	if (counts.n[OUT_UNSUPPORTED])
+		fprintf(stderr, "sockreap: this kernel cannot destroy some sockets "
+				"(CONFIG_INET_DIAG_DESTROY?)\n");
+	status = plan_exit_status(&counts);
+cleanup:
+	audit_close(&audit);
+	procmap_free(pm);
+	diag_close(d);
+	sock_set_free(&set);
+	return status;
+}

@@ -1,0 +1,385 @@
+/* Selector evaluation (three-valued while owners are unresolved) and the canonical form. */
+#include "selector.h"
+
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static bool cmp_u64(enum sel_cmp cmp, uint64_t a, uint64_t b)
+{
+	switch (cmp) {
+	case CMP_EQ:
+		return a == b;
+	case CMP_NE:
+		return a != b;
+	case CMP_LT:
+		return a < b;
+	case CMP_LE:
+		return a <= b;
+	case CMP_GT:
+		return a > b;
+	case CMP_GE:
+		return a >= b;
+	}
+	return false;
+}
+
+static bool port_match(const struct sel_node *n, uint16_t port)
+{
+	if (n->u.port.lo != n->u.port.hi) {
+		bool in = port >= n->u.port.lo && port <= n->u.port.hi;
+
+		return n->u.port.cmp == CMP_NE ? !in : in;
+	}
+	return cmp_u64(n->u.port.cmp, port, n->u.port.lo);
+}
+
+static bool eval_port(const struct sel_node *n, const struct sock_rec *rec)
+{
+	switch (n->u.port.end) {
+	case END_SRC:
+		return port_match(n, sock_sport(rec));
+	case END_DST:
+		return port_match(n, sock_dport(rec));
+	case END_ANY:
+		/* "port != 22" means neither end is 22, not "one end is not 22". */
+		if (n->u.port.cmp == CMP_NE) {
+			struct sel_node eq = *n;
+
+			eq.u.port.cmp = CMP_EQ;
+			return !port_match(&eq, sock_sport(rec)) && !port_match(&eq, sock_dport(rec));
+		}
+		return port_match(n, sock_sport(rec)) || port_match(n, sock_dport(rec));
+	}
+	return false;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *pat, int prefix)
+{
+	int full = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(a, pat, (size_t)full))
+		return false;
+	if (!rest)
+		return true;
+	uint8_t m = (uint8_t)(0xff << (8 - rest));
+
+	return (a[full] & m) == pat[full];
+}
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static bool addr_match(const struct sel_node *n, int family, const uint32_t addr[4])
+{
+	const uint8_t *a = (const uint8_t *)addr;
+
+	if (n->u.addr.family == AF_INET) {
+		if (family == AF_INET6) {
+			/* An IPv4 pattern matches the v4-mapped form on a dual-stack socket. */
+			if (memcmp(a, v4mapped, 12))
+				return false;
+			a += 12;
+		}
+		return prefix_match(a, n->u.addr.bytes, n->u.addr.prefix);
+	}
+	return family == AF_INET6 && prefix_match(a, n->u.addr.bytes, n->u.addr.prefix);
+}
+
+static bool eval_addr(const struct sel_node *n, const struct sock_rec *rec)
+{
+	bool m;
+
+	switch (n->u.addr.end) {
+	case END_SRC:
+		m = addr_match(n, rec->family, rec->id.idiag_src);
+		break;
+	case END_DST:
+		m = addr_match(n, rec->family, rec->id.idiag_dst);
+		break;
+	default:
+		m = addr_match(n, rec->family, rec->id.idiag_src) ||
+		    addr_match(n, rec->family, rec->id.idiag_dst);
+		break;
+	}
+	return n->u.addr.negate ? !m : m;
+}
+
+/* TIME_WAIT and request sockets have no file, hence no owner, whether resolved or not. */
+static bool ownerless(const struct sock_rec *rec)
+{
+	return rec->state == SS_TIME_WAIT || rec->state == SS_SYN_RECV ||
+	       rec->state == SS_NEW_SYN_RECV;
+}
+
+static enum sel_result yes(bool b)
+{
+	return b ? SEL_YES : SEL_NO;
+}
+
+enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *rec,
+			      const struct sel_owner_ctx *owners)
+{
+	enum sel_result a, b;
+
+	switch (n->kind) {
+	case SEL_AND:
+		a = selector_eval(n->l, rec, owners);
+		if (a == SEL_NO)
+			return SEL_NO;
+		b = selector_eval(n->r, rec, owners);
+		if (b == SEL_NO)
+			return SEL_NO;
+		return a == SEL_YES && b == SEL_YES ? SEL_YES : SEL_UNKNOWN;
+	case SEL_OR:
+		a = selector_eval(n->l, rec, owners);
+		if (a == SEL_YES)
+			return SEL_YES;
+		b = selector_eval(n->r, rec, owners);
+		if (b == SEL_YES)
+			return SEL_YES;
+		return a == SEL_NO && b == SEL_NO ? SEL_NO : SEL_UNKNOWN;
+	case SEL_NOT:
+		a = selector_eval(n->l, rec, owners);
+		return a == SEL_UNKNOWN ? SEL_UNKNOWN : yes(a == SEL_NO);
+	case SEL_STATE:
+		return yes(n->u.states.mask & SS_BIT(rec->state));
+	case SEL_PORT:
+		return yes(eval_port(n, rec));
+	case SEL_ADDR:
+		return yes(eval_addr(n, rec));
+	case SEL_FAMILY:
+		return yes(rec->family == n->u.num.value);
+	case SEL_UID:
+		return yes(cmp_u64(n->u.num.cmp, rec->uid, n->u.num.value));
+	case SEL_IDLE:
+		return yes(rec->idle_ms != SOCK_IDLE_UNKNOWN &&
+			   cmp_u64(n->u.num.cmp, rec->idle_ms, n->u.num.value));
+	case SEL_RECVQ:
+		return yes(cmp_u64(n->u.num.cmp, rec->rqueue, n->u.num.value));
+	case SEL_SENDQ:
+		return yes(cmp_u64(n->u.num.cmp, rec->wqueue, n->u.num.value));
+	case SEL_INODE:
+		return yes(cmp_u64(n->u.num.cmp, rec->inode, n->u.num.value));
+	case SEL_COOKIE:
+		return yes(cmp_u64(n->u.num.cmp, sock_cookie(rec), n->u.num.value));
+	case SEL_PID:
+		if (ownerless(rec))
+			return SEL_NO;
+		if (rec->pid < 0)
+			return SEL_UNKNOWN;
+		for (size_t i = 0; i < n->u.list.n; i++)
+			if (rec->pid == n->u.list.v[i])
+				return SEL_YES;
+		return SEL_NO;
+	case SEL_COMM: {
+		if (ownerless(rec))
+			return SEL_NO;
+		if (rec->pid < 0 || !owners || !owners->comm)
+			return SEL_UNKNOWN;
+		if (rec->pid == 0)
+			return SEL_NO;
+		const char *comm = owners->comm(owners->arg, rec->pid);
+
+		return yes(comm && fnmatch(n->u.text, comm, 0) == 0);
+	}
+	}
+	return SEL_NO;
+}
+
+bool selector_names_listen(const struct sel_node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == SEL_STATE)
+		return n->u.states.names_listen;
+	return selector_names_listen(n->l) || selector_names_listen(n->r);
+}
+
+bool selector_needs_owners(const struct sel_node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == SEL_PID || n->kind == SEL_COMM)
+		return true;
+	return selector_needs_owners(n->l) || selector_needs_owners(n->r);
+}
+
+static const struct sel_node *find_top_pid(const struct sel_node *n)
+{
+	if (n->kind == SEL_PID)
+		return n;
+	if (n->kind != SEL_AND)
+		return NULL;
+	const struct sel_node *l = find_top_pid(n->l);
+
+	return l ? l : find_top_pid(n->r);
+}
+
+int selector_pid_scope(const struct sel_node *n, int32_t **pids)
+{
+	const struct sel_node *p = n ? find_top_pid(n) : NULL;
+
+	*pids = NULL;
+	if (!p)
+		return -1;
+	*pids = malloc(p->u.list.n * sizeof(**pids));
+	if (!*pids)
+		return -1;
+	memcpy(*pids, p->u.list.v, p->u.list.n * sizeof(**pids));
+	return (int)p->u.list.n;
+}
+
+/* ---- canonical form ---- */
+
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = o->len < o->size ? o->size - o->len : 0;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		o->len += (size_t)k;
+}
+
+static const char *cmp_text(enum sel_cmp c)
+{
+	static const char *const t[] = { "=", "!=", "<", "<=", ">", ">=" };
+
+	return t[c];
+}
+
+static const char *end_word(enum sel_end e, const char *src, const char *dst, const char *any)
+{
+	return e == END_SRC ? src : e == END_DST ? dst : any;
+}
+
+static void put_duration(struct out *o, uint64_t ms)
+{
+	static const struct {
+		uint64_t mult;
+		const char *unit;
+	} u[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" } };
+
+	for (size_t i = 0; i < 4; i++)
+		if (ms && ms % u[i].mult == 0) {
+			put(o, "%" PRIu64 "%s", ms / u[i].mult, u[i].unit);
+			return;
+		}
+	put(o, "%" PRIu64 "ms", ms);
+}
+
+static void format_node(struct out *o, const struct sel_node *n, enum sel_kind parent);
+
+static void format_child(struct out *o, const struct sel_node *n, enum sel_kind parent)
+{
+	bool paren = (parent == SEL_NOT && (n->kind == SEL_AND || n->kind == SEL_OR)) ||
+		     (parent == SEL_AND && n->kind == SEL_OR);
+
+	if (paren)
+		put(o, "(");
+	format_node(o, n, parent);
+	if (paren)
+		put(o, ")");
+}
+
+static void format_node(struct out *o, const struct sel_node *n, enum sel_kind parent)
+{
+	char a[INET6_ADDRSTRLEN];
+	const char *sep = "";
+
+	(void)parent;
+	switch (n->kind) {
+	case SEL_AND:
+	case SEL_OR:
+		format_child(o, n->l, n->kind);
+		put(o, n->kind == SEL_AND ? " and " : " or ");
+		format_child(o, n->r, n->kind);
+		break;
+	case SEL_NOT:
+		put(o, "not ");
+		format_child(o, n->l, SEL_NOT);
+		break;
+	case SEL_STATE:
+		put(o, "state ");
+		for (unsigned s = SS_ESTABLISHED; s < SS_NEW_SYN_RECV; s++)
+			if (n->u.states.mask & SS_BIT(s)) {
+				put(o, "%s%s", sep, sock_state_name(s));
+				sep = ",";
+			}
+		break;
+	case SEL_PORT:
+		put(o, "%s %s ", end_word(n->u.port.end, "sport", "dport", "port"),
+		    cmp_text(n->u.port.cmp));
+		if (n->u.port.lo != n->u.port.hi)
+			put(o, "%u-%u", n->u.port.lo, n->u.port.hi);
+		else
+			put(o, "%u", n->u.port.lo);
+		break;
+	case SEL_ADDR:
+		inet_ntop(n->u.addr.family, n->u.addr.bytes, a, sizeof(a));
+		put(o, "%s %s %s", end_word(n->u.addr.end, "src", "dst", "addr"),
+		    n->u.addr.negate ? "!=" : "=", a);
+		if (n->u.addr.prefix != (n->u.addr.family == AF_INET ? 32 : 128))
+			put(o, "/%d", n->u.addr.prefix);
+		break;
+	case SEL_FAMILY:
+		put(o, "family %s", n->u.num.value == AF_INET ? "inet" : "inet6");
+		break;
+	case SEL_PID:
+		put(o, "pid ");
+		for (size_t i = 0; i < n->u.list.n; i++)
+			put(o, "%s%d", i ? "," : "", n->u.list.v[i]);
+		break;
+	case SEL_COMM:
+		if (strpbrk(n->u.text, " \t()!,=<>&|'") || !*n->u.text)
+			put(o, "comm = \"%s\"", n->u.text);
+		else if (strchr(n->u.text, '"'))
+			put(o, "comm = '%s'", n->u.text);
+		else
+			put(o, "comm = %s", n->u.text);
+		break;
+	case SEL_IDLE:
+		put(o, "idle %s ", cmp_text(n->u.num.cmp));
+		put_duration(o, n->u.num.value);
+		break;
+	case SEL_UID:
+	case SEL_RECVQ:
+	case SEL_SENDQ:
+	case SEL_INODE:
+		put(o, "%s %s %" PRIu64,
+		    n->kind == SEL_UID	   ? "uid"
+		    : n->kind == SEL_RECVQ ? "recv-q"
+		    : n->kind == SEL_SENDQ ? "send-q"
+					   : "inode",
+		    cmp_text(n->u.num.cmp), n->u.num.value);
+		break;
+	case SEL_COOKIE:
+		put(o, "cookie %s %" PRIx64, cmp_text(n->u.num.cmp), n->u.num.value);
+		break;
+	}
+}
+
+size_t selector_format(const struct sel_node *n, char *buf, size_t size)
+{
+	struct out o = { buf, size, 0 };
+
+	if (size)
+		buf[0] = '\0';
+	if (n)
+		format_node(&o, n, SEL_OR);
+	return o.len;
+}

@@ -1,0 +1,870 @@
+/* Selector parser: recursive descent over sel_lex_next() into an AST; errors keep their span. */
+#include "selector.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define MAX_DEPTH 128
+
+struct parser {
+	const char *src;
+	struct sel_token tok;
+	struct sel_error *err;
+	int depth;
+	bool failed;
+};
+
+static void advance(struct parser *p)
+{
+	p->tok = sel_lex_next(p->src, p->tok.pos + p->tok.len);
+}
+
+static void fail_at(struct parser *p, int pos, int len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail_at(struct parser *p, int pos, int len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
+	p->err->pos = pos;
+	p->err->len = len > 0 ? len : 1;
+}
+
+/* The current token's text, quotes stripped, in buf. */
+static const char *tok_text(const struct parser *p, char *buf, size_t size)
+{
+	int off = 0, len = p->tok.len;
+
+	if (len >= 2 && (p->src[p->tok.pos] == '"' || p->src[p->tok.pos] == '\'')) {
+		off = 1;
+		len -= 2;
+	}
+	if ((size_t)len >= size)
+		len = (int)size - 1;
+	memcpy(buf, p->src + p->tok.pos + off, (size_t)len);
+	buf[len] = '\0';
+	return buf;
+}
+
+static bool tok_is_word(const struct parser *p, const char *word)
+{
+	return p->tok.kind == TOK_WORD && (size_t)p->tok.len == strlen(word) &&
+	       !strncasecmp(p->src + p->tok.pos, word, (size_t)p->tok.len);
+}
+
+static const char *tok_describe(const struct parser *p, char *buf, size_t size)
+{
+	if (p->tok.kind == TOK_END)
+		return "end of input";
+	snprintf(buf, size, "\"%.*s\"", p->tok.len > 40 ? 40 : p->tok.len, p->src + p->tok.pos);
+	return buf;
+}
+
+static struct sel_node *node_new(enum sel_kind kind, int pos, int len)
+{
+	struct sel_node *n = calloc(1, sizeof(*n));
+
+	if (n) {
+		n->kind = kind;
+		n->pos = pos;
+		n->len = len;
+	}
+	return n;
+}
+
+struct sel_node *sel_node_new_binary(enum sel_kind kind, struct sel_node *l, struct sel_node *r)
+{
+	struct sel_node *n = node_new(kind, l->pos, r->pos + r->len - l->pos);
+
+	if (!n)
+		return NULL;
+	n->l = l;
+	n->r = r;
+	return n;
+}
+
+static struct sel_node *node_not(struct sel_node *child, int pos)
+{
+	struct sel_node *n = node_new(SEL_NOT, pos, child->pos + child->len - pos);
+
+	if (n)
+		n->l = child;
+	return n;
+}
+
+void sel_node_free(struct sel_node *n)
+{
+	if (!n)
+		return;
+	sel_node_free(n->l);
+	sel_node_free(n->r);
+	if (n->kind == SEL_PID)
+		free(n->u.list.v);
+	else if (n->kind == SEL_COMM)
+		free(n->u.text);
+	free(n);
+}
+
+/* Edit distance, for "did you mean". */
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[32];
+
+	if (la >= 31 || lb >= 31)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int prev = row[0];
+
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int cur = row[j];
+			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int best = prev + cost;
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+static const char *suggest(const char *word, const char *const *cands)
+{
+	const char *best = NULL;
+	int bestd = 3;
+
+	for (; *cands; cands++) {
+		int d = distance(word, *cands);
+
+		if (d < bestd) {
+			bestd = d;
+			best = *cands;
+		}
+	}
+	return best;
+}
+
+/* ---- values ---- */
+
+static enum sel_cmp parse_cmp(struct parser *p, bool *given)
+{
+	enum sel_cmp cmp = CMP_EQ;
+	const char *s = p->src + p->tok.pos;
+
+	*given = false;
+	if (p->tok.kind != TOK_OP)
+		return CMP_EQ;
+	*given = true;
+	if (p->tok.len == 2 && s[0] == '!')
+		cmp = CMP_NE;
+	else if (p->tok.len == 2 && s[0] == '<')
+		cmp = CMP_LE;
+	else if (p->tok.len == 2 && s[0] == '>')
+		cmp = CMP_GE;
+	else if (s[0] == '<')
+		cmp = CMP_LT;
+	else if (s[0] == '>')
+		cmp = CMP_GT;
+	advance(p);
+	return cmp;
+}
+
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out, int base)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool need_value(struct parser *p, const char *keyword, const char *what)
+{
+	if (p->tok.kind == TOK_WORD)
+		return true;
+	char d[64];
+
+	fail_at(p, p->tok.pos, p->tok.len, "expected %s after \"%s\", found %s", what, keyword,
+		tok_describe(p, d, sizeof(d)));
+	return false;
+}
+
+struct state_group {
+	const char *name;
+	uint32_t mask;
+};
+
+#define CONNECTED                                                                              \
+	(SS_BIT(SS_ESTABLISHED) | SS_BIT(SS_SYN_SENT) | SS_BIT(SS_SYN_RECV) |                  \
+	 SS_BIT(SS_FIN_WAIT1) | SS_BIT(SS_FIN_WAIT2) | SS_BIT(SS_TIME_WAIT) |                  \
+	 SS_BIT(SS_CLOSE_WAIT) | SS_BIT(SS_LAST_ACK) | SS_BIT(SS_CLOSING))
+
+/*
+ * Groups never include LISTEN: listeners are selected only when "listen" is spelled out,
+ * so a group cannot widen a selection to them.
+ */
+static const struct state_group state_groups[] = {
+	{ "all", CONNECTED | SS_BIT(SS_CLOSE) },
+	{ "connected", CONNECTED },
+	{ "synchronized", CONNECTED & ~SS_BIT(SS_SYN_SENT) },
+	{ "bucket", SS_BIT(SS_SYN_RECV) | SS_BIT(SS_TIME_WAIT) },
+	{ "big", (CONNECTED | SS_BIT(SS_CLOSE)) & ~(SS_BIT(SS_SYN_RECV) | SS_BIT(SS_TIME_WAIT)) },
+	{ "stuck", SS_BIT(SS_CLOSE_WAIT) | SS_BIT(SS_FIN_WAIT2) | SS_BIT(SS_LAST_ACK) |
+			   SS_BIT(SS_CLOSING) },
+};
+
+static const char *const state_words[] = {
+	"established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2", "time-wait", "close",
+	"close-wait", "last-ack", "listen", "closing", "all", "connected", "synchronized",
+	"bucket", "big", "stuck", NULL,
+};
+
+static struct sel_node *parse_state(struct parser *p, int start)
+{
+	struct sel_node *n = node_new(SEL_STATE, start, 0);
+	char buf[64];
+
+	if (!n)
+		return NULL;
+	for (;;) {
+		if (!need_value(p, "state", "a state name"))
+			break;
+		tok_text(p, buf, sizeof(buf));
+		int s = sock_state_parse(buf, strlen(buf));
+		uint32_t bits = 0;
+
+		if (s > 0) {
+			bits = SS_BIT((unsigned)s);
+		} else {
+			for (size_t i = 0; i < sizeof(state_groups) / sizeof(state_groups[0]); i++)
+				if (!strcasecmp(buf, state_groups[i].name))
+					bits = state_groups[i].mask;
+		}
+		if (!bits) {
+			const char *s2 = suggest(buf, state_words);
+
+			if (s2)
+				fail_at(p, p->tok.pos, p->tok.len,
+					"unknown state \"%s\" (did you mean %s?)", buf, s2);
+			else
+				fail_at(p, p->tok.pos, p->tok.len, "unknown state \"%s\"", buf);
+			break;
+		}
+		n->u.states.mask |= bits;
+		if (s == SS_LISTEN)
+			n->u.states.names_listen = true;
+		n->len = p->tok.pos + p->tok.len - start;
+		advance(p);
+		if (p->tok.kind != TOK_COMMA)
+			return n;
+		advance(p);
+	}
+	sel_node_free(n);
+	return NULL;
+}
+
+static bool parse_port_value(struct parser *p, const char *text, uint16_t *out)
+{
+	uint64_t v;
+
+	if (*text == ':')
+		text++;
+	if (parse_u64(text, 65535, &v, 10)) {
+		*out = (uint16_t)v;
+		return true;
+	}
+	if (*text && !isdigit((unsigned char)*text)) {
+		struct servent *se = getservbyname(text, "tcp");
+
+		if (se) {
+			*out = ntohs((uint16_t)se->s_port);
+			return true;
+		}
+		fail_at(p, p->tok.pos, p->tok.len, "unknown service \"%s\" (not in /etc/services)",
+			text);
+		return false;
+	}
+	fail_at(p, p->tok.pos, p->tok.len, "invalid port \"%s\" (expected 0-65535 or a service name)",
+		text);
+	return false;
+}
+
+static struct sel_node *parse_port(struct parser *p, int start, enum sel_end end,
+				   const char *keyword)
+{
+	bool given;
+	enum sel_cmp cmp = parse_cmp(p, &given);
+	char buf[64];
+	char *dash;
+
+	if (!need_value(p, keyword, "a port, range or service name"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	struct sel_node *n = node_new(SEL_PORT, start, p->tok.pos + p->tok.len - start);
+
+	if (!n)
+		return NULL;
+	n->u.port.end = end;
+	n->u.port.cmp = cmp;
+	dash = strchr(buf + 1, '-');
+	if (dash && isdigit((unsigned char)dash[1]) &&
+	    isdigit((unsigned char)buf[buf[0] == ':' ? 1 : 0])) {
+		uint64_t lo, hi;
+		char *b = buf[0] == ':' ? buf + 1 : buf;
+
+		*dash = '\0';
+		if (!parse_u64(b, 65535, &lo, 10) || !parse_u64(dash + 1, 65535, &hi, 10) ||
+		    lo > hi) {
+			*dash = '-';
+			fail_at(p, p->tok.pos, p->tok.len,
+				"invalid port range \"%s\" (expected A-B with 0 <= A <= B <= 65535)",
+				buf);
+			goto fail;
+		}
+		if (cmp != CMP_EQ && cmp != CMP_NE) {
+			*dash = '-';
+			fail_at(p, p->tok.pos, p->tok.len,
+				"a port range takes = or !=, not an ordering: \"%s\"", buf);
+			goto fail;
+		}
+		n->u.port.lo = (uint16_t)lo;
+		n->u.port.hi = (uint16_t)hi;
+	} else {
+		if (!parse_port_value(p, buf, &n->u.port.lo))
+			goto fail;
+		n->u.port.hi = n->u.port.lo;
+	}
+	advance(p);
+	return n;
+fail:
+	sel_node_free(n);
+	return NULL;
+}
+
+static bool parse_ip(const char *s, int *family, uint8_t bytes[16])
+{
+	memset(bytes, 0, 16);
+	if (inet_pton(AF_INET, s, bytes) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, bytes) == 1) {
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+static void mask_prefix(uint8_t bytes[16], int prefix)
+{
+	for (int i = 0; i < 16; i++) {
+		int bits = prefix - i * 8;
+
+		if (bits >= 8)
+			continue;
+		bytes[i] &= bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+/* ADDR, ADDR/LEN, and the ss forms v4:port and [v6]:port. */
+static struct sel_node *parse_addr(struct parser *p, int start, enum sel_end end,
+				   const char *keyword)
+{
+	bool given;
+	enum sel_cmp cmp = parse_cmp(p, &given);
+	char buf[128];
+	char *addr, *slash, *port = NULL;
+
+	if (cmp != CMP_EQ && cmp != CMP_NE) {
+		fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", keyword);
+		return NULL;
+	}
+	if (!need_value(p, keyword, "an address or CIDR"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	addr = buf;
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || (close[1] && close[1] != ':') || (close[1] == ':' && !close[2]))
+			goto bad;
+		*close = '\0';
+		addr = buf + 1;
+		if (close[1] == ':')
+			port = close + 2;
+	} else if (strchr(buf, '.') && strchr(buf, ':') && !strchr(strchr(buf, ':') + 1, ':')) {
+		port = strchr(buf, ':');
+		*port++ = '\0';
+	}
+	struct sel_node *n = node_new(SEL_ADDR, start, p->tok.pos + p->tok.len - start);
+
+	if (!n)
+		return NULL;
+	n->u.addr.end = end;
+	n->u.addr.negate = cmp == CMP_NE;
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	if (!parse_ip(addr, &n->u.addr.family, n->u.addr.bytes)) {
+		sel_node_free(n);
+		goto bad;
+	}
+	int maxlen = n->u.addr.family == AF_INET ? 32 : 128;
+	uint64_t prefix = (uint64_t)maxlen;
+
+	if (slash && !parse_u64(slash + 1, (uint64_t)maxlen, &prefix, 10)) {
+		fail_at(p, p->tok.pos, p->tok.len, "invalid prefix length \"/%s\" (expected 0-%d)",
+			slash + 1, maxlen);
+		sel_node_free(n);
+		return NULL;
+	}
+	n->u.addr.prefix = (int)prefix;
+	mask_prefix(n->u.addr.bytes, (int)prefix);
+	if (port && strcmp(port, "*")) {
+		/* The ss form host:port means both, on the same end. */
+		struct sel_node *pn = node_new(SEL_PORT, n->pos, n->len);
+
+		if (!pn || !parse_port_value(p, port, &pn->u.port.lo) || n->u.addr.negate) {
+			if (pn && n->u.addr.negate)
+				fail_at(p, p->tok.pos, p->tok.len,
+					"\"!=\" with address:port is ambiguous; write "
+					"not (%s ... and ...)", keyword);
+			sel_node_free(pn);
+			sel_node_free(n);
+			return NULL;
+		}
+		pn->u.port.hi = pn->u.port.lo;
+		pn->u.port.end = end;
+		pn->u.port.cmp = CMP_EQ;
+		advance(p);
+		struct sel_node *both = sel_node_new_binary(SEL_AND, n, pn);
+
+		if (!both) {
+			sel_node_free(n);
+			sel_node_free(pn);
+		}
+		return both;
+	}
+	advance(p);
+	return n;
+bad:
+	fail_at(p, p->tok.pos, p->tok.len, "invalid address \"%.*s\" (expected IPv4 or IPv6, "
+		"optionally /prefix)", p->tok.len, p->src + p->tok.pos);
+	return NULL;
+}
+
+static struct sel_node *parse_pid(struct parser *p, int start)
+{
+	struct sel_node *n = node_new(SEL_PID, start, 0);
+	char buf[32];
+	size_t cap = 0;
+
+	if (!n)
+		return NULL;
+	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
+		advance(p);
+	for (;;) {
+		uint64_t v;
+
+		if (!need_value(p, "pid", "a process id"))
+			break;
+		tok_text(p, buf, sizeof(buf));
+		if (!parse_u64(buf, INT32_MAX, &v, 10) || v == 0) {
+			fail_at(p, p->tok.pos, p->tok.len, "invalid pid \"%.*s\"", p->tok.len,
+				p->src + p->tok.pos);
+			break;
+		}
+		if (n->u.list.n == cap) {
+			cap = cap ? cap * 2 : 4;
+			int32_t *v2 = realloc(n->u.list.v, cap * sizeof(*v2));
+
+			if (!v2)
+				break;
+			n->u.list.v = v2;
+		}
+		n->u.list.v[n->u.list.n++] = (int32_t)v;
+		n->len = p->tok.pos + p->tok.len - start;
+		advance(p);
+		if (p->tok.kind != TOK_COMMA)
+			return n;
+		advance(p);
+	}
+	sel_node_free(n);
+	return NULL;
+}
+
+static struct sel_node *parse_comm(struct parser *p, int start)
+{
+	bool given;
+	enum sel_cmp cmp = parse_cmp(p, &given);
+	char buf[64];
+
+	if (cmp != CMP_EQ && cmp != CMP_NE) {
+		fail_at(p, p->tok.pos, 1, "\"comm\" takes = or !=, not an ordering");
+		return NULL;
+	}
+	if (!need_value(p, "comm", "a process name or glob"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	if (!*buf || strlen(buf) > 15 + 8) {
+		fail_at(p, p->tok.pos, p->tok.len, "invalid process name \"%s\"", buf);
+		return NULL;
+	}
+	struct sel_node *n = node_new(SEL_COMM, start, p->tok.pos + p->tok.len - start);
+
+	if (!n || !(n->u.text = strdup(buf))) {
+		free(n);
+		return NULL;
+	}
+	advance(p);
+	return cmp == CMP_NE ? node_not(n, start) : n;
+}
+
+static bool parse_duration_ms(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		      { "d", 86400000 }, { "", 1000 } };
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (errno)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(end, units[i].unit))
+			continue;
+		if (v > UINT32_MAX / units[i].mult)
+			return false;
+		*ms = v * units[i].mult;
+		return true;
+	}
+	return false;
+}
+
+enum num_kind { NUM_PLAIN, NUM_DURATION, NUM_HEX, NUM_UID };
+
+static struct sel_node *parse_num(struct parser *p, int start, enum sel_kind kind,
+				  const char *keyword, enum num_kind nk)
+{
+	bool given;
+	enum sel_cmp cmp = parse_cmp(p, &given);
+	char buf[64];
+	uint64_t v = 0;
+	bool ok;
+
+	if (!need_value(p, keyword, nk == NUM_DURATION ? "a duration (500ms, 30s, 5m, 2h, 1d)"
+						   : "a number"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	switch (nk) {
+	case NUM_DURATION:
+		ok = parse_duration_ms(buf, &v);
+		break;
+	case NUM_HEX:
+		ok = parse_u64(buf, UINT64_MAX, &v, 16);
+		break;
+	case NUM_UID:
+		ok = parse_u64(buf, UINT32_MAX - 1, &v, 10);
+		if (!ok && *buf && !isdigit((unsigned char)*buf)) {
+			struct passwd *pw = getpwnam(buf);
+
+			if (!pw) {
+				fail_at(p, p->tok.pos, p->tok.len, "unknown user \"%s\"", buf);
+				return NULL;
+			}
+			v = pw->pw_uid;
+			ok = true;
+		}
+		break;
+	default:
+		ok = parse_u64(buf, UINT32_MAX, &v, 10);
+		break;
+	}
+	if (!ok) {
+		fail_at(p, p->tok.pos, p->tok.len, "invalid %s \"%s\" for \"%s\"",
+			nk == NUM_DURATION ? "duration (use 500ms, 30s, 5m, 2h, 1d)"
+			: nk == NUM_HEX	  ? "cookie (hex)"
+					  : "number",
+			buf, keyword);
+		return NULL;
+	}
+	struct sel_node *n = node_new(kind, start, p->tok.pos + p->tok.len - start);
+
+	if (!n)
+		return NULL;
+	n->u.num.cmp = cmp;
+	n->u.num.value = v;
+	advance(p);
+	return n;
+}
+
+static struct sel_node *parse_family(struct parser *p, int start)
+{
+	char buf[16];
+
+	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
+		advance(p);
+	if (!need_value(p, "family", "inet or inet6"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	int fam = !strcasecmp(buf, "inet") || !strcasecmp(buf, "ipv4") || !strcmp(buf, "4")
+			  ? AF_INET
+		  : !strcasecmp(buf, "inet6") || !strcasecmp(buf, "ipv6") || !strcmp(buf, "6")
+			  ? AF_INET6
+			  : 0;
+
+	if (!fam) {
+		fail_at(p, p->tok.pos, p->tok.len, "unknown family \"%s\" (expected inet or inet6)",
+			buf);
+		return NULL;
+	}
+	struct sel_node *n = node_new(SEL_FAMILY, start, p->tok.pos + p->tok.len - start);
+
+	if (n)
+		n->u.num.value = (uint64_t)fam;
+	advance(p);
+	return n;
+}
+
+static const char *const predicate_words[] = {
+	"state", "sport", "dport", "port", "src", "dst", "addr", "pid", "comm", "uid",
+	"idle", "recv-q", "send-q", "inode", "cookie", "family", NULL,
+};
+
+static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int start)
+{
+	if (!strcasecmp(kw, "state"))
+		return parse_state(p, start);
+	if (!strcasecmp(kw, "sport"))
+		return parse_port(p, start, END_SRC, "sport");
+	if (!strcasecmp(kw, "dport"))
+		return parse_port(p, start, END_DST, "dport");
+	if (!strcasecmp(kw, "port"))
+		return parse_port(p, start, END_ANY, "port");
+	if (!strcasecmp(kw, "src"))
+		return parse_addr(p, start, END_SRC, "src");
+	if (!strcasecmp(kw, "dst"))
+		return parse_addr(p, start, END_DST, "dst");
+	if (!strcasecmp(kw, "addr"))
+		return parse_addr(p, start, END_ANY, "addr");
+	if (!strcasecmp(kw, "pid"))
+		return parse_pid(p, start);
+	if (!strcasecmp(kw, "comm"))
+		return parse_comm(p, start);
+	if (!strcasecmp(kw, "uid"))
+		return parse_num(p, start, SEL_UID, "uid", NUM_UID);
+	if (!strcasecmp(kw, "idle"))
+		return parse_num(p, start, SEL_IDLE, "idle", NUM_DURATION);
+	if (!strcasecmp(kw, "recv-q"))
+		return parse_num(p, start, SEL_RECVQ, "recv-q", NUM_PLAIN);
+	if (!strcasecmp(kw, "send-q"))
+		return parse_num(p, start, SEL_SENDQ, "send-q", NUM_PLAIN);
+	if (!strcasecmp(kw, "inode"))
+		return parse_num(p, start, SEL_INODE, "inode", NUM_PLAIN);
+	if (!strcasecmp(kw, "cookie"))
+		return parse_num(p, start, SEL_COOKIE, "cookie", NUM_HEX);
+	if (!strcasecmp(kw, "family"))
+		return parse_family(p, start);
+	return NULL;
+}
+
+static bool is_predicate_word(const char *kw)
+{
+	for (const char *const *w = predicate_words; *w; w++)
+		if (!strcasecmp(kw, *w))
+			return true;
+	return false;
+}
+
+static struct sel_node *parse_predicate(struct parser *p)
+{
+	char kw[32];
+	int start = p->tok.pos;
+
+	tok_text(p, kw, sizeof(kw));
+	if (!is_predicate_word(kw)) {
+		const char *s = suggest(kw, predicate_words);
+		int st = sock_state_parse(kw, strlen(kw));
+
+		if (st > 0)
+			fail_at(p, p->tok.pos, p->tok.len,
+				"unknown predicate \"%s\" (did you mean state %s?)", kw,
+				sock_state_name((unsigned)st));
+		else if (s)
+			fail_at(p, p->tok.pos, p->tok.len,
+				"unknown predicate \"%s\" (did you mean %s?)", kw, s);
+		else
+			fail_at(p, p->tok.pos, p->tok.len, "unknown predicate \"%.*s\"",
+				p->tok.len > 40 ? 40 : p->tok.len, p->src + p->tok.pos);
+		return NULL;
+	}
+	advance(p);
+	return parse_predicate_kw(p, kw, start);
+}
+
+static struct sel_node *parse_or(struct parser *p);
+
+static bool starts_unary(const struct parser *p)
+{
+	return p->tok.kind == TOK_NOT || p->tok.kind == TOK_LPAREN ||
+	       (p->tok.kind == TOK_WORD && !tok_is_word(p, "or") && !tok_is_word(p, "and"));
+}
+
+static struct sel_node *parse_unary(struct parser *p)
+{
+	char d[64];
+
+	if (++p->depth > MAX_DEPTH) {
+		fail_at(p, p->tok.pos, p->tok.len, "expression nested too deeply");
+		return NULL;
+	}
+	struct sel_node *n = NULL;
+	int start = p->tok.pos;
+
+	if (p->tok.kind == TOK_NOT || tok_is_word(p, "not")) {
+		advance(p);
+		struct sel_node *c = parse_unary(p);
+
+		if (c && !(n = node_not(c, start)))
+			sel_node_free(c);
+	} else if (p->tok.kind == TOK_LPAREN) {
+		advance(p);
+		n = parse_or(p);
+		if (n && p->tok.kind != TOK_RPAREN) {
+			fail_at(p, p->tok.pos, p->tok.len, "expected \")\" to close the \"(\" at "
+				"column %d, found %s", start + 1, tok_describe(p, d, sizeof(d)));
+			sel_node_free(n);
+			n = NULL;
+		} else if (n) {
+			advance(p);
+		}
+	} else if (p->tok.kind == TOK_WORD) {
+		n = parse_predicate(p);
+	} else if (p->tok.kind == TOK_BAD && p->src[p->tok.pos] == '&') {
+		fail_at(p, p->tok.pos, p->tok.len, "unexpected \"&\" (did you mean \"&&\" or and?)");
+	} else if (p->tok.kind == TOK_BAD && p->src[p->tok.pos] == '|') {
+		fail_at(p, p->tok.pos, p->tok.len, "unexpected \"|\" (did you mean \"||\" or or?)");
+	} else if (p->tok.kind == TOK_BAD) {
+		fail_at(p, p->tok.pos, p->tok.len, "unterminated quote");
+	} else {
+		fail_at(p, p->tok.pos, p->tok.len, "expected a predicate, \"not\" or \"(\", found %s",
+			tok_describe(p, d, sizeof(d)));
+	}
+	p->depth--;
+	return n;
+}
+
+static struct sel_node *parse_and(struct parser *p)
+{
+	struct sel_node *l = parse_unary(p);
+
+	while (l) {
+		if (p->tok.kind == TOK_AND || tok_is_word(p, "and"))
+			advance(p);
+		else if (!starts_unary(p))
+			break;
+		struct sel_node *r = parse_unary(p);
+		struct sel_node *n = r ? sel_node_new_binary(SEL_AND, l, r) : NULL;
+
+		if (!n) {
+			sel_node_free(l);
+			sel_node_free(r);
+			return NULL;
+		}
+		l = n;
+	}
+	return l;
+}
+
+static struct sel_node *parse_or(struct parser *p)
+{
+	struct sel_node *l = parse_and(p);
+
+	while (l && (p->tok.kind == TOK_OR || tok_is_word(p, "or"))) {
+		advance(p);
+		struct sel_node *r = parse_and(p);
+		struct sel_node *n = r ? sel_node_new_binary(SEL_OR, l, r) : NULL;
+
+		if (!n) {
+			sel_node_free(l);
+			sel_node_free(r);
+			return NULL;
+		}
+		l = n;
+	}
+	return l;
+}
+
+static struct sel_node *finish(struct parser *p, struct sel_node *n)
+{
+	char d[64];
+
+	if (n && p->tok.kind != TOK_END) {
+		if (p->tok.kind == TOK_RPAREN)
+			fail_at(p, p->tok.pos, p->tok.len, "unmatched \")\"");
+		else
+			fail_at(p, p->tok.pos, p->tok.len, "unexpected %s",
+				tok_describe(p, d, sizeof(d)));
+		sel_node_free(n);
+		return NULL;
+	}
+	if (!n && !p->failed)
+		fail_at(p, p->tok.pos, p->tok.len, "out of memory");
+	return n;
+}
+
+struct sel_node *selector_parse(const char *src, struct sel_error *err)
+{
+	struct parser p = { .src = src, .err = err };
+
+	memset(err, 0, sizeof(*err));
+	p.tok = sel_lex_next(src, 0);
+	if (p.tok.kind == TOK_END)
+		return NULL;
+	return finish(&p, parse_or(&p));
+}
+
+struct sel_node *selector_parse_flag(const char *keyword, const char *value,
+				     struct sel_error *err)
+{
+	struct parser p = { .src = value, .err = err };
+	struct sel_node *n;
+
+	memset(err, 0, sizeof(*err));
+	p.tok = sel_lex_next(value, 0);
+	n = parse_predicate_kw(&p, keyword, 0);
+	return finish(&p, n);
+}

@@ -1,0 +1,172 @@
+/* Socket records: the growable set, names of states and outcomes, endpoint formatting. */
+#include "sock.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int sock_set_push(struct sock_set *set, const struct sock_rec *rec)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 256;
+		struct sock_rec *v = realloc(set->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n++] = *rec;
+	return 0;
+}
+
+void sock_set_free(struct sock_set *set)
+{
+	if (!set)
+		return;
+	free(set->v);
+	set->v = NULL;
+	set->n = set->cap = 0;
+}
+
+uint64_t sock_cookie(const struct sock_rec *rec)
+{
+	return (uint64_t)rec->id.idiag_cookie[1] << 32 | rec->id.idiag_cookie[0];
+}
+
+uint16_t sock_sport(const struct sock_rec *rec)
+{
+	return ntohs(rec->id.idiag_sport);
+}
+
+uint16_t sock_dport(const struct sock_rec *rec)
+{
+	return ntohs(rec->id.idiag_dport);
+}
+
+static const char *const state_names[SS_MAX] = {
+	[SS_ESTABLISHED] = "established",
+	[SS_SYN_SENT] = "syn-sent",
+	[SS_SYN_RECV] = "syn-recv",
+	[SS_FIN_WAIT1] = "fin-wait-1",
+	[SS_FIN_WAIT2] = "fin-wait-2",
+	[SS_TIME_WAIT] = "time-wait",
+	[SS_CLOSE] = "close",
+	[SS_CLOSE_WAIT] = "close-wait",
+	[SS_LAST_ACK] = "last-ack",
+	[SS_LISTEN] = "listen",
+	[SS_CLOSING] = "closing",
+	[SS_NEW_SYN_RECV] = "syn-recv",
+};
+
+const char *sock_state_name(unsigned state)
+{
+	if (state < SS_MAX && state_names[state])
+		return state_names[state];
+	return "unknown";
+}
+
+int sock_state_parse(const char *name, size_t len)
+{
+	char buf[24];
+
+	if (len >= sizeof(buf))
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+	buf[len] = '\0';
+	/* The kernel's own spellings without the dash before the digit. */
+	if (!strcmp(buf, "fin-wait1"))
+		return SS_FIN_WAIT1;
+	if (!strcmp(buf, "fin-wait2"))
+		return SS_FIN_WAIT2;
+	if (!strcmp(buf, "closed"))
+		return SS_CLOSE;
+	for (int s = SS_ESTABLISHED; s < SS_NEW_SYN_RECV; s++)
+		if (!strcmp(buf, state_names[s]))
+			return s;
+	return -1;
+}
+
+static const char *const outcome_names[OUT_MAX] = {
+	[OUT_NONE] = "selected",
+	[OUT_KILLED] = "killed",
+	[OUT_GONE] = "gone",
+	[OUT_CHANGED] = "changed",
+	[OUT_UNSUPPORTED] = "unsupported",
+	[OUT_DENIED] = "denied",
+	[OUT_FAILED] = "failed",
+};
+
+const char *sock_outcome_name(unsigned outcome)
+{
+	return outcome < OUT_MAX ? outcome_names[outcome] : "unknown";
+}
+
+static bool addr_is_any(int family, const uint32_t addr[4])
+{
+	if (family == AF_INET)
+		return addr[0] == 0;
+	return !(addr[0] | addr[1] | addr[2] | addr[3]);
+}
+
+int sock_format_addr(char *buf, size_t size, int family, const uint32_t addr[4])
+{
+	if (addr_is_any(family, addr))
+		return snprintf(buf, size, "*");
+	if (!inet_ntop(family, addr, buf, (socklen_t)size))
+		return snprintf(buf, size, "?");
+	return (int)strlen(buf);
+}
+
+int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr[4],
+			 uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+	char p[8];
+
+	sock_format_addr(a, sizeof(a), family, addr);
+	if (port)
+		snprintf(p, sizeof(p), "%u", port);
+	else
+		snprintf(p, sizeof(p), "*");
+	if (family == AF_INET6 && strcmp(a, "*"))
+		return snprintf(buf, size, "[%s]:%s", a, p);
+	return snprintf(buf, size, "%s:%s", a, p);
+}
+
+int sock_format_duration(char *buf, size_t size, uint32_t ms)
+{
+	if (ms == SOCK_IDLE_UNKNOWN)
+		return snprintf(buf, size, "-");
+	if (ms < 1000)
+		return snprintf(buf, size, "%ums", ms);
+	uint32_t s = ms / 1000;
+
+	if (s < 120)
+		return snprintf(buf, size, "%us", s);
+	if (s < 120 * 60)
+		return snprintf(buf, size, "%um", s / 60);
+	if (s < 48 * 3600)
+		return snprintf(buf, size, "%uh", s / 3600);
+	return snprintf(buf, size, "%ud", s / 86400);
+}
+
+const char *sock_errno_name(int err)
+{
+	const char *name = strerrorname_np(err < 0 ? -err : err);
+
+	return name ? name : "EUNKNOWN";
+}
+
+const char *sock_outcome_detail(const struct sock_rec *rec)
+{
+	if (!rec->err)
+		return NULL;
+	if (rec->err == SOCK_ERR_SURVIVED)
+		return "still-present";
+	return sock_errno_name(rec->err);
+}
