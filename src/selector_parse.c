@@ -614,11 +614,14 @@ static struct sel_node *parse_num(struct parser *p, int start, enum sel_kind kin
 		break;
 	}
 	if (!ok) {
-		fail_at(p, p->tok.pos, p->tok.len, "invalid %s \"%s\" for \"%s\"",
-			nk == NUM_DURATION ? "duration (use 500ms, 30s, 5m, 2h, 1d)"
-			: nk == NUM_HEX	  ? "cookie (hex)"
+		fail_at(p, p->tok.pos, p->tok.len, "invalid %s \"%s\" for \"%s\"%s",
+			nk == NUM_DURATION ? "duration"
+			: nk == NUM_HEX	  ? "cookie"
 					  : "number",
-			buf, keyword);
+			buf, keyword,
+			nk == NUM_DURATION ? " (use 500ms, 30s, 5m, 2h, 1d)"
+			: nk == NUM_HEX	  ? " (hexadecimal, as ss -e prints it)"
+					  : "");
 		return NULL;
 	}
 	struct sel_node *n = node_new(kind, start, p->tok.pos + p->tok.len - start);
@@ -717,12 +720,11 @@ static struct sel_node *parse_predicate(struct parser *p)
 	tok_text(p, kw, sizeof(kw));
 	if (!is_predicate_word(kw)) {
 		const char *s = suggest(kw, predicate_words);
-		int st = sock_state_parse(kw, strlen(kw));
+		const char *st = suggest(kw, state_words);
 
-		if (st > 0)
+		if (st && (!s || distance(kw, st) < distance(kw, s)))
 			fail_at(p, p->tok.pos, p->tok.len,
-				"unknown predicate \"%s\" (did you mean state %s?)", kw,
-				sock_state_name((unsigned)st));
+				"unknown predicate \"%s\" (did you mean state %s?)", kw, st);
 		else if (s)
 			fail_at(p, p->tok.pos, p->tok.len,
 				"unknown predicate \"%s\" (did you mean %s?)", kw, s);
@@ -739,7 +741,7 @@ static struct sel_node *parse_or(struct parser *p);
 
 static bool starts_unary(const struct parser *p)
 {
-	return p->tok.kind == TOK_NOT || p->tok.kind == TOK_LPAREN ||
+	return p->tok.kind == TOK_NOT || p->tok.kind == TOK_LPAREN || p->tok.kind == TOK_BAD ||
 	       (p->tok.kind == TOK_WORD && !tok_is_word(p, "or") && !tok_is_word(p, "and"));
 }
 

@@ -1,0 +1,183 @@
+/*
+ * sockrig: a test rig that builds N loopback (or namespace-local) TCP connections in a chosen
+ * state, holds them, and on request reports what the holder sees on each held socket.
+ *
+ *   sockrig [-a ADDR] [-p PORT] [-n N] MODE
+ *   MODE: close-wait   holds N server ends in CLOSE_WAIT (client ends closed: FIN_WAIT_2 orphans)
+ *         established  holds both ends of N connections
+ *         fin-wait-2   holds N client ends in FIN_WAIT_2 and their server ends in CLOSE_WAIT
+ *         time-wait    leaves N client ends in TIME_WAIT, holds nothing
+ *         listen       holds only the listener
+ *
+ * Prints "ready PID" when set up. Reads commands on stdin: "report" prints
+ * "held=N closed=N eof=N ECONNABORTED=N ECONNRESET=N EAGAIN=N other=N" (TCP_INFO state first,
+ * then one non-blocking recv per held socket); "quit" or end of input exits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int die(const char *what)
+{
+	fprintf(stderr, "sockrig: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static socklen_t make_addr(const char *addr, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+			die("bad address");
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+		die("bad address");
+	return sizeof(*s4);
+}
+
+static void report(const int *held, int n)
+{
+	int closed = 0, eof = 0, aborted = 0, reset = 0, again = 0, other = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		char c;
+
+		if (getsockopt(held[i], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+		    ti.tcpi_state == TCP_CLOSE)
+			closed++;
+		ssize_t r = recv(held[i], &c, 1, MSG_DONTWAIT | MSG_PEEK);
+
+		if (r == 0)
+			eof++;
+		else if (r > 0)
+			other++;
+		else if (errno == ECONNABORTED)
+			aborted++;
+		else if (errno == ECONNRESET)
+			reset++;
+		else if (errno == EAGAIN)
+			again++;
+		else
+			other++;
+	}
+	printf("held=%d closed=%d eof=%d ECONNABORTED=%d ECONNRESET=%d EAGAIN=%d other=%d\n", n,
+	       closed, eof, aborted, reset, again, other);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr = "127.0.0.1";
+	int port = 7000, n = 10, opt, one = 1;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char line[64];
+
+	while ((opt = getopt(argc, argv, "a:p:n:")) != -1) {
+		switch (opt) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'n':
+			n = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N] MODE\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || n < 0 || n > 9000) {
+		fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N<=9000] MODE\n");
+		return 2;
+	}
+	const char *mode = argv[optind];
+	int *cli = calloc((size_t)n + 1, sizeof(int)), *srv = calloc((size_t)n + 1, sizeof(int));
+	int *held = calloc(2 * (size_t)n + 1, sizeof(int)), nheld = 0;
+
+	if (!cli || !srv || !held)
+		die("calloc");
+	sl = make_addr(addr, port, &ss);
+	int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (lfd < 0)
+		die("socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&ss, sl) < 0)
+		die("bind");
+	if (listen(lfd, 4096) < 0)
+		die("listen");
+	for (int i = 0; i < n; i++) {
+		cli[i] = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (cli[i] < 0)
+			die("socket");
+		if (connect(cli[i], (struct sockaddr *)&ss, sl) < 0)
+			die("connect");
+		srv[i] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (srv[i] < 0)
+			die("accept");
+	}
+	if (!strcmp(mode, "close-wait")) {
+		for (int i = 0; i < n; i++) {
+			close(cli[i]);
+			held[nheld++] = srv[i];
+		}
+	} else if (!strcmp(mode, "established")) {
+		for (int i = 0; i < n; i++) {
+			held[nheld++] = cli[i];
+			held[nheld++] = srv[i];
+		}
+	} else if (!strcmp(mode, "fin-wait-2")) {
+		for (int i = 0; i < n; i++) {
+			shutdown(cli[i], SHUT_WR);
+			held[nheld++] = cli[i];
+			held[nheld++] = srv[i];
+		}
+	} else if (!strcmp(mode, "time-wait")) {
+		for (int i = 0; i < n; i++)
+			close(cli[i]);
+		usleep(100000); /* let the FINs land before the server ends answer */
+		for (int i = 0; i < n; i++)
+			close(srv[i]);
+	} else if (!strcmp(mode, "listen")) {
+		for (int i = 0; i < n; i++) {
+			close(cli[i]);
+			close(srv[i]);
+		}
+	} else {
+		fprintf(stderr, "sockrig: unknown mode \"%s\"\n", mode);
+		return 2;
+	}
+	usleep(100000); /* FIN/ACK exchanges on loopback settle well within this */
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strcmp(line, "report\n"))
+			report(held, nheld);
+		else if (!strcmp(line, "quit\n"))
+			break;
+	}
+	free(cli);
+	free(srv);
+	free(held);
+	return 0;
+}

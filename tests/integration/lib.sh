@@ -1,0 +1,110 @@
+# Shared by the integration tests: namespaces they create and always delete, rigs they start
+# and stop by pid, and TAP-like result lines ("ok", "not ok", "skipped") that tests/run.sh counts.
+
+SR=${SOCKREAP:-build/san/sockreap}
+RIG=${SOCKRIG:-build/tests/sockrig}
+TMP=$(mktemp -d /tmp/sockreap-test.XXXXXX)
+NAMESPACES=()
+RIG_PIDS=()
+# LeakSanitizer and the kernel's ptrace rules disagree under setpriv; leaks are checked elsewhere.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+cleanup() {
+	local pid ns
+	for pid in "${RIG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+skipped() { echo "skipped - $*"; }
+
+# check DESC COMMAND...: one result line from a command's status.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# Skips the whole file unless we can make namespaces.
+require_netns() {
+	if [ "$(id -u)" != 0 ]; then
+		skipped "$1: needs root to create network namespaces"
+		exit 0
+	fi
+	if ! ip netns add "sr-probe-$$" 2>/dev/null; then
+		skipped "$1: cannot create a network namespace here"
+		exit 0
+	fi
+	ip netns del "sr-probe-$$"
+}
+
+# ns_new VAR: a fresh namespace with lo up, deleted at exit.
+ns_new() {
+	local name="sr-$$-${#NAMESPACES[@]}"
+	ip netns add "$name" || return 1
+	NAMESPACES+=("$name")
+	ip -n "$name" link set lo up
+	printf -v "$1" '%s' "$name"
+}
+
+# rig_start VAR NS ARGS...: starts sockrig in NS; VAR gets its pid; VAR_in/VAR_out are fds.
+rig_start() {
+	local var=$1 ns=$2
+	shift 2
+	local fin="$TMP/$var.in" fout="$TMP/$var.out" line
+	mkfifo "$fin" "$fout"
+	ip netns exec "$ns" "$RIG" "$@" <"$fin" >"$fout" &
+	RIG_PIDS+=($!)
+	exec {w}>"$fin"
+	exec {r}<"$fout"
+	printf -v "${var}_in" '%s' "$w"
+	printf -v "${var}_out" '%s' "$r"
+	if ! read -r -t 60 line <&"$r" || [ "${line%% *}" != ready ]; then
+		echo "sockrig $* did not start: $line" >&2
+		return 1
+	fi
+	printf -v "$var" '%s' "${line#ready }"
+}
+
+# rig_report VAR: what the rig's held sockets see now.
+rig_report() {
+	local w="${1}_in" r="${1}_out" line
+	echo report >&"${!w}"
+	read -r -t 30 line <&"${!r}"
+	echo "$line"
+}
+
+# in_ns NS CMD...: run a command inside the namespace.
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# ss_count NS FILTER...: how many TCP sockets the kernel lists for an ss filter.
+ss_count() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" ss -tanH "$@" | wc -l
+}
+
+# expect_status WANT DESC CMD...: runs CMD, checks its exit status, keeps stdout/stderr.
+expect_status() {
+	local want=$1 desc=$2 rc
+	shift 2
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		ok "$desc (exit $rc)"
+	else
+		not_ok "$desc: exit $rc, expected $want; stderr: $(head -c 400 "$TMP/err")"
+	fi
+}

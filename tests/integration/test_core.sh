@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# The core path on real kernel sockets: preview = plan, kill exactly that set, outcomes, audit,
+# exit statuses, safety defaults. Every namespace and rig here is ours and is removed at exit.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+require_netns core
+
+# --- 2,000 CLOSE_WAIT held by one process, 2,000 ESTABLISHED by another ----------------------
+test_main_scenario() {
+	local ns a b
+	ns_new ns || { not_ok "main: namespace"; return; }
+	rig_start A "$ns" -p 7000 -n 2000 close-wait || { not_ok "main: rig A"; return; }
+	rig_start B "$ns" -p 7001 -n 1000 established || { not_ok "main: rig B"; return; }
+
+	check "main: kernel lists 2000 close-wait" [ "$(ss_count "$ns" state close-wait)" = 2000 ]
+	check "main: kernel lists 2000 established" [ "$(ss_count "$ns" state established)" = 2000 ]
+
+	expect_status 0 "main: dry-run --json" in_ns "$ns" "$SR" --dry-run --json --state close-wait --pid "$A"
+	cp "$TMP/out" "$TMP/preview.json"
+	jq -r '.sockets[].cookie' "$TMP/preview.json" | sort >"$TMP/preview.cookies"
+	check "main: preview lists 2000 cookies" [ "$(sort -u "$TMP/preview.cookies" | wc -l)" = 2000 ]
+	check "main: preview schema 1, mode dry-run" \
+		[ "$(jq -r '"\(.schema) \(.mode)"' "$TMP/preview.json")" = "1 dry-run" ]
+	jq -r '.sockets[] | "\(.local.addr):\(.local.port) \(.peer.addr):\(.peer.port)"' \
+		"$TMP/preview.json" | sort >"$TMP/preview.tuples"
+	in_ns "$ns" ss -tanH state close-wait | awk '{print $3" "$4}' | sort >"$TMP/kernel.tuples"
+	check "main: preview = the kernel's close-wait set" cmp -s "$TMP/preview.tuples" "$TMP/kernel.tuples"
+	check "main: every preview owner is rig A" \
+		[ "$(jq -r '.sockets[].owners[0].pid' "$TMP/preview.json" | sort -u)" = "$A" ]
+
+	expect_status 0 "main: kill --state close-wait --pid A --yes" \
+		in_ns "$ns" "$SR" --state close-wait --pid "$A" --yes --json --audit-log "$TMP/audit.log"
+	cp "$TMP/out" "$TMP/kill.json"
+	check "main: 2000 killed" [ "$(jq '.summary.killed' "$TMP/kill.json")" = 2000 ]
+	jq -r '.sockets[].cookie' "$TMP/kill.json" | sort >"$TMP/kill.cookies"
+	check "main: the kill acted on exactly the previewed cookies" cmp -s "$TMP/preview.cookies" "$TMP/kill.cookies"
+	check "main: kernel lists no close-wait afterwards" [ "$(ss_count "$ns" state close-wait)" = 0 ]
+	check "main: the 2000 established survive" [ "$(ss_count "$ns" state established)" = 2000 ]
+	check "main: listeners survive" [ "$(ss_count "$ns" state listening)" = 2 ]
+	local ra rb
+	ra=$(rig_report A)
+	rb=$(rig_report B)
+	check "main: owner A sees its 2000 sockets closed, reading EOF ($ra)" \
+		[ "$ra" = "held=2000 closed=2000 eof=2000 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
+	check "main: owner B untouched ($rb)" \
+		[ "$rb" = "held=2000 closed=0 eof=0 ECONNABORTED=0 ECONNRESET=0 EAGAIN=2000 other=0" ]
+
+	local log="$TMP/audit.log"
+	check "main: audit log is mode 0600" [ "$(stat -c %a "$log")" = 600 ]
+	check "main: audit has one start record" [ "$(jq -c 'select(.event=="start")' "$log" | wc -l)" = 1 ]
+	check "main: audit has 2000 intent records" [ "$(jq -c 'select(.event=="intent")' "$log" | wc -l)" = 2000 ]
+	check "main: audit has 2000 killed result records" \
+		[ "$(jq -c 'select(.event=="result" and .socket.outcome=="killed")' "$log" | wc -l)" = 2000 ]
+	check "main: audit summary says 2000 killed, exit 0" \
+		[ "$(jq -r 'select(.event=="summary") | "\(.killed) \(.exit_status)"' "$log")" = "2000 0" ]
+	check "main: audit records the argv and selector" \
+		[ "$(jq -r 'select(.event=="start") | .selector' "$log")" = "state close-wait and pid $A" ]
+	jq -r 'select(.event=="result") | .socket.cookie' "$log" | sort >"$TMP/audit.cookies"
+	check "main: audit results name the previewed cookies" cmp -s "$TMP/preview.cookies" "$TMP/audit.cookies"
+	check "main: every audit record has the same run id" \
+		[ "$(jq -r '.run' "$log" | sort -u | wc -l)" = 1 ]
+}
+
+# --- ESTABLISHED: the owner sees ECONNABORTED, the peer an RST ---------------------------------
+test_established() {
+	local ns r
+	ns_new ns || { not_ok "established: namespace"; return; }
+	rig_start E "$ns" -p 7100 -n 5 established || { not_ok "established: rig"; return; }
+	expect_status 0 "established: kill server ends" \
+		in_ns "$ns" "$SR" --yes --no-audit 'state established and sport = 7100'
+	r=$(rig_report E)
+	check "established: owner sees ECONNABORTED, peer ECONNRESET ($r)" \
+		[ "$r" = "held=10 closed=10 eof=0 ECONNABORTED=5 ECONNRESET=5 EAGAIN=0 other=0" ]
+}
+
+# --- FIN_WAIT_2 held by its owner --------------------------------------------------------------
+test_fin_wait_2() {
+	local ns
+	ns_new ns || { not_ok "fin-wait-2: namespace"; return; }
+	rig_start F "$ns" -p 7200 -n 5 fin-wait-2 || { not_ok "fin-wait-2: rig"; return; }
+	check "fin-wait-2: kernel lists 5" [ "$(ss_count "$ns" state fin-wait-2)" = 5 ]
+	expect_status 0 "fin-wait-2: kill" in_ns "$ns" "$SR" --yes --no-audit --json --state fin-wait-2
+	check "fin-wait-2: 5 killed" [ "$(jq '.summary.killed' "$TMP/out")" = 5 ]
+	check "fin-wait-2: none left" [ "$(ss_count "$ns" state fin-wait-2)" = 0 ]
+}
+
+# --- TIME_WAIT: no owner, so a pid never matches; destroy kills it ----------------------------
+test_time_wait() {
+	local ns
+	ns_new ns || { not_ok "time-wait: namespace"; return; }
+	rig_start T "$ns" -p 7300 -n 5 time-wait || { not_ok "time-wait: rig"; return; }
+	check "time-wait: kernel lists 5" [ "$(ss_count "$ns" state time-wait)" = 5 ]
+	expect_status 0 "time-wait: dry-run" in_ns "$ns" "$SR" --dry-run --json --state time-wait
+	check "time-wait: preview has 5 without owners" \
+		[ "$(jq '[.sockets[] | select(.owners == [])] | length' "$TMP/out")" = 5 ]
+	expect_status 1 "time-wait: a pid never matches time-wait" \
+		in_ns "$ns" "$SR" --dry-run --state time-wait --pid "$T"
+	expect_status 0 "time-wait: kill" in_ns "$ns" "$SR" --yes --no-audit --state time-wait
+	check "time-wait: none left" [ "$(ss_count "$ns" state time-wait)" = 0 ]
+}
+
+# --- LISTEN only when named --------------------------------------------------------------------
+test_listen() {
+	local ns
+	ns_new ns || { not_ok "listen: namespace"; return; }
+	rig_start L "$ns" -p 7400 -n 0 listen || { not_ok "listen: rig"; return; }
+	expect_status 1 "listen: not selected unless named" in_ns "$ns" "$SR" --dry-run --sport 7400
+	expect_status 1 "listen: not selected by a group" in_ns "$ns" "$SR" --dry-run 'state all and sport 7400'
+	expect_status 0 "listen: selected when named" in_ns "$ns" "$SR" --dry-run 'state listen and sport 7400'
+	expect_status 0 "listen: kill when named" in_ns "$ns" "$SR" --yes --no-audit --state listen --sport 7400
+	check "listen: listener gone" [ "$(ss_count "$ns" state listening)" = 0 ]
+}
+
+# --- IPv6 --------------------------------------------------------------------------------------
+test_ipv6() {
+	local ns
+	ns_new ns || { not_ok "ipv6: namespace"; return; }
+	if ! rig_start S "$ns" -a ::1 -p 7500 -n 5 close-wait; then
+		skipped "ipv6: no IPv6 on loopback here"
+		return
+	fi
+	rig_start S4 "$ns" -p 7500 -n 3 close-wait || { not_ok "ipv6: v4 rig"; return; }
+	expect_status 0 "ipv6: -6 dry-run" in_ns "$ns" "$SR" --dry-run --json -6 --state close-wait
+	check "ipv6: -6 lists the 5 IPv6 sockets" \
+		[ "$(jq -r '[.sockets[] | select(.family=="inet6" and .local.addr=="::1")] | length' "$TMP/out")" = 5 ]
+	check "ipv6: -6 lists nothing else" [ "$(jq '.sockets | length' "$TMP/out")" = 5 ]
+	expect_status 0 "ipv6: kill by --src ::1/128" in_ns "$ns" "$SR" --yes --no-audit --json --src ::1/128 --state close-wait
+	check "ipv6: 5 killed" [ "$(jq '.summary.killed' "$TMP/out")" = 5 ]
+	check "ipv6: the IPv4 close-wait survive" [ "$(ss_count "$ns" state close-wait)" = 3 ]
+	check "ipv6: rig S sees its sockets closed" \
+		[ "$(rig_report S)" = "held=5 closed=5 eof=5 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
+}
+
+# --- errors, guards and privileges: nothing is killed on 2, 4 and 5 ----------------------------
+test_refusals() {
+	local ns before
+	ns_new ns || { not_ok "refusals: namespace"; return; }
+	rig_start R "$ns" -p 7600 -n 5 close-wait || { not_ok "refusals: rig"; return; }
+	before=$(ss_count "$ns" state close-wait)
+
+	expect_status 2 "refusals: unknown flag" in_ns "$ns" "$SR" --yes --frobnicate
+	check "refusals: unknown flag is named" grep -q 'unknown option "--frobnicate"' "$TMP/err"
+	expect_status 2 "refusals: bad selector" in_ns "$ns" "$SR" --yes 'state close-wiat and dport 443'
+	check "refusals: selector error quotes and suggests" \
+		grep -q 'unknown state "close-wiat" (did you mean close-wait?)' "$TMP/err"
+	check "refusals: selector error has a caret under the token" \
+		grep -qx '        ^^^^^^^^^^' "$TMP/err"
+	expect_status 2 "refusals: bad --dport value" in_ns "$ns" "$SR" --yes --dport 70000
+	check "refusals: --dport error quotes the value" grep -q 'invalid port "70000"' "$TMP/err"
+	expect_status 5 "refusals: empty selector" in_ns "$ns" "$SR" --yes
+	check "refusals: empty selector explains --all" grep -q -- '--all' "$TMP/err"
+	expect_status 1 "refusals: nothing matched" in_ns "$ns" "$SR" --yes --no-audit --dport 1
+	expect_status 5 "refusals: --max exceeded" in_ns "$ns" "$SR" --yes --no-audit --max 4 --state close-wait
+	check "refusals: --max message" grep -q 'more than --max 4' "$TMP/err"
+	: >"$TMP/afile"
+	expect_status 5 "refusals: unwritable audit log" \
+		in_ns "$ns" "$SR" --yes --audit-log "$TMP/afile/audit.log" --state close-wait
+	check "refusals: audit error names the file" grep -q "cannot write audit log $TMP/afile/audit.log" "$TMP/err"
+	if command -v setpriv >/dev/null; then
+		expect_status 4 "refusals: without CAP_NET_ADMIN" \
+			in_ns "$ns" setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
+			"$SR" --yes --no-audit --state close-wait
+		check "refusals: privilege error names CAP_NET_ADMIN" grep -q CAP_NET_ADMIN "$TMP/err"
+		expect_status 0 "refusals: dry-run works without CAP_NET_ADMIN" \
+			in_ns "$ns" setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
+			"$SR" --dry-run --state close-wait
+	else
+		skipped "refusals: setpriv is not installed"
+	fi
+	check "refusals: nothing was killed by any of them" [ "$(ss_count "$ns" state close-wait)" = "$before" ]
+	check "refusals: rig R still holds its sockets" \
+		[ "$(rig_report R)" = "held=5 closed=0 eof=5 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
+	expect_status 0 "refusals: --all --dry-run previews everything but listeners" \
+		in_ns "$ns" "$SR" --all --dry-run --json
+	check "refusals: --all lists the 10 sockets, no listener" \
+		[ "$(jq '[.sockets[] | select(.state != "listen")] | length' "$TMP/out") $(jq '.sockets | length' "$TMP/out")" = "10 10" ]
+}
+
+# --- the caller's own SSH connection is kept unless --include-self -----------------------------
+test_self() {
+	local ns port
+	ns_new ns || { not_ok "self: namespace"; return; }
+	rig_start M "$ns" -p 7700 -n 1 established || { not_ok "self: rig"; return; }
+	port=$(in_ns "$ns" ss -tanH state established dport = :7700 | awk '{split($3,a,":"); print a[2]}')
+	expect_status 0 "self: SSH_CONNECTION's socket kept" \
+		in_ns "$ns" env SSH_CONNECTION="127.0.0.1 $port 127.0.0.1 7700" "$SR" --dry-run --json --port 7700
+	check "self: only the client end is listed" \
+		[ "$(jq -r '[.sockets[].local.port] | join(",")' "$TMP/out")" = "$port" ]
+	check "self: says it kept it" grep -q 'kept your own SSH connection' "$TMP/err"
+	expect_status 0 "self: --include-self selects it" \
+		in_ns "$ns" env SSH_CONNECTION="127.0.0.1 $port 127.0.0.1 7700" "$SR" --dry-run --json --include-self --port 7700
+	check "self: both ends listed with --include-self" [ "$(jq '.sockets | length' "$TMP/out")" = 2 ]
+}
+
+test_main_scenario
+test_established
+test_fin_wait_2
+test_time_wait
+test_listen
+test_ipv6
+test_refusals
+test_self

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the cmocka unit binaries given as arguments and every tests/integration/test_*.sh,
+# then prints one closing line: "N passed, N failed, N skipped". Exits 1 if anything failed.
+cd "$(dirname "$0")/.." || exit 1
+passed=0 failed=0 skipped=0
+
+for bin in "$@"; do
+	out=$("$bin" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -E '^\[ *(OK|FAILED|PASSED|SKIPPED) *\]|^\[  ERROR|Assertion|ERROR|runtime error|Sanitizer' || true
+	p=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
+	f=$(printf '%s\n' "$out" | grep -c '^\[  FAILED  \] test')
+	s=$(printf '%s\n' "$out" | grep -c '^\[  SKIPPED \] test')
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "$bin: exited $rc" >&2
+		printf '%s\n' "$out" | tail -20 >&2
+		f=1
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+
+for t in tests/integration/test_*.sh; do
+	[ -e "$t" ] || continue
+	echo "== $t"
+	while IFS= read -r line; do
+		echo "$line"
+		case $line in
+		"ok - "*) passed=$((passed + 1)) ;;
+		"not ok - "*) failed=$((failed + 1)) ;;
+		"skipped - "*) skipped=$((skipped + 1)) ;;
+		esac
+	done < <(bash "$t" 2>&1)
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]
