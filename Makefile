@@ -39,10 +39,9 @@ LIB_OBJS := $(LIB_SRCS:src/%.c=build/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
-FAKE_SRCS := $(wildcard tests/unit/fake_*.c)
-FAKE_OBJS := $(FAKE_SRCS:tests/unit/%.c=build/tests/%.o)
 HELPERS := build/tests/sockrig
 
+.SECONDARY:
 .PHONY: all check unit integration install uninstall clean deps demo clang-check
 
 all: sockreap
@@ -77,11 +76,15 @@ build/tests/%.o: tests/unit/%.c
 	@echo "  CC test $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-# Fakes (system seams) come before the library so they replace its members.
-build/tests/test_%: build/tests/test_%.o $(FAKE_OBJS) build/san/libsockreap.a
+# Fakes of the system seams a suite needs; they come before the library, so they replace
+# its members.
+FAKES_engine := build/tests/fake_diag.o
+
+.SECONDEXPANSION:
+build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a
 	@echo "  LD test $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(if $(filter test_engine,$*),$(FAKE_OBJS)) \
-		build/san/libsockreap.a $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(FAKES_$*) build/san/libsockreap.a \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
 
 build/tests/sockrig: tests/helpers/sockrig.c
 	@mkdir -p $(dir $@)
@@ -97,8 +100,8 @@ check: deps
 clang-check:
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		echo "  CLANG   -Wall -Wextra -Werror"; \
-		for f in src/*.c; do \
-			clang -std=gnu11 -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS) \
+		for f in src/*.c tests/unit/*.c tests/helpers/*.c; do \
+			clang $(filter-out -MMD -MP,$(CFLAGS)) $(PKG_CFLAGS) -Itests/unit \
 				-fsyntax-only $$f || exit 1; \
 		done; \
 	else echo "  CLANG   skipped: clang is not installed"; fi

@@ -171,7 +171,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* full re-initialisation: cli_parse may run more than once (tests) */
 	for (;;) {
 		int longidx = -1;
 		int c = getopt_long(argc, argv, optstring, longopts, &longidx);

@@ -39,31 +39,41 @@ static void fill_row(struct row *r, const struct sock_rec *rec, output_comm_fn c
 		snprintf(r->outcome, sizeof(r->outcome), "%s", sock_outcome_name(rec->outcome));
 }
 
+/*
+ * The preview shows what helps choose (queues, idle time); the outcome table what happened.
+ * Address and outcome columns are as wide as their data, as in ss, to fit 80 columns.
+ */
 void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
 		  bool with_outcome)
 {
 	struct row r;
-	int wl = (int)strlen("LOCAL"), wp = (int)strlen("PEER");
+	int wl = (int)strlen("LOCAL"), wp = (int)strlen("PEER"), wo = (int)strlen("OUTCOME");
 
-	/* Two passes so the address columns fit the data, as ss does. */
 	for (size_t i = 0; i < set->n; i++) {
 		fill_row(&r, &set->v[i], comm, arg);
 		if ((int)strlen(r.local) > wl)
 			wl = (int)strlen(r.local);
 		if ((int)strlen(r.peer) > wp)
 			wp = (int)strlen(r.peer);
+		if ((int)strlen(r.outcome) > wo)
+			wo = (int)strlen(r.outcome);
 	}
-	fprintf(f, "%-11s %6s %6s %-*s %-*s %5s %s%s\n", "STATE", "RECV-Q", "SEND-Q", wl, "LOCAL",
-		wp, "PEER", "IDLE", with_outcome ? "OUTCOME     " : "", "PROCESS");
+	if (with_outcome)
+		fprintf(f, "%-11s %-*s %-*s %-*s %s\n", "STATE", wl, "LOCAL", wp, "PEER", wo,
+			"OUTCOME", "PROCESS");
+	else
+		fprintf(f, "%-11s %6s %6s %-*s %-*s %5s %s\n", "STATE", "RECV-Q", "SEND-Q", wl,
+			"LOCAL", wp, "PEER", "IDLE", "PROCESS");
 	for (size_t i = 0; i < set->n; i++) {
 		const struct sock_rec *rec = &set->v[i];
 
 		fill_row(&r, rec, comm, arg);
-		fprintf(f, "%-11s %6u %6u %-*s %-*s %5s ", sock_state_name(rec->state),
-			rec->rqueue, rec->wqueue, wl, r.local, wp, r.peer, r.idle);
 		if (with_outcome)
-			fprintf(f, "%-11s ", r.outcome);
-		fprintf(f, "%s\n", r.proc);
+			fprintf(f, "%-11s %-*s %-*s %-*s %s\n", sock_state_name(rec->state), wl,
+				r.local, wp, r.peer, wo, r.outcome, r.proc);
+		else
+			fprintf(f, "%-11s %6u %6u %-*s %-*s %5s %s\n", sock_state_name(rec->state),
+				rec->rqueue, rec->wqueue, wl, r.local, wp, r.peer, r.idle, r.proc);
 	}
 }
 

@@ -207,10 +207,14 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out, int base)
 
 static bool need_value(struct parser *p, const char *keyword, const char *what)
 {
-	if (p->tok.kind == TOK_WORD)
-		return true;
 	char d[64];
 
+	if (p->tok.kind == TOK_WORD && !tok_is_word(p, "and") && !tok_is_word(p, "or"))
+		return true;
+	if (p->tok.kind == TOK_BAD && strchr("\"'", p->src[p->tok.pos])) {
+		fail_at(p, p->tok.pos, p->tok.len, "unterminated quote");
+		return false;
+	}
 	fail_at(p, p->tok.pos, p->tok.len, "expected %s after \"%s\", found %s", what, keyword,
 		tok_describe(p, d, sizeof(d)));
 	return false;
@@ -300,7 +304,7 @@ static bool parse_port_value(struct parser *p, const char *text, uint16_t *out)
 		*out = (uint16_t)v;
 		return true;
 	}
-	if (*text && !isdigit((unsigned char)*text)) {
+	if (isalpha((unsigned char)*text)) {
 		struct servent *se = getservbyname(text, "tcp");
 
 		if (se) {
@@ -718,6 +722,10 @@ static struct sel_node *parse_predicate(struct parser *p)
 	int start = p->tok.pos;
 
 	tok_text(p, kw, sizeof(kw));
+	if (!strcasecmp(kw, "and") || !strcasecmp(kw, "or")) {
+		fail_at(p, p->tok.pos, p->tok.len, "\"%s\" needs a predicate on its left", kw);
+		return NULL;
+	}
 	if (!is_predicate_word(kw)) {
 		const char *s = suggest(kw, predicate_words);
 		const char *st = suggest(kw, state_words);

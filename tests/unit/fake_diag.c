@@ -1,0 +1,88 @@
+/* The netlink seam, scripted: destroy answers, lookups and the verification dump. */
+#include "fake_diag.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const struct fake_sock *script;
+static size_t nscript;
+static size_t batch_sizes[64], nbatches;
+static struct sock_rec dumped;
+
+void fake_diag_script(const struct fake_sock *socks, size_t n)
+{
+	script = socks;
+	nscript = n;
+	nbatches = 0;
+}
+
+size_t fake_diag_batches(size_t *sizes, size_t max)
+{
+	for (size_t i = 0; i < nbatches && i < max; i++)
+		sizes[i] = batch_sizes[i];
+	return nbatches;
+}
+
+static const struct fake_sock *find(uint64_t cookie)
+{
+	for (size_t i = 0; i < nscript; i++)
+		if (script[i].cookie == cookie)
+			return &script[i];
+	return NULL;
+}
+
+int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, int *errs)
+{
+	(void)d;
+	if (n > DIAG_BATCH)
+		return -EINVAL;
+	if (nbatches < 64)
+		batch_sizes[nbatches++] = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct fake_sock *s = find(sock_cookie(recs[i]));
+
+		errs[i] = s ? s->destroy_err : 0;
+	}
+	return 0;
+}
+
+int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
+		struct sock_rec *found)
+{
+	const struct fake_sock *s = find(sock_cookie(rec));
+
+	(void)d;
+	if (with_cookie || !s || (!s->reused && !s->listener_behind))
+		return -ENOENT;
+	*found = *rec;
+	found->id.idiag_cookie[0] ^= 0xffff; /* another socket */
+	if (s->listener_behind) {
+		memset(found->id.idiag_dst, 0, sizeof(found->id.idiag_dst));
+		found->id.idiag_dport = 0;
+		found->state = SS_LISTEN;
+	}
+	return 0;
+}
+
+int diag_dump(struct diag *d, int family, int protocol, uint32_t states, diag_sock_cb cb,
+	      void *arg)
+{
+	(void)d;
+	(void)protocol;
+	(void)states;
+	for (size_t i = 0; i < nscript; i++) {
+		if (!script[i].survives)
+			continue;
+		memset(&dumped, 0, sizeof(dumped));
+		dumped.family = (uint8_t)family;
+		dumped.id.idiag_cookie[0] = (uint32_t)script[i].cookie;
+		dumped.id.idiag_cookie[1] = (uint32_t)(script[i].cookie >> 32);
+		int r = cb(&dumped, arg);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

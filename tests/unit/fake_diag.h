@@ -1,0 +1,19 @@
+/* A scripted stand-in for diag.c (the netlink seam), for engine tests. */
+#ifndef SOCKREAP_FAKE_DIAG_H
+#define SOCKREAP_FAKE_DIAG_H
+
+#include "diag.h"
+
+struct fake_sock {
+	uint64_t cookie;
+	int destroy_err;	/* what SOCK_DESTROY answers: 0, -errno or DIAG_NO_ACK */
+	bool reused;		/* the 4-tuple now belongs to another socket (new cookie) */
+	bool listener_behind;	/* a lookup without cookie finds a listener on the port */
+	bool survives;		/* still listed by the verification dump */
+};
+
+void fake_diag_script(const struct fake_sock *socks, size_t n);
+/* Sizes of the destroy batches sent, in order; returns how many. */
+size_t fake_diag_batches(size_t *sizes, size_t max);
+
+#endif

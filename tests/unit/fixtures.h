@@ -1,0 +1,32 @@
+/* Socket records for the unit tests. */
+#ifndef SOCKREAP_TEST_FIXTURES_H
+#define SOCKREAP_TEST_FIXTURES_H
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sock.h"
+
+static inline struct sock_rec fx_rec(int family, const char *src, uint16_t sport, const char *dst,
+				     uint16_t dport, unsigned state, uint64_t cookie)
+{
+	struct sock_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = (uint8_t)family;
+	r.protocol = 6;
+	r.state = (uint8_t)state;
+	inet_pton(family, src, r.id.idiag_src);
+	inet_pton(family, dst, r.id.idiag_dst);
+	r.id.idiag_sport = htons(sport);
+	r.id.idiag_dport = htons(dport);
+	r.id.idiag_cookie[0] = (uint32_t)cookie;
+	r.id.idiag_cookie[1] = (uint32_t)(cookie >> 32);
+	r.idle_ms = SOCK_IDLE_UNKNOWN;
+	r.pid = -1;
+	r.fd = -1;
+	return r;
+}
+
+#endif

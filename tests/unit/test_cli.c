@@ -1,0 +1,178 @@
+/* Option parsing: flags and the expression into one AST, errors, defaults. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "plan.h"
+
+static char errbuf[4096];
+
+static const char *env_none(const char *name)
+{
+	(void)name;
+	return NULL;
+}
+
+static const char *env_audit(const char *name)
+{
+	return strcmp(name, "SOCKREAP_AUDIT_LOG") ? NULL : "/tmp/from-env.log";
+}
+
+/* Parses a NULL-terminated argv; the canonical selector goes to out. */
+static int parse(struct config *cfg, char *out, size_t size, const char *(*envf)(const char *),
+		 char **argv)
+{
+	int argc = 0;
+	FILE *f = fmemopen(errbuf, sizeof(errbuf), "w");
+
+	while (argv[argc])
+		argc++;
+	int ret = cli_parse(cfg, argc, argv, envf, f);
+
+	fclose(f);
+	if (out)
+		selector_format(ret ? NULL : cfg->ast, out, size);
+	return ret;
+}
+
+#define ARGV(...) ((char *[]){ "sockreap", __VA_ARGS__, NULL })
+
+static void test_cli_flags_and_expression_build_one_ast(void **state)
+{
+	struct config cfg;
+	char out[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("--state", "close-wait", "--pid", "12", "--dport", "80",
+				    "--dport", "443", "idle > 5m")),
+			 0);
+	/* Flags in table order, repeats OR-ed, the expression AND-ed last. */
+	assert_string_equal(out, "state close-wait and pid 12 and (dport = 80 or dport = 443) "
+				 "and idle > 5m");
+	cli_free(&cfg);
+}
+
+static void test_cli_selector_may_span_arguments(void **state)
+{
+	struct config cfg;
+	char out[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("-n", "state", "close-wait", "and", "dport", "5432")),
+			 0);
+	assert_true(cfg.dry_run);
+	assert_string_equal(out, "state close-wait and dport = 5432");
+	cli_free(&cfg);
+}
+
+static void test_cli_short_options_and_settings(void **state)
+{
+	struct config cfg;
+	char out[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("-njy", "-4", "-s", "time-wait", "--max", "10", "--all",
+				    "--include-self", "--no-audit")),
+			 0);
+	assert_true(cfg.dry_run && cfg.json && cfg.yes && cfg.all && cfg.include_self &&
+		    cfg.no_audit);
+	assert_int_equal(cfg.max, 10);
+	assert_string_equal(out, "state time-wait and family inet");
+	cli_free(&cfg);
+	/* Both families is no restriction at all. */
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("-4", "-6", "--all")), 0);
+	assert_null(cfg.ast);
+	assert_int_equal(cfg.max, -1);
+	cli_free(&cfg);
+}
+
+static void test_cli_audit_path_precedence(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all")), 0);
+	assert_string_equal(cfg.audit_path, CLI_DEFAULT_AUDIT_LOG);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_audit, ARGV("--all")), 0);
+	assert_string_equal(cfg.audit_path, "/tmp/from-env.log");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_audit, ARGV("--audit-log", "/x/a.log", "--all")),
+			 0);
+	assert_string_equal(cfg.audit_path, "/x/a.log");
+	cli_free(&cfg);
+}
+
+static void test_cli_errors_name_what_is_wrong(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--bogus")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: unknown option \"--bogus\"\nTry 'sockreap --help'.\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-x")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: unknown option \"-x\"\nTry 'sockreap --help'.\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--state")), EXIT_USAGE);
+	assert_string_equal(errbuf,
+			    "sockreap: option \"--state\" needs an argument\nTry 'sockreap --help'.\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--max", "lots")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --max: not a count of sockets: \"lots\"\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--max", "-1")), EXIT_USAGE);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--dport", "8o")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --dport: invalid port \"8o\" (expected 0-65535 or a "
+				    "service name)\n  --dport 8o\n          ^^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--state", "close-wait", "state", "x")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: selector: unknown state \"x\"\n  state x\n        ^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--audit-log", "")), EXIT_USAGE);
+}
+
+static void test_cli_help_and_version(void **state)
+{
+	struct config cfg;
+	char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--help")), 0);
+	assert_int_equal(cfg.action, CLI_HELP);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-V")), 0);
+	assert_int_equal(cfg.action, CLI_VERSION);
+	cli_free(&cfg);
+	cli_usage(f);
+	fclose(f);
+	/* Every option is in the help text. */
+	const char *opts[] = { "--state", "--pid", "--port", "--sport", "--dport", "--src",
+			       "--dst", "--ipv4", "--ipv6", "--dry-run", "--json", "--yes",
+			       "--max", "--all", "--include-self", "--audit-log", "--no-audit",
+			       "--help", "--version" };
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strstr(buf, opts[i]))
+			fail_msg("--help lacks %s", opts[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_flags_and_expression_build_one_ast),
+		cmocka_unit_test(test_cli_selector_may_span_arguments),
+		cmocka_unit_test(test_cli_short_options_and_settings),
+		cmocka_unit_test(test_cli_audit_path_precedence),
+		cmocka_unit_test(test_cli_errors_name_what_is_wrong),
+		cmocka_unit_test(test_cli_help_and_version),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

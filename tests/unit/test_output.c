@@ -1,0 +1,156 @@
+/* Table and JSON output of a plan and of outcomes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "output.h"
+
+#include <errno.h>
+
+static const char *comm_of(void *arg, int32_t pid)
+{
+	(void)arg;
+	return pid == 1234 ? "java" : NULL;
+}
+
+static struct sock_set two(void)
+{
+	struct sock_set set = { 0 };
+	struct sock_rec a = fx_rec(AF_INET, "10.0.0.5", 5432, "10.0.0.9", 41234, SS_CLOSE_WAIT, 0x1f);
+	struct sock_rec b = fx_rec(AF_INET6, "::1", 443, "2001:db8::7", 50000, SS_TIME_WAIT,
+				   0x100000002ULL);
+
+	a.pid = 1234;
+	a.fd = 7;
+	a.nowners = 2;
+	a.rqueue = 1;
+	a.idle_ms = 312000;
+	a.inode = 99;
+	a.uid = 1000;
+	b.pid = 0;
+	sock_set_push(&set, &a);
+	sock_set_push(&set, &b);
+	return set;
+}
+
+static void test_output_table_preview(void **state)
+{
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+
+	(void)state;
+	output_table(f, &set, comm_of, NULL, false);
+	fclose(f);
+	assert_string_equal(buf,
+		"STATE       RECV-Q SEND-Q LOCAL         PEER                 IDLE PROCESS\n"
+		"close-wait       1      0 10.0.0.5:5432 10.0.0.9:41234         5m 1234/java+1\n"
+		"time-wait        0      0 [::1]:443     [2001:db8::7]:50000     - -\n");
+	sock_set_free(&set);
+}
+
+static void test_output_table_outcomes_fit_80_columns(void **state)
+{
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+
+	(void)state;
+	set.v[0].outcome = OUT_KILLED;
+	set.v[1].outcome = OUT_FAILED;
+	set.v[1].err = -EBUSY;
+	output_table(f, &set, comm_of, NULL, true);
+	fclose(f);
+	assert_string_equal(buf,
+		"STATE       LOCAL         PEER                OUTCOME       PROCESS\n"
+		"close-wait  10.0.0.5:5432 10.0.0.9:41234      killed        1234/java+1\n"
+		"time-wait   [::1]:443     [2001:db8::7]:50000 failed(EBUSY) -\n");
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		assert_true(strlen(line) <= 80);
+	sock_set_free(&set);
+}
+
+static void test_output_json_preview(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0 };
+
+	(void)state;
+	output_json(f, &set, comm_of, NULL, &run);
+	fclose(f);
+	assert_string_equal(buf,
+		"{\"schema\":1,\"mode\":\"dry-run\",\"selector\":\"state close-wait\","
+		"\"engine\":\"destroy\",\"sockets\":["
+		"{\"cookie\":\"1f\",\"protocol\":\"tcp\",\"family\":\"inet\",\"state\":\"close-wait\","
+		"\"local\":{\"addr\":\"10.0.0.5\",\"port\":5432},"
+		"\"peer\":{\"addr\":\"10.0.0.9\",\"port\":41234},\"inode\":99,\"uid\":1000,"
+		"\"recv_q\":1,\"send_q\":0,\"idle_ms\":312000,"
+		"\"owners\":[{\"pid\":1234,\"comm\":\"java\",\"fd\":7}],\"owner_count\":2},"
+		"{\"cookie\":\"100000002\",\"protocol\":\"tcp\",\"family\":\"inet6\","
+		"\"state\":\"time-wait\",\"local\":{\"addr\":\"::1\",\"port\":443},"
+		"\"peer\":{\"addr\":\"2001:db8::7\",\"port\":50000},\"inode\":0,\"uid\":0,"
+		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0}],"
+		"\"summary\":{\"selected\":2}}\n");
+	sock_set_free(&set);
+}
+
+static void test_output_json_outcomes(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct plan_counts c;
+
+	(void)state;
+	set.v[0].outcome = OUT_KILLED;
+	set.v[1].outcome = OUT_FAILED;
+	set.v[1].err = SOCK_ERR_SURVIVED;
+	plan_count(&set, &c);
+	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5 };
+
+	output_json(f, &set, comm_of, NULL, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"owner_count\":2,\"outcome\":\"killed\",\"error\":null}"));
+	assert_non_null(strstr(buf, "\"outcome\":\"failed\",\"error\":\"still-present\"}"));
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"killed\":1,\"gone\":0,"
+				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
+				    "\"exit_status\":3,\"elapsed_ms\":1.500}}\n"));
+	sock_set_free(&set);
+}
+
+static void test_output_counts_line(void **state)
+{
+	char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct plan_counts c = { .total = 5 };
+
+	(void)state;
+	c.n[OUT_KILLED] = 3;
+	c.n[OUT_GONE] = 1;
+	c.n[OUT_DENIED] = 1;
+	output_counts(f, &c);
+	fclose(f);
+	assert_string_equal(buf, "3 killed, 1 gone, 1 denied");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_table_preview),
+		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
+		cmocka_unit_test(test_output_json_preview),
+		cmocka_unit_test(test_output_json_outcomes),
+		cmocka_unit_test(test_output_counts_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

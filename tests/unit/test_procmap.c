@@ -1,0 +1,176 @@
+/* /proc parsing on a fixture tree built in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "procmap.h"
+
+static char root[PATH_MAX];
+
+static void put_file(const char *rel, const char *text)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void put_link(const char *rel, const char *target)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static void put_dir(const char *rel)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+/*
+ * 100 (java) holds 1001 on fd 3 and a non-socket on fd 4; 300 (java) shares 1001 on fd 7;
+ * 200 (nginx) holds 1002 on fd 5; 400 has no fd directory; "self" is not a pid.
+ */
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/sockreap-procmap.XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	put_dir("100");
+	put_dir("100/fd");
+	put_link("100/fd/3", "socket:[1001]");
+	put_link("100/fd/4", "/dev/null");
+	put_file("100/comm", "java\n");
+	put_dir("200");
+	put_dir("200/fd");
+	put_link("200/fd/5", "socket:[1002]");
+	put_file("200/comm", "nginx\n");
+	put_dir("300");
+	put_dir("300/fd");
+	put_link("300/fd/7", "socket:[1001]");
+	put_file("300/comm", "java\n");
+	put_dir("400");
+	put_dir("self");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void fill(struct sock_set *set)
+{
+	static const uint32_t inodes[] = { 1001, 1002, 1003, 0 };
+
+	memset(set, 0, sizeof(*set));
+	for (size_t i = 0; i < 4; i++) {
+		struct sock_rec r;
+
+		memset(&r, 0, sizeof(r));
+		r.inode = inodes[i];
+		r.pid = -1;
+		r.fd = -1;
+		assert_int_equal(sock_set_push(set, &r), 0);
+	}
+}
+
+static void test_procmap_full_scan(void **state)
+{
+	struct sock_set set;
+	struct procmap *pm = procmap_new(root);
+
+	(void)state;
+	fill(&set);
+	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+	/* 1001 has two owners; which is first depends on readdir order. */
+	assert_true(set.v[0].pid == 100 || set.v[0].pid == 300);
+	assert_int_equal(set.v[0].fd, set.v[0].pid == 100 ? 3 : 7);
+	assert_int_equal(set.v[0].nowners, 2);
+	assert_string_equal(procmap_comm(pm, set.v[0].pid), "java");
+	assert_int_equal(set.v[1].pid, 200);
+	assert_int_equal(set.v[1].fd, 5);
+	assert_string_equal(procmap_comm(pm, 200), "nginx");
+	assert_int_equal(set.v[2].pid, 0); /* nobody holds 1003 */
+	assert_int_equal(set.v[3].pid, 0); /* no inode: no owner */
+	assert_null(procmap_comm(pm, 400));
+	procmap_free(pm);
+	sock_set_free(&set);
+}
+
+static void test_procmap_named_pids_only(void **state)
+{
+	struct sock_set set;
+	struct procmap *pm = procmap_new(root);
+	int32_t pids[] = { 200, 999 };
+
+	(void)state;
+	fill(&set);
+	assert_int_equal(procmap_resolve(pm, &set, pids, 2), 0);
+	assert_int_equal(set.v[0].pid, 0); /* held by 100/300, which were not read */
+	assert_int_equal(set.v[1].pid, 200);
+	assert_int_equal(set.v[1].nowners, 1);
+	assert_null(procmap_comm(pm, 100));
+	procmap_free(pm);
+	sock_set_free(&set);
+}
+
+static void test_procmap_missing_root(void **state)
+{
+	struct sock_set set;
+	struct procmap *pm = procmap_new("/nonexistent/proc");
+
+	(void)state;
+	fill(&set);
+	assert_true(procmap_resolve(pm, &set, NULL, -1) < 0);
+	assert_int_equal(set.v[0].pid, 0);
+	procmap_free(pm);
+	sock_set_free(&set);
+	procmap_free(NULL);
+}
+
+static void test_procmap_parse_link(void **state)
+{
+	(void)state;
+	assert_int_equal(procmap_parse_link("socket:[123]", 12), 123);
+	assert_int_equal(procmap_parse_link("socket:[4294967295]", 19), 4294967295U);
+	assert_int_equal(procmap_parse_link("socket:[4294967296]", 19), 0);
+	assert_int_equal(procmap_parse_link("socket:[]", 9), 0);
+	assert_int_equal(procmap_parse_link("socket:[12a]", 12), 0);
+	assert_int_equal(procmap_parse_link("pipe:[123]", 10), 0);
+	assert_int_equal(procmap_parse_link("socket:[123", 11), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_procmap_full_scan),
+		cmocka_unit_test(test_procmap_named_pids_only),
+		cmocka_unit_test(test_procmap_missing_root),
+		cmocka_unit_test(test_procmap_parse_link),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
