@@ -42,7 +42,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig
 
 .SECONDARY:
-.PHONY: all check unit integration install uninstall clean deps demo clang-check
+.PHONY: all check install uninstall clean deps print-deps demo clang-check
 
 all: sockreap
 
@@ -120,6 +120,9 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
 	fi
+
+print-deps:
+	@echo $(DEB_PKGS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory sockreap build/tests/sockrig

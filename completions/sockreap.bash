@@ -1,0 +1,49 @@
+# bash completion for sockreap(8)
+
+_sockreap_states="established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck"
+_sockreap_keywords="state sport dport port src dst addr pid comm uid idle recv-q send-q inode cookie family and or not"
+
+_sockreap()
+{
+	local cur prev opts
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	# The options, from the tool itself.
+	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
+
+	case $prev in
+	-s|--state|state)
+		local prefix=""
+		[[ $cur == *,* ]] && prefix=${cur%,*},
+		COMPREPLY=($(compgen -P "$prefix" -W "$_sockreap_states" -- "${cur##*,}"))
+		compopt -o nospace 2>/dev/null
+		return
+		;;
+	-p|--pid|pid)
+		COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	comm)
+		COMPREPLY=($(compgen -W "$(ps -eo comm= 2>/dev/null | sort -u)" -- "$cur"))
+		return
+		;;
+	family)
+		COMPREPLY=($(compgen -W "inet inet6" -- "$cur"))
+		return
+		;;
+	--audit-log)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--port|--sport|--dport|--src|--dst|--max)
+		return
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts -4 -6 -n -j -y -s -p -h -V" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -W "$_sockreap_keywords" -- "$cur"))
+	fi
+}
+complete -F _sockreap sockreap

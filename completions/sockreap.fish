@@ -1,0 +1,25 @@
+# fish completion for sockreap(8)
+
+set -l states established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck
+
+complete -c sockreap -f
+complete -c sockreap -s s -l state -x -a "$states" -d 'TCP states or groups'
+complete -c sockreap -s p -l pid -x -a '(ps -eo pid=,comm= | string trim | string replace -r "^(\d+) (.*)" "\$1\t\$2")' -d 'Sockets held by these processes'
+complete -c sockreap -l port -x -d 'Either end port'
+complete -c sockreap -l sport -x -d 'Local port'
+complete -c sockreap -l dport -x -d 'Peer port'
+complete -c sockreap -l src -x -d 'Local address or CIDR'
+complete -c sockreap -l dst -x -d 'Peer address or CIDR'
+complete -c sockreap -s 4 -l ipv4 -d 'IPv4 sockets only'
+complete -c sockreap -s 6 -l ipv6 -d 'IPv6 sockets only'
+complete -c sockreap -s n -l dry-run -d 'Show what would be killed; touch nothing'
+complete -c sockreap -s j -l json -d 'One JSON document instead of a table'
+complete -c sockreap -s y -l yes -d 'Do not ask for confirmation'
+complete -c sockreap -l max -x -d 'Refuse a plan of more than N sockets'
+complete -c sockreap -l all -d 'Allow an empty selector'
+complete -c sockreap -l include-self -d "May select the caller's own SSH connection"
+complete -c sockreap -l audit-log -r -F -d 'Audit file'
+complete -c sockreap -l no-audit -d 'Kill without an audit file'
+complete -c sockreap -s h -l help -d 'Show help'
+complete -c sockreap -s V -l version -d 'Show the version'
+complete -c sockreap -a 'state sport dport port src dst addr pid comm uid idle recv-q send-q inode cookie family and or not' -d 'Selector keyword'
