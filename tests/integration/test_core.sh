@@ -193,7 +193,26 @@ test_self() {
 	check "self: both ends listed with --include-self" [ "$(jq '.sockets | length' "$TMP/out")" = 2 ]
 }
 
+# --- on a terminal, a kill previews and asks unless --yes -------------------------------------
+test_confirm() {
+	local ns
+	if ! command -v script >/dev/null; then
+		skipped "confirm: script(1) is not installed to provide a terminal"
+		return
+	fi
+	ns_new ns || { not_ok "confirm: namespace"; return; }
+	rig_start C "$ns" -p 7800 -n 3 close-wait || { not_ok "confirm: rig"; return; }
+	printf 'n\n' | in_ns "$ns" script -qec "$SR --no-audit --state close-wait" /dev/null >"$TMP/out" 2>&1
+	check "confirm: declined on a terminal exits 5" [ "$?" = 5 ]
+	check "confirm: the preview was shown before asking" grep -q 'Kill 3 sockets? \[y/N\]' "$TMP/out"
+	check "confirm: declined kills nothing" [ "$(ss_count "$ns" state close-wait)" = 3 ]
+	printf 'y\n' | in_ns "$ns" script -qec "$SR --no-audit --state close-wait" /dev/null >"$TMP/out" 2>&1
+	check "confirm: confirmed on a terminal exits 0" [ "$?" = 0 ]
+	check "confirm: confirmed kills the 3" [ "$(ss_count "$ns" state close-wait)" = 0 ]
+}
+
 test_main_scenario
+test_confirm
 test_established
 test_fin_wait_2
 test_time_wait
