@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fixtures.h"
 #include "selector.h"
 
 #define CASES "tests/unit/data/selector.t"
@@ -193,19 +194,7 @@ static void test_selector_deep_nesting_is_refused(void **state)
 static struct sock_rec mk(int family, const char *src, uint16_t sport, const char *dst,
 			  uint16_t dport, unsigned state)
 {
-	struct sock_rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.family = (uint8_t)family;
-	r.protocol = 6;
-	r.state = (uint8_t)state;
-	inet_pton(family, src, r.id.idiag_src);
-	inet_pton(family, dst, r.id.idiag_dst);
-	r.id.idiag_sport = htons(sport);
-	r.id.idiag_dport = htons(dport);
-	r.idle_ms = SOCK_IDLE_UNKNOWN;
-	r.pid = -1;
-	return r;
+	return fx_rec(family, src, sport, dst, dport, state, 0);
 }
 
 static enum sel_result ev(const char *expr, const struct sock_rec *r,
