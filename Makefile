@@ -39,7 +39,7 @@ LIB_OBJS := $(LIB_SRCS:src/%.c=build/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
-HELPERS := build/tests/sockrig
+HELPERS := build/tests/sockrig build/tests/logsink
 
 .SECONDARY:
 .PHONY: all check install uninstall clean deps print-deps demo clang-check
@@ -86,7 +86,7 @@ build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(FAKES_$*) build/san/libsockreap.a \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
-build/tests/sockrig: tests/helpers/sockrig.c
+build/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $<

@@ -211,7 +211,34 @@ test_confirm() {
 	check "confirm: confirmed kills the 3" [ "$(ss_count "$ns" state close-wait)" = 0 ]
 }
 
+# --- one syslog line per run, on LOG_AUTHPRIV ---------------------------------------------------
+# A sink stands at /dev/log inside a private mount namespace (tmpfs over /dev): the host's /dev
+# is never touched.
+test_syslog() {
+	local ns line
+	ns_new ns || { not_ok "syslog: namespace"; return; }
+	rig_start G "$ns" -p 7900 -n 2 close-wait || { not_ok "syslog: rig"; return; }
+	if ! in_ns "$ns" unshare -m --propagation private bash -c '
+		mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 &&
+		ln -s /proc/self/fd /dev/fd || exit 99
+		"$1" /dev/log >"$2" & sink=$!
+		for _ in $(seq 50); do grep -q ready "$2" && break; sleep 0.1; done
+		"$3" --yes --no-audit --state close-wait >/dev/null 2>&1
+		sleep 0.2
+		kill $sink' _ "$PWD/build/tests/logsink" "$TMP/syslog" "$SR"; then
+		skipped "syslog: cannot make a private mount namespace here"
+		return
+	fi
+	line=$(grep 'sockreap\[' "$TMP/syslog")
+	check "syslog: one line for the run" [ "$(grep -c 'sockreap\[' "$TMP/syslog")" = 1 ]
+	check "syslog: on LOG_AUTHPRIV at notice (<85>)" [ "${line:0:4}" = "<85>" ]
+	check "syslog: says what was killed ($line)" \
+		grep -q 'engine=destroy selector="state close-wait": 2 selected, 2 killed' <<<"$line"
+	check "syslog: says the audit file was disabled" grep -q 'disabled by --no-audit' <<<"$line"
+}
+
 test_main_scenario
+test_syslog
 test_confirm
 test_established
 test_fin_wait_2
