@@ -9,8 +9,11 @@ _sockreap()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	# The options, from the tool itself.
+	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
+	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --ipv4 --ipv6
+		--dry-run --json --yes --max --all --include-self --audit-log --no-audit --help
+		--version"
 
 	case $prev in
 	-s|--state|state)
