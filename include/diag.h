@@ -17,13 +17,21 @@ void diag_close(struct diag *d);
 /* Called for each dumped socket; a negative return is remembered and returned by the dump. */
 typedef int (*diag_sock_cb)(const struct sock_rec *rec, void *arg);
 
+/* What one dump asks the kernel for. */
+struct diag_filter {
+	int family;
+	int protocol;
+	uint32_t states;
+	const void *bytecode;	/* INET_DIAG_REQ_BYTECODE, or NULL */
+	size_t bclen;
+};
+
 /*
- * Dumps one family and protocol, restricted to a state bitmask, to completion.
+ * Dumps one family and protocol, restricted to a state bitmask and bytecode, to completion.
  * Returns 0, the first negative callback result, or a negative errno
- * (-EINVAL: protocol not available here).
+ * (-EINVAL: protocol not available here, or bytecode refused).
  */
-int diag_dump(struct diag *d, int family, int protocol, uint32_t states, diag_sock_cb cb,
-	      void *arg);
+int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg);
 
 /*
  * Sends SOCK_DESTROY for up to DIAG_BATCH records in one sendmsg on the second socket, each

@@ -126,12 +126,27 @@ struct sel_owner_ctx {
 enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *rec,
 			      const struct sel_owner_ctx *owners);
 
-/* The kernel-side prefilter: a superset of the states and families the AST can match. */
+#define SEL_BC_MAX 4096
+
+/*
+ * The kernel-side prefilter: a superset of what the AST can match, as a state mask, the
+ * families to dump, and INET_DIAG bytecode for ports and addresses (bclen 0: none).
+ * bc_exact says the bytecode decides its part of the AST exactly (informational).
+ */
 struct sel_prefilter {
 	uint32_t states;
 	bool inet, inet6;
+	bool bc_exact;
+	size_t bclen;
+	uint8_t bc[SEL_BC_MAX];
 };
 
 void selector_prefilter(const struct sel_node *n, struct sel_prefilter *pf);
+
+/* Compiles the expressible part of the AST to INET_DIAG bytecode; returns its length or 0. */
+size_t selector_bytecode(const struct sel_node *n, uint8_t *buf, size_t size, bool *exact);
+
+/* Prints one line per bytecode op, indented by indent. */
+void selector_bytecode_dump(FILE *f, const uint8_t *bc, size_t len, const char *indent);
 
 #endif

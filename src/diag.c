@@ -157,19 +157,33 @@ static int send_all(struct nl_sock *sk, void *buf, size_t len)
 	return 0;
 }
 
-int diag_dump(struct diag *d, int family, int protocol, uint32_t states, diag_sock_cb cb,
-	      void *arg)
+int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg)
 {
-	struct diag_request q;
-	uint32_t seq = d->seq++;
+	struct nl_msg *msg;
+	struct inet_diag_req_v2 req;
+	uint32_t seq;
 	int fd = nl_socket_get_fd(d->dump);
+	int protocol = flt->protocol;
 	int ret = 0;
 
-	fill_request(&q, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, family, protocol,
-		     states);
-	q.r.idiag_ext = 1U << (INET_DIAG_INFO - 1);
+	msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	memset(&req, 0, sizeof(req));
+	req.sdiag_family = (uint8_t)flt->family;
+	req.sdiag_protocol = (uint8_t)flt->protocol;
+	req.idiag_states = flt->states;
+	req.idiag_ext = 1U << (INET_DIAG_INFO - 1);
+	if (nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0 ||
+	    (flt->bclen && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)flt->bclen, flt->bytecode) < 0)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	seq = d->seq++;
+	nlmsg_hdr(msg)->nlmsg_seq = seq;
 	errno = 0;
-	ret = send_all(d->dump, &q, sizeof(q));
+	ret = send_all(d->dump, nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+	nlmsg_free(msg);
 	if (ret < 0)
 		return ret;
 	for (;;) {

@@ -126,10 +126,13 @@ int engine_verify(struct diag *d, struct sock_set *set)
 	/* A survivor may have moved on (established -> fin-wait-1): look in every state. */
 	if (states)
 		states = SS_ALL_MASK;
+	struct diag_filter flt = { AF_INET, IPPROTO_TCP, states, NULL, 0 };
+
 	if (fam4 && ret == 0)
-		ret = diag_dump(d, AF_INET, IPPROTO_TCP, states, verify_one, &v);
+		ret = diag_dump(d, &flt, verify_one, &v);
+	flt.family = AF_INET6;
 	if (fam6 && ret == 0)
-		ret = diag_dump(d, AF_INET6, IPPROTO_TCP, states, verify_one, &v);
+		ret = diag_dump(d, &flt, verify_one, &v);
 	hashmap_free(&v.killed);
 	return ret;
 }

@@ -47,6 +47,25 @@ static int admit(const struct sock_rec *rec, void *arg)
 	return sock_set_push(c->set, rec);
 }
 
+/*
+ * A kernel that refuses our bytecode (EINVAL, before sending anything) still gets asked:
+ * without it, the whole selector runs in user space.
+ */
+static int dump_family(struct diag *d, struct diag_filter *flt, struct dump_ctx *dc)
+{
+	size_t before = dc->set->n;
+	int ret = diag_dump(d, flt, admit, dc);
+
+	if (ret == -EINVAL && flt->bclen) {
+		fprintf(stderr, "sockreap: warning: the kernel refused the port/address prefilter; "
+				"filtering in user space\n");
+		dc->set->n = before;
+		flt->bclen = 0;
+		ret = diag_dump(d, flt, admit, dc);
+	}
+	return ret;
+}
+
 /* Keeps the records the full selector matches, now that owners are known. */
 static void filter_owned(struct sock_set *set, const struct sel_node *ast, struct procmap *pm)
 {
@@ -133,10 +152,13 @@ int reap_run(const struct config *cfg)
 	struct dump_ctx dc = { cfg->ast, &guards, &set, 0 };
 
 	selector_prefilter(cfg->ast, &pf);
+	struct diag_filter flt = { AF_INET, IPPROTO_TCP, pf.states, pf.bc, pf.bclen };
+
 	if (pf.inet && ret == 0)
-		ret = diag_dump(d, AF_INET, IPPROTO_TCP, pf.states, admit, &dc);
+		ret = dump_family(d, &flt, &dc);
+	flt.family = AF_INET6;
 	if (pf.inet6 && ret == 0)
-		ret = diag_dump(d, AF_INET6, IPPROTO_TCP, pf.states, admit, &dc);
+		ret = dump_family(d, &flt, &dc);
 	if (ret < 0) {
 		status = report_kernel_error("cannot dump TCP sockets", ret);
 		goto cleanup;

@@ -66,17 +66,14 @@ int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
 	return 0;
 }
 
-int diag_dump(struct diag *d, int family, int protocol, uint32_t states, diag_sock_cb cb,
-	      void *arg)
+int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg)
 {
 	(void)d;
-	(void)protocol;
-	(void)states;
 	for (size_t i = 0; i < nscript; i++) {
 		if (!script[i].survives)
 			continue;
 		memset(&dumped, 0, sizeof(dumped));
-		dumped.family = (uint8_t)family;
+		dumped.family = (uint8_t)flt->family;
 		dumped.id.idiag_cookie[0] = (uint32_t)script[i].cookie;
 		dumped.id.idiag_cookie[1] = (uint32_t)(script[i].cookie >> 32);
 		int r = cb(&dumped, arg);
