@@ -191,7 +191,8 @@ static struct prog join(struct bc *b, const struct prog *x, const struct prog *m
 	memcpy(c, x->code, x->len);
 	if (midlen)
 		memcpy(c + x->len, mid->code, midlen);
-	memcpy(c + x->len + midlen, y->code, y->len);
+	if (y->len)
+		memcpy(c + x->len + midlen, y->code, y->len);
 	p.code = c;
 	p.len = len;
 	return p;
@@ -404,8 +405,10 @@ void selector_bytecode_dump(FILE *f, const uint8_t *bc, size_t len, const char *
 				inet_ntop(hc.family, bc + off + 4 + sizeof(hc), a, sizeof(a));
 			snprintf(arg, sizeof(arg), " %s/%u", a, hc.prefix_len);
 		}
-		fprintf(f, "%s%4zu  %-9s%-22s yes +%-3u no +%u%s\n", indent, off, name, arg, op.yes,
-			op.no, off + op.no >= len + 4 ? " (fail)" : off + op.no == len ? " (pass)" : "");
+		char text[96];
+
+		snprintf(text, sizeof(text), "%s%s", name, arg);
+		fprintf(f, "%s%4zu  %-28s yes +%-3u no +%u%s\n", indent, off, text, op.yes, op.no, off + op.no >= len + 4 ? " (fail)" : off + op.no == len ? " (pass)" : "");
 		if (!op.yes)
 			break;
 		off += op.yes;
