@@ -12,7 +12,7 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
 struct config {
 	enum cli_action action;
 	struct sel_node *ast;	/* flags AND-ed with the expression; NULL when empty */
-	bool dry_run, json, yes, all, include_self, no_audit;
+	bool dry_run, json, yes, all, include_self, no_audit, explain;
 	long max;		/* -1: no limit */
 	const char *audit_path;
 	int argc;

@@ -4,6 +4,7 @@
 
 #include "json.h"
 #include "plan.h"
+#include "selector.h"
 #include "sock.h"
 
 struct output_run {
@@ -23,6 +24,9 @@ void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void
 		  bool with_outcome);
 void output_json(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
 		 const struct output_run *run);
+/* --explain: the canonical selector, what the kernel filters, what runs in user space. */
+void output_explain(FILE *f, const struct sel_node *ast);
+
 /* "2000 killed, 3 gone" for the summary line. */
 void output_counts(FILE *f, const struct plan_counts *c);
 

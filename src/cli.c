@@ -23,6 +23,7 @@ enum {
 	OPT_INCLUDE_SELF,
 	OPT_AUDIT_LOG,
 	OPT_NO_AUDIT,
+	OPT_EXPLAIN,
 };
 
 struct cli_option {
@@ -45,6 +46,7 @@ static const struct cli_option options[] = {
 	{ "ipv6", '6', NULL, NULL, "IPv6 sockets only" },
 	{ "dry-run", 'n', NULL, NULL, "show what would be killed; touch nothing" },
 	{ "json", 'j', NULL, NULL, "print one JSON document instead of a table" },
+	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector and what runs in the kernel" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -262,6 +264,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			break;
 		case OPT_NO_AUDIT:
 			cfg->no_audit = true;
+			break;
+		case OPT_EXPLAIN:
+			cfg->explain = true;
 			break;
 		case 'h':
 			cfg->action = CLI_HELP;

@@ -1,5 +1,6 @@
 /* Entry point: parse, then dispatch. */
 #include "cli.h"
+#include "output.h"
 #include "reap.h"
 
 #include <stdlib.h>
@@ -28,7 +29,10 @@ int main(int argc, char **argv)
 		printf("sockreap %s\n", SOCKREAP_VERSION);
 		break;
 	case CLI_RUN:
-		status = reap_run(&cfg);
+		if (cfg.explain)
+			output_explain(stdout, cfg.ast);
+		else
+			status = reap_run(&cfg);
 		break;
 	}
 	cli_free(&cfg);

@@ -168,3 +168,38 @@ void output_counts(FILE *f, const struct plan_counts *c)
 		sep = ", ";
 	}
 }
+
+void output_explain(FILE *f, const struct sel_node *ast)
+{
+	struct sel_prefilter pf;
+	char text[4096];
+	const char *sep = "";
+
+	selector_format(ast, text, sizeof(text));
+	selector_prefilter(ast, &pf);
+	fprintf(f, "selector:   %s\n", ast ? text : "(empty: every socket, with --all)");
+	fprintf(f, "kernel:     states ");
+	for (unsigned s = SS_ESTABLISHED; s < SS_NEW_SYN_RECV; s++)
+		if (pf.states & SS_BIT(s)) {
+			fprintf(f, "%s%s", sep, sock_state_name(s));
+			sep = ",";
+		}
+	fprintf(f, "%s\n", *sep ? "" : "(none)");
+	fprintf(f, "            families %s%s%s\n", pf.inet ? "inet" : "",
+		pf.inet && pf.inet6 ? "," : "", pf.inet6 ? "inet6" : "");
+	if (pf.bclen) {
+		fprintf(f, "            bytecode, %zu bytes (%s):\n", pf.bclen,
+			pf.bc_exact ? "decides the whole selector"
+				    : "port and address tests; the rest is checked in user space");
+		selector_bytecode_dump(f, pf.bc, pf.bclen, "          ");
+	} else {
+		fprintf(f, "            no bytecode (no port or address test the kernel can apply)\n");
+	}
+	fprintf(f, "user space: the whole selector, on what the kernel returns%s\n",
+		selector_needs_owners(ast) ? "; owner predicates (pid, comm) last, from /proc, "
+					     "only for sockets that passed the rest"
+					   : "");
+	if (!selector_names_listen(ast))
+		fprintf(f, "guards:     listening sockets are not selected (name \"state listen\" to "
+			   "select them)\n");
+}

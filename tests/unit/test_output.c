@@ -142,6 +142,30 @@ static void test_output_counts_line(void **state)
 	assert_string_equal(buf, "3 killed, 1 gone, 1 denied");
 }
 
+static void test_output_explain(void **state)
+{
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sel_error err;
+	struct sel_node *n = selector_parse("state close-wait dport 5432 pid 7", &err);
+
+	(void)state;
+	output_explain(f, n);
+	fclose(f);
+	sel_node_free(n);
+	assert_string_equal(buf,
+		"selector:   state close-wait and dport = 5432 and pid 7\n"
+		"kernel:     states close-wait\n"
+		"            families inet,inet6\n"
+		"            bytecode, 8 bytes (port and address tests; the rest is checked in user "
+		"space):\n"
+		"             0  dport = 5432                 yes +8   no +12 (fail)\n"
+		"user space: the whole selector, on what the kernel returns; owner predicates (pid, "
+		"comm) last, from /proc, only for sockets that passed the rest\n"
+		"guards:     listening sockets are not selected (name \"state listen\" to select "
+		"them)\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_output_json_preview),
 		cmocka_unit_test(test_output_json_outcomes),
 		cmocka_unit_test(test_output_counts_line),
+		cmocka_unit_test(test_output_explain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
