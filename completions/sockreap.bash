@@ -1,7 +1,7 @@
 # bash completion for sockreap(8)
 
 _sockreap_states="established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck"
-_sockreap_keywords="state sport dport port src dst addr pid comm uid idle recv-q send-q inode cookie family and or not"
+_sockreap_keywords="state sport dport port src dst addr pid comm uid idle recv-q send-q inode cookie family proto and or not"
 
 _sockreap()
 {
@@ -11,7 +11,7 @@ _sockreap()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
-	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --ipv4 --ipv6
+	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --tcp --udp --ipv4 --ipv6
 		--dry-run --json --explain --yes --max --all --include-self --audit-log --no-audit --help
 		--version"
 
@@ -35,6 +35,10 @@ _sockreap()
 		COMPREPLY=($(compgen -W "inet inet6" -- "$cur"))
 		return
 		;;
+	proto)
+		COMPREPLY=($(compgen -W "tcp udp" -- "$cur"))
+		return
+		;;
 	--audit-log)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -44,7 +48,7 @@ _sockreap()
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$opts -4 -6 -n -j -y -s -p -h -V" -- "$cur"))
+		COMPREPLY=($(compgen -W "$opts -t -u -4 -6 -n -j -y -s -p -h -V" -- "$cur"))
 	else
 		COMPREPLY=($(compgen -W "$_sockreap_keywords" -- "$cur"))
 	fi

@@ -43,6 +43,7 @@ enum sel_kind {
 	SEL_PORT,	/* u.port */
 	SEL_ADDR,	/* u.addr */
 	SEL_FAMILY,	/* u.num.value = AF_INET / AF_INET6 */
+	SEL_PROTO,	/* u.num.value = IPPROTO_TCP / IPPROTO_UDP */
 	SEL_PID,	/* u.list */
 	SEL_COMM,	/* u.text (glob) */
 	SEL_UID,	/* u.num */
@@ -106,6 +107,8 @@ size_t selector_format(const struct sel_node *n, char *buf, size_t size);
 
 /* Whether the selector names the LISTEN state itself (the LISTEN guard). */
 bool selector_names_listen(const struct sel_node *n);
+/* Whether the selector names UDP itself: UDP sockets are only selected then. */
+bool selector_names_udp(const struct sel_node *n);
 /* Whether owner data (pid, comm) is needed to decide. */
 bool selector_needs_owners(const struct sel_node *n);
 /*
@@ -136,6 +139,7 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 struct sel_prefilter {
 	uint32_t states;
 	bool inet, inet6;
+	bool tcp, udp;
 	bool bc_exact;
 	size_t bclen;
 	uint8_t bc[SEL_BC_MAX];

@@ -41,6 +41,9 @@ enum sock_outcome {
 
 #define SOCK_IDLE_UNKNOWN UINT32_MAX
 
+/* A destroyed UDP socket that was bound explicitly: disconnected, but still bound and listed. */
+#define SOCK_F_STAYS_BOUND 0x01
+
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a
  * destroy request can carry it back verbatim, cookie included.
@@ -62,7 +65,7 @@ struct sock_rec {
 	uint8_t state;		/* enum sock_state, NEW_SYN_RECV folded into SYN_RECV */
 	uint8_t timer;
 	uint8_t outcome;	/* enum sock_outcome */
-	uint8_t pad;
+	uint8_t flags;		/* SOCK_F_* */
 	int32_t err;		/* errno behind OUT_FAILED/DENIED/UNSUPPORTED */
 };
 
@@ -100,7 +103,10 @@ const char *sock_errno_name(int err);
 /* rec->err for a socket the kernel acknowledged destroying but still lists afterwards. */
 #define SOCK_ERR_SURVIVED 100000
 
-/* Why a socket was not killed: an errno name, "still-present", or NULL when it was. */
+/*
+ * What to add to the outcome: why a socket was not killed (an errno name, "still-present"),
+ * "stays-bound" for a killed UDP socket (disconnected, still bound), or NULL.
+ */
 const char *sock_outcome_detail(const struct sock_rec *rec);
 
 #endif

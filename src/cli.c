@@ -42,6 +42,8 @@ static const struct cli_option options[] = {
 	{ "dport", OPT_DPORT, "PORT", "dport", "peer port" },
 	{ "src", OPT_SRC, "ADDR", "src", "local address or CIDR (IPv4 or IPv6)" },
 	{ "dst", OPT_DST, "ADDR", "dst", "peer address or CIDR" },
+	{ "tcp", 't', NULL, NULL, "TCP sockets (the default)" },
+	{ "udp", 'u', NULL, NULL, "UDP sockets (a destroyed UDP socket stays bound)" },
 	{ "ipv4", '4', NULL, NULL, "IPv4 sockets only" },
 	{ "ipv6", '6', NULL, NULL, "IPv6 sockets only" },
 	{ "dry-run", 'n', NULL, NULL, "show what would be killed; touch nothing" },
@@ -64,7 +66,8 @@ void cli_usage(FILE *f)
 	fprintf(f, "Usage: sockreap [OPTIONS] [SELECTOR]\n"
 		   "       sockreap --dry-run [OPTIONS] [SELECTOR]\n"
 		   "\n"
-		   "Force-close TCP sockets that match SELECTOR (SOCK_DESTROY by socket cookie).\n"
+		   "Force-close TCP (and, when asked, UDP) sockets that match SELECTOR\n"
+		   "(SOCK_DESTROY by socket cookie).\n"
 		   "\n"
 		   "Options:\n");
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -84,6 +87,7 @@ void cli_usage(FILE *f)
 		   "  state LIST | sport/dport/port [OP] PORT | src/dst/addr [!=] ADDR[/LEN]\n"
 		   "  pid LIST | comm [!=] GLOB | uid [OP] N | idle OP DURATION\n"
 		   "  recv-q/send-q OP N | inode N | cookie HEX | family inet|inet6\n"
+		   "  proto tcp|udp\n"
 		   "  combined with and (&&, or nothing), or (||), not (!) and parentheses.\n"
 		   "  OP is one of = == != < <= > >=.  States: established syn-sent syn-recv\n"
 		   "  fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing;\n"
@@ -149,7 +153,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	struct option longopts[NOPTS + 1];
 	char optstring[2 * NOPTS + 3], *op = optstring;
 	struct sel_node *groups[NOPTS] = { 0 };
-	bool fam4 = false, fam6 = false;
+	bool fam4 = false, fam6 = false, tcp = false, udp = false;
 	int ret = EXIT_USAGE;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -220,6 +224,12 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			continue;
 		}
 		switch (c) {
+		case 't':
+			tcp = true;
+			break;
+		case 'u':
+			udp = true;
+			break;
 		case '4':
 			fam4 = true;
 			break;
@@ -305,6 +315,16 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	if (fam4 != fam6) {
 		struct sel_error err;
 		struct sel_node *n = selector_parse_flag("family", fam4 ? "inet" : "inet6", &err);
+
+		if (!n || and_into(&cfg->ast, n, SEL_AND) < 0)
+			goto nomem;
+	}
+	if (tcp || udp) {
+		struct sel_error err;
+		struct sel_node *n = selector_parse(tcp && udp ? "proto tcp or proto udp"
+						    : tcp      ? "proto tcp"
+							       : "proto udp",
+						    &err);
 
 		if (!n || and_into(&cfg->ast, n, SEL_AND) < 0)
 			goto nomem;

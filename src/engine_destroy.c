@@ -96,9 +96,19 @@ static int verify_one(const struct sock_rec *rec, void *arg)
 	struct verify_ctx *v = arg;
 	uint32_t idx;
 
-	if (hashmap_get(&v->killed, sock_cookie(rec), &idx)) {
-		v->set->v[idx].outcome = OUT_FAILED;
-		v->set->v[idx].err = SOCK_ERR_SURVIVED;
+	if (!hashmap_get(&v->killed, sock_cookie(rec), &idx))
+		return 0;
+	struct sock_rec *victim = &v->set->v[idx];
+
+	/*
+	 * An explicitly bound UDP socket is disconnected by a destroy but stays bound and listed;
+	 * anything else still listed survived.
+	 */
+	if (victim->protocol == IPPROTO_UDP) {
+		victim->flags |= SOCK_F_STAYS_BOUND;
+	} else {
+		victim->outcome = OUT_FAILED;
+		victim->err = SOCK_ERR_SURVIVED;
 	}
 	return 0;
 }
@@ -106,8 +116,7 @@ static int verify_one(const struct sock_rec *rec, void *arg)
 int engine_verify(struct diag *d, struct sock_set *set)
 {
 	struct verify_ctx v = { .set = set };
-	bool fam4 = false, fam6 = false;
-	uint32_t states = 0;
+	bool need[2][2] = { { false } }; /* [udp][inet6] */
 	int ret;
 
 	ret = hashmap_init(&v.killed, set->n);
@@ -119,20 +128,18 @@ int engine_verify(struct diag *d, struct sock_set *set)
 		if (rec->outcome != OUT_KILLED)
 			continue;
 		hashmap_put(&v.killed, sock_cookie(rec), (uint32_t)i);
-		fam4 |= rec->family == AF_INET;
-		fam6 |= rec->family == AF_INET6;
-		states |= SS_BIT(rec->state);
+		need[rec->protocol == IPPROTO_UDP][rec->family == AF_INET6] = true;
 	}
 	/* A survivor may have moved on (established -> fin-wait-1): look in every state. */
-	if (states)
-		states = SS_ALL_MASK;
-	struct diag_filter flt = { AF_INET, IPPROTO_TCP, states, NULL, 0 };
+	for (int p = 0; p < 2 && ret == 0; p++)
+		for (int f = 0; f < 2 && ret == 0; f++) {
+			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
+						   p ? IPPROTO_UDP : IPPROTO_TCP, SS_ALL_MASK, NULL,
+						   0 };
 
-	if (fam4 && ret == 0)
-		ret = diag_dump(d, &flt, verify_one, &v);
-	flt.family = AF_INET6;
-	if (fam6 && ret == 0)
-		ret = diag_dump(d, &flt, verify_one, &v);
+			if (need[p][f])
+				ret = diag_dump(d, &flt, verify_one, &v);
+		}
 	hashmap_free(&v.killed);
 	return ret;
 }

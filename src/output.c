@@ -48,8 +48,10 @@ void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void
 {
 	struct row r;
 	int wl = (int)strlen("LOCAL"), wp = (int)strlen("PEER"), wo = (int)strlen("OUTCOME");
+	bool udp = false;
 
 	for (size_t i = 0; i < set->n; i++) {
+		udp |= set->v[i].protocol == IPPROTO_UDP;
 		fill_row(&r, &set->v[i], comm, arg);
 		if ((int)strlen(r.local) > wl)
 			wl = (int)strlen(r.local);
@@ -58,6 +60,9 @@ void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void
 		if ((int)strlen(r.outcome) > wo)
 			wo = (int)strlen(r.outcome);
 	}
+	/* The protocol column only when UDP is in the set: TCP is the rule. */
+	if (udp)
+		fprintf(f, "PROTO ");
 	if (with_outcome)
 		fprintf(f, "%-11s %-*s %-*s %-*s %s\n", "STATE", wl, "LOCAL", wp, "PEER", wo,
 			"OUTCOME", "PROCESS");
@@ -68,6 +73,8 @@ void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void
 		const struct sock_rec *rec = &set->v[i];
 
 		fill_row(&r, rec, comm, arg);
+		if (udp)
+			fprintf(f, "%-5s ", rec->protocol == IPPROTO_UDP ? "udp" : "tcp");
 		if (with_outcome)
 			fprintf(f, "%-11s %-*s %-*s %-*s %s\n", sock_state_name(rec->state), wl,
 				r.local, wp, r.peer, wo, r.outcome, r.proc);

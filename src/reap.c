@@ -152,15 +152,24 @@ int reap_run(const struct config *cfg)
 	struct dump_ctx dc = { cfg->ast, &guards, &set, 0 };
 
 	selector_prefilter(cfg->ast, &pf);
-	struct diag_filter flt = { AF_INET, IPPROTO_TCP, pf.states, pf.bc, pf.bclen };
+	for (int p = 0; p < 2 && ret == 0; p++) {
+		if (!(p ? pf.udp : pf.tcp))
+			continue;
+		for (int f = 0; f < 2 && ret == 0; f++) {
+			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
+						   p ? IPPROTO_UDP : IPPROTO_TCP, pf.states, pf.bc,
+						   pf.bclen };
 
-	if (pf.inet && ret == 0)
-		ret = dump_family(d, &flt, &dc);
-	flt.family = AF_INET6;
-	if (pf.inet6 && ret == 0)
-		ret = dump_family(d, &flt, &dc);
+			if (!(f ? pf.inet6 : pf.inet))
+				continue;
+			ret = dump_family(d, &flt, &dc);
+			/* EINVAL for a protocol means it is not available here: nothing to find. */
+			if (ret == -EINVAL && p)
+				ret = 0;
+		}
+	}
 	if (ret < 0) {
-		status = report_kernel_error("cannot dump TCP sockets", ret);
+		status = report_kernel_error("cannot dump sockets", ret);
 		goto cleanup;
 	}
 	if (dc.skipped_self)

@@ -4,6 +4,7 @@
  */
 #include "selector.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -47,8 +48,33 @@ static unsigned families_of(const struct sel_node *n)
 	}
 }
 
+#define PROTO_TCP 1U
+#define PROTO_UDP 2U
+
+static unsigned protos_of(const struct sel_node *n)
+{
+	switch (n->kind) {
+	case SEL_PROTO:
+		return n->u.num.value == IPPROTO_UDP ? PROTO_UDP : PROTO_TCP;
+	case SEL_AND:
+		return protos_of(n->l) & protos_of(n->r);
+	case SEL_OR:
+		return protos_of(n->l) | protos_of(n->r);
+	case SEL_NOT:
+		if (n->l->kind == SEL_PROTO)
+			return (PROTO_TCP | PROTO_UDP) & ~protos_of(n->l);
+		return PROTO_TCP | PROTO_UDP;
+	default:
+		return PROTO_TCP | PROTO_UDP;
+	}
+}
+
 void selector_prefilter(const struct sel_node *n, struct sel_prefilter *pf)
 {
+	/* UDP only when the selector says so, as listeners only when it says listen. */
+	unsigned protos = (n ? protos_of(n) : PROTO_TCP | PROTO_UDP) &
+			  (selector_names_udp(n) ? PROTO_TCP | PROTO_UDP : PROTO_TCP);
+
 	uint32_t states = n ? states_of(n) : SS_ALL_MASK;
 	unsigned fam = n ? families_of(n) : FAM_4 | FAM_6;
 
@@ -60,6 +86,8 @@ void selector_prefilter(const struct sel_node *n, struct sel_prefilter *pf)
 	pf->states = states;
 	pf->inet = fam & FAM_4;
 	pf->inet6 = fam & FAM_6;
+	pf->tcp = protos & PROTO_TCP;
+	pf->udp = protos & PROTO_UDP;
 	pf->bclen = selector_bytecode(n, pf->bc, sizeof(pf->bc), &pf->bc_exact);
 }
 
@@ -302,19 +330,16 @@ static struct prog compile_port(struct bc *b, const struct sel_node *n)
 
 static struct prog host_cond(struct bc *b, const struct sel_node *n, bool src)
 {
-	struct {
-		struct inet_diag_hostcond hc;
-		uint32_t addr[4];
-	} body;
+	struct inet_diag_hostcond hc = { 0 };
+	uint8_t body[sizeof(hc) + 16];
 	size_t alen = n->u.addr.family == AF_INET ? 4 : 16;
 
-	memset(&body, 0, sizeof(body));
-	body.hc.family = (uint8_t)n->u.addr.family;
-	body.hc.prefix_len = (uint8_t)n->u.addr.prefix;
-	body.hc.port = -1;
-	memcpy(body.addr, n->u.addr.bytes, alen);
-	return leaf(b, &body, sizeof(body.hc) + alen,
-		    src ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND);
+	hc.family = (uint8_t)n->u.addr.family;
+	hc.prefix_len = (uint8_t)n->u.addr.prefix;
+	hc.port = -1;
+	memcpy(body, &hc, sizeof(hc));
+	memcpy(body + sizeof(hc), n->u.addr.bytes, alen);
+	return leaf(b, body, sizeof(hc) + alen, src ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND);
 }
 
 static struct prog compile_addr(struct bc *b, const struct sel_node *n)

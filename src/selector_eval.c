@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 static bool cmp_u64(enum sel_cmp cmp, uint64_t a, uint64_t b)
@@ -152,6 +153,8 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 		return yes(eval_addr(n, rec));
 	case SEL_FAMILY:
 		return yes(rec->family == n->u.num.value);
+	case SEL_PROTO:
+		return yes(rec->protocol == n->u.num.value);
 	case SEL_UID:
 		return yes(cmp_u64(n->u.num.cmp, rec->uid, n->u.num.value));
 	case SEL_IDLE:
@@ -196,6 +199,15 @@ bool selector_names_listen(const struct sel_node *n)
 	if (n->kind == SEL_STATE)
 		return n->u.states.names_listen;
 	return selector_names_listen(n->l) || selector_names_listen(n->r);
+}
+
+bool selector_names_udp(const struct sel_node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == SEL_PROTO)
+		return n->u.num.value == IPPROTO_UDP;
+	return selector_names_udp(n->l) || selector_names_udp(n->r);
 }
 
 bool selector_needs_owners(const struct sel_node *n)
@@ -338,6 +350,9 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 		break;
 	case SEL_FAMILY:
 		put(o, "family %s", n->u.num.value == AF_INET ? "inet" : "inet6");
+		break;
+	case SEL_PROTO:
+		put(o, "proto %s", n->u.num.value == IPPROTO_UDP ? "udp" : "tcp");
 		break;
 	case SEL_PID:
 		put(o, "pid ");

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #define MAX_DEPTH 128
@@ -666,9 +667,33 @@ static struct sel_node *parse_family(struct parser *p, int start)
 	return n;
 }
 
+static struct sel_node *parse_proto(struct parser *p, int start)
+{
+	char buf[16];
+
+	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
+		advance(p);
+	if (!need_value(p, "proto", "tcp or udp"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	int proto = !strcasecmp(buf, "tcp") ? IPPROTO_TCP : !strcasecmp(buf, "udp") ? IPPROTO_UDP : 0;
+
+	if (!proto) {
+		fail_at(p, p->tok.pos, p->tok.len, "unknown protocol \"%s\" (expected tcp or udp)",
+			buf);
+		return NULL;
+	}
+	struct sel_node *n = node_new(SEL_PROTO, start, p->tok.pos + p->tok.len - start);
+
+	if (n)
+		n->u.num.value = (uint64_t)proto;
+	advance(p);
+	return n;
+}
+
 static const char *const predicate_words[] = {
 	"state", "sport", "dport", "port", "src", "dst", "addr", "pid", "comm", "uid",
-	"idle", "recv-q", "send-q", "inode", "cookie", "family", NULL,
+	"idle", "recv-q", "send-q", "inode", "cookie", "family", "proto", NULL,
 };
 
 static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int start)
@@ -705,6 +730,8 @@ static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int
 		return parse_num(p, start, SEL_COOKIE, "cookie", NUM_HEX);
 	if (!strcasecmp(kw, "family"))
 		return parse_family(p, start);
+	if (!strcasecmp(kw, "proto"))
+		return parse_proto(p, start);
 	return NULL;
 }
 

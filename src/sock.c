@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 int sock_set_push(struct sock_set *set, const struct sock_rec *rec)
@@ -164,6 +165,8 @@ const char *sock_errno_name(int err)
 
 const char *sock_outcome_detail(const struct sock_rec *rec)
 {
+	if (rec->outcome == OUT_KILLED && (rec->flags & SOCK_F_STAYS_BOUND))
+		return "stays-bound";
 	if (!rec->err)
 		return NULL;
 	if (rec->err == SOCK_ERR_SURVIVED)

@@ -8,6 +8,8 @@
  *         fin-wait-2   holds N client ends in FIN_WAIT_2 and their server ends in CLOSE_WAIT
  *         time-wait    leaves N client ends in TIME_WAIT, holds nothing
  *         listen       holds only the listener
+ *         udp          holds one UDP socket bound at PORT and N UDP sockets connected to it,
+ *                      the first of them bound explicitly to PORT + 1, the rest autobound
  *
  * Prints "ready PID" when set up. Reads commands on stdin: "report" prints
  * "held=N closed=N eof=N ECONNABORTED=N ECONNRESET=N EAGAIN=N other=N" (TCP_INFO state first,
@@ -82,6 +84,39 @@ static void report(const int *held, int n)
 	fflush(stdout);
 }
 
+static int udp_rig(const char *addr, int port, int n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = make_addr(addr, port, &ss);
+	int *held = calloc((size_t)n + 1, sizeof(int));
+	char line[64];
+
+	if (!held)
+		die("calloc");
+	held[0] = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (held[0] < 0 || bind(held[0], (struct sockaddr *)&ss, sl) < 0)
+		die("udp bind");
+	for (int i = 1; i <= n; i++) {
+		struct sockaddr_storage local;
+		socklen_t ll = make_addr(addr, port + 1, &local);
+
+		held[i] = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (held[i] < 0 || (i == 1 && bind(held[i], (struct sockaddr *)&local, ll) < 0) ||
+		    connect(held[i], (struct sockaddr *)&ss, sl) < 0)
+			die("udp connect");
+	}
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strcmp(line, "report\n"))
+			report(held, n + 1);
+		else if (!strcmp(line, "quit\n"))
+			break;
+	}
+	free(held);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
@@ -111,6 +146,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *mode = argv[optind];
+
+	if (!strcmp(mode, "udp"))
+		return udp_rig(addr, port, n);
 	int *cli = calloc((size_t)n + 1, sizeof(int)), *srv = calloc((size_t)n + 1, sizeof(int));
 	int *held = calloc(2 * (size_t)n + 1, sizeof(int)), nheld = 0;
 

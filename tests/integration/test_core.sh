@@ -237,7 +237,29 @@ test_syslog() {
 	check "syslog: says the audit file was disabled" grep -q 'disabled by --no-audit' <<<"$line"
 }
 
+# --- UDP: only when named; a destroyed UDP socket is disconnected but stays bound --------------
+test_udp() {
+	local ns
+	ns_new ns || { not_ok "udp: namespace"; return; }
+	rig_start U "$ns" -p 5353 -n 3 udp || { not_ok "udp: rig"; return; }
+	expect_status 1 "udp: not selected unless named" in_ns "$ns" "$SR" --dry-run --port 5353
+	expect_status 0 "udp: -u previews the 4 UDP sockets" in_ns "$ns" "$SR" --dry-run --json -u --port 5353
+	check "udp: 4 listed, all udp" [ "$(jq '[.sockets[] | select(.protocol=="udp")] | length' "$TMP/out")" = 4 ]
+	expect_status 0 "udp: table has a protocol column" in_ns "$ns" "$SR" --dry-run -u --port 5353
+	check "udp: PROTO column shown" grep -q '^PROTO STATE' "$TMP/out"
+	expect_status 0 "udp: kill the 3 connected" \
+		in_ns "$ns" "$SR" --yes --no-audit --json 'proto udp and state established and dport 5353'
+	check "udp: 3 killed" [ "$(jq '[.sockets[] | select(.outcome=="killed")] | length' "$TMP/out")" = 3 ]
+	check "udp: the explicitly bound one is said to stay bound, only it" \
+		[ "$(jq -r '[.sockets[] | select(.error=="stays-bound") | .local.port] | join(",")' "$TMP/out")" = 5354 ]
+	check "udp: no connected UDP socket left" [ "$(in_ns "$ns" ss -uanH state established | wc -l)" = 0 ]
+	check "udp: the server and the bound client remain listed" [ "$(in_ns "$ns" ss -uanH | wc -l)" = 2 ]
+	check "udp: owners see ECONNABORTED, the bound server nothing" \
+		[ "$(rig_report U)" = "held=4 closed=0 eof=0 ECONNABORTED=3 ECONNRESET=0 EAGAIN=1 other=0" ]
+}
+
 test_main_scenario
+test_udp
 test_syslog
 test_confirm
 test_established

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 
 #include "engine.h"
@@ -55,6 +56,32 @@ static void test_engine_outcomes(void **state)
 	sock_set_free(&set);
 }
 
+static void test_engine_udp_stays_bound(void **state)
+{
+	static const struct fake_sock script[] = {
+		{ .cookie = 1, .destroy_err = 0, .survives = true },
+		{ .cookie = 2, .destroy_err = 0 },
+	};
+	struct sock_set set = { 0 };
+
+	(void)state;
+	fake_diag_script(script, 2);
+	for (uint64_t c = 1; c <= 2; c++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5353, "10.0.0.2", (uint16_t)(40000 + c),
+					   SS_ESTABLISHED, c);
+
+		r.protocol = IPPROTO_UDP;
+		sock_set_push(&set, &r);
+	}
+	assert_int_equal(engine_destroy.kill(NULL, &set), 0);
+	/* Still listed after a destroy is normal for a bound UDP socket: killed, and said so. */
+	assert_int_equal(set.v[0].outcome, OUT_KILLED);
+	assert_string_equal(sock_outcome_detail(&set.v[0]), "stays-bound");
+	assert_int_equal(set.v[1].outcome, OUT_KILLED);
+	assert_null(sock_outcome_detail(&set.v[1]));
+	sock_set_free(&set);
+}
+
 static void test_engine_batches_of_256(void **state)
 {
 	struct sock_set set = { 0 };
@@ -82,6 +109,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_outcomes),
+		cmocka_unit_test(test_engine_udp_stays_bound),
 		cmocka_unit_test(test_engine_batches_of_256),
 	};
 

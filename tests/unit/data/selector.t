@@ -177,3 +177,11 @@ not ; fail ; expected a predicate, "not" or "(", found end of input
 dprot 5 ; fail ; unknown predicate "dprot" (did you mean dport?)
 xyzzy ; fail ; unknown predicate "xyzzy"
 = 5 ; fail ; expected a predicate, "not" or "(", found "="
+# -- protocols
+proto tcp ; ok ; proto tcp
+proto udp ; ok ; proto udp
+PROTO = UDP ; ok ; proto udp
+proto udp and dport 53 ; ok ; proto udp and dport = 53
+not proto udp ; ok ; not proto udp
+proto sctp ; fail ; unknown protocol "sctp" (expected tcp or udp)
+proto ; fail ; expected tcp or udp after "proto", found end of input
