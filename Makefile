@@ -15,7 +15,7 @@ PKG_CONFIG ?= pkg-config
 PKGS := libnl-3.0 libcap-ng
 
 # Debian packages the build, the tests and the demo need.
-DEB_PKGS := build-essential clang pkg-config libnl-3-dev libcap-ng-dev libcmocka-dev \
+DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libnl-3-dev libcap-ng-dev libcmocka-dev \
 	iproute2 jq util-linux procps
 
 CFLAGS ?= -O2 -g
@@ -42,7 +42,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink
 
 .SECONDARY:
-.PHONY: all check install uninstall clean deps print-deps demo clang-check
+.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz
 
 all: sockreap
 
@@ -91,8 +91,25 @@ build/tests/%: tests/helpers/%.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
+# libFuzzer (clang only): `make fuzz FUZZ_SECONDS=3600`; make check runs it briefly.
+FUZZ_SECONDS ?= 600
+FUZZ_SRCS := src/selector_lex.c src/selector_parse.c src/selector_eval.c src/selector_bc.c \
+	src/sock.c
+
+build/fuzz/fuzz_selector: tests/fuzz/fuzz_selector.c $(FUZZ_SRCS) $(wildcard include/*.h)
+	@mkdir -p $(dir $@) build/fuzz/corpus
+	@echo "  FUZZ    $@"
+	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iinclude -o $@ tests/fuzz/fuzz_selector.c $(FUZZ_SRCS)
+
+fuzz: build/fuzz/fuzz_selector
+	build/fuzz/fuzz_selector -max_total_time=$(FUZZ_SECONDS) -max_len=512 -timeout=10 \
+		build/fuzz/corpus tests/fuzz/corpus/selector
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory build/san/sockreap $(UNIT_BINS) $(HELPERS)
+	$(Q)if command -v clang >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory build/fuzz/fuzz_selector; fi
 	$(Q)$(MAKE) --no-print-directory clang-check
 	$(Q)tests/run.sh $(UNIT_BINS)
 

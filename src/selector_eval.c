@@ -360,10 +360,11 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 			put(o, "%s%d", i ? "," : "", n->u.list.v[i]);
 		break;
 	case SEL_COMM:
-		if (strpbrk(n->u.text, " \t()!,=<>&|'") || !*n->u.text)
-			put(o, "comm = \"%s\"", n->u.text);
-		else if (strchr(n->u.text, '"'))
+		/* A value holds at most one kind of quote: it came from a word quoted with the other. */
+		if (strchr(n->u.text, '"'))
 			put(o, "comm = '%s'", n->u.text);
+		else if (strpbrk(n->u.text, " \t\n\v\f\r()!,=<>&|'") || !*n->u.text)
+			put(o, "comm = \"%s\"", n->u.text);
 		else
 			put(o, "comm = %s", n->u.text);
 		break;

@@ -19,7 +19,7 @@ for bin in "$@"; do
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 
-for t in tests/integration/test_*.sh; do
+for t in tests/integration/test_*.sh tests/fuzz/test_*.sh; do
 	[ -e "$t" ] || continue
 	echo "== $t"
 	while IFS= read -r line; do
