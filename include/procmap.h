@@ -2,6 +2,7 @@
 #ifndef SOCKREAP_PROCMAP_H
 #define SOCKREAP_PROCMAP_H
 
+#include "selector.h"
 #include "sock.h"
 
 struct procmap;
@@ -19,6 +20,12 @@ int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pid
 
 /* The comm of a pid that owns a resolved socket; NULL if unknown. */
 const char *procmap_comm(void *pm, int32_t pid);
+
+/* The owner facts the selector asks for (struct sel_owner_ctx's lookup). */
+bool procmap_lookup(void *pm, int32_t pid, struct sel_owner_info *out);
+
+/* The ppid field of a /proc/PID/stat line; -1 if unparsable. */
+int32_t procmap_parse_ppid(const char *stat);
 
 /* "socket:[12345]" -> 12345; 0 when the link is not a socket. */
 uint32_t procmap_parse_link(const char *link, size_t len);

@@ -46,6 +46,8 @@ enum sel_kind {
 	SEL_PROTO,	/* u.num.value = IPPROTO_TCP / IPPROTO_UDP */
 	SEL_PID,	/* u.list */
 	SEL_COMM,	/* u.text (glob) */
+	SEL_EXE,	/* u.text (glob) */
+	SEL_PPID,	/* u.num */
 	SEL_UID,	/* u.num */
 	SEL_IDLE,	/* u.num, milliseconds */
 	SEL_RECVQ,	/* u.num */
@@ -119,9 +121,16 @@ int selector_pid_scope(const struct sel_node *n, int32_t **pids);
 
 enum sel_result { SEL_NO = 0, SEL_YES = 1, SEL_UNKNOWN = 2 };
 
-/* Owner facts the evaluator may ask for; NULL comm lookup means owners are not resolved. */
+/* What the evaluator may ask about an owning process. */
+struct sel_owner_info {
+	const char *comm;
+	const char *exe;	/* NULL: unreadable */
+	int32_t ppid;		/* -1: unreadable */
+};
+
+/* Owner facts; a NULL ctx or lookup means owners are not resolved yet. */
 struct sel_owner_ctx {
-	const char *(*comm)(void *arg, int32_t pid);
+	bool (*lookup)(void *arg, int32_t pid, struct sel_owner_info *out);
 	void *arg;
 };
 

@@ -16,7 +16,9 @@
 
 struct owner {
 	int32_t pid;
+	int32_t ppid;	/* -1: unreadable */
 	char comm[16];
+	char *exe;	/* NULL: unreadable (kernel thread, gone, not ours) */
 };
 
 struct procmap {
@@ -45,6 +47,8 @@ void procmap_free(struct procmap *pm)
 	if (!pm)
 		return;
 	hashmap_free(&pm->pids);
+	for (size_t i = 0; i < pm->nowners; i++)
+		free(pm->owners[i].exe);
 	free(pm->owners);
 	free(pm);
 }
@@ -63,31 +67,66 @@ uint32_t procmap_parse_link(const char *link, size_t len)
 	return v > UINT32_MAX ? 0 : (uint32_t)v;
 }
 
-static int remember_comm(struct procmap *pm, int32_t pid)
+static ssize_t read_small(const char *path, char *buf, size_t size)
 {
-	char path[PATH_MAX + 32];
-	struct owner o = { .pid = pid };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
+/* "pid (comm) S ppid ...": the comm may hold anything, so read after its last ')'. */
+int32_t procmap_parse_ppid(const char *stat)
+{
+	const char *p = strrchr(stat, ')');
+	int ppid;
+	char state;
+
+	if (!p || sscanf(p + 1, " %c %d", &state, &ppid) != 2 || ppid < 0)
+		return -1;
+	return ppid;
+}
+
+static void read_owner(const struct procmap *pm, struct owner *o)
+{
+	char path[PATH_MAX + 32], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/comm", pm->root, o->pid);
+	n = read_small(path, o->comm, sizeof(o->comm));
+	if (n > 0 && o->comm[n - 1] == '\n')
+		o->comm[n - 1] = '\0';
+	snprintf(path, sizeof(path), "%s/%d/stat", pm->root, o->pid);
+	o->ppid = read_small(path, buf, sizeof(buf)) > 0 ? procmap_parse_ppid(buf) : -1;
+	snprintf(path, sizeof(path), "%s/%d/exe", pm->root, o->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		o->exe = strdup(buf);
+	}
+}
+
+static int remember_owner(struct procmap *pm, int32_t pid)
+{
+	struct owner o = { .pid = pid, .ppid = -1 };
 	uint32_t idx;
 
 	if (hashmap_get(&pm->pids, (uint64_t)pid, &idx))
 		return 0;
-	snprintf(path, sizeof(path), "%s/%d/comm", pm->root, pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		ssize_t n = read(fd, o.comm, sizeof(o.comm) - 1);
-
-		close(fd);
-		if (n > 0 && o.comm[n - 1] == '\n')
-			n--;
-		o.comm[n > 0 ? n : 0] = '\0';
-	}
+	read_owner(pm, &o);
 	if (pm->nowners == pm->cap) {
 		size_t cap = pm->cap ? pm->cap * 2 : 16;
 		struct owner *v = realloc(pm->owners, cap * sizeof(*v));
 
-		if (!v)
+		if (!v) {
+			free(o.exe);
 			return -ENOMEM;
+		}
 		pm->owners = v;
 		pm->cap = cap;
 	}
@@ -95,8 +134,10 @@ static int remember_comm(struct procmap *pm, int32_t pid)
 	if ((pm->pids.n + 1) * 2 > pm->pids.mask + 1) {
 		struct hashmap bigger;
 
-		if (hashmap_init(&bigger, (pm->pids.mask + 1) * 2) < 0)
+		if (hashmap_init(&bigger, (pm->pids.mask + 1) * 2) < 0) {
+			free(o.exe);
 			return -ENOMEM;
+		}
 		for (size_t i = 0; i < pm->nowners; i++)
 			hashmap_put(&bigger, (uint64_t)pm->owners[i].pid, (uint32_t)i);
 		hashmap_free(&pm->pids);
@@ -114,6 +155,19 @@ const char *procmap_comm(void *arg, int32_t pid)
 	if (!pm || !hashmap_get(&pm->pids, (uint64_t)pid, &idx))
 		return NULL;
 	return pm->owners[idx].comm;
+}
+
+bool procmap_lookup(void *arg, int32_t pid, struct sel_owner_info *out)
+{
+	struct procmap *pm = arg;
+	uint32_t idx;
+
+	if (!pm || !hashmap_get(&pm->pids, (uint64_t)pid, &idx))
+		return false;
+	out->comm = pm->owners[idx].comm;
+	out->exe = pm->owners[idx].exe;
+	out->ppid = pm->owners[idx].ppid;
+	return true;
 }
 
 static int scan_pid(struct procmap *pm, struct sock_set *set, const struct hashmap *inodes,
@@ -154,7 +208,7 @@ static int scan_pid(struct procmap *pm, struct sock_set *set, const struct hashm
 		owns = true;
 	}
 	closedir(dir);
-	return owns ? remember_comm(pm, pid) : 0;
+	return owns ? remember_owner(pm, pid) : 0;
 }
 
 int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pids, int npids)

@@ -69,7 +69,7 @@ static int dump_family(struct diag *d, struct diag_filter *flt, struct dump_ctx 
 /* Keeps the records the full selector matches, now that owners are known. */
 static void filter_owned(struct sock_set *set, const struct sel_node *ast, struct procmap *pm)
 {
-	struct sel_owner_ctx oc = { procmap_comm, pm };
+	struct sel_owner_ctx oc = { procmap_lookup, pm };
 	size_t w = 0;
 
 	for (size_t i = 0; i < set->n; i++)

@@ -177,16 +177,23 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 			if (rec->pid == n->u.list.v[i])
 				return SEL_YES;
 		return SEL_NO;
-	case SEL_COMM: {
+	case SEL_COMM:
+	case SEL_EXE:
+	case SEL_PPID: {
+		struct sel_owner_info oi;
+
 		if (ownerless(rec))
 			return SEL_NO;
-		if (rec->pid < 0 || !owners || !owners->comm)
+		if (rec->pid < 0 || !owners || !owners->lookup)
 			return SEL_UNKNOWN;
-		if (rec->pid == 0)
+		if (rec->pid == 0 || !owners->lookup(owners->arg, rec->pid, &oi))
 			return SEL_NO;
-		const char *comm = owners->comm(owners->arg, rec->pid);
+		if (n->kind == SEL_PPID)
+			return yes(oi.ppid >= 0 && cmp_u64(n->u.num.cmp, (uint64_t)oi.ppid,
+							   n->u.num.value));
+		const char *text = n->kind == SEL_COMM ? oi.comm : oi.exe;
 
-		return yes(comm && fnmatch(n->u.text, comm, 0) == 0);
+		return yes(text && fnmatch(n->u.text, text, 0) == 0);
 	}
 	}
 	return SEL_NO;
@@ -214,7 +221,7 @@ bool selector_needs_owners(const struct sel_node *n)
 {
 	if (!n)
 		return false;
-	if (n->kind == SEL_PID || n->kind == SEL_COMM)
+	if (n->kind == SEL_PID || n->kind == SEL_COMM || n->kind == SEL_EXE || n->kind == SEL_PPID)
 		return true;
 	return selector_needs_owners(n->l) || selector_needs_owners(n->r);
 }
@@ -360,13 +367,20 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 			put(o, "%s%d", i ? "," : "", n->u.list.v[i]);
 		break;
 	case SEL_COMM:
+	case SEL_EXE: {
+		const char *kw = n->kind == SEL_COMM ? "comm" : "exe";
+
 		/* A value holds at most one kind of quote: it came from a word quoted with the other. */
 		if (strchr(n->u.text, '"'))
-			put(o, "comm = '%s'", n->u.text);
+			put(o, "%s = '%s'", kw, n->u.text);
 		else if (strpbrk(n->u.text, " \t\n\v\f\r()!,=<>&|'") || !*n->u.text)
-			put(o, "comm = \"%s\"", n->u.text);
+			put(o, "%s = \"%s\"", kw, n->u.text);
 		else
-			put(o, "comm = %s", n->u.text);
+			put(o, "%s = %s", kw, n->u.text);
+		break;
+	}
+	case SEL_PPID:
+		put(o, "ppid %s %" PRIu64, cmp_text(n->u.num.cmp), n->u.num.value);
 		break;
 	case SEL_IDLE:
 		put(o, "idle %s ", cmp_text(n->u.num.cmp));

@@ -115,7 +115,7 @@ void sel_node_free(struct sel_node *n)
 	sel_node_free(n->r);
 	if (n->kind == SEL_PID)
 		free(n->u.list.v);
-	else if (n->kind == SEL_COMM)
+	else if (n->kind == SEL_COMM || n->kind == SEL_EXE)
 		free(n->u.text);
 	free(n);
 }
@@ -206,10 +206,18 @@ static bool parse_u64(const char *s, uint64_t max, uint64_t *out, int base)
 	return true;
 }
 
+/* Values are read into buffers of MAX_WORD + 1: a longer one is refused, never truncated. */
+#define MAX_WORD 255
+
 static bool need_value(struct parser *p, const char *keyword, const char *what)
 {
 	char d[64];
 
+	if (p->tok.kind == TOK_WORD && p->tok.len > MAX_WORD) {
+		fail_at(p, p->tok.pos, p->tok.len, "value for \"%s\" is too long (%d characters)",
+			keyword, p->tok.len);
+		return false;
+	}
 	if (p->tok.kind == TOK_WORD && !tok_is_word(p, "and") && !tok_is_word(p, "or"))
 		return true;
 	if (p->tok.kind == TOK_BAD && strchr("\"'", p->src[p->tok.pos])) {
@@ -254,7 +262,7 @@ static const char *const state_words[] = {
 static struct sel_node *parse_state(struct parser *p, int start)
 {
 	struct sel_node *n = node_new(SEL_STATE, start, 0);
-	char buf[64];
+	char buf[MAX_WORD + 1];
 
 	if (!n)
 		return NULL;
@@ -326,7 +334,7 @@ static struct sel_node *parse_port(struct parser *p, int start, enum sel_end end
 {
 	bool given;
 	enum sel_cmp cmp = parse_cmp(p, &given);
-	char buf[64];
+	char buf[MAX_WORD + 1];
 	char *dash;
 
 	if (!need_value(p, keyword, "a port, range or service name"))
@@ -404,7 +412,7 @@ static struct sel_node *parse_addr(struct parser *p, int start, enum sel_end end
 {
 	bool given;
 	enum sel_cmp cmp = parse_cmp(p, &given);
-	char buf[128];
+	char buf[MAX_WORD + 1];
 	char *addr, *slash, *port = NULL;
 
 	if (cmp != CMP_EQ && cmp != CMP_NE) {
@@ -488,7 +496,7 @@ bad:
 static struct sel_node *parse_pid(struct parser *p, int start)
 {
 	struct sel_node *n = node_new(SEL_PID, start, 0);
-	char buf[32];
+	char buf[MAX_WORD + 1];
 	size_t cap = 0;
 
 	if (!n)
@@ -525,24 +533,29 @@ static struct sel_node *parse_pid(struct parser *p, int start)
 	return NULL;
 }
 
-static struct sel_node *parse_comm(struct parser *p, int start)
+/* comm GLOB (as /proc/PID/comm: at most 15 characters, a glob may be longer), exe PATH. */
+static struct sel_node *parse_text(struct parser *p, int start, enum sel_kind kind,
+				   const char *keyword)
 {
 	bool given;
 	enum sel_cmp cmp = parse_cmp(p, &given);
-	char buf[64];
+	char buf[MAX_WORD + 1];
+	size_t max = kind == SEL_COMM ? 64 : MAX_WORD;
 
 	if (cmp != CMP_EQ && cmp != CMP_NE) {
-		fail_at(p, p->tok.pos, 1, "\"comm\" takes = or !=, not an ordering");
+		fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", keyword);
 		return NULL;
 	}
-	if (!need_value(p, "comm", "a process name or glob"))
+	if (!need_value(p, keyword, kind == SEL_COMM ? "a process name or glob" : "a path or glob"))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
-	if (!*buf || strlen(buf) > 15 + 8) {
-		fail_at(p, p->tok.pos, p->tok.len, "invalid process name \"%s\"", buf);
+	if (!*buf || strlen(buf) > max || (kind == SEL_EXE && buf[0] != '/' && buf[0] != '*')) {
+		fail_at(p, p->tok.pos, p->tok.len, "invalid %s \"%.*s\"%s",
+			kind == SEL_COMM ? "process name" : "executable path", 64, buf,
+			kind == SEL_EXE ? " (expected an absolute path or a glob)" : "");
 		return NULL;
 	}
-	struct sel_node *n = node_new(SEL_COMM, start, p->tok.pos + p->tok.len - start);
+	struct sel_node *n = node_new(kind, start, p->tok.pos + p->tok.len - start);
 
 	if (!n || !(n->u.text = strdup(buf))) {
 		free(n);
@@ -586,7 +599,7 @@ static struct sel_node *parse_num(struct parser *p, int start, enum sel_kind kin
 {
 	bool given;
 	enum sel_cmp cmp = parse_cmp(p, &given);
-	char buf[64];
+	char buf[MAX_WORD + 1];
 	uint64_t v = 0;
 	bool ok;
 
@@ -641,7 +654,7 @@ static struct sel_node *parse_num(struct parser *p, int start, enum sel_kind kin
 
 static struct sel_node *parse_family(struct parser *p, int start)
 {
-	char buf[16];
+	char buf[MAX_WORD + 1];
 
 	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
 		advance(p);
@@ -669,7 +682,7 @@ static struct sel_node *parse_family(struct parser *p, int start)
 
 static struct sel_node *parse_proto(struct parser *p, int start)
 {
-	char buf[16];
+	char buf[MAX_WORD + 1];
 
 	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
 		advance(p);
@@ -693,7 +706,7 @@ static struct sel_node *parse_proto(struct parser *p, int start)
 
 static const char *const predicate_words[] = {
 	"state", "sport", "dport", "port", "src", "dst", "addr", "pid", "comm", "uid",
-	"idle", "recv-q", "send-q", "inode", "cookie", "family", "proto", NULL,
+	"idle", "recv-q", "send-q", "inode", "cookie", "family", "proto", "exe", "ppid", NULL,
 };
 
 static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int start)
@@ -715,7 +728,11 @@ static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int
 	if (!strcasecmp(kw, "pid"))
 		return parse_pid(p, start);
 	if (!strcasecmp(kw, "comm"))
-		return parse_comm(p, start);
+		return parse_text(p, start, SEL_COMM, "comm");
+	if (!strcasecmp(kw, "exe"))
+		return parse_text(p, start, SEL_EXE, "exe");
+	if (!strcasecmp(kw, "ppid"))
+		return parse_num(p, start, SEL_PPID, "ppid", NUM_PLAIN);
 	if (!strcasecmp(kw, "uid"))
 		return parse_num(p, start, SEL_UID, "uid", NUM_UID);
 	if (!strcasecmp(kw, "idle"))

@@ -30,10 +30,15 @@ static struct sock_rec rec(int family, const char *a, uint16_t sp, const char *b
 	return r;
 }
 
-static const char *comm_of(void *arg, int32_t pid)
+static bool owner_of(void *arg, int32_t pid, struct sel_owner_info *out)
 {
 	(void)arg;
-	return pid == 100 ? "java" : NULL;
+	if (pid != 100)
+		return false;
+	out->comm = "java";
+	out->exe = "/usr/bin/java";
+	out->ppid = 1;
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -79,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rec(AF_INET6, "::1", 443, "::ffff:10.0.0.9", 80, SS_ESTABLISHED, -1),
 		rec(AF_INET, "127.0.0.1", 22, "0.0.0.0", 0, SS_LISTEN, 0),
 	};
-	struct sel_owner_ctx oc = { comm_of, NULL };
+	struct sel_owner_ctx oc = { owner_of, NULL };
 
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 		enum sel_result a = selector_eval(n, &r[i], NULL);

@@ -59,6 +59,8 @@ static int setup(void **state)
 	put_link("100/fd/3", "socket:[1001]");
 	put_link("100/fd/4", "/dev/null");
 	put_file("100/comm", "java\n");
+	put_file("100/stat", "100 (ja) va) S 42 100 100 0 -1 4194560 0 0 0 0\n");
+	put_link("100/exe", "/usr/lib/jvm/bin/java");
 	put_dir("200");
 	put_dir("200/fd");
 	put_link("200/fd/5", "socket:[1002]");
@@ -151,6 +153,29 @@ static void test_procmap_missing_root(void **state)
 	procmap_free(NULL);
 }
 
+static void test_procmap_owner_info(void **state)
+{
+	struct sock_set set;
+	struct procmap *pm = procmap_new(root);
+	struct sel_owner_info oi;
+
+	(void)state;
+	fill(&set);
+	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+	assert_true(procmap_lookup(pm, 100, &oi));
+	assert_string_equal(oi.comm, "java");
+	assert_string_equal(oi.exe, "/usr/lib/jvm/bin/java");
+	assert_int_equal(oi.ppid, 42); /* read after the last ')' of the comm */
+	assert_true(procmap_lookup(pm, 200, &oi));
+	assert_null(oi.exe);
+	assert_int_equal(oi.ppid, -1);
+	assert_false(procmap_lookup(pm, 999, &oi));
+	assert_int_equal(procmap_parse_ppid("1 (init) S 0 1"), 0);
+	assert_int_equal(procmap_parse_ppid("garbage"), -1);
+	procmap_free(pm);
+	sock_set_free(&set);
+}
+
 static void test_procmap_parse_link(void **state)
 {
 	(void)state;
@@ -169,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_procmap_full_scan),
 		cmocka_unit_test(test_procmap_named_pids_only),
 		cmocka_unit_test(test_procmap_missing_root),
+		cmocka_unit_test(test_procmap_owner_info),
 		cmocka_unit_test(test_procmap_parse_link),
 	};
 

@@ -268,17 +268,22 @@ static void test_selector_eval_addresses(void **state)
 	assert_int_equal(ev("family inet", &mapped, NULL), SEL_NO);
 }
 
-static const char *fake_comm(void *arg, int32_t pid)
+static bool fake_owner(void *arg, int32_t pid, struct sel_owner_info *out)
 {
 	(void)arg;
-	return pid == 100 ? "java" : pid == 200 ? "nginx" : NULL;
+	if (pid != 100 && pid != 200)
+		return false;
+	out->comm = pid == 100 ? "java" : "nginx";
+	out->exe = pid == 100 ? "/usr/lib/jvm/bin/java" : NULL;
+	out->ppid = pid == 100 ? 1 : -1;
+	return true;
 }
 
 static void test_selector_eval_owners_three_valued(void **state)
 {
 	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1000, SS_CLOSE_WAIT);
 	struct sock_rec tw = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1001, SS_TIME_WAIT);
-	struct sel_owner_ctx oc = { fake_comm, NULL };
+	struct sel_owner_ctx oc = { fake_owner, NULL };
 
 	(void)state;
 	/* Unresolved: owner predicates are unknown, and Kleene logic carries that. */
@@ -299,6 +304,16 @@ static void test_selector_eval_owners_three_valued(void **state)
 	assert_int_equal(ev("comm 'ja*'", &r, &oc), SEL_YES);
 	assert_int_equal(ev("comm != java", &r, &oc), SEL_NO);
 	assert_int_equal(ev("comm nginx", &r, &oc), SEL_NO);
+	assert_int_equal(ev("exe /usr/lib/jvm/bin/java", &r, &oc), SEL_YES);
+	assert_int_equal(ev("exe '/usr/lib/*'", &r, &oc), SEL_YES);
+	assert_int_equal(ev("exe /usr/bin/java", &r, &oc), SEL_NO);
+	assert_int_equal(ev("ppid 1", &r, &oc), SEL_YES);
+	assert_int_equal(ev("ppid > 1", &r, &oc), SEL_NO);
+	assert_int_equal(ev("exe /x", &r, NULL), SEL_UNKNOWN);
+	r.pid = 200; /* exe and ppid unreadable: never match */
+	assert_int_equal(ev("exe '*'", &r, &oc), SEL_NO);
+	assert_int_equal(ev("ppid >= 0", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not ppid >= 0", &r, &oc), SEL_YES);
 	r.pid = 0; /* resolved: nobody holds it */
 	assert_int_equal(ev("pid 100", &r, &oc), SEL_NO);
 	assert_int_equal(ev("comm java", &r, &oc), SEL_NO);

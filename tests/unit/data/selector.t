@@ -185,3 +185,17 @@ proto udp and dport 53 ; ok ; proto udp and dport = 53
 not proto udp ; ok ; not proto udp
 proto sctp ; fail ; unknown protocol "sctp" (expected tcp or udp)
 proto ; fail ; expected tcp or udp after "proto", found end of input
+# -- more owner predicates
+exe /usr/bin/java ; ok ; exe = /usr/bin/java
+exe = '/usr/lib/jvm/*/bin/java' ; ok ; exe = /usr/lib/jvm/*/bin/java
+exe != /usr/sbin/nginx ; ok ; not exe = /usr/sbin/nginx
+exe "/opt/my app/bin/x" ; ok ; exe = "/opt/my app/bin/x"
+exe java ; fail ; invalid executable path "java" (expected an absolute path or a glob)
+exe < /x ; fail ; "exe" takes = or !=
+ppid 1 ; ok ; ppid = 1
+ppid != 1 ; ok ; ppid != 1
+ppid > 100 ; ok ; ppid > 100
+ppid x ; fail ; invalid number "x" for "ppid"
+comm 'say "hi"' ; ok ; comm = 'say "hi"'
+dport 0000000000000000000000000000000000000000000000000000000000000000000000000080 ; ok ; dport = 80
+dport 00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000080 ; fail ; value for "dport" is too long (302 characters)
