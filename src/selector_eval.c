@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -373,7 +374,8 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 		/* A value holds at most one kind of quote: it came from a word quoted with the other. */
 		if (strchr(n->u.text, '"'))
 			put(o, "%s = '%s'", kw, n->u.text);
-		else if (strpbrk(n->u.text, " \t\n\v\f\r()!,=<>&|'") || !*n->u.text)
+		else if (strpbrk(n->u.text, " \t\n\v\f\r()!,=<>&|'") || !*n->u.text ||
+			 !strcasecmp(n->u.text, "and") || !strcasecmp(n->u.text, "or"))
 			put(o, "%s = \"%s\"", kw, n->u.text);
 		else
 			put(o, "%s = %s", kw, n->u.text);
