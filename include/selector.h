@@ -48,6 +48,8 @@ enum sel_kind {
 	SEL_COMM,	/* u.text (glob) */
 	SEL_EXE,	/* u.text (glob) */
 	SEL_PPID,	/* u.num */
+	SEL_MARK,	/* u.mark */
+	SEL_DEV,	/* u.num.value = ifindex */
 	SEL_UID,	/* u.num */
 	SEL_IDLE,	/* u.num, milliseconds */
 	SEL_RECVQ,	/* u.num */
@@ -87,6 +89,9 @@ struct sel_node {
 			int32_t *v;
 			size_t n;
 		} list;
+		struct {
+			uint32_t value, mask;
+		} mark;
 		char *text;
 	} u;
 };
@@ -111,6 +116,8 @@ size_t selector_format(const struct sel_node *n, char *buf, size_t size);
 bool selector_names_listen(const struct sel_node *n);
 /* Whether the selector names UDP itself: UDP sockets are only selected then. */
 bool selector_names_udp(const struct sel_node *n);
+/* Whether the AST has a node of this kind. */
+bool selector_uses(const struct sel_node *n, enum sel_kind kind);
 /* Whether owner data (pid, comm) is needed to decide. */
 bool selector_needs_owners(const struct sel_node *n);
 /*

@@ -43,6 +43,8 @@ enum sock_outcome {
 
 /* A destroyed UDP socket that was bound explicitly: disconnected, but still bound and listed. */
 #define SOCK_F_STAYS_BOUND 0x01
+/* The kernel sent the mark (it does so only to CAP_NET_ADMIN). */
+#define SOCK_F_MARK_KNOWN 0x02
 
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a

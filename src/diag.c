@@ -128,8 +128,10 @@ int diag_parse(const struct nlmsghdr *h, int protocol, struct sock_rec *rec)
 					       ? ti.tcpi_last_data_sent
 					       : ti.tcpi_last_data_recv;
 	}
-	if (tb[INET_DIAG_MARK] && nla_len(tb[INET_DIAG_MARK]) >= 4)
+	if (tb[INET_DIAG_MARK] && nla_len(tb[INET_DIAG_MARK]) >= 4) {
 		rec->mark = nla_get_u32(tb[INET_DIAG_MARK]);
+		rec->flags |= SOCK_F_MARK_KNOWN;
+	}
 	if (tb[INET_DIAG_CGROUP_ID] && nla_len(tb[INET_DIAG_CGROUP_ID]) >= 8)
 		rec->cgroup_id = nla_get_u64(tb[INET_DIAG_CGROUP_ID]);
 	return 0;

@@ -137,6 +137,9 @@ int reap_run(const struct config *cfg)
 		return EXIT_PRIV;
 	}
 	selector_format(cfg->ast, selector, sizeof(selector));
+	if (selector_uses(cfg->ast, SEL_MARK) && !caps_have(CAP_NET_ADMIN))
+		fprintf(stderr, "sockreap: warning: the kernel shows socket marks only to "
+				"CAP_NET_ADMIN; without it every mark reads as 0\n");
 	if (plan_guards_init(&guards, selector_names_listen(cfg->ast), cfg->include_self,
 			     getenv("SSH_CONNECTION")) < 0)
 		fprintf(stderr, "sockreap: warning: cannot parse SSH_CONNECTION; your own SSH "

@@ -368,6 +368,11 @@ static struct prog compile(struct bc *b, const struct sel_node *n, int depth)
 		return compile_port(b, n);
 	case SEL_ADDR:
 		return compile_addr(b, n);
+	case SEL_DEV: {
+		uint32_t ifindex = (uint32_t)n->u.num.value;
+
+		return leaf(b, &ifindex, sizeof(ifindex), INET_DIAG_BC_DEV_COND);
+	}
 	default:
 		return (struct prog){ .none = true };
 	}
@@ -420,7 +425,12 @@ void selector_bytecode_dump(FILE *f, const uint8_t *bc, size_t len, const char *
 		else if ((op.code == INET_DIAG_BC_S_EQ || op.code == INET_DIAG_BC_D_EQ) &&
 			 off + 8 <= len)
 			snprintf(arg, sizeof(arg), " %u", get_op(bc + off + 4).no);
-		else if ((op.code == INET_DIAG_BC_S_COND || op.code == INET_DIAG_BC_D_COND) &&
+		else if (op.code == INET_DIAG_BC_DEV_COND && off + 8 <= len) {
+			uint32_t ifindex;
+
+			memcpy(&ifindex, bc + off + 4, sizeof(ifindex));
+			snprintf(arg, sizeof(arg), " %u", ifindex);
+		} else if ((op.code == INET_DIAG_BC_S_COND || op.code == INET_DIAG_BC_D_COND) &&
 			 off + 4 + sizeof(struct inet_diag_hostcond) <= len) {
 			struct inet_diag_hostcond hc;
 			char a[INET6_ADDRSTRLEN] = "?";

@@ -156,6 +156,10 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 		return yes(rec->family == n->u.num.value);
 	case SEL_PROTO:
 		return yes(rec->protocol == n->u.num.value);
+	case SEL_MARK:
+		return yes((rec->mark & n->u.mark.mask) == n->u.mark.value);
+	case SEL_DEV:
+		return yes(rec->id.idiag_if == n->u.num.value);
 	case SEL_UID:
 		return yes(cmp_u64(n->u.num.cmp, rec->uid, n->u.num.value));
 	case SEL_IDLE:
@@ -216,6 +220,13 @@ bool selector_names_udp(const struct sel_node *n)
 	if (n->kind == SEL_PROTO)
 		return n->u.num.value == IPPROTO_UDP;
 	return selector_names_udp(n->l) || selector_names_udp(n->r);
+}
+
+bool selector_uses(const struct sel_node *n, enum sel_kind kind)
+{
+	if (!n)
+		return false;
+	return n->kind == kind || selector_uses(n->l, kind) || selector_uses(n->r, kind);
 }
 
 bool selector_needs_owners(const struct sel_node *n)
@@ -383,6 +394,15 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 	}
 	case SEL_PPID:
 		put(o, "ppid %s %" PRIu64, cmp_text(n->u.num.cmp), n->u.num.value);
+		break;
+	case SEL_MARK:
+		if (n->u.mark.mask == UINT32_MAX)
+			put(o, "mark = 0x%x", n->u.mark.value);
+		else
+			put(o, "mark = 0x%x/0x%x", n->u.mark.value, n->u.mark.mask);
+		break;
+	case SEL_DEV:
+		put(o, "dev = %" PRIu64, n->u.num.value);
 		break;
 	case SEL_IDLE:
 		put(o, "idle %s ", cmp_text(n->u.num.cmp));

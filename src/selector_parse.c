@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -704,9 +705,78 @@ static struct sel_node *parse_proto(struct parser *p, int start)
 	return n;
 }
 
+/* mark V[/M]: (mark & M) == V, M defaulting to all ones. */
+static struct sel_node *parse_mark(struct parser *p, int start)
+{
+	bool given;
+	enum sel_cmp cmp = parse_cmp(p, &given);
+	char buf[MAX_WORD + 1];
+	uint64_t v, m = UINT32_MAX;
+
+	if (cmp != CMP_EQ && cmp != CMP_NE) {
+		fail_at(p, p->tok.pos, 1, "\"mark\" takes = or !=, not an ordering");
+		return NULL;
+	}
+	if (!need_value(p, "mark", "a mark, VALUE or VALUE/MASK"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	char *slash = strchr(buf, '/');
+
+	if (slash)
+		*slash = '\0';
+	if (!parse_u64(buf, UINT32_MAX, &v, 0) || (slash && !parse_u64(slash + 1, UINT32_MAX, &m, 0))) {
+		if (slash)
+			*slash = '/';
+		fail_at(p, p->tok.pos, p->tok.len,
+			"invalid mark \"%s\" (expected VALUE or VALUE/MASK, 0x for hex)", buf);
+		return NULL;
+	}
+	struct sel_node *n = node_new(SEL_MARK, start, p->tok.pos + p->tok.len - start);
+
+	if (!n)
+		return NULL;
+	n->u.mark.value = (uint32_t)(v & m);
+	n->u.mark.mask = (uint32_t)m;
+	advance(p);
+	return cmp == CMP_NE ? node_not(n, start) : n;
+}
+
+/* dev IFNAME|IFINDEX: the device the socket is bound to (SO_BINDTODEVICE). */
+static struct sel_node *parse_dev(struct parser *p, int start)
+{
+	bool given;
+	enum sel_cmp cmp = parse_cmp(p, &given);
+	char buf[MAX_WORD + 1];
+	uint64_t idx;
+
+	if (cmp != CMP_EQ && cmp != CMP_NE) {
+		fail_at(p, p->tok.pos, 1, "\"dev\" takes = or !=, not an ordering");
+		return NULL;
+	}
+	if (!need_value(p, "dev", "an interface name or index"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	if (!parse_u64(buf, INT32_MAX, &idx, 10)) {
+		idx = strlen(buf) < IF_NAMESIZE ? if_nametoindex(buf) : 0;
+		if (!idx) {
+			fail_at(p, p->tok.pos, p->tok.len, "no interface \"%s\" in this network "
+				"namespace", buf);
+			return NULL;
+		}
+	}
+	struct sel_node *n = node_new(SEL_DEV, start, p->tok.pos + p->tok.len - start);
+
+	if (!n)
+		return NULL;
+	n->u.num.value = idx;
+	advance(p);
+	return cmp == CMP_NE ? node_not(n, start) : n;
+}
+
 static const char *const predicate_words[] = {
 	"state", "sport", "dport", "port", "src", "dst", "addr", "pid", "comm", "uid",
-	"idle", "recv-q", "send-q", "inode", "cookie", "family", "proto", "exe", "ppid", NULL,
+	"idle", "recv-q", "send-q", "inode", "cookie", "family", "proto", "exe", "ppid", "mark",
+	"dev", NULL,
 };
 
 static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int start)
@@ -731,6 +801,10 @@ static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int
 		return parse_text(p, start, SEL_COMM, "comm");
 	if (!strcasecmp(kw, "exe"))
 		return parse_text(p, start, SEL_EXE, "exe");
+	if (!strcasecmp(kw, "mark"))
+		return parse_mark(p, start);
+	if (!strcasecmp(kw, "dev"))
+		return parse_dev(p, start);
 	if (!strcasecmp(kw, "ppid"))
 		return parse_num(p, start, SEL_PPID, "ppid", NUM_PLAIN);
 	if (!strcasecmp(kw, "uid"))

@@ -343,6 +343,17 @@ static void test_selector_eval_numbers(void **state)
 	r.id.idiag_cookie[1] = 0x1;
 	assert_int_equal(ev("cookie 10000001f", &r, NULL), SEL_YES);
 	assert_int_equal(ev("cookie 1f", &r, NULL), SEL_NO);
+	r.mark = 0x1234;
+	assert_int_equal(ev("mark 0x1234", &r, NULL), SEL_YES);
+	assert_int_equal(ev("mark 0x34/0xff", &r, NULL), SEL_YES);
+	assert_int_equal(ev("mark 0x35/0xff", &r, NULL), SEL_NO);
+	assert_int_equal(ev("mark != 0x1234", &r, NULL), SEL_NO);
+	r.id.idiag_if = 1;
+	assert_int_equal(ev("dev lo", &r, NULL), SEL_YES);
+	assert_int_equal(ev("dev 2", &r, NULL), SEL_NO);
+	r.protocol = 17;
+	assert_int_equal(ev("proto udp", &r, NULL), SEL_YES);
+	assert_int_equal(ev("proto tcp", &r, NULL), SEL_NO);
 }
 
 /* ---- prefilter ---- */

@@ -53,6 +53,7 @@ static size_t min_len(const uint8_t *bc, size_t off, size_t rem)
 	case INET_DIAG_BC_D_LE:
 	case INET_DIAG_BC_S_EQ:
 	case INET_DIAG_BC_D_EQ:
+	case INET_DIAG_BC_DEV_COND:
 		return 8;
 	case INET_DIAG_BC_NOP:
 	case INET_DIAG_BC_JMP:
@@ -125,6 +126,13 @@ static bool emu_run(const uint8_t *bc, size_t len, const struct sock_rec *r)
 		case INET_DIAG_BC_S_EQ:
 			yes = sock_sport(r) == arg;
 			break;
+		case INET_DIAG_BC_DEV_COND: {
+			uint32_t ifindex;
+
+			memcpy(&ifindex, bc + off + 4, sizeof(ifindex));
+			yes = r->id.idiag_if == ifindex;
+			break;
+		}
 		case INET_DIAG_BC_S_GE:
 			yes = sock_sport(r) >= arg;
 			break;
@@ -194,6 +202,7 @@ static const char *const leaves[] = {
 	"dst 2001:db8::/32", "src != 192.168.0.0/16", "addr != ::1",	  "src 0.0.0.0/0",
 	"dst ::ffff:10.0.0.0/104", "src 10.0.0.1:80", "state close-wait",	  "state established",
 	"pid 100",	    "idle > 5m",	   "comm java",		  "family inet6",
+	"dev 1",	    "dev != 2",		   "mark 0x10/0xf0",	  "proto udp",
 };
 
 static void gen(char *buf, size_t size, int depth)
@@ -238,6 +247,8 @@ static size_t population(struct sock_rec *out, size_t max)
 
 			out[n] = fx_rec(AF_INET, v4[i], ports[j], v4[(i + 1) % 4], ports[(j + 5) % 12],
 					st, 0);
+			out[n].id.idiag_if = j % 3;
+			out[n].mark = (uint32_t)j * 8;
 			out[n++].pid = 100;
 			out[n] = fx_rec(AF_INET6, v6[i], ports[(j + 3) % 12], v6[(i + 3) % 4],
 					ports[j], st, 0);

@@ -200,3 +200,17 @@ comm 'say "hi"' ; ok ; comm = 'say "hi"'
 dport 0000000000000000000000000000000000000000000000000000000000000000000000000080 ; ok ; dport = 80
 dport 00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000080 ; fail ; value for "dport" is too long (302 characters)
 comm 'or' and comm 'AND' ; ok ; comm = "or" and comm = "AND"
+# -- marks and devices
+mark 0x10 ; ok ; mark = 0x10
+mark 16 ; ok ; mark = 0x10
+mark 0x10/0xf0 ; ok ; mark = 0x10/0xf0
+mark 0x1f/0xf0 ; ok ; mark = 0x10/0xf0
+mark != 0x10 ; ok ; not mark = 0x10
+mark x ; fail ; invalid mark "x"
+mark 0x10/ ; fail ; invalid mark "0x10/"
+mark > 1 ; fail ; "mark" takes = or !=
+dev lo ; ok ; dev = 1
+dev 1 ; ok ; dev = 1
+dev != lo ; ok ; not dev = 1
+dev nosuchdev0 ; fail ; no interface "nosuchdev0" in this network namespace
+dev ; fail ; expected an interface name or index after "dev", found end of input
