@@ -1,7 +1,7 @@
 # bash completion for sockreap(8)
 
 _sockreap_states="established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck"
-_sockreap_keywords="state sport dport port src dst addr pid comm uid idle recv-q send-q inode cookie family proto and or not"
+_sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev and or not"
 
 _sockreap()
 {
@@ -33,6 +33,14 @@ _sockreap()
 		;;
 	family)
 		COMPREPLY=($(compgen -W "inet inet6" -- "$cur"))
+		return
+		;;
+	dev)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		return
+		;;
+	exe)
+		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
 	proto)

@@ -50,6 +50,7 @@ enum sel_kind {
 	SEL_PPID,	/* u.num */
 	SEL_MARK,	/* u.mark */
 	SEL_DEV,	/* u.num.value = ifindex */
+	SEL_CGROUP,	/* u.cg: cgroup PATH or unit NAME, and below */
 	SEL_UID,	/* u.num */
 	SEL_IDLE,	/* u.num, milliseconds */
 	SEL_RECVQ,	/* u.num */
@@ -92,6 +93,12 @@ struct sel_node {
 		struct {
 			uint32_t value, mask;
 		} mark;
+		struct {
+			char *path;	/* cgroup PATH, or the unit's once resolved */
+			char *unit;	/* unit NAME as given, or NULL */
+			uint64_t *ids;	/* sorted; NULL until resolved */
+			size_t n;
+		} cg;
 		char *text;
 	} u;
 };
@@ -108,6 +115,13 @@ struct sel_node *selector_parse_flag(const char *keyword, const char *value,
 
 struct sel_node *sel_node_new_binary(enum sel_kind kind, struct sel_node *l, struct sel_node *r);
 void sel_node_free(struct sel_node *n);
+
+/*
+ * Binds what the AST names on this system: cgroup paths and units to the ids of that cgroup
+ * and every cgroup below it, under the cgroup2 root (NULL: found in /proc/self/mountinfo).
+ * Returns 0, or a negative errno with err set to the offending node's span.
+ */
+int selector_resolve(struct sel_node *n, const char *cgroup_root_dir, struct sel_error *err);
 
 /* Canonical text that re-parses to the same AST. Returns the length it needed. */
 size_t selector_format(const struct sel_node *n, char *buf, size_t size);

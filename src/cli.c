@@ -85,9 +85,10 @@ void cli_usage(FILE *f)
 	fprintf(f, "\n"
 		   "Selector (flags are AND-ed with it; repeats of one flag are OR-ed):\n"
 		   "  state LIST | sport/dport/port [OP] PORT | src/dst/addr [!=] ADDR[/LEN]\n"
-		   "  pid LIST | comm [!=] GLOB | uid [OP] N | idle OP DURATION\n"
-		   "  recv-q/send-q OP N | inode N | cookie HEX | family inet|inet6\n"
-		   "  proto tcp|udp\n"
+		   "  pid LIST | ppid [OP] N | comm [!=] GLOB | exe [!=] PATH | uid [OP] N\n"
+		   "  cgroup [!=] /PATH | unit [!=] NAME | idle OP DURATION | recv-q/send-q OP N\n"
+		   "  inode N | cookie HEX | family inet|inet6 | proto tcp|udp\n"
+		   "  mark [!=] V[/M] | dev [!=] IFNAME\n"
 		   "  combined with and (&&, or nothing), or (||), not (!) and parentheses.\n"
 		   "  OP is one of = == != < <= > >=.  States: established syn-sent syn-recv\n"
 		   "  fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing;\n"
@@ -305,6 +306,12 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 
 		if (!n && err.msg[0]) {
 			cli_print_error(errf, "selector", expr, 0, &err);
+			free(expr);
+			goto fail;
+		}
+		if (n && selector_uses(n, SEL_CGROUP) && selector_resolve(n, NULL, &err) < 0) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			sel_node_free(n);
 			free(expr);
 			goto fail;
 		}

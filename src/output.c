@@ -113,6 +113,11 @@ void output_sock_json(struct json *j, const char *key, const struct sock_rec *re
 	endpoint_json(j, "peer", rec->family, rec->id.idiag_dst, sock_dport(rec));
 	json_uint(j, "inode", rec->inode);
 	json_uint(j, "uid", rec->uid);
+	json_uint(j, "cgroup_id", rec->cgroup_id);
+	if (rec->flags & SOCK_F_MARK_KNOWN)
+		json_uint(j, "mark", rec->mark);
+	else
+		json_null(j, "mark");
 	json_uint(j, "recv_q", rec->rqueue);
 	json_uint(j, "send_q", rec->wqueue);
 	if (rec->idle_ms == SOCK_IDLE_UNKNOWN)

@@ -368,6 +368,17 @@ static struct prog compile(struct bc *b, const struct sel_node *n, int depth)
 		return compile_port(b, n);
 	case SEL_ADDR:
 		return compile_addr(b, n);
+	case SEL_CGROUP: {
+		/* A handful of ids as an OR chain; a bigger subtree is left to user space. */
+		if (!n->u.cg.ids || !n->u.cg.n || n->u.cg.n > 16)
+			return (struct prog){ .none = true };
+		struct prog p = leaf(b, &n->u.cg.ids[0], sizeof(uint64_t), INET_DIAG_BC_CGROUP_COND);
+
+		for (size_t i = 1; i < n->u.cg.n; i++)
+			p = bc_or(b, p, leaf(b, &n->u.cg.ids[i], sizeof(uint64_t),
+					     INET_DIAG_BC_CGROUP_COND));
+		return p;
+	}
 	case SEL_DEV: {
 		uint32_t ifindex = (uint32_t)n->u.num.value;
 
@@ -425,7 +436,12 @@ void selector_bytecode_dump(FILE *f, const uint8_t *bc, size_t len, const char *
 		else if ((op.code == INET_DIAG_BC_S_EQ || op.code == INET_DIAG_BC_D_EQ) &&
 			 off + 8 <= len)
 			snprintf(arg, sizeof(arg), " %u", get_op(bc + off + 4).no);
-		else if (op.code == INET_DIAG_BC_DEV_COND && off + 8 <= len) {
+		else if (op.code == INET_DIAG_BC_CGROUP_COND && off + 12 <= len) {
+			uint64_t id;
+
+			memcpy(&id, bc + off + 4, sizeof(id));
+			snprintf(arg, sizeof(arg), " %llu", (unsigned long long)id);
+		} else if (op.code == INET_DIAG_BC_DEV_COND && off + 8 <= len) {
 			uint32_t ifindex;
 
 			memcpy(&ifindex, bc + off + 4, sizeof(ifindex));

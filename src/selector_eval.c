@@ -29,6 +29,13 @@ static bool cmp_u64(enum sel_cmp cmp, uint64_t a, uint64_t b)
 	return false;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static bool port_match(const struct sel_node *n, uint16_t port)
 {
 	if (n->u.port.lo != n->u.port.hi) {
@@ -160,6 +167,10 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 		return yes((rec->mark & n->u.mark.mask) == n->u.mark.value);
 	case SEL_DEV:
 		return yes(rec->id.idiag_if == n->u.num.value);
+	case SEL_CGROUP:
+		return yes(rec->cgroup_id && n->u.cg.ids &&
+			   bsearch(&rec->cgroup_id, n->u.cg.ids, n->u.cg.n, sizeof(uint64_t),
+				   cmp_id));
 	case SEL_UID:
 		return yes(cmp_u64(n->u.num.cmp, rec->uid, n->u.num.value));
 	case SEL_IDLE:
@@ -403,6 +414,12 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 		break;
 	case SEL_DEV:
 		put(o, "dev = %" PRIu64, n->u.num.value);
+		break;
+	case SEL_CGROUP:
+		if (n->u.cg.unit)
+			put(o, "unit = %s", n->u.cg.unit);
+		else
+			put(o, "cgroup = %s", n->u.cg.path);
 		break;
 	case SEL_IDLE:
 		put(o, "idle %s ", cmp_text(n->u.num.cmp));

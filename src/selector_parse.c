@@ -118,6 +118,11 @@ void sel_node_free(struct sel_node *n)
 		free(n->u.list.v);
 	else if (n->kind == SEL_COMM || n->kind == SEL_EXE)
 		free(n->u.text);
+	else if (n->kind == SEL_CGROUP) {
+		free(n->u.cg.path);
+		free(n->u.cg.unit);
+		free(n->u.cg.ids);
+	}
 	free(n);
 }
 
@@ -741,6 +746,39 @@ static struct sel_node *parse_mark(struct parser *p, int start)
 	return cmp == CMP_NE ? node_not(n, start) : n;
 }
 
+/* cgroup /PATH or unit NAME: the socket was created in that cgroup or below it. */
+static struct sel_node *parse_cgroup(struct parser *p, int start, bool unit)
+{
+	const char *kw = unit ? "unit" : "cgroup";
+	bool given;
+	enum sel_cmp cmp = parse_cmp(p, &given);
+	char buf[MAX_WORD + 1];
+
+	if (cmp != CMP_EQ && cmp != CMP_NE) {
+		fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", kw);
+		return NULL;
+	}
+	if (!need_value(p, kw, unit ? "a systemd unit name" : "a cgroup path"))
+		return NULL;
+	tok_text(p, buf, sizeof(buf));
+	if (unit ? strchr(buf, '/') != NULL : buf[0] != '/') {
+		fail_at(p, p->tok.pos, p->tok.len, unit ? "invalid unit name \"%s\""
+						: "invalid cgroup path \"%s\" (expected /PATH, as in "
+						  "/proc/PID/cgroup)", buf);
+		return NULL;
+	}
+	struct sel_node *n = node_new(SEL_CGROUP, start, p->tok.pos + p->tok.len - start);
+
+	if (!n)
+		return NULL;
+	if (!(unit ? (n->u.cg.unit = strdup(buf)) : (n->u.cg.path = strdup(buf)))) {
+		free(n);
+		return NULL;
+	}
+	advance(p);
+	return cmp == CMP_NE ? node_not(n, start) : n;
+}
+
 /* dev IFNAME|IFINDEX: the device the socket is bound to (SO_BINDTODEVICE). */
 static struct sel_node *parse_dev(struct parser *p, int start)
 {
@@ -776,7 +814,7 @@ static struct sel_node *parse_dev(struct parser *p, int start)
 static const char *const predicate_words[] = {
 	"state", "sport", "dport", "port", "src", "dst", "addr", "pid", "comm", "uid",
 	"idle", "recv-q", "send-q", "inode", "cookie", "family", "proto", "exe", "ppid", "mark",
-	"dev", NULL,
+	"dev", "cgroup", "unit", NULL,
 };
 
 static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int start)
@@ -801,6 +839,10 @@ static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int
 		return parse_text(p, start, SEL_COMM, "comm");
 	if (!strcasecmp(kw, "exe"))
 		return parse_text(p, start, SEL_EXE, "exe");
+	if (!strcasecmp(kw, "cgroup"))
+		return parse_cgroup(p, start, false);
+	if (!strcasecmp(kw, "unit"))
+		return parse_cgroup(p, start, true);
 	if (!strcasecmp(kw, "mark"))
 		return parse_mark(p, start);
 	if (!strcasecmp(kw, "dev"))

@@ -6,6 +6,7 @@ RIG=${SOCKRIG:-build/tests/sockrig}
 TMP=$(mktemp -d /tmp/sockreap-test.XXXXXX)
 NAMESPACES=()
 RIG_PIDS=()
+CGROUPS=()
 # LeakSanitizer and the kernel's ptrace rules disagree under setpriv; leaks are checked elsewhere.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -17,6 +18,9 @@ cleanup() {
 	done
 	for ns in "${NAMESPACES[@]}"; do
 		ip netns del "$ns" 2>/dev/null
+	done
+	for cg in "${CGROUPS[@]}"; do
+		rmdir "$cg" 2>/dev/null
 	done
 	rm -rf "$TMP"
 }
@@ -61,7 +65,13 @@ rig_start() {
 	shift 2
 	local fin="$TMP/$var.in" fout="$TMP/$var.out" line
 	mkfifo "$fin" "$fout"
-	ip netns exec "$ns" "$RIG" "$@" <"$fin" >"$fout" &
+	if [ -n "${RIG_CGROUP:-}" ]; then
+		# Sockets belong to their creator's cgroup: join it before the rig starts.
+		sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$RIG_CGROUP" \
+			ip netns exec "$ns" "$RIG" "$@" <"$fin" >"$fout" &
+	else
+		ip netns exec "$ns" "$RIG" "$@" <"$fin" >"$fout" &
+	fi
 	RIG_PIDS+=($!)
 	exec {w}>"$fin"
 	exec {r}<"$fout"

@@ -258,7 +258,49 @@ test_udp() {
 		[ "$(rig_report U)" = "held=4 closed=0 eof=0 ECONNABORTED=3 ECONNRESET=0 EAGAIN=1 other=0" ]
 }
 
+# --- cgroup and unit: a rig started in a cgroup of our own -------------------------------------
+test_cgroup() {
+	local ns root name cg
+	root=$(awk '$0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo)
+	name="sockreap-test-$$.service"
+	if [ -z "$root" ] || ! mkdir "$root/$name" 2>/dev/null; then
+		skipped "cgroup: cannot create a cgroup v2 group here"
+		return
+	fi
+	cg="$root/$name"
+	CGROUPS+=("$cg")
+	ns_new ns || { not_ok "cgroup: namespace"; return; }
+	RIG_CGROUP=$cg rig_start CA "$ns" -p 7950 -n 3 close-wait || { not_ok "cgroup: rig in cgroup"; return; }
+	rig_start CB "$ns" -p 7951 -n 2 close-wait || { not_ok "cgroup: rig outside"; return; }
+	# ip netns exec remounts /sys and hides cgroupfs; nsenter --net keeps it.
+	expect_status 2 "cgroup: under ip netns exec, a clear error" in_ns "$ns" "$SR" --dry-run "cgroup /$name"
+	check "cgroup: the error says why and what to use" grep -q 'nsenter --net' "$TMP/err"
+	in_ns() {
+		local n=$1
+		shift
+		nsenter --net="/run/netns/$n" "$@"
+	}
+	expect_status 0 "cgroup: dry-run by cgroup path" in_ns "$ns" "$SR" --dry-run --json "cgroup /$name"
+	check "cgroup: exactly the 3 sockets created in it" \
+		[ "$(jq -r '(.sockets | length | tostring) + " on " + ([.sockets[].local.port | tostring] | unique | join(","))' "$TMP/out")" = "3 on 7950" ]
+	check "cgroup: the JSON carries its id" \
+		[ "$(jq -r '.sockets[0].cgroup_id' "$TMP/out")" = "$(stat -c %i "$cg")" ]
+	expect_status 0 "cgroup: --explain runs it in the kernel" in_ns "$ns" "$SR" --explain "cgroup /$name"
+	check "cgroup: bytecode names the cgroup id" grep -q "cgroup $(stat -c %i "$cg")" "$TMP/out"
+	expect_status 0 "cgroup: kill by unit name" in_ns "$ns" "$SR" --yes --no-audit --json "state close-wait and unit ${name%.service}"
+	check "cgroup: 3 killed" [ "$(jq '.summary.killed' "$TMP/out")" = 3 ]
+	check "cgroup: the others survive" [ "$(ss_count "$ns" state close-wait)" = 2 ]
+	expect_status 2 "cgroup: unknown unit is a selector error" in_ns "$ns" "$SR" --dry-run "unit no-such-unit-$$"
+	check "cgroup: the error names it" grep -q "no unit \"no-such-unit-$$\"" "$TMP/err"
+	in_ns() {
+		local n=$1
+		shift
+		ip netns exec "$n" "$@"
+	}
+}
+
 test_main_scenario
+test_cgroup
 test_udp
 test_syslog
 test_confirm

@@ -73,6 +73,7 @@ static void test_audit_records(void **state)
 	const char *sock = "\"socket\":{\"cookie\":\"ab\",\"protocol\":\"tcp\",\"family\":\"inet\","
 			   "\"state\":\"close-wait\",\"local\":{\"addr\":\"127.0.0.1\",\"port\":7000},"
 			   "\"peer\":{\"addr\":\"127.0.0.1\",\"port\":40000},\"inode\":555,\"uid\":0,"
+			   "\"cgroup_id\":0,\"mark\":null,"
 			   "\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,"
 			   "\"owners\":[{\"pid\":42,\"comm\":\"leaky\",\"fd\":9}],\"owner_count\":1";
 	char want[4096];

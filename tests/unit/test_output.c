@@ -93,11 +93,13 @@ static void test_output_json_preview(void **state)
 		"{\"cookie\":\"1f\",\"protocol\":\"tcp\",\"family\":\"inet\",\"state\":\"close-wait\","
 		"\"local\":{\"addr\":\"10.0.0.5\",\"port\":5432},"
 		"\"peer\":{\"addr\":\"10.0.0.9\",\"port\":41234},\"inode\":99,\"uid\":1000,"
+		"\"cgroup_id\":0,\"mark\":null,"
 		"\"recv_q\":1,\"send_q\":0,\"idle_ms\":312000,"
 		"\"owners\":[{\"pid\":1234,\"comm\":\"java\",\"fd\":7}],\"owner_count\":2},"
 		"{\"cookie\":\"100000002\",\"protocol\":\"tcp\",\"family\":\"inet6\","
 		"\"state\":\"time-wait\",\"local\":{\"addr\":\"::1\",\"port\":443},"
 		"\"peer\":{\"addr\":\"2001:db8::7\",\"port\":50000},\"inode\":0,\"uid\":0,"
+		"\"cgroup_id\":0,\"mark\":null,"
 		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0}],"
 		"\"summary\":{\"selected\":2}}\n");
 	sock_set_free(&set);

@@ -58,6 +58,8 @@ static size_t min_len(const uint8_t *bc, size_t off, size_t rem)
 	case INET_DIAG_BC_NOP:
 	case INET_DIAG_BC_JMP:
 		return 4;
+	case INET_DIAG_BC_CGROUP_COND:
+		return 12;
 	default:
 		return SIZE_MAX;
 	}
@@ -126,6 +128,13 @@ static bool emu_run(const uint8_t *bc, size_t len, const struct sock_rec *r)
 		case INET_DIAG_BC_S_EQ:
 			yes = sock_sport(r) == arg;
 			break;
+		case INET_DIAG_BC_CGROUP_COND: {
+			uint64_t id;
+
+			memcpy(&id, bc + off + 4, sizeof(id));
+			yes = r->cgroup_id == id;
+			break;
+		}
 		case INET_DIAG_BC_DEV_COND: {
 			uint32_t ifindex;
 
@@ -333,6 +342,38 @@ static void test_selector_bc_shapes(void **state)
 	assert_int_equal(compile("dport 1 or dport 2", &exact), 20);
 }
 
+static void test_selector_bc_cgroup_ids(void **state)
+{
+	struct sel_error err;
+	struct sel_node *n = selector_parse("dport 80 and cgroup /a", &err);
+	static const uint64_t ids[] = { 7, 9, 12 };
+	static uint8_t bc[SEL_BC_MAX];
+	bool exact;
+
+	(void)state;
+	assert_non_null(n);
+	/* What selector_resolve would have found under /a. */
+	n->r->u.cg.ids = malloc(sizeof(ids));
+	memcpy(n->r->u.cg.ids, ids, sizeof(ids));
+	n->r->u.cg.n = 3;
+	size_t len = selector_bytecode(n, bc, sizeof(bc), &exact);
+
+	assert_true(len > 0 && exact);
+	assert_true(emu_audit(bc, len));
+	for (uint64_t id = 0; id < 15; id++)
+		for (uint16_t port = 79; port <= 81; port++) {
+			struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 4000, "10.0.0.2", port,
+						   SS_ESTABLISHED, 1);
+
+			r.cgroup_id = id;
+			assert_int_equal(emu_run(bc, len, &r),
+					 selector_eval(n, &r, NULL) == SEL_YES);
+			assert_int_equal(emu_run(bc, len, &r),
+					 port == 80 && (id == 7 || id == 9 || id == 12));
+		}
+	sel_node_free(n);
+}
+
 static void test_selector_bc_dump_lists_ops(void **state)
 {
 	struct sel_error err;
@@ -357,6 +398,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_selector_bc_random_programs),
 		cmocka_unit_test(test_selector_bc_shapes),
+		cmocka_unit_test(test_selector_bc_cgroup_ids),
 		cmocka_unit_test(test_selector_bc_dump_lists_ops),
 	};
 

@@ -214,3 +214,14 @@ dev 1 ; ok ; dev = 1
 dev != lo ; ok ; not dev = 1
 dev nosuchdev0 ; fail ; no interface "nosuchdev0" in this network namespace
 dev ; fail ; expected an interface name or index after "dev", found end of input
+# -- cgroups and units (resolved against the system after parsing)
+cgroup /system.slice ; ok ; cgroup = /system.slice
+cgroup = /system.slice/nginx.service ; ok ; cgroup = /system.slice/nginx.service
+cgroup != /user.slice ; ok ; not cgroup = /user.slice
+cgroup system.slice ; fail ; invalid cgroup path "system.slice" (expected /PATH, as in /proc/PID/cgroup)
+cgroup > /a ; fail ; "cgroup" takes = or !=
+unit nginx ; ok ; unit = nginx
+unit nginx.service ; ok ; unit = nginx.service
+unit != sshd ; ok ; not unit = sshd
+unit a/b ; fail ; invalid unit name "a/b"
+unit ; fail ; expected a systemd unit name after "unit", found end of input
