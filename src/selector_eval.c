@@ -324,6 +324,19 @@ static void put_duration(struct out *o, uint64_t ms)
 	put(o, "%" PRIu64 "ms", ms);
 }
 
+/* keyword = value, quoted when the value would not read back as one word. */
+static void put_text(struct out *o, const char *kw, const char *text)
+{
+	/* A value holds at most one kind of quote: it came from a word quoted with the other. */
+	if (strchr(text, '"'))
+		put(o, "%s = '%s'", kw, text);
+	else if (strpbrk(text, " \t\n\v\f\r()!,=<>&|'") || !*text || !strcasecmp(text, "and") ||
+		 !strcasecmp(text, "or"))
+		put(o, "%s = \"%s\"", kw, text);
+	else
+		put(o, "%s = %s", kw, text);
+}
+
 static void format_node(struct out *o, const struct sel_node *n, enum sel_kind parent);
 
 static void format_child(struct out *o, const struct sel_node *n, enum sel_kind parent)
@@ -390,19 +403,11 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 			put(o, "%s%d", i ? "," : "", n->u.list.v[i]);
 		break;
 	case SEL_COMM:
-	case SEL_EXE: {
-		const char *kw = n->kind == SEL_COMM ? "comm" : "exe";
-
-		/* A value holds at most one kind of quote: it came from a word quoted with the other. */
-		if (strchr(n->u.text, '"'))
-			put(o, "%s = '%s'", kw, n->u.text);
-		else if (strpbrk(n->u.text, " \t\n\v\f\r()!,=<>&|'") || !*n->u.text ||
-			 !strcasecmp(n->u.text, "and") || !strcasecmp(n->u.text, "or"))
-			put(o, "%s = \"%s\"", kw, n->u.text);
-		else
-			put(o, "%s = %s", kw, n->u.text);
+		put_text(o, "comm", n->u.text);
 		break;
-	}
+	case SEL_EXE:
+		put_text(o, "exe", n->u.text);
+		break;
 	case SEL_PPID:
 		put(o, "ppid %s %" PRIu64, cmp_text(n->u.num.cmp), n->u.num.value);
 		break;
@@ -417,9 +422,9 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 		break;
 	case SEL_CGROUP:
 		if (n->u.cg.unit)
-			put(o, "unit = %s", n->u.cg.unit);
+			put_text(o, "unit", n->u.cg.unit);
 		else
-			put(o, "cgroup = %s", n->u.cg.path);
+			put_text(o, "cgroup", n->u.cg.path);
 		break;
 	case SEL_IDLE:
 		put(o, "idle %s ", cmp_text(n->u.num.cmp));

@@ -10,11 +10,11 @@ if [ ! -x "$bin" ]; then
 fi
 mkdir -p build/fuzz/corpus
 log=$(mktemp)
-if "$bin" -max_total_time="$secs" -max_len=512 -timeout=10 build/fuzz/corpus \
-	tests/fuzz/corpus/selector >"$log" 2>&1; then
+if "$bin" -max_total_time="$secs" -max_len=512 -timeout=10 -artifact_prefix=build/fuzz/ \
+	build/fuzz/corpus tests/fuzz/corpus/selector >"$log" 2>&1; then
 	echo "ok - fuzz_selector: $(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1), no crash"
 else
 	echo "not ok - fuzz_selector found a crash:"
-	grep -E 'ERROR|abort|canonical|SUMMARY|Test unit written' "$log" | head -10
+	grep -E 'ERROR|canonical|SUMMARY|Test unit written|Base64|in LLVMFuzzerTestOneInput|in (selector|sel_|parse_|format_)' "$log" | head -16
 fi
 rm -f "$log"

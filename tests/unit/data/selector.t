@@ -225,3 +225,6 @@ unit nginx.service ; ok ; unit = nginx.service
 unit != sshd ; ok ; not unit = sshd
 unit a/b ; fail ; invalid unit name "a/b"
 unit ; fail ; expected a systemd unit name after "unit", found end of input
+unit '(' ; ok ; unit = "("
+cgroup "/my slice/x" ; ok ; cgroup = "/my slice/x"
+unit 'or' ; ok ; unit = "or"
