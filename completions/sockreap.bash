@@ -11,7 +11,7 @@ _sockreap()
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
-	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --tcp --udp --ipv4 --ipv6
+	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --comm --uid --cgroup --unit --idle --tcp --udp --ipv4 --ipv6
 		--dry-run --json --explain --yes --max --all --include-self --audit-log --no-audit --help
 		--version"
 
@@ -27,8 +27,12 @@ _sockreap()
 		COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	comm)
+	comm|--comm)
 		COMPREPLY=($(compgen -W "$(ps -eo comm= 2>/dev/null | sort -u)" -- "$cur"))
+		return
+		;;
+	uid|--uid)
+		COMPREPLY=($(compgen -u -- "$cur"))
 		return
 		;;
 	family)
@@ -51,7 +55,7 @@ _sockreap()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
-	--port|--sport|--dport|--src|--dst|--max)
+	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle)
 		return
 		;;
 	esac

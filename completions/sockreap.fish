@@ -10,6 +10,11 @@ complete -c sockreap -l sport -x -d 'Local port'
 complete -c sockreap -l dport -x -d 'Peer port'
 complete -c sockreap -l src -x -d 'Local address or CIDR'
 complete -c sockreap -l dst -x -d 'Peer address or CIDR'
+complete -c sockreap -l comm -x -a '(ps -eo comm= | sort -u)' -d "Owner's process name"
+complete -c sockreap -l uid -x -a '(__fish_complete_users)' -d "Socket owner's uid"
+complete -c sockreap -l cgroup -x -d 'cgroup v2 group or below'
+complete -c sockreap -l unit -x -d "systemd unit's cgroup"
+complete -c sockreap -l idle -x -d 'Idle at least this long'
 complete -c sockreap -s t -l tcp -d 'TCP sockets (the default)'
 complete -c sockreap -s u -l udp -d 'UDP sockets (a destroyed UDP socket stays bound)'
 complete -c sockreap -s 4 -l ipv4 -d 'IPv4 sockets only'

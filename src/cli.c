@@ -24,6 +24,11 @@ enum {
 	OPT_AUDIT_LOG,
 	OPT_NO_AUDIT,
 	OPT_EXPLAIN,
+	OPT_COMM,
+	OPT_UID,
+	OPT_CGROUP,
+	OPT_UNIT,
+	OPT_IDLE,
 };
 
 struct cli_option {
@@ -42,6 +47,11 @@ static const struct cli_option options[] = {
 	{ "dport", OPT_DPORT, "PORT", "dport", "peer port" },
 	{ "src", OPT_SRC, "ADDR", "src", "local address or CIDR (IPv4 or IPv6)" },
 	{ "dst", OPT_DST, "ADDR", "dst", "peer address or CIDR" },
+	{ "comm", OPT_COMM, "GLOB", "comm", "owner's process name (exact or glob)" },
+	{ "uid", OPT_UID, "UID", "uid", "socket owner's uid or user name" },
+	{ "cgroup", OPT_CGROUP, "PATH", "cgroup", "created in this cgroup v2 group or below" },
+	{ "unit", OPT_UNIT, "NAME", "unit", "created in this systemd unit's cgroup" },
+	{ "idle", OPT_IDLE, "DURATION", "idle", "idle at least this long (5m; or >2h, <30s)" },
 	{ "tcp", 't', NULL, NULL, "TCP sockets (the default)" },
 	{ "udp", 'u', NULL, NULL, "UDP sockets (a destroyed UDP socket stays bound)" },
 	{ "ipv4", '4', NULL, NULL, "IPv4 sockets only" },
@@ -212,6 +222,10 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			struct sel_error err;
 			struct sel_node *n = selector_parse_flag(o->keyword, optarg, &err);
 
+			if (n && selector_uses(n, SEL_CGROUP) && selector_resolve(n, NULL, &err) < 0) {
+				sel_node_free(n);
+				n = NULL;
+			}
 			if (!n) {
 				char what[32], src[512];
 

@@ -605,6 +605,10 @@ static struct sel_node *parse_num(struct parser *p, int start, enum sel_kind kin
 {
 	bool given;
 	enum sel_cmp cmp = parse_cmp(p, &given);
+
+	/* "idle 5m" means idle for at least 5 minutes; equality of durations is never meant. */
+	if (!given && kind == SEL_IDLE)
+		cmp = CMP_GE;
 	char buf[MAX_WORD + 1];
 	uint64_t v = 0;
 	bool ok;

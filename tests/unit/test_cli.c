@@ -154,7 +154,7 @@ static void test_cli_help_and_version(void **state)
 	fclose(f);
 	/* Every option is in the help text. */
 	const char *opts[] = { "--state", "--pid", "--port", "--sport", "--dport", "--src",
-			       "--dst", "--tcp", "--udp", "--ipv4", "--ipv6", "--dry-run", "--json", "--explain", "--yes",
+			       "--dst", "--comm", "--uid", "--cgroup", "--unit", "--idle", "--tcp", "--udp", "--ipv4", "--ipv6", "--dry-run", "--json", "--explain", "--yes",
 			       "--max", "--all", "--include-self", "--audit-log", "--no-audit",
 			       "--help", "--version" };
 

@@ -125,6 +125,8 @@ idle < 1500ms ; ok ; idle < 1500ms
 idle > 2h ; ok ; idle > 2h
 idle > 1d ; ok ; idle > 1d
 idle > 90 ; ok ; idle > 90s
+idle 5m ; ok ; idle >= 5m
+idle = 5m ; ok ; idle = 5m
 idle > 0 ; ok ; idle > 0ms
 idle > 5x ; fail ; invalid duration "5x" for "idle"
 idle > m ; fail ; invalid duration "m"
