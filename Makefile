@@ -42,7 +42,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink
 
 .SECONDARY:
-.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz
+.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench
 
 all: sockreap
 
@@ -137,6 +137,18 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
 	fi
+
+# Benchmarks against the anchors in the same run (root: it builds its workload in a namespace).
+BENCH_BINS := build/bench/holder build/bench/measure build/bench/floor
+
+build/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $<
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS)
+	$(Q)bench/run.sh | tee build/bench/results.md
 
 print-deps:
 	@echo $(DEB_PKGS)

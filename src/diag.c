@@ -18,6 +18,9 @@
 #include <netlink/socket.h>
 
 #define RECV_BUF (64 * 1024)
+/* Acks read per recvmmsg, each into a slot of the receive buffer (an ack is 36 bytes). */
+#define ACK_VEC 256
+#define ACK_SLOT (RECV_BUF / ACK_VEC)
 #define SOCK_RCVBUF (8 * 1024 * 1024)
 
 struct diag {
@@ -252,25 +255,37 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 	/*
 	 * The kernel handles every request inside sendmsg, so all acks are queued (or were
 	 * dropped for lack of room) by now: read without blocking until the queue is empty.
+	 * Each ack is its own datagram, so take up to ACK_VEC of them per system call.
 	 */
-	while (pending) {
-		ssize_t len = recv(fd, d->buf, RECV_BUF, MSG_DONTWAIT);
+	struct mmsghdr mm[ACK_VEC];
+	struct iovec iov[ACK_VEC];
 
-		if (len < 0) {
+	for (size_t k = 0; k < ACK_VEC; k++) {
+		iov[k] = (struct iovec){ d->buf + k * ACK_SLOT, ACK_SLOT };
+		mm[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k], .msg_iovlen = 1 };
+	}
+	while (pending) {
+		int got = recvmmsg(fd, mm, ACK_VEC, MSG_DONTWAIT, NULL);
+
+		if (got < 0) {
 			if (errno == EINTR || errno == ENOBUFS)
 				continue;
 			break; /* EAGAIN: the rest of the acks were lost; verification decides */
 		}
-		int rem = (int)len;
+		for (int k = 0; k < got; k++) {
+			/* A truncated datagram still starts with its header and error code. */
+			int rem = mm[k].msg_len < ACK_SLOT ? (int)mm[k].msg_len : ACK_SLOT;
 
-		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
-		     h = nlmsg_next(h, &rem)) {
-			uint32_t i = h->nlmsg_seq - base;
+			for (struct nlmsghdr *h = (struct nlmsghdr *)(d->buf + (size_t)k * ACK_SLOT);
+			     rem >= (int)NLMSG_LENGTH(sizeof(int)) && h->nlmsg_len >= NLMSG_HDRLEN;
+			     h = nlmsg_next(h, &rem)) {
+				uint32_t i = h->nlmsg_seq - base;
 
-			if (h->nlmsg_type != NLMSG_ERROR || i >= n || errs[i] != DIAG_NO_ACK)
-				continue;
-			errs[i] = ((const struct nlmsgerr *)nlmsg_data(h))->error;
-			pending--;
+				if (h->nlmsg_type != NLMSG_ERROR || i >= n || errs[i] != DIAG_NO_ACK)
+					continue;
+				errs[i] = ((const struct nlmsgerr *)nlmsg_data(h))->error;
+				pending--;
+			}
 		}
 	}
 	return 0;

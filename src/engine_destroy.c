@@ -63,7 +63,7 @@ static void set_outcome(struct diag *d, struct sock_rec *rec, int err)
 	}
 }
 
-static int destroy_kill(struct diag *d, struct sock_set *set)
+static int destroy_kill(struct diag *d, struct sock_set *set, const struct diag_filter *scope)
 {
 	struct sock_rec *batch[DIAG_BATCH];
 	int errs[DIAG_BATCH];
@@ -83,7 +83,7 @@ static int destroy_kill(struct diag *d, struct sock_set *set)
 		for (size_t k = 0; k < n; k++)
 			set_outcome(d, batch[k], errs[k]);
 	}
-	return engine_verify(d, set);
+	return engine_verify(d, set, scope);
 }
 
 struct verify_ctx {
@@ -113,7 +113,7 @@ static int verify_one(const struct sock_rec *rec, void *arg)
 	return 0;
 }
 
-int engine_verify(struct diag *d, struct sock_set *set)
+int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter *scope)
 {
 	struct verify_ctx v = { .set = set };
 	bool need[2][2] = { { false } }; /* [udp][inet6] */
@@ -133,9 +133,15 @@ int engine_verify(struct diag *d, struct sock_set *set)
 	/* A survivor may have moved on (established -> fin-wait-1): look in every state. */
 	for (int p = 0; p < 2 && ret == 0; p++)
 		for (int f = 0; f < 2 && ret == 0; f++) {
+			/*
+			 * A destroyed UDP socket is disconnected: its peer changes, so only TCP
+			 * keeps the ports and addresses the bytecode tests.
+			 */
+			bool narrow = scope && !p;
 			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
-						   p ? IPPROTO_UDP : IPPROTO_TCP, SS_ALL_MASK, NULL,
-						   0 };
+						   p ? IPPROTO_UDP : IPPROTO_TCP, SS_ALL_MASK,
+						   narrow ? scope->bytecode : NULL,
+						   narrow ? scope->bclen : 0 };
 
 			if (need[p][f])
 				ret = diag_dump(d, &flt, verify_one, &v);

@@ -166,6 +166,7 @@ int reap_run(const struct config *cfg)
 			if (!(f ? pf.inet6 : pf.inet))
 				continue;
 			ret = dump_family(d, &flt, &dc);
+			pf.bclen = flt.bclen; /* refused bytecode stays off, verification included */
 			/* EINVAL for a protocol means it is not available here: nothing to find. */
 			if (ret == -EINVAL && p)
 				ret = 0;
@@ -277,7 +278,9 @@ int reap_run(const struct config *cfg)
 
 	/* 5. Act, verify, record. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = engine->kill(d, &set);
+	struct diag_filter scope = { 0, 0, 0, pf.bc, pf.bclen };
+
+	ret = engine->kill(d, &set, &scope);
 	double elapsed = ms_since(&t0);
 	struct plan_counts counts;
 

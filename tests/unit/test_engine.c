@@ -46,7 +46,7 @@ static void test_engine_outcomes(void **state)
 
 		sock_set_push(&set, &r);
 	}
-	assert_int_equal(engine_destroy.kill(NULL, &set), 0);
+	assert_int_equal(engine_destroy.kill(NULL, &set, NULL), 0);
 	for (size_t i = 0; i < 10; i++) {
 		if (set.v[i].outcome != want[i].outcome || set.v[i].err != want[i].err)
 			fail_msg("cookie %zu: %s/%d, expected %s/%d", i + 1,
@@ -73,7 +73,7 @@ static void test_engine_udp_stays_bound(void **state)
 		r.protocol = IPPROTO_UDP;
 		sock_set_push(&set, &r);
 	}
-	assert_int_equal(engine_destroy.kill(NULL, &set), 0);
+	assert_int_equal(engine_destroy.kill(NULL, &set, NULL), 0);
 	/* Still listed after a destroy is normal for a bound UDP socket: killed, and said so. */
 	assert_int_equal(set.v[0].outcome, OUT_KILLED);
 	assert_string_equal(sock_outcome_detail(&set.v[0]), "stays-bound");
@@ -95,7 +95,7 @@ static void test_engine_batches_of_256(void **state)
 
 		sock_set_push(&set, &r);
 	}
-	assert_int_equal(engine_destroy.kill(NULL, &set), 0);
+	assert_int_equal(engine_destroy.kill(NULL, &set, NULL), 0);
 	assert_int_equal(fake_diag_batches(sizes, 8), 3);
 	assert_int_equal(sizes[0], 256);
 	assert_int_equal(sizes[1], 256);

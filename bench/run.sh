@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# make bench: sockreap against its anchor in the same run, on workloads built in a namespace of
+# our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
+# table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+SR=$PWD/sockreap
+B=$PWD/build/bench
+RUNS=${BENCH_RUNS:-5}
+SIZES=${BENCH_SIZES:-"1000 10000 100000"}
+PORT=9000
+PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
+NS="sr-bench-$$"
+TMP=$(mktemp -d /tmp/sockreap-bench.XXXXXX)
+HOLDERS=()
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench: needs root for its network namespace (sudo make bench)" >&2
+	exit 1
+fi
+cleanup() {
+	release
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+ip netns add "$NS" || exit 1
+ip -n "$NS" link set lo up
+
+# Holders read their standard input from one FIFO; closing it lets them all exit.
+hold() { # hold COUNT ARGS...: start COUNT holders in the namespace, wait until all are ready
+	local count=$1 i
+	shift
+	[ -p "$TMP/in" ] || mkfifo "$TMP/in"
+	for ((i = 0; i < count; i++)); do
+		ip netns exec "$NS" "$B/holder" "${@//@K@/$((i + 1))}" <"$TMP/in" >"$TMP/ready.$i.${#HOLDERS[@]}" &
+		HOLDERS+=($!)
+	done
+	[ -n "${FIFO_FD:-}" ] || exec {FIFO_FD}>"$TMP/in"
+	local want=${#HOLDERS[@]}
+	for _ in $(seq 600); do
+		[ "$(cat "$TMP"/ready.* 2>/dev/null | grep -c ready)" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "bench: holders did not get ready" >&2
+	exit 1
+}
+release() {
+	[ -n "${FIFO_FD:-}" ] && exec {FIFO_FD}>&-
+	FIFO_FD=
+	for p in "${HOLDERS[@]}"; do wait "$p" 2>/dev/null; done
+	HOLDERS=()
+	rm -f "$TMP"/ready.* "$TMP/in"
+}
+build() { # build N UNRELATED: N CLOSE_WAIT on :PORT, plus UNRELATED socket fds elsewhere
+	local n=$1 u=$2 h
+	h=$(((n + PER_HOLDER - 1) / PER_HOLDER))
+	hold "$h" -L 127.0.1.@K@ -p "$PORT" -n $(((n + h - 1) / h)) close-wait
+	[ "$u" -gt 0 ] && hold $(((u + 8999) / 9000)) -n 9000 unrelated
+	local have
+	have=$(ip netns exec "$NS" ss -tanH state close-wait "sport = :$PORT" | wc -l)
+	[ "$have" -ge "$n" ] || { echo "bench: built $have of $n" >&2; exit 1; }
+}
+survivors() { ip netns exec "$NS" ss -tanH state close-wait "sport = :$PORT" | wc -l; }
+first_holder() { echo "${HOLDERS[0]}"; }
+measure() { ip netns exec "$NS" "$B/measure" "$@"; }
+
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# One table row from the samples of a tool and its anchor: samples are "seconds rss status".
+row() { # row LABEL N UNRELATED TOOL SAMPLEFILE ANCHORFILE SURVIVORFILE
+	local label=$1 n=$2 u=$3 tool=$4 f=$5 a=$6 s=${7:-} med rss ratio surv="-"
+	med=$(cut -d' ' -f1 "$f" | median)
+	rss=$(cut -d' ' -f2 "$f" | sort -n | tail -1)
+	if [ -n "$a" ]; then
+		ratio=$(paste -d' ' "$a" "$f" | awk '{print $1 / $4}' | median)
+		ratio=$(printf '%.2f× faster' "$ratio")
+	else
+		ratio="anchor"
+	fi
+	[ -n "$s" ] && surv=$(sort -n "$s" | tail -1)
+	printf '| %s | %s | %s | %s | %.4f | %s | %.1f | %s |\n' "$label" "$n" "$u" "$tool" "$med" \
+		"$ratio" "$(echo "$rss / 1024" | bc -l)" "$surv"
+}
+
+echo "| row | N | unrelated fds | command | median s | vs anchor (median of pair ratios) | peak RSS MiB | survivors (max) |"
+echo "|---|---|---|---|---|---|---|---|"
+
+# 1. Kill N CLOSE_WAIT: sockreap vs ss -K, and the floor (dump + batched destroy, nothing else).
+for n in $SIZES; do
+	: >"$TMP/k.sr"; : >"$TMP/k.ss"; : >"$TMP/k.fl"; : >"$TMP/s.sr"; : >"$TMP/s.ss"; : >"$TMP/s.fl"
+	for ((r = 0; r < RUNS; r++)); do
+		build "$n" 0
+		measure ss -K -tan state close-wait "sport = :$PORT" >>"$TMP/k.ss"
+		survivors >>"$TMP/s.ss"
+		release
+		build "$n" 0
+		measure "$SR" --yes --no-audit "state close-wait and sport = :$PORT" >>"$TMP/k.sr"
+		survivors >>"$TMP/s.sr"
+		release
+		build "$n" 0
+		measure "$B/floor" "$PORT" >>"$TMP/k.fl"
+		survivors >>"$TMP/s.fl"
+		release
+	done
+	row "1 kill" "$n" 0 'ss -K' "$TMP/k.ss" "" "$TMP/s.ss"
+	row "1 kill" "$n" 0 sockreap "$TMP/k.sr" "$TMP/k.ss" "$TMP/s.sr"
+	row "1 kill" "$n" 0 floor "$TMP/k.fl" "$TMP/k.ss" "$TMP/s.fl"
+	# How close sockreap is to the kernel's own cost: floor time / sockreap time.
+	printf '| 1 kill | %s | 0 | sockreap vs floor | | %.2f× the floor'"'"'s time | | |\n' "$n" \
+		"$(paste -d' ' "$TMP/k.sr" "$TMP/k.fl" | awk '{print $1 / $4}' | median)"
+done
+
+preview_rows() { # preview_rows LABEL N UNRELATED ANCHOR-ARGS... -- SOCKREAP-ARGS...
+	local label=$1 n=$2 u=$3 anchor=() ours=()
+	shift 3
+	while [ "$1" != -- ]; do anchor+=("$1"); shift; done
+	shift
+	ours=("$@")
+	: >"$TMP/p.a"; : >"$TMP/p.b"
+	for ((r = 0; r < RUNS; r++)); do
+		measure "${anchor[@]}" >>"$TMP/p.a"
+		measure "${ours[@]}" >>"$TMP/p.b"
+	done
+	row "$label" "$n" "$u" "${anchor[0]} ${anchor[1]}" "$TMP/p.a" ""
+	row "$label" "$n" "$u" "sockreap --dry-run" "$TMP/p.b" "$TMP/p.a"
+}
+
+big=${SIZES##* }
+# 2. Preview with owners at the largest N, with 0 and 200,000 unrelated socket fds.
+for u in 0 200000; do
+	build "$big" "$u"
+	preview_rows "2 owners" "$big" "$u" ss -tanp state close-wait "sport = :$PORT" -- \
+		"$SR" --dry-run "state close-wait and sport = :$PORT"
+	release
+done
+
+# 3. --pid preview: its cost must not grow with unrelated fds elsewhere.
+for u in 0 400000; do
+	build "$big" "$u"
+	pid=$(first_holder)
+	: >"$TMP/pid.$u"
+	for ((r = 0; r < RUNS; r++)); do
+		measure "$SR" --dry-run --pid "$pid" "state close-wait and sport = :$PORT" >>"$TMP/pid.$u"
+	done
+	release
+done
+row "3 --pid" "$big" 0 "sockreap --dry-run --pid" "$TMP/pid.0" ""
+row "3 --pid" "$big" 400000 "sockreap --dry-run --pid" "$TMP/pid.400000" "$TMP/pid.0"
+
+# 4. Start-up cost: a small preview against ss -tan.
+build 1000 0
+preview_rows "4 small" 1000 0 ss -tan state close-wait "sport = :$PORT" -- \
+	"$SR" --dry-run "state close-wait and sport = :$PORT"
+release
