@@ -24,6 +24,7 @@ struct diag_filter {
 	uint32_t states;
 	const void *bytecode;	/* INET_DIAG_REQ_BYTECODE, or NULL */
 	size_t bclen;
+	bool no_info;		/* skip tcp_info (idle times): verification needs none */
 };
 
 /*

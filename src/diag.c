@@ -178,7 +178,7 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 	req.sdiag_family = (uint8_t)flt->family;
 	req.sdiag_protocol = (uint8_t)flt->protocol;
 	req.idiag_states = flt->states;
-	req.idiag_ext = 1U << (INET_DIAG_INFO - 1);
+	req.idiag_ext = flt->no_info ? 0 : 1U << (INET_DIAG_INFO - 1);
 	if (nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0 ||
 	    (flt->bclen && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)flt->bclen, flt->bytecode) < 0)) {
 		nlmsg_free(msg);

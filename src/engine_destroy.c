@@ -141,7 +141,7 @@ int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter
 			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
 						   p ? IPPROTO_UDP : IPPROTO_TCP, SS_ALL_MASK,
 						   narrow ? scope->bytecode : NULL,
-						   narrow ? scope->bclen : 0 };
+						   narrow ? scope->bclen : 0, true };
 
 			if (need[p][f])
 				ret = diag_dump(d, &flt, verify_one, &v);

@@ -82,6 +82,8 @@ test_fin_wait_2() {
 	check "fin-wait-2: kernel lists 5" [ "$(ss_count "$ns" state fin-wait-2)" = 5 ]
 	expect_status 0 "fin-wait-2: kill" in_ns "$ns" "$SR" --yes --no-audit --json --state fin-wait-2
 	check "fin-wait-2: 5 killed" [ "$(jq '.summary.killed' "$TMP/out")" = 5 ]
+	check "fin-wait-2: --yes --no-audit needs no owners: reported as not looked up" \
+		[ "$(jq '[.sockets[] | select(.owners == null)] | length' "$TMP/out")" = 5 ]
 	check "fin-wait-2: none left" [ "$(ss_count "$ns" state fin-wait-2)" = 0 ]
 }
 

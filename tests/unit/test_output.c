@@ -129,6 +129,27 @@ static void test_output_json_outcomes(void **state)
 	sock_set_free(&set);
 }
 
+static void test_output_owners_not_looked_up(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0 };
+
+	(void)state;
+	set.v[0].pid = -1; /* a scripted kill that needed no owners */
+	output_json(f, &set, comm_of, NULL, &run);
+	fclose(f);
+	/* Unknown is null; nobody holding it (the second socket) is an empty list. */
+	assert_non_null(strstr(buf, "\"idle_ms\":312000,\"owners\":null,\"owner_count\":null}"));
+	assert_non_null(strstr(buf, "\"owners\":[],\"owner_count\":0}"));
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table(f, &set, comm_of, NULL, false);
+	fclose(f);
+	assert_non_null(strstr(buf, "    5m ?\n"));
+	sock_set_free(&set);
+}
+
 static void test_output_counts_line(void **state)
 {
 	char buf[256];
@@ -175,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
 		cmocka_unit_test(test_output_json_outcomes),
+		cmocka_unit_test(test_output_owners_not_looked_up),
 		cmocka_unit_test(test_output_counts_line),
 		cmocka_unit_test(test_output_explain),
 	};
