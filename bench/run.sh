@@ -148,8 +148,11 @@ done
 row "3 --pid" "$big" 0 "sockreap --dry-run --pid" "$TMP/pid.0" ""
 row "3 --pid" "$big" 400000 "sockreap --dry-run --pid" "$TMP/pid.400000" "$TMP/pid.0"
 
-# 4. Start-up cost: a small preview against ss -tan.
+# 4. Start-up cost: a small preview against ss -tan (which shows no owners), and against
+# ss -tanp (which does, as sockreap's preview does).
 build 1000 0
 preview_rows "4 small" 1000 0 ss -tan state close-wait "sport = :$PORT" -- \
+	"$SR" --dry-run "state close-wait and sport = :$PORT"
+preview_rows "4 small" 1000 0 ss -tanp state close-wait "sport = :$PORT" -- \
 	"$SR" --dry-run "state close-wait and sport = :$PORT"
 release
