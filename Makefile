@@ -96,11 +96,13 @@ FUZZ_SECONDS ?= 600
 FUZZ_SRCS := src/selector_lex.c src/selector_parse.c src/selector_eval.c src/selector_bc.c \
 	src/sock.c
 
-build/fuzz/fuzz_selector: tests/fuzz/fuzz_selector.c $(FUZZ_SRCS) $(wildcard include/*.h)
+build/fuzz/fuzz_selector: tests/fuzz/fuzz_selector.c $(FUZZ_SRCS) $(wildcard include/*.h) \
+		tests/unit/fixtures.h
 	@mkdir -p $(dir $@) build/fuzz/corpus
 	@echo "  FUZZ    $@"
 	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Iinclude -o $@ tests/fuzz/fuzz_selector.c $(FUZZ_SRCS)
+		-fno-sanitize-recover=all -Iinclude -Itests/unit -o $@ tests/fuzz/fuzz_selector.c \
+		$(FUZZ_SRCS)
 
 fuzz: build/fuzz/fuzz_selector
 	build/fuzz/fuzz_selector -max_total_time=$(FUZZ_SECONDS) -max_len=512 -timeout=10 \

@@ -51,6 +51,10 @@ release() {
 	for p in "${HOLDERS[@]}"; do wait "$p" 2>/dev/null; done
 	HOLDERS=()
 	rm -f "$TMP"/ready.* "$TMP/in"
+	# A fresh namespace for the next workload: closed holders leave their sockets dying
+	# (LAST_ACK, FIN_WAIT_2, TIME_WAIT), which would slow every later dump.
+	ip netns del "$NS" 2>/dev/null
+	ip netns add "$NS" && ip -n "$NS" link set lo up
 }
 build() { # build N UNRELATED: N CLOSE_WAIT on :PORT, plus UNRELATED socket fds elsewhere
 	local n=$1 u=$2 h

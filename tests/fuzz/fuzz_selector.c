@@ -10,21 +10,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fixtures.h"
 #include "selector.h"
 
 static struct sock_rec rec(int family, const char *a, uint16_t sp, const char *b, uint16_t dp,
 			   unsigned state, int32_t pid)
 {
-	struct sock_rec r;
+	struct sock_rec r = fx_rec(family, a, sp, b, dp, state, 0);
 
-	memset(&r, 0, sizeof(r));
-	r.family = (uint8_t)family;
-	r.protocol = 6;
-	r.state = (uint8_t)state;
-	inet_pton(family, a, r.id.idiag_src);
-	inet_pton(family, b, r.id.idiag_dst);
-	r.id.idiag_sport = htons(sp);
-	r.id.idiag_dport = htons(dp);
 	r.idle_ms = 300000;
 	r.pid = pid;
 	return r;

@@ -3,6 +3,9 @@
 #define SOCKREAP_TEST_FIXTURES_H
 
 #include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -27,6 +30,17 @@ static inline struct sock_rec fx_rec(int family, const char *src, uint16_t sport
 	r.pid = -1;
 	r.fd = -1;
 	return r;
+}
+
+/* Removes a fixture tree made under /tmp by a test's setup. 0 or -1. */
+static inline int fx_rmtree(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+
+	if (strncmp(dir, "/tmp/sockreap-", 14) || strchr(dir, '\''))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 #endif
