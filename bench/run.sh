@@ -78,7 +78,8 @@ row() { # row LABEL N UNRELATED TOOL SAMPLEFILE ANCHORFILE SURVIVORFILE
 	rss=$(cut -d' ' -f2 "$f" | sort -n | tail -1)
 	if [ -n "$a" ]; then
 		ratio=$(paste -d' ' "$a" "$f" | awk '{print $1 / $4}' | median)
-		ratio=$(printf '%.2f× faster' "$ratio")
+		ratio=$(awk -v r="$ratio" 'BEGIN {
+			if (r >= 1) printf "%.2f× faster", r; else printf "%.2f× slower", 1 / r }')
 	else
 		ratio="anchor"
 	fi
