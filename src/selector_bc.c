@@ -10,73 +10,61 @@
 
 #define FAM_4 1U
 #define FAM_6 2U
-
-static uint32_t states_of(const struct sel_node *n)
-{
-	switch (n->kind) {
-	case SEL_STATE:
-		return n->u.states.mask;
-	case SEL_AND:
-		return states_of(n->l) & states_of(n->r);
-	case SEL_OR:
-		return states_of(n->l) | states_of(n->r);
-	case SEL_NOT:
-		/* Only a bare state list can be complemented exactly. */
-		if (n->l->kind == SEL_STATE)
-			return SS_ALL_MASK & ~n->l->u.states.mask;
-		return SS_ALL_MASK;
-	default:
-		return SS_ALL_MASK;
-	}
-}
-
-static unsigned families_of(const struct sel_node *n)
-{
-	switch (n->kind) {
-	case SEL_FAMILY:
-		return n->u.num.value == AF_INET ? FAM_4 : FAM_6;
-	case SEL_AND:
-		return families_of(n->l) & families_of(n->r);
-	case SEL_OR:
-		return families_of(n->l) | families_of(n->r);
-	case SEL_NOT:
-		if (n->l->kind == SEL_FAMILY)
-			return (FAM_4 | FAM_6) & ~families_of(n->l);
-		return FAM_4 | FAM_6;
-	default:
-		return FAM_4 | FAM_6;
-	}
-}
-
 #define PROTO_TCP 1U
 #define PROTO_UDP 2U
 
-static unsigned protos_of(const struct sel_node *n)
+/*
+ * One dimension the kernel request restricts (states, families, protocols): which leaf kind
+ * decides it, the mask a leaf allows, and the whole range.
+ */
+struct dim {
+	enum sel_kind kind;
+	uint32_t all;
+	uint32_t (*leaf)(const struct sel_node *n);
+};
+
+/* A superset of the dimension's values the AST can match. */
+static uint32_t mask_of(const struct sel_node *n, const struct dim *d)
 {
 	switch (n->kind) {
-	case SEL_PROTO:
-		return n->u.num.value == IPPROTO_UDP ? PROTO_UDP : PROTO_TCP;
 	case SEL_AND:
-		return protos_of(n->l) & protos_of(n->r);
+		return mask_of(n->l, d) & mask_of(n->r, d);
 	case SEL_OR:
-		return protos_of(n->l) | protos_of(n->r);
+		return mask_of(n->l, d) | mask_of(n->r, d);
 	case SEL_NOT:
-		if (n->l->kind == SEL_PROTO)
-			return (PROTO_TCP | PROTO_UDP) & ~protos_of(n->l);
-		return PROTO_TCP | PROTO_UDP;
+		/* Only a bare leaf can be complemented exactly. */
+		return n->l->kind == d->kind ? d->all & ~d->leaf(n->l) : d->all;
 	default:
-		return PROTO_TCP | PROTO_UDP;
+		return n->kind == d->kind ? d->leaf(n) : d->all;
 	}
 }
+
+static uint32_t state_leaf(const struct sel_node *n)
+{
+	return n->u.states.mask;
+}
+
+static uint32_t family_leaf(const struct sel_node *n)
+{
+	return n->u.num.value == AF_INET ? FAM_4 : FAM_6;
+}
+
+static uint32_t proto_leaf(const struct sel_node *n)
+{
+	return n->u.num.value == IPPROTO_UDP ? PROTO_UDP : PROTO_TCP;
+}
+
+static const struct dim states_dim = { SEL_STATE, SS_ALL_MASK, state_leaf };
+static const struct dim families_dim = { SEL_FAMILY, FAM_4 | FAM_6, family_leaf };
+static const struct dim protos_dim = { SEL_PROTO, PROTO_TCP | PROTO_UDP, proto_leaf };
 
 void selector_prefilter(const struct sel_node *n, struct sel_prefilter *pf)
 {
 	/* UDP only when the selector says so, as listeners only when it says listen. */
-	unsigned protos = (n ? protos_of(n) : PROTO_TCP | PROTO_UDP) &
+	uint32_t protos = (n ? mask_of(n, &protos_dim) : protos_dim.all) &
 			  (selector_names_udp(n) ? PROTO_TCP | PROTO_UDP : PROTO_TCP);
-
-	uint32_t states = n ? states_of(n) : SS_ALL_MASK;
-	unsigned fam = n ? families_of(n) : FAM_4 | FAM_6;
+	uint32_t states = n ? mask_of(n, &states_dim) : states_dim.all;
+	uint32_t fam = n ? mask_of(n, &families_dim) : families_dim.all;
 
 	if (!selector_names_listen(n))
 		states &= ~SS_BIT(SS_LISTEN);
