@@ -197,6 +197,18 @@ static enum sel_cmp parse_cmp(struct parser *p, bool *given)
 	return cmp;
 }
 
+/* For predicates that test equality only: an optional = or !=; false (and an error) else. */
+static bool parse_eq_ne(struct parser *p, const char *keyword, enum sel_cmp *cmp)
+{
+	bool given;
+
+	*cmp = parse_cmp(p, &given);
+	if (*cmp == CMP_EQ || *cmp == CMP_NE)
+		return true;
+	fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", keyword);
+	return false;
+}
+
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out, int base)
 {
 	char *end;
@@ -416,15 +428,12 @@ static void mask_prefix(uint8_t bytes[16], int prefix)
 static struct sel_node *parse_addr(struct parser *p, int start, enum sel_end end,
 				   const char *keyword)
 {
-	bool given;
-	enum sel_cmp cmp = parse_cmp(p, &given);
+	enum sel_cmp cmp;
 	char buf[MAX_WORD + 1];
 	char *addr, *slash, *port = NULL;
 
-	if (cmp != CMP_EQ && cmp != CMP_NE) {
-		fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", keyword);
+	if (!parse_eq_ne(p, keyword, &cmp))
 		return NULL;
-	}
 	if (!need_value(p, keyword, "an address or CIDR"))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
@@ -543,15 +552,12 @@ static struct sel_node *parse_pid(struct parser *p, int start)
 static struct sel_node *parse_text(struct parser *p, int start, enum sel_kind kind,
 				   const char *keyword)
 {
-	bool given;
-	enum sel_cmp cmp = parse_cmp(p, &given);
+	enum sel_cmp cmp;
 	char buf[MAX_WORD + 1];
 	size_t max = kind == SEL_COMM ? 64 : MAX_WORD;
 
-	if (cmp != CMP_EQ && cmp != CMP_NE) {
-		fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", keyword);
+	if (!parse_eq_ne(p, keyword, &cmp))
 		return NULL;
-	}
 	if (!need_value(p, keyword, kind == SEL_COMM ? "a process name or glob" : "a path or glob"))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
@@ -662,54 +668,44 @@ static struct sel_node *parse_num(struct parser *p, int start, enum sel_kind kin
 	return n;
 }
 
-static struct sel_node *parse_family(struct parser *p, int start)
+struct choice {
+	const char *name;
+	int value;
+};
+
+static const struct choice families[] = {
+	{ "inet", AF_INET }, { "ipv4", AF_INET }, { "4", AF_INET },
+	{ "inet6", AF_INET6 }, { "ipv6", AF_INET6 }, { "6", AF_INET6 }, { NULL, 0 },
+};
+
+static const struct choice protocols[] = {
+	{ "tcp", IPPROTO_TCP }, { "udp", IPPROTO_UDP }, { NULL, 0 },
+};
+
+/* keyword [=] NAME, NAME one of choices (any case); the node keeps its value in u.num. */
+static struct sel_node *parse_choice(struct parser *p, int start, enum sel_kind kind,
+				     const char *keyword, const char *noun, const char *expected,
+				     const struct choice *choices)
 {
 	char buf[MAX_WORD + 1];
+	const struct choice *c;
 
 	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
 		advance(p);
-	if (!need_value(p, "family", "inet or inet6"))
+	if (!need_value(p, keyword, expected))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
-	int fam = !strcasecmp(buf, "inet") || !strcasecmp(buf, "ipv4") || !strcmp(buf, "4")
-			  ? AF_INET
-		  : !strcasecmp(buf, "inet6") || !strcasecmp(buf, "ipv6") || !strcmp(buf, "6")
-			  ? AF_INET6
-			  : 0;
-
-	if (!fam) {
-		fail_at(p, p->tok.pos, p->tok.len, "unknown family \"%s\" (expected inet or inet6)",
-			buf);
+	for (c = choices; c->name && strcasecmp(buf, c->name); c++)
+		;
+	if (!c->name) {
+		fail_at(p, p->tok.pos, p->tok.len, "unknown %s \"%s\" (expected %s)", noun, buf,
+			expected);
 		return NULL;
 	}
-	struct sel_node *n = node_new(SEL_FAMILY, start, p->tok.pos + p->tok.len - start);
+	struct sel_node *n = node_new(kind, start, p->tok.pos + p->tok.len - start);
 
 	if (n)
-		n->u.num.value = (uint64_t)fam;
-	advance(p);
-	return n;
-}
-
-static struct sel_node *parse_proto(struct parser *p, int start)
-{
-	char buf[MAX_WORD + 1];
-
-	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
-		advance(p);
-	if (!need_value(p, "proto", "tcp or udp"))
-		return NULL;
-	tok_text(p, buf, sizeof(buf));
-	int proto = !strcasecmp(buf, "tcp") ? IPPROTO_TCP : !strcasecmp(buf, "udp") ? IPPROTO_UDP : 0;
-
-	if (!proto) {
-		fail_at(p, p->tok.pos, p->tok.len, "unknown protocol \"%s\" (expected tcp or udp)",
-			buf);
-		return NULL;
-	}
-	struct sel_node *n = node_new(SEL_PROTO, start, p->tok.pos + p->tok.len - start);
-
-	if (n)
-		n->u.num.value = (uint64_t)proto;
+		n->u.num.value = (uint64_t)c->value;
 	advance(p);
 	return n;
 }
@@ -717,15 +713,12 @@ static struct sel_node *parse_proto(struct parser *p, int start)
 /* mark V[/M]: (mark & M) == V, M defaulting to all ones. */
 static struct sel_node *parse_mark(struct parser *p, int start)
 {
-	bool given;
-	enum sel_cmp cmp = parse_cmp(p, &given);
+	enum sel_cmp cmp;
 	char buf[MAX_WORD + 1];
 	uint64_t v, m = UINT32_MAX;
 
-	if (cmp != CMP_EQ && cmp != CMP_NE) {
-		fail_at(p, p->tok.pos, 1, "\"mark\" takes = or !=, not an ordering");
+	if (!parse_eq_ne(p, "mark", &cmp))
 		return NULL;
-	}
 	if (!need_value(p, "mark", "a mark, VALUE or VALUE/MASK"))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
@@ -754,14 +747,11 @@ static struct sel_node *parse_mark(struct parser *p, int start)
 static struct sel_node *parse_cgroup(struct parser *p, int start, bool unit)
 {
 	const char *kw = unit ? "unit" : "cgroup";
-	bool given;
-	enum sel_cmp cmp = parse_cmp(p, &given);
+	enum sel_cmp cmp;
 	char buf[MAX_WORD + 1];
 
-	if (cmp != CMP_EQ && cmp != CMP_NE) {
-		fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", kw);
+	if (!parse_eq_ne(p, kw, &cmp))
 		return NULL;
-	}
 	if (!need_value(p, kw, unit ? "a systemd unit name" : "a cgroup path"))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
@@ -786,15 +776,12 @@ static struct sel_node *parse_cgroup(struct parser *p, int start, bool unit)
 /* dev IFNAME|IFINDEX: the device the socket is bound to (SO_BINDTODEVICE). */
 static struct sel_node *parse_dev(struct parser *p, int start)
 {
-	bool given;
-	enum sel_cmp cmp = parse_cmp(p, &given);
+	enum sel_cmp cmp;
 	char buf[MAX_WORD + 1];
 	uint64_t idx;
 
-	if (cmp != CMP_EQ && cmp != CMP_NE) {
-		fail_at(p, p->tok.pos, 1, "\"dev\" takes = or !=, not an ordering");
+	if (!parse_eq_ne(p, "dev", &cmp))
 		return NULL;
-	}
 	if (!need_value(p, "dev", "an interface name or index"))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
@@ -866,9 +853,11 @@ static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int
 	if (!strcasecmp(kw, "cookie"))
 		return parse_num(p, start, SEL_COOKIE, "cookie", NUM_HEX);
 	if (!strcasecmp(kw, "family"))
-		return parse_family(p, start);
+		return parse_choice(p, start, SEL_FAMILY, "family", "family", "inet or inet6",
+				    families);
 	if (!strcasecmp(kw, "proto"))
-		return parse_proto(p, start);
+		return parse_choice(p, start, SEL_PROTO, "proto", "protocol", "tcp or udp",
+				    protocols);
 	return NULL;
 }
 
