@@ -200,12 +200,14 @@ static enum sel_cmp parse_cmp(struct parser *p, bool *given)
 /* For predicates that test equality only: an optional = or !=; false (and an error) else. */
 static bool parse_eq_ne(struct parser *p, const char *keyword, enum sel_cmp *cmp)
 {
+	struct sel_token op = p->tok;
 	bool given;
 
 	*cmp = parse_cmp(p, &given);
 	if (*cmp == CMP_EQ || *cmp == CMP_NE)
 		return true;
-	fail_at(p, p->tok.pos, 1, "\"%s\" takes = or !=, not an ordering", keyword);
+	/* The caret goes under the operator, the token that is wrong. */
+	fail_at(p, op.pos, op.len, "\"%s\" takes = or !=, not an ordering", keyword);
 	return false;
 }
 

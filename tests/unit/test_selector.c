@@ -137,6 +137,10 @@ static void test_selector_caret_points_at_bad_token(void **state)
 	assert_null(selector_parse("dport 1 and dport 70000", &err));
 	assert_int_equal(err.pos, 18);
 	assert_int_equal(err.len, 5);
+	/* An ordering where only = or != make sense: the operator is the bad token. */
+	assert_null(selector_parse("src >= 10.0.0.1", &err));
+	assert_int_equal(err.pos, 4);
+	assert_int_equal(err.len, 2);
 }
 
 static void test_selector_empty_is_no_ast(void **state)
