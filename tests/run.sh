@@ -22,6 +22,9 @@ done
 for t in tests/integration/test_*.sh tests/fuzz/test_*.sh; do
 	[ -e "$t" ] || continue
 	echo "== $t"
+	log=$(mktemp)
+	bash "$t" >"$log" 2>&1
+	rc=$?
 	while IFS= read -r line; do
 		echo "$line"
 		case $line in
@@ -29,7 +32,13 @@ for t in tests/integration/test_*.sh tests/fuzz/test_*.sh; do
 		"not ok - "*) failed=$((failed + 1)) ;;
 		"skipped - "*) skipped=$((skipped + 1)) ;;
 		esac
-	done < <(bash "$t" 2>&1)
+	done <"$log"
+	rm -f "$log"
+	# A script that dies part-way must not pass by not running the rest of its checks.
+	if [ "$rc" != 0 ]; then
+		echo "not ok - $t exited $rc before it finished"
+		failed=$((failed + 1))
+	fi
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"
