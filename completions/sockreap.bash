@@ -12,8 +12,8 @@ _sockreap()
 	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --comm --uid --cgroup --unit --idle --tcp --udp --ipv4 --ipv6
-		--dry-run --json --explain --yes --max --all --include-self --audit-log --no-audit --help
-		--version"
+		--dry-run --json --explain --engine --no-peer-reset --yes --max --all --include-self
+		--audit-log --no-audit --help --version"
 
 	case $prev in
 	-s|--state|state)
@@ -55,11 +55,21 @@ _sockreap()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
+	--engine)
+		COMPREPLY=($(compgen -W "auto destroy rst" -- "$cur"))
+		return
+		;;
+	doctor)
+		COMPREPLY=($(compgen -W "--json" -- "$cur"))
+		return
+		;;
 	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle)
 		return
 		;;
 	esac
-	if [[ $cur == -* ]]; then
+	if [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then
+		COMPREPLY=($(compgen -W "doctor $_sockreap_keywords" -- "$cur"))
+	elif [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts -t -u -4 -6 -n -j -y -s -p -h -V" -- "$cur"))
 	else
 		COMPREPLY=($(compgen -W "$_sockreap_keywords" -- "$cur"))

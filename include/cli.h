@@ -7,12 +7,13 @@
 
 #include "selector.h"
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION };
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
 
 struct config {
 	enum cli_action action;
 	struct sel_node *ast;	/* flags AND-ed with the expression; NULL when empty */
-	bool dry_run, json, yes, all, include_self, no_audit, explain;
+	bool dry_run, json, yes, all, include_self, no_audit, explain, no_peer_reset;
+	const char *engine;	/* "destroy", "rst" or "auto" */
 	long max;		/* -1: no limit */
 	const char *audit_path;
 	int argc;

@@ -3,19 +3,38 @@
 #define SOCKREAP_ENGINE_H
 
 #include "diag.h"
+#include "rawio.h"
 #include "sock.h"
+
+/* What an engine works with; the pipeline opens it all before capabilities are dropped. */
+struct engine_ctx {
+	struct diag *d;
+	const struct diag_filter *scope;	/* the selector's bytecode, for verification */
+	struct rawio *raw;		/* the rst engine's sockets; NULL until opened */
+	bool raw_allowed;		/* CAP_NET_RAW held: the rst engine may open them */
+	const int *keep_caps;		/* what to keep once they are open */
+	size_t nkeep_caps;
+	bool peer_reset;		/* rst: reset the peer end too */
+	int rfc1337;			/* rst: net.ipv4.tcp_rfc1337 here; -1 unknown */
+	int probe_wait_ms;		/* rst: how long a probe may stay unanswered */
+};
 
 struct engine {
 	const char *name;
-	int needs_cap;	/* CAP_* the engine needs */
 	/*
-	 * Acts on every record of set, exactly as planned (by cookie), and sets each outcome.
-	 * Returns 0, or a negative errno when the engine could not run at all.
+	 * Acts on every record of set, exactly as planned (by cookie), sets each outcome and
+	 * the engine that acted. Returns 0, or a negative errno when the engine could not run
+	 * or verify at all.
 	 */
-	int (*kill)(struct diag *d, struct sock_set *set, const struct diag_filter *scope);
+	int (*kill)(struct engine_ctx *ctx, struct sock_set *set);
 };
 
 extern const struct engine engine_destroy;
+extern const struct engine engine_rst;
+extern const struct engine engine_auto;
+
+/* "destroy", "rst", "auto"; NULL if unknown. */
+const struct engine *engine_find(const char *name);
 
 /*
  * Marks records still listed by the kernel after a kill as failed ("still-present"). scope's
@@ -23,5 +42,20 @@ extern const struct engine engine_destroy;
  * do not, since a survivor may have moved on. UDP is re-dumped whole: a destroy disconnects it.
  */
 int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter *scope);
+
+/* A socket that is no longer there by cookie: OUT_CHANGED if its 4-tuple was reused, else OUT_GONE. */
+void engine_classify_missing(struct diag *d, struct sock_rec *rec);
+
+/*
+ * Opens ctx->raw if it is not open yet (CAP_NET_RAW), then keeps only ctx->keep_caps.
+ * 0, -EPERM when not allowed, or the error opening it (already reported on stderr).
+ */
+int engine_open_raw(struct engine_ctx *ctx);
+
+/* Reads an integer from a /proc/sys file. 0 or a negative errno. */
+int engine_sysctl(const char *path, int *val);
+
+/* The rst engine's probe wait (DESIGN.md: re-probe the silent after ~600 ms). */
+#define ENGINE_PROBE_WAIT_MS 600
 
 #endif

@@ -39,12 +39,16 @@ enum sock_outcome {
 	OUT_MAX
 };
 
+enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST };
+
 #define SOCK_IDLE_UNKNOWN UINT32_MAX
 
 /* A destroyed UDP socket that was bound explicitly: disconnected, but still bound and listed. */
 #define SOCK_F_STAYS_BOUND 0x01
 /* The kernel sent the mark (it does so only to CAP_NET_ADMIN). */
 #define SOCK_F_MARK_KNOWN 0x02
+/* rst: the peer end was sent a reset too. */
+#define SOCK_F_PEER_RESET 0x04
 
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a
@@ -68,6 +72,7 @@ struct sock_rec {
 	uint8_t timer;
 	uint8_t outcome;	/* enum sock_outcome */
 	uint8_t flags;		/* SOCK_F_* */
+	uint8_t engine;		/* enum sock_engine: which engine acted */
 	int32_t err;		/* errno behind OUT_FAILED/DENIED/UNSUPPORTED */
 };
 
@@ -104,6 +109,16 @@ const char *sock_errno_name(int err);
 
 /* rec->err for a socket the kernel acknowledged destroying but still lists afterwards. */
 #define SOCK_ERR_SURVIVED 100000
+/* rst: the socket never answered a probe (and is still there). */
+#define SOCK_ERR_NO_REPLY 100001
+/* rst: net.ipv4.tcp_rfc1337=1 makes TIME_WAIT ignore resets. */
+#define SOCK_ERR_RFC1337 100002
+/* rst: the engine cannot reach this state (listen, syn-sent, syn-recv, UDP). */
+#define SOCK_ERR_RST_STATE 100003
+/* rst: sending was refused (EPERM): a firewall, typically `ct state invalid drop`. */
+#define SOCK_ERR_FIREWALL 100004
+
+const char *sock_engine_name(unsigned engine);
 
 /*
  * What to add to the outcome: why a socket was not killed (an errno name, "still-present"),

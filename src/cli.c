@@ -29,6 +29,8 @@ enum {
 	OPT_CGROUP,
 	OPT_UNIT,
 	OPT_IDLE,
+	OPT_ENGINE,
+	OPT_NO_PEER_RESET,
 };
 
 struct cli_option {
@@ -59,6 +61,9 @@ static const struct cli_option options[] = {
 	{ "dry-run", 'n', NULL, NULL, "show what would be killed; touch nothing" },
 	{ "json", 'j', NULL, NULL, "print one JSON document instead of a table" },
 	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector and what runs in the kernel" },
+	{ "engine", OPT_ENGINE, "NAME", NULL, "destroy, rst or auto (the default: destroy, rst where "
+					      "the kernel cannot)" },
+	{ "no-peer-reset", OPT_NO_PEER_RESET, NULL, NULL, "rst: leave the peer end alone" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -75,9 +80,11 @@ void cli_usage(FILE *f)
 {
 	fprintf(f, "Usage: sockreap [OPTIONS] [SELECTOR]\n"
 		   "       sockreap --dry-run [OPTIONS] [SELECTOR]\n"
+		   "       sockreap doctor [--json]\n"
 		   "\n"
 		   "Force-close TCP (and, when asked, UDP) sockets that match SELECTOR\n"
-		   "(SOCK_DESTROY by socket cookie).\n"
+		   "(SOCK_DESTROY by socket cookie, or exact RST segments: --engine).\n"
+		   "'sockreap doctor' tells which engines work on this machine, and why.\n"
 		   "\n"
 		   "Options:\n");
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -158,6 +165,24 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/* sockreap doctor [--json] */
+static int parse_doctor(struct config *cfg, int argc, char **argv, FILE *errf)
+{
+	cfg->action = CLI_DOCTOR;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			cfg->json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			cfg->action = CLI_HELP;
+		} else {
+			fprintf(errf, "sockreap: doctor: unknown argument \"%s\" (it takes --json)\n"
+				      "Try 'sockreap --help'.\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
 	      FILE *errf)
 {
@@ -171,6 +196,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	cfg->max = -1;
 	cfg->argc = argc;
 	cfg->argv = argv;
+	cfg->engine = "auto";
+	if (argc > 1 && !strcmp(argv[1], "doctor"))
+		return parse_doctor(cfg, argc, argv, errf);
 	/* '+': stop at the first non-option (the selector); ':': report missing arguments. */
 	*op++ = '+';
 	*op++ = ':';
@@ -292,6 +320,18 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			break;
 		case OPT_EXPLAIN:
 			cfg->explain = true;
+			break;
+		case OPT_ENGINE:
+			if (strcmp(optarg, "destroy") && strcmp(optarg, "rst") &&
+			    strcmp(optarg, "auto")) {
+				fprintf(errf, "sockreap: --engine: unknown engine \"%s\" "
+					      "(destroy, rst or auto)\n", optarg);
+				goto fail;
+			}
+			cfg->engine = optarg;
+			break;
+		case OPT_NO_PEER_RESET:
+			cfg->no_peer_reset = true;
 			break;
 		case 'h':
 			cfg->action = CLI_HELP;

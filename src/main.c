@@ -1,5 +1,6 @@
 /* Entry point: parse, then dispatch. */
 #include "cli.h"
+#include "doctor.h"
 #include "output.h"
 #include "reap.h"
 
@@ -27,6 +28,9 @@ int main(int argc, char **argv)
 		break;
 	case CLI_VERSION:
 		printf("sockreap %s\n", SOCKREAP_VERSION);
+		break;
+	case CLI_DOCTOR:
+		status = doctor_run(stdout, cfg.json);
 		break;
 	case CLI_RUN:
 		if (cfg.explain)

@@ -32,10 +32,14 @@ static void fill_row(struct row *r, const struct sock_rec *rec, output_comm_fn c
 		snprintf(r->proc, sizeof(r->proc), rec->pid < 0 ? "?" : "-");
 	}
 	const char *detail = sock_outcome_detail(rec);
+	/* destroy is the usual engine; rst says so, and whether the peer was reset too. */
+	const char *via = rec->engine != SOCK_ENGINE_RST ? ""
+			  : rec->flags & SOCK_F_PEER_RESET ? "rst+peer" : "rst";
 
-	if (detail)
-		snprintf(r->outcome, sizeof(r->outcome), "%s(%s)", sock_outcome_name(rec->outcome),
-			 detail);
+	if (detail || *via)
+		snprintf(r->outcome, sizeof(r->outcome), "%s(%s%s%s)",
+			 sock_outcome_name(rec->outcome), via, detail && *via ? ": " : "",
+			 detail ? detail : "");
 	else
 		snprintf(r->outcome, sizeof(r->outcome), "%s", sock_outcome_name(rec->outcome));
 }
@@ -182,6 +186,8 @@ void output_sock_json(struct json *j, const char *key, const struct sock_rec *re
 	if (with_outcome) {
 		json_str(j, "outcome", sock_outcome_name(rec->outcome));
 		json_str(j, "error", sock_outcome_detail(rec));
+		json_str(j, "engine", sock_engine_name(rec->engine));
+		json_bool(j, "peer_reset", rec->flags & SOCK_F_PEER_RESET);
 	}
 	json_obj_end(j);
 }

@@ -11,6 +11,7 @@
 #include "output.h"
 #include "plan.h"
 #include "procmap.h"
+#include "rawio.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -108,9 +109,91 @@ static int report_kernel_error(const char *what, int err)
 	return EXIT_PARTIAL;
 }
 
+/*
+ * Which engine, and the capabilities it keeps: destroy needs CAP_NET_ADMIN, rst CAP_NET_RAW
+ * (until its sockets are open), auto CAP_NET_ADMIN and, for its fallback, CAP_NET_RAW; auto
+ * without CAP_NET_ADMIN is rst. keep gets what to hold until the engine runs.
+ */
+static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, int keep[2],
+			 size_t *nkeep)
+{
+	bool admin = caps_have(CAP_NET_ADMIN), raw = caps_have(CAP_NET_RAW);
+	static int after_raw[1];
+
+	if (*engine == &engine_auto && !admin && raw) {
+		fprintf(stderr, "sockreap: no CAP_NET_ADMIN: using the rst engine\n");
+		*engine = &engine_rst;
+	}
+	if ((*engine != &engine_rst && !admin) || (*engine == &engine_rst && !raw)) {
+		const char *cap = *engine == &engine_rst ? "CAP_NET_RAW" : "CAP_NET_ADMIN";
+
+		fprintf(stderr, "sockreap: killing sockets with the %s engine needs %s, which this "
+				"process does not have; nothing killed\n"
+				"  run it as root (sudo sockreap ...), or grant it: "
+				"setcap cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search+ep "
+				"sockreap\n"
+				"  (--dry-run works without it)\n", (*engine)->name, cap);
+		return EXIT_PRIV;
+	}
+	/* Once the raw sockets are open only CAP_NET_ADMIN is of use (destroy, auto). */
+	after_raw[0] = CAP_NET_ADMIN;
+	keep[0] = CAP_NET_ADMIN;
+	keep[1] = CAP_NET_RAW;
+	ctx->raw_allowed = raw && *engine != &engine_destroy;
+	*nkeep = *engine == &engine_rst ? 0 : *engine == &engine_auto && ctx->raw_allowed ? 2 : 1;
+	ctx->keep_caps = after_raw;
+	ctx->nkeep_caps = *engine == &engine_rst ? 0 : 1;
+	return 0;
+}
+
+/* One line per kind of failure, with what to do about it. */
+static void explain_failures(const struct sock_set *set, const struct engine *engine)
+{
+	size_t n[5] = { 0 };
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct sock_rec *r = &set->v[i];
+
+		if (r->outcome == OUT_UNSUPPORTED && r->engine == SOCK_ENGINE_DESTROY)
+			n[0]++;
+		else if (r->err == SOCK_ERR_RFC1337)
+			n[1]++;
+		else if (r->err == SOCK_ERR_FIREWALL)
+			n[2]++;
+		else if (r->err == SOCK_ERR_NO_REPLY)
+			n[3]++;
+		else if (r->err == SOCK_ERR_RST_STATE)
+			n[4]++;
+	}
+	if (n[0])
+		fprintf(stderr, "sockreap: this kernel cannot destroy %zu socket%s "
+				"(CONFIG_INET_DIAG_DESTROY?)%s\n", n[0], n[0] == 1 ? "" : "s",
+			engine == &engine_destroy ? "; --engine rst can reset them" : "");
+	if (n[1])
+		fprintf(stderr, "sockreap: %zu TIME_WAIT socket%s left alone: net.ipv4.tcp_rfc1337=1 "
+				"makes TIME_WAIT ignore resets (sysctl -w net.ipv4.tcp_rfc1337=0, "
+				"or --engine destroy)\n", n[1], n[1] == 1 ? "" : "s");
+	if (n[2])
+		fprintf(stderr, "sockreap: %zu probe%s refused on the way out (EPERM): a firewall "
+				"drops them, typically 'ct state invalid drop' in an output chain; "
+				"allow sockreap's probes or use --engine destroy\n", n[2],
+			n[2] == 1 ? " was" : "s were");
+	if (n[3])
+		fprintf(stderr, "sockreap: %zu socket%s never answered a probe (a firewall on the "
+				"input path, or another host's address?)\n", n[3],
+			n[3] == 1 ? "" : "s");
+	if (n[4])
+		fprintf(stderr, "sockreap: the rst engine cannot reach %zu socket%s (listen, "
+				"syn-sent, syn-recv and UDP need --engine destroy)\n", n[4],
+			n[4] == 1 ? "" : "s");
+}
+
 int reap_run(const struct config *cfg)
 {
-	const struct engine *engine = &engine_destroy;
+	const struct engine *engine = engine_find(cfg->engine ? cfg->engine : "auto");
+	struct engine_ctx ectx = { 0 };
+	int keep_caps[2];
+	size_t nkeep = 0;
 	struct sock_set set = { 0 };
 	struct plan_guards guards;
 	struct procmap *pm = NULL;
@@ -128,13 +211,10 @@ int reap_run(const struct config *cfg)
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
 	}
-	if (!cfg->dry_run && !caps_have(engine->needs_cap)) {
-		fprintf(stderr, "sockreap: killing sockets needs CAP_NET_ADMIN, which this process "
-				"does not have; nothing killed\n"
-				"  run it as root (sudo sockreap ...), or grant it: "
-				"setcap cap_net_admin,cap_sys_ptrace,cap_dac_read_search+ep sockreap\n"
-				"  (--dry-run works without it)\n");
-		return EXIT_PRIV;
+	if (!cfg->dry_run) {
+		ret = choose_engine(&engine, &ectx, keep_caps, &nkeep);
+		if (ret)
+			return ret;
 	}
 	selector_format(cfg->ast, selector, sizeof(selector));
 	if (selector_uses(cfg->ast, SEL_MARK) && !caps_have(CAP_NET_ADMIN))
@@ -263,9 +343,17 @@ int reap_run(const struct config *cfg)
 			goto cleanup;
 		}
 	}
-	int keep[] = { engine->needs_cap };
-
-	if (caps_keep_only(keep, 1) < 0) {
+	/*
+	 * The rst engine opens its sockets now and drops CAP_NET_RAW; auto keeps it until it
+	 * needs them (usually never), then drops it the same way.
+	 */
+	if (engine == &engine_rst && engine_open_raw(&ectx) < 0) {
+		fprintf(stderr, "sockreap: the rst engine cannot run here; nothing killed\n"
+				"  'sockreap doctor' says what this machine supports\n");
+		status = EXIT_PRIV;
+		goto cleanup;
+	}
+	if (caps_keep_only(keep_caps, nkeep) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		status = EXIT_PRIV;
 		goto cleanup;
@@ -289,7 +377,13 @@ int reap_run(const struct config *cfg)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct diag_filter scope = { 0, 0, 0, pf.bc, pf.bclen, true };
 
-	ret = engine->kill(d, &set, &scope);
+	ectx.d = d;
+	ectx.scope = &scope;
+	ectx.peer_reset = !cfg->no_peer_reset;
+	ectx.probe_wait_ms = ENGINE_PROBE_WAIT_MS;
+	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &ectx.rfc1337) < 0)
+		ectx.rfc1337 = -1;
+	ret = engine->kill(&ectx, &set);
 	double elapsed = ms_since(&t0);
 	struct plan_counts counts;
 
@@ -317,11 +411,10 @@ int reap_run(const struct config *cfg)
 	if (counts.n[OUT_DENIED])
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
-	if (counts.n[OUT_UNSUPPORTED])
-		fprintf(stderr, "sockreap: this kernel cannot destroy some sockets "
-				"(CONFIG_INET_DIAG_DESTROY?)\n");
+	explain_failures(&set, engine);
 	status = plan_exit_status(&counts);
 cleanup:
+	rawio_close(ectx.raw);
 	audit_close(&audit);
 	procmap_free(pm);
 	diag_close(d);

@@ -196,7 +196,29 @@ const char *sock_outcome_detail(const struct sock_rec *rec)
 		return "stays-bound";
 	if (!rec->err)
 		return NULL;
-	if (rec->err == SOCK_ERR_SURVIVED)
+	switch (rec->err) {
+	case SOCK_ERR_SURVIVED:
 		return "still-present";
+	case SOCK_ERR_NO_REPLY:
+		return "no-reply";
+	case SOCK_ERR_RFC1337:
+		return "tcp_rfc1337";
+	case SOCK_ERR_RST_STATE:
+		return "rst-cannot-reach-state";
+	case SOCK_ERR_FIREWALL:
+		return "firewall";
+	}
 	return sock_errno_name(rec->err);
+}
+
+const char *sock_engine_name(unsigned engine)
+{
+	switch (engine) {
+	case SOCK_ENGINE_DESTROY:
+		return "destroy";
+	case SOCK_ENGINE_RST:
+		return "rst";
+	default:
+		return NULL;
+	}
 }

@@ -160,13 +160,20 @@ test_refusals() {
 		in_ns "$ns" "$SR" --yes --audit-log "$TMP/afile/audit.log" --state close-wait
 	check "refusals: audit error names the file" grep -q "cannot write audit log $TMP/afile/audit.log" "$TMP/err"
 	if command -v setpriv >/dev/null; then
-		expect_status 4 "refusals: without CAP_NET_ADMIN" \
-			in_ns "$ns" setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
-			"$SR" --yes --no-audit --state close-wait
+		expect_status 4 "refusals: without CAP_NET_ADMIN and CAP_NET_RAW" \
+			in_ns "$ns" setpriv --inh-caps=-net_admin,-net_raw \
+			--bounding-set=-net_admin,-net_raw "$SR" --yes --no-audit --state close-wait
 		check "refusals: privilege error names CAP_NET_ADMIN" grep -q CAP_NET_ADMIN "$TMP/err"
-		expect_status 0 "refusals: dry-run works without CAP_NET_ADMIN" \
+		expect_status 4 "refusals: --engine destroy without CAP_NET_ADMIN" \
 			in_ns "$ns" setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
-			"$SR" --dry-run --state close-wait
+			"$SR" --engine destroy --yes --no-audit --state close-wait
+		expect_status 4 "refusals: --engine rst without CAP_NET_RAW" \
+			in_ns "$ns" setpriv --inh-caps=-net_raw --bounding-set=-net_raw \
+			"$SR" --engine rst --yes --no-audit --state close-wait
+		check "refusals: privilege error names CAP_NET_RAW" grep -q CAP_NET_RAW "$TMP/err"
+		expect_status 0 "refusals: dry-run works without CAP_NET_ADMIN" \
+			in_ns "$ns" setpriv --inh-caps=-net_admin,-net_raw \
+			--bounding-set=-net_admin,-net_raw "$SR" --dry-run --state close-wait
 	else
 		skipped "refusals: setpriv is not installed"
 	fi
@@ -235,7 +242,7 @@ test_syslog() {
 	check "syslog: one line for the run" [ "$(grep -c 'sockreap\[' "$TMP/syslog")" = 1 ]
 	check "syslog: on LOG_AUTHPRIV at notice (<85>)" [ "${line:0:4}" = "<85>" ]
 	check "syslog: says what was killed ($line)" \
-		grep -q 'engine=destroy selector="state close-wait": 2 selected, 2 killed' <<<"$line"
+		grep -q 'engine=auto selector="state close-wait": 2 selected, 2 killed' <<<"$line"
 	check "syslog: says the audit file was disabled" grep -q 'disabled by --no-audit' <<<"$line"
 }
 

@@ -62,6 +62,7 @@ static void test_audit_records(void **state)
 	audit_start(&a, &run);
 	audit_socket(&a, "intent", &r, comm_of, NULL);
 	r.outcome = OUT_KILLED;
+	r.engine = SOCK_ENGINE_DESTROY;
 	audit_socket(&a, "result", &r, comm_of, NULL);
 	c.n[OUT_KILLED] = 1;
 	audit_summary(&a, &c, 0.25);
@@ -84,7 +85,8 @@ static void test_audit_records(void **state)
 		 "\"argv\":[\"sockreap\",\"--state\",\"close-wait\",\"--yes\"],"
 		 "\"selector\":\"state close-wait\",\"engine\":\"destroy\",\"planned\":1}\n"
 		 "%s\"event\":\"intent\",%s,%s}}\n"
-		 "%s\"event\":\"result\",%s,%s,\"outcome\":\"killed\",\"error\":null}}\n"
+		 "%s\"event\":\"result\",%s,%s,\"outcome\":\"killed\",\"error\":null,"
+		 "\"engine\":\"destroy\",\"peer_reset\":false}}\n"
 		 "%s\"event\":\"summary\",%s,\"selected\":1,\"killed\":1,\"gone\":0,\"changed\":0,"
 		 "\"unsupported\":0,\"denied\":0,\"failed\":0,\"exit_status\":0,"
 		 "\"elapsed_ms\":0.250}\n",

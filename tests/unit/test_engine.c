@@ -15,6 +15,7 @@
 
 static void test_engine_outcomes(void **state)
 {
+	struct engine_ctx ctx = { 0 };
 	static const struct fake_sock script[] = {
 		{ .cookie = 1, .destroy_err = 0 },
 		{ .cookie = 2, .destroy_err = -ENOENT, .reused = true },
@@ -46,7 +47,7 @@ static void test_engine_outcomes(void **state)
 
 		sock_set_push(&set, &r);
 	}
-	assert_int_equal(engine_destroy.kill(NULL, &set, NULL), 0);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
 	for (size_t i = 0; i < 10; i++) {
 		if (set.v[i].outcome != want[i].outcome || set.v[i].err != want[i].err)
 			fail_msg("cookie %zu: %s/%d, expected %s/%d", i + 1,
@@ -58,6 +59,7 @@ static void test_engine_outcomes(void **state)
 
 static void test_engine_udp_stays_bound(void **state)
 {
+	struct engine_ctx ctx = { 0 };
 	static const struct fake_sock script[] = {
 		{ .cookie = 1, .destroy_err = 0, .survives = true },
 		{ .cookie = 2, .destroy_err = 0 },
@@ -73,7 +75,7 @@ static void test_engine_udp_stays_bound(void **state)
 		r.protocol = IPPROTO_UDP;
 		sock_set_push(&set, &r);
 	}
-	assert_int_equal(engine_destroy.kill(NULL, &set, NULL), 0);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
 	/* Still listed after a destroy is normal for a bound UDP socket: killed, and said so. */
 	assert_int_equal(set.v[0].outcome, OUT_KILLED);
 	assert_string_equal(sock_outcome_detail(&set.v[0]), "stays-bound");
@@ -84,6 +86,7 @@ static void test_engine_udp_stays_bound(void **state)
 
 static void test_engine_batches_of_256(void **state)
 {
+	struct engine_ctx ctx = { 0 };
 	struct sock_set set = { 0 };
 	size_t sizes[8];
 
@@ -95,7 +98,7 @@ static void test_engine_batches_of_256(void **state)
 
 		sock_set_push(&set, &r);
 	}
-	assert_int_equal(engine_destroy.kill(NULL, &set, NULL), 0);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
 	assert_int_equal(fake_diag_batches(sizes, 8), 3);
 	assert_int_equal(sizes[0], 256);
 	assert_int_equal(sizes[1], 256);

@@ -105,6 +105,40 @@ static void test_output_json_preview(void **state)
 	sock_set_free(&set);
 }
 
+/* The rst engine says so in the table, and whether the peer end was reset too. */
+static void test_output_table_rst_outcomes(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	char json[4096];
+
+	(void)state;
+	set.v[0].outcome = OUT_KILLED;
+	set.v[0].engine = SOCK_ENGINE_RST;
+	set.v[0].flags |= SOCK_F_PEER_RESET;
+	set.v[1].outcome = OUT_UNSUPPORTED;
+	set.v[1].engine = SOCK_ENGINE_RST;
+	set.v[1].err = SOCK_ERR_RFC1337;
+	output_table(f, &set, comm_of, NULL, true);
+	fclose(f);
+	assert_non_null(strstr(buf, " killed(rst+peer) "));
+	assert_non_null(strstr(buf, " unsupported(rst: tcp_rfc1337) "));
+	f = fmemopen(json, sizeof(json), "w");
+	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0 };
+	struct plan_counts c;
+
+	plan_count(&set, &c);
+	run.counts = &c;
+	output_json(f, &set, comm_of, NULL, &run);
+	fclose(f);
+	assert_non_null(strstr(json, "\"outcome\":\"killed\",\"error\":null,\"engine\":\"rst\","
+				     "\"peer_reset\":true}"));
+	assert_non_null(strstr(json, "\"outcome\":\"unsupported\",\"error\":\"tcp_rfc1337\","
+				     "\"engine\":\"rst\",\"peer_reset\":false}"));
+	sock_set_free(&set);
+}
+
 static void test_output_json_outcomes(void **state)
 {
 	char buf[4096];
@@ -114,6 +148,7 @@ static void test_output_json_outcomes(void **state)
 
 	(void)state;
 	set.v[0].outcome = OUT_KILLED;
+	set.v[0].engine = SOCK_ENGINE_DESTROY;
 	set.v[1].outcome = OUT_FAILED;
 	set.v[1].err = SOCK_ERR_SURVIVED;
 	plan_count(&set, &c);
@@ -121,8 +156,10 @@ static void test_output_json_outcomes(void **state)
 
 	output_json(f, &set, comm_of, NULL, &run);
 	fclose(f);
-	assert_non_null(strstr(buf, "\"owner_count\":2,\"outcome\":\"killed\",\"error\":null}"));
-	assert_non_null(strstr(buf, "\"outcome\":\"failed\",\"error\":\"still-present\"}"));
+	assert_non_null(strstr(buf, "\"owner_count\":2,\"outcome\":\"killed\",\"error\":null,"
+				    "\"engine\":\"destroy\",\"peer_reset\":false}"));
+	assert_non_null(strstr(buf, "\"outcome\":\"failed\",\"error\":\"still-present\","
+				    "\"engine\":null,\"peer_reset\":false}"));
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"killed\":1,\"gone\":0,"
 				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
 				    "\"exit_status\":3,\"elapsed_ms\":1.500}}\n"));
@@ -196,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
 		cmocka_unit_test(test_output_json_outcomes),
+		cmocka_unit_test(test_output_table_rst_outcomes),
 		cmocka_unit_test(test_output_owners_not_looked_up),
 		cmocka_unit_test(test_output_counts_line),
 		cmocka_unit_test(test_output_explain),

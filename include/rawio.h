@@ -1,0 +1,44 @@
+/*
+ * The rst engine's system seam: raw sockets that send TCP segments we build, and one packet
+ * socket that captures the replies leaving local sockets.
+ */
+#ifndef SOCKREAP_RAWIO_H
+#define SOCKREAP_RAWIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "packet.h"
+
+struct rawio;
+
+#define RAWIO_BATCH 256
+
+/*
+ * Opens an IPPROTO_RAW socket per family and the capture socket (filter attached before it is
+ * bound, so nothing unfiltered is queued). Needs CAP_NET_RAW; nothing of it afterwards.
+ * Returns 0 or a negative errno; *what names the socket that failed.
+ */
+int rawio_open(struct rawio **out, const char **what);
+void rawio_close(struct rawio *io);
+
+/*
+ * Sends up to RAWIO_BATCH segments (one sendmmsg per family run). errs[i] gets 0 or a negative
+ * errno (-EPERM: a firewall dropped it on the way out). ifindex[i] scopes link-local IPv6
+ * destinations (0 otherwise); may be NULL.
+ */
+void rawio_send(struct rawio *io, const struct pkt_tcp *pkts, const int *ifindex, size_t n,
+		int *errs);
+
+typedef void (*rawio_reply_cb)(const struct pkt_tcp *reply, void *arg);
+
+/*
+ * Waits up to timeout_ms (0: only what is queued) for captured segments, calls cb for each one
+ * that parses and carries no payload, and returns how many it passed on, or a negative errno.
+ */
+int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg);
+
+/* Frames the capture socket dropped since the last call (PACKET_STATISTICS). */
+unsigned rawio_drops(struct rawio *io);
+
+#endif

@@ -1,0 +1,352 @@
+/*
+ * sockreap doctor: which engines work here and why. Each engine is tried for real on a
+ * throwaway loopback connection this process makes (nothing else is touched, no packet leaves
+ * loopback); capabilities and the sysctls that decide the rst engine's reach are read.
+ */
+#include "doctor.h"
+#include "caps.h"
+#include "diag.h"
+#include "engine.h"
+#include "json.h"
+#include "plan.h"
+#include "rawio.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+enum verdict { V_WORKS, V_FAILS, V_UNTESTED };
+
+static const char *const verdict_names[] = { "works", "fails", "untested" };
+
+struct check {
+	enum verdict v;
+	char why[200];
+};
+
+struct report {
+	char kernel[128];
+	bool cap_admin, cap_raw, cap_ptrace, cap_dac;
+	int rfc1337, challenge_limit, invalid_ratelimit; /* -1: unreadable */
+	struct check sock_diag, destroy, raw, packet, rst;
+};
+
+/* A connected loopback pair: *cfd the client end, *afd the accepted one. 0 or -errno. */
+static int loopback_pair(int *cfd, int *afd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	*cfd = *afd = -1;
+	if (l < 0)
+		return -errno;
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &len) < 0)
+		goto fail;
+	*cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*cfd < 0 || connect(*cfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		goto fail;
+	*afd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (*afd < 0)
+		goto fail;
+	close(l);
+	return 0;
+fail:
+	ret = -errno;
+	close(l);
+	if (*cfd >= 0)
+		close(*cfd);
+	*cfd = -1;
+	return ret;
+}
+
+/* The kernel's record of fd's socket (by its 4-tuple). */
+static int record_of(struct diag *d, int fd, struct sock_rec *rec)
+{
+	struct sockaddr_in l, p;
+	socklen_t ll = sizeof(l), pl = sizeof(p);
+	struct sock_rec q;
+
+	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&p, &pl) < 0)
+		return -errno;
+	memset(&q, 0, sizeof(q));
+	q.family = AF_INET;
+	q.protocol = IPPROTO_TCP;
+	q.id.idiag_sport = l.sin_port;
+	q.id.idiag_dport = p.sin_port;
+	q.id.idiag_src[0] = l.sin_addr.s_addr;
+	q.id.idiag_dst[0] = p.sin_addr.s_addr;
+	return diag_lookup(d, &q, false, rec);
+}
+
+static bool closed(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_state == TCP_CLOSE;
+}
+
+static void set(struct check *c, enum verdict v, const char *why)
+{
+	c->v = v;
+	snprintf(c->why, sizeof(c->why), "%s", why);
+}
+
+static void try_destroy(struct report *r, struct diag *d)
+{
+	struct sock_rec rec, *p = &rec;
+	int cfd, afd, err, ret;
+
+	if (!r->cap_admin) {
+		set(&r->destroy, V_UNTESTED, "needs CAP_NET_ADMIN to try (run doctor as root)");
+		return;
+	}
+	ret = loopback_pair(&cfd, &afd);
+	if (ret < 0) {
+		snprintf(r->destroy.why, sizeof(r->destroy.why),
+			 "cannot make a loopback connection to try it on: %s", strerror(-ret));
+		r->destroy.v = V_UNTESTED;
+		return;
+	}
+	ret = record_of(d, cfd, &rec);
+	if (ret == 0)
+		ret = diag_destroy_batch(d, &p, 1, &err);
+	if (ret == 0)
+		ret = err;
+	if (ret == 0 && closed(cfd))
+		set(&r->destroy, V_WORKS, "SOCK_DESTROY closed a test connection");
+	else if (ret == -EOPNOTSUPP)
+		set(&r->destroy, V_FAILS, "this kernel has no SOCK_DESTROY "
+					  "(built without CONFIG_INET_DIAG_DESTROY)");
+	else if (ret == -EPERM || ret == -EACCES)
+		set(&r->destroy, V_FAILS, "refused: needs CAP_NET_ADMIN over this network namespace");
+	else
+		snprintf(r->destroy.why, sizeof(r->destroy.why), "%s",
+			 ret ? strerror(-ret) : "the kernel acknowledged, but the socket stayed open"),
+			r->destroy.v = V_FAILS;
+	close(cfd);
+	close(afd);
+}
+
+static void try_rst(struct report *r, struct diag *d)
+{
+	struct sock_set s = { 0 };
+	struct sock_rec rec;
+	struct engine_ctx ctx = { 0 };
+	const char *what = NULL;
+	int cfd, afd, ret;
+
+	if (!r->cap_raw) {
+		set(&r->raw, V_UNTESTED, "needs CAP_NET_RAW");
+		set(&r->packet, V_UNTESTED, "needs CAP_NET_RAW");
+		set(&r->rst, V_UNTESTED, "needs CAP_NET_RAW to try (run doctor as root)");
+		return;
+	}
+	ret = rawio_open(&ctx.raw, &what);
+	if (ret < 0) {
+		struct check *c = what && !strcmp(what, "packet socket") ? &r->packet : &r->raw;
+
+		if (c == &r->packet)
+			set(&r->raw, V_WORKS, "opened");
+		snprintf(c->why, sizeof(c->why), "cannot open a %s: %s", what, strerror(-ret));
+		c->v = V_FAILS;
+		set(&r->rst, V_FAILS, "its sockets cannot be opened");
+		return;
+	}
+	set(&r->raw, V_WORKS, "IPPROTO_RAW sockets opened");
+	set(&r->packet, V_WORKS, "capture socket opened, filter attached");
+	ret = loopback_pair(&cfd, &afd);
+	if (ret < 0) {
+		snprintf(r->rst.why, sizeof(r->rst.why),
+			 "cannot make a loopback connection to try it on: %s", strerror(-ret));
+		r->rst.v = V_UNTESTED;
+		goto out;
+	}
+	ret = record_of(d, cfd, &rec);
+	if (ret == 0)
+		ret = sock_set_push(&s, &rec);
+	if (ret == 0) {
+		ctx.d = d;
+		ctx.rfc1337 = r->rfc1337;
+		ctx.probe_wait_ms = 300;
+		ret = engine_rst.kill(&ctx, &s);
+	}
+	if (ret < 0) {
+		snprintf(r->rst.why, sizeof(r->rst.why), "%s", strerror(-ret));
+		r->rst.v = V_FAILS;
+	} else if (s.v[0].outcome == OUT_KILLED && closed(cfd)) {
+		set(&r->rst, V_WORKS, "a challenge ACK was drawn and answered with an exact reset");
+	} else {
+		const char *detail = sock_outcome_detail(&s.v[0]);
+
+		snprintf(r->rst.why, sizeof(r->rst.why), "the test connection survived (%s%s%s)",
+			 sock_outcome_name(s.v[0].outcome), detail ? ": " : "", detail ? detail : "");
+		if (s.v[0].err == SOCK_ERR_FIREWALL)
+			snprintf(r->rst.why, sizeof(r->rst.why), "sending the probe was refused "
+				 "(EPERM): a firewall drops it, typically 'ct state invalid drop'");
+		r->rst.v = V_FAILS;
+	}
+	close(cfd);
+	close(afd);
+out:
+	sock_set_free(&s);
+	rawio_close(ctx.raw);
+}
+
+static int sysctl_or(const char *name)
+{
+	char path[128];
+	int v;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	return engine_sysctl(path, &v) == 0 ? v : -1;
+}
+
+static const char *choice(const struct report *r)
+{
+	if (r->destroy.v == V_WORKS)
+		return r->rst.v == V_WORKS ? "destroy (rst stands by where destroy cannot act)"
+					   : "destroy";
+	if (r->rst.v == V_WORKS)
+		return "rst";
+	if (r->destroy.v == V_UNTESTED && r->rst.v == V_UNTESTED)
+		return "unknown (run doctor as root)";
+	return "none";
+}
+
+/* The same, as one word for scripts. */
+static const char *choice_word(const struct report *r)
+{
+	if (r->destroy.v == V_WORKS)
+		return "destroy";
+	if (r->rst.v == V_WORKS)
+		return "rst";
+	if (r->destroy.v == V_UNTESTED && r->rst.v == V_UNTESTED)
+		return "unknown";
+	return "none";
+}
+
+static void print_text(FILE *f, const struct report *r)
+{
+	static const char *const mark[] = { "ok", "NO", "??" };
+
+	fprintf(f, "sockreap doctor (kernel %s)\n\n", r->kernel);
+	fprintf(f, "Engines\n");
+	fprintf(f, "  [%s] destroy  %s\n", mark[r->destroy.v], r->destroy.why);
+	fprintf(f, "  [%s] rst      %s\n", mark[r->rst.v], r->rst.why);
+	fprintf(f, "\nWhat they need\n");
+	fprintf(f, "  [%s] sock_diag        %s\n", mark[r->sock_diag.v], r->sock_diag.why);
+	fprintf(f, "  [%s] raw sockets      %s\n", mark[r->raw.v], r->raw.why);
+	fprintf(f, "  [%s] packet socket    %s\n", mark[r->packet.v], r->packet.why);
+	fprintf(f, "  capabilities       CAP_NET_ADMIN %s, CAP_NET_RAW %s, CAP_SYS_PTRACE %s, "
+		   "CAP_DAC_READ_SEARCH %s\n", r->cap_admin ? "yes" : "no",
+		r->cap_raw ? "yes" : "no", r->cap_ptrace ? "yes" : "no", r->cap_dac ? "yes" : "no");
+	fprintf(f, "  tcp_rfc1337        %d%s\n", r->rfc1337,
+		r->rfc1337 > 0 ? "  (rst cannot kill TIME_WAIT: TIME_WAIT ignores resets)"
+		: r->rfc1337 == 0 ? "  (rst can kill TIME_WAIT)" : "  (unreadable)");
+	fprintf(f, "  tcp_challenge_ack_limit %d%s\n", r->challenge_limit,
+		r->challenge_limit >= 0 && r->challenge_limit < 10000
+			? "  (low: SYN probes beyond it per second go unanswered and are "
+			  "re-probed after 600 ms)" : "");
+	fprintf(f, "  tcp_invalid_ratelimit %d ms  (per socket; our re-probes carry a byte, "
+		   "which is exempt)\n", r->invalid_ratelimit);
+	fprintf(f, "\nThis machine will use: %s\n", choice(r));
+	if (r->destroy.v != V_WORKS && r->rst.v != V_WORKS)
+		fprintf(f, "Neither engine can kill sockets here%s.\n",
+			r->cap_admin || r->cap_raw ? "" : ": run sockreap as root");
+	else if (r->destroy.v != V_WORKS)
+		fprintf(f, "Without destroy, listen, syn-sent, syn-recv and UDP sockets cannot be "
+			   "killed; TCP connections can.\n");
+	else if (r->rst.v != V_WORKS)
+		fprintf(f, "Without rst, sockets in other hosts' or forwarded connections cannot "
+			   "be reached; every local socket can.\n");
+}
+
+static void json_check(struct json *j, const char *key, const struct check *c)
+{
+	json_obj_begin(j, key);
+	json_str(j, "status", verdict_names[c->v]);
+	json_str(j, "why", c->why);
+	json_obj_end(j);
+}
+
+static void print_json(FILE *f, const struct report *r)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_int(&j, "schema", 1);
+	json_str(&j, "kernel", r->kernel);
+	json_str(&j, "engine", choice_word(r));
+	json_bool(&j, "rst_fallback", r->destroy.v == V_WORKS && r->rst.v == V_WORKS);
+	json_obj_begin(&j, "engines");
+	json_check(&j, "destroy", &r->destroy);
+	json_check(&j, "rst", &r->rst);
+	json_obj_end(&j);
+	json_check(&j, "sock_diag", &r->sock_diag);
+	json_check(&j, "raw_sockets", &r->raw);
+	json_check(&j, "packet_socket", &r->packet);
+	json_obj_begin(&j, "capabilities");
+	json_bool(&j, "CAP_NET_ADMIN", r->cap_admin);
+	json_bool(&j, "CAP_NET_RAW", r->cap_raw);
+	json_bool(&j, "CAP_SYS_PTRACE", r->cap_ptrace);
+	json_bool(&j, "CAP_DAC_READ_SEARCH", r->cap_dac);
+	json_obj_end(&j);
+	json_obj_begin(&j, "sysctl");
+	json_int(&j, "net.ipv4.tcp_rfc1337", r->rfc1337);
+	json_int(&j, "net.ipv4.tcp_challenge_ack_limit", r->challenge_limit);
+	json_int(&j, "net.ipv4.tcp_invalid_ratelimit", r->invalid_ratelimit);
+	json_obj_end(&j);
+	json_obj_end(&j);
+	fputc('\n', f);
+}
+
+int doctor_run(FILE *f, bool json)
+{
+	struct report r = { 0 };
+	struct utsname u;
+	struct diag *d = NULL;
+	int ret;
+
+	if (uname(&u) == 0)
+		snprintf(r.kernel, sizeof(r.kernel), "%s", u.release);
+	r.cap_admin = caps_have(CAP_NET_ADMIN);
+	r.cap_raw = caps_have(CAP_NET_RAW);
+	r.cap_ptrace = caps_have(CAP_SYS_PTRACE);
+	r.cap_dac = caps_have(CAP_DAC_READ_SEARCH);
+	r.rfc1337 = sysctl_or("tcp_rfc1337");
+	r.challenge_limit = sysctl_or("tcp_challenge_ack_limit");
+	r.invalid_ratelimit = sysctl_or("tcp_invalid_ratelimit");
+
+	ret = diag_open(&d);
+	if (ret < 0) {
+		snprintf(r.sock_diag.why, sizeof(r.sock_diag.why), "cannot open: %s",
+			 strerror(-ret));
+		r.sock_diag.v = V_FAILS;
+		set(&r.destroy, V_FAILS, "needs sock_diag");
+		set(&r.rst, V_FAILS, "needs sock_diag (to plan and verify)");
+		set(&r.raw, V_UNTESTED, "not tried");
+		set(&r.packet, V_UNTESTED, "not tried");
+	} else {
+		set(&r.sock_diag, V_WORKS, "TCP sockets can be listed");
+		try_destroy(&r, d);
+		try_rst(&r, d);
+	}
+	diag_close(d);
+	if (json)
+		print_json(f, &r);
+	else
+		print_text(f, &r);
+	return r.destroy.v == V_WORKS || r.rst.v == V_WORKS ? EXIT_DONE : EXIT_PRIV;
+}

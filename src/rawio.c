@@ -1,0 +1,227 @@
+/*
+ * Raw and packet sockets for the rst engine. IPPROTO_RAW implies a header we write ourselves
+ * (IPv4: the kernel fixes the header checksum and length); one cooked AF_PACKET socket over
+ * every interface sees the replies leave, filtered in the kernel by packet_reply_filter().
+ */
+#include "rawio.h"
+
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CAPTURE_RCVBUF (16 << 20)
+
+struct rawio {
+	int raw4;
+	int raw6;
+	int cap;
+	uint8_t frames[RAWIO_BATCH][PKT_SNAPLEN];
+	struct sockaddr_ll from[RAWIO_BATCH];
+	struct mmsghdr msgs[RAWIO_BATCH];
+	struct iovec iov[RAWIO_BATCH];
+};
+
+static int open_capture(int *out)
+{
+	const struct sock_fprog *prog = packet_reply_filter();
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int size = CAPTURE_RCVBUF;
+	/* Protocol 0 receives nothing until bound: the filter is in place before any frame. */
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog, sizeof(*prog)) < 0)
+		goto fail;
+	/* FORCE needs CAP_NET_ADMIN; without it the kernel caps the size at rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto fail;
+	*out = fd;
+	return 0;
+fail:;
+	int err = -errno;
+
+	close(fd);
+	return err;
+}
+
+int rawio_open(struct rawio **out, const char **what)
+{
+	struct rawio *io = calloc(1, sizeof(*io));
+	int ret;
+
+	*out = NULL;
+	if (!io)
+		return -ENOMEM;
+	io->raw4 = io->raw6 = io->cap = -1;
+	*what = "raw IPv4 socket";
+	io->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (io->raw4 < 0)
+		goto fail_errno;
+	*what = "raw IPv6 socket";
+	io->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	/* A kernel without IPv6 still kills IPv4 sockets; sends to IPv6 then fail. */
+	if (io->raw6 < 0 && errno != EAFNOSUPPORT)
+		goto fail_errno;
+	*what = "packet socket";
+	ret = open_capture(&io->cap);
+	if (ret < 0)
+		goto fail;
+	for (int i = 0; i < RAWIO_BATCH; i++) {
+		io->iov[i].iov_base = io->frames[i];
+		io->iov[i].iov_len = PKT_SNAPLEN;
+	}
+	*what = NULL;
+	*out = io;
+	return 0;
+fail_errno:
+	ret = -errno;
+fail:
+	rawio_close(io);
+	return ret;
+}
+
+void rawio_close(struct rawio *io)
+{
+	if (!io)
+		return;
+	if (io->raw4 >= 0)
+		close(io->raw4);
+	if (io->raw6 >= 0)
+		close(io->raw6);
+	if (io->cap >= 0)
+		close(io->cap);
+	free(io);
+}
+
+/* Sends pkts[0..n), all of one family, on fd; sendmmsg stops at the first error. */
+static void send_run(int fd, const struct pkt_tcp *pkts, const int *ifindex, size_t n, int *errs)
+{
+	static const size_t max = 64;
+	uint8_t bufs[64][PKT_MAX];
+	struct sockaddr_in6 to[64];
+	struct iovec iov[64];
+	struct mmsghdr msgs[64];
+	size_t done = 0;
+
+	while (done < n) {
+		size_t m = n - done < max ? n - done : max;
+
+		memset(msgs, 0, sizeof(msgs[0]) * m);
+		memset(to, 0, sizeof(to[0]) * m);
+		for (size_t i = 0; i < m; i++) {
+			const struct pkt_tcp *p = &pkts[done + i];
+
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = packet_build(bufs[i], PKT_MAX, p);
+			if (p->family == AF_INET6) {
+				to[i].sin6_family = AF_INET6;
+				memcpy(&to[i].sin6_addr, p->daddr, 16);
+				to[i].sin6_scope_id = ifindex ? (uint32_t)ifindex[done + i] : 0;
+				msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in6);
+			} else {
+				struct sockaddr_in *s4 = (struct sockaddr_in *)&to[i];
+
+				s4->sin_family = AF_INET;
+				memcpy(&s4->sin_addr, p->daddr, 4);
+				msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+			}
+			msgs[i].msg_hdr.msg_name = &to[i];
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		int r = fd < 0 ? -1 : sendmmsg(fd, msgs, (unsigned)m, 0);
+
+		if (fd < 0)
+			errno = EAFNOSUPPORT;
+		if (r > 0) {
+			for (int i = 0; i < r; i++)
+				errs[done + (size_t)i] = 0;
+			done += (size_t)r;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else {
+			/* The first message failed: record it and go on with the rest. */
+			errs[done++] = r < 0 ? -errno : -EIO;
+		}
+	}
+}
+
+void rawio_send(struct rawio *io, const struct pkt_tcp *pkts, const int *ifindex, size_t n,
+		int *errs)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i + 1;
+
+		while (j < n && pkts[j].family == pkts[i].family)
+			j++;
+		send_run(pkts[i].family == AF_INET6 ? io->raw6 : io->raw4, pkts + i,
+			 ifindex ? ifindex + i : NULL, j - i, errs + i);
+		i = j;
+	}
+}
+
+int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg)
+{
+	int passed = 0;
+
+	if (timeout_ms > 0) {
+		struct pollfd pfd = { io->cap, POLLIN, 0 };
+		int r = poll(&pfd, 1, timeout_ms);
+
+		if (r < 0)
+			return errno == EINTR ? 0 : -errno;
+		if (r == 0)
+			return 0;
+	}
+	for (;;) {
+		for (int i = 0; i < RAWIO_BATCH; i++) {
+			memset(&io->msgs[i].msg_hdr, 0, sizeof(io->msgs[i].msg_hdr));
+			io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
+			io->msgs[i].msg_hdr.msg_iovlen = 1;
+			io->msgs[i].msg_hdr.msg_name = &io->from[i];
+			io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
+		}
+		int r = recvmmsg(io->cap, io->msgs, RAWIO_BATCH, MSG_DONTWAIT, NULL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? passed : -errno;
+		}
+		for (int i = 0; i < r; i++) {
+			struct pkt_tcp p;
+			size_t len = io->msgs[i].msg_len;
+
+			if (len > PKT_SNAPLEN)
+				len = PKT_SNAPLEN;
+			if (packet_parse(io->frames[i], len, ntohs(io->from[i].sll_protocol),
+					 &p) < 0 || p.payload)
+				continue; /* our own data-carrying probes, or not TCP */
+			cb(&p, arg);
+			passed++;
+		}
+		if (r < RAWIO_BATCH)
+			return passed;
+	}
+}
+
+unsigned rawio_drops(struct rawio *io)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(io->cap, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return 0;
+	return st.tp_drops;
+}
