@@ -78,7 +78,7 @@ build/tests/%.o: tests/unit/%.c
 
 # Fakes of the system seams a suite needs; they come before the library, so they replace
 # its members.
-FAKES_engine := build/tests/fake_diag.o
+FAKES_engine := build/tests/fake_diag.o build/tests/fake_rawio.o
 
 .SECONDEXPANSION:
 build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a

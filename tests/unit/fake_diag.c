@@ -10,6 +10,12 @@ static const struct fake_sock *script;
 static size_t nscript;
 static size_t batch_sizes[64], nbatches;
 static struct sock_rec dumped;
+static fake_diag_extra_fn extra;
+
+void fake_diag_extra(fake_diag_extra_fn fn)
+{
+	extra = fn;
+}
 
 void fake_diag_script(const struct fake_sock *socks, size_t n)
 {
@@ -81,5 +87,5 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return extra ? extra(flt, cb, arg) : 0;
 }

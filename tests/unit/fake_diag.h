@@ -12,6 +12,10 @@ struct fake_sock {
 	bool survives;		/* still listed by the verification dump */
 };
 
+/* More sockets for the dump to list (the fake rawio's live ones); NULL for none. */
+typedef int (*fake_diag_extra_fn)(const struct diag_filter *flt, diag_sock_cb cb, void *arg);
+void fake_diag_extra(fake_diag_extra_fn fn);
+
 void fake_diag_script(const struct fake_sock *socks, size_t n);
 /* Sizes of the destroy batches sent, in order; returns how many. */
 size_t fake_diag_batches(size_t *sizes, size_t max);

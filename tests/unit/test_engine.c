@@ -1,4 +1,8 @@
-/* The destroy engine through the netlink seam: every answer maps to its outcome. */
+/*
+ * The engines through their seams: destroy's every netlink answer maps to its outcome; rst
+ * against a fake TCP that answers probes as the kernel does; auto falls back to rst exactly
+ * where destroy answers EOPNOTSUPP.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +11,14 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 
 #include "engine.h"
 #include "fake_diag.h"
+#include "fake_rawio.h"
 #include "fixtures.h"
+#include "plan.h"
 
 static void test_engine_outcomes(void **state)
 {
@@ -41,6 +48,7 @@ static void test_engine_outcomes(void **state)
 
 	(void)state;
 	fake_diag_script(script, 10);
+	fake_rawio_script(NULL, 0);
 	for (uint64_t c = 1; c <= 10; c++) {
 		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2", (uint16_t)(40000 + c),
 					   SS_CLOSE_WAIT, c);
@@ -54,6 +62,7 @@ static void test_engine_outcomes(void **state)
 				 sock_outcome_name(set.v[i].outcome), set.v[i].err,
 				 sock_outcome_name(want[i].outcome), want[i].err);
 	}
+	rawio_close(ctx.raw);
 	sock_set_free(&set);
 }
 
@@ -68,6 +77,7 @@ static void test_engine_udp_stays_bound(void **state)
 
 	(void)state;
 	fake_diag_script(script, 2);
+	fake_rawio_script(NULL, 0);
 	for (uint64_t c = 1; c <= 2; c++) {
 		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5353, "10.0.0.2", (uint16_t)(40000 + c),
 					   SS_ESTABLISHED, c);
@@ -81,6 +91,7 @@ static void test_engine_udp_stays_bound(void **state)
 	assert_string_equal(sock_outcome_detail(&set.v[0]), "stays-bound");
 	assert_int_equal(set.v[1].outcome, OUT_KILLED);
 	assert_null(sock_outcome_detail(&set.v[1]));
+	rawio_close(ctx.raw);
 	sock_set_free(&set);
 }
 
@@ -92,6 +103,7 @@ static void test_engine_batches_of_256(void **state)
 
 	(void)state;
 	fake_diag_script(NULL, 0);
+	fake_rawio_script(NULL, 0);
 	for (uint64_t c = 1; c <= 600; c++) {
 		struct sock_rec r = fx_rec(AF_INET6, "::1", 80, "::1", (uint16_t)(1000 + c),
 					   SS_ESTABLISHED, c);
@@ -105,6 +117,300 @@ static void test_engine_batches_of_256(void **state)
 	assert_int_equal(sizes[2], 88);
 	for (size_t i = 0; i < set.n; i++)
 		assert_int_equal(set.v[i].outcome, OUT_KILLED);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+
+static struct fake_tcp fake(int family, const char *l, uint16_t lp, const char *p, uint16_t pp,
+			    unsigned state, uint64_t cookie, unsigned quirks)
+{
+	struct fake_tcp t;
+
+	memset(&t, 0, sizeof(t));
+	t.rec = fx_rec(family, l, lp, p, pp, state, cookie);
+	t.snd_nxt = 0x10000000u + (uint32_t)cookie * 7919u;
+	t.rcv_nxt = 0xf0000000u + (uint32_t)cookie * 104729u;
+	t.quirks = quirks;
+	return t;
+}
+
+static void plan_of(struct sock_set *set, const struct fake_tcp *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sock_set_push(set, &t[i].rec);
+}
+
+static struct engine_ctx rst_ctx(void)
+{
+	struct engine_ctx ctx = { 0 };
+
+	ctx.raw_allowed = true;
+	ctx.peer_reset = true;
+	ctx.rfc1337 = 0;
+	ctx.probe_wait_ms = 1;
+	return ctx;
+}
+
+#define EXPECT(i, o, e)                                                                        \
+	do {                                                                                   \
+		if (set.v[i].outcome != (o) || set.v[i].err != (e))                            \
+			fail_msg("socket %d: %s/%d, expected %s/%d", (i),                      \
+				 sock_outcome_name(set.v[i].outcome), set.v[i].err,            \
+				 sock_outcome_name(o), (e));                                   \
+	} while (0)
+
+/* Each state gets its probe (never a SYN to TIME_WAIT), then exactly rcv_nxt. */
+static void test_engine_rst_states(void **state)
+{
+	static struct fake_tcp t[6];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.99.0.1", 5432, "10.99.0.2", 40001, SS_CLOSE_WAIT, 1, 0);
+	t[1] = fake(AF_INET6, "fd99::1", 443, "fd99::2", 40002, SS_ESTABLISHED, 2, 0);
+	t[2] = fake(AF_INET, "10.99.0.1", 80, "10.99.0.2", 40003, SS_TIME_WAIT, 3, 0);
+	t[3] = fake(AF_INET, "10.99.0.1", 81, "10.99.0.2", 40004, SS_FIN_WAIT2, 4, 0);
+	t[3].rec.timer = 3; /* orphaned: lives in the TIME_WAIT table */
+	t[4] = fake(AF_INET6, "fd99::1", 82, "fd99::2", 40005, SS_LAST_ACK, 5, 0);
+	t[5] = fake(AF_INET, "10.99.0.1", 83, "0.0.0.0", 0, SS_LISTEN, 6, 0);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 6);
+	plan_of(&set, t, 6);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	for (int i = 0; i < 5; i++) {
+		EXPECT(i, OUT_KILLED, 0);
+		assert_int_equal(set.v[i].engine, SOCK_ENGINE_RST);
+		assert_false(t[i].alive);
+		assert_int_equal(t[i].resets_in, 1);
+	}
+	EXPECT(5, OUT_UNSUPPORTED, SOCK_ERR_RST_STATE);
+	assert_true(t[5].alive);
+	assert_int_equal(t[5].syn_probes + t[5].ack_probes + t[5].resets_in, 0);
+	/* SYN for full state; an out-of-window ACK with a byte for TIME_WAIT and the orphan. */
+	assert_int_equal(t[0].syn_probes, 1);
+	assert_int_equal(t[1].syn_probes, 1);
+	assert_int_equal(t[4].syn_probes, 1);
+	assert_int_equal(t[2].syn_probes, 0);
+	assert_int_equal(t[2].ack_probes, 1);
+	assert_int_equal(t[3].syn_probes, 0);
+	assert_int_equal(t[3].ack_probes, 1);
+	/* The peer end, with its rcv_nxt (our snd_nxt); not for TIME_WAIT. */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(t[i].peer_resets, i == 2 ? 0 : 1);
+		assert_int_equal(!!(set.v[i].flags & SOCK_F_PEER_RESET), i != 2);
+		if (i != 2)
+			assert_int_equal(t[i].peer_reset_seq, t[i].snd_nxt);
+	}
+	assert_int_equal(fake_rawio_strays(), 0);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/* A SYN inside the per-socket rate limit draws nothing: the one-byte ACK re-probe does. */
+static void test_engine_rst_reprobes_the_silent(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_CLOSE_WAIT, 1,
+		    FQ_SILENT_TO_SYN);
+	t[1] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40002, SS_CLOSE_WAIT, 2, 0);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 2);
+	plan_of(&set, t, 2);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	EXPECT(1, OUT_KILLED, 0);
+	assert_int_equal(t[0].syn_probes, 1);
+	assert_int_equal(t[0].ack_probes, 1);
+	assert_int_equal(t[1].ack_probes, 0); /* answered the first time: not re-probed */
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/* Data arriving between the reply and the reset: the inexact reset draws a challenge ACK. */
+static void test_engine_rst_answers_a_moved_rcv_nxt(void **state)
+{
+	static struct fake_tcp t[1];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_ESTABLISHED, 1,
+		    FQ_RCV_MOVES);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 1);
+	plan_of(&set, t, 1);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(t[0].resets_in, 2);
+	assert_false(t[0].alive);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/* Silence, a firewall, tcp_rfc1337 and a socket gone since the dump: each said as it is. */
+static void test_engine_rst_honest_failures(void **state)
+{
+	static struct fake_tcp t[5];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_CLOSE_WAIT, 1,
+		    FQ_NEVER_REPLIES);
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40002, SS_TIME_WAIT, 2, FQ_SEND_EPERM);
+	t[2] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40003, SS_TIME_WAIT, 3, 0);
+	t[3] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40004, SS_CLOSE_WAIT, 4, FQ_GONE);
+	t[4] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40005, SS_ESTABLISHED, 5, 0);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 5);
+	plan_of(&set, t, 5);
+	set.v[1].state = SS_FIN_WAIT2; /* the firewall case, not rfc1337's */
+	set.v[1].timer = 3;
+	ctx.rfc1337 = 1;
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_FAILED, SOCK_ERR_NO_REPLY);
+	assert_string_equal(sock_outcome_detail(&set.v[0]), "no-reply");
+	assert_int_equal(t[0].peer_resets, 0);
+	EXPECT(1, OUT_FAILED, SOCK_ERR_FIREWALL);
+	assert_string_equal(sock_outcome_detail(&set.v[1]), "firewall");
+	EXPECT(2, OUT_UNSUPPORTED, SOCK_ERR_RFC1337);
+	assert_int_equal(t[2].ack_probes + t[2].resets_in, 0); /* nothing sent to it */
+	assert_true(t[2].alive);
+	EXPECT(3, OUT_GONE, 0);
+	assert_int_equal(t[3].syn_probes + t[3].ack_probes, 0);
+	EXPECT(4, OUT_KILLED, 0);
+	struct plan_counts c;
+
+	plan_count(&set, &c);
+	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/* --no-peer-reset: the peer is left alone. */
+static void test_engine_rst_no_peer_reset(void **state)
+{
+	static struct fake_tcp t[1];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_ESTABLISHED, 1, 0);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 1);
+	plan_of(&set, t, 1);
+	ctx.peer_reset = false;
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(t[0].peer_resets, 0);
+	assert_false(set.v[0].flags & SOCK_F_PEER_RESET);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/* Without its sockets (or CAP_NET_RAW) nothing is sent and every socket says why. */
+static void test_engine_rst_cannot_open(void **state)
+{
+	static struct fake_tcp t[1];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_ESTABLISHED, 1, 0);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 1);
+	fake_rawio_open_error(-EAFNOSUPPORT);
+	plan_of(&set, t, 1);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_UNSUPPORTED, -EAFNOSUPPORT);
+	ctx.raw_allowed = false;
+	set.v[0].outcome = OUT_NONE;
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_DENIED, -EPERM);
+	assert_true(t[0].alive);
+	assert_int_equal(t[0].syn_probes, 0);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/*
+ * auto: destroy for what the kernel destroys; EOPNOTSUPP (no CONFIG_INET_DIAG_DESTROY) goes to
+ * rst, whose sockets open only then, after which CAP_NET_RAW is dropped.
+ */
+static void test_engine_auto_falls_back_on_eopnotsupp(void **state)
+{
+	static const struct fake_sock script[] = {
+		{ .cookie = 1, .destroy_err = 0 },
+		{ .cookie = 2, .destroy_err = -EOPNOTSUPP },
+		{ .cookie = 3, .destroy_err = -EPERM },
+		{ .cookie = 4, .destroy_err = -EOPNOTSUPP },
+	};
+	static struct fake_tcp t[2];
+	static const int keep[] = { CAP_NET_ADMIN };
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+	int kept[4];
+	unsigned calls;
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40002, SS_CLOSE_WAIT, 2, 0);
+	t[1] = fake(AF_INET6, "fd00::1", 5432, "fd00::2", 40004, SS_TIME_WAIT, 4, 0);
+	fake_diag_script(script, 4);
+	fake_rawio_script(t, 2);
+	ctx.keep_caps = keep;
+	ctx.nkeep_caps = 1;
+	struct sock_rec r1 = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_CLOSE_WAIT, 1);
+	struct sock_rec r3 = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40003, SS_CLOSE_WAIT, 3);
+
+	sock_set_push(&set, &r1);
+	sock_set_push(&set, &t[0].rec);
+	sock_set_push(&set, &r3);
+	sock_set_push(&set, &t[1].rec);
+	assert_int_equal(engine_auto.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(set.v[0].engine, SOCK_ENGINE_DESTROY);
+	EXPECT(1, OUT_KILLED, 0);
+	assert_int_equal(set.v[1].engine, SOCK_ENGINE_RST);
+	assert_false(t[0].alive);
+	EXPECT(2, OUT_DENIED, -EPERM); /* a refusal is not a missing feature: no fallback */
+	assert_int_equal(set.v[2].engine, SOCK_ENGINE_DESTROY);
+	EXPECT(3, OUT_KILLED, 0);
+	assert_int_equal(set.v[3].engine, SOCK_ENGINE_RST);
+	assert_false(t[1].alive);
+	assert_int_equal(fake_caps_kept(kept, 4, &calls), 1);
+	assert_int_equal(calls, 1);
+	assert_int_equal(kept[0], CAP_NET_ADMIN);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/* auto with nothing unsupported never opens raw sockets nor touches capabilities. */
+static void test_engine_auto_without_fallback(void **state)
+{
+	static const struct fake_sock script[] = { { .cookie = 1, .destroy_err = 0 } };
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+	unsigned calls;
+	int kept[1];
+
+	(void)state;
+	fake_diag_script(script, 1);
+	fake_rawio_script(NULL, 0);
+	struct sock_rec r1 = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_CLOSE_WAIT, 1);
+
+	sock_set_push(&set, &r1);
+	assert_int_equal(engine_auto.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_null(ctx.raw);
+	fake_caps_kept(kept, 1, &calls);
+	assert_int_equal(calls, 0);
+	rawio_close(ctx.raw);
 	sock_set_free(&set);
 }
 
@@ -114,6 +420,14 @@ int main(void)
 		cmocka_unit_test(test_engine_outcomes),
 		cmocka_unit_test(test_engine_udp_stays_bound),
 		cmocka_unit_test(test_engine_batches_of_256),
+		cmocka_unit_test(test_engine_rst_states),
+		cmocka_unit_test(test_engine_rst_reprobes_the_silent),
+		cmocka_unit_test(test_engine_rst_answers_a_moved_rcv_nxt),
+		cmocka_unit_test(test_engine_rst_honest_failures),
+		cmocka_unit_test(test_engine_rst_no_peer_reset),
+		cmocka_unit_test(test_engine_rst_cannot_open),
+		cmocka_unit_test(test_engine_auto_falls_back_on_eopnotsupp),
+		cmocka_unit_test(test_engine_auto_without_fallback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

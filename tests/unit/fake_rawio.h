@@ -1,0 +1,38 @@
+/*
+ * A scripted stand-in for rawio.c (raw and packet sockets) that behaves like the kernel's TCP
+ * for the rst engine: probes draw ACKs carrying snd_nxt/rcv_nxt, only an exact reset kills.
+ * Its live sockets are what the fake netlink dump lists. Also stands in for caps.c.
+ */
+#ifndef SOCKREAP_FAKE_RAWIO_H
+#define SOCKREAP_FAKE_RAWIO_H
+
+#include "sock.h"
+
+enum fake_tcp_quirk {
+	FQ_NONE = 0,
+	FQ_SILENT_TO_SYN = 1,	/* rate-limited: a SYN draws nothing, a data segment does */
+	FQ_NEVER_REPLIES = 2,	/* a firewall on the input path */
+	FQ_SEND_EPERM = 4,	/* a firewall on the output path */
+	FQ_RCV_MOVES = 8,	/* data arrives between the reply and our reset, once */
+	FQ_GONE = 16,		/* closed before the engine looked again */
+};
+
+struct fake_tcp {
+	struct sock_rec rec;
+	uint32_t snd_nxt, rcv_nxt;
+	unsigned quirks;
+	/* What happened to it: */
+	bool alive;
+	unsigned syn_probes, ack_probes, resets_in, peer_resets;
+	uint32_t peer_reset_seq;
+};
+
+void fake_rawio_script(struct fake_tcp *socks, size_t n);
+/* 0, or -errno for rawio_open to fail with. */
+void fake_rawio_open_error(int err);
+/* Segments sent toward addresses of no scripted socket (must stay 0). */
+unsigned fake_rawio_strays(void);
+/* Capabilities the code under test kept last (caps_keep_only), and how often it was called. */
+size_t fake_caps_kept(int *caps, size_t max, unsigned *calls);
+
+#endif
