@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # make bench: sockreap against its anchor in the same run, on workloads built in a namespace of
 # our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
-# table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run.
+# table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
+# BENCH_ROWS ("1 2 3 4 5") picks rows; BENCH_RST_N (10000) sizes row 5.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SR=$PWD/sockreap
 B=$PWD/build/bench
 RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES:-"1000 10000 100000"}
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5} "
+RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
 NS="sr-bench-$$"
@@ -91,8 +94,10 @@ row() { # row LABEL N UNRELATED TOOL SAMPLEFILE ANCHORFILE SURVIVORFILE
 echo "| row | N | unrelated fds | command | median s | vs anchor (median of pair ratios) | peak RSS MiB | survivors (max) |"
 echo "|---|---|---|---|---|---|---|---|"
 
+want() { [[ $ROWS == *" $1 "* ]]; }
+
 # 1. Kill N CLOSE_WAIT: sockreap vs ss -K, and the floor (dump + batched destroy, nothing else).
-for n in $SIZES; do
+want 1 && for n in $SIZES; do
 	: >"$TMP/k.sr"; : >"$TMP/k.ss"; : >"$TMP/k.fl"; : >"$TMP/s.sr"; : >"$TMP/s.ss"; : >"$TMP/s.fl"
 	for ((r = 0; r < RUNS; r++)); do
 		build "$n" 0
@@ -133,7 +138,7 @@ preview_rows() { # preview_rows LABEL N UNRELATED ANCHOR-ARGS... -- SOCKREAP-ARG
 
 big=${SIZES##* }
 # 2. Preview with owners at the largest N, with 0 and 200,000 unrelated socket fds.
-for u in 0 200000; do
+want 2 && for u in 0 200000; do
 	build "$big" "$u"
 	preview_rows "2 owners" "$big" "$u" ss -tanp state close-wait "sport = :$PORT" -- \
 		"$SR" --dry-run "state close-wait and sport = :$PORT"
@@ -141,7 +146,7 @@ for u in 0 200000; do
 done
 
 # 3. --pid preview: its cost must not grow with unrelated fds elsewhere.
-for u in 0 400000; do
+want 3 && for u in 0 400000; do
 	build "$big" "$u"
 	pid=$(first_holder)
 	: >"$TMP/pid.$u"
@@ -150,14 +155,44 @@ for u in 0 400000; do
 	done
 	release
 done
-row "3 --pid" "$big" 0 "sockreap --dry-run --pid" "$TMP/pid.0" ""
-row "3 --pid" "$big" 400000 "sockreap --dry-run --pid" "$TMP/pid.400000" "$TMP/pid.0"
+if want 3; then
+	row "3 --pid" "$big" 0 "sockreap --dry-run --pid" "$TMP/pid.0" ""
+	row "3 --pid" "$big" 400000 "sockreap --dry-run --pid" "$TMP/pid.400000" "$TMP/pid.0"
+fi
 
 # 4. Start-up cost: a small preview against ss -tan (which shows no owners), and against
 # ss -tanp (which does, as sockreap's preview does).
-build 1000 0
-preview_rows "4 small" 1000 0 ss -tan state close-wait "sport = :$PORT" -- \
-	"$SR" --dry-run "state close-wait and sport = :$PORT"
-preview_rows "4 small" 1000 0 ss -tanp state close-wait "sport = :$PORT" -- \
-	"$SR" --dry-run "state close-wait and sport = :$PORT"
-release
+if want 4; then
+	build 1000 0
+	preview_rows "4 small" 1000 0 ss -tan state close-wait "sport = :$PORT" -- \
+		"$SR" --dry-run "state close-wait and sport = :$PORT"
+	preview_rows "4 small" 1000 0 ss -tanp state close-wait "sport = :$PORT" -- \
+		"$SR" --dry-run "state close-wait and sport = :$PORT"
+	release
+fi
+
+# 5. The rst engine: kill RST_N CLOSE_WAIT with challenge-ACK-learned resets (peer ends too),
+# against ss -K; then the kill phase alone (probe, reset, verify: the run's elapsed_ms).
+if want 5; then
+	: >"$TMP/r.ss"; : >"$TMP/r.sr"; : >"$TMP/r.ms"; : >"$TMP/rs.ss"; : >"$TMP/rs.sr"
+	for ((r = 0; r < RUNS; r++)); do
+		build "$RST_N" 0
+		measure ss -K -tan state close-wait "sport = :$PORT" >>"$TMP/r.ss"
+		survivors >>"$TMP/rs.ss"
+		release
+		build "$RST_N" 0
+		measure "$SR" --engine rst --yes --no-audit "state close-wait and sport = :$PORT" \
+			>>"$TMP/r.sr"
+		survivors >>"$TMP/rs.sr"
+		release
+		build "$RST_N" 0
+		ip netns exec "$NS" "$SR" --engine rst --yes --no-audit --json \
+			"state close-wait and sport = :$PORT" 2>/dev/null |
+			jq '.summary.elapsed_ms / 1000' >>"$TMP/r.ms"
+		release
+	done
+	row "5 rst" "$RST_N" 0 'ss -K' "$TMP/r.ss" "" "$TMP/rs.ss"
+	row "5 rst" "$RST_N" 0 'sockreap --engine rst' "$TMP/r.sr" "$TMP/r.ss" "$TMP/rs.sr"
+	printf '| 5 rst | %s | 0 | rst kill phase (probe, reset, verify) | %.4f | | | |\n' "$RST_N" \
+		"$(median <"$TMP/r.ms")"
+fi
