@@ -16,7 +16,7 @@ PKGS := libnl-3.0 libcap-ng
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libnl-3-dev libcap-ng-dev libcmocka-dev \
-	iproute2 jq util-linux procps
+	iproute2 jq util-linux procps nftables
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
@@ -128,7 +128,7 @@ clang-check:
 deps:
 	$(Q)missing=""; \
 	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
-	for t in cc ip ss jq setpriv; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	for t in cc ip ss jq setpriv nft; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "sockreap: build dependencies are missing; as root, run:" >&2; \

@@ -21,6 +21,12 @@
 #include <time.h>
 
 #define MAX_RESETS 3	/* an inexact reset draws another challenge ACK: answer it, a few times */
+/*
+ * Netfilter conntrack calls a segment beyond the window's right edge "ignore" and one before
+ * its left edge "invalid": with a random sequence number a `ct state invalid drop` rule refuses
+ * about half the probes (EPERM). Another random number usually passes.
+ */
+#define MAX_REFUSED 16
 
 enum probe_kind { PROBE_SYN, PROBE_ACK };
 
@@ -32,6 +38,8 @@ struct target {
 	uint8_t resets;
 	bool active;			/* probed, waiting for a reply */
 	bool replied;
+	bool retry;			/* the last probe was refused (EPERM): send another */
+	uint8_t refused;
 	uint32_t reply_seq;		/* the local end's snd_nxt: the peer's rcv_nxt */
 	int send_err;
 	int ifindex;
@@ -204,20 +212,25 @@ static void wait_replies(struct rst_run *r, int wait_ms)
 	}
 }
 
-/* Probes every active target not yet answered: kind SYN on the first pass, then all ACK. */
-static void probe(struct rst_run *r, bool again)
+/*
+ * One pass over the targets not yet answered (only those refused last time, if retrying):
+ * SYN for full sockets on the first probe, a one-byte out-of-window ACK otherwise. Returns
+ * how many were refused and may be tried again.
+ */
+static size_t probe_pass(struct rst_run *r, bool again, bool retrying)
 {
 	struct pkt_tcp pk[RAWIO_BATCH];
 	uint32_t idx[RAWIO_BATCH];
 	int ifs[RAWIO_BATCH], errs[RAWIO_BATCH];
-	size_t n = 0;
+	size_t n = 0, refused = 0;
 
 	for (size_t i = 0; i <= r->set->n; i++) {
 		if (i < r->set->n) {
 			struct target *t = &r->t[i];
 
-			if (!t->active || t->replied || t->send_err)
+			if (!t->active || t->replied || t->send_err || (retrying && !t->retry))
 				continue;
+			t->retry = false;
 			segment(t, true, &pk[n]);
 			pk[n].seq = rnd(r);
 			if (t->kind == PROBE_SYN && !again) {
@@ -235,7 +248,12 @@ static void probe(struct rst_run *r, bool again)
 			for (size_t k = 0; k < n; k++) {
 				struct target *t = &r->t[idx[k]];
 
-				if (errs[k] && !t->replied) {
+				if (!errs[k] || t->replied)
+					continue;
+				if (errs[k] == -EPERM && ++t->refused < MAX_REFUSED) {
+					t->retry = true;
+					refused++;
+				} else {
 					t->send_err = errs[k];
 					r->waiting--;
 				}
@@ -245,6 +263,15 @@ static void probe(struct rst_run *r, bool again)
 			drain(r, 0);
 		}
 	}
+	return refused;
+}
+
+static void probe(struct rst_run *r, bool again)
+{
+	bool retrying = false;
+
+	while (probe_pass(r, again, retrying))
+		retrying = true;
 }
 
 struct present_ctx {

@@ -174,10 +174,11 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 				"makes TIME_WAIT ignore resets (sysctl -w net.ipv4.tcp_rfc1337=0, "
 				"or --engine destroy)\n", n[1], n[1] == 1 ? "" : "s");
 	if (n[2])
-		fprintf(stderr, "sockreap: %zu probe%s refused on the way out (EPERM): a firewall "
-				"drops them, typically 'ct state invalid drop' in an output chain; "
-				"allow sockreap's probes or use --engine destroy\n", n[2],
-			n[2] == 1 ? " was" : "s were");
+		fprintf(stderr, "sockreap: %zu socket%s could not be probed: every probe was refused "
+				"on the way out (EPERM) by a firewall rule in an output chain "
+				"(anti-spoofing, or 'ct state invalid drop' refusing them all); allow "
+				"segments to local addresses from the peers, or use --engine destroy\n",
+			n[2], n[2] == 1 ? "" : "s");
 	if (n[3])
 		fprintf(stderr, "sockreap: %zu socket%s never answered a probe (a firewall on the "
 				"input path, or another host's address?)\n", n[3],

@@ -130,6 +130,35 @@ check "rfc1337: the TIME_WAIT is still there" [ "$(states_in "$L" 7400 7400)" = 
 expect_status 0 "rfc1337: --engine destroy kills it" in_ns "$L" "$SR" --engine destroy --yes \
 	--no-audit "sport 7400"
 
+# Firewalls on the output path. 'ct state invalid drop' refuses (EPERM) the out-of-window
+# probes conntrack calls invalid (sequence number left of its window) but passes those right
+# of it: a fresh random number gets through, so the TIME_WAIT still dies. An anti-spoofing rule
+# refuses every probe: said per socket, with the remedy, and nothing else happens.
+if command -v nft >/dev/null; then
+	veth_pair
+	ip netns exec "$L" nft add table inet sr &&
+		ip netns exec "$L" nft add chain inet sr out '{ type filter hook output priority 0; }' &&
+		ip netns exec "$L" nft add rule inet sr out ct state invalid drop
+	pair_start F -a 10.99.0.1 -b 10.99.0.2 -p 7600 time-wait time-wait time-wait close-wait ||
+		not_ok "firewall: setup"
+	expect_status 0 "firewall: ct state invalid drop: all four killed" in_ns "$L" "$SR" \
+		--engine rst --yes --no-audit --json "sport 7600-7603"
+	check "firewall: ct state invalid drop: the TIME_WAITs are gone" \
+		[ -z "$(states_in "$L" 7600 7603)" ]
+	ip netns exec "$L" nft add rule inet sr out ip saddr 10.99.0.2 drop
+	pair_start G -a 10.99.0.1 -b 10.99.0.2 -p 7610 time-wait close-wait || not_ok "firewall: setup"
+	expect_status 3 "firewall: anti-spoofing: nothing killed" in_ns "$L" "$SR" --engine rst \
+		--yes --no-audit --json "sport 7610-7611"
+	check "firewall: anti-spoofing: both say failed(firewall)" \
+		[ "$(jq -r '[.sockets[] | "\(.outcome) \(.error)"] | unique | join(",")' "$TMP/out")" = "failed firewall" ]
+	check "firewall: stderr names the cause and the remedy" \
+		grep -q "firewall.*--engine destroy" "$TMP/err"
+	check "firewall: both sockets are still there" \
+		[ "$(states_in "$L" 7610 7611)" = "CLOSE-WAIT TIME-WAIT " ]
+else
+	skipped "firewall: nft is not installed"
+fi
+
 # Sockets the rst engine cannot reach: a listener is left alone, and said so.
 veth_pair && rig_start S "$L" -a 10.99.0.1 -p 7501 -n 0 listen || not_ok "listen: setup"
 expect_status 4 "listen: rst cannot reach a listener" in_ns "$L" "$SR" --engine rst --yes \

@@ -130,8 +130,11 @@ static int deliver(const struct pkt_tcp *p)
 
 		/* Toward the local end: appears to come from the peer. */
 		if (is_end(&s->rec, p->daddr, p->dport, p->saddr, p->sport, p->family)) {
-			if (s->quirks & FQ_SEND_EPERM)
+			if ((s->quirks & FQ_SEND_EPERM) ||
+			    ((s->quirks & FQ_EPERM_TWICE) && s->refused < 2)) {
+				s->refused++;
 				return -EPERM;
+			}
 			if (!s->alive || (s->quirks & FQ_NEVER_REPLIES))
 				return 0;
 			if (p->flags & PKT_RST) {

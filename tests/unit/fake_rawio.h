@@ -15,6 +15,7 @@ enum fake_tcp_quirk {
 	FQ_SEND_EPERM = 4,	/* a firewall on the output path */
 	FQ_RCV_MOVES = 8,	/* data arrives between the reply and our reset, once */
 	FQ_GONE = 16,		/* closed before the engine looked again */
+	FQ_EPERM_TWICE = 32,	/* conntrack: the first two probes refused, then one passes */
 };
 
 struct fake_tcp {
@@ -23,7 +24,7 @@ struct fake_tcp {
 	unsigned quirks;
 	/* What happened to it: */
 	bool alive;
-	unsigned syn_probes, ack_probes, resets_in, peer_resets;
+	unsigned syn_probes, ack_probes, resets_in, peer_resets, refused;
 	uint32_t peer_reset_seq;
 };
 

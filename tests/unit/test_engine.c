@@ -279,6 +279,7 @@ static void test_engine_rst_honest_failures(void **state)
 	assert_int_equal(t[0].peer_resets, 0);
 	EXPECT(1, OUT_FAILED, SOCK_ERR_FIREWALL);
 	assert_string_equal(sock_outcome_detail(&set.v[1]), "firewall");
+	assert_int_equal(t[1].refused, 16); /* fresh random numbers, then it gives up */
 	EXPECT(2, OUT_UNSUPPORTED, SOCK_ERR_RFC1337);
 	assert_int_equal(t[2].ack_probes + t[2].resets_in, 0); /* nothing sent to it */
 	assert_true(t[2].alive);
@@ -289,6 +290,26 @@ static void test_engine_rst_honest_failures(void **state)
 
 	plan_count(&set, &c);
 	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	rawio_close(ctx.raw);
+	sock_set_free(&set);
+}
+
+/* A probe conntrack refuses (EPERM) is sent again with another sequence number. */
+static void test_engine_rst_retries_refused_probes(void **state)
+{
+	static struct fake_tcp t[1];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 80, "10.0.0.2", 40001, SS_TIME_WAIT, 1, FQ_EPERM_TWICE);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 1);
+	plan_of(&set, t, 1);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(t[0].refused, 2);
+	assert_int_equal(t[0].ack_probes, 1);
 	rawio_close(ctx.raw);
 	sock_set_free(&set);
 }
@@ -424,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_reprobes_the_silent),
 		cmocka_unit_test(test_engine_rst_answers_a_moved_rcv_nxt),
 		cmocka_unit_test(test_engine_rst_honest_failures),
+		cmocka_unit_test(test_engine_rst_retries_refused_probes),
 		cmocka_unit_test(test_engine_rst_no_peer_reset),
 		cmocka_unit_test(test_engine_rst_cannot_open),
 		cmocka_unit_test(test_engine_auto_falls_back_on_eopnotsupp),
