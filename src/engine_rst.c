@@ -13,6 +13,7 @@
 #include "hashmap.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -423,6 +424,12 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 
 		probe(&r, false);
 		wait_replies(&r, wait);
+		unsigned drops = rawio_drops(ctx->raw);
+
+		/* Replies lost to a full capture buffer come back with the re-probe. */
+		if (drops && r.waiting)
+			fprintf(stderr, "sockreap: rst engine: the capture socket dropped %u frames; "
+					"probing %zu sockets again\n", drops, r.waiting);
 		if (r.waiting) {
 			probe(&r, true);
 			wait_replies(&r, wait);

@@ -318,6 +318,9 @@ int reap_run(const struct config *cfg)
 			output_json(stdout, &set, procmap_comm, pm, &run);
 		else
 			output_table(stdout, &set, procmap_comm, pm, false);
+		if (!strcmp(cfg->engine, "rst") && !cfg->no_peer_reset)
+			fprintf(stderr, "sockreap: the rst engine resets each connection's peer end "
+					"too (--no-peer-reset leaves it)\n");
 		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", set.n,
 			set.n == 1 ? "" : "s");
 		status = EXIT_DONE;
@@ -408,7 +411,15 @@ int reap_run(const struct config *cfg)
 		output_table(stdout, &set, procmap_comm, pm, true);
 	fprintf(stderr, "sockreap: %zu selected: ", counts.total);
 	output_counts(stderr, &counts);
-	fprintf(stderr, " (%s, %.1f ms)\n", engine->name, elapsed);
+	size_t by_rst = 0;
+
+	for (size_t i = 0; i < set.n; i++)
+		by_rst += set.v[i].engine == SOCK_ENGINE_RST;
+	if (engine == &engine_auto && by_rst)
+		fprintf(stderr, " (auto: destroy %zu, rst %zu, %.1f ms)\n", set.n - by_rst, by_rst,
+			elapsed);
+	else
+		fprintf(stderr, " (%s, %.1f ms)\n", engine->name, elapsed);
 	if (counts.n[OUT_DENIED])
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
