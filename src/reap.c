@@ -318,7 +318,7 @@ int reap_run(const struct config *cfg)
 			output_json(stdout, &set, procmap_comm, pm, &run);
 		else
 			output_table(stdout, &set, procmap_comm, pm, false);
-		if (!strcmp(cfg->engine, "rst") && !cfg->no_peer_reset)
+		if (engine == &engine_rst && !cfg->no_peer_reset)
 			fprintf(stderr, "sockreap: the rst engine resets each connection's peer end "
 					"too (--no-peer-reset leaves it)\n");
 		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", set.n,
