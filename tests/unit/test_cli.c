@@ -137,6 +137,37 @@ static void test_cli_errors_name_what_is_wrong(void **state)
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--audit-log", "")), EXIT_USAGE);
 }
 
+static void test_cli_engine_and_doctor(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all")), 0);
+	assert_string_equal(cfg.engine, "auto");
+	assert_false(cfg.no_peer_reset);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--engine", "rst", "--no-peer-reset", "--all")), 0);
+	assert_string_equal(cfg.engine, "rst");
+	assert_true(cfg.no_peer_reset);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--engine", "tcpkill", "--all")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --engine: unknown engine \"tcpkill\" "
+				    "(destroy, rst or auto)\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor")), 0);
+	assert_int_equal(cfg.action, CLI_DOCTOR);
+	assert_false(cfg.json);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--json")), 0);
+	assert_int_equal(cfg.action, CLI_DOCTOR);
+	assert_true(cfg.json);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "state")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: doctor: unknown argument \"state\" (it takes "
+				    "--json)\nTry 'sockreap --help'.\n");
+	/* "doctor" anywhere else is a selector word, and not a valid one. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "doctor")), EXIT_USAGE);
+}
+
 static void test_cli_help_and_version(void **state)
 {
 	struct config cfg;
@@ -154,7 +185,7 @@ static void test_cli_help_and_version(void **state)
 	fclose(f);
 	/* Every option is in the help text. */
 	const char *opts[] = { "--state", "--pid", "--port", "--sport", "--dport", "--src",
-			       "--dst", "--comm", "--uid", "--cgroup", "--unit", "--idle", "--tcp", "--udp", "--ipv4", "--ipv6", "--dry-run", "--json", "--explain", "--yes",
+			       "--dst", "--comm", "--uid", "--cgroup", "--unit", "--idle", "--tcp", "--udp", "--ipv4", "--ipv6", "--dry-run", "--json", "--explain", "--engine", "--no-peer-reset", "--yes",
 			       "--max", "--all", "--include-self", "--audit-log", "--no-audit",
 			       "--help", "--version" };
 
@@ -171,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_cli_short_options_and_settings),
 		cmocka_unit_test(test_cli_audit_path_precedence),
 		cmocka_unit_test(test_cli_errors_name_what_is_wrong),
+		cmocka_unit_test(test_cli_engine_and_doctor),
 		cmocka_unit_test(test_cli_help_and_version),
 	};
 
