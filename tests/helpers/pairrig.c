@@ -32,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#define RIG_NAME "pairrig"
+#include "rig.h"
+
 #define MAXCONN 16
 
 struct conn {
@@ -40,47 +43,22 @@ struct conn {
 	int peer;
 };
 
-static void die(const char *what)
-{
-	fprintf(stderr, "pairrig: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static int nsfd(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		die(path);
+		rig_die(path);
 	return fd;
 }
 
 static void enter(int fd)
 {
 	if (setns(fd, CLONE_NEWNET) < 0)
-		die("setns");
+		rig_die("setns");
 }
 
-static socklen_t make_addr(const char *addr, int port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(addr, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
-			die("bad address");
-		return sizeof(*s6);
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
-		die("bad address");
-	return sizeof(*s4);
-}
 
 static int tcp_state(int fd)
 {
@@ -169,7 +147,7 @@ int main(int argc, char **argv)
 		const char *st = argv[i];
 		const char *at = !strcmp(st, "last-ack") && lastack ? lastack : laddr;
 		struct sockaddr_storage ss;
-		socklen_t len = make_addr(at, port + n, &ss);
+		socklen_t len = rig_addr(at, port + n, &ss);
 		int one = 1;
 
 		c->state = st;
@@ -178,15 +156,15 @@ int main(int argc, char **argv)
 
 		if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    bind(l, (struct sockaddr *)&ss, len) < 0 || listen(l, 1) < 0)
-			die("listen");
+			rig_die("listen");
 		enter(pfd);
 		c->peer = socket(ss.ss_family, SOCK_STREAM, 0);
 		if (c->peer < 0 || connect(c->peer, (struct sockaddr *)&ss, len) < 0)
-			die("connect");
+			rig_die("connect");
 		enter(lfd);
 		c->local = accept(l, NULL, NULL);
 		if (c->local < 0)
-			die("accept");
+			rig_die("accept");
 		close(l);
 
 		if (!strcmp(st, "close-wait") || !strcmp(st, "last-ack")) {

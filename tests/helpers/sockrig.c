@@ -25,32 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int die(const char *what)
-{
-	fprintf(stderr, "sockrig: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
+#define RIG_NAME "sockrig"
+#include "rig.h"
 
-static socklen_t make_addr(const char *addr, int port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(addr, ':')) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
-			die("bad address");
-		return sizeof(*s6);
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
-		die("bad address");
-	return sizeof(*s4);
-}
 
 static void report(const int *held, int n)
 {
@@ -87,23 +65,23 @@ static void report(const int *held, int n)
 static int udp_rig(const char *addr, int port, int n)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = make_addr(addr, port, &ss);
+	socklen_t sl = rig_addr(addr, port, &ss);
 	int *held = calloc((size_t)n + 1, sizeof(int));
 	char line[64];
 
 	if (!held)
-		die("calloc");
+		rig_die("calloc");
 	held[0] = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (held[0] < 0 || bind(held[0], (struct sockaddr *)&ss, sl) < 0)
-		die("udp bind");
+		rig_die("udp bind");
 	for (int i = 1; i <= n; i++) {
 		struct sockaddr_storage local;
-		socklen_t ll = make_addr(addr, port + 1, &local);
+		socklen_t ll = rig_addr(addr, port + 1, &local);
 
 		held[i] = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (held[i] < 0 || (i == 1 && bind(held[i], (struct sockaddr *)&local, ll) < 0) ||
 		    connect(held[i], (struct sockaddr *)&ss, sl) < 0)
-			die("udp connect");
+			rig_die("udp connect");
 	}
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
@@ -153,26 +131,26 @@ int main(int argc, char **argv)
 	int *held = calloc(2 * (size_t)n + 1, sizeof(int)), nheld = 0;
 
 	if (!cli || !srv || !held)
-		die("calloc");
-	sl = make_addr(addr, port, &ss);
+		rig_die("calloc");
+	sl = rig_addr(addr, port, &ss);
 	int lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (lfd < 0)
-		die("socket");
+		rig_die("socket");
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(lfd, (struct sockaddr *)&ss, sl) < 0)
-		die("bind");
+		rig_die("bind");
 	if (listen(lfd, 4096) < 0)
-		die("listen");
+		rig_die("listen");
 	for (int i = 0; i < n; i++) {
 		cli[i] = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (cli[i] < 0)
-			die("socket");
+			rig_die("socket");
 		if (connect(cli[i], (struct sockaddr *)&ss, sl) < 0)
-			die("connect");
+			rig_die("connect");
 		srv[i] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (srv[i] < 0)
-			die("accept");
+			rig_die("accept");
 	}
 	if (!strcmp(mode, "close-wait")) {
 		for (int i = 0; i < n; i++) {

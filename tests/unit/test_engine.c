@@ -20,6 +20,13 @@
 #include "fixtures.h"
 #include "plan.h"
 
+static void release(struct engine_ctx *ctx, struct sock_set *set)
+{
+	rawio_close(ctx->raw);
+	ctx->raw = NULL;
+	sock_set_free(set);
+}
+
 static void test_engine_outcomes(void **state)
 {
 	struct engine_ctx ctx = { 0 };
@@ -62,8 +69,7 @@ static void test_engine_outcomes(void **state)
 				 sock_outcome_name(set.v[i].outcome), set.v[i].err,
 				 sock_outcome_name(want[i].outcome), want[i].err);
 	}
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 static void test_engine_udp_stays_bound(void **state)
@@ -91,8 +97,7 @@ static void test_engine_udp_stays_bound(void **state)
 	assert_string_equal(sock_outcome_detail(&set.v[0]), "stays-bound");
 	assert_int_equal(set.v[1].outcome, OUT_KILLED);
 	assert_null(sock_outcome_detail(&set.v[1]));
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 static void test_engine_batches_of_256(void **state)
@@ -117,8 +122,7 @@ static void test_engine_batches_of_256(void **state)
 	assert_int_equal(sizes[2], 88);
 	for (size_t i = 0; i < set.n; i++)
 		assert_int_equal(set.v[i].outcome, OUT_KILLED);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 
@@ -139,6 +143,14 @@ static void plan_of(struct sock_set *set, const struct fake_tcp *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		sock_set_push(set, &t[i].rec);
+}
+
+/* The fake kernel holds t; the plan is their records. */
+static void script_rst(struct fake_tcp *t, size_t n, struct sock_set *set)
+{
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, n);
+	plan_of(set, t, n);
 }
 
 static struct engine_ctx rst_ctx(void)
@@ -175,9 +187,7 @@ static void test_engine_rst_states(void **state)
 	t[3].rec.timer = 3; /* orphaned: lives in the TIME_WAIT table */
 	t[4] = fake(AF_INET6, "fd99::1", 82, "fd99::2", 40005, SS_LAST_ACK, 5, 0);
 	t[5] = fake(AF_INET, "10.99.0.1", 83, "0.0.0.0", 0, SS_LISTEN, 6, 0);
-	fake_diag_script(NULL, 0);
-	fake_rawio_script(t, 6);
-	plan_of(&set, t, 6);
+	script_rst(t, 6, &set);
 	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
 	for (int i = 0; i < 5; i++) {
 		EXPECT(i, OUT_KILLED, 0);
@@ -204,8 +214,7 @@ static void test_engine_rst_states(void **state)
 			assert_int_equal(t[i].peer_reset_seq, t[i].snd_nxt);
 	}
 	assert_int_equal(fake_rawio_strays(), 0);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /* A SYN inside the per-socket rate limit draws nothing: the one-byte ACK re-probe does. */
@@ -219,17 +228,14 @@ static void test_engine_rst_reprobes_the_silent(void **state)
 	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_CLOSE_WAIT, 1,
 		    FQ_SILENT_TO_SYN);
 	t[1] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40002, SS_CLOSE_WAIT, 2, 0);
-	fake_diag_script(NULL, 0);
-	fake_rawio_script(t, 2);
-	plan_of(&set, t, 2);
+	script_rst(t, 2, &set);
 	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
 	EXPECT(0, OUT_KILLED, 0);
 	EXPECT(1, OUT_KILLED, 0);
 	assert_int_equal(t[0].syn_probes, 1);
 	assert_int_equal(t[0].ack_probes, 1);
 	assert_int_equal(t[1].ack_probes, 0); /* answered the first time: not re-probed */
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /* Data arriving between the reply and the reset: the inexact reset draws a challenge ACK. */
@@ -242,15 +248,12 @@ static void test_engine_rst_answers_a_moved_rcv_nxt(void **state)
 	(void)state;
 	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_ESTABLISHED, 1,
 		    FQ_RCV_MOVES);
-	fake_diag_script(NULL, 0);
-	fake_rawio_script(t, 1);
-	plan_of(&set, t, 1);
+	script_rst(t, 1, &set);
 	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
 	EXPECT(0, OUT_KILLED, 0);
 	assert_int_equal(t[0].resets_in, 2);
 	assert_false(t[0].alive);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /* Silence, a firewall, tcp_rfc1337 and a socket gone since the dump: each said as it is. */
@@ -267,9 +270,7 @@ static void test_engine_rst_honest_failures(void **state)
 	t[2] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40003, SS_TIME_WAIT, 3, 0);
 	t[3] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40004, SS_CLOSE_WAIT, 4, FQ_GONE);
 	t[4] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40005, SS_ESTABLISHED, 5, 0);
-	fake_diag_script(NULL, 0);
-	fake_rawio_script(t, 5);
-	plan_of(&set, t, 5);
+	script_rst(t, 5, &set);
 	set.v[1].state = SS_FIN_WAIT2; /* the firewall case, not rfc1337's */
 	set.v[1].timer = 3;
 	ctx.rfc1337 = 1;
@@ -290,8 +291,7 @@ static void test_engine_rst_honest_failures(void **state)
 
 	plan_count(&set, &c);
 	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /* A probe conntrack refuses (EPERM) is sent again with another sequence number. */
@@ -303,15 +303,12 @@ static void test_engine_rst_retries_refused_probes(void **state)
 
 	(void)state;
 	t[0] = fake(AF_INET, "10.0.0.1", 80, "10.0.0.2", 40001, SS_TIME_WAIT, 1, FQ_EPERM_TWICE);
-	fake_diag_script(NULL, 0);
-	fake_rawio_script(t, 1);
-	plan_of(&set, t, 1);
+	script_rst(t, 1, &set);
 	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
 	EXPECT(0, OUT_KILLED, 0);
 	assert_int_equal(t[0].refused, 2);
 	assert_int_equal(t[0].ack_probes, 1);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /* --no-peer-reset: the peer is left alone. */
@@ -323,16 +320,13 @@ static void test_engine_rst_no_peer_reset(void **state)
 
 	(void)state;
 	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_ESTABLISHED, 1, 0);
-	fake_diag_script(NULL, 0);
-	fake_rawio_script(t, 1);
-	plan_of(&set, t, 1);
+	script_rst(t, 1, &set);
 	ctx.peer_reset = false;
 	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
 	EXPECT(0, OUT_KILLED, 0);
 	assert_int_equal(t[0].peer_resets, 0);
 	assert_false(set.v[0].flags & SOCK_F_PEER_RESET);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /* Without its sockets (or CAP_NET_RAW) nothing is sent and every socket says why. */
@@ -344,10 +338,8 @@ static void test_engine_rst_cannot_open(void **state)
 
 	(void)state;
 	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_ESTABLISHED, 1, 0);
-	fake_diag_script(NULL, 0);
-	fake_rawio_script(t, 1);
+	script_rst(t, 1, &set);
 	fake_rawio_open_error(-EAFNOSUPPORT);
-	plan_of(&set, t, 1);
 	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
 	EXPECT(0, OUT_UNSUPPORTED, -EAFNOSUPPORT);
 	ctx.raw_allowed = false;
@@ -356,8 +348,7 @@ static void test_engine_rst_cannot_open(void **state)
 	EXPECT(0, OUT_DENIED, -EPERM);
 	assert_true(t[0].alive);
 	assert_int_equal(t[0].syn_probes, 0);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /*
@@ -407,8 +398,7 @@ static void test_engine_auto_falls_back_on_eopnotsupp(void **state)
 	assert_int_equal(fake_caps_kept(kept, 4, &calls), 1);
 	assert_int_equal(calls, 1);
 	assert_int_equal(kept[0], CAP_NET_ADMIN);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 /* auto with nothing unsupported never opens raw sockets nor touches capabilities. */
@@ -431,8 +421,7 @@ static void test_engine_auto_without_fallback(void **state)
 	assert_null(ctx.raw);
 	fake_caps_kept(kept, 1, &calls);
 	assert_int_equal(calls, 0);
-	rawio_close(ctx.raw);
-	sock_set_free(&set);
+	release(&ctx, &set);
 }
 
 int main(void)
