@@ -236,16 +236,21 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 	struct diag_request *q = (struct diag_request *)d->req;
 	int fd = nl_socket_get_fd(d->kill);
 	uint32_t base = d->seq;
-	size_t pending = n;
+	bool overflow = false;
 	int ret;
 
 	if (n > DIAG_BATCH)
 		return -EINVAL;
+	/*
+	 * No NLM_F_ACK: the kernel answers a request only when it fails (netlink_rcv_skb acks
+	 * an error whether asked or not), so a success costs no message at all and every
+	 * failure still comes back with its sequence number.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		fill_request(&q[i], SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, base + (uint32_t)i,
+		fill_request(&q[i], SOCK_DESTROY, NLM_F_REQUEST, base + (uint32_t)i,
 			     recs[i]->family, recs[i]->protocol, SS_ALL_MASK);
 		q[i].r.id = recs[i]->id;
-		errs[i] = DIAG_NO_ACK;
+		errs[i] = 0;
 	}
 	d->seq += (uint32_t)n;
 	errno = 0;
@@ -253,9 +258,9 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 	if (ret < 0)
 		return ret;
 	/*
-	 * The kernel handles every request inside sendmsg, so all acks are queued (or were
-	 * dropped for lack of room) by now: read without blocking until the queue is empty.
-	 * Each ack is its own datagram, so take up to ACK_VEC of them per system call.
+	 * The kernel handles every request inside sendmsg, so every error is queued (or was
+	 * dropped for lack of room) by now: read without blocking until the queue is empty,
+	 * up to ACK_VEC datagrams per system call.
 	 */
 	struct mmsghdr mm[ACK_VEC];
 	struct iovec iov[ACK_VEC];
@@ -264,13 +269,17 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 		iov[k] = (struct iovec){ d->buf + k * ACK_SLOT, ACK_SLOT };
 		mm[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k], .msg_iovlen = 1 };
 	}
-	while (pending) {
+	for (;;) {
 		int got = recvmmsg(fd, mm, ACK_VEC, MSG_DONTWAIT, NULL);
 
 		if (got < 0) {
-			if (errno == EINTR || errno == ENOBUFS)
+			if (errno == EINTR)
 				continue;
-			break; /* EAGAIN: the rest of the acks were lost; verification decides */
+			if (errno == ENOBUFS) {
+				overflow = true;
+				continue;
+			}
+			break; /* EAGAIN: nothing more */
 		}
 		for (int k = 0; k < got; k++) {
 			/* A truncated datagram still starts with its header and error code. */
@@ -281,13 +290,17 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 			     h = nlmsg_next(h, &rem)) {
 				uint32_t i = h->nlmsg_seq - base;
 
-				if (h->nlmsg_type != NLMSG_ERROR || i >= n || errs[i] != DIAG_NO_ACK)
+				if (h->nlmsg_type != NLMSG_ERROR || i >= n)
 					continue;
 				errs[i] = ((const struct nlmsgerr *)nlmsg_data(h))->error;
-				pending--;
 			}
 		}
 	}
+	/* Errors were dropped for lack of room: what did not fail visibly, verification decides. */
+	if (overflow)
+		for (size_t i = 0; i < n; i++)
+			if (!errs[i])
+				errs[i] = DIAG_NO_ACK;
 	return 0;
 }
 

@@ -235,6 +235,14 @@ int reap_run(const struct config *cfg)
 	/* 1. Dump everything first; act only once the dump is complete. */
 	struct dump_ctx dc = { cfg->ast, &guards, &set, 0 };
 
+	/*
+	 * tcp_info (idle times) costs the kernel a tcp_get_info per socket: ask for it only when
+	 * something uses it: the selector, a preview, JSON or the audit record.
+	 */
+	bool confirming = !cfg->dry_run && !cfg->yes && isatty(STDIN_FILENO);
+	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
+		       cfg->no_audit && !confirming;
+
 	selector_prefilter(cfg->ast, &pf);
 	for (int p = 0; p < 2 && ret == 0; p++) {
 		if (!(p ? pf.udp : pf.tcp))
@@ -242,7 +250,7 @@ int reap_run(const struct config *cfg)
 		for (int f = 0; f < 2 && ret == 0; f++) {
 			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
 						   p ? IPPROTO_UDP : IPPROTO_TCP, pf.states, pf.bc,
-						   pf.bclen, false };
+						   pf.bclen, no_info };
 
 			if (!(f ? pf.inet6 : pf.inet))
 				continue;
@@ -267,7 +275,6 @@ int reap_run(const struct config *cfg)
 	 * audit record. A scripted `--yes --no-audit` kill skips the scan (about a second per
 	 * 200,000 open fds on the machine) and reports owners as not looked up.
 	 */
-	bool confirming = !cfg->dry_run && !cfg->yes && isatty(STDIN_FILENO);
 	bool want_owners = selector_needs_owners(cfg->ast) || cfg->dry_run || confirming ||
 			   !cfg->no_audit;
 
