@@ -39,6 +39,7 @@ struct target {
 	uint8_t resets;
 	bool active;			/* probed, waiting for a reply */
 	bool replied;
+	bool ever_replied;
 	bool retry;			/* the last probe was refused (EPERM): send another */
 	uint8_t refused;
 	uint32_t reply_seq;		/* the local end's snd_nxt: the peer's rcv_nxt */
@@ -169,6 +170,7 @@ static void on_reply(const struct pkt_tcp *reply, void *arg)
 		return;
 	if (!t->replied) {
 		t->replied = true;
+		t->ever_replied = true;
 		r->waiting--;
 	}
 	t->reply_seq = reply->seq;
@@ -374,6 +376,30 @@ static void settle(struct rst_run *r)
 	}
 }
 
+/* Targets verification still lists go round again. Returns how many. */
+static size_t rearm_survivors(struct rst_run *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->set->n; i++) {
+		struct sock_rec *rec = &r->set->v[i];
+		struct target *t = &r->t[i];
+
+		/* The silent had their two probes already. */
+		if (!t->active || !t->ever_replied || rec->outcome != OUT_FAILED ||
+		    rec->err != SOCK_ERR_SURVIVED)
+			continue;
+		t->replied = t->retry = false;
+		t->resets = t->refused = 0;
+		t->send_err = 0;
+		rec->outcome = OUT_NONE;
+		rec->err = 0;
+		r->waiting++;
+		n++;
+	}
+	return n;
+}
+
 static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 {
 	struct rst_run r = { .ctx = ctx, .set = set };
@@ -419,30 +445,39 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 	ret = check_present(&r);
 	if (ret < 0)
 		goto out;
-	if (r.waiting) {
-		int wait = ctx->probe_wait_ms > 0 ? ctx->probe_wait_ms : ENGINE_PROBE_WAIT_MS;
+	int wait = ctx->probe_wait_ms > 0 ? ctx->probe_wait_ms : ENGINE_PROBE_WAIT_MS;
 
-		probe(&r, false);
-		wait_replies(&r, wait);
-		unsigned drops = rawio_drops(ctx->raw);
-
-		/* Replies lost to a full capture buffer come back with the re-probe. */
-		if (drops && r.waiting)
-			fprintf(stderr, "sockreap: rst engine: the capture socket dropped %u frames; "
-					"probing %zu sockets again\n", drops, r.waiting);
+	/*
+	 * Two rounds: a reset can still be lost (a dropped capture, a refused send under load);
+	 * what survives the first is probed again, with the one-byte ACK (a second SYN would fall
+	 * in the per-socket rate limit), and verified again.
+	 */
+	for (int round = 0; round < 2 && ret == 0; round++) {
+		if (round && !rearm_survivors(&r))
+			break;
 		if (r.waiting) {
-			probe(&r, true);
+			probe(&r, round > 0);
 			wait_replies(&r, wait);
+			unsigned drops = rawio_drops(ctx->raw);
+
+			/* Replies lost to a full capture buffer come back with the re-probe. */
+			if (drops && r.waiting)
+				fprintf(stderr, "sockreap: rst engine: the capture socket dropped %u "
+						"frames; probing %zu sockets again\n", drops, r.waiting);
+			if (r.waiting) {
+				probe(&r, true);
+				wait_replies(&r, wait);
+			}
+			/* Inexact resets draw challenge ACKs; answer what is already queued. */
+			drain(&r, 0);
 		}
-		/* Inexact resets draw challenge ACKs; answer what is already queued. */
-		drain(&r, 0);
+		settle(&r);
+		ret = engine_verify(ctx->d, set, ctx->scope);
 	}
-	settle(&r);
-	ret = engine_verify(ctx->d, set, ctx->scope);
 	for (size_t i = 0; i < set->n; i++) {
 		struct sock_rec *rec = &set->v[i];
 
-		if (!r.t[i].active || r.t[i].replied)
+		if (!r.t[i].active || r.t[i].ever_replied)
 			continue;
 		/* Never answered: gone by itself if it is not listed, else it did not reply. */
 		if (rec->outcome == OUT_KILLED)

@@ -143,7 +143,7 @@ if command -v nft >/dev/null; then
 		not_ok "firewall: setup"
 	expect_status 0 "firewall: ct state invalid drop: all four killed" in_ns "$L" "$SR" \
 		--engine rst --yes --no-audit --json "sport 7600-7603"
-	check "firewall: ct state invalid drop: the TIME_WAITs are gone" \
+	check "firewall: ct state invalid drop: the TIME_WAITs are gone$(jq -r '.sockets[] | select(.outcome != "killed") | " (\(.state): \(.outcome) \(.error))"' "$TMP/out")" \
 		[ -z "$(states_in "$L" 7600 7603)" ]
 	ip netns exec "$L" nft add rule inet sr out ip saddr 10.99.0.2 drop
 	pair_start G -a 10.99.0.1 -b 10.99.0.2 -p 7610 time-wait close-wait || not_ok "firewall: setup"

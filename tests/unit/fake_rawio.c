@@ -139,6 +139,8 @@ static int deliver(const struct pkt_tcp *p)
 				return 0;
 			if (p->flags & PKT_RST) {
 				s->resets_in++;
+				if ((s->quirks & FQ_LOSE_FIRST_RST) && s->resets_in == 1)
+					return 0;
 				if (p->seq == s->rcv_nxt)
 					s->alive = false;
 				else

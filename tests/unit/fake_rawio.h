@@ -16,6 +16,7 @@ enum fake_tcp_quirk {
 	FQ_RCV_MOVES = 8,	/* data arrives between the reply and our reset, once */
 	FQ_GONE = 16,		/* closed before the engine looked again */
 	FQ_EPERM_TWICE = 32,	/* conntrack: the first two probes refused, then one passes */
+	FQ_LOSE_FIRST_RST = 64,	/* the first reset is lost on the way */
 };
 
 struct fake_tcp {

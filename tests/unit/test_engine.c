@@ -294,6 +294,29 @@ static void test_engine_rst_honest_failures(void **state)
 	release(&ctx, &set);
 }
 
+/* A reset lost on the way: verification still lists the socket, so it goes round again. */
+static void test_engine_rst_second_round(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_CLOSE_WAIT, 1,
+		    FQ_LOSE_FIRST_RST);
+	t[1] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40002, SS_CLOSE_WAIT, 2,
+		    FQ_NEVER_REPLIES);
+	script_rst(t, 2, &set);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(t[0].syn_probes, 1);
+	assert_int_equal(t[0].ack_probes, 1); /* round two: never a second SYN */
+	assert_int_equal(t[0].resets_in, 2);
+	assert_int_equal(t[0].peer_resets, 1);
+	EXPECT(1, OUT_FAILED, SOCK_ERR_NO_REPLY); /* silent: not sent round again */
+	release(&ctx, &set);
+}
+
 /* A probe conntrack refuses (EPERM) is sent again with another sequence number. */
 static void test_engine_rst_retries_refused_probes(void **state)
 {
@@ -434,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_reprobes_the_silent),
 		cmocka_unit_test(test_engine_rst_answers_a_moved_rcv_nxt),
 		cmocka_unit_test(test_engine_rst_honest_failures),
+		cmocka_unit_test(test_engine_rst_second_round),
 		cmocka_unit_test(test_engine_rst_retries_refused_probes),
 		cmocka_unit_test(test_engine_rst_no_peer_reset),
 		cmocka_unit_test(test_engine_rst_cannot_open),
