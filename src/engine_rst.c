@@ -277,51 +277,33 @@ static void probe(struct rst_run *r, bool again)
 		retrying = true;
 }
 
-struct present_ctx {
-	struct hashmap cookies;
-};
-
-static int note_present(const struct sock_rec *rec, void *arg)
-{
-	struct present_ctx *p = arg;
-
-	return hashmap_put(&p->cookies, sock_cookie(rec), 1);
-}
-
-/* The plan is by cookie: a socket gone (or replaced) since the dump is not probed. */
+/*
+ * The plan is by cookie: a socket gone (or replaced) since the dump is not probed. The
+ * verification dump answers that too: mark the targets as if killed, and what it still lists
+ * is there.
+ */
 static int check_present(struct rst_run *r)
 {
-	struct present_ctx p;
-	bool need[2] = { false, false };
 	int ret;
 
 	for (size_t i = 0; i < r->set->n; i++)
 		if (r->t[i].active)
-			need[r->set->v[i].family == AF_INET6] = true;
-	if (!need[0] && !need[1])
-		return 0;
-	/* A live table may grow between dumps: room for twice what we know of. */
-	ret = hashmap_init(&p.cookies, r->set->n * 2 + 1024);
-	if (ret < 0)
-		return ret;
-	for (int f = 0; f < 2 && ret == 0; f++) {
-		struct diag_filter flt = { f ? AF_INET6 : AF_INET, IPPROTO_TCP, SS_ALL_MASK,
-					   r->ctx->scope ? r->ctx->scope->bytecode : NULL,
-					   r->ctx->scope ? r->ctx->scope->bclen : 0, true };
-
-		if (need[f])
-			ret = diag_dump(r->ctx->d, &flt, note_present, &p);
-	}
+			r->set->v[i].outcome = OUT_KILLED;
+	ret = engine_verify(r->ctx->d, r->set, r->ctx->scope);
 	for (size_t i = 0; i < r->set->n && ret == 0; i++) {
 		struct sock_rec *rec = &r->set->v[i];
 
-		if (r->t[i].active && !hashmap_get(&p.cookies, sock_cookie(rec), NULL)) {
+		if (!r->t[i].active)
+			continue;
+		if (rec->outcome == OUT_KILLED) { /* not listed */
 			r->t[i].active = false;
 			r->waiting--;
 			engine_classify_missing(r->ctx->d, rec);
+		} else {
+			rec->outcome = OUT_NONE;
+			rec->err = 0;
 		}
 	}
-	hashmap_free(&p.cookies);
 	return ret;
 }
 
