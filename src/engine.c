@@ -144,45 +144,25 @@ int engine_sysctl(const char *path, int *val)
 static int auto_kill(struct engine_ctx *ctx, struct sock_set *set)
 {
 	struct sock_set rest = { 0 };
-	uint32_t *where = NULL;
-	int ret, ret2;
+	int ret, ret2 = 0;
 
 	ret = engine_destroy.kill(ctx, set);
-	for (size_t i = 0; i < set->n; i++) {
-		if (set->v[i].outcome != OUT_UNSUPPORTED)
-			continue;
-		if (rest.n == rest.cap) {
-			uint32_t *w = realloc(where, (rest.cap ? rest.cap * 2 : 64) * sizeof(*w));
-
-			if (!w) {
-				ret2 = -ENOMEM;
-				goto out;
-			}
-			where = w;
-		}
-		where[rest.n] = (uint32_t)i;
-		ret2 = sock_set_push(&rest, &set->v[i]);
-		if (ret2 < 0)
-			goto out;
-	}
-	if (!rest.n) {
-		ret2 = 0;
-		goto out;
-	}
+	for (size_t i = 0; i < set->n && ret2 == 0; i++)
+		if (set->v[i].outcome == OUT_UNSUPPORTED)
+			ret2 = sock_set_push(&rest, &set->v[i]);
 	/* Without the rst engine's sockets, what destroy could not do stays unsupported. */
-	if (engine_open_raw(ctx) < 0) {
-		ret2 = 0;
+	if (ret2 < 0 || !rest.n || engine_open_raw(ctx) < 0)
 		goto out;
-	}
 	for (size_t k = 0; k < rest.n; k++) {
 		rest.v[k].outcome = OUT_NONE;
 		rest.v[k].err = 0;
 	}
 	ret2 = engine_rst.kill(ctx, &rest);
-	for (size_t k = 0; k < rest.n; k++)
-		set->v[where[k]] = rest.v[k];
+	/* rest holds them in set's order: the same walk puts each back in its place. */
+	for (size_t i = 0, k = 0; i < set->n && k < rest.n; i++)
+		if (set->v[i].outcome == OUT_UNSUPPORTED)
+			set->v[i] = rest.v[k++];
 out:
-	free(where);
 	sock_set_free(&rest);
 	return ret < 0 ? ret : ret2;
 }
