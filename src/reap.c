@@ -118,7 +118,7 @@ static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, i
 			 size_t *nkeep)
 {
 	bool admin = caps_have(CAP_NET_ADMIN), raw = caps_have(CAP_NET_RAW);
-	static int after_raw[1];
+	static const int after_raw[] = { CAP_NET_ADMIN };
 
 	if (*engine == &engine_auto && !admin && raw) {
 		fprintf(stderr, "sockreap: no CAP_NET_ADMIN: using the rst engine\n");
@@ -135,12 +135,11 @@ static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, i
 				"  (--dry-run works without it)\n", (*engine)->name, cap);
 		return EXIT_PRIV;
 	}
-	/* Once the raw sockets are open only CAP_NET_ADMIN is of use (destroy, auto). */
-	after_raw[0] = CAP_NET_ADMIN;
 	keep[0] = CAP_NET_ADMIN;
 	keep[1] = CAP_NET_RAW;
 	ctx->raw_allowed = raw && *engine != &engine_destroy;
 	*nkeep = *engine == &engine_rst ? 0 : *engine == &engine_auto && ctx->raw_allowed ? 2 : 1;
+	/* Once the raw sockets are open only CAP_NET_ADMIN is of use (auto). */
 	ctx->keep_caps = after_raw;
 	ctx->nkeep_caps = *engine == &engine_rst ? 0 : 1;
 	return 0;
