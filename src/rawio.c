@@ -112,6 +112,11 @@ static void send_run(int fd, const struct pkt_tcp *pkts, const int *ifindex, siz
 	struct mmsghdr msgs[64];
 	size_t done = 0;
 
+	if (fd < 0) { /* no IPv6 in this kernel */
+		for (size_t i = 0; i < n; i++)
+			errs[i] = -EAFNOSUPPORT;
+		return;
+	}
 	while (done < n) {
 		size_t m = n - done < max ? n - done : max;
 
@@ -138,10 +143,8 @@ static void send_run(int fd, const struct pkt_tcp *pkts, const int *ifindex, siz
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
 		}
-		int r = fd < 0 ? -1 : sendmmsg(fd, msgs, (unsigned)m, 0);
+		int r = sendmmsg(fd, msgs, (unsigned)m, 0);
 
-		if (fd < 0)
-			errno = EAFNOSUPPORT;
 		if (r > 0) {
 			for (int i = 0; i < r; i++)
 				errs[done + (size_t)i] = 0;
