@@ -47,6 +47,17 @@ struct target {
 	int ifindex;
 };
 
+struct rst_run;
+
+/* Segments waiting to go, each with its target; sent RAWIO_BATCH per rawio_send. */
+struct outbox {
+	struct pkt_tcp pkt[RAWIO_BATCH];
+	uint32_t idx[RAWIO_BATCH];
+	int ifindex[RAWIO_BATCH];
+	size_t n;
+	void (*sent)(struct rst_run *r, uint32_t idx, int err);	/* per segment, after sending */
+};
+
 struct rst_run {
 	struct engine_ctx *ctx;
 	struct sock_set *set;
@@ -54,10 +65,8 @@ struct rst_run {
 	struct hashmap by_tuple;	/* tuple hash -> record index */
 	size_t waiting;			/* active and not replied */
 	uint64_t rng;
-	struct pkt_tcp out[RAWIO_BATCH];	/* resets answering replies, sent in batches */
-	uint32_t out_idx[RAWIO_BATCH];
-	int out_if[RAWIO_BATCH];
-	size_t nout;
+	size_t refused;			/* probes refused in this pass, to be sent again */
+	struct outbox resets;		/* resets answering replies */
 };
 
 static uint32_t rnd(struct rst_run *r)
@@ -139,17 +148,39 @@ static void segment(const struct target *t, bool to_local, struct pkt_tcp *p)
 	p->dport = to_local ? t->lport : t->pport;
 }
 
-static void flush_resets(struct rst_run *r)
+/*
+ * Appends a segment toward (to_local) or from the local end of target idx; the caller fills
+ * in sequence numbers and flags, and flushes when the box is full.
+ */
+static struct pkt_tcp *outbox_add(struct rst_run *r, struct outbox *o, uint32_t idx,
+				  bool to_local)
+{
+	struct pkt_tcp *p = &o->pkt[o->n];
+
+	segment(&r->t[idx], to_local, p);
+	o->idx[o->n] = idx;
+	o->ifindex[o->n] = r->t[idx].ifindex;
+	o->n++;
+	return p;
+}
+
+static void outbox_flush(struct rst_run *r, struct outbox *o)
 {
 	int errs[RAWIO_BATCH];
+	size_t n = o->n;
 
-	if (!r->nout)
+	if (!n)
 		return;
-	rawio_send(r->ctx->raw, r->out, r->out_if, r->nout, errs);
-	for (size_t i = 0; i < r->nout; i++)
-		if (errs[i] && !r->t[r->out_idx[i]].send_err)
-			r->t[r->out_idx[i]].send_err = errs[i];
-	r->nout = 0;
+	rawio_send(r->ctx->raw, o->pkt, o->ifindex, n, errs);
+	o->n = 0;
+	for (size_t k = 0; k < n; k++)
+		o->sent(r, o->idx[k], errs[k]);
+}
+
+static void reset_sent(struct rst_run *r, uint32_t idx, int err)
+{
+	if (err && !r->t[idx].send_err)
+		r->t[idx].send_err = err;
 }
 
 static void on_reply(const struct pkt_tcp *reply, void *arg)
@@ -175,21 +206,18 @@ static void on_reply(const struct pkt_tcp *reply, void *arg)
 	}
 	t->reply_seq = reply->seq;
 	t->resets++;
-	struct pkt_tcp *p = &r->out[r->nout];
+	struct pkt_tcp *p = outbox_add(r, &r->resets, idx, true);
 
-	segment(t, true, p);
 	p->seq = reply->ack;
 	p->flags = PKT_RST;
-	r->out_idx[r->nout] = idx;
-	r->out_if[r->nout] = t->ifindex;
-	if (++r->nout == RAWIO_BATCH)
-		flush_resets(r);
+	if (r->resets.n == RAWIO_BATCH)
+		outbox_flush(r, &r->resets);
 }
 
 static void drain(struct rst_run *r, int timeout_ms)
 {
 	rawio_poll(r->ctx->raw, timeout_ms, on_reply, r);
-	flush_resets(r);
+	outbox_flush(r, &r->resets);
 }
 
 static int64_t now_ms(void)
@@ -215,6 +243,22 @@ static void wait_replies(struct rst_run *r, int wait_ms)
 	}
 }
 
+/* A refused probe (EPERM) is sent again with other numbers; other errors end the target. */
+static void probe_sent(struct rst_run *r, uint32_t idx, int err)
+{
+	struct target *t = &r->t[idx];
+
+	if (!err || t->replied)
+		return;
+	if (err == -EPERM && ++t->refused < MAX_REFUSED) {
+		t->retry = true;
+		r->refused++;
+	} else {
+		t->send_err = err;
+		r->waiting--;
+	}
+}
+
 /*
  * One pass over the targets not yet answered (only those refused last time, if retrying):
  * SYN for full sockets on the first probe, a one-byte out-of-window ACK otherwise. Returns
@@ -222,51 +266,34 @@ static void wait_replies(struct rst_run *r, int wait_ms)
  */
 static size_t probe_pass(struct rst_run *r, bool again, bool retrying)
 {
-	struct pkt_tcp pk[RAWIO_BATCH];
-	uint32_t idx[RAWIO_BATCH];
-	int ifs[RAWIO_BATCH], errs[RAWIO_BATCH];
-	size_t n = 0, refused = 0;
+	struct outbox o = { .sent = probe_sent };
 
-	for (size_t i = 0; i <= r->set->n; i++) {
-		if (i < r->set->n) {
-			struct target *t = &r->t[i];
+	r->refused = 0;
+	for (size_t i = 0; i < r->set->n; i++) {
+		struct target *t = &r->t[i];
 
-			if (!t->active || t->replied || t->send_err || (retrying && !t->retry))
-				continue;
-			t->retry = false;
-			segment(t, true, &pk[n]);
-			pk[n].seq = rnd(r);
-			if (t->kind == PROBE_SYN && !again) {
-				pk[n].flags = PKT_SYN;
-			} else {
-				pk[n].flags = PKT_ACK;
-				pk[n].ack = rnd(r);
-				pk[n].payload = 1;
-			}
-			idx[n] = (uint32_t)i;
-			ifs[n++] = t->ifindex;
+		if (!t->active || t->replied || t->send_err || (retrying && !t->retry))
+			continue;
+		t->retry = false;
+		struct pkt_tcp *p = outbox_add(r, &o, (uint32_t)i, true);
+
+		p->seq = rnd(r);
+		if (t->kind == PROBE_SYN && !again) {
+			p->flags = PKT_SYN;
+		} else {
+			p->flags = PKT_ACK;
+			p->ack = rnd(r);
+			p->payload = 1;
 		}
-		if (n == RAWIO_BATCH || (i == r->set->n && n)) {
-			rawio_send(r->ctx->raw, pk, ifs, n, errs);
-			for (size_t k = 0; k < n; k++) {
-				struct target *t = &r->t[idx[k]];
-
-				if (!errs[k] || t->replied)
-					continue;
-				if (errs[k] == -EPERM && ++t->refused < MAX_REFUSED) {
-					t->retry = true;
-					refused++;
-				} else {
-					t->send_err = errs[k];
-					r->waiting--;
-				}
-			}
-			n = 0;
+		if (o.n == RAWIO_BATCH) {
+			outbox_flush(r, &o);
 			/* Answer what came back at once: replies queue up in the capture socket. */
 			drain(r, 0);
 		}
 	}
-	return refused;
+	outbox_flush(r, &o);
+	drain(r, 0);
+	return r->refused;
 }
 
 static void probe(struct rst_run *r, bool again)
@@ -307,36 +334,32 @@ static int check_present(struct rst_run *r)
 	return ret;
 }
 
+static void peer_sent(struct rst_run *r, uint32_t idx, int err)
+{
+	if (!err)
+		r->set->v[idx].flags |= SOCK_F_PEER_RESET;
+}
+
 /* After the local end is gone: the peer's rcv_nxt is the local snd_nxt the reply carried. */
 static void reset_peers(struct rst_run *r)
 {
-	struct pkt_tcp pk[RAWIO_BATCH];
-	uint32_t idx[RAWIO_BATCH];
-	int ifs[RAWIO_BATCH], errs[RAWIO_BATCH];
-	size_t n = 0;
+	struct outbox o = { .sent = peer_sent };
 
-	for (size_t i = 0; i <= r->set->n; i++) {
-		if (i < r->set->n) {
-			const struct sock_rec *rec = &r->set->v[i];
-			struct target *t = &r->t[i];
+	for (size_t i = 0; i < r->set->n; i++) {
+		const struct sock_rec *rec = &r->set->v[i];
+		struct target *t = &r->t[i];
 
-			/* A TIME_WAIT's peer has closed already. */
-			if (rec->outcome != OUT_KILLED || !t->replied || rec->state == SS_TIME_WAIT)
-				continue;
-			segment(t, false, &pk[n]);
-			pk[n].seq = t->reply_seq;
-			pk[n].flags = PKT_RST;
-			idx[n] = (uint32_t)i;
-			ifs[n++] = t->ifindex;
-		}
-		if (n == RAWIO_BATCH || (i == r->set->n && n)) {
-			rawio_send(r->ctx->raw, pk, ifs, n, errs);
-			for (size_t k = 0; k < n; k++)
-				if (!errs[k])
-					r->set->v[idx[k]].flags |= SOCK_F_PEER_RESET;
-			n = 0;
-		}
+		/* A TIME_WAIT's peer has closed already. */
+		if (rec->outcome != OUT_KILLED || !t->replied || rec->state == SS_TIME_WAIT)
+			continue;
+		struct pkt_tcp *p = outbox_add(r, &o, (uint32_t)i, false);
+
+		p->seq = t->reply_seq;
+		p->flags = PKT_RST;
+		if (o.n == RAWIO_BATCH)
+			outbox_flush(r, &o);
 	}
+	outbox_flush(r, &o);
 }
 
 static void settle(struct rst_run *r)
@@ -384,7 +407,7 @@ static size_t rearm_survivors(struct rst_run *r)
 
 static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 {
-	struct rst_run r = { .ctx = ctx, .set = set };
+	struct rst_run r = { .ctx = ctx, .set = set, .resets = { .sent = reset_sent } };
 	int ret = 0;
 
 	if (!set->n)
