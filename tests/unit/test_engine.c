@@ -280,7 +280,7 @@ static void test_engine_rst_honest_failures(void **state)
 	assert_int_equal(t[0].peer_resets, 0);
 	EXPECT(1, OUT_FAILED, SOCK_ERR_FIREWALL);
 	assert_string_equal(sock_outcome_detail(&set.v[1]), "firewall");
-	assert_int_equal(t[1].refused, 16); /* fresh random numbers, then it gives up */
+	assert_int_equal(t[1].refused, 64); /* fresh random numbers, then it gives up */
 	EXPECT(2, OUT_UNSUPPORTED, SOCK_ERR_RFC1337);
 	assert_int_equal(t[2].ack_probes + t[2].resets_in, 0); /* nothing sent to it */
 	assert_true(t[2].alive);
