@@ -96,22 +96,24 @@ echo "|---|---|---|---|---|---|---|---|"
 
 want() { [[ $ROWS == *" $1 "* ]]; }
 
+# kill_once N SAMPLES SURVIVORS CMD...: a fresh workload of N, one timed kill, what survived.
+kill_once() {
+	local n=$1 f=$2 s=$3
+	shift 3
+	build "$n" 0
+	measure "$@" >>"$f"
+	survivors >>"$s"
+	release
+}
+
 # 1. Kill N CLOSE_WAIT: sockreap vs ss -K, and the floor (dump + batched destroy, nothing else).
 want 1 && for n in $SIZES; do
 	: >"$TMP/k.sr"; : >"$TMP/k.ss"; : >"$TMP/k.fl"; : >"$TMP/s.sr"; : >"$TMP/s.ss"; : >"$TMP/s.fl"
 	for ((r = 0; r < RUNS; r++)); do
-		build "$n" 0
-		measure ss -K -tan state close-wait "sport = :$PORT" >>"$TMP/k.ss"
-		survivors >>"$TMP/s.ss"
-		release
-		build "$n" 0
-		measure "$SR" --yes --no-audit "state close-wait and sport = :$PORT" >>"$TMP/k.sr"
-		survivors >>"$TMP/s.sr"
-		release
-		build "$n" 0
-		measure "$B/floor" "$PORT" >>"$TMP/k.fl"
-		survivors >>"$TMP/s.fl"
-		release
+		kill_once "$n" "$TMP/k.ss" "$TMP/s.ss" ss -K -tan state close-wait "sport = :$PORT"
+		kill_once "$n" "$TMP/k.sr" "$TMP/s.sr" \
+			"$SR" --yes --no-audit "state close-wait and sport = :$PORT"
+		kill_once "$n" "$TMP/k.fl" "$TMP/s.fl" "$B/floor" "$PORT"
 	done
 	row "1 kill" "$n" 0 'ss -K' "$TMP/k.ss" "" "$TMP/s.ss"
 	row "1 kill" "$n" 0 sockreap "$TMP/k.sr" "$TMP/k.ss" "$TMP/s.sr"
@@ -176,15 +178,10 @@ fi
 if want 5; then
 	: >"$TMP/r.ss"; : >"$TMP/r.sr"; : >"$TMP/r.ms"; : >"$TMP/rs.ss"; : >"$TMP/rs.sr"
 	for ((r = 0; r < RUNS; r++)); do
-		build "$RST_N" 0
-		measure ss -K -tan state close-wait "sport = :$PORT" >>"$TMP/r.ss"
-		survivors >>"$TMP/rs.ss"
-		release
-		build "$RST_N" 0
-		measure "$SR" --engine rst --yes --no-audit "state close-wait and sport = :$PORT" \
-			>>"$TMP/r.sr"
-		survivors >>"$TMP/rs.sr"
-		release
+		kill_once "$RST_N" "$TMP/r.ss" "$TMP/rs.ss" \
+			ss -K -tan state close-wait "sport = :$PORT"
+		kill_once "$RST_N" "$TMP/r.sr" "$TMP/rs.sr" \
+			"$SR" --engine rst --yes --no-audit "state close-wait and sport = :$PORT"
 		build "$RST_N" 0
 		ip netns exec "$NS" "$SR" --engine rst --yes --no-audit --json \
 			"state close-wait and sport = :$PORT" 2>/dev/null |
