@@ -20,7 +20,7 @@ DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libnl-3-dev libcap-
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
-	-D_GNU_SOURCE -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' -MMD -MP
+	-D_GNU_SOURCE -pthread -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' -MMD -MP
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)

@@ -12,6 +12,11 @@ struct nlmsghdr;
 #define DIAG_NO_ACK 1
 
 int diag_open(struct diag **out);
+/*
+ * A handle for a destroy worker thread: its own netlink socket and buffers, for
+ * diag_destroy_batch and diag_lookup (not diag_dump). One thread per handle.
+ */
+int diag_open_worker(struct diag **out);
 void diag_close(struct diag *d);
 
 /* Called for each dumped socket; a negative return is remembered and returned by the dump. */

@@ -84,6 +84,28 @@ cleanup:
 	return ret;
 }
 
+int diag_open_worker(struct diag **out)
+{
+	struct diag *d = calloc(1, sizeof(*d));
+	int ret = -ENOMEM;
+
+	if (!d)
+		goto cleanup;
+	d->buf = malloc(RECV_BUF);
+	d->req = malloc(DIAG_BATCH * sizeof(struct diag_request));
+	if (!d->buf || !d->req)
+		goto cleanup;
+	ret = open_one(&d->kill);
+	if (ret < 0)
+		goto cleanup;
+	d->seq = 1;
+	*out = d;
+	return 0;
+cleanup:
+	diag_close(d);
+	return ret;
+}
+
 void diag_close(struct diag *d)
 {
 	if (!d)
@@ -167,10 +189,12 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 	struct nl_msg *msg;
 	struct inet_diag_req_v2 req;
 	uint32_t seq;
-	int fd = nl_socket_get_fd(d->dump);
-	int protocol = flt->protocol;
+	int fd, protocol = flt->protocol;
 	int ret = 0;
 
+	if (!d->dump)
+		return -EBADF; /* a worker's handle: destroy and lookup only */
+	fd = nl_socket_get_fd(d->dump);
 	msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;

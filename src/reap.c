@@ -391,6 +391,7 @@ int reap_run(const struct config *cfg)
 	ectx.scope = &scope;
 	ectx.peer_reset = !cfg->no_peer_reset;
 	ectx.probe_wait_ms = ENGINE_PROBE_WAIT_MS;
+	ectx.workers = engine_workers();
 	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &ectx.rfc1337) < 0)
 		ectx.rfc1337 = -1;
 	ret = engine->kill(&ectx, &set);

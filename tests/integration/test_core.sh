@@ -62,6 +62,36 @@ test_main_scenario() {
 		[ "$(jq -r '.run' "$log" | sort -u | wc -l)" = 1 ]
 }
 
+# --- A plan big enough for the destroy to be shared among threads (one per CPU, up to 4) ------
+test_many() {
+	local ns threads
+	threads=$(nproc)
+	[ "$threads" -gt 4 ] && threads=4
+	ns_new ns || { not_ok "many: namespace"; return; }
+	rig_start MA "$ns" -p 7100 -n 6000 close-wait || { not_ok "many: rig A"; return; }
+	rig_start MB "$ns" -p 7101 -n 3000 established || { not_ok "many: rig B"; return; }
+
+	expect_status 0 "many: dry-run --json" in_ns "$ns" "$SR" --dry-run --json --state close-wait
+	jq -r '.sockets[].cookie' "$TMP/out" | sort >"$TMP/many.preview"
+	check "many: preview lists 6000 cookies" [ "$(sort -u "$TMP/many.preview" | wc -l)" = 6000 ]
+	expect_status 0 "many: kill 6000 close-wait ($threads thread(s) here)" \
+		in_ns "$ns" "$SR" --state close-wait --yes --json --audit-log "$TMP/many.log"
+	check "many: 6000 killed" [ "$(jq '.summary.killed' "$TMP/out")" = 6000 ]
+	jq -r 'select(.event=="result" and .socket.outcome=="killed") | .socket.cookie' \
+		"$TMP/many.log" | sort >"$TMP/many.killed"
+	check "many: audit results: each previewed cookie killed once" \
+		cmp -s "$TMP/many.preview" "$TMP/many.killed"
+	check "many: kernel lists no close-wait afterwards" [ "$(ss_count "$ns" state close-wait)" = 0 ]
+	# Rig names are fifo names: not A/B, which the main scenario's rigs still read.
+	local ra rb
+	ra=$(rig_report MA)
+	rb=$(rig_report MB)
+	check "many: owner A sees all 6000 closed ($ra)" \
+		[ "$ra" = "held=6000 closed=6000 eof=6000 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
+	check "many: the 6000 established ends untouched ($rb)" \
+		[ "$rb" = "held=6000 closed=0 eof=0 ECONNABORTED=0 ECONNRESET=0 EAGAIN=6000 other=0" ]
+}
+
 # --- ESTABLISHED: the owner sees ECONNABORTED, the peer an RST ---------------------------------
 test_established() {
 	local ns r
@@ -309,6 +339,7 @@ test_cgroup() {
 }
 
 test_main_scenario
+test_many
 test_cgroup
 test_udp
 test_syslog

@@ -17,7 +17,15 @@ typedef int (*fake_diag_extra_fn)(const struct diag_filter *flt, diag_sock_cb cb
 void fake_diag_extra(fake_diag_extra_fn fn);
 
 void fake_diag_script(const struct fake_sock *socks, size_t n);
-/* Sizes of the destroy batches sent, in order; returns how many. */
+/* Sizes of the destroy batches sent, in order of sending; returns how many. */
 size_t fake_diag_batches(size_t *sizes, size_t max);
+
+/* How many SOCK_DESTROY requests named this cookie (cookies below FAKE_DIAG_COOKIES). */
+#define FAKE_DIAG_COOKIES 65536
+unsigned fake_diag_destroyed(uint64_t cookie);
+/* Worker handles opened since the last script, and how many are still open. */
+int fake_diag_workers(int *still_open);
+/* diag_open_worker answers err (0: succeeds) until the next script. */
+void fake_diag_worker_fail(int err);
 
 #endif

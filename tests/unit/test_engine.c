@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -70,6 +71,92 @@ static void test_engine_outcomes(void **state)
 				 sock_outcome_name(want[i].outcome), want[i].err);
 	}
 	release(&ctx, &set);
+}
+
+/*
+ * A big plan shared among worker threads: every socket destroyed exactly once, each outcome
+ * the one its own answer gives, the helpers' sockets closed again.
+ */
+static void test_engine_workers(void **state)
+{
+	enum { N = ENGINE_PARALLEL_MIN + 1500 };
+	static const struct fake_sock script[] = {
+		{ .cookie = 300, .destroy_err = -EPERM },
+		{ .cookie = 2000, .destroy_err = 0, .survives = true },
+		{ .cookie = 4100, .destroy_err = -ENOENT, .reused = true },
+		{ .cookie = N, .destroy_err = -EOPNOTSUPP },
+	};
+	static const int workers[] = { 2, 4 };
+
+	(void)state;
+	for (size_t w = 0; w < 2; w++) {
+		struct engine_ctx ctx = { .workers = workers[w] };
+		struct sock_set set = { 0 };
+		size_t sizes[64], total = 0, nb;
+		int open;
+
+		fake_diag_script(script, 4);
+		fake_rawio_script(NULL, 0);
+		for (uint64_t c = 1; c <= N; c++) {
+			struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2",
+						   (uint16_t)(1000 + c), SS_CLOSE_WAIT, c);
+
+			sock_set_push(&set, &r);
+		}
+		assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
+		assert_int_equal(fake_diag_workers(&open), workers[w] - 1);
+		assert_int_equal(open, 0);
+		nb = fake_diag_batches(sizes, 64);
+		assert_int_equal(nb, (N + DIAG_BATCH - 1) / DIAG_BATCH);
+		for (size_t b = 0; b < nb; b++)
+			total += sizes[b];
+		assert_int_equal(total, N);
+		for (size_t i = 0; i < set.n; i++) {
+			uint64_t c = i + 1;
+			enum sock_outcome want = c == 300    ? OUT_DENIED
+						 : c == 2000 ? OUT_FAILED
+						 : c == 4100 ? OUT_CHANGED
+						 : c == N    ? OUT_UNSUPPORTED
+							     : OUT_KILLED;
+
+			if (fake_diag_destroyed(c) != 1)
+				fail_msg("cookie %" PRIu64 " destroyed %u times", c, fake_diag_destroyed(c));
+			if (set.v[i].outcome != want)
+				fail_msg("cookie %" PRIu64 ": %s, expected %s", c,
+					 sock_outcome_name(set.v[i].outcome), sock_outcome_name(want));
+		}
+		release(&ctx, &set);
+	}
+}
+
+/* Small plans stay in the calling thread; a helper that cannot be had is not needed. */
+static void test_engine_workers_not_needed(void **state)
+{
+	for (int fail = 0; fail < 2; fail++) {
+		struct engine_ctx ctx = { .workers = 4 };
+		struct sock_set set = { 0 };
+		size_t n = fail ? ENGINE_PARALLEL_MIN * 2 : ENGINE_PARALLEL_MIN - 1;
+		int open;
+
+		(void)state;
+		fake_diag_script(NULL, 0);
+		fake_rawio_script(NULL, 0);
+		if (fail)
+			fake_diag_worker_fail(-EMFILE);
+		for (uint64_t c = 1; c <= n; c++) {
+			struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2",
+						   (uint16_t)(1000 + c), SS_CLOSE_WAIT, c);
+
+			sock_set_push(&set, &r);
+		}
+		assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
+		assert_int_equal(fake_diag_workers(&open), 0);
+		for (size_t i = 0; i < set.n; i++) {
+			assert_int_equal(fake_diag_destroyed(i + 1), 1);
+			assert_int_equal(set.v[i].outcome, OUT_KILLED);
+		}
+		release(&ctx, &set);
+	}
 }
 
 static void test_engine_udp_stays_bound(void **state)
@@ -477,6 +564,8 @@ int main(void)
 		cmocka_unit_test(test_engine_outcomes),
 		cmocka_unit_test(test_engine_udp_stays_bound),
 		cmocka_unit_test(test_engine_batches_of_256),
+		cmocka_unit_test(test_engine_workers),
+		cmocka_unit_test(test_engine_workers_not_needed),
 		cmocka_unit_test(test_engine_rst_states),
 		cmocka_unit_test(test_engine_rst_reprobes_the_silent),
 		cmocka_unit_test(test_engine_rst_answers_a_moved_rcv_nxt),
