@@ -123,9 +123,9 @@ want 1 && for n in $SIZES; do
 		"$(paste -d' ' "$TMP/k.sr" "$TMP/k.fl" | awk '{print $1 / $4}' | median)"
 done
 
-preview_rows() { # preview_rows LABEL N UNRELATED ANCHOR-ARGS... -- SOCKREAP-ARGS...
-	local label=$1 n=$2 u=$3 anchor=() ours=()
-	shift 3
+preview_rows() { # preview_rows LABEL N UNRELATED OURS-NAME ANCHOR-ARGS... -- SOCKREAP-ARGS...
+	local label=$1 n=$2 u=$3 name=$4 anchor=() ours=()
+	shift 4
 	while [ "$1" != -- ]; do anchor+=("$1"); shift; done
 	shift
 	ours=("$@")
@@ -135,14 +135,14 @@ preview_rows() { # preview_rows LABEL N UNRELATED ANCHOR-ARGS... -- SOCKREAP-ARG
 		measure "${ours[@]}" >>"$TMP/p.b"
 	done
 	row "$label" "$n" "$u" "${anchor[0]} ${anchor[1]}" "$TMP/p.a" ""
-	row "$label" "$n" "$u" "sockreap --dry-run" "$TMP/p.b" "$TMP/p.a"
+	row "$label" "$n" "$u" "$name" "$TMP/p.b" "$TMP/p.a"
 }
 
 big=${SIZES##* }
 # 2. Preview with owners at the largest N, with 0 and 200,000 unrelated socket fds.
 want 2 && for u in 0 200000; do
 	build "$big" "$u"
-	preview_rows "2 owners" "$big" "$u" ss -tanp state close-wait "sport = :$PORT" -- \
+	preview_rows "2 owners" "$big" "$u" "sockreap --dry-run" ss -tanp state close-wait "sport = :$PORT" -- \
 		"$SR" --dry-run "state close-wait and sport = :$PORT"
 	release
 done
@@ -162,13 +162,17 @@ if want 3; then
 	row "3 --pid" "$big" 400000 "sockreap --dry-run --pid" "$TMP/pid.400000" "$TMP/pid.0"
 fi
 
-# 4. Start-up cost: a small preview against ss -tan (which shows no owners), and against
-# ss -tanp (which does, as sockreap's preview does).
+# 4. Start-up cost: a small preview without owners against ss -tan (which shows none); then
+# the default preview, which reads every fd on the machine for owners, against ss -tan and
+# against ss -tanp (which reads them too).
 if want 4; then
 	build 1000 0
-	preview_rows "4 small" 1000 0 ss -tan state close-wait "sport = :$PORT" -- \
+	preview_rows "4 small" 1000 0 "sockreap --dry-run --no-owners" \
+		ss -tan state close-wait "sport = :$PORT" -- \
+		"$SR" --dry-run --no-owners "state close-wait and sport = :$PORT"
+	preview_rows "4 small" 1000 0 "sockreap --dry-run" ss -tan state close-wait "sport = :$PORT" -- \
 		"$SR" --dry-run "state close-wait and sport = :$PORT"
-	preview_rows "4 small" 1000 0 ss -tanp state close-wait "sport = :$PORT" -- \
+	preview_rows "4 small" 1000 0 "sockreap --dry-run" ss -tanp state close-wait "sport = :$PORT" -- \
 		"$SR" --dry-run "state close-wait and sport = :$PORT"
 	release
 fi

@@ -31,6 +31,7 @@ enum {
 	OPT_IDLE,
 	OPT_ENGINE,
 	OPT_NO_PEER_RESET,
+	OPT_NO_OWNERS,
 };
 
 struct cli_option {
@@ -64,6 +65,8 @@ static const struct cli_option options[] = {
 	{ "engine", OPT_ENGINE, "NAME", NULL, "destroy, rst or auto (the default: destroy, rst where "
 					      "the kernel cannot)" },
 	{ "no-peer-reset", OPT_NO_PEER_RESET, NULL, NULL, "rst: leave the peer end alone" },
+	{ "no-owners", OPT_NO_OWNERS, NULL, NULL, "do not look up owning processes in /proc "
+						     "(shown as ?)" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -332,6 +335,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			break;
 		case OPT_NO_PEER_RESET:
 			cfg->no_peer_reset = true;
+			break;
+		case OPT_NO_OWNERS:
+			cfg->no_owners = true;
 			break;
 		case 'h':
 			cfg->action = CLI_HELP;

@@ -92,6 +92,29 @@ test_many() {
 		[ "$rb" = "held=6000 closed=0 eof=0 ECONNABORTED=0 ECONNRESET=0 EAGAIN=6000 other=0" ]
 }
 
+# --- --no-owners: no /proc scan for display; owner tests still read what they need ------------
+test_no_owners() {
+	local ns
+	ns_new ns || { not_ok "no-owners: namespace"; return; }
+	rig_start NO "$ns" -p 7200 -n 5 close-wait || { not_ok "no-owners: rig"; return; }
+
+	expect_status 0 "no-owners: dry-run --json --no-owners" \
+		in_ns "$ns" "$SR" --dry-run --json --no-owners --state close-wait
+	check "no-owners: 5 sockets, owners null (not looked up)" \
+		[ "$(jq -c '[.sockets[] | .owners == null and .owner_count == null] | unique' "$TMP/out")" = "[true]" ]
+	check "no-owners: still 5 sockets" [ "$(jq '.sockets | length' "$TMP/out")" = 5 ]
+	expect_status 0 "no-owners: table" in_ns "$ns" "$SR" --dry-run --no-owners --state close-wait
+	check "no-owners: the table's process column says ? for each" \
+		[ "$(awk 'NR > 1 {print $NF}' "$TMP/out" | sort | uniq -c | awk '{print $1" "$2}')" = "5 ?" ]
+	expect_status 0 "no-owners: with --pid" \
+		in_ns "$ns" "$SR" --dry-run --json --no-owners --pid "$NO" --state close-wait
+	check "no-owners: --pid still reads that process: owner shown" \
+		[ "$(jq -r '[.sockets[].owners[0].pid] | unique | .[]' "$TMP/out")" = "$NO" ]
+	expect_status 0 "no-owners: default preview" in_ns "$ns" "$SR" --dry-run --json --state close-wait
+	check "no-owners: without it the owners are there" \
+		[ "$(jq -r '[.sockets[].owners[0].pid] | unique | .[]' "$TMP/out")" = "$NO" ]
+}
+
 # --- ESTABLISHED: the owner sees ECONNABORTED, the peer an RST ---------------------------------
 test_established() {
 	local ns r
@@ -340,6 +363,7 @@ test_cgroup() {
 
 test_main_scenario
 test_many
+test_no_owners
 test_cgroup
 test_udp
 test_syslog

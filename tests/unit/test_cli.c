@@ -145,11 +145,13 @@ static void test_cli_engine_and_doctor(void **state)
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all")), 0);
 	assert_string_equal(cfg.engine, "auto");
 	assert_false(cfg.no_peer_reset);
+	assert_false(cfg.no_owners);
 	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
-			       ARGV("--engine", "rst", "--no-peer-reset", "--all")), 0);
+			       ARGV("--engine", "rst", "--no-peer-reset", "--no-owners", "--all")), 0);
 	assert_string_equal(cfg.engine, "rst");
 	assert_true(cfg.no_peer_reset);
+	assert_true(cfg.no_owners);
 	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--engine", "tcpkill", "--all")),
 			 EXIT_USAGE);
@@ -185,7 +187,7 @@ static void test_cli_help_and_version(void **state)
 	fclose(f);
 	/* Every option is in the help text. */
 	const char *opts[] = { "--state", "--pid", "--port", "--sport", "--dport", "--src",
-			       "--dst", "--comm", "--uid", "--cgroup", "--unit", "--idle", "--tcp", "--udp", "--ipv4", "--ipv6", "--dry-run", "--json", "--explain", "--engine", "--no-peer-reset", "--yes",
+			       "--dst", "--comm", "--uid", "--cgroup", "--unit", "--idle", "--tcp", "--udp", "--ipv4", "--ipv6", "--dry-run", "--json", "--explain", "--engine", "--no-peer-reset", "--no-owners", "--yes",
 			       "--max", "--all", "--include-self", "--audit-log", "--no-audit",
 			       "--help", "--version" };
 
