@@ -10,11 +10,14 @@ struct procmap;
 /* proc_root NULL means "/proc". */
 struct procmap *procmap_new(const char *proc_root);
 void procmap_free(struct procmap *pm);
+/* Lets a full scan share the processes among up to n threads (1, the default: this one). */
+void procmap_workers(struct procmap *pm, int n);
 
 /*
  * Finds the owners of the records in set whose pid is still unknown (-1), reading only the fd
- * tables of pids[0..npids) or, with npids < 0, of every process. Records with no owner found
- * get pid 0. Returns 0 or a negative errno.
+ * tables of pids[0..npids) or, with npids < 0, of every process. Each record gets its lowest
+ * owning pid and that pid's lowest fd, and nowners counts every fd that holds it; records
+ * with no owner found get pid 0. Returns 0 or a negative errno.
  */
 int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pids, int npids);
 

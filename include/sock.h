@@ -63,7 +63,7 @@ struct sock_rec {
 	uint32_t wqueue;
 	uint32_t mark;
 	uint32_t idle_ms;	/* SOCK_IDLE_UNKNOWN without tcp_info */
-	int32_t pid;		/* first owner; 0 = none found, -1 = not looked up */
+	int32_t pid;		/* lowest owning pid (fd: its lowest); 0 none, -1 not looked up */
 	int32_t fd;
 	uint16_t nowners;
 	uint8_t family;

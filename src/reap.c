@@ -289,6 +289,7 @@ int reap_run(const struct config *cfg)
 			fprintf(stderr, "sockreap: out of memory\n");
 			goto cleanup;
 		}
+		procmap_workers(pm, engine_workers());
 		ret = procmap_resolve(pm, &set, pids, npids);
 		free(pids);
 		if (ret < 0)

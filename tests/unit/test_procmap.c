@@ -105,9 +105,9 @@ static void test_procmap_full_scan(void **state)
 	(void)state;
 	fill(&set);
 	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
-	/* 1001 has two owners; which is first depends on readdir order. */
-	assert_true(set.v[0].pid == 100 || set.v[0].pid == 300);
-	assert_int_equal(set.v[0].fd, set.v[0].pid == 100 ? 3 : 7);
+	/* 1001 has two owners: the lowest pid is shown, whatever the readdir order. */
+	assert_int_equal(set.v[0].pid, 100);
+	assert_int_equal(set.v[0].fd, 3);
 	assert_int_equal(set.v[0].nowners, 2);
 	assert_string_equal(procmap_comm(pm, set.v[0].pid), "java");
 	assert_int_equal(set.v[1].pid, 200);
@@ -135,6 +135,74 @@ static void test_procmap_named_pids_only(void **state)
 	assert_null(procmap_comm(pm, 100));
 	procmap_free(pm);
 	sock_set_free(&set);
+}
+
+/*
+ * Enough processes for the scan to be shared among threads: 200 pids (1000..1199) in a tree of
+ * their own. Pid P holds socket 5000 + P % 50 on fd 3 + (1199 - P) % 7, and socket 9000 on
+ * fd 10 + P % 3; 7777 is held by 1150 (fd 9) and twice by 1100 (fds 22 and 20). Every thread
+ * count gives the same owners: the lowest pid, at its lowest fd, and every holder counted.
+ */
+static void test_procmap_workers(void **state)
+{
+	char rel[64], target[32], many[PATH_MAX + 8];
+
+	(void)state;
+	put_dir("many");
+	for (int pid = 1000; pid < 1200; pid++) {
+		snprintf(rel, sizeof(rel), "many/%d", pid);
+		put_dir(rel);
+		snprintf(rel, sizeof(rel), "many/%d/fd", pid);
+		put_dir(rel);
+		snprintf(rel, sizeof(rel), "many/%d/fd/%d", pid, 3 + (1199 - pid) % 7);
+		snprintf(target, sizeof(target), "socket:[%d]", 5000 + pid % 50);
+		put_link(rel, target);
+		snprintf(rel, sizeof(rel), "many/%d/fd/%d", pid, 10 + pid % 3);
+		put_link(rel, "socket:[9000]");
+		snprintf(rel, sizeof(rel), "many/%d/comm", pid);
+		put_file(rel, "worker\n");
+	}
+	put_link("many/1150/fd/9", "socket:[7777]");
+	put_link("many/1100/fd/22", "socket:[7777]");
+	put_link("many/1100/fd/20", "socket:[7777]");
+	snprintf(many, sizeof(many), "%s/many", root);
+
+	for (int workers = 1; workers <= 4; workers *= 2) {
+		struct sock_set set = { 0 };
+		struct procmap *pm = procmap_new(many);
+		struct sock_rec r;
+
+		procmap_workers(pm, workers);
+		memset(&r, 0, sizeof(r));
+		r.pid = -1;
+		r.fd = -1;
+		for (uint32_t ino = 5000; ino < 5050; ino++) {
+			r.inode = ino;
+			assert_int_equal(sock_set_push(&set, &r), 0);
+		}
+		r.inode = 9000;
+		assert_int_equal(sock_set_push(&set, &r), 0);
+		r.inode = 7777;
+		assert_int_equal(sock_set_push(&set, &r), 0);
+		assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+		for (int k = 0; k < 50; k++) {
+			int pid = 1000 + k; /* the lowest pid with P % 50 == k */
+
+			if (set.v[k].pid != pid || set.v[k].fd != 3 + (1199 - pid) % 7 ||
+			    set.v[k].nowners != 4)
+				fail_msg("%d workers: socket %d: pid %d fd %d owners %u", workers,
+					 5000 + k, set.v[k].pid, set.v[k].fd, set.v[k].nowners);
+		}
+		assert_int_equal(set.v[50].pid, 1000);
+		assert_int_equal(set.v[50].fd, 10 + 1000 % 3);
+		assert_int_equal(set.v[50].nowners, 200);
+		assert_int_equal(set.v[51].pid, 1100);
+		assert_int_equal(set.v[51].fd, 20);
+		assert_int_equal(set.v[51].nowners, 3);
+		assert_string_equal(procmap_comm(pm, 1199), "worker");
+		procmap_free(pm);
+		sock_set_free(&set);
+	}
 }
 
 static void test_procmap_missing_root(void **state)
@@ -191,6 +259,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procmap_full_scan),
 		cmocka_unit_test(test_procmap_named_pids_only),
+		cmocka_unit_test(test_procmap_workers),
 		cmocka_unit_test(test_procmap_missing_root),
 		cmocka_unit_test(test_procmap_owner_info),
 		cmocka_unit_test(test_procmap_parse_link),
