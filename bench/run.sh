@@ -106,21 +106,27 @@ kill_once() {
 	release
 }
 
-# 1. Kill N CLOSE_WAIT: sockreap vs ss -K, and the floor (dump + batched destroy, nothing else).
+# 1. Kill N CLOSE_WAIT: sockreap vs ss -K, and the floor (dump + batched destroy, nothing else,
+# one thread). sockreap also pinned to one CPU, where its destroy cannot use helper threads.
 want 1 && for n in $SIZES; do
-	: >"$TMP/k.sr"; : >"$TMP/k.ss"; : >"$TMP/k.fl"; : >"$TMP/s.sr"; : >"$TMP/s.ss"; : >"$TMP/s.fl"
+	for f in k.sr k.ss k.fl k.one s.sr s.ss s.fl s.one; do : >"$TMP/$f"; done
 	for ((r = 0; r < RUNS; r++)); do
 		kill_once "$n" "$TMP/k.ss" "$TMP/s.ss" ss -K -tan state close-wait "sport = :$PORT"
 		kill_once "$n" "$TMP/k.sr" "$TMP/s.sr" \
 			"$SR" --yes --no-audit "state close-wait and sport = :$PORT"
 		kill_once "$n" "$TMP/k.fl" "$TMP/s.fl" "$B/floor" "$PORT"
+		kill_once "$n" "$TMP/k.one" "$TMP/s.one" \
+			taskset -c 0 "$SR" --yes --no-audit "state close-wait and sport = :$PORT"
 	done
 	row "1 kill" "$n" 0 'ss -K' "$TMP/k.ss" "" "$TMP/s.ss"
 	row "1 kill" "$n" 0 sockreap "$TMP/k.sr" "$TMP/k.ss" "$TMP/s.sr"
+	row "1 kill" "$n" 0 'taskset -c 0 sockreap' "$TMP/k.one" "$TMP/k.ss" "$TMP/s.one"
 	row "1 kill" "$n" 0 floor "$TMP/k.fl" "$TMP/k.ss" "$TMP/s.fl"
 	# How close sockreap is to the kernel's own cost: floor time / sockreap time.
 	printf '| 1 kill | %s | 0 | sockreap vs floor | | %.2f× the floor'"'"'s time | | |\n' "$n" \
 		"$(paste -d' ' "$TMP/k.sr" "$TMP/k.fl" | awk '{print $1 / $4}' | median)"
+	printf '| 1 kill | %s | 0 | taskset -c 0 sockreap vs floor | | %.2f× the floor'"'"'s time | | |\n' \
+		"$n" "$(paste -d' ' "$TMP/k.one" "$TMP/k.fl" | awk '{print $1 / $4}' | median)"
 done
 
 preview_rows() { # preview_rows LABEL N UNRELATED OURS-NAME ANCHOR-ARGS... -- SOCKREAP-ARGS...
