@@ -59,7 +59,8 @@ static int open_one(struct nl_sock **out)
 	return 0;
 }
 
-int diag_open(struct diag **out)
+/* with_dump: the dumping socket too (a worker's handle only destroys and looks up). */
+static int open_handle(struct diag **out, bool with_dump)
 {
 	struct diag *d = calloc(1, sizeof(*d));
 	int ret = -ENOMEM;
@@ -70,7 +71,7 @@ int diag_open(struct diag **out)
 	d->req = malloc(DIAG_BATCH * sizeof(struct diag_request));
 	if (!d->buf || !d->req)
 		goto cleanup;
-	ret = open_one(&d->dump);
+	ret = with_dump ? open_one(&d->dump) : 0;
 	if (ret < 0)
 		goto cleanup;
 	ret = open_one(&d->kill);
@@ -84,26 +85,14 @@ cleanup:
 	return ret;
 }
 
+int diag_open(struct diag **out)
+{
+	return open_handle(out, true);
+}
+
 int diag_open_worker(struct diag **out)
 {
-	struct diag *d = calloc(1, sizeof(*d));
-	int ret = -ENOMEM;
-
-	if (!d)
-		goto cleanup;
-	d->buf = malloc(RECV_BUF);
-	d->req = malloc(DIAG_BATCH * sizeof(struct diag_request));
-	if (!d->buf || !d->req)
-		goto cleanup;
-	ret = open_one(&d->kill);
-	if (ret < 0)
-		goto cleanup;
-	d->seq = 1;
-	*out = d;
-	return 0;
-cleanup:
-	diag_close(d);
-	return ret;
+	return open_handle(out, false);
 }
 
 void diag_close(struct diag *d)
