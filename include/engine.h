@@ -17,7 +17,8 @@ struct engine_ctx {
 	bool peer_reset;		/* rst: reset the peer end too */
 	int rfc1337;			/* rst: net.ipv4.tcp_rfc1337 here; -1 unknown */
 	int probe_wait_ms;		/* rst: how long a probe may stay unanswered */
-	int workers;			/* destroy: threads a big plan may use (0, 1: this one) */
+	int workers;			/* destroy: threads a big plan may use (0, 1: this one;
+					   workers_available()) */
 };
 
 struct engine {
@@ -57,14 +58,10 @@ int engine_open_raw(struct engine_ctx *ctx);
 int engine_sysctl(const char *path, int *val);
 
 /*
- * destroy: at most this many threads, and only for a plan of at least ENGINE_PARALLEL_MIN
- * sockets (smaller ones take a few milliseconds in one thread).
+ * destroy: ctx->workers threads (workers.h) only for a plan of at least this many sockets;
+ * smaller ones take a few milliseconds in one thread.
  */
-#define ENGINE_WORKERS_MAX 4
 #define ENGINE_PARALLEL_MIN (16 * DIAG_BATCH)
-
-/* How many threads a destroy may use here: the CPUs this process may run on, at most the max. */
-int engine_workers(void);
 
 /* The rst engine's probe wait (DESIGN.md: re-probe the silent after ~600 ms). */
 #define ENGINE_PROBE_WAIT_MS 600

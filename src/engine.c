@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <sys/socket.h>
 
 static bool same_tuple(const struct sock_rec *a, const struct sock_rec *b)
@@ -123,17 +122,6 @@ int engine_open_raw(struct engine_ctx *ctx)
 	if (caps_keep_only(ctx->keep_caps, ctx->nkeep_caps) < 0)
 		fprintf(stderr, "sockreap: warning: cannot drop CAP_NET_RAW\n");
 	return 0;
-}
-
-int engine_workers(void)
-{
-	cpu_set_t cpus;
-	int n;
-
-	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
-		return 1;
-	n = CPU_COUNT(&cpus);
-	return n < 1 ? 1 : n > ENGINE_WORKERS_MAX ? ENGINE_WORKERS_MAX : n;
 }
 
 int engine_sysctl(const char *path, int *val)

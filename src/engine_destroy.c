@@ -8,10 +8,10 @@
  * counter, and each record is written by the one thread that sent its request.
  */
 #include "engine.h"
+#include "workers.h"
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,23 +47,25 @@ static void set_outcome(struct diag *d, struct sock_rec *rec, int err)
 struct destroy_job {
 	struct sock_set *set;
 	size_t nbatches;
-	size_t next;		/* the next batch to hand out (atomic) */
+	size_t next;		/* workers_next */
 };
 
 struct destroy_worker {
 	struct destroy_job *job;
-	struct diag *d;
-	pthread_t tid;
+	struct diag *d;		/* the worker's own netlink socket */
 };
 
-static void run_batches(struct destroy_job *job, struct diag *d)
+static void *run_batches(void *arg)
 {
+	struct destroy_worker *w = arg;
+	struct destroy_job *job = w->job;
 	struct sock_set *set = job->set;
+	struct diag *d = w->d;
 	struct sock_rec *batch[DIAG_BATCH];
 	int errs[DIAG_BATCH];
 	size_t b;
 
-	while ((b = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->nbatches) {
+	while ((b = workers_next(&job->next)) < job->nbatches) {
 		size_t i = b * DIAG_BATCH;
 		size_t n = set->n - i < DIAG_BATCH ? set->n - i : DIAG_BATCH;
 
@@ -74,42 +76,28 @@ static void run_batches(struct destroy_job *job, struct diag *d)
 		for (size_t k = 0; k < n; k++)
 			set_outcome(d, batch[k], ret < 0 ? ret : errs[k]);
 	}
-}
-
-static void *worker_main(void *arg)
-{
-	struct destroy_worker *w = arg;
-
-	run_batches(w->job, w->d);
 	return NULL;
 }
 
 static int destroy_kill(struct engine_ctx *ctx, struct sock_set *set)
 {
 	struct destroy_job job = { set, (set->n + DIAG_BATCH - 1) / DIAG_BATCH, 0 };
-	struct destroy_worker w[ENGINE_WORKERS_MAX];
-	int nw = 0, want = ctx->workers < ENGINE_WORKERS_MAX ? ctx->workers : ENGINE_WORKERS_MAX;
+	struct destroy_worker w[WORKERS_MAX] = { { &job, ctx->d } };
+	int nw = 1;
 
 	/*
-	 * Helpers only for a plan big enough to pay for a thread and a socket each; one that
-	 * cannot be had is simply not there (the calling thread does the rest).
+	 * Helpers only for a plan big enough to pay for a thread and a socket each; one whose
+	 * socket cannot be had is simply not there (the others do its share).
 	 */
-	if (set->n < ENGINE_PARALLEL_MIN)
-		want = 1;
-	for (; nw < want - 1; nw++) {
-		w[nw].job = &job;
-		if (diag_open_worker(&w[nw].d) < 0)
-			break;
-		if (pthread_create(&w[nw].tid, NULL, worker_main, &w[nw]) != 0) {
-			diag_close(w[nw].d);
-			break;
+	if (set->n >= ENGINE_PARALLEL_MIN)
+		for (; nw < ctx->workers && nw < WORKERS_MAX; nw++) {
+			w[nw].job = &job;
+			if (diag_open_worker(&w[nw].d) < 0)
+				break;
 		}
-	}
-	run_batches(&job, ctx->d);
-	for (int i = 0; i < nw; i++) {
-		pthread_join(w[i].tid, NULL);
-		diag_close(w[i].d);
-	}
+	workers_run(run_batches, w, sizeof(w[0]), nw);
+	for (int k = 1; k < nw; k++)
+		diag_close(w[k].d);
 	return engine_verify(ctx->d, set, ctx->scope);
 }
 

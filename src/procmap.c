@@ -9,6 +9,7 @@
  */
 #include "procmap.h"
 #include "hashmap.h"
+#include "workers.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -22,7 +23,6 @@
 
 /* Fewer processes than this are scanned by the calling thread alone. */
 #define PARALLEL_MIN_PIDS 64
-#define WORKERS_MAX 8
 
 struct owner {
 	int32_t pid;
@@ -193,14 +193,13 @@ struct scan_job {
 	const struct hashmap *inodes;
 	const int32_t *pids;
 	size_t npids;
-	size_t next;		/* the next pid to hand out (atomic) */
+	size_t next;		/* workers_next */
 	pthread_mutex_t lock;	/* the records' owner fields, pm's owner table */
 };
 
 struct scan_worker {
 	struct scan_job *job;
 	int err;
-	pthread_t tid;
 };
 
 /* Counts one more owner of rec; the owner shown is the lowest pid, at its lowest fd. */
@@ -261,7 +260,7 @@ static void *scan_main(void *arg)
 	struct scan_job *job = w->job;
 	size_t i;
 
-	while (!w->err && (i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->npids)
+	while (!w->err && (i = workers_next(&job->next)) < job->npids)
 		w->err = scan_pid(job, job->pids[i]);
 	return NULL;
 }
@@ -303,19 +302,14 @@ static int list_pids(const char *root, int32_t **out, size_t *n)
 static int scan_all(struct scan_job *job, int nworkers)
 {
 	struct scan_worker w[WORKERS_MAX];
-	int started = 1, ret = 0;
+	int ret = 0;
 
 	if (job->npids < PARALLEL_MIN_PIDS)
 		nworkers = 1;
-	for (int k = 0; k < nworkers; k++)
+	for (int k = 0; k < WORKERS_MAX; k++)
 		w[k] = (struct scan_worker){ .job = job };
-	/* A helper that cannot be started is not needed: the calling thread takes the rest. */
-	while (started < nworkers && pthread_create(&w[started].tid, NULL, scan_main, &w[started]) == 0)
-		started++;
-	scan_main(&w[0]);
-	for (int k = 1; k < started; k++)
-		pthread_join(w[k].tid, NULL);
-	for (int k = 0; k < started; k++)
+	workers_run(scan_main, w, sizeof(w[0]), nworkers);
+	for (int k = 0; k < WORKERS_MAX; k++) /* a helper that never started has err 0 */
 		if (w[k].err && !ret)
 			ret = w[k].err;
 	return ret;

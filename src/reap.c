@@ -8,6 +8,7 @@
 #include "caps.h"
 #include "diag.h"
 #include "engine.h"
+#include "workers.h"
 #include "output.h"
 #include "plan.h"
 #include "procmap.h"
@@ -289,7 +290,7 @@ int reap_run(const struct config *cfg)
 			fprintf(stderr, "sockreap: out of memory\n");
 			goto cleanup;
 		}
-		procmap_workers(pm, engine_workers());
+		procmap_workers(pm, workers_available());
 		ret = procmap_resolve(pm, &set, pids, npids);
 		free(pids);
 		if (ret < 0)
@@ -393,7 +394,7 @@ int reap_run(const struct config *cfg)
 	ectx.scope = &scope;
 	ectx.peer_reset = !cfg->no_peer_reset;
 	ectx.probe_wait_ms = ENGINE_PROBE_WAIT_MS;
-	ectx.workers = engine_workers();
+	ectx.workers = workers_available();
 	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &ectx.rfc1337) < 0)
 		ectx.rfc1337 = -1;
 	ret = engine->kill(&ectx, &set);
