@@ -16,7 +16,7 @@ PKGS := libnl-3.0 libcap-ng
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libnl-3-dev libcap-ng-dev libcmocka-dev \
-	iproute2 jq util-linux procps nftables
+	iproute2 jq util-linux procps nftables libcap2-bin
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
@@ -109,7 +109,7 @@ fuzz: build/fuzz/fuzz_selector
 		build/fuzz/corpus tests/fuzz/corpus/selector
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory build/san/sockreap $(UNIT_BINS) $(HELPERS)
+	$(Q)$(MAKE) --no-print-directory sockreap build/san/sockreap $(UNIT_BINS) $(HELPERS)
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory build/fuzz/fuzz_selector; fi
 	$(Q)$(MAKE) --no-print-directory clang-check
@@ -128,7 +128,7 @@ clang-check:
 deps:
 	$(Q)missing=""; \
 	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
-	for t in cc ip ss jq setpriv nft; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	for t in cc ip ss jq setpriv nft setcap; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "sockreap: build dependencies are missing; as root, run:" >&2; \

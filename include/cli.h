@@ -17,6 +17,7 @@ struct config {
 	const char *engine;	/* "destroy", "rst" or "auto" */
 	long max;		/* -1: no limit */
 	const char *audit_path;
+	bool audit_path_given;	/* --audit-log, as opposed to the default */
 	int argc;
 	char **argv;
 };
@@ -30,6 +31,15 @@ struct config {
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
 	      FILE *errf);
 void cli_free(struct config *cfg);
+
+/*
+ * The setcap install is a privilege boundary: a binary that runs with raised file capabilities
+ * (secure: AT_SECURE) for a caller who is not root (ruid) does not let that caller choose where
+ * the audit goes or turn it off (--audit-log, --no-audit, SOCKREAP_AUDIT_LOG: env_audit_log
+ * says whether the variable is set). Returns 0, or prints why and returns 4 (EXIT_PRIV).
+ */
+int cli_check_caller(const struct config *cfg, bool secure, unsigned ruid, bool env_audit_log,
+		     FILE *errf);
 void cli_usage(FILE *f);
 
 /* Prints "sockreap: <what>: msg", the source line and a caret under err's span. */

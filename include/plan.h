@@ -11,6 +11,7 @@ enum exit_status {
 	EXIT_PARTIAL = 3,	/* some sockets not killed */
 	EXIT_PRIV = 4,		/* missing privilege or kernel support */
 	EXIT_GUARD = 5,		/* refused by a guard */
+	EXIT_ERROR = 6,		/* an error before anything was attempted: nothing killed */
 };
 
 struct plan_guards {
@@ -31,9 +32,15 @@ enum plan_admit plan_admit(const struct plan_guards *g, const struct sock_rec *r
 struct plan_counts {
 	size_t n[OUT_MAX];
 	size_t total;
+	size_t engine_cannot;	/* unsupported because of the engine, not the kernel or privilege */
 };
 
 void plan_count(const struct sock_set *set, struct plan_counts *c);
+/*
+ * The exit status of a run that stopped on err before anything was attempted: 4 for privilege
+ * or kernel support (no sock_diag), 6 for anything else (out of memory, a failed dump).
+ */
+enum exit_status plan_exit_for_error(int err);
 /* The exit status of a kill run over these outcomes. */
 enum exit_status plan_exit_status(const struct plan_counts *c);
 

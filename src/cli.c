@@ -119,7 +119,8 @@ void cli_usage(FILE *f)
 		   "\n"
 		   "Exit status: 0 done, 1 nothing matched, 2 usage or selector error,\n"
 		   "3 some sockets not killed, 4 missing privilege or kernel support,\n"
-		   "5 refused by a guard. See sockreap(8).\n");
+		   "5 refused by a guard, 6 an error before anything was attempted.\n"
+		   "See sockreap(8).\n");
 }
 
 void cli_print_error(FILE *f, const char *what, const char *src, int src_offset,
@@ -317,6 +318,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 				goto fail;
 			}
 			cfg->audit_path = optarg;
+			cfg->audit_path_given = true;
 			break;
 		case OPT_NO_AUDIT:
 			cfg->no_audit = true;
@@ -409,6 +411,24 @@ fail:
 		sel_node_free(groups[i]);
 	cli_free(cfg);
 	return ret;
+}
+
+int cli_check_caller(const struct config *cfg, bool secure, unsigned ruid, bool env_audit_log,
+		     FILE *errf)
+{
+	const char *what = cfg->audit_path_given ? "--audit-log"
+			   : cfg->no_audit      ? "--no-audit"
+			   : env_audit_log      ? "SOCKREAP_AUDIT_LOG"
+						: NULL;
+
+	if (!secure || ruid == 0 || !what)
+		return 0;
+	fprintf(errf, "sockreap: %s is refused: this sockreap runs with file capabilities for a "
+		      "caller who is not root (uid %u), and where the audit goes is root's choice; "
+		      "nothing killed\n"
+		      "  the audit goes to " CLI_DEFAULT_AUDIT_LOG "; see PRIVILEGES in sockreap(8)\n",
+		what, ruid);
+	return EXIT_PRIV;
 }
 
 void cli_free(struct config *cfg)

@@ -5,14 +5,17 @@
 #include "reap.h"
 
 #include <stdlib.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 
 #ifndef SOCKREAP_VERSION
 #define SOCKREAP_VERSION "unknown"
 #endif
 
+/* With raised file capabilities (AT_SECURE) the environment is the caller's: not trusted. */
 static const char *env(const char *name)
 {
-	return getenv(name);
+	return secure_getenv(name);
 }
 
 int main(int argc, char **argv)
@@ -20,8 +23,13 @@ int main(int argc, char **argv)
 	struct config cfg;
 	int status = cli_parse(&cfg, argc, argv, env, stderr);
 
-	if (status)
+	if (!status && cfg.action == CLI_RUN)
+		status = cli_check_caller(&cfg, getauxval(AT_SECURE) != 0, (unsigned)getuid(),
+					  getenv("SOCKREAP_AUDIT_LOG") != NULL, stderr);
+	if (status) {
+		cli_free(&cfg);
 		return status;
+	}
 	switch (cfg.action) {
 	case CLI_HELP:
 		cli_usage(stdout);

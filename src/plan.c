@@ -71,15 +71,32 @@ enum plan_admit plan_admit(const struct plan_guards *g, const struct sock_rec *r
 void plan_count(const struct sock_set *set, struct plan_counts *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (size_t i = 0; i < set->n; i++)
+	for (size_t i = 0; i < set->n; i++) {
 		c->n[set->v[i].outcome < OUT_MAX ? set->v[i].outcome : OUT_FAILED]++;
+		c->engine_cannot += set->v[i].outcome == OUT_UNSUPPORTED &&
+				    set->v[i].err == SOCK_ERR_RST_STATE;
+	}
 	c->total = set->n;
+}
+
+enum exit_status plan_exit_for_error(int err)
+{
+	switch (err) {
+	case -EPROTONOSUPPORT:
+	case -ENOENT:
+	case -EPERM:
+	case -EACCES:
+		return EXIT_PRIV;
+	default:
+		return EXIT_ERROR;
+	}
 }
 
 enum exit_status plan_exit_status(const struct plan_counts *c)
 {
 	size_t handled = c->n[OUT_KILLED] + c->n[OUT_GONE] + c->n[OUT_CHANGED];
-	size_t unable = c->n[OUT_DENIED] + c->n[OUT_UNSUPPORTED];
+	/* A state the chosen engine cannot reach is neither privilege nor kernel support. */
+	size_t unable = c->n[OUT_DENIED] + c->n[OUT_UNSUPPORTED] - c->engine_cannot;
 
 	if (!c->total)
 		return EXIT_NOMATCH;

@@ -101,13 +101,14 @@ static bool confirm(size_t n)
 
 static int report_kernel_error(const char *what, int err)
 {
-	if (err == -EPROTONOSUPPORT || err == -ENOENT) {
-		fprintf(stderr, "sockreap: %s: sock_diag is not available in this kernel (%s)\n",
-			what, strerror(-err));
-		return EXIT_PRIV;
-	}
-	fprintf(stderr, "sockreap: %s: %s\n", what, strerror(-err));
-	return EXIT_PARTIAL;
+	enum exit_status st = plan_exit_for_error(err);
+
+	if (err == -EPROTONOSUPPORT || err == -ENOENT)
+		fprintf(stderr, "sockreap: %s: sock_diag is not available in this kernel (%s); "
+				"nothing killed\n", what, strerror(-err));
+	else
+		fprintf(stderr, "sockreap: %s: %s; nothing killed\n", what, strerror(-err));
+	return st;
 }
 
 /*
@@ -130,9 +131,8 @@ static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, i
 
 		fprintf(stderr, "sockreap: killing sockets with the %s engine needs %s, which this "
 				"process does not have; nothing killed\n"
-				"  run it as root (sudo sockreap ...), or grant it: "
-				"setcap cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search+ep "
-				"sockreap\n"
+				"  run it as root (sudo sockreap ...), or install it for a group of "
+				"operators as PRIVILEGES in sockreap(8) says\n"
 				"  (--dry-run works without it)\n", (*engine)->name, cap);
 		return EXIT_PRIV;
 	}
@@ -189,6 +189,15 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 			n[4] == 1 ? "" : "s");
 }
 
+/*
+ * What the stages before acting may use: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
+ * users' /proc/PID/fd, CAP_NET_ADMIN for marks and destroys, CAP_NET_RAW for the rst engine's
+ * sockets, CAP_DAC_OVERRIDE to open the audit file in a setcap install (PRIVILEGES in the man
+ * page). Everything else a root caller holds is dropped first thing.
+ */
+static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
+				   CAP_DAC_OVERRIDE };
+
 int reap_run(const struct config *cfg)
 {
 	const struct engine *engine = engine_find(cfg->engine ? cfg->engine : "auto");
@@ -204,7 +213,7 @@ int reap_run(const struct config *cfg)
 	struct sel_prefilter pf;
 	struct timespec t0;
 	char selector[4096];
-	int ret, status = EXIT_PARTIAL;
+	int ret, status = EXIT_ERROR; /* until a stage says otherwise */
 
 	audit_init(&audit);
 	if (!cfg->ast && !cfg->all) {
@@ -216,6 +225,11 @@ int reap_run(const struct config *cfg)
 		ret = choose_engine(&engine, &ectx, keep_caps, &nkeep);
 		if (ret)
 			return ret;
+	}
+	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
+	if (caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
+		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
+		return EXIT_PRIV;
 	}
 	selector_format(cfg->ast, selector, sizeof(selector));
 	if (selector_uses(cfg->ast, SEL_MARK) && !caps_have(CAP_NET_ADMIN))
@@ -287,7 +301,7 @@ int reap_run(const struct config *cfg)
 		if (!pm) {
 			free(pids);
 			ret = -ENOMEM;
-			fprintf(stderr, "sockreap: out of memory\n");
+			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 			goto cleanup;
 		}
 		procmap_workers(pm, workers_available());
@@ -348,17 +362,10 @@ int reap_run(const struct config *cfg)
 			goto cleanup;
 		}
 	}
-	if (!cfg->yes && isatty(STDIN_FILENO)) {
-		output_table(stderr, &set, procmap_comm, pm, false);
-		if (!confirm(set.n)) {
-			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
-			status = EXIT_GUARD;
-			goto cleanup;
-		}
-	}
 	/*
-	 * The rst engine opens its sockets now and drops CAP_NET_RAW; auto keeps it until it
-	 * needs them (usually never), then drops it the same way.
+	 * From here on only the engine's capabilities are of use: drop the rest before a person
+	 * is asked (the prompt may wait for hours). The rst engine opens its sockets now and keeps
+	 * nothing; auto keeps CAP_NET_RAW until it needs them (usually never), then drops it.
 	 */
 	if (engine == &engine_rst && engine_open_raw(&ectx) < 0) {
 		fprintf(stderr, "sockreap: the rst engine cannot run here; nothing killed\n"
@@ -370,6 +377,14 @@ int reap_run(const struct config *cfg)
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		status = EXIT_PRIV;
 		goto cleanup;
+	}
+	if (confirming) {
+		output_table(stderr, &set, procmap_comm, pm, false);
+		if (!confirm(set.n)) {
+			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
+			status = EXIT_GUARD;
+			goto cleanup;
+		}
 	}
 
 	audit_who_fill(&who);

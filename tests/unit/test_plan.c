@@ -81,6 +81,17 @@ static void test_plan_exit_status(void **state)
 	assert_int_equal(status_of(0, 0, 0, 2, 0, 1), EXIT_PARTIAL);
 }
 
+/* A run that stopped before attempting anything says why honestly: never 3 ("some not killed"). */
+static void test_plan_exit_for_error(void **state)
+{
+	(void)state;
+	assert_int_equal(plan_exit_for_error(-ENOMEM), EXIT_ERROR);
+	assert_int_equal(plan_exit_for_error(-EIO), EXIT_ERROR);
+	assert_int_equal(plan_exit_for_error(-ENOBUFS), EXIT_ERROR);
+	assert_int_equal(plan_exit_for_error(-EPROTONOSUPPORT), EXIT_PRIV);
+	assert_int_equal(plan_exit_for_error(-EPERM), EXIT_PRIV);
+}
+
 static void test_plan_count(void **state)
 {
 	struct sock_set set = { 0 };
@@ -100,13 +111,39 @@ static void test_plan_count(void **state)
 	sock_set_free(&set);
 }
 
+/* A plan the rst engine cannot reach at all (syn-sent, syn-recv) is not "missing privilege". */
+static void test_plan_engine_limit_is_not_privilege(void **state)
+{
+	struct sock_set set = { 0 };
+	struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 1, "10.0.0.2", 2, SS_SYN_SENT, 1);
+	struct plan_counts c;
+
+	(void)state;
+	r.outcome = OUT_UNSUPPORTED;
+	r.err = SOCK_ERR_RST_STATE;
+	sock_set_push(&set, &r);
+	sock_set_push(&set, &r);
+	plan_count(&set, &c);
+	assert_int_equal(c.engine_cannot, 2);
+	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	/* The kernel's own EOPNOTSUPP still is. */
+	r.err = -95;
+	set.v[0] = r;
+	set.v[1] = r;
+	plan_count(&set, &c);
+	assert_int_equal(plan_exit_status(&c), EXIT_PRIV);
+	sock_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_listen_guard),
 		cmocka_unit_test(test_plan_self_guard),
 		cmocka_unit_test(test_plan_exit_status),
+		cmocka_unit_test(test_plan_exit_for_error),
 		cmocka_unit_test(test_plan_count),
+		cmocka_unit_test(test_plan_engine_limit_is_not_privilege),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

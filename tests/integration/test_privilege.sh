@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The privilege boundary: a setcap install run by a non-root caller, the capabilities held while
+# a person is asked, and honest exit statuses for what an engine cannot do.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+require_netns "privilege"
+
+# The plain build: a sanitizer runtime has no business in a binary with file capabilities.
+PLAIN=${SOCKREAP_PLAIN:-./sockreap}
+
+# --- a setcap'd binary run by nobody: the audit stays where root put it -----------------------
+test_setcap_caller() {
+	local ns dir
+	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
+		skipped "setcap: setcap or setpriv is not installed (libcap2-bin, util-linux)"
+		return
+	fi
+	if [ ! -x "$PLAIN" ]; then
+		not_ok "setcap: $PLAIN is not built"
+		return
+	fi
+	ns_new ns || { not_ok "setcap: namespace"; return; }
+	rig_start P "$ns" -p 8100 -n 3 close-wait || { not_ok "setcap: rig"; return; }
+	dir="$TMP/bin"
+	mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp "$PLAIN" "$dir/sockreap" &&
+		chmod 0755 "$dir/sockreap" || { not_ok "setcap: copy"; return; }
+	if ! setcap cap_net_admin,cap_net_raw+ep "$dir/sockreap" 2>"$TMP/err"; then
+		skipped "setcap: this file system cannot hold file capabilities: $(cat "$TMP/err")"
+		return
+	fi
+	local as_nobody=(in_ns "$ns" setpriv --reuid=nobody --regid=nogroup --clear-groups)
+
+	expect_status 4 "setcap: --audit-log refused to a non-root caller" \
+		"${as_nobody[@]}" "$dir/sockreap" --yes --audit-log /tmp/elsewhere.log --state close-wait
+	check "setcap: the refusal names --audit-log" grep -q -- '--audit-log is refused' "$TMP/err"
+	expect_status 4 "setcap: --no-audit refused to a non-root caller" \
+		"${as_nobody[@]}" "$dir/sockreap" --yes --no-audit --state close-wait
+	check "setcap: the refusal names --no-audit" grep -q -- '--no-audit is refused' "$TMP/err"
+	expect_status 4 "setcap: SOCKREAP_AUDIT_LOG refused to a non-root caller" \
+		"${as_nobody[@]}" env SOCKREAP_AUDIT_LOG=/tmp/elsewhere.log "$dir/sockreap" --yes \
+		--state close-wait
+	check "setcap: the refusal names the variable" grep -q 'SOCKREAP_AUDIT_LOG is refused' "$TMP/err"
+	check "setcap: nothing was written where the caller asked" [ ! -e /tmp/elsewhere.log ]
+	check "setcap: nothing was killed" [ "$(ss_count "$ns" state close-wait)" = 3 ]
+	# Root may still choose (same binary, no AT_SECURE for root's own capabilities).
+	expect_status 0 "setcap: root may choose the audit file" \
+		in_ns "$ns" "$dir/sockreap" --yes --audit-log "$TMP/root.log" --state close-wait
+	check "setcap: root's kill is in root's file" grep -q '"event":"summary"' "$TMP/root.log"
+}
+
+# PID of the descendant of $1 whose comm is $2, or nothing.
+descendant_named() {
+	local root=$1 name=$2 p ppid
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$name" ] || continue
+		ppid=$p
+		while [ -n "$ppid" ] && [ "$ppid" -gt 1 ]; do
+			ppid=$(awk '{print $4}' "/proc/$ppid/stat" 2>/dev/null)
+			if [ "$ppid" = "$root" ]; then
+				echo "$p"
+				return
+			fi
+		done
+	done
+}
+
+# --- a prompt left waiting holds only the engine's capability ---------------------------------
+# want: the CapEff mask expected while asking.
+prompt_caps() {
+	local engine=$1 want=$2 ns=$3 fifo="$TMP/prompt.in" spid pid caps=""
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	in_ns "$ns" script -qefc "$SR --no-audit --engine $engine --state close-wait" /dev/null \
+		<"$fifo" >"$TMP/prompt.out" 2>&1 &
+	spid=$!
+	exec {w}>"$fifo"
+	for _ in $(seq 100); do
+		grep -q 'Kill 2 sockets?' "$TMP/prompt.out" && break
+		sleep 0.1
+	done
+	pid=$(descendant_named "$spid" sockreap)
+	[ -n "$pid" ] && caps=$(awk '/^CapEff/ {print $2}' "/proc/$pid/status")
+	printf 'n\n' >&$w
+	exec {w}>&-
+	wait "$spid"
+	check "prompt: $engine holds CapEff $want while asking (saw ${caps:-nothing})" \
+		[ "$caps" = "$want" ]
+}
+
+test_prompt_caps() {
+	local ns
+	if ! command -v script >/dev/null; then
+		skipped "prompt: script(1) is not installed to provide a terminal"
+		return
+	fi
+	ns_new ns || { not_ok "prompt: namespace"; return; }
+	rig_start Q "$ns" -p 8200 -n 2 close-wait || { not_ok "prompt: rig"; return; }
+	# CAP_NET_ADMIN is bit 12.
+	prompt_caps destroy 0000000000001000 "$ns"
+	prompt_caps rst 0000000000000000 "$ns"
+	check "prompt: declined, nothing killed" [ "$(ss_count "$ns" state close-wait)" = 2 ]
+}
+
+# --- a plan the rst engine cannot reach is exit 3, not "missing privilege" ---------------------
+test_engine_limit_status() {
+	local ns pid
+	ns_new ns || { not_ok "engine limit: namespace"; return; }
+	# SYN_SENT: the namespace drops its own SYNs to port 8300.
+	if ! in_ns "$ns" nft -f - <<-'EOF'
+		table inet srtest {
+			chain out { type filter hook output priority 0; tcp dport 8300 drop; }
+		}
+	EOF
+	then
+		skipped "engine limit: nftables cannot load a table here"
+		return
+	fi
+	in_ns "$ns" timeout 30 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8300' 2>/dev/null &
+	pid=$!
+	RIG_PIDS+=("$pid")
+	for _ in $(seq 50); do
+		[ "$(ss_count "$ns" state syn-sent)" = 1 ] && break
+		sleep 0.1
+	done
+	expect_status 3 "engine limit: rst on a syn-sent plan exits 3" \
+		in_ns "$ns" "$SR" --yes --no-audit --engine rst --state syn-sent
+	check "engine limit: says which engine can" grep -q 'need --engine destroy' "$TMP/err"
+	check "engine limit: the socket is still there" [ "$(ss_count "$ns" state syn-sent)" = 1 ]
+}
+
+test_setcap_caller
+test_prompt_caps
+test_engine_limit_status
