@@ -18,10 +18,17 @@ int caps_keep_only(const int *caps, size_t n)
 		return -EPERM;
 	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
 		return 0;
+	/* Keep what is held of the list: a capability not permitted now cannot be added back. */
+	bool held[n ? n : 1];
+
+	for (size_t i = 0; i < n; i++)
+		held[i] = capng_have_capability(CAPNG_PERMITTED, (unsigned)caps[i]);
 	capng_clear(CAPNG_SELECT_BOTH);
 	for (size_t i = 0; i < n; i++)
-		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
-			     (unsigned)caps[i]);
+		if (held[i])
+			capng_update(CAPNG_ADD,
+				     CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
+				     (unsigned)caps[i]);
 	/* Shrinking the bounding set needs CAP_SETPCAP; without it the sets alone will do. */
 	if (capng_apply(CAPNG_SELECT_BOTH) == 0)
 		return 0;

@@ -161,7 +161,7 @@ fi
 
 # Sockets the rst engine cannot reach: a listener is left alone, and said so.
 veth_pair && rig_start S "$L" -a 10.99.0.1 -p 7501 -n 0 listen || not_ok "listen: setup"
-expect_status 4 "listen: rst cannot reach a listener" in_ns "$L" "$SR" --engine rst --yes \
+expect_status 3 "listen: rst cannot reach a listener (an engine limit, not privilege)" in_ns "$L" "$SR" --engine rst --yes \
 	--no-audit --json "state listen and sport 7501"
 check "listen: unsupported(rst-cannot-reach-state)" \
 	[ "$(jq -r '.sockets[0] | "\(.outcome) \(.error)"' "$TMP/out")" = "unsupported rst-cannot-reach-state" ]
