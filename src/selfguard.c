@@ -33,6 +33,7 @@ struct scan {
 	uint32_t *inode;	/* found so far; the map is sized once from their number */
 	int32_t *pid;
 	size_t n, cap;
+	bool entry_ancestor;	/* an ancestor is an sshd (or the like) */
 };
 
 static int push(struct scan *s, uint32_t inode, int32_t pid)
@@ -127,6 +128,14 @@ static int add_fds(struct scan *s, int32_t pid)
 	return ret;
 }
 
+static bool is_entry_point(const char *comm)
+{
+	for (size_t i = 0; i < sizeof(entry_points) / sizeof(entry_points[0]); i++)
+		if (!strcmp(comm, entry_points[i]))
+			return true;
+	return false;
+}
+
 /*
  * pid, its parent, and so on, short of pid 1: init is everyone's ancestor, so its sockets say
  * nothing about this caller, and it never holds a login's connection (sshd, dropbear, socat
@@ -143,9 +152,12 @@ static int walk_ancestors(struct scan *s, int32_t pid)
 			return 0;
 		}
 		int ret = add_fds(s, pid);
+		char comm[16];
 
 		if (ret < 0)
 			return ret;
+		if (read_text(s->root, pid, "comm", comm, sizeof(comm)) > 0 && is_entry_point(comm))
+			s->entry_ancestor = true;
 		ssize_t n = read_text(s->root, pid, "stat", stat, sizeof(stat));
 		int32_t ppid = n > 0 ? procmap_parse_ppid(stat) : -1;
 
@@ -170,17 +182,12 @@ static int read_session(const char *root, int32_t pid, unsigned long *session)
 	return errno || *end ? -EINVAL : 0;
 }
 
-static bool is_entry_point(const char *comm)
-{
-	for (size_t i = 0; i < sizeof(entry_points) / sizeof(entry_points[0]); i++)
-		if (!strcmp(comm, entry_points[i]))
-			return true;
-	return false;
-}
-
 /*
  * The entry points of pid's audit login session. Without one (no audit in this kernel, or a
- * process no login started) there is nothing to look for.
+ * process no login started) there is nothing to look for; with an entry point among the
+ * ancestors, nothing more: no multiplexer stands between us and the login's sshd (a login
+ * from inside tmux opens a session of its own), and the scan costs a read per process
+ * (about 10 ms per 2,000 processes here).
  */
 static int walk_session(struct scan *s, int32_t self)
 {
@@ -190,7 +197,8 @@ static int walk_session(struct scan *s, int32_t self)
 	int ret = 0;
 	DIR *d;
 
-	if (read_session(s->root, self, &mine) < 0 || mine == SELFGUARD_NO_SESSION)
+	if (s->entry_ancestor || read_session(s->root, self, &mine) < 0 ||
+	    mine == SELFGUARD_NO_SESSION)
 		return 0;
 	d = opendir(s->root);
 	if (!d) {
@@ -216,7 +224,7 @@ static int walk_session(struct scan *s, int32_t self)
 
 int selfguard_scan(struct selfguard *sg, const char *proc_root, int32_t pid)
 {
-	struct scan s = { proc_root ? proc_root : "/proc", sg, NULL, NULL, 0, 0 };
+	struct scan s = { .root = proc_root ? proc_root : "/proc", .sg = sg };
 	int ret;
 
 	memset(sg, 0, sizeof(*sg));

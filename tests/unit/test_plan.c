@@ -288,6 +288,20 @@ static void test_plan_self_session(void **state)
 	assert_int_equal(plan_admit(&g, &app), ADMIT);
 	plan_guards_free(&g);
 
+	/*
+	 * 210 (sockreap) <- 209 (sshd, holding 5002) in the same session: with an sshd among
+	 * the ancestors, that is the login, and the session is not scanned for 300's 5001 (a
+	 * login from inside tmux opens a session of its own).
+	 */
+	src.pid = 210;
+	proc(root, 210, 209, "sockreap", "7", true, NULL);
+	proc(root, 209, 1, "sshd", "7", true, (const unsigned[]){ 5002, 0 });
+	assert_int_equal(plan_guards_init(&g, false, false, &src), 0);
+	assert_int_equal(plan_admit(&g, &other), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &own), ADMIT);
+	plan_guards_free(&g);
+
+	src.pid = 200;
 	put(root, "200/sessionid", "4294967295");
 	assert_int_equal(plan_guards_init(&g, false, false, &src), 0);
 	assert_false(g.unsure);
