@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
 SSHDRIG=${SSHDRIG:-build/tests/sshdrig}
+SR_ABS=$(realpath "$SR")
 SPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SELECT_22='state established and sport = :22'
 
@@ -32,7 +33,7 @@ rig_run() {
 	local script=${args[-1]}
 	unset 'args[-1]'
 	timeout 120 ip netns exec "$ns" "$SSHDRIG" "${args[@]}" bash -c "$script" _ \
-		"$TMP/step.sh" "$TMP" "$PWD/$SR" >"$TMP/rig.out" 2>"$TMP/rig.err"
+		"$TMP/step.sh" "$TMP" "$SR_ABS" >"$TMP/rig.out" 2>"$TMP/rig.err"
 	rc=$?
 	read -r line <"$TMP/rig.out"
 	read -r _ OWN OTHER <<<"$line"
@@ -134,7 +135,66 @@ test_unreadable() {
 		"$TMP/nobody.err"
 }
 
+# --- the issue as reported: a real sshd, ssh, sudo (env_reset: no SSH_CONNECTION) ------------
+# sshd runs in our namespace, in a private mount namespace (its privilege separation directory
+# /run/sshd lives on a tmpfs there), with host and client keys made for this test.
+test_real_sshd() {
+	local ns sshd t rc
+	for t in /usr/sbin/sshd ssh ssh-keygen sudo; do
+		if ! command -v "$t" >/dev/null; then
+			skipped "real sshd: $t is not installed (openssh-server, openssh-client, sudo)"
+			return
+		fi
+	done
+	ns_new ns || { not_ok "real sshd: namespace"; return; }
+	ssh-keygen -q -t ed25519 -N '' -f "$TMP/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$TMP/id" &&
+		cp "$TMP/id.pub" "$TMP/authorized_keys" || { not_ok "real sshd: keys"; return; }
+	cat >"$TMP/sshd_config" <<-EOF
+		ListenAddress 127.0.0.1:22
+		HostKey $TMP/hostkey
+		PidFile $TMP/sshd.pid
+		AuthorizedKeysFile $TMP/authorized_keys
+		PermitRootLogin prohibit-password
+		StrictModes no
+		UsePAM no
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+	EOF
+	ip netns exec "$ns" unshare -m --propagation private bash -c 'mount -t tmpfs tmpfs /run &&
+		mkdir -m 755 /run/sshd && exec /usr/sbin/sshd -D -e -f "$1"' _ "$TMP/sshd_config" \
+		2>"$TMP/sshd.log" &
+	sshd=$!
+	RIG_PIDS+=("$sshd")
+	for _ in $(seq 100); do
+		[ -n "$(in_ns "$ns" ss -tlnH 'sport = :22')" ] && break
+		kill -0 "$sshd" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$(in_ns "$ns" ss -tlnH 'sport = :22')" ]; then
+		skipped "real sshd: sshd does not start here: $(head -c 200 "$TMP/sshd.log")"
+		return
+	fi
+	local ssh=(timeout 60 ip netns exec "$ns" ssh -i "$TMP/id" -o StrictHostKeyChecking=no
+		   -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR root@127.0.0.1)
+
+	check "real sshd: sudo strips SSH_CONNECTION" \
+		[ "$("${ssh[@]}" 'test -n "$SSH_CONNECTION" && sudo env | grep -c SSH_CONNECTION')" = 0 ]
+	"${ssh[@]}" "sudo $SR_ABS --yes --no-audit '$SELECT_22'; echo \"sockreap exit \$?\"" \
+		>"$TMP/real.out" 2>"$TMP/real.err"
+	rc=$?
+	check "real sshd: the session survives sudo sockreap --yes (ssh exit $rc)" [ "$rc" = 0 ]
+	check "real sshd: sockreap found nothing else to kill ($(tail -1 "$TMP/real.out"))" \
+		[ "$(tail -1 "$TMP/real.out")" = "sockreap exit 1" ]
+	check "real sshd: says it kept your own connection" \
+		grep -q 'kept your own SSH connection: 1 socket' "$TMP/real.err"
+	"${ssh[@]}" "sudo $SR_ABS --yes --no-audit --include-self '$SELECT_22'" \
+		>"$TMP/real.out" 2>"$TMP/real.err"
+	rc=$?
+	check "real sshd: --include-self cuts the session (ssh exit $rc)" [ "$rc" = 255 ]
+}
+
 test_ancestor
 test_session
 test_unparsable
 test_unreadable
+test_real_sshd
