@@ -135,6 +135,34 @@ test_unreadable() {
 		"$TMP/nobody.err"
 }
 
+# --- a setcap install (man page, PRIVILEGES) run by a non-root caller reads root's sshd -------
+# (Without cap_sys_ptrace it cannot: test_unreadable.)
+test_setcap() {
+	local ns dir
+	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
+		skipped "setcap: setcap or setpriv is not installed (libcap2-bin, util-linux)"
+		return
+	fi
+	[ -x ./sockreap ] || { not_ok "setcap: ./sockreap is not built"; return; }
+	dir="$TMP/bin"
+	mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp ./sockreap "$dir/sockreap" &&
+		chmod 0755 "$dir/sockreap" || { not_ok "setcap: copy"; return; }
+	if ! setcap cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override+ep \
+		"$dir/sockreap" 2>"$TMP/setcap.err"; then
+		skipped "setcap: no file capabilities on this file system: $(cat "$TMP/setcap.err")"
+		return
+	fi
+	ns_new ns || { not_ok "setcap: namespace"; return; }
+	rig_run "$ns" '
+		bash "$1" "$2" cap setpriv --reuid=65534 --regid=65534 --clear-groups \
+			'"$dir"'/sockreap --dry-run --json "'"$SELECT_22"'"' ||
+		{ not_ok "setcap: rig: $(cat "$TMP/rig.err")"; return; }
+	check "setcap: as uid 65534, only the other connection is planned (exit $(cat "$TMP/cap.rc"))" \
+		[ "$(jq -c '[.sockets[].peer.port]' "$TMP/cap.out")" = "[$OTHER]" ]
+	check "setcap: it knew which one was yours" \
+		grep -q 'kept your own SSH connection: 1 socket' "$TMP/cap.err"
+}
+
 # --- the issue as reported: a real sshd, ssh, sudo (env_reset: no SSH_CONNECTION) ------------
 # sshd runs in our namespace, in a private mount namespace (its privilege separation directory
 # /run/sshd lives on a tmpfs there), with host and client keys made for this test.
@@ -197,4 +225,5 @@ test_ancestor
 test_session
 test_unparsable
 test_unreadable
+test_setcap
 test_real_sshd
