@@ -2,6 +2,7 @@
 #ifndef SOCKREAP_PLAN_H
 #define SOCKREAP_PLAN_H
 
+#include "selfguard.h"
 #include "sock.h"
 
 enum exit_status {
@@ -14,19 +15,42 @@ enum exit_status {
 	EXIT_ERROR = 6,		/* an error before anything was attempted: nothing killed */
 };
 
+/* Where the caller's own connection is learned. */
+struct plan_self_src {
+	const char *ssh_connection;	/* the value of SSH_CONNECTION, or NULL */
+	const char *proc_root;		/* NULL: /proc */
+	int32_t pid;			/* whose ancestors and session: getpid(); 0: none */
+};
+
+#define PLAN_SSH_PORT 22
+
 struct plan_guards {
 	bool allow_listen;
 	bool have_self;		/* the caller's SSH connection, from SSH_CONNECTION */
 	int self_family;
 	uint8_t self_local[16], self_peer[16];	/* IPv4 in the first 4 bytes */
 	uint16_t self_lport, self_pport;
+	struct selfguard held;	/* sockets held by the caller's ancestors and login session */
+	/*
+	 * Cannot tell which connection is the caller's (SSH_CONNECTION unparsable, a process
+	 * unreadable): every TCP connection on port 22, or SSH_CONNECTION's port, is kept.
+	 */
+	bool unsure;
+	uint16_t unsure_port;	/* SSH_CONNECTION's server port when it had one, else 22 */
+	char unsure_why[256];	/* "cannot read /proc/812/fd (sshd): Permission denied" */
 };
 
-enum plan_admit { ADMIT = 0, SKIP_LISTEN, SKIP_SELF };
+enum plan_admit { ADMIT = 0, SKIP_LISTEN, SKIP_SELF, SKIP_SELF_UNSURE };
 
-/* ssh_connection: the value of SSH_CONNECTION or NULL. Returns 0, -EINVAL when unparsable. */
+/*
+ * src NULL, or include_self: no guard on the caller's own connection. What cannot be read or
+ * parsed makes the guard unsure (see above), never lets it go. Returns 0 or -ENOMEM;
+ * plan_guards_free(g) either way.
+ */
 int plan_guards_init(struct plan_guards *g, bool allow_listen, bool include_self,
-		     const char *ssh_connection);
+		     const struct plan_self_src *src);
+void plan_guards_free(struct plan_guards *g);
+/* Cheap: a hash lookup per socket, no /proc reads. */
 enum plan_admit plan_admit(const struct plan_guards *g, const struct sock_rec *rec);
 
 struct plan_counts {

@@ -27,7 +27,7 @@ struct dump_ctx {
 	const struct sel_node *ast;
 	const struct plan_guards *guards;
 	struct sock_set *set;
-	size_t skipped_self;
+	size_t skipped_self, skipped_unsure;
 };
 
 static int admit(const struct sock_rec *rec, void *arg)
@@ -42,6 +42,9 @@ static int admit(const struct sock_rec *rec, void *arg)
 		return 0;
 	case SKIP_SELF:
 		c->skipped_self++;
+		return 0;
+	case SKIP_SELF_UNSURE:
+		c->skipped_unsure++;
 		return 0;
 	case ADMIT:
 		break;
@@ -205,7 +208,7 @@ int reap_run(const struct config *cfg)
 	int keep_caps[2];
 	size_t nkeep = 0;
 	struct sock_set set = { 0 };
-	struct plan_guards guards;
+	struct plan_guards guards = { 0 };
 	struct procmap *pm = NULL;
 	struct diag *d = NULL;
 	struct audit audit;
@@ -235,10 +238,13 @@ int reap_run(const struct config *cfg)
 	if (selector_uses(cfg->ast, SEL_MARK) && !caps_have(CAP_NET_ADMIN))
 		fprintf(stderr, "sockreap: warning: the kernel shows socket marks only to "
 				"CAP_NET_ADMIN; without it every mark reads as 0\n");
+	struct plan_self_src self = { getenv("SSH_CONNECTION"), NULL, getpid() };
+
 	if (plan_guards_init(&guards, selector_names_listen(cfg->ast), cfg->include_self,
-			     getenv("SSH_CONNECTION")) < 0)
-		fprintf(stderr, "sockreap: warning: cannot parse SSH_CONNECTION; your own SSH "
-				"connection is not protected\n");
+			     &self) < 0) {
+		fprintf(stderr, "sockreap: out of memory\n");
+		goto cleanup;
+	}
 
 	ret = diag_open(&d);
 	if (ret < 0) {
@@ -247,7 +253,7 @@ int reap_run(const struct config *cfg)
 	}
 
 	/* 1. Dump everything first; act only once the dump is complete. */
-	struct dump_ctx dc = { cfg->ast, &guards, &set, 0 };
+	struct dump_ctx dc = { cfg->ast, &guards, &set, 0, 0 };
 
 	/*
 	 * tcp_info (idle times) costs the kernel a tcp_get_info per socket: ask for it only when
@@ -280,8 +286,20 @@ int reap_run(const struct config *cfg)
 		goto cleanup;
 	}
 	if (dc.skipped_self)
-		fprintf(stderr, "sockreap: kept your own SSH connection (%s); --include-self "
-				"selects it\n", getenv("SSH_CONNECTION"));
+		fprintf(stderr, "sockreap: kept your own SSH connection: %zu socket%s held by this "
+				"process's ancestors or its login's sshd, or named by SSH_CONNECTION; "
+				"--include-self selects %s\n", dc.skipped_self,
+			dc.skipped_self == 1 ? "" : "s", dc.skipped_self == 1 ? "it" : "them");
+	if (dc.skipped_unsure) {
+		char ports[16] = "22";
+
+		if (guards.unsure_port != PLAN_SSH_PORT)
+			snprintf(ports, sizeof(ports), "22 or %u", guards.unsure_port);
+		fprintf(stderr, "sockreap: kept %zu connection%s on port %s out of the plan: cannot "
+				"tell which one is your own (%s); --include-self selects them\n",
+			dc.skipped_unsure, dc.skipped_unsure == 1 ? "" : "s", ports,
+			guards.unsure_why);
+	}
 
 	/*
 	 * 2. Owners: only for what passed everything else; only the named pids if we can; and
@@ -454,6 +472,7 @@ cleanup:
 	rawio_close(ectx.raw);
 	audit_close(&audit);
 	procmap_free(pm);
+	plan_guards_free(&guards);
 	diag_close(d);
 	sock_set_free(&set);
 	return status;
