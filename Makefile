@@ -39,7 +39,7 @@ LIB_OBJS := $(LIB_SRCS:src/%.c=build/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
-HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig
+HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/churnrig
 
 .SECONDARY:
 .PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench
