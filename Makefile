@@ -149,7 +149,7 @@ build/bench/%: bench/%.c
 	$(Q)$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $<
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS) build/tests/churnrig
 	$(Q)bench/run.sh | tee build/bench/results.md
 
 print-deps:
