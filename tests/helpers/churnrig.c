@@ -18,10 +18,12 @@
  *   stop    stops it                             -> "stopped REUSE"
  *   count   reuse events so far, live slots      -> "reuse REUSE live LIVE"
  *   report  after a last look at every end, one JSON object:
- *           {"reuse": R, "connect_errors": E, "live": L,
+ *           {"reuse": R, "connect_errors": E, "live": L, "raced": K, "late_resets": D,
  *            "killed": [{"end": "server"|"client", "cookie": HEX, "server": HEX,
  *                        "error": "ECONNABORTED"}, ...],
  *            "closed": [HEX, ...]}      (server ends the rig aborted itself)
+ *           raced: server ends killed from outside between the rig's check and its abort;
+ *           late_resets: the rig's own resets that reached the client end late (abort_raced)
  *           cookies are lowercase hex without leading zeros, as sockreap --json prints them
  *   quit    (or end of input) exits
  */
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -46,6 +49,8 @@
 #define STDIN_TAG UINT64_MAX
 /* A late churn does not catch up more than this: the rate is a ceiling, not a quota. */
 #define MAX_LAG_NS 100000000LL
+/* How long the rig waits for its own reset to reach a client end whose softirq was deferred. */
+#define LATE_RESET_MS 2
 
 struct end {
 	int fd;			/* -1: none */
@@ -73,6 +78,7 @@ struct rig {
 	struct slot *slots;
 	int *queue, qhead, qlen;	/* slots with a dead end, reconnected first */
 	uint64_t reuse, connect_errors, rng;
+	uint64_t raced, late_resets;	/* see abort_raced */
 	struct kill *kills;
 	size_t nkills, kcap;
 	uint64_t *closed;
@@ -131,20 +137,26 @@ static int sock_error(int fd)
 	return err;
 }
 
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return -1;
+	return ti.tcpi_state;
+}
+
 /*
  * Whether an end has died: a pending error, or any state but ESTABLISHED (nobody here sends a
  * FIN, so anything else came from outside). *err gets the error, or EPIPE for a bare state.
  */
 static bool end_dead(int fd, int *err)
 {
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
 	*err = sock_error(fd);
 	if (*err)
 		return true;
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	    ti.tcpi_state != TCP_ESTABLISHED) {
+	if (tcp_state(fd) != TCP_ESTABLISHED) {
 		*err = EPIPE;
 		return true;
 	}
@@ -230,6 +242,29 @@ static bool connect_slot(struct rig *r, int i)
 }
 
 /*
+ * Whether the server end the rig just disconnected had been killed from outside after the
+ * check before it (a window of microseconds). A destroy leaves ECONNABORTED, which a disconnect
+ * does not overwrite. A reset leaves ECONNRESET, as the disconnect does, but then the disconnect
+ * found the socket closed and sent nothing: the client end, checked alive just before, is still
+ * established. On loopback the rig's own reset reaches the client within the disconnect
+ * (softirq on the way out of the send); a short wait covers one that was deferred.
+ */
+static bool abort_raced(struct rig *r, const struct slot *s, int err)
+{
+	struct pollfd p = { .fd = s->cli.fd, .events = POLLRDHUP };
+
+	if (err == ECONNABORTED)
+		return true;
+	if (s->cli.fd < 0 || s->cli.dead || tcp_state(s->cli.fd) != TCP_ESTABLISHED)
+		return false;
+	poll(&p, 1, LATE_RESET_MS);
+	if (tcp_state(s->cli.fd) == TCP_ESTABLISHED)
+		return true;
+	r->late_resets++;
+	return false;
+}
+
+/*
  * One reuse event on slot i: whatever died from outside is recorded first, then the rig aborts
  * the rest itself and connects again from the same port.
  */
@@ -246,15 +281,12 @@ static void churn_slot(struct rig *r, int i)
 			struct sockaddr sa = { .sa_family = AF_UNSPEC };
 			int err;
 
-			/*
-			 * A disconnect resets the peer and frees the 4-tuple but keeps the fd: a
-			 * destroy that landed between the check above and here left ECONNABORTED,
-			 * which a disconnect does not overwrite, so it is not taken for ours.
-			 */
+			/* A disconnect resets the peer and frees the 4-tuple but keeps the fd. */
 			connect(s->srv.fd, &sa, sizeof(sa));
 			err = sock_error(s->srv.fd);
-			if (err == ECONNABORTED) {
-				killed(r, i, false, err);
+			if (abort_raced(r, s, err)) {
+				r->raced++;
+				killed(r, i, false, err ? err : ECONNRESET);
 			} else {
 				r->closed = grow(r->closed, &r->ccap, r->nclosed + 1,
 						 sizeof(*r->closed));
@@ -326,8 +358,9 @@ static void report(struct rig *r)
 		check_end(r, i, false);
 		check_end(r, i, true);
 	}
-	printf("{\"reuse\": %" PRIu64 ", \"connect_errors\": %" PRIu64 ", \"live\": %d, \"killed\": [",
-	       r->reuse, r->connect_errors, live(r));
+	printf("{\"reuse\": %" PRIu64 ", \"connect_errors\": %" PRIu64 ", \"live\": %d, "
+	       "\"raced\": %" PRIu64 ", \"late_resets\": %" PRIu64 ", \"killed\": [",
+	       r->reuse, r->connect_errors, live(r), r->raced, r->late_resets);
 	for (size_t k = 0; k < r->nkills; k++)
 		printf("%s{\"end\": \"%s\", \"cookie\": \"%" PRIx64 "\", \"server\": \"%" PRIx64
 		       "\", \"error\": \"%s\"}", k ? ", " : "", r->kills[k].client ? "client" : "server",

@@ -6,16 +6,19 @@
 # itself and which were killed from outside; sockreap's JSON says what was planned and how each
 # planned socket ended.
 #
-# Short form (make check): each engine until CHURN_MIN_EVENTS (600) reuse events happened while
-# sockreap ran. Long form (make bench, row 6): CHURN_MIN_EVENTS=10000 CHURN_BENCH=1 also prints
-# one markdown row per engine. CHURN_ENGINES ("destroy rst"), CHURN_RATE (3000 reuse events/s),
-# CHURN_N (200 connections), CHURN_MAX_RUNS (40 kill runs per engine).
+# Short form (make check): each engine for at least CHURN_MIN_RUNS (8) kill runs and until
+# CHURN_MIN_EVENTS (600) reuse events happened while sockreap ran (a stale identity is hit in
+# the engine's short act phase, so the runs count, not only the events). Long form (make bench,
+# row 6): CHURN_MIN_EVENTS=10000 CHURN_BENCH=1 also prints one markdown row per engine.
+# CHURN_ENGINES ("destroy rst"), CHURN_RATE (3000 reuse events/s), CHURN_N (200 connections),
+# CHURN_MAX_RUNS (40 kill runs per engine).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
 CHURNRIG=${CHURNRIG:-build/tests/churnrig}
 ENGINES=${CHURN_ENGINES:-destroy rst}
 MIN_EVENTS=${CHURN_MIN_EVENTS:-600}
+MIN_RUNS=${CHURN_MIN_RUNS:-8}
 MAX_RUNS=${CHURN_MAX_RUNS:-40}
 RATE=${CHURN_RATE:-3000}
 N=${CHURN_N:-200}
@@ -67,30 +70,43 @@ figures() {
 		| [($ws | length), ($wc | length), ($fo | length), ($repl | length),
 		   ([$repl[] | select(.outcome == "changed")] | length),
 		   ([$repl[] | select(.outcome == "gone")] | length), ($plan | length),
-		   $r.connect_errors] | map(tostring) | join(" ")'
+		   $r.connect_errors, $r.raced, $r.late_resets] | map(tostring) | join(" ")'
 }
 
 churn_engine() {
 	local e=$1 ns runs=0 window=0 statuses="" before after rc rig="churn_$1"
-	local files=()
+	local files=() ws wc fo repl changed gone planned cerr raced late
 
 	ns_new ns || { not_ok "churn $e: cannot create a namespace"; return; }
-	if ! RIG=$CHURNRIG rig_start "$rig" "$ns" -p "$PORT" -c "$CPORT" -n "$N" -r "$RATE" -t 900; then
+	if ! RIG=$CHURNRIG rig_start "$rig" "$ns" -p "$PORT" -c "$CPORT" -n "$N" -r "$RATE" -t 900
+	then
 		not_ok "churn $e: churnrig did not start"
 		return
 	fi
-	[ "$(churn_cmd "$rig" go)" = going ] || { not_ok "churn $e: churnrig did not start churning"; return; }
-	# Kill runs until enough reuse events fell inside them: a kill faster than the churn
-	# proves nothing, so it is not counted as passing.
-	while [ "$window" -lt "$MIN_EVENTS" ] && [ "$runs" -lt "$MAX_RUNS" ]; do
-		wait_live "$rig" || { not_ok "churn $e: the rig did not reconnect its $N slots in 10 s"; break; }
+	if [ "$(churn_cmd "$rig" go)" != going ]; then
+		not_ok "churn $e: churnrig did not start churning"
+		return
+	fi
+	# Kill runs until enough of them, with enough reuse events inside them: a kill faster
+	# than the churn proves nothing, so it cannot pass.
+	while [ "$window" -lt "$MIN_EVENTS" -o "$runs" -lt "$MIN_RUNS" ] &&
+		[ "$runs" -lt "$MAX_RUNS" ]; do
+		if ! wait_live "$rig"; then
+			not_ok "churn $e: the rig did not reconnect its $N slots in 10 s"
+			break
+		fi
 		before=$(churn_cmd "$rig" count)
 		in_ns "$ns" "$SR" --yes --json --engine "$e" --audit-log "$TMP/audit-$e.$runs.log" \
 			"$SELECTOR" >"$TMP/run-$e.$runs.json" 2>"$TMP/err-$e.$runs"
 		rc=$?
 		after=$(churn_cmd "$rig" count)
 		before=${before#reuse } after=${after#reuse }
-		window=$((window + ${after%% *} - ${before%% *}))
+		before=${before%% *} after=${after%% *}
+		if ! [[ $before =~ ^[0-9]+$ && $after =~ ^[0-9]+$ ]]; then
+			not_ok "churn $e: churnrig stopped answering"
+			break
+		fi
+		window=$((window + after - before))
 		statuses+="$rc "
 		files+=("$TMP/run-$e.$runs.json")
 		runs=$((runs + 1))
@@ -102,16 +118,23 @@ churn_engine() {
 	if [ -z "${statuses//0 /}" ]; then
 		ok "churn $e: every kill run exited 0"
 	else
-		not_ok "churn $e: exit statuses $statuses; stderr: $(cat "$TMP"/err-"$e".* | grep -v selected: | head -c 300)"
+		not_ok "churn $e: exit statuses $statuses; stderr:" \
+			"$(cat "$TMP"/err-"$e".* | grep -v selected: | head -c 300)"
 	fi
-	read -r ws wc fo repl changed gone planned cerr < <(figures "$TMP/report-$e.json" "${files[@]}")
-	local what="$window reuse events during $runs kill runs, $repl of $planned planned sockets replaced under churn (changed $changed, gone $gone)"
-	# Replaced planned sockets are where a stale identity would be hit: without them (or with
-	# too few reuse events inside the kills) this run cannot tell a right engine from a wrong one.
-	check "churn $e: the churn overlapped the kills ($what; connect errors $cerr)" \
-		[ "$window" -ge "$MIN_EVENTS" -a "$repl" -ge 1 ]
-	check "churn $e: $((ws + wc)) wrong kills (server ends $ws, client ends $wc) in $window reuse events" \
-		[ "$ws" = 0 -a "$wc" = 0 ]
+	read -r ws wc fo repl changed gone planned cerr raced late \
+		< <(figures "$TMP/report-$e.json" "${files[@]}")
+	if [ -z "$late" ]; then
+		not_ok "churn $e: no figures from the rig's report ($(head -c 200 "$TMP/report-$e.json"))"
+		return
+	fi
+	# Replaced planned sockets are where a stale identity would be hit: without them this run
+	# cannot tell a right engine from a wrong one.
+	check "churn $e: the churn overlapped the kills ($window reuse events during $runs kill runs,\
+ $repl of $planned planned sockets replaced under churn (changed $changed, gone $gone);\
+ connect errors $cerr, kills racing the rig's own abort $raced, late resets $late)" \
+		[ "$window" -ge "$MIN_EVENTS" -a "$runs" -ge "$MIN_RUNS" -a "$repl" -ge 1 ]
+	check "churn $e: $((ws + wc)) wrong kills (server ends $ws, client ends $wc)\
+ in $window reuse events" [ "$ws" = 0 -a "$wc" = 0 ]
 	check "churn $e: $fo false outcomes (replaced sockets reported killed) of $repl replaced" \
 		[ "$fo" = 0 ]
 	if [ -n "$BENCH" ]; then
@@ -121,7 +144,8 @@ churn_engine() {
 }
 
 if [ -n "$BENCH" ]; then
-	echo "| engine | kill runs | reuse events during the kills | planned sockets replaced | wrong kills | false outcomes | replaced: changed / gone |"
+	echo "| engine | kill runs | reuse events during the kills | planned sockets replaced |" \
+		"wrong kills | false outcomes | replaced: changed / gone |"
 	echo "|---|---|---|---|---|---|---|"
 fi
 for e in $ENGINES; do
