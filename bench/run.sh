@@ -210,6 +210,7 @@ fi
 # false outcomes, not times). Its ok/not ok lines go to stderr.
 if want 6; then
 	echo
-	CHURN_BENCH=1 CHURN_MIN_EVENTS=${BENCH_CHURN_EVENTS:-10000} CHURN_MAX_RUNS=2000 SOCKREAP=$SR \
+	CHURN_BENCH=1 CHURN_MIN_EVENTS=${BENCH_CHURN_EVENTS:-10000} CHURN_MAX_RUNS=2000 CHURN_SECONDS=900 \
+		SOCKREAP=$SR \
 		bash tests/integration/test_churn.sh | awk '/^\|/ { print; next } { print > "/dev/stderr" }'
 fi

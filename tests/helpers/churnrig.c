@@ -32,12 +32,12 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -97,6 +97,7 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* xorshift64*: which slot to churn needs spreading out, not secrecy. */
 static uint64_t rnd(struct rig *r)
 {
 	r->rng ^= r->rng >> 12;
@@ -444,15 +445,8 @@ static void run(struct rig *r)
 					return;
 				continue;
 			}
-			int i = (int)(tag / 2);
-			struct end *e = tag & 1 ? &r->slots[i].cli : &r->slots[i].srv;
-			int err;
-
-			/* An event from outside: the rig's own aborts close their fds at once. */
-			if (e->fd >= 0 && !e->dead) {
-				end_dead(e->fd, &err);
-				killed(r, i, tag & 1, err ? err : EPIPE);
-			}
+			/* From outside: the rig's own aborts close their fds before it waits. */
+			check_end(r, (int)(tag / 2), tag & 1);
 		}
 		if (r->churning)
 			churn_due(r);

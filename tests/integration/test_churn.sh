@@ -11,7 +11,7 @@
 # the engine's short act phase, so the runs count, not only the events). Long form (make bench,
 # row 6): CHURN_MIN_EVENTS=10000 CHURN_BENCH=1 also prints one markdown row per engine.
 # CHURN_ENGINES ("destroy rst"), CHURN_RATE (3000 reuse events/s), CHURN_N (200 connections),
-# CHURN_MAX_RUNS (40 kill runs per engine).
+# CHURN_MAX_RUNS (40 kill runs per engine), CHURN_SECONDS (60: the churn's own time limit).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
@@ -23,6 +23,7 @@ MAX_RUNS=${CHURN_MAX_RUNS:-40}
 RATE=${CHURN_RATE:-3000}
 N=${CHURN_N:-200}
 BENCH=${CHURN_BENCH:-}
+CHURN_SECONDS=${CHURN_SECONDS:-60}
 PORT=7700
 CPORT=20000
 SELECTOR="state established and sport = :$PORT"
@@ -78,8 +79,8 @@ churn_engine() {
 	local files=() ws wc fo repl changed gone planned cerr raced late
 
 	ns_new ns || { not_ok "churn $e: cannot create a namespace"; return; }
-	if ! RIG=$CHURNRIG rig_start "$rig" "$ns" -p "$PORT" -c "$CPORT" -n "$N" -r "$RATE" -t 900
-	then
+	if ! RIG=$CHURNRIG rig_start "$rig" "$ns" -p "$PORT" -c "$CPORT" -n "$N" -r "$RATE" \
+		-t "$CHURN_SECONDS"; then
 		not_ok "churn $e: churnrig did not start"
 		return
 	fi
