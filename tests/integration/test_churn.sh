@@ -9,7 +9,7 @@
 # Short form (make check): each engine for at least CHURN_MIN_RUNS (8) kill runs and until
 # CHURN_MIN_EVENTS (600) reuse events happened while sockreap ran (a stale identity is hit in
 # the engine's short act phase, so the runs count, not only the events). Long form (make bench,
-# row 6): CHURN_MIN_EVENTS=10000 CHURN_BENCH=1 also prints one markdown row per engine.
+# row 7): CHURN_MIN_EVENTS=10000 CHURN_BENCH=1 also prints one markdown row per engine.
 # CHURN_ENGINES ("destroy rst"), CHURN_RATE (3000 reuse events/s), CHURN_N (200 connections),
 # CHURN_MAX_RUNS (40 kill runs per engine), CHURN_SECONDS (60: the churn's own time limit).
 cd "$(dirname "$0")/../.." || exit 1
