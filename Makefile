@@ -39,7 +39,8 @@ LIB_OBJS := $(LIB_SRCS:src/%.c=build/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
-HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig
+HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
+	build/tests/churnrig
 
 .SECONDARY:
 .PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench
@@ -149,7 +150,7 @@ build/bench/%: bench/%.c
 	$(Q)$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $<
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS) build/tests/churnrig
 	$(Q)bench/run.sh | tee build/bench/results.md
 
 print-deps:

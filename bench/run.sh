@@ -2,14 +2,15 @@
 # make bench: sockreap against its anchor in the same run, on workloads built in a namespace of
 # our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
 # table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
-# BENCH_ROWS ("1 2 3 4 5") picks rows; BENCH_RST_N (10000) sizes row 5.
+# BENCH_ROWS ("1 2 3 4 5 7") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
+# (10000) sizes row 7.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SR=$PWD/sockreap
 B=$PWD/build/bench
 RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES:-"1000 10000 100000"}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 7} "
 RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
@@ -202,4 +203,15 @@ if want 5; then
 	row "5 rst" "$RST_N" 0 'sockreap --engine rst' "$TMP/r.sr" "$TMP/r.ss" "$TMP/rs.sr"
 	printf '| 5 rst | %s | 0 | rst kill phase (probe, reset, verify) | %.4f | | | |\n' "$RST_N" \
 		"$(median <"$TMP/r.ms")"
+fi
+
+# 7. 4-tuple churn (issue 10): the churn test's long form, release build, each engine for at
+# least 100 kill runs and until BENCH_CHURN_EVENTS reuse events fell inside them (a slow kill
+# gathers events without more chances to hit a stale identity: the runs count too); a table of
+# its own (wrong kills and false outcomes, not times). Its ok/not ok lines go to stderr.
+if want 7; then
+	echo
+	CHURN_BENCH=1 CHURN_MIN_EVENTS=${BENCH_CHURN_EVENTS:-10000} CHURN_MIN_RUNS=100 \
+		CHURN_MAX_RUNS=2000 CHURN_SECONDS=900 SOCKREAP=$SR bash tests/integration/test_churn.sh |
+		awk '/^\|/ { print; next } { print > "/dev/stderr" }'
 fi
