@@ -39,7 +39,7 @@ LIB_OBJS := $(LIB_SRCS:src/%.c=build/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
-HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig
+HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/faildump.so
 
 .SECONDARY:
 .PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench
@@ -90,6 +90,12 @@ build/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
+# LD_PRELOAD shims for the integration tests (faildump.so: a sock_diag dump that fails).
+build/tests/%.so: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC so   $@"
+	$(Q)$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 # libFuzzer (clang only): `make fuzz FUZZ_SECONDS=3600`; make check runs it briefly.
 FUZZ_SECONDS ?= 600

@@ -328,8 +328,9 @@ int reap_run(const struct config *cfg)
 		else
 			output_table(stdout, &set, procmap_comm, pm, false);
 		if (engine == &engine_rst && !cfg->no_peer_reset)
-			fprintf(stderr, "sockreap: the rst engine resets each connection's peer end "
-					"too (--no-peer-reset leaves it)\n");
+			fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
+					"connection to another host (--no-peer-reset leaves it); a peer "
+					"end on this host is a local socket, killed only if selected\n");
 		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", set.n,
 			set.n == 1 ? "" : "s");
 		status = EXIT_DONE;
