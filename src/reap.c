@@ -149,7 +149,7 @@ static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, i
 /* One line per kind of failure, with what to do about it. */
 static void explain_failures(const struct sock_set *set, const struct engine *engine)
 {
-	size_t n[5] = { 0 };
+	size_t n[7] = { 0 };
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct sock_rec *r = &set->v[i];
@@ -164,6 +164,10 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 			n[3]++;
 		else if (r->err == SOCK_ERR_RST_STATE)
 			n[4]++;
+		else if (r->err == SOCK_ERR_UNVERIFIED)
+			n[5]++;
+		else if (r->err == SOCK_ERR_SIBLING)
+			n[6]++;
 	}
 	if (n[0])
 		fprintf(stderr, "sockreap: this kernel cannot destroy %zu socket%s "
@@ -187,6 +191,14 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 		fprintf(stderr, "sockreap: the rst engine cannot reach %zu socket%s (listen, "
 				"syn-sent, syn-recv and UDP need --engine destroy)\n", n[4],
 			n[4] == 1 ? "" : "s");
+	if (n[5])
+		fprintf(stderr, "sockreap: %zu socket%s could not be verified: the kill may or may "
+				"not have taken (look with ss, or run sockreap again)\n", n[5],
+			n[5] == 1 ? "" : "s");
+	if (n[6])
+		fprintf(stderr, "sockreap: %zu socket%s share%s a port (SO_REUSEPORT) with sockets not "
+				"selected, which the kernel's lookup finds instead; select the whole "
+				"group to kill it\n", n[6], n[6] == 1 ? "" : "s", n[6] == 1 ? "s" : "");
 }
 
 int reap_run(const struct config *cfg)

@@ -40,6 +40,10 @@ if rig_start P1 "$A" -a 127.0.0.1 -p 7701 -n 2 reuseport &&
 		[ "$((killed + sib))" = 2 ]
 	check "reuseport sibling: exit $rc says whether all were killed" \
 		[ "$rc" = "$([ "$sib" = 0 ] && echo 0 || echo 3)" ]
+	if [ "$sib" != 0 ]; then
+		check "reuseport sibling: stderr says to select the whole group" \
+			grep -q "SO_REUSEPORT.*select the whole group" "$TMP/err"
+	fi
 	check "reuseport sibling: the unselected process's listeners all survive" \
 		[ "$(ip netns exec "$A" ss -tlnpH "sport = :7701" | grep -c "pid=$P2,")" = 2 ]
 	check "reuseport sibling: what was not killed is still listed" \
@@ -74,7 +78,7 @@ else
 		check "unverified $engine: summary 0 killed, 3 failed" \
 			[ "$(jq -r '"\(.summary.killed) \(.summary.failed) \(.summary.exit_status)"' "$TMP/out")" = "0 3 3" ]
 		check "unverified $engine: stderr says the kill could not be verified" \
-			grep -q "could not verify" "$TMP/err"
+			grep -q "3 sockets could not be verified" "$TMP/err"
 		check "unverified $engine: the audit log records failed(unverified)" \
 			[ "$(jq -s '[.[] | select(.event == "result" and .socket.outcome == "failed" and .socket.error == "unverified")] | length' "$TMP/audit-$engine.log")" = 3 ]
 		check "unverified $engine: the audit summary says exit 3" \
