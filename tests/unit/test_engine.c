@@ -696,6 +696,33 @@ static void test_engine_rst_local_peer(void **state)
 	}
 }
 
+/* The same rule when auto falls back to rst (no SOCK_DESTROY): the unselected end lives. */
+static void test_engine_auto_local_peer(void **state)
+{
+	static const struct fake_sock script[] = {
+		{ .cookie = 1, .destroy_err = -EOPNOTSUPP },
+		{ .cookie = 2, .destroy_err = -EOPNOTSUPP },
+	};
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.1", 40001, SS_CLOSE_WAIT, 1, 0);
+	t[1] = fake(AF_INET, "10.0.0.1", 40001, "10.0.0.1", 5432, SS_FIN_WAIT2, 2, 0);
+	t[1].rcv_nxt = t[0].snd_nxt;
+	fake_diag_script(script, 2);
+	fake_rawio_script(t, 2);
+	sock_set_push(&set, &t[0].rec);
+	assert_int_equal(engine_auto.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(set.v[0].engine, SOCK_ENGINE_RST);
+	assert_string_equal(sock_peer_end(&set.v[0]), "local-left");
+	assert_true(t[1].alive);
+	assert_int_equal(t[1].resets_in + t[1].syn_probes + t[1].ack_probes, 0);
+	release(&ctx, &set);
+}
+
 /*
  * Point 4: the verification dump fails. Nothing whose fate needed it is reported killed (nor
  * gone, after an ENOENT, nor after an ack overflow); a refusal stays what it was; the family
@@ -850,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_dies_of_its_answer),
 		cmocka_unit_test(test_engine_rst_peer_tuple_reused),
 		cmocka_unit_test(test_engine_rst_local_peer),
+		cmocka_unit_test(test_engine_auto_local_peer),
 		cmocka_unit_test(test_engine_verify_dump_fails),
 		cmocka_unit_test(test_engine_rst_check_fails),
 		cmocka_unit_test(test_engine_rst_verify_fails),
