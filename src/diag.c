@@ -340,6 +340,7 @@ struct check_run {
 	bool *present;
 	bool *answered;
 	struct sock_rec *found;
+	bool dropped;		/* an answer could not be queued: ask again */
 	int err;		/* the first answer that is neither a socket nor "none" */
 };
 
@@ -362,6 +363,8 @@ static void check_answer(void *arg, uint32_t i, struct nlmsghdr *h)
 		if (e == -ENOENT || e == -ESTALE) {
 			c->present[r] = false;
 			c->answered[r] = true;
+		} else if (e == -EAGAIN || e == -ENOBUFS) {
+			c->dropped = true; /* the answer found the queue full */
 		} else if (!c->err) {
 			c->err = e ? e : -EBADMSG;
 		}
@@ -391,7 +394,8 @@ static int check_send(struct diag *d, struct check_run *c, const uint32_t *which
 	if (ret < 0)
 		return ret;
 	c->which = which;
-	*overflow = drain_answers(d, base, m, check_answer, c);
+	c->dropped = false;
+	*overflow = drain_answers(d, base, m, check_answer, c) || c->dropped;
 	return c->err;
 }
 
@@ -405,7 +409,7 @@ int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, boo
 {
 	bool answered[DIAG_BATCH] = { false };
 	uint32_t which[DIAG_BATCH];
-	struct check_run c = { recs, NULL, present, answered, found, 0 };
+	struct check_run c = { recs, NULL, present, answered, found, false, 0 };
 	size_t step = n;
 	bool dropped = true;	/* ask (again) */
 

@@ -185,12 +185,66 @@ static void test_diag_check_batch(void **state)
 	sock_set_free(&f.set);
 }
 
+/*
+ * Answers that do not fit the receive queue are dropped by the kernel; they are asked again,
+ * in smaller batches, until every one is answered. The kill socket is the second netlink
+ * socket diag_open makes: found by its number, and checked, its queue shrunk to the minimum.
+ */
+static void test_diag_check_batch_overflow(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct found f = { { 0 }, 0 };
+	struct diag *d = NULL;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), first = dup(0), one = 1;
+	int proto = 0;
+	socklen_t plen = sizeof(proto);
+
+	(void)state;
+	if (first >= 0)
+		close(first);
+	if (l < 0 || first < 0 || bind(l, (struct sockaddr *)&sa, sl) < 0 || listen(l, 4) < 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &sl) < 0 || diag_open(&d) < 0) {
+		if (l >= 0)
+			close(l);
+		skip();
+	}
+	/* first was the lowest free number after l: the dumping socket took it, then the kill one. */
+	int kill_fd = first + 1;
+
+	if (getsockopt(kill_fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) < 0 ||
+	    proto != NETLINK_SOCK_DIAG) {
+		diag_close(d);
+		close(l);
+		skip();
+	}
+	assert_int_equal(setsockopt(kill_fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)), 0);
+	f.port = ntohs(sa.sin_port);
+	struct diag_filter flt = { AF_INET, IPPROTO_TCP, SS_ALL_MASK, NULL, 0, true };
+
+	assert_int_equal(diag_dump(d, &flt, keep_port, &f), 0);
+	assert_int_equal(f.set.n, 1);
+
+	struct sock_rec *recs[DIAG_BATCH];
+	bool present[DIAG_BATCH];
+
+	for (size_t i = 0; i < DIAG_BATCH; i++)
+		recs[i] = &f.set.v[0];
+	assert_int_equal(diag_check_batch(d, recs, DIAG_BATCH, true, present, NULL), 0);
+	for (size_t i = 0; i < DIAG_BATCH; i++)
+		assert_true(present[i]);
+	close(l);
+	diag_close(d);
+	sock_set_free(&f.set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diag_parse_fields),
 		cmocka_unit_test(test_diag_parse_minimal_and_request_socks),
 		cmocka_unit_test(test_diag_check_batch),
+		cmocka_unit_test(test_diag_check_batch_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
