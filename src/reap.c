@@ -149,10 +149,12 @@ static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, i
 /* One line per kind of failure, with what to do about it. */
 static void explain_failures(const struct sock_set *set, const struct engine *engine)
 {
-	size_t n[7] = { 0 };
+	size_t n[7] = { 0 }, peers = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct sock_rec *r = &set->v[i];
+
+		peers += !!(r->flags & SOCK_F_PEER_RESET);
 
 		if (r->outcome == OUT_UNSUPPORTED && r->engine == SOCK_ENGINE_DESTROY)
 			n[0]++;
@@ -195,6 +197,11 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 		fprintf(stderr, "sockreap: %zu socket%s could not be verified: the kill may or may "
 				"not have taken (look with ss, or run sockreap again)\n", n[5],
 			n[5] == 1 ? "" : "s");
+	/* Not a failure, but not a verified kill either: say which it is. */
+	if (peers)
+		fprintf(stderr, "sockreap: %zu peer end%s on other hosts %s sent a reset; nothing "
+				"here can verify %s\n", peers, peers == 1 ? "" : "s",
+			peers == 1 ? "was" : "were", peers == 1 ? "it" : "them");
 	if (n[6])
 		fprintf(stderr, "sockreap: %zu socket%s share%s a port (SO_REUSEPORT) with sockets not "
 				"selected, which the kernel's lookup finds instead; select the whole "
