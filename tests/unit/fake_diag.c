@@ -1,4 +1,4 @@
-/* The netlink seam, scripted: destroy answers, lookups and the verification dump. */
+/* The netlink seam, scripted: destroys (reuseport groups too), lookups, checks, dumps, faults. */
 #include "fake_diag.h"
 
 #include <arpa/inet.h>
