@@ -40,7 +40,7 @@ SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
-	build/tests/churnrig
+	build/tests/churnrig build/tests/faildump.so
 
 .SECONDARY:
 .PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench
@@ -91,6 +91,12 @@ build/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
+
+# LD_PRELOAD shims for the integration tests (faildump.so: a sock_diag dump that fails).
+build/tests/%.so: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC so   $@"
+	$(Q)$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 # libFuzzer (clang only): `make fuzz FUZZ_SECONDS=3600`; make check runs it briefly.
 FUZZ_SECONDS ?= 600

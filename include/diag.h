@@ -46,6 +46,19 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
  */
 int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, int *errs);
 
+/*
+ * Looks up to DIAG_BATCH sockets up by their dumped ids (SOCK_DIAG_BY_FAMILY get requests in
+ * one sendmsg on the second socket, answers matched by sequence number). With with_cookie,
+ * present[i] says whether the kernel still has that very socket: a socket closed since, or
+ * whose 4-tuple now belongs to another (a cookie mismatch), is not present. Without, whether
+ * the kernel finds any socket for the 4-tuple (for a listener's port, maybe the listener).
+ * found (may be NULL) gets what was found. The requests have no side effect: answers lost to
+ * a full receive queue are asked again, in smaller batches. Returns 0 or a negative errno
+ * (any answer but a socket, ENOENT or ESTALE), after which present[] means nothing.
+ */
+int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool with_cookie,
+		     bool *present, struct sock_rec *found);
+
 /* Looks one socket up by its 4-tuple (and cookie, if with_cookie). 0 found, -ENOENT, -errno. */
 int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
 		struct sock_rec *found);

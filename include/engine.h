@@ -14,7 +14,7 @@ struct engine_ctx {
 	bool raw_allowed;		/* CAP_NET_RAW held: the rst engine may open them */
 	const int *keep_caps;		/* what to keep once they are open */
 	size_t nkeep_caps;
-	bool peer_reset;		/* rst: reset the peer end too */
+	bool peer_reset;		/* rst: reset the peer end too, if another host's */
 	int rfc1337;			/* rst: net.ipv4.tcp_rfc1337 here; -1 unknown */
 	int probe_wait_ms;		/* rst: how long a probe may stay unanswered */
 	int workers;			/* destroy: threads a big plan may use (0, 1: this one;
@@ -39,11 +39,17 @@ extern const struct engine engine_auto;
 const struct engine *engine_find(const char *name);
 
 /*
- * Marks records still listed by the kernel after a kill as failed ("still-present"). scope's
- * bytecode (ports, addresses: what a TCP socket never changes) narrows the TCP re-dump; states
- * do not, since a survivor may have moved on. UDP is re-dumped whole: a destroy disconnects it.
+ * Re-checks every record said killed, gone or changed (whatever the engine answered) in one
+ * dump per family and protocol: one still listed is failed ("still-present"; after ENOENT,
+ * "reuseport-sibling"). When a dump fails, what it was to verify and did not list is failed
+ * ("unverified"), never killed, and the first error is returned. scope's bytecode (ports,
+ * addresses: what a TCP socket never changes) narrows the TCP re-dump; states do not, since a
+ * survivor may have moved on. UDP is re-dumped whole: a destroy disconnects it.
  */
 int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter *scope);
+
+/* Same family, addresses and ports (the cookie aside). */
+bool engine_same_tuple(const struct sock_rec *a, const struct sock_rec *b);
 
 /* A socket that is no longer there by cookie: OUT_CHANGED if its 4-tuple was reused, else OUT_GONE. */
 void engine_classify_missing(struct diag *d, struct sock_rec *rec);

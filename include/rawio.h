@@ -38,6 +38,13 @@ typedef void (*rawio_reply_cb)(const struct pkt_tcp *reply, void *arg);
  */
 int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg);
 
+/*
+ * Whether addr (as on the wire: IPv4 in addr[0]) is an address of this network namespace:
+ * the kernel's route to it is of type local (a route lookup over rtnetlink, remembered per
+ * address). A segment sent there reaches a socket here, not another host. 1, 0 or -errno.
+ */
+int rawio_is_local(struct rawio *io, int family, const uint32_t addr[4]);
+
 /* Frames the capture socket dropped since the last call (PACKET_STATISTICS). */
 unsigned rawio_drops(struct rawio *io);
 

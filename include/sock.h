@@ -47,8 +47,12 @@ enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST };
 #define SOCK_F_STAYS_BOUND 0x01
 /* The kernel sent the mark (it does so only to CAP_NET_ADMIN). */
 #define SOCK_F_MARK_KNOWN 0x02
-/* rst: the peer end was sent a reset too. */
+/* rst: the peer end was sent a reset too (a remote end: nothing here can verify it). */
 #define SOCK_F_PEER_RESET 0x04
+/* rst: the peer end is a socket of this namespace that the plan does not hold: left alone. */
+#define SOCK_F_PEER_LEFT 0x08
+/* rst: the peer end is a socket of this namespace that the plan holds: its own target. */
+#define SOCK_F_PEER_PLANNED 0x10
 
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a
@@ -118,7 +122,22 @@ const char *sock_errno_name(int err);
 /* rst: sending was refused (EPERM): a firewall, typically `ct state invalid drop`. */
 #define SOCK_ERR_FIREWALL 100004
 
+/* The kill could not be verified (the verification dump or identity check failed). */
+#define SOCK_ERR_UNVERIFIED 100005
+/*
+ * destroy: the kernel kept answering ENOENT while listing the socket: its lookup lands on an
+ * SO_REUSEPORT sibling the plan does not hold.
+ */
+#define SOCK_ERR_SIBLING 100006
+
 const char *sock_engine_name(unsigned engine);
+
+/*
+ * What was done about the peer end (rst): "reset-sent" (a remote end: not verifiable from
+ * here), "local-planned" (a local socket the plan holds), "local-left" (a local socket the
+ * plan does not hold: left alone), or NULL (nothing).
+ */
+const char *sock_peer_end(const struct sock_rec *rec);
 
 /*
  * What to add to the outcome: why a socket was not killed (an errno name, "still-present"),

@@ -244,12 +244,68 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 	}
 }
 
+/* Called for each answer read: i is the request's index in its batch. */
+typedef void (*answer_fn)(void *arg, uint32_t i, struct nlmsghdr *h);
+
+/*
+ * The kernel handles every request of a batch inside sendmsg, so every answer is queued (or
+ * was dropped for lack of room) by now: reads without blocking until the queue is empty, up to
+ * ACK_VEC datagrams per system call, each into a slot of the receive buffer. A datagram longer
+ * than its slot is cut to the slot, its nlmsg_len too. Returns true if answers were dropped.
+ */
+static bool drain_answers(struct diag *d, uint32_t base, size_t n, answer_fn fn, void *arg)
+{
+	int fd = nl_socket_get_fd(d->kill);
+	struct mmsghdr mm[ACK_VEC];
+	struct iovec iov[ACK_VEC];
+	bool overflow = false;
+
+	for (size_t k = 0; k < ACK_VEC; k++) {
+		iov[k] = (struct iovec){ d->buf + k * ACK_SLOT, ACK_SLOT };
+		mm[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k], .msg_iovlen = 1 };
+	}
+	for (;;) {
+		int got = recvmmsg(fd, mm, ACK_VEC, MSG_DONTWAIT, NULL);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				overflow = true;
+				continue;
+			}
+			return overflow; /* EAGAIN: nothing more */
+		}
+		for (int k = 0; k < got; k++) {
+			/* A truncated datagram still starts with its header and error code. */
+			int rem = mm[k].msg_len < ACK_SLOT ? (int)mm[k].msg_len : ACK_SLOT;
+
+			for (struct nlmsghdr *h = (struct nlmsghdr *)(d->buf + (size_t)k * ACK_SLOT);
+			     rem >= (int)NLMSG_LENGTH(sizeof(int)) && h->nlmsg_len >= NLMSG_HDRLEN;
+			     h = nlmsg_next(h, &rem)) {
+				uint32_t i = h->nlmsg_seq - base;
+
+				if (h->nlmsg_len > (uint32_t)rem)
+					h->nlmsg_len = (uint32_t)rem;
+				if (i < n)
+					fn(arg, i, h);
+			}
+		}
+	}
+}
+
+static void destroy_answer(void *arg, uint32_t i, struct nlmsghdr *h)
+{
+	int *errs = arg;
+
+	if (h->nlmsg_type == NLMSG_ERROR)
+		errs[i] = ((const struct nlmsgerr *)nlmsg_data(h))->error;
+}
+
 int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, int *errs)
 {
 	struct diag_request *q = (struct diag_request *)d->req;
-	int fd = nl_socket_get_fd(d->kill);
 	uint32_t base = d->seq;
-	bool overflow = false;
 	int ret;
 
 	if (n > DIAG_BATCH)
@@ -270,51 +326,122 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 	ret = send_all(d->kill, q, n * sizeof(*q));
 	if (ret < 0)
 		return ret;
-	/*
-	 * The kernel handles every request inside sendmsg, so every error is queued (or was
-	 * dropped for lack of room) by now: read without blocking until the queue is empty,
-	 * up to ACK_VEC datagrams per system call.
-	 */
-	struct mmsghdr mm[ACK_VEC];
-	struct iovec iov[ACK_VEC];
-
-	for (size_t k = 0; k < ACK_VEC; k++) {
-		iov[k] = (struct iovec){ d->buf + k * ACK_SLOT, ACK_SLOT };
-		mm[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k], .msg_iovlen = 1 };
-	}
-	for (;;) {
-		int got = recvmmsg(fd, mm, ACK_VEC, MSG_DONTWAIT, NULL);
-
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				overflow = true;
-				continue;
-			}
-			break; /* EAGAIN: nothing more */
-		}
-		for (int k = 0; k < got; k++) {
-			/* A truncated datagram still starts with its header and error code. */
-			int rem = mm[k].msg_len < ACK_SLOT ? (int)mm[k].msg_len : ACK_SLOT;
-
-			for (struct nlmsghdr *h = (struct nlmsghdr *)(d->buf + (size_t)k * ACK_SLOT);
-			     rem >= (int)NLMSG_LENGTH(sizeof(int)) && h->nlmsg_len >= NLMSG_HDRLEN;
-			     h = nlmsg_next(h, &rem)) {
-				uint32_t i = h->nlmsg_seq - base;
-
-				if (h->nlmsg_type != NLMSG_ERROR || i >= n)
-					continue;
-				errs[i] = ((const struct nlmsgerr *)nlmsg_data(h))->error;
-			}
-		}
-	}
 	/* Errors were dropped for lack of room: what did not fail visibly, verification decides. */
-	if (overflow)
+	if (drain_answers(d, base, n, destroy_answer, errs))
 		for (size_t i = 0; i < n; i++)
 			if (!errs[i])
 				errs[i] = DIAG_NO_ACK;
 	return 0;
+}
+
+struct check_run {
+	struct sock_rec *const *recs;
+	const uint32_t *which;	/* this batch's requests -> record indices */
+	bool *present;
+	bool *answered;
+	struct sock_rec *found;
+	bool dropped;		/* an answer could not be queued: ask again */
+	int err;		/* the first answer that is neither a socket nor "none" */
+};
+
+static void check_answer(void *arg, uint32_t i, struct nlmsghdr *h)
+{
+	struct check_run *c = arg;
+	uint32_t r = c->which[i];
+
+	if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+		if (c->found && diag_parse(h, c->recs[r]->protocol, &c->found[r]) < 0) {
+			c->err = c->err ? c->err : -EBADMSG;
+			return;
+		}
+		c->present[r] = true;
+		c->answered[r] = true;
+	} else if (h->nlmsg_type == NLMSG_ERROR) {
+		int e = ((const struct nlmsgerr *)nlmsg_data(h))->error;
+
+		/* A cookie mismatch answers ENOENT on 6.18, ESTALE on older kernels. */
+		if (e == -ENOENT || e == -ESTALE) {
+			c->present[r] = false;
+			c->answered[r] = true;
+		} else if (e == -EAGAIN || e == -ENOBUFS) {
+			c->dropped = true; /* the answer found the queue full */
+		} else if (!c->err) {
+			c->err = e ? e : -EBADMSG;
+		}
+	}
+}
+
+/* Asks for recs[which[0..m)] in one sendmsg; *overflow: answers were dropped. 0 or -errno. */
+static int check_send(struct diag *d, struct check_run *c, const uint32_t *which, size_t m,
+		      bool with_cookie, bool *overflow)
+{
+	struct diag_request *q = (struct diag_request *)d->req;
+	uint32_t base = d->seq;
+	int ret;
+
+	for (size_t k = 0; k < m; k++) {
+		const struct sock_rec *rec = c->recs[which[k]];
+
+		fill_request(&q[k], SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, base + (uint32_t)k,
+			     rec->family, rec->protocol, SS_ALL_MASK);
+		q[k].r.id = rec->id;
+		if (!with_cookie)
+			q[k].r.id.idiag_cookie[0] = q[k].r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	}
+	d->seq += (uint32_t)m;
+	errno = 0;
+	ret = send_all(d->kill, q, m * sizeof(*q));
+	if (ret < 0)
+		return ret;
+	c->which = which;
+	c->dropped = false;
+	*overflow = drain_answers(d, base, m, check_answer, c) || c->dropped;
+	return c->err;
+}
+
+/*
+ * Each answer is a whole message (the socket, up to ~200 bytes with its default attributes)
+ * and counts against the receive buffer, which without CAP_NET_ADMIN is only rmem_max: a
+ * batch whose answers did not all fit is asked again, unanswered part only, in halves.
+ */
+int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool with_cookie,
+		     bool *present, struct sock_rec *found)
+{
+	bool answered[DIAG_BATCH] = { false };
+	uint32_t which[DIAG_BATCH];
+	struct check_run c = { recs, NULL, present, answered, found, false, 0 };
+	size_t step = n;
+	bool dropped = true;	/* ask (again) */
+
+	if (n > DIAG_BATCH)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		present[i] = false;
+	for (int tries = 0; tries < 16; tries++) {
+		size_t m = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!answered[i])
+				which[m++] = (uint32_t)i;
+		if (!m)
+			return 0;
+		/* Nothing was dropped, yet some went unanswered: the kernel did not answer them. */
+		if (!dropped)
+			return -EPROTO;
+		dropped = false;
+		for (size_t k = 0; k < m; k += step) {
+			bool over = false;
+			int ret = check_send(d, &c, which + k, m - k < step ? m - k : step,
+					     with_cookie, &over);
+
+			if (ret < 0)
+				return ret;
+			dropped |= over;
+		}
+		if (dropped && step > 1)
+			step /= 2;
+	}
+	return -ENOBUFS;
 }
 
 int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,

@@ -13,7 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-static bool same_tuple(const struct sock_rec *a, const struct sock_rec *b)
+bool engine_same_tuple(const struct sock_rec *a, const struct sock_rec *b)
 {
 	return a->family == b->family && a->id.idiag_sport == b->id.idiag_sport &&
 	       a->id.idiag_dport == b->id.idiag_dport &&
@@ -30,7 +30,7 @@ void engine_classify_missing(struct diag *d, struct sock_rec *rec)
 {
 	struct sock_rec now;
 
-	if (diag_lookup(d, rec, false, &now) == 0 && same_tuple(&now, rec) &&
+	if (diag_lookup(d, rec, false, &now) == 0 && engine_same_tuple(&now, rec) &&
 	    sock_cookie(&now) != sock_cookie(rec))
 		rec->outcome = OUT_CHANGED;
 	else
@@ -39,24 +39,37 @@ void engine_classify_missing(struct diag *d, struct sock_rec *rec)
 }
 
 struct verify_ctx {
-	struct hashmap killed;	/* cookie -> index */
+	struct hashmap claimed;	/* cookie -> index */
 	struct sock_set *set;
+	bool *seen;
 };
+
+/* Said gone by the engine or by the kernel: what the verification dump must not list. */
+static bool claimed(const struct sock_rec *rec)
+{
+	return rec->outcome == OUT_KILLED || rec->outcome == OUT_GONE ||
+	       rec->outcome == OUT_CHANGED;
+}
 
 static int verify_one(const struct sock_rec *rec, void *arg)
 {
 	struct verify_ctx *v = arg;
 	uint32_t idx;
 
-	if (!hashmap_get(&v->killed, sock_cookie(rec), &idx))
+	if (!hashmap_get(&v->claimed, sock_cookie(rec), &idx) || v->seen[idx])
 		return 0;
 	struct sock_rec *victim = &v->set->v[idx];
 
+	v->seen[idx] = true;
 	/*
-	 * An explicitly bound UDP socket is disconnected by a destroy but stays bound and listed;
-	 * anything else still listed survived.
+	 * An explicitly bound UDP socket is disconnected by a destroy but stays bound and listed.
+	 * A socket the kernel answered ENOENT for but still lists was not found by its lookup:
+	 * an SO_REUSEPORT sibling was. Anything else still listed survived.
 	 */
-	if (victim->protocol == IPPROTO_UDP) {
+	if (victim->outcome != OUT_KILLED) {
+		victim->outcome = OUT_FAILED;
+		victim->err = SOCK_ERR_SIBLING;
+	} else if (victim->protocol == IPPROTO_UDP) {
 		victim->flags |= SOCK_F_STAYS_BOUND;
 	} else {
 		victim->outcome = OUT_FAILED;
@@ -69,39 +82,63 @@ int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter
 {
 	struct verify_ctx v = { .set = set };
 	bool need[2][2] = { { false } }; /* [udp][inet6] */
-	int ret;
+	int ret, first = 0;
 
-	ret = hashmap_init(&v.killed, set->n);
+	v.seen = calloc(set->n ? set->n : 1, sizeof(*v.seen));
+	if (!v.seen)
+		return -ENOMEM;
+	ret = hashmap_init(&v.claimed, set->n);
 	if (ret < 0)
-		return ret;
+		goto out;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct sock_rec *rec = &set->v[i];
 
-		if (rec->outcome != OUT_KILLED)
+		if (!claimed(rec))
 			continue;
-		hashmap_put(&v.killed, sock_cookie(rec), (uint32_t)i);
+		hashmap_put(&v.claimed, sock_cookie(rec), (uint32_t)i);
 		need[rec->protocol == IPPROTO_UDP][rec->family == AF_INET6] = true;
 	}
 	/* A survivor may have moved on (established -> fin-wait-1): look in every state. */
-	for (int p = 0; p < 2 && ret == 0; p++)
-		for (int f = 0; f < 2 && ret == 0; f++) {
+	for (int p = 0; p < 2; p++)
+		for (int f = 0; f < 2; f++) {
 			/*
 			 * A destroyed UDP socket is disconnected: its peer changes, so only TCP
 			 * keeps the ports and addresses the bytecode tests.
 			 */
 			bool narrow = scope && !p;
-			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
-						   p ? IPPROTO_UDP : IPPROTO_TCP, SS_ALL_MASK,
-						   narrow ? scope->bytecode : NULL,
+			int family = f ? AF_INET6 : AF_INET;
+			struct diag_filter flt = { family, p ? IPPROTO_UDP : IPPROTO_TCP,
+						   SS_ALL_MASK, narrow ? scope->bytecode : NULL,
 						   narrow ? scope->bclen : 0, true };
 
-			if (need[p][f])
-				ret = diag_dump(d, &flt, verify_one, &v);
+			if (!need[p][f])
+				continue;
+			ret = diag_dump(d, &flt, verify_one, &v);
+			if (ret == 0)
+				continue;
+			/*
+			 * Not listed in a dump that failed proves nothing: what it did list failed
+			 * to die; the rest is unverified, never killed.
+			 */
+			for (size_t i = 0; i < set->n; i++) {
+				struct sock_rec *rec = &set->v[i];
+
+				if (claimed(rec) && !v.seen[i] && rec->family == family &&
+				    (rec->protocol == IPPROTO_UDP) == p) {
+					rec->outcome = OUT_FAILED;
+					rec->err = SOCK_ERR_UNVERIFIED;
+					rec->flags &= (uint8_t)~SOCK_F_STAYS_BOUND;
+				}
+			}
+			if (!first)
+				first = ret;
 		}
-	hashmap_free(&v.killed);
+	ret = first;
+out:
+	hashmap_free(&v.claimed);
+	free(v.seen);
 	return ret;
 }
-
 
 int engine_open_raw(struct engine_ctx *ctx)
 {

@@ -6,6 +6,11 @@
  * sending thread's sendmsg, so a big plan is shared among up to ctx->workers threads, each
  * with a netlink socket of its own: batches are handed out one at a time from a shared
  * counter, and each record is written by the one thread that sent its request.
+ *
+ * SO_REUSEPORT: the kernel finds a listener (or bound UDP socket) for a destroy the way it
+ * finds one for a new connection, by hash over the group, and answers ENOENT when the cookie
+ * is a sibling's. The member picked is killed by its own request, so the rest is sent again,
+ * round after round, while the verification dump lists them and a round kills any.
  */
 #include "engine.h"
 #include "workers.h"
@@ -79,8 +84,62 @@ static void *run_batches(void *arg)
 	return NULL;
 }
 
+/* Rounds for reuseport groups: each kills at least one member, or ends the retries. */
+#define SIBLING_ROUNDS 64
+
+/* Destroys the records of set, in the calling thread. */
+static void destroy_all(struct diag *d, struct sock_set *set)
+{
+	struct destroy_job job = { set, (set->n + DIAG_BATCH - 1) / DIAG_BATCH, 0 };
+	struct destroy_worker w = { &job, d };
+
+	run_batches(&w);
+}
+
+/* Sends again what the kernel answered ENOENT for and still lists (engine_verify said so). */
+static int retry_siblings(struct engine_ctx *ctx, struct sock_set *set)
+{
+	struct sock_set again = { 0 };
+	uint32_t *idx = NULL;
+	int ret = 0;
+
+	for (int round = 0; round < SIBLING_ROUNDS && ret == 0; round++) {
+		bool progress = false;
+
+		again.n = 0;
+		for (size_t i = 0; i < set->n && ret == 0; i++) {
+			if (set->v[i].outcome != OUT_FAILED || set->v[i].err != SOCK_ERR_SIBLING)
+				continue;
+			ret = sock_set_push(&again, &set->v[i]);
+			if (ret == 0 && !idx)
+				idx = malloc(set->n * sizeof(*idx));
+			if (ret == 0 && !idx)
+				ret = -ENOMEM;
+			if (ret == 0)
+				idx[again.n - 1] = (uint32_t)i;
+		}
+		if (ret < 0 || !again.n)
+			break;
+		destroy_all(ctx->d, &again);
+		for (size_t k = 0; k < again.n; k++)
+			progress |= again.v[k].outcome != OUT_GONE &&
+				    again.v[k].outcome != OUT_CHANGED;
+		ret = engine_verify(ctx->d, &again, ctx->scope);
+		for (size_t k = 0; k < again.n; k++)
+			set->v[idx[k]] = again.v[k];
+		/* The group keeps answering with a socket the plan does not hold: give up. */
+		if (!progress)
+			break;
+	}
+	free(idx);
+	sock_set_free(&again);
+	return ret;
+}
+
 static int destroy_kill(struct engine_ctx *ctx, struct sock_set *set)
 {
+	int ret;
+
 	struct destroy_job job = { set, (set->n + DIAG_BATCH - 1) / DIAG_BATCH, 0 };
 	struct destroy_worker w[WORKERS_MAX] = { { &job, ctx->d } };
 	int nw = 1;
@@ -98,7 +157,8 @@ static int destroy_kill(struct engine_ctx *ctx, struct sock_set *set)
 	workers_run(run_batches, w, sizeof(w[0]), nw);
 	for (int k = 1; k < nw; k++)
 		diag_close(w[k].d);
-	return engine_verify(ctx->d, set, ctx->scope);
+	ret = engine_verify(ctx->d, set, ctx->scope);
+	return ret < 0 ? ret : retry_siblings(ctx, set);
 }
 
 const struct engine engine_destroy = {

@@ -7,7 +7,15 @@
  * it from the per-socket rate limit). The reply is captured as it leaves, answered at once with
  * RST seq = reply.ack (the only value RFC 5961 accepts), the silent are re-probed with the
  * one-byte ACK, and every target is verified by cookie. The peer end is reset afterwards from
- * the local address with seq = reply.seq.
+ * the local address with seq = reply.seq, when it is another host's.
+ *
+ * Identity: a planned connection may close while we act and a new one take its 4-tuple (a
+ * client reusing source ports); a reply from the new one would draw a reset that kills it.
+ * So every batch of segments, probes and resets alike, is preceded by an exact sock_diag get
+ * of its targets' planned ids, cookie included, and what is no longer there is settled (gone
+ * or changed) and not sent to. That is enough: a cookie present after a reply was captured
+ * means the reply came from it (a 4-tuple has one socket at a time and cookies are never
+ * reused), and a reset carrying that reply's ack matches only that socket's rcv_nxt.
  */
 #include "engine.h"
 #include "hashmap.h"
@@ -44,6 +52,8 @@ struct target {
 	bool ever_replied;
 	bool retry;			/* the last probe was refused (EPERM): send another */
 	uint8_t refused;
+	uint8_t fired;			/* resets sent to it this round */
+	bool vanished;			/* gone after our segments reached it: send nothing more */
 	uint32_t reply_seq;		/* the local end's snd_nxt: the peer's rcv_nxt */
 	int send_err;
 	int ifindex;
@@ -58,6 +68,7 @@ struct outbox {
 	int ifindex[RAWIO_BATCH];
 	size_t n;
 	void (*sent)(struct rst_run *r, uint32_t idx, int err);	/* per segment, after sending */
+	bool checked;		/* the targets' identity is checked just before each send */
 };
 
 struct rst_run {
@@ -69,6 +80,7 @@ struct rst_run {
 	uint64_t rng;
 	size_t refused;			/* probes refused in this pass, to be sent again */
 	struct outbox resets;		/* resets answering replies */
+	int err;			/* the first identity check that failed */
 };
 
 static uint32_t rnd(struct rst_run *r)
@@ -166,6 +178,65 @@ static struct pkt_tcp *outbox_add(struct rst_run *r, struct outbox *o, uint32_t 
 	return p;
 }
 
+/* Takes a target out of the run with the outcome it has been given. */
+static void drop(struct rst_run *r, uint32_t i)
+{
+	struct target *t = &r->t[i];
+
+	if (t->active && !t->replied && !t->send_err)
+		r->waiting--;
+	t->active = false;
+}
+
+/*
+ * Looks targets idx[0..n) up by their planned ids, cookie included; ok[k] says whether idx[k]
+ * may be sent to. One no longer there is sent nothing more. If a reset of ours reached it,
+ * verification decides; else if another socket has its 4-tuple now, it is changed; else if it
+ * answered our probe, verification decides too (a TIME_WAIT whose peer has no socket any more
+ * dies of the peer's reset to its answer); else it is gone. A check that fails leaves its
+ * targets failed(unverified): nothing is sent to them.
+ */
+static void recheck(struct rst_run *r, const uint32_t *idx, size_t n, bool *ok)
+{
+	struct sock_rec *recs[DIAG_BATCH];
+
+	for (size_t k0 = 0; k0 < n; k0 += DIAG_BATCH) {
+		size_t m = n - k0 < DIAG_BATCH ? n - k0 : DIAG_BATCH;
+
+		for (size_t k = 0; k < m; k++)
+			recs[k] = &r->set->v[idx[k0 + k]];
+		int ret = diag_check_batch(r->ctx->d, recs, m, true, ok + k0, NULL);
+
+		if (ret < 0 && !r->err)
+			r->err = ret;
+		for (size_t k = 0; k < m; k++) {
+			uint32_t i = idx[k0 + k];
+			struct target *t = &r->t[i];
+
+			if (ret < 0) {
+				ok[k0 + k] = false;
+				recs[k]->outcome = OUT_FAILED;
+				recs[k]->err = SOCK_ERR_UNVERIFIED;
+				drop(r, i);
+				continue;
+			}
+			if (ok[k0 + k] && t->vanished)
+				ok[k0 + k] = false; /* a duplicate of a target found gone */
+			if (ok[k0 + k] || !t->active || t->vanished)
+				continue;
+			if (!t->fired) {
+				engine_classify_missing(r->ctx->d, recs[k]);
+				if (recs[k]->outcome == OUT_CHANGED || !t->replied) {
+					drop(r, i);
+					continue;
+				}
+				recs[k]->outcome = OUT_NONE;
+			}
+			t->vanished = true;
+		}
+	}
+}
+
 static void outbox_flush(struct rst_run *r, struct outbox *o)
 {
 	int errs[RAWIO_BATCH];
@@ -173,14 +244,33 @@ static void outbox_flush(struct rst_run *r, struct outbox *o)
 
 	if (!n)
 		return;
-	rawio_send(r->ctx->raw, o->pkt, o->ifindex, n, errs);
+	if (o->checked) {
+		bool ok[RAWIO_BATCH];
+		size_t w = 0;
+
+		recheck(r, o->idx, n, ok);
+		for (size_t k = 0; k < n; k++) {
+			if (!ok[k])
+				continue;
+			o->pkt[w] = o->pkt[k];
+			o->idx[w] = o->idx[k];
+			o->ifindex[w] = o->ifindex[k];
+			w++;
+		}
+		n = w;
+	}
 	o->n = 0;
+	if (!n)
+		return;
+	rawio_send(r->ctx->raw, o->pkt, o->ifindex, n, errs);
 	for (size_t k = 0; k < n; k++)
 		o->sent(r, o->idx[k], errs[k]);
 }
 
 static void reset_sent(struct rst_run *r, uint32_t idx, int err)
 {
+	if (!err && r->t[idx].fired < UINT8_MAX)
+		r->t[idx].fired++;
 	if (err && !r->t[idx].send_err)
 		r->t[idx].send_err = err;
 }
@@ -199,7 +289,7 @@ static void on_reply(const struct pkt_tcp *reply, void *arg)
 
 	if (reply->family != t->family || reply->sport != t->lport || reply->dport != t->pport ||
 	    memcmp(reply->saddr, t->local, alen) || memcmp(reply->daddr, t->peer, alen) ||
-	    !t->active || t->resets >= MAX_RESETS)
+	    !t->active || t->vanished || t->resets >= MAX_RESETS)
 		return;
 	if (!t->replied) {
 		t->replied = true;
@@ -268,13 +358,14 @@ static void probe_sent(struct rst_run *r, uint32_t idx, int err)
  */
 static size_t probe_pass(struct rst_run *r, bool again, bool retrying)
 {
-	struct outbox o = { .sent = probe_sent };
+	struct outbox o = { .sent = probe_sent, .checked = true };
 
 	r->refused = 0;
 	for (size_t i = 0; i < r->set->n; i++) {
 		struct target *t = &r->t[i];
 
-		if (!t->active || t->replied || t->send_err || (retrying && !t->retry))
+		if (!t->active || t->vanished || t->replied || t->send_err ||
+		    (retrying && !t->retry))
 			continue;
 		t->retry = false;
 		struct pkt_tcp *p = outbox_add(r, &o, (uint32_t)i, true);
@@ -306,62 +397,92 @@ static void probe(struct rst_run *r, bool again)
 		retrying = true;
 }
 
-/*
- * The plan is by cookie: a socket gone (or replaced) since the dump is not probed. The
- * verification dump answers that too: mark the targets as if killed, and what it still lists
- * is there.
- */
-static int check_present(struct rst_run *r)
-{
-	int ret;
-
-	for (size_t i = 0; i < r->set->n; i++)
-		if (r->t[i].active)
-			r->set->v[i].outcome = OUT_KILLED;
-	ret = engine_verify(r->ctx->d, r->set, r->ctx->scope);
-	for (size_t i = 0; i < r->set->n && ret == 0; i++) {
-		struct sock_rec *rec = &r->set->v[i];
-
-		if (!r->t[i].active)
-			continue;
-		if (rec->outcome == OUT_KILLED) { /* not listed */
-			r->t[i].active = false;
-			r->waiting--;
-			engine_classify_missing(r->ctx->d, rec);
-		} else {
-			rec->outcome = OUT_NONE;
-			rec->err = 0;
-		}
-	}
-	return ret;
-}
-
 static void peer_sent(struct rst_run *r, uint32_t idx, int err)
 {
 	if (!err)
 		r->set->v[idx].flags |= SOCK_F_PEER_RESET;
 }
 
-/* After the local end is gone: the peer's rcv_nxt is the local snd_nxt the reply carried. */
-static void reset_peers(struct rst_run *r)
+/* The plan's record for the other end of target i's connection, if it holds it. */
+static bool peer_planned(const struct rst_run *r, uint32_t i)
+{
+	const struct target *t = &r->t[i];
+	size_t alen = t->family == AF_INET6 ? 16 : 4;
+	uint32_t j;
+
+	if (!hashmap_get(&r->by_tuple, tuple_hash(t->family, t->peer, t->pport, t->local,
+						   t->lport), &j))
+		return false;
+	const struct target *u = &r->t[j];
+
+	return u->family == t->family && u->lport == t->pport && u->pport == t->lport &&
+	       !memcmp(u->local, t->peer, alen) && !memcmp(u->peer, t->local, alen);
+}
+
+/*
+ * Peer resets for idx[0..n) (killed, remote peers), after checking that no other socket has
+ * taken the 4-tuple since: if one has, the peer end is probably its connection's now.
+ */
+static void reset_remote_peers(struct rst_run *r, const uint32_t *idx, size_t n)
 {
 	struct outbox o = { .sent = peer_sent };
+	struct sock_rec *recs[DIAG_BATCH];
+	struct sock_rec found[DIAG_BATCH];
+	bool taken[DIAG_BATCH];
 
+	for (size_t k0 = 0; k0 < n; k0 += DIAG_BATCH) {
+		size_t m = n - k0 < DIAG_BATCH ? n - k0 : DIAG_BATCH;
+
+		for (size_t k = 0; k < m; k++)
+			recs[k] = &r->set->v[idx[k0 + k]];
+		/* Without a cookie: any socket now on the 4-tuple (or a listener on the port). */
+		if (diag_check_batch(r->ctx->d, recs, m, false, taken, found) < 0)
+			continue; /* cannot tell: the peer is left alone */
+		for (size_t k = 0; k < m; k++) {
+			uint32_t i = idx[k0 + k];
+
+			if (taken[k] && engine_same_tuple(&found[k], recs[k]))
+				continue;
+			struct pkt_tcp *p = outbox_add(r, &o, i, false);
+
+			p->seq = r->t[i].reply_seq;
+			p->flags = PKT_RST;
+			if (o.n == RAWIO_BATCH)
+				outbox_flush(r, &o);
+		}
+	}
+	outbox_flush(r, &o);
+}
+
+/*
+ * After the local end is gone: the peer's rcv_nxt is the local snd_nxt the reply carried. A
+ * peer at an address of this namespace is a socket here: the plan holds it (its own target)
+ * or does not (left alone, as the preview did not show it). Only another host's end is reset.
+ */
+static void reset_peers(struct rst_run *r)
+{
+	uint32_t *idx = malloc(r->set->n * sizeof(*idx));
+	size_t n = 0;
+
+	if (!idx)
+		return;
 	for (size_t i = 0; i < r->set->n; i++) {
-		const struct sock_rec *rec = &r->set->v[i];
+		struct sock_rec *rec = &r->set->v[i];
 		struct target *t = &r->t[i];
 
 		/* A TIME_WAIT's peer has closed already. */
 		if (rec->outcome != OUT_KILLED || !t->replied || rec->state == SS_TIME_WAIT)
 			continue;
-		struct pkt_tcp *p = outbox_add(r, &o, (uint32_t)i, false);
+		int local = rawio_is_local(r->ctx->raw, t->family, t->peer);
 
-		p->seq = t->reply_seq;
-		p->flags = PKT_RST;
-		if (o.n == RAWIO_BATCH)
-			outbox_flush(r, &o);
+		if (local > 0)
+			rec->flags |= peer_planned(r, (uint32_t)i) ? SOCK_F_PEER_PLANNED
+								   : SOCK_F_PEER_LEFT;
+		else if (local == 0)
+			idx[n++] = (uint32_t)i;
 	}
-	outbox_flush(r, &o);
+	reset_remote_peers(r, idx, n);
+	free(idx);
 }
 
 static void settle(struct rst_run *r)
@@ -397,7 +518,7 @@ static size_t rearm_survivors(struct rst_run *r)
 		    rec->err != SOCK_ERR_SURVIVED)
 			continue;
 		t->replied = t->retry = false;
-		t->resets = t->refused = 0;
+		t->resets = t->refused = t->fired = 0;
 		t->send_err = 0;
 		rec->outcome = OUT_NONE;
 		rec->err = 0;
@@ -409,7 +530,8 @@ static size_t rearm_survivors(struct rst_run *r)
 
 static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 {
-	struct rst_run r = { .ctx = ctx, .set = set, .resets = { .sent = reset_sent } };
+	struct rst_run r = { .ctx = ctx, .set = set,
+			     .resets = { .sent = reset_sent, .checked = true } };
 	int ret = 0;
 
 	if (!set->n)
@@ -433,6 +555,10 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 
 		rec->engine = SOCK_ENGINE_RST;
 		rec->err = 0;
+		/* Every record's tuple is known, so that a local peer end is found in the plan. */
+		target_init(&r.t[i], rec, kind < 0 ? PROBE_ACK : kind);
+		hashmap_put(&r.by_tuple, tuple_hash(r.t[i].family, r.t[i].local, r.t[i].lport,
+						    r.t[i].peer, r.t[i].pport), (uint32_t)i);
 		if (kind < 0 || raw < 0) {
 			rec->outcome = raw == -EPERM ? OUT_DENIED : OUT_UNSUPPORTED;
 			rec->err = kind < 0 ? SOCK_ERR_RST_STATE : raw;
@@ -443,15 +569,9 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 			rec->err = SOCK_ERR_RFC1337;
 			continue;
 		}
-		target_init(&r.t[i], rec, kind);
 		r.t[i].active = true;
 		r.waiting++;
-		hashmap_put(&r.by_tuple, tuple_hash(r.t[i].family, r.t[i].local, r.t[i].lport,
-						    r.t[i].peer, r.t[i].pport), (uint32_t)i);
 	}
-	ret = check_present(&r);
-	if (ret < 0)
-		goto out;
 	int wait = ctx->probe_wait_ms > 0 ? ctx->probe_wait_ms : ENGINE_PROBE_WAIT_MS;
 
 	/*
@@ -494,6 +614,8 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 	}
 	if (ctx->peer_reset)
 		reset_peers(&r);
+	if (ret == 0)
+		ret = r.err;
 out:
 	hashmap_free(&r.by_tuple);
 	free(r.t);

@@ -32,9 +32,14 @@ static void fill_row(struct row *r, const struct sock_rec *rec, output_comm_fn c
 		snprintf(r->proc, sizeof(r->proc), rec->pid < 0 ? "?" : "-");
 	}
 	const char *detail = sock_outcome_detail(rec);
-	/* destroy is the usual engine; rst says so, and whether the peer was reset too. */
-	const char *via = rec->engine != SOCK_ENGINE_RST ? ""
-			  : rec->flags & SOCK_F_PEER_RESET ? "rst+peer" : "rst";
+	/*
+	 * destroy is the usual engine; rst says so, whether the peer was reset too, or whether
+	 * it was a local socket the plan did not hold, left alone.
+	 */
+	const char *via = rec->engine != SOCK_ENGINE_RST	   ? ""
+			  : rec->flags & SOCK_F_PEER_RESET ? "rst+peer"
+			  : rec->flags & SOCK_F_PEER_LEFT  ? "rst, peer left"
+							   : "rst";
 
 	if (detail || *via)
 		snprintf(r->outcome, sizeof(r->outcome), "%s(%s%s%s)",
@@ -188,6 +193,7 @@ void output_sock_json(struct json *j, const char *key, const struct sock_rec *re
 		json_str(j, "error", sock_outcome_detail(rec));
 		json_str(j, "engine", sock_engine_name(rec->engine));
 		json_bool(j, "peer_reset", rec->flags & SOCK_F_PEER_RESET);
+		json_str(j, "peer_end", sock_peer_end(rec));
 	}
 	json_obj_end(j);
 }

@@ -2,12 +2,15 @@
  * Raw and packet sockets for the rst engine. IPPROTO_RAW implies a header we write ourselves
  * (IPv4: the kernel fixes the header checksum and length); one cooked AF_PACKET socket over
  * every interface sees the replies leave, filtered in the kernel by packet_reply_filter().
+ * Whether a peer address is local is the kernel's route lookup (rtnetlink), remembered.
  */
 #include "rawio.h"
 
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -16,11 +19,23 @@
 #include <unistd.h>
 
 #define CAPTURE_RCVBUF (16 << 20)
+/* Addresses whose locality is remembered: a plan's peers are usually a handful. */
+#define LOCAL_CACHE 64
+
+struct local_entry {
+	uint32_t addr[4];
+	uint8_t family;		/* 0: unused */
+	bool local;
+};
 
 struct rawio {
 	int raw4;
 	int raw6;
 	int cap;
+	int rt;			/* rtnetlink, opened on first use (no capability needed) */
+	uint32_t rt_seq;
+	unsigned next_entry;
+	struct local_entry cache[LOCAL_CACHE];
 	uint8_t frames[RAWIO_BATCH][PKT_SNAPLEN];
 	struct sockaddr_ll from[RAWIO_BATCH];
 	struct mmsghdr msgs[RAWIO_BATCH];
@@ -61,7 +76,7 @@ int rawio_open(struct rawio **out, const char **what)
 	*out = NULL;
 	if (!io)
 		return -ENOMEM;
-	io->raw4 = io->raw6 = io->cap = -1;
+	io->raw4 = io->raw6 = io->cap = io->rt = -1;
 	*what = "raw IPv4 socket";
 	io->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (io->raw4 < 0)
@@ -99,6 +114,8 @@ void rawio_close(struct rawio *io)
 		close(io->raw6);
 	if (io->cap >= 0)
 		close(io->cap);
+	if (io->rt >= 0)
+		close(io->rt);
 	free(io);
 }
 
@@ -217,6 +234,94 @@ int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg)
 		if (r < RAWIO_BATCH)
 			return passed;
 	}
+}
+
+/* The type of the kernel's route to addr (RTN_LOCAL, RTN_UNICAST, ...), or -errno. */
+static int route_type(struct rawio *io, int family, const uint32_t addr[4])
+{
+	size_t alen = family == AF_INET6 ? 16 : 4;
+	struct {
+		struct nlmsghdr h;
+		struct rtmsg r;
+		struct rtattr a;
+		uint32_t dst[4];
+	} q;
+	union {
+		struct nlmsghdr h;
+		char buf[4096];
+	} ans;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	if (io->rt < 0) {
+		io->rt = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+		if (io->rt < 0)
+			return -errno;
+	}
+	memset(&q, 0, sizeof(q));
+	q.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(sizeof(q.r) + RTA_LENGTH(alen));
+	q.h.nlmsg_type = RTM_GETROUTE;
+	q.h.nlmsg_flags = NLM_F_REQUEST;
+	q.h.nlmsg_seq = ++io->rt_seq;
+	q.r.rtm_family = (uint8_t)family;
+	q.r.rtm_dst_len = (uint8_t)(alen * 8);
+	q.a.rta_type = RTA_DST;
+	q.a.rta_len = (unsigned short)RTA_LENGTH(alen);
+	memcpy(q.dst, addr, alen);
+	if (sendto(io->rt, &q, q.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = recv(io->rt, &ans, sizeof(ans), 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (size_t off = 0; off + sizeof(struct nlmsghdr) <= (size_t)n;) {
+			struct nlmsghdr *h = (struct nlmsghdr *)(ans.buf + off);
+
+			if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > (size_t)n - off)
+				break;
+			off += NLMSG_ALIGN(h->nlmsg_len);
+			if (h->nlmsg_seq != io->rt_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				return e->error ? e->error : -EPROTO;
+			}
+			if (h->nlmsg_type == RTM_NEWROUTE &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg)))
+				return ((const struct rtmsg *)NLMSG_DATA(h))->rtm_type;
+		}
+	}
+}
+
+int rawio_is_local(struct rawio *io, int family, const uint32_t addr[4])
+{
+	size_t alen = family == AF_INET6 ? 16 : 4;
+	struct local_entry *e;
+	int type;
+
+	if (!io)
+		return -EBADF;
+	for (size_t i = 0; i < LOCAL_CACHE; i++) {
+		e = &io->cache[i];
+		if (e->family == family && !memcmp(e->addr, addr, alen))
+			return e->local;
+	}
+	type = route_type(io, family, addr);
+	/* No route at all: certainly not an address of ours. */
+	if (type == -ENETUNREACH || type == -EHOSTUNREACH)
+		type = RTN_UNREACHABLE;
+	if (type < 0)
+		return type;
+	e = &io->cache[io->next_entry++ % LOCAL_CACHE];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->addr, addr, alen);
+	e->family = (uint8_t)family;
+	e->local = type == RTN_LOCAL;
+	return e->local;
 }
 
 unsigned rawio_drops(struct rawio *io)

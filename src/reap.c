@@ -152,10 +152,12 @@ static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, i
 /* One line per kind of failure, with what to do about it. */
 static void explain_failures(const struct sock_set *set, const struct engine *engine)
 {
-	size_t n[5] = { 0 };
+	size_t n[7] = { 0 }, peers = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct sock_rec *r = &set->v[i];
+
+		peers += !!(r->flags & SOCK_F_PEER_RESET);
 
 		if (r->outcome == OUT_UNSUPPORTED && r->engine == SOCK_ENGINE_DESTROY)
 			n[0]++;
@@ -167,6 +169,10 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 			n[3]++;
 		else if (r->err == SOCK_ERR_RST_STATE)
 			n[4]++;
+		else if (r->err == SOCK_ERR_UNVERIFIED)
+			n[5]++;
+		else if (r->err == SOCK_ERR_SIBLING)
+			n[6]++;
 	}
 	if (n[0])
 		fprintf(stderr, "sockreap: this kernel cannot destroy %zu socket%s "
@@ -190,6 +196,19 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 		fprintf(stderr, "sockreap: the rst engine cannot reach %zu socket%s (listen, "
 				"syn-sent, syn-recv and UDP need --engine destroy)\n", n[4],
 			n[4] == 1 ? "" : "s");
+	if (n[5])
+		fprintf(stderr, "sockreap: %zu socket%s could not be verified: the kill may or may "
+				"not have taken (look with ss, or run sockreap again)\n", n[5],
+			n[5] == 1 ? "" : "s");
+	/* Not a failure, but not a verified kill either: say which it is. */
+	if (peers)
+		fprintf(stderr, "sockreap: %zu peer end%s on other hosts %s sent a reset; nothing "
+				"here can verify %s\n", peers, peers == 1 ? "" : "s",
+			peers == 1 ? "was" : "were", peers == 1 ? "it" : "them");
+	if (n[6])
+		fprintf(stderr, "sockreap: %zu socket%s share%s a port (SO_REUSEPORT) with sockets not "
+				"selected, which the kernel's lookup finds instead; select the whole "
+				"group to kill it\n", n[6], n[6] == 1 ? "" : "s", n[6] == 1 ? "s" : "");
 }
 
 /*
@@ -360,8 +379,9 @@ int reap_run(const struct config *cfg)
 		else
 			output_table(stdout, &set, procmap_comm, pm, false);
 		if (engine == &engine_rst && !cfg->no_peer_reset)
-			fprintf(stderr, "sockreap: the rst engine resets each connection's peer end "
-					"too (--no-peer-reset leaves it)\n");
+			fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
+					"connection to another host (--no-peer-reset leaves it); a peer "
+					"end on this host is a local socket, killed only if selected\n");
 		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", set.n,
 			set.n == 1 ? "" : "s");
 		status = EXIT_DONE;

@@ -207,6 +207,10 @@ const char *sock_outcome_detail(const struct sock_rec *rec)
 		return "rst-cannot-reach-state";
 	case SOCK_ERR_FIREWALL:
 		return "firewall";
+	case SOCK_ERR_UNVERIFIED:
+		return "unverified";
+	case SOCK_ERR_SIBLING:
+		return "reuseport-sibling";
 	}
 	return sock_errno_name(rec->err);
 }
@@ -221,4 +225,15 @@ const char *sock_engine_name(unsigned engine)
 	default:
 		return NULL;
 	}
+}
+
+const char *sock_peer_end(const struct sock_rec *rec)
+{
+	if (rec->flags & SOCK_F_PEER_RESET)
+		return "reset-sent";
+	if (rec->flags & SOCK_F_PEER_PLANNED)
+		return "local-planned";
+	if (rec->flags & SOCK_F_PEER_LEFT)
+		return "local-left";
+	return NULL;
 }

@@ -10,6 +10,7 @@
  *         listen       holds only the listener
  *         udp          holds one UDP socket bound at PORT and N UDP sockets connected to it,
  *                      the first of them bound explicitly to PORT + 1, the rest autobound
+ *         reuseport    holds N TCP listeners sharing PORT with SO_REUSEPORT (one group)
  *
  * Prints "ready PID" when set up. Reads commands on stdin: "report" prints
  * "held=N closed=N eof=N ECONNABORTED=N ECONNRESET=N EAGAIN=N other=N" (TCP_INFO state first,
@@ -95,6 +96,34 @@ static int udp_rig(const char *addr, int port, int n)
 	return 0;
 }
 
+static int reuseport_rig(const char *addr, int port, int n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = rig_addr(addr, port, &ss);
+	int *held = calloc((size_t)n + 1, sizeof(int)), one = 1;
+	char line[64];
+
+	if (!held)
+		rig_die("calloc");
+	for (int i = 0; i < n; i++) {
+		held[i] = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (held[i] < 0 ||
+		    setsockopt(held[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+		    bind(held[i], (struct sockaddr *)&ss, sl) < 0 || listen(held[i], 16) < 0)
+			rig_die("reuseport listen");
+	}
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (!strcmp(line, "report\n"))
+			report(held, n);
+		else if (!strcmp(line, "quit\n"))
+			break;
+	}
+	free(held);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
@@ -127,6 +156,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(mode, "udp"))
 		return udp_rig(addr, port, n);
+	if (!strcmp(mode, "reuseport"))
+		return reuseport_rig(addr, port, n);
 	int *cli = calloc((size_t)n + 1, sizeof(int)), *srv = calloc((size_t)n + 1, sizeof(int));
 	int *held = calloc(2 * (size_t)n + 1, sizeof(int)), nheld = 0;
 

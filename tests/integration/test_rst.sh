@@ -88,6 +88,10 @@ run_family() {
 	check "rst $fam: the peer end was reset for all but TIME_WAIT" \
 		[ "$(jq -r '[.sockets[] | select(.peer_reset) | .state] | sort | join(",")' "$out")" = \
 		  "close-wait,established,fin-wait-2,fin-wait-2,last-ack" ]
+	check "rst $fam: stderr says the peer resets cannot be verified from here" \
+		grep -q "5 peer ends on other hosts were sent a reset; nothing here can verify them" "$TMP/err"
+	check "rst $fam: JSON says reset-sent for those peer ends" \
+		[ "$(jq '[.sockets[] | select(.peer_end == "reset-sent")] | length' "$out")" = 5 ]
 	check "rst $fam: the kernel lists nothing on the killed ports" \
 		[ -z "$(states_in "$L" "$base" "$last")" ]
 	check "rst $fam: nor on the peer's side ($(peers_in "$P" "$base" "$last"))" \

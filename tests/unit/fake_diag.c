@@ -1,4 +1,4 @@
-/* The netlink seam, scripted: destroy answers, lookups and the verification dump. */
+/* The netlink seam, scripted: destroys (reuseport groups too), lookups, checks, dumps, faults. */
 #include "fake_diag.h"
 
 #include <arpa/inet.h>
@@ -17,6 +17,9 @@ static unsigned destroyed[FAKE_DIAG_COOKIES];
 static int workers_open, workers_opened, worker_fail;
 static struct sock_rec dumped;
 static fake_diag_extra_fn extra;
+static bool dead[FAKE_DIAG_COOKIES];	/* reuseport group members destroyed */
+static unsigned queries, fail_nth;
+static int fail_err, dump_fail_family, dump_fail_err;
 
 void fake_diag_extra(fake_diag_extra_fn fn)
 {
@@ -31,6 +34,32 @@ void fake_diag_script(const struct fake_sock *socks, size_t n)
 	memset(destroyed, 0, sizeof(destroyed));
 	workers_opened = 0;
 	worker_fail = 0;
+	memset(dead, 0, sizeof(dead));
+	queries = fail_nth = 0;
+	fail_err = dump_fail_family = dump_fail_err = 0;
+}
+
+void fake_diag_fail_dumps(int family, int err)
+{
+	dump_fail_family = family;
+	dump_fail_err = err;
+}
+
+void fake_diag_fail_query(unsigned nth, int err)
+{
+	fail_nth = queries + nth;
+	fail_err = err;
+}
+
+unsigned fake_diag_queries(void)
+{
+	return queries;
+}
+
+/* Counts a query; the scripted failure, or 0. */
+static int query(void)
+{
+	return ++queries == fail_nth ? fail_err : 0;
 }
 
 unsigned fake_diag_destroyed(uint64_t cookie)
@@ -88,6 +117,28 @@ static const struct fake_sock *find(uint64_t cookie)
 	return NULL;
 }
 
+static bool is_dead(uint64_t cookie)
+{
+	return cookie < FAKE_DIAG_COOKIES && dead[cookie];
+}
+
+/* The member of a reuseport group a lookup lands on: the live one with the highest cookie. */
+static const struct fake_sock *group_pick(int group)
+{
+	const struct fake_sock *best = NULL;
+
+	for (size_t i = 0; i < nscript; i++)
+		if (script[i].group == group && !is_dead(script[i].cookie) &&
+		    (!best || script[i].cookie > best->cookie))
+			best = &script[i];
+	return best;
+}
+
+static bool listed(const struct fake_sock *s)
+{
+	return s->group ? !is_dead(s->cookie) : s->survives;
+}
+
 int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, int *errs)
 {
 	(void)d;
@@ -101,6 +152,13 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 		const struct fake_sock *s = find(cookie);
 
 		errs[i] = s ? s->destroy_err : 0;
+		if (s && s->group) {
+			const struct fake_sock *pick = group_pick(s->group);
+
+			errs[i] = pick == s ? 0 : -ENOENT;
+			if (pick == s && cookie < FAKE_DIAG_COOKIES)
+				dead[cookie] = true;
+		}
 		if (cookie < FAKE_DIAG_COOKIES)
 			destroyed[cookie]++;
 	}
@@ -108,13 +166,68 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 	return 0;
 }
 
-int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
-		struct sock_rec *found)
+static bool same_tuple(const struct sock_rec *a, const struct sock_rec *b)
+{
+	return a->family == b->family && a->id.idiag_sport == b->id.idiag_sport &&
+	       a->id.idiag_dport == b->id.idiag_dport &&
+	       !memcmp(a->id.idiag_src, b->id.idiag_src, sizeof(a->id.idiag_src)) &&
+	       !memcmp(a->id.idiag_dst, b->id.idiag_dst, sizeof(a->id.idiag_dst));
+}
+
+/* A search among the live sockets of the extra dump (the fake rawio's). */
+struct search {
+	const struct sock_rec *want;
+	bool with_cookie;
+	struct sock_rec got;
+	bool hit;
+};
+
+static int search_one(const struct sock_rec *rec, void *arg)
+{
+	struct search *q = arg;
+
+	if (q->hit || !same_tuple(rec, q->want) ||
+	    (q->with_cookie && sock_cookie(rec) != sock_cookie(q->want)))
+		return 0;
+	q->got = *rec;
+	q->hit = true;
+	return 0;
+}
+
+static bool search_live(const struct sock_rec *rec, bool with_cookie, struct sock_rec *got)
+{
+	struct search q = { .want = rec, .with_cookie = with_cookie };
+	struct diag_filter flt = { .family = rec->family, .protocol = rec->protocol };
+
+	if (extra)
+		extra(&flt, search_one, &q);
+	if (q.hit && got)
+		*got = q.got;
+	return q.hit;
+}
+
+/* What the kernel finds for rec's id: 0 and *found, or -ENOENT. */
+static int lookup(const struct sock_rec *rec, bool with_cookie, struct sock_rec *found)
 {
 	const struct fake_sock *s = find(sock_cookie(rec));
 
-	(void)d;
-	if (with_cookie || !s || (!s->reused && !s->listener_behind))
+	if (s && s->group) {
+		const struct fake_sock *pick = group_pick(s->group);
+
+		if (!pick || (with_cookie && pick != s))
+			return -ENOENT;
+		*found = *rec;
+		found->id.idiag_cookie[0] = (uint32_t)pick->cookie;
+		found->id.idiag_cookie[1] = (uint32_t)(pick->cookie >> 32);
+		return 0;
+	}
+	if (search_live(rec, with_cookie, found))
+		return 0;
+	if (!s)
+		return -ENOENT;
+	if (with_cookie)
+		return s->survives ? (*found = *rec, 0) : -ENOENT;
+	if (!s->reused && !s->listener_behind)
 		return -ENOENT;
 	*found = *rec;
 	found->id.idiag_cookie[0] ^= 0xffff; /* another socket */
@@ -126,11 +239,44 @@ int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
 	return 0;
 }
 
+int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
+		struct sock_rec *found)
+{
+	struct sock_rec tmp;
+
+	(void)d;
+	return lookup(rec, with_cookie, found ? found : &tmp);
+}
+
+int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool with_cookie,
+		     bool *present, struct sock_rec *found)
+{
+	int ret = query();
+
+	(void)d;
+	if (n > DIAG_BATCH)
+		return -EINVAL;
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		struct sock_rec tmp;
+
+		present[i] = lookup(recs[i], with_cookie, found ? &found[i] : &tmp) == 0;
+	}
+	return 0;
+}
+
 int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg)
 {
+	int ret = query();
+
 	(void)d;
+	if (ret)
+		return ret;
+	if (dump_fail_err && (!dump_fail_family || dump_fail_family == flt->family))
+		return dump_fail_err;
 	for (size_t i = 0; i < nscript; i++) {
-		if (!script[i].survives)
+		if (!listed(&script[i]))
 			continue;
 		memset(&dumped, 0, sizeof(dumped));
 		dumped.family = (uint8_t)flt->family;

@@ -10,6 +10,12 @@ struct fake_sock {
 	bool reused;		/* the 4-tuple now belongs to another socket (new cookie) */
 	bool listener_behind;	/* a lookup without cookie finds a listener on the port */
 	bool survives;		/* still listed by the verification dump */
+	/*
+	 * An SO_REUSEPORT group (0: none). As in the kernel, a destroy finds the group's member
+	 * by hash: here the live member with the highest cookie. It is killed if that is the
+	 * one the request names, else the answer is ENOENT. Members are listed while alive.
+	 */
+	int group;
 };
 
 /* More sockets for the dump to list (the fake rawio's live ones); NULL for none. */
@@ -25,6 +31,15 @@ size_t fake_diag_batches(size_t *sizes, size_t max);
 unsigned fake_diag_destroyed(uint64_t cookie);
 /* Worker handles opened since the last script, and how many are still open. */
 int fake_diag_workers(int *still_open);
+/*
+ * The nth netlink query from now (1: the next; diag_dump and diag_check_batch count) fails
+ * with err; 0 for none. Reset by fake_diag_script.
+ */
+void fake_diag_fail_query(unsigned nth, int err);
+/* Every dump of family (0: any) fails with err from now on (0: none). Reset by the script. */
+void fake_diag_fail_dumps(int family, int err);
+/* Queries (dumps and batched checks) since the last script. */
+unsigned fake_diag_queries(void);
 /* diag_open_worker answers err (0: succeeds) until the next script. */
 void fake_diag_worker_fail(int err);
 

@@ -4,6 +4,7 @@
 #include "fake_diag.h"
 #include "rawio.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ static size_t qhead, qtail;
 static int kept[8];
 static size_t nkept;
 static unsigned keep_calls;
+static unsigned local_lookups;
 
 /* The fake netlink dump lists the live ones. */
 static int dump_live(const struct diag_filter *flt, diag_sock_cb cb, void *arg)
@@ -46,6 +48,7 @@ void fake_rawio_script(struct fake_tcp *s, size_t n)
 	qhead = qtail = 0;
 	nkept = 0;
 	keep_calls = 0;
+	local_lookups = 0;
 	for (size_t i = 0; i < n; i++)
 		s[i].alive = !(s[i].quirks & FQ_GONE);
 	fake_diag_extra(dump_live);
@@ -123,50 +126,91 @@ static void reply(const struct fake_tcp *s)
 	p->flags = PKT_ACK;
 }
 
-static int deliver(const struct pkt_tcp *p)
+/* The socket that holds a 4-tuple now: the live one, else the first scripted. */
+static struct fake_tcp *holder(const uint32_t *local, uint16_t lport, const uint32_t *peer,
+			       uint16_t pport, int family)
 {
+	struct fake_tcp *first = NULL;
+
 	for (size_t i = 0; i < nsocks; i++) {
 		struct fake_tcp *s = &socks[i];
 
-		/* Toward the local end: appears to come from the peer. */
-		if (is_end(&s->rec, p->daddr, p->dport, p->saddr, p->sport, p->family)) {
-			if ((s->quirks & FQ_SEND_EPERM) ||
-			    ((s->quirks & FQ_EPERM_TWICE) && s->refused < 2)) {
-				s->refused++;
-				return -EPERM;
-			}
-			if (!s->alive || (s->quirks & FQ_NEVER_REPLIES))
+		if (!is_end(&s->rec, local, lport, peer, pport, family))
+			continue;
+		if (s->alive)
+			return s;
+		if (!first)
+			first = s;
+	}
+	return first;
+}
+
+/* Its 4-tuple passes to the next scripted socket. */
+static void replace(struct fake_tcp *s, unsigned quirk)
+{
+	if (!(s->quirks & quirk))
+		return;
+	s->quirks &= ~quirk;
+	s->alive = false;
+	if (s + 1 < socks + nsocks)
+		s[1].alive = true;
+}
+
+static int deliver(const struct pkt_tcp *p)
+{
+	struct fake_tcp *s;
+
+	/* Toward the local end: appears to come from the peer. */
+	s = holder(p->daddr, p->dport, p->saddr, p->sport, p->family);
+	if (s) {
+		if ((s->quirks & FQ_SEND_EPERM) ||
+		    ((s->quirks & FQ_EPERM_TWICE) && s->refused < 2)) {
+			s->refused++;
+			return -EPERM;
+		}
+		if (!s->alive || (s->quirks & FQ_NEVER_REPLIES))
+			return 0;
+		if (p->flags & PKT_RST) {
+			s->resets_in++;
+			if ((s->quirks & FQ_LOSE_FIRST_RST) && s->resets_in == 1)
 				return 0;
-			if (p->flags & PKT_RST) {
-				s->resets_in++;
-				if ((s->quirks & FQ_LOSE_FIRST_RST) && s->resets_in == 1)
-					return 0;
-				if (p->seq == s->rcv_nxt)
-					s->alive = false;
-				else
-					reply(s); /* in window, not exact: a challenge ACK */
-				return 0;
-			}
-			if (p->flags & PKT_SYN) {
-				s->syn_probes++;
-				if (!(s->quirks & FQ_SILENT_TO_SYN))
-					reply(s);
+			if (p->seq == s->rcv_nxt) {
+				s->alive = false;
+				replace(s, FQ_REPLACED_ON_DEATH);
+				if (s->quirks & FQ_BREAKS_DUMPS)
+					fake_diag_fail_dumps(0, -ENOBUFS);
 			} else {
-				s->ack_probes++;
-				reply(s);
-			}
-			if (s->quirks & FQ_RCV_MOVES) {
-				s->quirks &= ~(unsigned)FQ_RCV_MOVES;
-				s->rcv_nxt += 100;
+				reply(s); /* in window, not exact: a challenge ACK */
 			}
 			return 0;
 		}
-		/* Toward the peer, from the local address: a peer reset. */
-		if (is_end(&s->rec, p->saddr, p->sport, p->daddr, p->dport, p->family)) {
-			s->peer_resets++;
-			s->peer_reset_seq = p->seq;
-			return 0;
+		bool replied = true;
+
+		if (p->flags & PKT_SYN) {
+			s->syn_probes++;
+			replied = !(s->quirks & FQ_SILENT_TO_SYN);
+		} else {
+			s->ack_probes++;
 		}
+		if (replied)
+			reply(s);
+		if (s->quirks & FQ_RCV_MOVES) {
+			s->quirks &= ~(unsigned)FQ_RCV_MOVES;
+			s->rcv_nxt += 100;
+		}
+		replace(s, FQ_REPLACED_ON_PROBE);
+		if (replied)
+			replace(s, FQ_REPLACED_ON_REPLY);
+		if (replied && (s->quirks & FQ_PEER_CLOSED))
+			s->alive = false;
+		return 0;
+	}
+	/* Toward the peer, from the local address: a peer reset. */
+	s = holder(p->saddr, p->sport, p->daddr, p->dport, p->family);
+	if (s) {
+		s->peer_resets++;
+		s->peer_reset_seq = p->seq;
+		return 0;
 	}
 	strays++;
 	return 0;
@@ -194,6 +238,28 @@ int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg)
 		n++;
 	}
 	return n;
+}
+
+unsigned fake_rawio_local_lookups(void)
+{
+	return local_lookups;
+}
+
+int rawio_is_local(struct rawio *io, int family, const uint32_t addr[4])
+{
+	static const uint32_t loop6[4] = { 0, 0, 0, 0x01000000 }; /* ::1 as stored */
+
+	(void)io;
+	local_lookups++;
+	if (family == AF_INET && (ntohl(addr[0]) >> 24) == 127)
+		return 1;
+	if (family == AF_INET6 && !memcmp(addr, loop6, 16))
+		return 1;
+	for (size_t i = 0; i < nsocks; i++)
+		if (socks[i].rec.family == family &&
+		    !memcmp(socks[i].rec.id.idiag_src, addr, family == AF_INET6 ? 16 : 4))
+			return 1;
+	return 0;
 }
 
 unsigned rawio_drops(struct rawio *io)

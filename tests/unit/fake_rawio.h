@@ -17,6 +17,17 @@ enum fake_tcp_quirk {
 	FQ_GONE = 16,		/* closed before the engine looked again */
 	FQ_EPERM_TWICE = 32,	/* conntrack: the first two probes refused, then one passes */
 	FQ_LOSE_FIRST_RST = 64,	/* the first reset is lost on the way */
+	/*
+	 * The 4-tuple is reused: the socket closes and the next scripted one (same 4-tuple,
+	 * another cookie, scripted FQ_GONE) takes its place, right after it answers a probe,
+	 * right after its first probe whether it answers or not, or right after it dies.
+	 */
+	FQ_REPLACED_ON_REPLY = 128,
+	FQ_REPLACED_ON_PROBE = 256,
+	FQ_REPLACED_ON_DEATH = 512,
+	FQ_BREAKS_DUMPS = 1024,	/* once it dies, every netlink dump fails (ENOBUFS) */
+	/* Its peer has no socket: it answers our probe's reply with an exact reset. */
+	FQ_PEER_CLOSED = 2048,
 };
 
 struct fake_tcp {
@@ -32,6 +43,11 @@ struct fake_tcp {
 void fake_rawio_script(struct fake_tcp *socks, size_t n);
 /* 0, or -errno for rawio_open to fail with. */
 void fake_rawio_open_error(int err);
+/*
+ * Addresses of this namespace, for rawio_is_local: 127.0.0.0/8, ::1 and the local address of
+ * every scripted socket. Lookups are counted.
+ */
+unsigned fake_rawio_local_lookups(void);
 /* Segments sent toward addresses of no scripted socket (must stay 0). */
 unsigned fake_rawio_strays(void);
 /* Capabilities the code under test kept last (caps_keep_only), and how often it was called. */

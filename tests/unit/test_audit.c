@@ -86,7 +86,7 @@ static void test_audit_records(void **state)
 		 "\"selector\":\"state close-wait\",\"engine\":\"destroy\",\"planned\":1}\n"
 		 "%s\"event\":\"intent\",%s,%s}}\n"
 		 "%s\"event\":\"result\",%s,%s,\"outcome\":\"killed\",\"error\":null,"
-		 "\"engine\":\"destroy\",\"peer_reset\":false}}\n"
+		 "\"engine\":\"destroy\",\"peer_reset\":false,\"peer_end\":null}}\n"
 		 "%s\"event\":\"summary\",%s,\"selected\":1,\"killed\":1,\"gone\":0,\"changed\":0,"
 		 "\"unsupported\":0,\"denied\":0,\"failed\":0,\"exit_status\":0,"
 		 "\"elapsed_ms\":0.250}\n",

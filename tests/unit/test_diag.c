@@ -1,4 +1,7 @@
-/* Parsing a SOCK_DIAG_BY_FAMILY message built by hand, as the kernel lays it out. */
+/*
+ * Parsing a SOCK_DIAG_BY_FAMILY message built by hand, as the kernel lays it out; the batched
+ * exact lookup against a loopback connection of this process (nothing leaves loopback).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +13,10 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/tcp.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "diag.h"
 
@@ -98,11 +103,148 @@ static void test_diag_parse_minimal_and_request_socks(void **state)
 	assert_int_equal(diag_parse(&x.h, IPPROTO_TCP, &r), -EINVAL);
 }
 
+struct found {
+	struct sock_set set;
+	uint16_t port;
+};
+
+static int keep_port(const struct sock_rec *rec, void *arg)
+{
+	struct found *f = arg;
+
+	if (sock_sport(rec) == f->port || sock_dport(rec) == f->port)
+		return sock_set_push(&f->set, rec);
+	return 0;
+}
+
+/*
+ * Each socket is present by its dumped id; a wrong cookie is not (the 4-tuple's socket is
+ * another one); a closed socket is not; without the cookie the 4-tuple is found.
+ */
+static void test_diag_check_batch(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct found f = { { 0 }, 0 };
+	struct diag *d = NULL;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c = -1, s = -1;
+
+	(void)state;
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sl) < 0 || listen(l, 4) < 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &sl) < 0 || diag_open(&d) < 0) {
+		if (l >= 0)
+			close(l);
+		skip();
+	}
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	f.port = ntohs(sa.sin_port);
+	struct diag_filter flt = { AF_INET, IPPROTO_TCP, SS_ALL_MASK, NULL, 0, true };
+
+	assert_int_equal(diag_dump(d, &flt, keep_port, &f), 0);
+	assert_int_equal(f.set.n, 3); /* the listener and both ends */
+
+	struct sock_rec *recs[4];
+	struct sock_rec found[4];
+	bool present[4];
+	size_t est = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		recs[i] = &f.set.v[i];
+		if (f.set.v[i].state == SS_ESTABLISHED)
+			est = i;
+	}
+	assert_int_equal(diag_check_batch(d, recs, 3, true, present, found), 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_true(present[i]);
+		assert_int_equal(sock_cookie(&found[i]), sock_cookie(&f.set.v[i]));
+	}
+	struct sock_rec other = f.set.v[est];
+
+	other.id.idiag_cookie[0] ^= 1;
+	recs[3] = &other;
+	assert_int_equal(diag_check_batch(d, recs + 3, 1, true, present, NULL), 0);
+	assert_false(present[0]);
+	assert_int_equal(diag_check_batch(d, recs + 3, 1, false, present, found), 0);
+	assert_true(present[0]);
+	assert_int_equal(sock_cookie(&found[0]), sock_cookie(&f.set.v[est]));
+	/* Both ends closed by reset (linger 0): no TIME_WAIT keeps their 4-tuples. */
+	struct linger lg = { 1, 0 };
+
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c);
+	close(s);
+	assert_int_equal(diag_check_batch(d, recs, 3, true, present, NULL), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(present[i], f.set.v[i].state == SS_LISTEN);
+	close(l);
+	diag_close(d);
+	sock_set_free(&f.set);
+}
+
+/*
+ * Answers that do not fit the receive queue are dropped by the kernel; they are asked again,
+ * in smaller batches, until every one is answered. The kill socket is the second netlink
+ * socket diag_open makes: found by its number, and checked, its queue shrunk to the minimum.
+ */
+static void test_diag_check_batch_overflow(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	struct found f = { { 0 }, 0 };
+	struct diag *d = NULL;
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), first = dup(0), one = 1;
+	int proto = 0;
+	socklen_t plen = sizeof(proto);
+
+	(void)state;
+	if (first >= 0)
+		close(first);
+	if (l < 0 || first < 0 || bind(l, (struct sockaddr *)&sa, sl) < 0 || listen(l, 4) < 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &sl) < 0 || diag_open(&d) < 0) {
+		if (l >= 0)
+			close(l);
+		skip();
+	}
+	/* first was the lowest free number after l: the dumping socket took it, then the kill one. */
+	int kill_fd = first + 1;
+
+	if (getsockopt(kill_fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) < 0 ||
+	    proto != NETLINK_SOCK_DIAG) {
+		diag_close(d);
+		close(l);
+		skip();
+	}
+	assert_int_equal(setsockopt(kill_fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)), 0);
+	f.port = ntohs(sa.sin_port);
+	struct diag_filter flt = { AF_INET, IPPROTO_TCP, SS_ALL_MASK, NULL, 0, true };
+
+	assert_int_equal(diag_dump(d, &flt, keep_port, &f), 0);
+	assert_int_equal(f.set.n, 1);
+
+	struct sock_rec *recs[DIAG_BATCH];
+	bool present[DIAG_BATCH];
+
+	for (size_t i = 0; i < DIAG_BATCH; i++)
+		recs[i] = &f.set.v[0];
+	assert_int_equal(diag_check_batch(d, recs, DIAG_BATCH, true, present, NULL), 0);
+	for (size_t i = 0; i < DIAG_BATCH; i++)
+		assert_true(present[i]);
+	close(l);
+	diag_close(d);
+	sock_set_free(&f.set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diag_parse_fields),
 		cmocka_unit_test(test_diag_parse_minimal_and_request_socks),
+		cmocka_unit_test(test_diag_check_batch),
+		cmocka_unit_test(test_diag_check_batch_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

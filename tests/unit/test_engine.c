@@ -413,9 +413,9 @@ static void test_engine_rst_second_round(void **state)
 	struct sock_set set = { 0 };
 
 	(void)state;
-	t[0] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40001, SS_CLOSE_WAIT, 1,
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_CLOSE_WAIT, 1,
 		    FQ_LOSE_FIRST_RST);
-	t[1] = fake(AF_INET, "127.0.0.1", 5432, "127.0.0.1", 40002, SS_CLOSE_WAIT, 2,
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40002, SS_CLOSE_WAIT, 2,
 		    FQ_NEVER_REPLIES);
 	script_rst(t, 2, &set);
 	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
@@ -558,6 +558,301 @@ static void test_engine_auto_without_fallback(void **state)
 	release(&ctx, &set);
 }
 
+/*
+ * The race of issue 10: a planned connection closes and a new one takes its 4-tuple while we
+ * act. Its reply came before; the reset would meet the new socket, draw a challenge ACK and
+ * then kill it exactly. The identity check before the reset drops it: changed, nothing sent.
+ */
+static void test_engine_rst_tuple_reused_after_reply(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 1,
+		    FQ_REPLACED_ON_REPLY);
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 2, FQ_GONE);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 2);
+	plan_of(&set, t, 1);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_CHANGED, 0);
+	assert_true(t[1].alive);
+	assert_int_equal(t[1].resets_in, 0);
+	assert_int_equal(t[0].peer_resets + t[1].peer_resets, 0);
+	release(&ctx, &set);
+}
+
+/*
+ * A TIME_WAIT whose peer has closed dies of the peer's reset to its answer, before ours: our
+ * probe killed it, and nothing more is sent to its 4-tuple.
+ */
+static void test_engine_rst_dies_of_its_answer(void **state)
+{
+	static struct fake_tcp t[1];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_TIME_WAIT, 1, FQ_PEER_CLOSED);
+	script_rst(t, 1, &set);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(t[0].ack_probes, 1);
+	assert_int_equal(t[0].resets_in, 0);
+	release(&ctx, &set);
+}
+
+/* The same before a re-probe: a silent socket replaced meanwhile is not probed again. */
+static void test_engine_rst_tuple_reused_before_reprobe(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 1,
+		    FQ_SILENT_TO_SYN | FQ_REPLACED_ON_PROBE);
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 2, FQ_GONE);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 2);
+	plan_of(&set, t, 1);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_CHANGED, 0);
+	assert_true(t[1].alive);
+	assert_int_equal(t[1].syn_probes + t[1].ack_probes + t[1].resets_in, 0);
+	release(&ctx, &set);
+}
+
+/*
+ * Killed, then its 4-tuple reused by a new local connection before the peer reset: the peer
+ * end now belongs to that connection, and is left alone.
+ */
+static void test_engine_rst_peer_tuple_reused(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 1,
+		    FQ_REPLACED_ON_DEATH);
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 2, FQ_GONE);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 2);
+	plan_of(&set, t, 1);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_true(t[1].alive);
+	assert_int_equal(t[0].peer_resets + t[1].peer_resets, 0);
+	assert_null(sock_peer_end(&set.v[0]));
+	release(&ctx, &set);
+}
+
+/*
+ * Point 5: the peer end of a connection to a local address is a socket here. Not in the plan:
+ * left alone, and said so. In the plan: its own target, killed by its own reset.
+ */
+static void test_engine_rst_local_peer(void **state)
+{
+	static struct fake_tcp t[3];
+	struct engine_ctx ctx = rst_ctx();
+
+	(void)state;
+	for (int both = 0; both < 2; both++) {
+		struct sock_set set = { 0 };
+
+		t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.1", 40001, SS_ESTABLISHED, 1, 0);
+		t[1] = fake(AF_INET, "10.0.0.1", 40001, "10.0.0.1", 5432, SS_ESTABLISHED, 2, 0);
+		/* The ends agree on sequence numbers, as a real connection's do. */
+		t[1].rcv_nxt = t[0].snd_nxt;
+		t[1].snd_nxt = t[0].rcv_nxt;
+		/* And a remote connection beside them: its peer end is reset, unverified. */
+		t[2] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.9", 40002, SS_ESTABLISHED, 3, 0);
+		fake_diag_script(NULL, 0);
+		fake_rawio_script(t, 3);
+		sock_set_push(&set, &t[0].rec);
+		sock_set_push(&set, &t[2].rec);
+		if (both)
+			sock_set_push(&set, &t[1].rec);
+		assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+		EXPECT(0, OUT_KILLED, 0);
+		EXPECT(1, OUT_KILLED, 0);
+		assert_false(t[0].alive);
+		assert_int_equal(t[0].resets_in, 1);
+		assert_int_equal(t[1].resets_in, both ? 1 : 0);
+		assert_int_equal(t[1].alive, !both);
+		assert_int_equal(t[0].peer_resets + t[1].peer_resets, 0);
+		assert_string_equal(sock_peer_end(&set.v[0]), both ? "local-planned" : "local-left");
+		assert_int_equal(t[2].peer_resets, 1);
+		assert_string_equal(sock_peer_end(&set.v[1]), "reset-sent");
+		if (both) {
+			EXPECT(2, OUT_KILLED, 0);
+			assert_string_equal(sock_peer_end(&set.v[2]), "local-planned");
+		}
+		assert_int_equal(fake_rawio_strays(), 0);
+		release(&ctx, &set);
+	}
+}
+
+/* The same rule when auto falls back to rst (no SOCK_DESTROY): the unselected end lives. */
+static void test_engine_auto_local_peer(void **state)
+{
+	static const struct fake_sock script[] = {
+		{ .cookie = 1, .destroy_err = -EOPNOTSUPP },
+		{ .cookie = 2, .destroy_err = -EOPNOTSUPP },
+	};
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.1", 40001, SS_CLOSE_WAIT, 1, 0);
+	t[1] = fake(AF_INET, "10.0.0.1", 40001, "10.0.0.1", 5432, SS_FIN_WAIT2, 2, 0);
+	t[1].rcv_nxt = t[0].snd_nxt;
+	fake_diag_script(script, 2);
+	fake_rawio_script(t, 2);
+	sock_set_push(&set, &t[0].rec);
+	assert_int_equal(engine_auto.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	assert_int_equal(set.v[0].engine, SOCK_ENGINE_RST);
+	assert_string_equal(sock_peer_end(&set.v[0]), "local-left");
+	assert_true(t[1].alive);
+	assert_int_equal(t[1].resets_in + t[1].syn_probes + t[1].ack_probes, 0);
+	release(&ctx, &set);
+}
+
+/*
+ * Point 4: the verification dump fails. Nothing whose fate needed it is reported killed (nor
+ * gone, after an ENOENT, nor after an ack overflow); a refusal stays what it was; the family
+ * whose dump worked is verified as usual.
+ */
+static void test_engine_verify_dump_fails(void **state)
+{
+	static const struct fake_sock script[] = {
+		{ .cookie = 1, .destroy_err = 0 },
+		{ .cookie = 2, .destroy_err = -ENOENT },
+		{ .cookie = 3, .destroy_err = DIAG_NO_ACK },
+		{ .cookie = 4, .destroy_err = -EPERM },
+		{ .cookie = 5, .destroy_err = 0 },
+	};
+	struct engine_ctx ctx = { 0 };
+	struct sock_set set = { 0 };
+	struct plan_counts c;
+
+	(void)state;
+	fake_diag_script(script, 5);
+	fake_rawio_script(NULL, 0);
+	fake_diag_fail_dumps(AF_INET, -ENOBUFS);
+	for (uint64_t k = 1; k <= 4; k++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2",
+					   (uint16_t)(40000 + k), SS_CLOSE_WAIT, k);
+
+		sock_set_push(&set, &r);
+	}
+	struct sock_rec r6 = fx_rec(AF_INET6, "fd00::1", 5432, "fd00::2", 40005, SS_CLOSE_WAIT, 5);
+
+	sock_set_push(&set, &r6);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), -ENOBUFS);
+	EXPECT(0, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+	assert_string_equal(sock_outcome_detail(&set.v[0]), "unverified");
+	EXPECT(1, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+	EXPECT(2, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+	EXPECT(3, OUT_DENIED, -EPERM);
+	EXPECT(4, OUT_KILLED, 0);
+	plan_count(&set, &c);
+	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	release(&ctx, &set);
+}
+
+/* rst: the check before probing fails: nothing is sent, nothing is reported killed. */
+static void test_engine_rst_check_fails(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_CLOSE_WAIT, 1, 0);
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40002, SS_TIME_WAIT, 2, 0);
+	script_rst(t, 2, &set);
+	fake_diag_fail_query(1, -ENOBUFS);
+	assert_int_equal(engine_rst.kill(&ctx, &set), -ENOBUFS);
+	for (int i = 0; i < 2; i++) {
+		EXPECT(i, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+		assert_true(t[i].alive);
+		assert_int_equal(t[i].syn_probes + t[i].ack_probes + t[i].resets_in, 0);
+	}
+	release(&ctx, &set);
+}
+
+/* rst: the verification after the resets fails: unverified, and no peer reset follows. */
+static void test_engine_rst_verify_fails(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+	struct plan_counts c;
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_CLOSE_WAIT, 1,
+		    FQ_BREAKS_DUMPS);
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40002, SS_ESTABLISHED, 2, 0);
+	script_rst(t, 2, &set);
+	assert_int_equal(engine_rst.kill(&ctx, &set), -ENOBUFS);
+	for (int i = 0; i < 2; i++) {
+		EXPECT(i, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+		assert_false(t[i].alive);
+		assert_int_equal(t[i].peer_resets, 0);
+		assert_false(set.v[i].flags & SOCK_F_PEER_RESET);
+	}
+	plan_count(&set, &c);
+	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	release(&ctx, &set);
+}
+
+/*
+ * SO_REUSEPORT listeners: a destroy lands on whichever member the group's hash picks, and
+ * answers ENOENT for the others. Every planned member is retried until it is gone; one the
+ * group keeps hiding behind an unplanned sibling ends failed(reuseport-sibling).
+ */
+static void test_engine_reuseport_group(void **state)
+{
+	static const struct fake_sock script[] = {
+		{ .cookie = 1, .group = 1 }, { .cookie = 2, .group = 1 },
+		{ .cookie = 3, .group = 1 }, { .cookie = 4, .group = 1 },
+		{ .cookie = 9, .group = 1 }, /* an unplanned sibling, picked first */
+	};
+	struct plan_counts c;
+
+	(void)state;
+	for (int sibling = 0; sibling < 2; sibling++) {
+		struct engine_ctx ctx = { 0 };
+		struct sock_set set = { 0 };
+
+		fake_diag_script(script, sibling ? 5 : 4);
+		fake_rawio_script(NULL, 0);
+		for (uint64_t k = 1; k <= 4; k++) {
+			struct sock_rec r = fx_rec(AF_INET, "0.0.0.0", 8080, "0.0.0.0", 0, SS_LISTEN, k);
+
+			sock_set_push(&set, &r);
+		}
+		assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
+		for (int i = 0; i < 4; i++) {
+			if (sibling)
+				EXPECT(i, OUT_FAILED, SOCK_ERR_SIBLING);
+			else
+				EXPECT(i, OUT_KILLED, 0);
+		}
+		if (sibling)
+			assert_string_equal(sock_outcome_detail(&set.v[0]), "reuseport-sibling");
+		plan_count(&set, &c);
+		assert_int_equal(plan_exit_status(&c), sibling ? EXIT_PARTIAL : EXIT_DONE);
+		release(&ctx, &set);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +872,16 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_cannot_open),
 		cmocka_unit_test(test_engine_auto_falls_back_on_eopnotsupp),
 		cmocka_unit_test(test_engine_auto_without_fallback),
+		cmocka_unit_test(test_engine_rst_tuple_reused_after_reply),
+		cmocka_unit_test(test_engine_rst_tuple_reused_before_reprobe),
+		cmocka_unit_test(test_engine_rst_dies_of_its_answer),
+		cmocka_unit_test(test_engine_rst_peer_tuple_reused),
+		cmocka_unit_test(test_engine_rst_local_peer),
+		cmocka_unit_test(test_engine_auto_local_peer),
+		cmocka_unit_test(test_engine_verify_dump_fails),
+		cmocka_unit_test(test_engine_rst_check_fails),
+		cmocka_unit_test(test_engine_rst_verify_fails),
+		cmocka_unit_test(test_engine_reuseport_group),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

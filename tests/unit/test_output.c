@@ -105,7 +105,10 @@ static void test_output_json_preview(void **state)
 	sock_set_free(&set);
 }
 
-/* The rst engine says so in the table, and whether the peer end was reset too. */
+/*
+ * The rst engine says so in the table, and whether the peer end was reset too, or left alone
+ * as a local socket the plan does not hold.
+ */
 static void test_output_table_rst_outcomes(void **state)
 {
 	char buf[4096];
@@ -124,6 +127,20 @@ static void test_output_table_rst_outcomes(void **state)
 	fclose(f);
 	assert_non_null(strstr(buf, " killed(rst+peer) "));
 	assert_non_null(strstr(buf, " unsupported(rst: tcp_rfc1337) "));
+	f = fmemopen(buf, sizeof(buf), "w");
+	set.v[0].flags = SOCK_F_PEER_LEFT;
+	output_table(f, &set, comm_of, NULL, true);
+	fclose(f);
+	assert_non_null(strstr(buf, " killed(rst, peer left) "));
+	f = fmemopen(buf, sizeof(buf), "w");
+	set.v[0].flags = SOCK_F_PEER_PLANNED;
+	output_table(f, &set, comm_of, NULL, true);
+	fclose(f);
+	assert_non_null(strstr(buf, " killed(rst) "));
+	assert_string_equal(sock_peer_end(&set.v[0]), "local-planned");
+	set.v[0].flags = SOCK_F_PEER_LEFT;
+	assert_string_equal(sock_peer_end(&set.v[0]), "local-left");
+	set.v[0].flags = SOCK_F_PEER_RESET;
 	f = fmemopen(json, sizeof(json), "w");
 	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0 };
 	struct plan_counts c;
@@ -133,9 +150,9 @@ static void test_output_table_rst_outcomes(void **state)
 	output_json(f, &set, comm_of, NULL, &run);
 	fclose(f);
 	assert_non_null(strstr(json, "\"outcome\":\"killed\",\"error\":null,\"engine\":\"rst\","
-				     "\"peer_reset\":true}"));
+				     "\"peer_reset\":true,\"peer_end\":\"reset-sent\"}"));
 	assert_non_null(strstr(json, "\"outcome\":\"unsupported\",\"error\":\"tcp_rfc1337\","
-				     "\"engine\":\"rst\",\"peer_reset\":false}"));
+				     "\"engine\":\"rst\",\"peer_reset\":false,\"peer_end\":null}"));
 	sock_set_free(&set);
 }
 
@@ -157,9 +174,9 @@ static void test_output_json_outcomes(void **state)
 	output_json(f, &set, comm_of, NULL, &run);
 	fclose(f);
 	assert_non_null(strstr(buf, "\"owner_count\":2,\"outcome\":\"killed\",\"error\":null,"
-				    "\"engine\":\"destroy\",\"peer_reset\":false}"));
+				    "\"engine\":\"destroy\",\"peer_reset\":false,\"peer_end\":null}"));
 	assert_non_null(strstr(buf, "\"outcome\":\"failed\",\"error\":\"still-present\","
-				    "\"engine\":null,\"peer_reset\":false}"));
+				    "\"engine\":null,\"peer_reset\":false,\"peer_end\":null}"));
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"killed\":1,\"gone\":0,"
 				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
 				    "\"exit_status\":3,\"elapsed_ms\":1.500}}\n"));
