@@ -366,7 +366,8 @@ static struct sel_node *parse_port(struct parser *p, int start, enum sel_end end
 		return NULL;
 	n->u.port.end = end;
 	n->u.port.cmp = cmp;
-	dash = strchr(buf + 1, '-');
+	/* From the second character: "-5" is no range. An empty value has none. */
+	dash = buf[0] ? strchr(buf + 1, '-') : NULL;
 	if (dash && isdigit((unsigned char)dash[1]) &&
 	    isdigit((unsigned char)buf[buf[0] == ':' ? 1 : 0])) {
 		uint64_t lo, hi;
