@@ -94,7 +94,7 @@ build/tests/%: tests/helpers/%.c
 # libFuzzer (clang only): `make fuzz FUZZ_SECONDS=3600`; make check runs it briefly.
 FUZZ_SECONDS ?= 600
 FUZZ_SRCS := src/selector_lex.c src/selector_parse.c src/selector_eval.c src/selector_bc.c \
-	src/sock.c
+	src/sock.c src/cgroup.c
 
 build/fuzz/fuzz_selector: tests/fuzz/fuzz_selector.c $(FUZZ_SRCS) $(wildcard include/*.h) \
 		tests/unit/fixtures.h

@@ -1,4 +1,5 @@
 /* Selector parser: recursive descent over sel_lex_next() into an AST; errors keep their span. */
+#include "cgroup.h"
 #include "selector.h"
 
 #include <arpa/inet.h>
@@ -762,6 +763,12 @@ static struct sel_node *parse_cgroup(struct parser *p, int start, bool unit)
 		fail_at(p, p->tok.pos, p->tok.len, unit ? "invalid unit name \"%s\""
 						: "invalid cgroup path \"%s\" (expected /PATH, as in "
 						  "/proc/PID/cgroup)", buf);
+		return NULL;
+	}
+	/* Paths are looked up under the cgroup2 root: ".." could reach any directory. */
+	if (!unit && cgroup_path_has_dotdot(buf)) {
+		fail_at(p, p->tok.pos, p->tok.len,
+			"invalid cgroup path \"%s\" (\"..\" would leave the cgroup2 root)", buf);
 		return NULL;
 	}
 	struct sel_node *n = node_new(SEL_CGROUP, start, p->tok.pos + p->tok.len - start);
