@@ -133,6 +133,37 @@ void cli_print_error(FILE *f, const char *what, const char *src, int src_offset,
 	fputc('\n', f);
 }
 
+/* The values one flag was given, OR-ed once parsing ends (balanced: repeats are many). */
+struct repeats {
+	struct sel_node **v;
+	size_t n, cap;
+};
+
+static int repeats_push(struct repeats *r, struct sel_node *n)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 4;
+		struct sel_node **v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v) {
+			sel_node_free(n);
+			return -ENOMEM;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = n;
+	return 0;
+}
+
+static void repeats_free(struct repeats *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		sel_node_free(r->v[i]);
+	free(r->v);
+	*r = (struct repeats){ 0 };
+}
+
 static int and_into(struct sel_node **acc, struct sel_node *n, enum sel_kind kind)
 {
 	if (!*acc) {
@@ -191,7 +222,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 {
 	struct option longopts[NOPTS + 1];
 	char optstring[2 * NOPTS + 3], *op = optstring;
-	struct sel_node *groups[NOPTS] = { 0 };
+	struct repeats groups[NOPTS] = { 0 };
 	bool fam4 = false, fam6 = false, tcp = false, udp = false;
 	int ret = EXIT_USAGE;
 
@@ -265,7 +296,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 				cli_print_error(errf, what, src, (int)strlen(o->name) + 3, &err);
 				goto fail;
 			}
-			if (and_into(&groups[idx], n, SEL_OR) < 0)
+			if (repeats_push(&groups[idx], n) < 0)
 				goto nomem;
 			continue;
 		}
@@ -349,12 +380,14 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 
 	for (size_t i = 0; i < NOPTS; i++)
-		if (groups[i]) {
-			if (and_into(&cfg->ast, groups[i], SEL_AND) < 0) {
-				groups[i] = NULL;
+		if (groups[i].n) {
+			struct sel_node *n = sel_node_join(SEL_OR, groups[i].v, groups[i].n);
+
+			/* The join took the nodes, joined or freed. */
+			groups[i].n = 0;
+			repeats_free(&groups[i]);
+			if (!n || and_into(&cfg->ast, n, SEL_AND) < 0)
 				goto nomem;
-			}
-			groups[i] = NULL;
 		}
 	if (optind < argc) {
 		struct sel_error err;
@@ -406,7 +439,7 @@ nomem:
 	fprintf(errf, "sockreap: out of memory\n");
 fail:
 	for (size_t i = 0; i < NOPTS; i++)
-		sel_node_free(groups[i]);
+		repeats_free(&groups[i]);
 	cli_free(cfg);
 	return ret;
 }
