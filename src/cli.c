@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "plan.h"
+#include "text.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -122,13 +123,37 @@ void cli_usage(FILE *f)
 		   "5 refused by a guard. See sockreap(8).\n");
 }
 
+/* fputs of s made terminal-safe (text_escape), without a bound on its length. */
+static void put_escaped(FILE *f, const char *s, size_t len)
+{
+	char small[1024];
+	size_t need = text_escape(small, sizeof(small), s, len);
+	char *big = need < sizeof(small) ? NULL : malloc(need + 1);
+
+	if (big)
+		text_escape(big, need + 1, s, len);
+	fputs(big ? big : small, f);
+	free(big);
+}
+
 void cli_print_error(FILE *f, const char *what, const char *src, int src_offset,
 		     const struct sel_error *err)
 {
-	int len = err->len > 0 ? err->len : 1;
+	size_t srclen = strlen(src), at = (size_t)src_offset + (size_t)(err->pos > 0 ? err->pos : 0);
+	size_t len = err->len > 0 ? (size_t)err->len : 1, cols;
 
-	fprintf(f, "sockreap: %s: %s\n  %s\n  %*s", what, err->msg, src, src_offset + err->pos, "");
-	for (int i = 0; i < len; i++)
+	/* The input may hold anything a name can (escape sequences): quoted escaped. */
+	fprintf(f, "sockreap: %s: ", what);
+	put_escaped(f, err->msg, strlen(err->msg));
+	fputs("\n  ", f);
+	put_escaped(f, src, srclen);
+	fputs("\n  ", f);
+	/* The caret goes under the escaped text: count its columns, not the input's bytes. */
+	if (at > srclen)
+		at = srclen;
+	cols = text_columns(src + at, at + len > srclen ? srclen - at : len);
+	fprintf(f, "%*s", (int)text_columns(src, at), "");
+	for (size_t i = 0; i < (cols ? cols : 1); i++)
 		fputc('^', f);
 	fputc('\n', f);
 }

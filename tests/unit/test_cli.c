@@ -229,6 +229,28 @@ static void test_cli_many_repeated_flags(void **state)
 	free(argv);
 }
 
+/*
+ * Caret errors quote the input: control bytes in it (a cgroup or unit name pasted from
+ * elsewhere) are escaped, and the caret still stands under the bad token.
+ */
+static void test_cli_errors_escape_the_input(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("comm '\x1b[2J' and bogus")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: selector: unknown predicate \"bogus\"\n"
+				    "  comm '\\x1b[2J' and bogus\n"
+				    "                     ^^^^^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--dport", "\xc3\xa9\x9b")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --dport: invalid port \"\xc3\xa9\\x9b\" (expected "
+				    "0-65535 or a service name)\n"
+				    "  --dport \xc3\xa9\\x9b\n"
+				    "          ^^^^^\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_cli_short_options_and_settings),
 		cmocka_unit_test(test_cli_audit_path_precedence),
 		cmocka_unit_test(test_cli_errors_name_what_is_wrong),
+		cmocka_unit_test(test_cli_errors_escape_the_input),
 		cmocka_unit_test(test_cli_engine_and_doctor),
 		cmocka_unit_test(test_cli_help_and_version),
 		cmocka_unit_test(test_cli_many_repeated_flags),
