@@ -20,15 +20,12 @@ size_t text_utf8_char(const char *s, size_t len, uint32_t *cp)
 		*cp = u[0];
 		return 1;
 	}
-	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-		n = 2, c = u[0] & 0x1f, min = 0x80;
-	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-		n = 3, c = u[0] & 0x0f, min = 0x800;
-	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-		n = 4, c = u[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;	/* continuation byte, 0xc0/0xc1 (always overlong), 0xf5-0xff */
-	}
+	/* Not a lead byte: a continuation byte, 0xc0/0xc1 (always overlong), 0xf5-0xff. */
+	if (u[0] < 0xc2 || u[0] > 0xf4)
+		return 0;
+	n = u[0] < 0xe0 ? 2 : u[0] < 0xf0 ? 3 : 4;
+	c = u[0] & (0x7f >> n);
+	min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
 	if (n > len)
 		return 0;
 	for (size_t i = 1; i < n; i++) {
