@@ -91,10 +91,10 @@ build/tests/%: tests/helpers/%.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
-# libFuzzer (clang only), one target per parser: `make fuzz` runs each for FUZZ_SECONDS,
-# `make fuzz FUZZ_TARGET=cli FUZZ_SECONDS=3600` one of them. New inputs go to
+# libFuzzer (clang only): `make fuzz FUZZ_SECONDS=3600`; make check runs it briefly.
+# One target per parser; `make fuzz FUZZ_TARGET=cli` runs one of them. New inputs go to
 # build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET/ (a crash that is fixed
-# goes into tests/fuzz/corpus/TARGET as a regression seed). make check runs each briefly.
+# goes into tests/fuzz/corpus/TARGET as a regression seed).
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := selector diag packet cli
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
