@@ -139,6 +139,28 @@ static void test_cli_errors_name_what_is_wrong(void **state)
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--audit-log", "")), EXIT_USAGE);
 }
 
+/*
+ * Caret errors quote the input: control bytes in it (a cgroup or unit name pasted from
+ * elsewhere) are escaped, and the caret still stands under the bad token.
+ */
+static void test_cli_errors_escape_the_input(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("comm '\x1b[2J' and bogus")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: selector: unknown predicate \"bogus\"\n"
+				    "  comm '\\x1b[2J' and bogus\n"
+				    "                     ^^^^^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--dport", "\xc3\xa9\x9b")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --dport: invalid port \"\xc3\xa9\\x9b\" (expected "
+				    "0-65535 or a service name)\n"
+				    "  --dport \xc3\xa9\\x9b\n"
+				    "          ^^^^^\n");
+}
+
 /* Repeats of one flag are an OR chain (a generated port list): long, never deep. */
 static void test_cli_many_repeated_flags(void **state)
 {
@@ -227,28 +249,6 @@ static void test_cli_help_and_version(void **state)
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (!strstr(buf, opts[i]))
 			fail_msg("--help lacks %s", opts[i]);
-}
-
-/*
- * Caret errors quote the input: control bytes in it (a cgroup or unit name pasted from
- * elsewhere) are escaped, and the caret still stands under the bad token.
- */
-static void test_cli_errors_escape_the_input(void **state)
-{
-	struct config cfg;
-
-	(void)state;
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("comm '\x1b[2J' and bogus")),
-			 EXIT_USAGE);
-	assert_string_equal(errbuf, "sockreap: selector: unknown predicate \"bogus\"\n"
-				    "  comm '\\x1b[2J' and bogus\n"
-				    "                     ^^^^^\n");
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--dport", "\xc3\xa9\x9b")),
-			 EXIT_USAGE);
-	assert_string_equal(errbuf, "sockreap: --dport: invalid port \"\xc3\xa9\\x9b\" (expected "
-				    "0-65535 or a service name)\n"
-				    "  --dport \xc3\xa9\\x9b\n"
-				    "          ^^^^^\n");
 }
 
 int main(void)
