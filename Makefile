@@ -102,10 +102,13 @@ FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undef
 	-fno-sanitize-recover=all -Iinclude -Itests/unit
 FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
 	src/selector_bc.c src/sock.c src/cgroup.c
-FUZZ_SRCS_diag := src/diag.c src/output.c src/json.c src/text.c src/plan.c $(FUZZ_SRCS_selector)
 FUZZ_SRCS_packet := src/packet.c
-FUZZ_SRCS_cli := src/cli.c src/text.c src/selector_resolve.c $(FUZZ_SRCS_selector)
+# The dump records go on through the output, and the command line through everything cli.c
+# calls: those two take the whole library, so that a new dependency cannot break their link.
+FUZZ_SRCS_diag := $(LIB_SRCS)
+FUZZ_SRCS_cli := $(LIB_SRCS)
 FUZZ_LIBS_diag = $(PKG_LIBS)
+FUZZ_LIBS_cli = $(PKG_LIBS)
 FUZZ_LDFLAGS_cli := -Wl,--wrap=cgroup_root
 # The longest input each reads: a selector, a dump buffer, a captured frame, a command line.
 FUZZ_MAXLEN_selector := 512
