@@ -99,26 +99,49 @@ build/tests/%.so: tests/helpers/%.c
 	$(Q)$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 # libFuzzer (clang only): `make fuzz FUZZ_SECONDS=3600`; make check runs it briefly.
+# One target per parser; `make fuzz FUZZ_TARGET=cli` runs one of them. New inputs go to
+# build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET/ (a crash that is fixed
+# goes into tests/fuzz/corpus/TARGET as a regression seed).
 FUZZ_SECONDS ?= 600
-FUZZ_SRCS := src/selector_lex.c src/selector_parse.c src/selector_eval.c src/selector_bc.c \
-	src/sock.c
+FUZZ_TARGETS := selector diag packet cli
+FUZZ_TARGET ?= $(FUZZ_TARGETS)
+FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Iinclude -Itests/unit
+FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
+	src/selector_bc.c src/sock.c src/cgroup.c
+FUZZ_SRCS_packet := src/packet.c
+# The dump records go on through the output, and the command line through everything cli.c
+# calls: those two take the whole library, so that a new dependency cannot break their link.
+FUZZ_SRCS_diag := $(LIB_SRCS)
+FUZZ_SRCS_cli := $(LIB_SRCS)
+FUZZ_LIBS_diag = $(PKG_LIBS)
+FUZZ_LIBS_cli = $(PKG_LIBS)
+FUZZ_LDFLAGS_cli := -Wl,--wrap=cgroup_root
+# The longest input each reads: a selector, a dump buffer, a captured frame, a command line.
+FUZZ_MAXLEN_selector := 512
+FUZZ_MAXLEN_diag := 4096
+FUZZ_MAXLEN_packet := 256
+FUZZ_MAXLEN_cli := 1024
 
-build/fuzz/fuzz_selector: tests/fuzz/fuzz_selector.c $(FUZZ_SRCS) $(wildcard include/*.h) \
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
 		tests/unit/fixtures.h
-	@mkdir -p $(dir $@) build/fuzz/corpus
+	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -Iinclude -Itests/unit -o $@ tests/fuzz/fuzz_selector.c \
-		$(FUZZ_SRCS)
+	$(Q)$(FUZZ_CC) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS_$*)
 
-fuzz: build/fuzz/fuzz_selector
-	build/fuzz/fuzz_selector -max_total_time=$(FUZZ_SECONDS) -max_len=512 -timeout=10 \
-		build/fuzz/corpus tests/fuzz/corpus/selector
+fuzz: $(FUZZ_TARGET:%=fuzz-%)
+
+.PHONY: $(FUZZ_TARGETS:%=fuzz-%)
+$(FUZZ_TARGETS:%=fuzz-%): fuzz-%: build/fuzz/fuzz_%
+	@mkdir -p build/fuzz/corpus/$* build/fuzz/artifacts/$*
+	@echo "  FUZZ    $* for $(FUZZ_SECONDS) s"
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=$(FUZZ_MAXLEN_$*) \
+		-artifact_prefix=build/fuzz/artifacts/$*/ build/fuzz/corpus/$* tests/fuzz/corpus/$*
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory sockreap build/san/sockreap $(UNIT_BINS) $(HELPERS)
 	$(Q)if command -v clang >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory build/fuzz/fuzz_selector; fi
+		$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=build/fuzz/fuzz_%); fi
 	$(Q)$(MAKE) --no-print-directory clang-check
 	$(Q)tests/run.sh $(UNIT_BINS)
 
@@ -126,7 +149,7 @@ check: deps
 clang-check:
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		echo "  CLANG   -Wall -Wextra -Werror"; \
-		for f in src/*.c tests/unit/*.c tests/helpers/*.c; do \
+		for f in src/*.c tests/unit/*.c tests/helpers/*.c tests/fuzz/*.c; do \
 			clang $(filter-out -MMD -MP,$(CFLAGS)) $(PKG_CFLAGS) -Itests/unit \
 				-fsyntax-only $$f || exit 1; \
 		done; \

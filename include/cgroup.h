@@ -2,6 +2,7 @@
 #ifndef SOCKREAP_CGROUP_H
 #define SOCKREAP_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,9 +12,13 @@
  */
 int cgroup_root(const char *mountinfo, char *root, size_t size);
 
+/* Whether path has a ".." component: such a path could lead out of the cgroup2 root. */
+bool cgroup_path_has_dotdot(const char *path);
+
 /*
  * The ids (inode numbers) of root/path and of every cgroup below it, sorted, in *ids
- * (caller frees). Returns their number or a negative errno (-ENOENT: no such cgroup).
+ * (caller frees). Returns their number or a negative errno (-ENOENT: no such cgroup,
+ * -EINVAL: a ".." component).
  */
 int cgroup_ids(const char *root, const char *path, uint64_t **ids);
 

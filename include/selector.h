@@ -64,6 +64,7 @@ enum sel_end { END_SRC, END_DST, END_ANY };
 struct sel_node {
 	enum sel_kind kind;
 	int pos, len;		/* source span, for messages */
+	int height;		/* levels from here to the deepest leaf, 1 for a leaf */
 	struct sel_node *l, *r;	/* AND/OR both, NOT l */
 	union {
 		struct {
@@ -104,6 +105,13 @@ struct sel_node {
 };
 
 /*
+ * The deepest selector accepted: nested parentheses and "not"s, and the AST they build.
+ * Every walker of the AST recurses; chains of and/or are built balanced, so a long flat
+ * selector is not deep.
+ */
+#define SEL_MAX_DEPTH 1000
+
+/*
  * Parses a whole expression. On failure returns NULL and fills err (pos/len index src).
  * An empty src yields NULL with err->msg empty.
  */
@@ -114,6 +122,11 @@ struct sel_node *selector_parse_flag(const char *keyword, const char *value,
 				     struct sel_error *err);
 
 struct sel_node *sel_node_new_binary(enum sel_kind kind, struct sel_node *l, struct sel_node *r);
+/*
+ * v[0] kind v[1] kind ... v[n-1] (kind SEL_AND or SEL_OR, n >= 1) as a balanced tree, so that
+ * a chain of n terms is about log2(n) deep. Takes v's nodes; frees them all on failure.
+ */
+struct sel_node *sel_node_join(enum sel_kind kind, struct sel_node **v, size_t n);
 void sel_node_free(struct sel_node *n);
 
 /*

@@ -112,6 +112,14 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+bool cgroup_path_has_dotdot(const char *path)
+{
+	for (const char *c = path; (c = strstr(c, "..")); c += 2)
+		if ((c == path || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+			return true;
+	return false;
+}
+
 int cgroup_ids(const char *root, const char *path, uint64_t **ids)
 {
 	char dir[PATH_MAX];
@@ -119,6 +127,9 @@ int cgroup_ids(const char *root, const char *path, uint64_t **ids)
 	int ret;
 
 	*ids = NULL;
+	/* The parser refuses these already; the walk must not leave the root whoever calls it. */
+	if (cgroup_path_has_dotdot(path))
+		return -EINVAL;
 	if (snprintf(dir, sizeof(dir), "%s/%s", root, path[0] == '/' ? path + 1 : path) >=
 	    (int)sizeof(dir))
 		return -ENAMETOOLONG;

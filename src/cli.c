@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "plan.h"
+#include "text.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -123,15 +124,70 @@ void cli_usage(FILE *f)
 		   "See sockreap(8).\n");
 }
 
+/* fputs of s made terminal-safe (text_escape), without a bound on its length. */
+static void put_escaped(FILE *f, const char *s, size_t len)
+{
+	char small[1024];
+	size_t need = text_escape(small, sizeof(small), s, len);
+	char *big = need < sizeof(small) ? NULL : malloc(need + 1);
+
+	if (big)
+		text_escape(big, need + 1, s, len);
+	fputs(big ? big : small, f);
+	free(big);
+}
+
 void cli_print_error(FILE *f, const char *what, const char *src, int src_offset,
 		     const struct sel_error *err)
 {
-	int len = err->len > 0 ? err->len : 1;
+	size_t srclen = strlen(src), at = (size_t)src_offset + (size_t)(err->pos > 0 ? err->pos : 0);
+	size_t len = err->len > 0 ? (size_t)err->len : 1, cols;
 
-	fprintf(f, "sockreap: %s: %s\n  %s\n  %*s", what, err->msg, src, src_offset + err->pos, "");
-	for (int i = 0; i < len; i++)
+	/* The input may hold anything a name can (escape sequences): quoted escaped. */
+	fprintf(f, "sockreap: %s: ", what);
+	put_escaped(f, err->msg, strlen(err->msg));
+	fputs("\n  ", f);
+	put_escaped(f, src, srclen);
+	fputs("\n  ", f);
+	/* The caret goes under the escaped text: count its columns, not the input's bytes. */
+	if (at > srclen)
+		at = srclen;
+	cols = text_columns(src + at, at + len > srclen ? srclen - at : len);
+	fprintf(f, "%*s", (int)text_columns(src, at), "");
+	for (size_t i = 0; i < (cols ? cols : 1); i++)
 		fputc('^', f);
 	fputc('\n', f);
+}
+
+/* The values one flag was given, OR-ed once parsing ends (balanced: repeats are many). */
+struct repeats {
+	struct sel_node **v;
+	size_t n, cap;
+};
+
+static int repeats_push(struct repeats *r, struct sel_node *n)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 4;
+		struct sel_node **v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v) {
+			sel_node_free(n);
+			return -ENOMEM;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = n;
+	return 0;
+}
+
+static void repeats_free(struct repeats *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		sel_node_free(r->v[i]);
+	free(r->v);
+	*r = (struct repeats){ 0 };
 }
 
 static int and_into(struct sel_node **acc, struct sel_node *n, enum sel_kind kind)
@@ -192,7 +248,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 {
 	struct option longopts[NOPTS + 1];
 	char optstring[2 * NOPTS + 3], *op = optstring;
-	struct sel_node *groups[NOPTS] = { 0 };
+	struct repeats groups[NOPTS] = { 0 };
 	bool fam4 = false, fam6 = false, tcp = false, udp = false;
 	int ret = EXIT_USAGE;
 
@@ -266,7 +322,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 				cli_print_error(errf, what, src, (int)strlen(o->name) + 3, &err);
 				goto fail;
 			}
-			if (and_into(&groups[idx], n, SEL_OR) < 0)
+			if (repeats_push(&groups[idx], n) < 0)
 				goto nomem;
 			continue;
 		}
@@ -351,12 +407,14 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 
 	for (size_t i = 0; i < NOPTS; i++)
-		if (groups[i]) {
-			if (and_into(&cfg->ast, groups[i], SEL_AND) < 0) {
-				groups[i] = NULL;
+		if (groups[i].n) {
+			struct sel_node *n = sel_node_join(SEL_OR, groups[i].v, groups[i].n);
+
+			/* The join took the nodes, joined or freed. */
+			groups[i].n = 0;
+			repeats_free(&groups[i]);
+			if (!n || and_into(&cfg->ast, n, SEL_AND) < 0)
 				goto nomem;
-			}
-			groups[i] = NULL;
 		}
 	if (optind < argc) {
 		struct sel_error err;
@@ -408,7 +466,7 @@ nomem:
 	fprintf(errf, "sockreap: out of memory\n");
 fail:
 	for (size_t i = 0; i < NOPTS; i++)
-		sel_node_free(groups[i]);
+		repeats_free(&groups[i]);
 	cli_free(cfg);
 	return ret;
 }

@@ -1,5 +1,9 @@
-/* JSON writer: escaping and commas, nothing else; compact output, one value per call. */
+/*
+ * JSON writer: escaping and commas, nothing else; compact output, one value per call. Strings
+ * come out as valid UTF-8 whatever bytes they hold (process names are not).
+ */
 #include "json.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -34,10 +38,27 @@ static void put_escaped(FILE *f, const char *s, size_t len)
 			fputs("\\r", f);
 			break;
 		default:
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f) {
 				fprintf(f, "\\u%04x", c);
-			else
+			} else if (c < 0x80) {
 				fputc(c, f);
+			} else {
+				uint32_t cp;
+				size_t n = text_utf8_char(s + i, len - i, &cp);
+
+				/*
+				 * JSON is UTF-8 (RFC 8259): each byte of a malformed sequence
+				 * becomes U+FFFD; C1 controls are escaped like C0 ones.
+				 */
+				if (!n)
+					fputs("\xef\xbf\xbd", f);
+				else if (cp <= 0x9f)
+					fprintf(f, "\\u%04x", (unsigned)cp);
+				else
+					fwrite(s + i, 1, n, f);
+				if (n)
+					i += n - 1;
+			}
 		}
 	}
 	fputc('"', f);

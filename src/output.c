@@ -1,5 +1,6 @@
 /* Table and JSON output. Every field is named once, in output_sock_json and the table row. */
 #include "output.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -10,7 +11,7 @@ struct row {
 	char local[INET6_ADDRSTRLEN + 10];
 	char peer[INET6_ADDRSTRLEN + 10];
 	char idle[16];
-	char proc[40];
+	char proc[96];	/* pid, "/", a 15-byte comm escaped (4 bytes a byte), "+N" */
 	char outcome[40];
 };
 
@@ -23,7 +24,11 @@ static void fill_row(struct row *r, const struct sock_rec *rec, output_comm_fn c
 	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
 	if (rec->pid > 0) {
 		const char *c = comm ? comm(arg, rec->pid) : NULL;
-		int k = snprintf(r->proc, sizeof(r->proc), "%d/%s", rec->pid, c ? c : "?");
+		char name[64];
+
+		/* A process names itself: it must not be able to steer the terminal. */
+		text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
+		int k = snprintf(r->proc, sizeof(r->proc), "%d/%s", rec->pid, name);
 
 		if (rec->nowners > 1 && k > 0 && (size_t)k < sizeof(r->proc))
 			snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+%u", rec->nowners - 1);
@@ -241,12 +246,14 @@ void output_counts(FILE *f, const struct plan_counts *c)
 void output_explain(FILE *f, const struct sel_node *ast)
 {
 	struct sel_prefilter pf;
-	char text[4096];
+	char text[4096], shown[4 * sizeof(text)];
 	const char *sep = "";
 
 	selector_format(ast, text, sizeof(text));
+	/* Values came from the command line, maybe pasted from a hostile name. */
+	text_escape(shown, sizeof(shown), text, strlen(text));
 	selector_prefilter(ast, &pf);
-	fprintf(f, "selector:   %s\n", ast ? text : "(empty: every socket, with --all)");
+	fprintf(f, "selector:   %s\n", ast ? shown : "(empty: every socket, with --all)");
 	fprintf(f, "kernel:     states ");
 	for (unsigned s = SS_ESTABLISHED; s < SS_NEW_SYN_RECV; s++)
 		if (pf.states & SS_BIT(s)) {

@@ -1,4 +1,5 @@
 /* Selector parser: recursive descent over sel_lex_next() into an AST; errors keep their span. */
+#include "cgroup.h"
 #include "selector.h"
 
 #include <arpa/inet.h>
@@ -13,8 +14,6 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-
-#define MAX_DEPTH 128
 
 struct parser {
 	const char *src;
@@ -84,6 +83,7 @@ static struct sel_node *node_new(enum sel_kind kind, int pos, int len)
 		n->kind = kind;
 		n->pos = pos;
 		n->len = len;
+		n->height = 1;
 	}
 	return n;
 }
@@ -96,15 +96,41 @@ struct sel_node *sel_node_new_binary(enum sel_kind kind, struct sel_node *l, str
 		return NULL;
 	n->l = l;
 	n->r = r;
+	n->height = 1 + (l->height > r->height ? l->height : r->height);
 	return n;
+}
+
+struct sel_node *sel_node_join(enum sel_kind kind, struct sel_node **v, size_t n)
+{
+	/* The left half takes the odd one: three terms keep their old shape ((a b) c). */
+	size_t half = (n + 1) / 2;
+	struct sel_node *l, *r, *b;
+
+	if (n == 1)
+		return v[0];
+	l = sel_node_join(kind, v, half);
+	if (!l) {
+		for (size_t i = half; i < n; i++)
+			sel_node_free(v[i]);
+		return NULL;
+	}
+	r = sel_node_join(kind, v + half, n - half);
+	b = r ? sel_node_new_binary(kind, l, r) : NULL;
+	if (!b) {
+		sel_node_free(l);
+		sel_node_free(r);
+	}
+	return b;
 }
 
 static struct sel_node *node_not(struct sel_node *child, int pos)
 {
 	struct sel_node *n = node_new(SEL_NOT, pos, child->pos + child->len - pos);
 
-	if (n)
+	if (n) {
 		n->l = child;
+		n->height = 1 + child->height;
+	}
 	return n;
 }
 
@@ -366,7 +392,8 @@ static struct sel_node *parse_port(struct parser *p, int start, enum sel_end end
 		return NULL;
 	n->u.port.end = end;
 	n->u.port.cmp = cmp;
-	dash = strchr(buf + 1, '-');
+	/* From the second character: "-5" is no range. An empty value has none. */
+	dash = buf[0] ? strchr(buf + 1, '-') : NULL;
 	if (dash && isdigit((unsigned char)dash[1]) &&
 	    isdigit((unsigned char)buf[buf[0] == ':' ? 1 : 0])) {
 		uint64_t lo, hi;
@@ -763,6 +790,12 @@ static struct sel_node *parse_cgroup(struct parser *p, int start, bool unit)
 						  "/proc/PID/cgroup)", buf);
 		return NULL;
 	}
+	/* Paths are looked up under the cgroup2 root: ".." could reach any directory. */
+	if (!unit && cgroup_path_has_dotdot(buf)) {
+		fail_at(p, p->tok.pos, p->tok.len,
+			"invalid cgroup path \"%s\" (\"..\" would leave the cgroup2 root)", buf);
+		return NULL;
+	}
 	struct sel_node *n = node_new(SEL_CGROUP, start, p->tok.pos + p->tok.len - start);
 
 	if (!n)
@@ -902,6 +935,22 @@ static struct sel_node *parse_predicate(struct parser *p)
 
 static struct sel_node *parse_or(struct parser *p);
 
+static void too_deep(struct parser *p, int pos, int len)
+{
+	fail_at(p, pos, len, "selector too deep (more than %d nested terms)", SEL_MAX_DEPTH);
+}
+
+/* Every walker of the AST recurses: a tree deeper than the limit is refused, not walked. */
+static struct sel_node *check_height(struct parser *p, struct sel_node *n)
+{
+	if (n && n->height > SEL_MAX_DEPTH) {
+		too_deep(p, n->pos, n->len);
+		sel_node_free(n);
+		return NULL;
+	}
+	return n;
+}
+
 static bool starts_unary(const struct parser *p)
 {
 	return p->tok.kind == TOK_NOT || p->tok.kind == TOK_LPAREN || p->tok.kind == TOK_BAD ||
@@ -912,8 +961,9 @@ static struct sel_node *parse_unary(struct parser *p)
 {
 	char d[64];
 
-	if (++p->depth > MAX_DEPTH) {
-		fail_at(p, p->tok.pos, p->tok.len, "expression nested too deeply");
+	if (++p->depth > SEL_MAX_DEPTH) {
+		too_deep(p, p->tok.pos, p->tok.len);
+		p->depth--;
 		return NULL;
 	}
 	struct sel_node *n = NULL;
@@ -925,6 +975,7 @@ static struct sel_node *parse_unary(struct parser *p)
 
 		if (c && !(n = node_not(c, start)))
 			sel_node_free(c);
+		n = check_height(p, n);
 	} else if (p->tok.kind == TOK_LPAREN) {
 		advance(p);
 		n = parse_or(p);
@@ -952,45 +1003,71 @@ static struct sel_node *parse_unary(struct parser *p)
 	return n;
 }
 
+/* Operands of one and/or chain, joined balanced once the chain ends. */
+struct chain {
+	struct sel_node **v;
+	size_t n, cap;
+};
+
+static bool chain_push(struct chain *c, struct sel_node *n)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct sel_node **v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = n;
+	return true;
+}
+
+static struct sel_node *chain_end(struct parser *p, struct chain *c, enum sel_kind kind, bool ok)
+{
+	struct sel_node *n = NULL;
+
+	if (ok && c->n)
+		n = check_height(p, sel_node_join(kind, c->v, c->n));
+	else
+		for (size_t i = 0; i < c->n; i++)
+			sel_node_free(c->v[i]);
+	free(c->v);
+	return n;
+}
+
 static struct sel_node *parse_and(struct parser *p)
 {
-	struct sel_node *l = parse_unary(p);
+	struct chain c = { 0 };
+	struct sel_node *n = parse_unary(p);
 
-	while (l) {
+	while (n && chain_push(&c, n)) {
+		n = NULL;
 		if (p->tok.kind == TOK_AND || tok_is_word(p, "and"))
 			advance(p);
 		else if (!starts_unary(p))
-			break;
-		struct sel_node *r = parse_unary(p);
-		struct sel_node *n = r ? sel_node_new_binary(SEL_AND, l, r) : NULL;
-
-		if (!n) {
-			sel_node_free(l);
-			sel_node_free(r);
-			return NULL;
-		}
-		l = n;
+			return chain_end(p, &c, SEL_AND, true);
+		n = parse_unary(p);
 	}
-	return l;
+	sel_node_free(n);
+	return chain_end(p, &c, SEL_AND, false);
 }
 
 static struct sel_node *parse_or(struct parser *p)
 {
-	struct sel_node *l = parse_and(p);
+	struct chain c = { 0 };
+	struct sel_node *n = parse_and(p);
 
-	while (l && (p->tok.kind == TOK_OR || tok_is_word(p, "or"))) {
+	while (n && chain_push(&c, n)) {
+		n = NULL;
+		if (p->tok.kind != TOK_OR && !tok_is_word(p, "or"))
+			return chain_end(p, &c, SEL_OR, true);
 		advance(p);
-		struct sel_node *r = parse_and(p);
-		struct sel_node *n = r ? sel_node_new_binary(SEL_OR, l, r) : NULL;
-
-		if (!n) {
-			sel_node_free(l);
-			sel_node_free(r);
-			return NULL;
-		}
-		l = n;
+		n = parse_and(p);
 	}
-	return l;
+	sel_node_free(n);
+	return chain_end(p, &c, SEL_OR, false);
 }
 
 static struct sel_node *finish(struct parser *p, struct sel_node *n)

@@ -104,6 +104,39 @@ static void test_cgroup_find_unit(void **state)
 	assert_int_equal(cgroup_find_unit(root, "postgres", path, sizeof(path)), -ENOENT);
 }
 
+/* A path is taken under the cgroup2 root: ".." could walk out of it, and is refused. */
+static void test_cgroup_path_cannot_leave_the_root(void **state)
+{
+	char path[PATH_MAX + 64];
+	struct sel_error err;
+	uint64_t *ids = NULL;
+
+	(void)state;
+	/* Out of the root and back in through its own name: still refused, nothing walked. */
+	snprintf(path, sizeof(path), "/../%s/user.slice", strrchr(root, '/') + 1);
+	assert_int_equal(cgroup_ids(root, path, &ids), -EINVAL);
+	assert_null(ids);
+	assert_int_equal(cgroup_ids(root, "/a/..", &ids), -EINVAL);
+	assert_int_equal(cgroup_ids(root, "/a/../system.slice", &ids), -EINVAL);
+	/* Names that only start with dots are names. */
+	assert_int_equal(cgroup_ids(root, "/a/...", &ids), -ENOENT);
+
+	assert_null(selector_parse("state close-wait and cgroup /../../usr", &err));
+	assert_string_equal(err.msg, "invalid cgroup path \"/../../usr\" (\"..\" would leave the "
+				     "cgroup2 root)");
+	assert_int_equal(err.pos, 28);
+	assert_int_equal(err.len, 10);
+	assert_null(selector_parse_flag("cgroup", "/a/..", &err));
+	assert_int_equal(err.pos, 0);
+	assert_int_equal(err.len, 5);
+	assert_null(selector_parse("cgroup '/a/../b'", &err));
+	assert_non_null(strstr(err.msg, "\"/a/../b\""));
+	struct sel_node *n = selector_parse("cgroup /a/..b/...", &err);
+
+	assert_non_null(n);
+	sel_node_free(n);
+}
+
 static void test_cgroup_selector_resolves_and_matches(void **state)
 {
 	struct sel_error err;
@@ -139,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cgroup_root_from_mountinfo),
 		cmocka_unit_test(test_cgroup_ids_cover_the_subtree),
+		cmocka_unit_test(test_cgroup_path_cannot_leave_the_root),
 		cmocka_unit_test(test_cgroup_find_unit),
 		cmocka_unit_test(test_cgroup_selector_resolves_and_matches),
 	};

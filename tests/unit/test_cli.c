@@ -5,9 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 #include "plan.h"
@@ -137,6 +139,59 @@ static void test_cli_errors_name_what_is_wrong(void **state)
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--audit-log", "")), EXIT_USAGE);
 }
 
+/*
+ * Caret errors quote the input: control bytes in it (a cgroup or unit name pasted from
+ * elsewhere) are escaped, and the caret still stands under the bad token.
+ */
+static void test_cli_errors_escape_the_input(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("comm '\x1b[2J' and bogus")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: selector: unknown predicate \"bogus\"\n"
+				    "  comm '\\x1b[2J' and bogus\n"
+				    "                     ^^^^^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--dport", "\xc3\xa9\x9b")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --dport: invalid port \"\xc3\xa9\\x9b\" (expected "
+				    "0-65535 or a service name)\n"
+				    "  --dport \xc3\xa9\\x9b\n"
+				    "          ^^^^^\n");
+}
+
+/* Repeats of one flag are an OR chain (a generated port list): long, never deep. */
+static void test_cli_many_repeated_flags(void **state)
+{
+	enum { REPEATS = 210000 };
+	char **argv = calloc(2 * REPEATS + 2, sizeof(*argv));
+	char *vals = malloc((size_t)REPEATS * 8);
+	struct sock_rec r = { .family = AF_INET, .state = SS_ESTABLISHED };
+	struct config cfg;
+	int argc = 0;
+
+	(void)state;
+	argv[argc++] = "sockreap";
+	for (int i = 0; i < REPEATS; i++) {
+		argv[argc++] = "--dport";
+		argv[argc] = vals + (size_t)i * 8;
+		snprintf(argv[argc++], 8, "%d", 1 + i % 60000);
+	}
+	FILE *f = fmemopen(errbuf, sizeof(errbuf), "w");
+
+	assert_int_equal(cli_parse(&cfg, argc, argv, env_none, f), 0);
+	fclose(f);
+	assert_non_null(cfg.ast);
+	r.id.idiag_dport = htons(59999);
+	assert_int_equal(selector_eval(cfg.ast, &r, NULL), SEL_YES);
+	r.id.idiag_dport = htons(60001);
+	assert_int_equal(selector_eval(cfg.ast, &r, NULL), SEL_NO);
+	cli_free(&cfg);
+	free(vals);
+	free(argv);
+}
+
 static void test_cli_engine_and_doctor(void **state)
 {
 	struct config cfg;
@@ -244,6 +299,8 @@ int main(void)
 		cmocka_unit_test(test_cli_short_options_and_settings),
 		cmocka_unit_test(test_cli_audit_path_precedence),
 		cmocka_unit_test(test_cli_errors_name_what_is_wrong),
+		cmocka_unit_test(test_cli_errors_escape_the_input),
+		cmocka_unit_test(test_cli_many_repeated_flags),
 		cmocka_unit_test(test_cli_engine_and_doctor),
 		cmocka_unit_test(test_cli_help_and_version),
 		cmocka_unit_test(test_cli_caller_under_file_caps),

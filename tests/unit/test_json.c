@@ -50,11 +50,54 @@ static void test_json_escapes(void **state)
 	assert_string_equal(buf, "\"q\\\"b\\\\n\\nt\\tc\\u0001\\u007f\xc3\xa9\"");
 }
 
+/*
+ * JSON is UTF-8: every byte of a malformed sequence becomes U+FFFD, C1 controls are escaped
+ * like C0 ones, and well-formed characters pass untouched.
+ */
+static void test_json_strings_are_always_valid_utf8(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", "\"\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80\"" },
+		{ "a\xff" "b", "\"a\xef\xbf\xbd" "b\"" },
+		{ "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "x\xe2\x82", "\"x\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\x80", "\"\xef\xbf\xbd\"" },
+		{ "\xc2\x9b" "1", "\"\\u009b1\"" },
+		{ "\x1b[0m", "\"\\u001b[0m\"" },
+	};
+	char buf[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *f = fmemopen(buf, sizeof(buf), "w");
+		struct json j;
+
+		json_init(&j, f);
+		json_str(&j, NULL, cases[i].in);
+		fclose(f);
+		assert_string_equal(buf, cases[i].out);
+	}
+	/* Keys too, and json_strn stops at its length even inside a character. */
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct json j;
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_strn(&j, "k\xfe", "\xc3\xa9\xc3\xa9", 3);
+	json_obj_end(&j);
+	fclose(f);
+	assert_string_equal(buf, "{\"k\xef\xbf\xbd\":\"\xc3\xa9\xef\xbf\xbd\"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_nesting_and_commas),
 		cmocka_unit_test(test_json_escapes),
+		cmocka_unit_test(test_json_strings_are_always_valid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

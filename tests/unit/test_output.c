@@ -243,6 +243,49 @@ static void test_output_explain(void **state)
 		"them)\n");
 }
 
+static const char *hostile_comm(void *arg, int32_t pid)
+{
+	(void)arg;
+	(void)pid;
+	/* 15 bytes, as the kernel keeps them: clear screen, cursor up, a C1 CSI, a bad byte. */
+	return "\x1b[2J\x1b[1Ax\xc2\x9b" "1A\xff\\";
+}
+
+/* A process name cannot move the cursor, clear the screen or break the line. */
+static void test_output_table_escapes_names(void **state)
+{
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+
+	(void)state;
+	set.v[0].nowners = 1;
+	output_table(f, &set, hostile_comm, NULL, false);
+	fclose(f);
+	assert_null(strchr(buf, '\x1b'));
+	assert_non_null(strstr(buf, " 1234/\\x1b[2J\\x1b[1Ax\\xc2\\x9b1A\\xff\\\\\n"));
+	for (const char *c = buf; *c; c++)
+		assert_true(*c == '\n' || ((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f));
+	sock_set_free(&set);
+}
+
+/* The same name in JSON: escaped controls, U+FFFD for the bad byte; the line stays valid. */
+static void test_output_json_names_are_valid_utf8(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0 };
+
+	(void)state;
+	output_json(f, &set, hostile_comm, NULL, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"comm\":\"\\u001b[2J\\u001b[1Ax\\u009b1A\xef\xbf\xbd\\\\\""));
+	assert_non_null(strstr(buf, "\"selector\":\"comm = \\\"\xef\xbf\xbd\\\"\""));
+	assert_null(strchr(buf, '\xff'));
+	sock_set_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +297,8 @@ int main(void)
 		cmocka_unit_test(test_output_owners_not_looked_up),
 		cmocka_unit_test(test_output_counts_line),
 		cmocka_unit_test(test_output_explain),
+		cmocka_unit_test(test_output_table_escapes_names),
+		cmocka_unit_test(test_output_json_names_are_valid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,18 +179,150 @@ static void test_selector_flag_values(void **state)
 
 static void test_selector_deep_nesting_is_refused(void **state)
 {
+	static const char msg[] = "selector too deep (more than 1000 nested terms)";
+	size_t size = 128 * SEL_MAX_DEPTH;
+	char *buf = malloc(size), *out = malloc(size);
+	struct sel_prefilter pf;
 	struct sel_error err;
-	char buf[1200];
+	struct sel_node *n;
 	size_t k = 0;
 
 	(void)state;
-	for (int i = 0; i < 500; i++)
+	assert_int_equal(SEL_MAX_DEPTH, 1000);
+	/* Parentheses: the parser's own recursion. 999 pairs and the predicate are 1000 levels. */
+	for (int i = 0; i < SEL_MAX_DEPTH; i++)
 		buf[k++] = '(';
-	memcpy(buf + k, "dport 1", 7);
-	k += 7;
+	k += (size_t)sprintf(buf + k, "dport 1");
 	buf[k] = '\0';
 	assert_null(selector_parse(buf, &err));
-	assert_string_equal(err.msg, "expression nested too deeply");
+	assert_string_equal(err.msg, msg);
+	/* The caret is under the predicate that went one level too deep. */
+	assert_int_equal(err.pos, SEL_MAX_DEPTH);
+	assert_int_equal(err.len, 5);
+	n = selector_parse(buf + 1, &err);
+	assert_null(n);	/* nothing closes the parentheses */
+	assert_non_null(strstr(err.msg, "expected \")\""));
+
+	/* "not" nests the AST itself: at the limit every walker still runs, one more is refused. */
+	k = 0;
+	for (int i = 0; i < SEL_MAX_DEPTH - 1; i++)
+		k += (size_t)sprintf(buf + k, "not ");
+	k += (size_t)sprintf(buf + k, "dport 1");
+	n = selector_parse(buf, &err);
+	assert_non_null(n);
+	assert_true(selector_format(n, out, size) < size);
+	selector_prefilter(n, &pf);
+	struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 1, "10.0.0.2", 1, SS_ESTABLISHED, 0);
+
+	/* 999 negations of a true predicate. */
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	assert_int_equal(selector_resolve(n, "/nonexistent", &err), 0);
+	assert_false(selector_needs_owners(n));
+	sel_node_free(n);
+	memmove(buf + 4, buf, k + 1);
+	memcpy(buf, "not ", 4);
+	assert_null(selector_parse(buf, &err));
+	assert_string_equal(err.msg, msg);
+
+	/*
+	 * Chains inside parentheses deepen the AST more than the parser: a chain of eight is
+	 * three levels, so 200 levels of "(dport 1 or ... or dport 7 or (...))" are 601 deep and
+	 * 400 of them too deep, at half the parser's limit.
+	 */
+	for (int levels = 200; levels <= 400; levels += 200) {
+		k = 0;
+		for (int i = 0; i < levels; i++)
+			k += (size_t)sprintf(buf + k, "(dport 1 or dport 2 or dport 3 or dport 4 or "
+						      "dport 5 or dport 6 or dport 7 or ");
+		k += (size_t)sprintf(buf + k, "dport 8");
+		for (int i = 0; i < levels; i++)
+			buf[k++] = ')';
+		buf[k] = '\0';
+		n = selector_parse(buf, &err);
+		if (levels == 200) {
+			assert_non_null(n);
+			assert_int_equal(selector_eval(n, &r, NULL), SEL_YES);
+			selector_prefilter(n, &pf);
+			sel_node_free(n);
+		} else {
+			assert_null(n);
+			assert_string_equal(err.msg, msg);
+		}
+	}
+	free(buf);
+	free(out);
+}
+
+/*
+ * A long flat selector (a generated list of ports) is a chain, not a nesting: it must parse,
+ * print, compile and evaluate without a deep recursion. 210,000 terms overflowed the stack.
+ */
+static void test_selector_long_chains_work(void **state)
+{
+	enum { TERMS = 210000 };
+	size_t size = (size_t)TERMS * 24;
+	char *src = malloc(size), *out = malloc(size), *want = malloc(size);
+	struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.9", 41234, SS_ESTABLISHED, 0);
+	static const char *const ops[] = { " and ", " or " };
+	struct sel_prefilter pf;
+	struct sel_error err;
+
+	(void)state;
+	for (size_t o = 0; o < 2; o++) {
+		size_t k = 0, w = 0;
+
+		for (int i = 0; i < TERMS; i++) {
+			k += (size_t)sprintf(src + k, "%sdport %d", i ? ops[o] : "", i % 65536);
+			w += (size_t)sprintf(want + w, "%sdport = %d", i ? ops[o] : "", i % 65536);
+		}
+		struct sel_node *n = selector_parse(src, &err);
+
+		if (!n)
+			fail_msg("%zu terms: %s", (size_t)TERMS, err.msg);
+		assert_int_equal(selector_format(n, out, size), w);
+		assert_string_equal(out, want);
+		selector_prefilter(n, &pf);
+		assert_int_equal(selector_eval(n, &r, NULL), o == 0 ? SEL_NO : SEL_YES);
+		assert_int_equal(selector_resolve(n, "/nonexistent", &err), 0);
+		assert_false(selector_needs_owners(n));
+		sel_node_free(n);
+	}
+	free(src);
+	free(out);
+	free(want);
+}
+
+/*
+ * The value buffer of an empty quoted word is one NUL: nothing past it may be read. A stack
+ * left full of non-NUL bytes by an earlier call makes a read past it run off the buffer,
+ * which ASan reports (valgrind reported the uninitialised read).
+ */
+static void __attribute__((noinline)) dirty_stack(void)
+{
+	volatile char junk[32768];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 'x';
+}
+
+static void test_selector_empty_port_is_an_error(void **state)
+{
+	static const char *const exprs[] = { "dport \"\"", "sport ''", "port = \"\"" };
+	struct sel_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
+		dirty_stack();
+		assert_null(selector_parse(exprs[i], &err));
+		assert_string_equal(err.msg, "invalid port \"\" (expected 0-65535 or a service name)");
+		/* The caret spans the empty quotes. */
+		assert_int_equal(err.pos, (int)strlen(exprs[i]) - 2);
+		assert_int_equal(err.len, 2);
+	}
+	dirty_stack();
+	assert_null(selector_parse_flag("dport", "\"\"", &err));
+	assert_int_equal(err.pos, 0);
+	assert_int_equal(err.len, 2);
 }
 
 /* ---- evaluation ---- */
@@ -462,6 +594,8 @@ int main(void)
 		cmocka_unit_test(test_selector_empty_is_no_ast),
 		cmocka_unit_test(test_selector_flag_values),
 		cmocka_unit_test(test_selector_deep_nesting_is_refused),
+		cmocka_unit_test(test_selector_long_chains_work),
+		cmocka_unit_test(test_selector_empty_port_is_an_error),
 		cmocka_unit_test(test_selector_eval_states_ports),
 		cmocka_unit_test(test_selector_eval_addresses),
 		cmocka_unit_test(test_selector_eval_owners_three_valued),

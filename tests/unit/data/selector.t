@@ -222,6 +222,9 @@ cgroup = /system.slice/nginx.service ; ok ; cgroup = /system.slice/nginx.service
 cgroup != /user.slice ; ok ; not cgroup = /user.slice
 cgroup system.slice ; fail ; invalid cgroup path "system.slice" (expected /PATH, as in /proc/PID/cgroup)
 cgroup > /a ; fail ; "cgroup" takes = or !=
+cgroup /../../usr ; fail ; invalid cgroup path "/../../usr" (".." would leave the cgroup2 root)
+cgroup /a/.. ; fail ; invalid cgroup path "/a/.."
+cgroup /a/..b/c.. ; ok ; cgroup = /a/..b/c..
 unit nginx ; ok ; unit = nginx
 unit nginx.service ; ok ; unit = nginx.service
 unit != sshd ; ok ; not unit = sshd
