@@ -13,6 +13,7 @@
 #include "plan.h"
 #include "procmap.h"
 #include "rawio.h"
+#include "text.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -358,8 +359,11 @@ int reap_run(const struct config *cfg)
 
 			output_json(stdout, &set, procmap_comm, pm, &run);
 		}
-		fprintf(stderr, "sockreap: no sockets match%s%s\n", *selector ? ": " : "",
-			selector);
+		char shown[sizeof(selector)];
+
+		/* The canonical form quotes names as given: escape them for the terminal. */
+		text_escape(shown, sizeof(shown), selector, strlen(selector));
+		fprintf(stderr, "sockreap: no sockets match%s%s\n", *shown ? ": " : "", shown);
 		status = EXIT_NOMATCH;
 		goto cleanup;
 	}
