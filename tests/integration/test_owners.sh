@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Owners on real sockets: every process that holds a socket is an owner (a forked child as much
+# as its parent), and an owner that cannot be read (no CAP_SYS_PTRACE, hidepid) is unknown,
+# never "nobody": a socket whose selection depends on it is reported skipped, never killed.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+require_netns owners
+
+# count_json: how many sockets the last run's JSON lists.
+count_json() { jq '.sockets | length' "$TMP/out" 2>/dev/null; }
+
+# --- (a) a parent and its forked child share every socket ------------------------------------
+test_forked() {
+	local ns parent child
+	ns_new ns || { not_ok "forked: namespace"; return; }
+	rig_start F "$ns" -p 8101 -n 4 -F close-wait || { not_ok "forked: rig"; return; }
+	read -r parent child <<<"$F"
+	check "forked: the rig forked ($parent, $child)" [ -n "$child" -a "$child" != "$parent" ]
+
+	expect_status 0 "forked: --pid CHILD" in_ns "$ns" "$SR" --dry-run --json --pid "$child"
+	check "forked: --pid CHILD matches all 4" [ "$(count_json)" = 4 ]
+	expect_status 0 "forked: --pid CHILD --pid 999999" \
+		in_ns "$ns" "$SR" --dry-run --json --pid "$child" --pid 999999
+	check "forked: --pid CHILD --pid 999999 matches all 4" [ "$(count_json)" = 4 ]
+	expect_status 0 "forked: pid CHILD,999999 (expression)" \
+		in_ns "$ns" "$SR" --dry-run --json "pid $child,999999 and state close-wait"
+	check "forked: the list form matches all 4" [ "$(count_json)" = 4 ]
+	expect_status 0 "forked: pid 999999 or pid CHILD (expression)" \
+		in_ns "$ns" "$SR" --dry-run --json "(pid 999999 or pid $child) and sport = :8101"
+	check "forked: the or form matches all 4" [ "$(count_json)" = 4 ]
+	expect_status 0 "forked: --pid PARENT" in_ns "$ns" "$SR" --dry-run --json --pid "$parent"
+	check "forked: --pid PARENT matches all 4" [ "$(count_json)" = 4 ]
+	expect_status 1 "forked: not pid CHILD matches none" \
+		in_ns "$ns" "$SR" --dry-run --json "not pid $child and sport = :8101"
+	expect_status 1 "forked: not pid PARENT matches none" \
+		in_ns "$ns" "$SR" --dry-run --json "not pid $parent and sport = :8101"
+
+	expect_status 0 "forked: full scan" in_ns "$ns" "$SR" --dry-run --json "sport = :8101"
+	check "forked: each socket lists both owners, complete" \
+		[ "$(jq -c "[.sockets[] | [([.owners[].pid] | sort), .owner_count, .owners_unknown]] | unique" \
+			"$TMP/out")" = "[[[$parent,$child],2,null]]" ]
+	expect_status 0 "forked: table" in_ns "$ns" "$SR" --dry-run "sport = :8101"
+	check "forked: the table shows the lowest pid and one more" \
+		[ "$(grep -c " $parent/sockrig+1\$" "$TMP/out")" = 4 ]
+	expect_status 0 "forked: --pid CHILD table" in_ns "$ns" "$SR" --dry-run --pid "$child"
+	check "forked: a --pid scan does not pretend to know every owner (+?)" \
+		[ "$(grep -c " $child/sockrig+?\$" "$TMP/out")" = 4 ]
+
+	expect_status 0 "forked: kill --pid CHILD --pid 999999" \
+		in_ns "$ns" "$SR" --yes --no-audit --json --pid "$child" --pid 999999
+	check "forked: 4 killed" [ "$(jq .summary.killed "$TMP/out")" = 4 ]
+	check "forked: none left" [ "$(ss_count "$ns" state close-wait 'sport = :8101')" = 0 ]
+}
+
+# The non-sanitized build, with file capabilities, where only root and nobody's group can reach
+# it: a non-root caller that may kill sockets but cannot read other users' fd tables.
+CAPSR=
+make_caps_copy() {
+	local group
+	group=$(id -gn nobody 2>/dev/null) || { echo "there is no user nobody"; return 1; }
+	command -v setcap >/dev/null || { echo "setcap is not installed (libcap2-bin)"; return 1; }
+	command -v setpriv >/dev/null || { echo "setpriv is not installed (util-linux)"; return 1; }
+	[ -x sockreap ] || { echo "no non-sanitized build (make sockreap)"; return 1; }
+	chmod 0711 "$TMP"
+	install -d -m 0750 -o root -g "$group" "$TMP/caps" || return 1
+	install -d -m 0700 -o nobody "$TMP/nobody" || return 1
+	cp sockreap "$TMP/caps/sockreap" && chmod 0750 "$TMP/caps/sockreap" &&
+		chgrp "$group" "$TMP/caps/sockreap" || return 1
+	setcap cap_net_admin,cap_net_raw+ep "$TMP/caps/sockreap" 2>&1 || return 1
+	CAPSR=$TMP/caps/sockreap
+}
+
+# as_nobody NS CMD...: CMD in NS as nobody, with no capabilities but its file's.
+as_nobody() {
+	local ns=$1
+	shift
+	in_ns "$ns" setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups "$@"
+}
+
+# --- (b) a setcap'd non-root caller cannot read the rig's fd table ----------------------------
+test_unreadable() {
+	local ns rig
+	ns_new ns || { not_ok "unreadable: namespace"; return; }
+	rig_start U "$ns" -p 8201 -n 20 close-wait || { not_ok "unreadable: rig"; return; }
+	rig=$U
+
+	expect_status 3 "unreadable: kill 'not comm sockrig' as nobody" \
+		as_nobody "$ns" "$CAPSR" --yes --json --audit-log "$TMP/nobody/audit.log" \
+		"not comm sockrig and sport = :8201"
+	check "unreadable: all 20 reported skipped(owner-unknown)" \
+		[ "$(jq -c '[.sockets[] | [.outcome, .error]] | unique, (.sockets | length), .summary.skipped' \
+			"$TMP/out" | tr '\n' ' ')" = '[["skipped","owner-unknown"]] 20 20 ' ]
+	check "unreadable: owners null, owners_unknown unreadable" \
+		[ "$(jq -c '[.sockets[] | [.owners, .owner_count, .owners_unknown]] | unique' "$TMP/out")" = \
+			'[[null,null,"unreadable"]]' ]
+	check "unreadable: stderr says how many and what to do" \
+		grep -q '20 sockets skipped.*CAP_SYS_PTRACE' "$TMP/err"
+	check "unreadable: the kernel still lists all 20" \
+		[ "$(ss_count "$ns" state close-wait 'sport = :8201')" = 20 ]
+	check "unreadable: the rig still holds all 20" \
+		[ "$(rig_report U)" = "held=20 closed=0 eof=20 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
+	check "unreadable: the audit intent records them as skipped" \
+		[ "$(jq -r 'select(.event == "intent") | .socket.outcome' "$TMP/nobody/audit.log" 2>/dev/null |
+			sort | uniq -c | awk '{print $1, $2}')" = "20 skipped" ]
+
+	expect_status 3 "unreadable: kill 'not pid RIG' as nobody" \
+		as_nobody "$ns" "$CAPSR" --yes --json --no-audit "not pid $rig and sport = :8201"
+	check "unreadable: not pid RIG: 20 skipped, none killed" \
+		[ "$(jq -c '[.summary.skipped, .summary.killed]' "$TMP/out")" = '[20,0]' ]
+	expect_status 3 "unreadable: --pid RIG as nobody (a scoped scan)" \
+		as_nobody "$ns" "$CAPSR" --yes --json --no-audit --pid "$rig"
+	check "unreadable: --pid RIG: 20 skipped" [ "$(jq .summary.skipped "$TMP/out")" = 20 ]
+	expect_status 3 "unreadable: dry run as nobody" \
+		as_nobody "$ns" "$CAPSR" --dry-run "not comm sockrig and sport = :8201"
+	check "unreadable: the preview shows ? and skipped(owner-unknown)" \
+		[ "$(grep -c 'skipped(owner-unknown) *?$' "$TMP/out")" = 20 ]
+	check "unreadable: the dry run says they would not be killed" \
+		grep -q '0 sockets would be killed' "$TMP/err"
+	# A name no process has decides without the unreadable fd tables: comm is world-readable.
+	expect_status 1 "unreadable: 'comm nosuchproc' matches nothing (no such process to own it)" \
+		as_nobody "$ns" "$CAPSR" --dry-run "comm nosuchproc and sport = :8201"
+	check "unreadable: after all of it, the kernel still lists all 20" \
+		[ "$(ss_count "$ns" state close-wait 'sport = :8201')" = 20 ]
+}
+
+# --- (c) /proc mounted hidepid=invisible: other users' processes are not even listed ----------
+test_hidepid() {
+	local ns
+	ns_new ns || { not_ok "hidepid: namespace"; return; }
+	if ! in_ns "$ns" unshare -m --propagation private sh -c \
+		'mount -t proc -o hidepid=invisible proc /proc' 2>"$TMP/err"; then
+		skipped "hidepid: cannot mount a private /proc with hidepid=invisible: $(head -c 200 "$TMP/err")"
+		return
+	fi
+	rig_start H "$ns" -p 8301 -n 20 close-wait || { not_ok "hidepid: rig"; return; }
+	# hidden CMD...: CMD as nobody in a mount namespace of its own whose /proc hides the rig.
+	hidden() {
+		in_ns "$ns" unshare -m --propagation private sh -c \
+			'mount -t proc -o hidepid=invisible proc /proc || exit 99
+			 exec setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups "$@"' \
+			sh "$@"
+	}
+	expect_status 3 "hidepid: kill 'not comm sockrig' as nobody" \
+		hidden "$CAPSR" --yes --json --no-audit "not comm sockrig and sport = :8301"
+	check "hidepid: 20 skipped, owners_unknown hidepid" \
+		[ "$(jq -c '[.summary.skipped, ([.sockets[] | [.outcome, .owners, .owners_unknown]] | unique)]' \
+			"$TMP/out")" = '[20,[["skipped",null,"hidepid"]]]' ]
+	check "hidepid: stderr names hidepid" grep -q 'hidepid' "$TMP/err"
+	# With the processes themselves hidden, even a name nobody visible has cannot decide.
+	expect_status 3 "hidepid: 'comm nosuchproc' cannot be decided either" \
+		hidden "$CAPSR" --yes --json --no-audit "comm nosuchproc and sport = :8301"
+	check "hidepid: comm nosuchproc: 20 skipped" [ "$(jq .summary.skipped "$TMP/out")" = 20 ]
+	expect_status 3 "hidepid: --pid RIG" hidden "$CAPSR" --yes --json --no-audit --pid "$H"
+	check "hidepid: --pid RIG: 20 skipped" [ "$(jq .summary.skipped "$TMP/out")" = 20 ]
+	check "hidepid: the kernel still lists all 20" \
+		[ "$(ss_count "$ns" state close-wait 'sport = :8301')" = 20 ]
+	check "hidepid: the rig still holds all 20" \
+		[ "$(rig_report H)" = "held=20 closed=0 eof=20 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
+}
+
+test_forked
+if make_caps_copy >"$TMP/why" 2>&1; then
+	test_unreadable
+	test_hidepid
+else
+	skipped "unreadable: cannot set up a setcap'd copy: $(head -c 200 "$TMP/why")"
+	skipped "hidepid: cannot set up a setcap'd copy: $(head -c 200 "$TMP/why")"
+fi
