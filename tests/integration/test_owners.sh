@@ -89,7 +89,7 @@ test_unreadable() {
 		as_nobody "$ns" "$CAPSR" --yes --json --audit-log "$TMP/nobody/audit.log" \
 		"not comm sockrig and sport = :8201"
 	check "unreadable: all 20 reported skipped(owner-unknown)" \
-		[ "$(jq -c '[.sockets[] | [.outcome, .error]] | unique, (.sockets | length), .summary.skipped' \
+		[ "$(jq -c '([.sockets[] | [.outcome, .error]] | unique), (.sockets | length), .summary.skipped' \
 			"$TMP/out" | tr '\n' ' ')" = '[["skipped","owner-unknown"]] 20 20 ' ]
 	check "unreadable: owners null, owners_unknown unreadable" \
 		[ "$(jq -c '[.sockets[] | [.owners, .owner_count, .owners_unknown]] | unique' "$TMP/out")" = \
