@@ -40,6 +40,12 @@ const char *procmap_comm(const struct procmap *pm, int32_t pid);
 /* The ppid field of a /proc/PID/stat line; -1 if unparsable. */
 int32_t procmap_parse_ppid(const char *stat);
 
+/*
+ * Whether a /proc/PID/stat line is a process that holds no files (a kernel thread, a zombie):
+ * one whose fd table we may not read can then hold none of our sockets.
+ */
+bool procmap_stat_fileless(const char *stat);
+
 /* "socket:[12345]" -> 12345; 0 when the link is not a socket. */
 uint32_t procmap_parse_link(const char *link, size_t len);
 

@@ -233,7 +233,7 @@ void audit_syslog(const struct audit *a, const struct audit_run *run, const stru
 	       run->who->sudo_user ? run->who->sudo_user : "-", run->engine,
 	       run->selector ? run->selector : "", c->total, c->n[OUT_KILLED], c->n[OUT_GONE],
 	       c->n[OUT_CHANGED],
-	       c->n[OUT_FAILED] + c->n[OUT_DENIED] + c->n[OUT_UNSUPPORTED],
+	       c->n[OUT_FAILED] + c->n[OUT_DENIED] + c->n[OUT_UNSUPPORTED] + c->n[OUT_SKIPPED],
 	       audit_disabled ? " (audit file disabled by --no-audit)" : "");
 	closelog();
 }

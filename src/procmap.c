@@ -151,6 +151,21 @@ int32_t procmap_parse_ppid(const char *stat)
 	return ppid;
 }
 
+/* PF_KTHREAD (include/linux/sched.h): a kernel thread has no fd table. */
+#define PF_KTHREAD_FLAG 0x00200000U
+
+bool procmap_stat_fileless(const char *stat)
+{
+	const char *p = strrchr(stat, ')');
+	unsigned flags;
+	char state;
+
+	/* "pid (comm) S ppid pgrp session tty_nr tpgid flags ..." */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+		return false;
+	return state == 'Z' || state == 'X' || (flags & PF_KTHREAD_FLAG);
+}
+
 static void read_info(const char *root, struct proc_info *o)
 {
 	char path[PATH_MAX + 32], buf[PATH_MAX];
@@ -293,7 +308,12 @@ static int note_unreadable(struct scan_job *job, int32_t pid, int err)
 	struct proc_info o = { .pid = pid, .ppid = -1 };
 	int ret;
 
+	char path[PATH_MAX + 32], stat[1024];
+
 	if ((err == ENOENT || err == ESRCH) && !(job->pm->hidden && job->pm->scoped))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%d/stat", job->pm->root, pid);
+	if (read_small(path, stat, sizeof(stat)) > 0 && procmap_stat_fileless(stat))
 		return 0;
 	read_info(job->pm->root, &o);
 	pthread_mutex_lock(&job->lock);

@@ -120,6 +120,15 @@ test_unreadable() {
 	# A name no process has decides without the unreadable fd tables: comm is world-readable.
 	expect_status 1 "unreadable: 'comm nosuchproc' matches nothing (no such process to own it)" \
 		as_nobody "$ns" "$CAPSR" --dry-run "comm nosuchproc and sport = :8201"
+	# A kernel thread has no fd table: unreadable to nobody, yet it cannot hold a socket.
+	if [ "$(cat /proc/2/comm 2>/dev/null)" = kthreadd ]; then
+		expect_status 0 "unreadable: 'not pid 2' (kthreadd) is decided without its fd table" \
+			as_nobody "$ns" "$CAPSR" --dry-run --json "not pid 2 and sport = :8201"
+		check "unreadable: not pid 2: all 20 would be killed, none skipped" \
+			[ "$(jq '[.sockets[] | select(.outcome == null)] | length' "$TMP/out")" = 20 ]
+	else
+		skipped "unreadable: pid 2 is not kthreadd here"
+	fi
 	check "unreadable: after all of it, the kernel still lists all 20" \
 		[ "$(ss_count "$ns" state close-wait 'sport = :8201')" = 20 ]
 }

@@ -315,6 +315,10 @@ static void test_procmap_owner_info(void **state)
 	assert_false(oc.owner(oc.arg, &set.v[1], 1, &oi));
 	assert_false(oc.owner(oc.arg, &set.v[2], 0, &oi));
 	assert_int_equal(procmap_parse_ppid("1 (init) S 0 1"), 0);
+	assert_false(procmap_stat_fileless("1 (init) S 0 1 1 0 -1 4194560 0"));
+	assert_true(procmap_stat_fileless("2 (kthreadd) S 0 0 0 0 -1 2129984 0"));
+	assert_true(procmap_stat_fileless("9 (a) b) Z 1 9 9 0 -1 4194308 0"));
+	assert_false(procmap_stat_fileless("garbage"));
 	assert_int_equal(procmap_parse_ppid("garbage"), -1);
 	procmap_free(pm);
 	sock_set_free(&set);
@@ -334,7 +338,16 @@ static void test_procmap_unreadable_is_unknown(void **state)
 	put_dir("500");
 	put_file("500/fd", "not a directory\n");
 	put_file("500/comm", "secret\n");
-	put_file("500/stat", "500 (secret) S 1 500 500 0 -1 0\n");
+	put_file("500/stat", "500 (secret) S 1 500 500 0 -1 4194560 0 0\n");
+	/* Kernel threads and zombies hold no files: unreadable or not, they cannot own one. */
+	put_dir("2");
+	put_file("2/fd", "not a directory\n");
+	put_file("2/comm", "kthreadd\n");
+	put_file("2/stat", "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0\n");
+	put_dir("501");
+	put_file("501/fd", "not a directory\n");
+	put_file("501/comm", "zombie\n");
+	put_file("501/stat", "501 (zombie) Z 1 501 501 0 -1 4194308 0 0\n");
 	fill(&set);
 	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
 	assert_string_equal(procmap_unknown_reason(pm), "unreadable");
@@ -350,6 +363,8 @@ static void test_procmap_unreadable_is_unknown(void **state)
 	assert_int_equal(eval(pm, "not comm java", &set.v[2]), SEL_YES);
 	assert_int_equal(eval(pm, "not pid 501", &set.v[2]), SEL_YES);
 	assert_int_equal(eval(pm, "ppid 2", &set.v[2]), SEL_NO);
+	assert_int_equal(eval(pm, "not pid 2", &set.v[2]), SEL_YES);
+	assert_int_equal(eval(pm, "not comm zombie", &set.v[2]), SEL_YES);
 	/* A known owner still decides what it can: 1001 is java's. */
 	assert_int_equal(eval(pm, "comm java", &set.v[0]), SEL_YES);
 	assert_int_equal(eval(pm, "not comm java", &set.v[0]), SEL_NO);
@@ -361,10 +376,18 @@ static void test_procmap_unreadable_is_unknown(void **state)
 	assert_null(why(pm, &set.v[3]));
 	procmap_free(pm);
 	sock_set_free(&set);
-	rm_rel("500/fd");
-	rm_rel("500/comm");
-	rm_rel("500/stat");
-	rm_rel("500");
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const dirs[] = { "500", "2", "501" };
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "%s/fd", dirs[i]);
+		rm_rel(rel);
+		snprintf(rel, sizeof(rel), "%s/comm", dirs[i]);
+		rm_rel(rel);
+		snprintf(rel, sizeof(rel), "%s/stat", dirs[i]);
+		rm_rel(rel);
+		rm_rel(dirs[i]);
+	}
 }
 
 /* A named pid that cannot be read is unknown too: --pid N never reads it as "not N's". */
