@@ -131,6 +131,22 @@ test_unreadable() {
 	fi
 	check "unreadable: after all of it, the kernel still lists all 20" \
 		[ "$(ss_count "$ns" state close-wait 'sport = :8201')" = 20 ]
+
+	# Decided and undecided in one plan: :8202 matches whoever holds it, :8201 depends on it.
+	rig_start V "$ns" -p 8202 -n 10 close-wait || { not_ok "unreadable: rig V"; return; }
+	expect_status 3 "unreadable: a mixed plan as nobody" \
+		as_nobody "$ns" "$CAPSR" --yes --json --no-audit \
+		"(not comm sockrig or sport = :8202) and sport 8201-8202"
+	check "unreadable: mixed: the 10 on :8202 killed, then the 20 on :8201 skipped" \
+		[ "$(jq -c '[.sockets[] | "\(.local.port) \(.outcome)"] | group_by(.) | map("\(.[0]) \(length)")' \
+			"$TMP/out")" = '["8201 skipped 20","8202 killed 10"]' ]
+	check "unreadable: mixed: the skipped ones come last" \
+		[ "$(jq -c '[.sockets[].outcome] | [(.[:10] | unique), (.[10:] | unique)]' "$TMP/out")" = \
+			'[["killed"],["skipped"]]' ]
+	check "unreadable: mixed: :8202 gone, :8201 all there" \
+		[ "$(ss_count "$ns" state close-wait 'sport = :8202') $(ss_count "$ns" state close-wait 'sport = :8201')" = "0 20" ]
+	check "unreadable: mixed: rig U still holds all 20" \
+		[ "$(rig_report U)" = "held=20 closed=0 eof=20 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
 }
 
 # --- (c) /proc mounted hidepid=invisible: other users' processes are not even listed ----------
