@@ -72,7 +72,7 @@ static int dump_family(struct diag *d, struct diag_filter *flt, struct dump_ctx 
 	return ret;
 }
 
-/* Swaps the adjacent blocks [a, b) and [b, c) in place (three reversals). */
+/* Reverses v[i, j). */
 static void reverse(struct sock_rec *v, size_t i, size_t j)
 {
 	while (i + 1 < j) {
@@ -90,6 +90,7 @@ static size_t partition_skipped(struct sock_rec *v, size_t n)
 		return n == 1 && v[0].outcome != OUT_SKIPPED;
 	size_t h = n / 2, a = partition_skipped(v, h), b = partition_skipped(v + h, n - h);
 
+	/* [a, h) skipped, [h, h + b) planned: swap the two blocks by three reversals. */
 	if (a < h && b) {
 		reverse(v, a, h);
 		reverse(v, h, h + b);
@@ -123,6 +124,34 @@ static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
 	}
 	set->n = w;
 	return partition_skipped(set->v, set->n);
+}
+
+/*
+ * Reads the owners of the records in set (only the named pids' fd tables when that decides
+ * exactly) and keeps what the whole selector matches: *nplan gets how many are to be acted on,
+ * the skipped ones follow. An unreadable /proc is a warning: every owner is then unknown.
+ * Returns 0, or -ENOMEM before anything was read.
+ */
+static int resolve_owners(const struct sel_node *ast, struct sock_set *set, struct procmap **pm,
+			  struct sel_owner_ctx *ctx, size_t *nplan)
+{
+	int32_t *pids = NULL;
+	int npids = selector_pid_scope(ast, &pids), ret;
+
+	*pm = procmap_new(NULL);
+	if (!*pm) {
+		free(pids);
+		return -ENOMEM;
+	}
+	procmap_workers(*pm, workers_available());
+	ret = procmap_resolve(*pm, set, pids, npids);
+	free(pids);
+	if (ret < 0)
+		fprintf(stderr, "sockreap: warning: cannot read /proc: %s; owners unknown\n",
+			strerror(-ret));
+	procmap_owner_ctx(*pm, ctx);
+	*nplan = ast ? filter_owned(set, ast, ctx) : set->n;
+	return 0;
 }
 
 /* Why some sockets were left alone, and what would let us decide. */
@@ -387,32 +416,17 @@ int reap_run(const struct config *cfg)
 	 */
 	bool want_owners = selector_needs_owners(cfg->ast) ||
 			   (!cfg->no_owners && (cfg->dry_run || confirming || !cfg->no_audit));
-
 	size_t nplan = set.n;
 	struct sel_owner_ctx owner_ctx;
 	const struct sel_owner_ctx *owners = NULL;
 
 	if (set.n && want_owners) {
-		int32_t *pids = NULL;
-		int npids = selector_pid_scope(cfg->ast, &pids);
-
-		pm = procmap_new(NULL);
-		if (!pm) {
-			free(pids);
-			ret = -ENOMEM;
+		ret = resolve_owners(cfg->ast, &set, &pm, &owner_ctx, &nplan);
+		if (ret < 0) {
 			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 			goto cleanup;
 		}
-		procmap_workers(pm, workers_available());
-		ret = procmap_resolve(pm, &set, pids, npids);
-		free(pids);
-		if (ret < 0)
-			fprintf(stderr, "sockreap: warning: cannot read /proc: %s; owners unknown\n",
-				strerror(-ret));
-		procmap_owner_ctx(pm, &owner_ctx);
 		owners = &owner_ctx;
-		if (cfg->ast)
-			nplan = filter_owned(&set, cfg->ast, owners);
 	}
 	size_t nskipped = set.n - nplan;
 
