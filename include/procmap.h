@@ -17,7 +17,7 @@ void procmap_workers(struct procmap *pm, int n);
  * Finds the owners of the records in set whose pid is still unknown (-1), reading only the fd
  * tables of pids[0..npids) or, with npids < 0, of every process. Each record gets its lowest
  * known owning pid (0: none known) and that pid's lowest fd, and nowners counts every fd
- * known to hold it; procmap keeps every (pid, fd) of the sockets held more than once. A
+ * known to hold it; procmap keeps the further (pid, fd) of sockets held more than once. A
  * process whose fd table cannot be read (EACCES: no CAP_SYS_PTRACE; hidepid) is kept as
  * unknown with what can be read of it (comm, ppid). Returns 0 or a negative errno (then every
  * owner is unknown).

@@ -106,6 +106,18 @@ static const char *owners_of(struct procmap *pm, const struct sock_rec *rec)
 	return buf;
 }
 
+static size_t count_owners(struct procmap *pm, const struct sock_rec *rec)
+{
+	struct sel_owner_ctx oc;
+	struct sel_owner_info o;
+	size_t i = 0;
+
+	procmap_owner_ctx(pm, &oc);
+	while (oc.owner(oc.arg, rec, i, &o))
+		i++;
+	return i;
+}
+
 /* An owner predicate on rec, as the selector evaluates it with pm's owners. */
 static enum sel_result eval(struct procmap *pm, const char *expr, const struct sock_rec *rec)
 {
@@ -267,6 +279,11 @@ static void test_procmap_workers(void **state)
 		assert_int_equal(set.v[51].nowners, 3);
 		assert_string_equal(owners_of(pm, &set.v[51]),
 				    "1100/20/worker 1100/22/worker 1150/9/worker");
+		/* 9000: all 200, in pid order. */
+		assert_int_equal(strncmp(owners_of(pm, &set.v[50]),
+					 "1000/11/worker 1001/12/worker 1002/10/worker ", 45), 0);
+		assert_int_equal(count_owners(pm, &set.v[50]), 200);
+		assert_int_equal(count_owners(pm, &set.v[7]), 4);
 		assert_string_equal(procmap_comm(pm, 1199), "worker");
 		procmap_free(pm);
 		sock_set_free(&set);
