@@ -331,7 +331,7 @@ static int scan_pid(struct scan_job *job, int32_t pid)
 {
 	char path[PATH_MAX + 32], link[64];
 	struct dirent *de;
-	bool owns = false;
+	bool owns = false, denied = false;
 	int ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%d/fd", job->pm->root, pid);
@@ -348,6 +348,14 @@ static int scan_pid(struct scan_job *job, int32_t pid)
 			continue;
 		ssize_t n = readlinkat(dfd, de->d_name, link, sizeof(link));
 
+		/*
+		 * CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH open the directory of a process we may
+		 * not ptrace, but its links still answer EACCES: unreadable, not "holds nothing".
+		 */
+		if (n < 0 && (errno == EACCES || errno == EPERM)) {
+			denied = true;
+			break;
+		}
 		if (n <= 0 || (size_t)n >= sizeof(link))
 			continue;
 		uint32_t ino = procmap_parse_link(link, (size_t)n);
@@ -360,6 +368,8 @@ static int scan_pid(struct scan_job *job, int32_t pid)
 		owns = true;
 	}
 	closedir(dir);
+	if (denied && ret == 0)
+		ret = note_unreadable(job, pid, EACCES);
 	if (owns && ret == 0) {
 		pthread_mutex_lock(&job->lock);
 		ret = remember_owner(job->pm, pid);
