@@ -87,6 +87,10 @@ make_caps_copy() {
 	cp sockreap "$TMP/caps/sockreap" && chmod 0750 "$TMP/caps/sockreap" &&
 		chgrp "$group" "$TMP/caps/sockreap" || return 1
 	setcap cap_net_admin,cap_net_raw,cap_dac_override+ep "$TMP/caps/sockreap" 2>&1 || return 1
+	# And with no DAC capability at all: /proc/PID/fd itself does not open (EACCES).
+	cp -p sockreap "$TMP/caps/sockreap-nodac" && chmod 0750 "$TMP/caps/sockreap-nodac" &&
+		chgrp "$group" "$TMP/caps/sockreap-nodac" || return 1
+	setcap cap_net_admin,cap_net_raw+ep "$TMP/caps/sockreap-nodac" 2>&1 || return 1
 	in_ns "$1" unshare -m --propagation private sh -c 'mount --bind "$0" /var/log' \
 		"$TMP/varlog" 2>&1 || return 1
 	CAPSR=$TMP/caps/sockreap
@@ -145,6 +149,11 @@ test_unreadable() {
 		[ "$(grep -c 'skipped(owner-unknown) *?$' "$TMP/out")" = 20 ]
 	check "unreadable: the dry run says they would not be killed" \
 		grep -q '0 sockets would be killed' "$TMP/err"
+	expect_status 3 "unreadable: dry run as nobody, no DAC capability (fd tables do not open)" \
+		as_nobody "$ns" "$CAPSR-nodac" --dry-run --json "not comm sockrig and sport = :8201"
+	check "unreadable: no DAC capability: 20 skipped(owner-unknown), owners unreadable" \
+		[ "$(jq -c '[.sockets[] | [.outcome, .error, .owners_unknown]] | unique, length' \
+			"$TMP/out" | tr '\n' ' ')" = '[["skipped","owner-unknown","unreadable"]] 20 ' ]
 	# A name no process has decides without the unreadable fd tables: comm is world-readable.
 	expect_status 1 "unreadable: 'comm nosuchproc' matches nothing (no such process to own it)" \
 		as_nobody "$ns" "$CAPSR" --dry-run "comm nosuchproc and sport = :8201"
