@@ -99,7 +99,6 @@ make_caps_copy() {
 # as_nobody NS CMD...: CMD in NS as nobody, with no capabilities but its file's, in a mount
 # namespace of its own whose /var/log is ours: a setcap install audits to
 # /var/log/sockreap/audit.log, root's choice, and refuses --audit-log and --no-audit.
-AUDIT_LOG=
 as_nobody() {
 	local ns=$1
 	shift
