@@ -190,8 +190,10 @@ static inline bool selector_ownerless(const struct sock_rec *rec)
 /* Three-valued (Kleene) evaluation: owner predicates are UNKNOWN while owners are unresolved. */
 enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *rec,
 			      const struct sel_owner_ctx *owners);
-/* One owner predicate (pid, comm, exe, ppid) on one process: UNKNOWN when it needs a field
- * that could not be read. */
+/*
+ * One owner predicate (pid, comm, exe, ppid) on one process: UNKNOWN when it needs a field that
+ * could not be read.
+ */
 enum sel_result selector_owner_match(const struct sel_node *n, const struct sel_owner_info *o);
 
 #define SEL_BC_MAX 4096

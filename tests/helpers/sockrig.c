@@ -12,8 +12,9 @@
  *                      the first of them bound explicitly to PORT + 1, the rest autobound
  *         reuseport    holds N TCP listeners sharing PORT with SO_REUSEPORT (one group)
  *
- * -F forks once the sockets are set up: parent and child both hold every socket (the child
- * dies with the parent). Prints "ready PID" when set up ("ready PID CHILD" with -F). Reads commands on stdin: "report" prints
+ * -F (the connection modes) forks once the sockets are set up: parent and child both hold
+ * every socket (the child dies with the parent). Prints "ready PID" when set up ("ready PID
+ * CHILD" with -F). Reads commands on stdin: "report" prints
  * "held=N closed=N eof=N ECONNABORTED=N ECONNRESET=N EAGAIN=N other=N" (TCP_INFO state first,
  * then one non-blocking recv per held socket); "quit" or end of input exits.
  */
