@@ -138,6 +138,7 @@ $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: build/fuzz/fuzz_%
 	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=$(FUZZ_MAXLEN_$*) \
 		-artifact_prefix=build/fuzz/artifacts/$*/ build/fuzz/corpus/$* tests/fuzz/corpus/$*
 
+# The plain build too: test_owners.sh gives a copy file capabilities and runs it as nobody.
 check: deps
 	$(Q)$(MAKE) --no-print-directory sockreap build/san/sockreap $(UNIT_BINS) $(HELPERS)
 	$(Q)if command -v clang >/dev/null 2>&1; then \

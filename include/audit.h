@@ -45,7 +45,7 @@ void audit_who_fill(struct audit_who *w);
 
 void audit_start(struct audit *a, const struct audit_run *run);
 void audit_socket(struct audit *a, const char *event, const struct sock_rec *rec,
-		  output_comm_fn comm, void *arg);
+		  const struct sel_owner_ctx *owners);
 void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_ms);
 /* Flushes and fsyncs. Returns 0 or a negative errno: no record, no kill. */
 int audit_commit(struct audit *a);

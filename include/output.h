@@ -15,14 +15,17 @@ struct output_run {
 	double elapsed_ms;
 };
 
-typedef const char *(*output_comm_fn)(void *arg, int32_t pid);
+/*
+ * owners: who holds each socket (procmap_owner_ctx); NULL when owners were not looked up.
+ * A socket already skipped shows its outcome in a preview too.
+ */
 
 /* One socket's fields as a JSON object (shared by the JSON output and the audit log). */
-void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec, output_comm_fn comm, void *arg,
-		      bool with_outcome);
-void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec,
+		      const struct sel_owner_ctx *owners, bool with_outcome);
+void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		  bool with_outcome);
-void output_json(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		 const struct output_run *run);
 /* --explain: the canonical selector, what the kernel filters, what runs in user space. */
 void output_explain(FILE *f, const struct sel_node *ast);

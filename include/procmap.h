@@ -1,4 +1,4 @@
-/* Socket inode -> owning (pid, fd, comm) from /proc; the root is overridable for tests. */
+/* Socket inode -> every owning (pid, fd, comm) from /proc; the root is overridable for tests. */
 #ifndef SOCKREAP_PROCMAP_H
 #define SOCKREAP_PROCMAP_H
 
@@ -16,21 +16,44 @@ void procmap_workers(struct procmap *pm, int n);
 /*
  * Finds the owners of the records in set whose pid is still unknown (-1), reading only the fd
  * tables of pids[0..npids) or, with npids < 0, of every process. Each record gets its lowest
- * owning pid and that pid's lowest fd, and nowners counts every fd that holds it; records
- * with no owner found get pid 0. Returns 0 or a negative errno.
+ * known owning pid (0: none known) and that pid's lowest fd, and nowners counts every fd
+ * known to hold it; procmap keeps the further (pid, fd) of sockets held more than once. A
+ * process whose fd table cannot be read (EACCES: no CAP_SYS_PTRACE; hidepid) is kept as
+ * unknown with what can be read of it (comm, ppid). Returns 0 or a negative errno (then every
+ * owner is unknown).
  */
 int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pids, int npids);
 
-/* The comm of a pid that owns a resolved socket; NULL if unknown. */
-const char *procmap_comm(void *pm, int32_t pid);
+/* The owners of resolved records, for the selector and the output. */
+void procmap_owner_ctx(struct procmap *pm, struct sel_owner_ctx *ctx);
 
-/* The owner facts the selector asks for (struct sel_owner_ctx's lookup). */
-bool procmap_lookup(void *pm, int32_t pid, struct sel_owner_info *out);
+/*
+ * Why owners may be missing after procmap_resolve: "unreadable" (fd tables we may not read),
+ * "hidepid" (processes /proc hides from us), "not-looked-up" (only the named pids were read),
+ * or NULL when every owner of every socket is known.
+ */
+const char *procmap_unknown_reason(const struct procmap *pm);
+
+/* The comm of a pid that owns a resolved socket; NULL if unknown. */
+const char *procmap_comm(const struct procmap *pm, int32_t pid);
 
 /* The ppid field of a /proc/PID/stat line; -1 if unparsable. */
 int32_t procmap_parse_ppid(const char *stat);
 
+/*
+ * Whether a /proc/PID/stat line is a process that holds no files (a kernel thread, a zombie):
+ * one whose fd table we may not read can then hold none of our sockets.
+ */
+bool procmap_stat_fileless(const char *stat);
+
 /* "socket:[12345]" -> 12345; 0 when the link is not a socket. */
 uint32_t procmap_parse_link(const char *link, size_t len);
+
+/*
+ * Whether the proc mount at mountpoint in a mountinfo text hides other users' processes
+ * (hidepid=2/invisible, 4/ptraceable); *gid gets its gid= option, or -1. The last mount on
+ * mountpoint counts: it is the one on top.
+ */
+bool procmap_parse_hidepid(const char *mountinfo, const char *mountpoint, long *gid);
 
 #endif

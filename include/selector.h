@@ -148,29 +148,53 @@ bool selector_uses(const struct sel_node *n, enum sel_kind kind);
 /* Whether owner data (pid, comm) is needed to decide. */
 bool selector_needs_owners(const struct sel_node *n);
 /*
- * When every owner predicate is a pid list reached only through AND from the top, fills the
- * pids to scan (caller frees *pids) and returns their number; -1 when /proc must be scanned whole.
+ * When reading the fd tables of the pids the selector names decides every owner predicate in it
+ * exactly (only pid predicates, and a pid list, or an or of them, AND-ed at the top), fills
+ * those pids (caller frees *pids) and returns their number; -1 when /proc must be scanned whole.
  */
 int selector_pid_scope(const struct sel_node *n, int32_t **pids);
 
 enum sel_result { SEL_NO = 0, SEL_YES = 1, SEL_UNKNOWN = 2 };
 
-/* What the evaluator may ask about an owning process. */
+/* One process holding a socket on fd, as far as /proc let us read it. */
 struct sel_owner_info {
-	const char *comm;
+	int32_t pid;
+	int32_t fd;		/* -1: not known (a process whose fd table is unreadable) */
+	const char *comm;	/* NULL: unreadable */
 	const char *exe;	/* NULL: unreadable */
 	int32_t ppid;		/* -1: unreadable */
 };
 
-/* Owner facts; a NULL ctx or lookup means owners are not resolved yet. */
+/*
+ * The owners of a socket: the known ones, one by one, and what may hide behind them. An owner
+ * predicate is YES when a known owner matches; otherwise UNKNOWN when an owner that could not
+ * be read might match (unknown says so), else NO. A NULL ctx means owners are not resolved.
+ */
 struct sel_owner_ctx {
-	bool (*lookup)(void *arg, int32_t pid, struct sel_owner_info *out);
+	/* The i-th known owner of rec (lowest pid first); false past the last. */
+	bool (*owner)(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out);
+	/* SEL_UNKNOWN when an owner of rec that could not be read might satisfy n, else SEL_NO. */
+	enum sel_result (*unknown)(void *arg, const struct sock_rec *rec, const struct sel_node *n);
+	/* Why rec's known owners may not be all of them ("unreadable", "hidepid", ...); NULL. */
+	const char *(*incomplete)(void *arg, const struct sock_rec *rec);
 	void *arg;
 };
+
+/* TIME_WAIT and request sockets have no file, hence no owner, whether resolved or not. */
+static inline bool selector_ownerless(const struct sock_rec *rec)
+{
+	return rec->state == SS_TIME_WAIT || rec->state == SS_SYN_RECV ||
+	       rec->state == SS_NEW_SYN_RECV;
+}
 
 /* Three-valued (Kleene) evaluation: owner predicates are UNKNOWN while owners are unresolved. */
 enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *rec,
 			      const struct sel_owner_ctx *owners);
+/*
+ * One owner predicate (pid, comm, exe, ppid) on one process: UNKNOWN when it needs a field that
+ * could not be read.
+ */
+enum sel_result selector_owner_match(const struct sel_node *n, const struct sel_owner_info *o);
 
 #define SEL_BC_MAX 4096
 

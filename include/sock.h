@@ -36,6 +36,7 @@ enum sock_outcome {
 	OUT_UNSUPPORTED,
 	OUT_DENIED,
 	OUT_FAILED,
+	OUT_SKIPPED,	/* kept out of the kill on purpose, before any engine ran (see err) */
 	OUT_MAX
 };
 
@@ -67,7 +68,8 @@ struct sock_rec {
 	uint32_t wqueue;
 	uint32_t mark;
 	uint32_t idle_ms;	/* SOCK_IDLE_UNKNOWN without tcp_info */
-	int32_t pid;		/* lowest owning pid (fd: its lowest); 0 none, -1 not looked up */
+	int32_t pid;		/* lowest known owning pid (fd: its lowest); 0 none known, -1 not
+				 * looked up; whether others may be unknown is procmap's to say */
 	int32_t fd;
 	uint16_t nowners;
 	uint8_t family;
@@ -121,6 +123,8 @@ const char *sock_errno_name(int err);
 #define SOCK_ERR_RST_STATE 100003
 /* rst: sending was refused (EPERM): a firewall, typically `ct state invalid drop`. */
 #define SOCK_ERR_FIREWALL 100004
+/* OUT_SKIPPED: whether the selector matches depends on an owner that could not be read. */
+#define SOCK_ERR_OWNER_UNKNOWN 100010
 
 /* The kill could not be verified (the verification dump or identity check failed). */
 #define SOCK_ERR_UNVERIFIED 100005

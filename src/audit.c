@@ -181,7 +181,7 @@ void audit_start(struct audit *a, const struct audit_run *run)
 }
 
 void audit_socket(struct audit *a, const char *event, const struct sock_rec *rec,
-		  output_comm_fn comm, void *arg)
+		  const struct sel_owner_ctx *owners)
 {
 	struct json j;
 
@@ -189,7 +189,7 @@ void audit_socket(struct audit *a, const char *event, const struct sock_rec *rec
 		return;
 	record_begin(a, &j, event);
 	/* The socket's own fields, named as in the JSON output. */
-	output_sock_json(&j, "socket", rec, comm, arg, strcmp(event, "intent") != 0);
+	output_sock_json(&j, "socket", rec, owners, strcmp(event, "intent") != 0);
 	record_end(&j);
 }
 
@@ -233,7 +233,7 @@ void audit_syslog(const struct audit *a, const struct audit_run *run, const stru
 	       run->who->sudo_user ? run->who->sudo_user : "-", run->engine,
 	       run->selector ? run->selector : "", c->total, c->n[OUT_KILLED], c->n[OUT_GONE],
 	       c->n[OUT_CHANGED],
-	       c->n[OUT_FAILED] + c->n[OUT_DENIED] + c->n[OUT_UNSUPPORTED],
+	       c->n[OUT_FAILED] + c->n[OUT_DENIED] + c->n[OUT_UNSUPPORTED] + c->n[OUT_SKIPPED],
 	       audit_disabled ? " (audit file disabled by --no-audit)" : "");
 	closelog();
 }

@@ -11,19 +11,30 @@ struct row {
 	char local[INET6_ADDRSTRLEN + 10];
 	char peer[INET6_ADDRSTRLEN + 10];
 	char idle[16];
-	char proc[96];	/* pid, "/", a 15-byte comm escaped (4 bytes a byte), "+N" */
+	char proc[96];	/* pid, "/", a 15-byte comm escaped (4 bytes a byte), "+N", "+?" */
 	char outcome[40];
 };
 
-static void fill_row(struct row *r, const struct sock_rec *rec, output_comm_fn comm, void *arg)
+/* Why rec's owners are not all known ("not-looked-up" without a scan), or NULL. */
+static const char *owners_unknown(const struct sock_rec *rec, const struct sel_owner_ctx *owners)
 {
+	if (rec->pid < 0 || !owners)
+		return "not-looked-up";
+	return owners->incomplete ? owners->incomplete(owners->arg, rec) : NULL;
+}
+
+static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel_owner_ctx *owners)
+{
+	const char *unknown = owners_unknown(rec, owners);
+	struct sel_owner_info o;
+
 	sock_format_endpoint(r->local, sizeof(r->local), rec->family, rec->id.idiag_src,
 			     sock_sport(rec));
 	sock_format_endpoint(r->peer, sizeof(r->peer), rec->family, rec->id.idiag_dst,
 			     sock_dport(rec));
 	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
 	if (rec->pid > 0) {
-		const char *c = comm ? comm(arg, rec->pid) : NULL;
+		const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
 		char name[64];
 
 		/* A process names itself: it must not be able to steer the terminal. */
@@ -31,10 +42,14 @@ static void fill_row(struct row *r, const struct sock_rec *rec, output_comm_fn c
 		int k = snprintf(r->proc, sizeof(r->proc), "%d/%s", rec->pid, name);
 
 		if (rec->nowners > 1 && k > 0 && (size_t)k < sizeof(r->proc))
-			snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+%u", rec->nowners - 1);
+			k += snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+%u",
+				      rec->nowners - 1);
+		/* "+?": there may be owners we could not read (or, with --pid, did not). */
+		if (unknown && k > 0 && (size_t)k < sizeof(r->proc))
+			snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+?");
 	} else {
-		/* "-": nobody holds it; "?": owners were not looked up. */
-		snprintf(r->proc, sizeof(r->proc), rec->pid < 0 ? "?" : "-");
+		/* "-": nobody holds it; "?": owners unknown or not looked up. */
+		snprintf(r->proc, sizeof(r->proc), unknown ? "?" : "-");
 	}
 	const char *detail = sock_outcome_detail(rec);
 	/*
@@ -84,16 +99,17 @@ static void cell(struct line *l, const char *text, int width, bool right)
  * The preview shows what helps choose (queues, idle time); the outcome table what happened.
  * Address and outcome columns are as wide as their data, as in ss, to fit 80 columns.
  */
-void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		  bool with_outcome)
 {
 	struct row r;
 	int wl = (int)strlen("LOCAL"), wp = (int)strlen("PEER"), wo = (int)strlen("OUTCOME");
-	bool udp = false;
+	bool udp = false, skipped = false;
 
 	for (size_t i = 0; i < set->n; i++) {
 		udp |= set->v[i].protocol == IPPROTO_UDP;
-		fill_row(&r, &set->v[i], comm, arg);
+		skipped |= set->v[i].outcome == OUT_SKIPPED;
+		fill_row(&r, &set->v[i], owners);
 		if ((int)strlen(r.local) > wl)
 			wl = (int)strlen(r.local);
 		if ((int)strlen(r.peer) > wp)
@@ -107,6 +123,9 @@ void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void
 	if (with_outcome)
 		fprintf(f, "%-11s %-*s %-*s %-*s %s\n", "STATE", wl, "LOCAL", wp, "PEER", wo,
 			"OUTCOME", "PROCESS");
+	else if (skipped) /* a preview says which of them would not be killed, and why */
+		fprintf(f, "%-11s %6s %6s %-*s %-*s %5s %-*s %s\n", "STATE", "RECV-Q", "SEND-Q", wl,
+			"LOCAL", wp, "PEER", "IDLE", wo, "OUTCOME", "PROCESS");
 	else
 		fprintf(f, "%-11s %6s %6s %-*s %-*s %5s %s\n", "STATE", "RECV-Q", "SEND-Q", wl,
 			"LOCAL", wp, "PEER", "IDLE", "PROCESS");
@@ -115,7 +134,7 @@ void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void
 		struct line l = { .len = 0 };
 		char q[16];
 
-		fill_row(&r, rec, comm, arg);
+		fill_row(&r, rec, owners);
 		if (udp)
 			cell(&l, rec->protocol == IPPROTO_UDP ? "udp" : "tcp", 5, false);
 		cell(&l, sock_state_name(rec->state), 11, false);
@@ -127,10 +146,14 @@ void output_table(FILE *f, const struct sock_set *set, output_comm_fn comm, void
 		}
 		cell(&l, r.local, wl, false);
 		cell(&l, r.peer, wp, false);
-		if (with_outcome)
+		if (with_outcome) {
 			cell(&l, r.outcome, wo, false);
-		else
+		} else {
 			cell(&l, r.idle, 5, true);
+			if (skipped)
+				cell(&l, rec->outcome == OUT_SKIPPED ? r.outcome : "planned", wo,
+				     false);
+		}
 		cell(&l, r.proc, 0, false);
 		l.buf[l.len - 1] = '\n';
 		fwrite(l.buf, 1, l.len, f);
@@ -150,8 +173,36 @@ static void endpoint_json(struct json *j, const char *key, int family, const uin
 	json_obj_end(j);
 }
 
-void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec, output_comm_fn comm, void *arg,
-		      bool with_outcome)
+/*
+ * Every known owner; null (not []) when none is known but some may exist, and owners_unknown
+ * says why the list may be incomplete: "not-looked-up", "unreadable", "hidepid".
+ */
+static void owners_json(struct json *j, const struct sock_rec *rec,
+			const struct sel_owner_ctx *owners)
+{
+	const char *unknown = owners_unknown(rec, owners);
+	struct sel_owner_info o;
+
+	if (rec->pid < 0 || !owners || (rec->pid == 0 && unknown)) {
+		json_null(j, "owners");
+		json_null(j, "owner_count");
+	} else {
+		json_arr_begin(j, "owners");
+		for (size_t i = 0; rec->pid > 0 && owners->owner(owners->arg, rec, i, &o); i++) {
+			json_obj_begin(j, NULL);
+			json_int(j, "pid", o.pid);
+			json_str(j, "comm", o.comm);
+			json_int(j, "fd", o.fd);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_uint(j, "owner_count", rec->nowners);
+	}
+	json_str(j, "owners_unknown", unknown);
+}
+
+void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec,
+		      const struct sel_owner_ctx *owners, bool with_outcome)
 {
 	char cookie[20];
 
@@ -177,23 +228,9 @@ void output_sock_json(struct json *j, const char *key, const struct sock_rec *re
 		json_null(j, "idle_ms");
 	else
 		json_uint(j, "idle_ms", rec->idle_ms);
-	if (rec->pid < 0) {
-		/* Not looked up (a scripted kill that needed no owners): unknown, not "none". */
-		json_null(j, "owners");
-		json_null(j, "owner_count");
-	} else {
-		json_arr_begin(j, "owners");
-		if (rec->pid > 0) {
-			json_obj_begin(j, NULL);
-			json_int(j, "pid", rec->pid);
-			json_str(j, "comm", comm ? comm(arg, rec->pid) : NULL);
-			json_int(j, "fd", rec->fd);
-			json_obj_end(j);
-		}
-		json_arr_end(j);
-		json_uint(j, "owner_count", rec->nowners);
-	}
-	if (with_outcome) {
+	owners_json(j, rec, owners);
+	/* A skipped socket says so even in a preview or an audit intent: it is not acted on. */
+	if (with_outcome || rec->outcome == OUT_SKIPPED) {
 		json_str(j, "outcome", sock_outcome_name(rec->outcome));
 		json_str(j, "error", sock_outcome_detail(rec));
 		json_str(j, "engine", sock_engine_name(rec->engine));
@@ -203,7 +240,7 @@ void output_sock_json(struct json *j, const char *key, const struct sock_rec *re
 	json_obj_end(j);
 }
 
-void output_json(FILE *f, const struct sock_set *set, output_comm_fn comm, void *arg,
+void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		 const struct output_run *run)
 {
 	struct json j;
@@ -216,7 +253,7 @@ void output_json(FILE *f, const struct sock_set *set, output_comm_fn comm, void 
 	json_str(&j, "engine", run->engine);
 	json_arr_begin(&j, "sockets");
 	for (size_t i = 0; i < set->n; i++)
-		output_sock_json(&j, NULL, &set->v[i], comm, arg, run->counts != NULL);
+		output_sock_json(&j, NULL, &set->v[i], owners, run->counts != NULL);
 	json_arr_end(&j);
 	json_obj_begin(&j, "summary");
 	json_uint(&j, "selected", set->n);

@@ -72,16 +72,102 @@ static int dump_family(struct diag *d, struct diag_filter *flt, struct dump_ctx 
 	return ret;
 }
 
-/* Keeps the records the full selector matches, now that owners are known. */
-static void filter_owned(struct sock_set *set, const struct sel_node *ast, struct procmap *pm)
+/* Reverses v[i, j). */
+static void reverse(struct sock_rec *v, size_t i, size_t j)
 {
-	struct sel_owner_ctx oc = { procmap_lookup, pm };
+	while (i + 1 < j) {
+		struct sock_rec t = v[i];
+
+		v[i++] = v[--j];
+		v[j] = t;
+	}
+}
+
+/* Moves the skipped records behind the rest, both in their order, without a second array. */
+static size_t partition_skipped(struct sock_rec *v, size_t n)
+{
+	if (n < 2)
+		return n == 1 && v[0].outcome != OUT_SKIPPED;
+	size_t h = n / 2, a = partition_skipped(v, h), b = partition_skipped(v + h, n - h);
+
+	/* [a, h) skipped, [h, h + b) planned: swap the two blocks by three reversals. */
+	if (a < h && b) {
+		reverse(v, a, h);
+		reverse(v, h, h + b);
+		reverse(v, a, h + b);
+	}
+	return a + b;
+}
+
+/*
+ * Keeps the records the full selector matches, now that owners are known. A record whose
+ * match depends on an owner that could not be read (UNKNOWN) is never killed: it stays in the
+ * plan as skipped, behind the others, so that it is shown, audited and counted. Returns how
+ * many records are to be acted on (the first ones).
+ */
+static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
+			   const struct sel_owner_ctx *owners)
+{
 	size_t w = 0;
 
-	for (size_t i = 0; i < set->n; i++)
-		if (selector_eval(ast, &set->v[i], &oc) == SEL_YES)
-			set->v[w++] = set->v[i];
+	for (size_t i = 0; i < set->n; i++) {
+		enum sel_result r = selector_eval(ast, &set->v[i], owners);
+
+		if (r == SEL_NO)
+			continue;
+		set->v[w] = set->v[i];
+		if (r == SEL_UNKNOWN) {
+			set->v[w].outcome = OUT_SKIPPED;
+			set->v[w].err = SOCK_ERR_OWNER_UNKNOWN;
+		}
+		w++;
+	}
 	set->n = w;
+	return partition_skipped(set->v, set->n);
+}
+
+/*
+ * Reads the owners of the records in set (only the named pids' fd tables when that decides
+ * exactly) and keeps what the whole selector matches: *nplan gets how many are to be acted on,
+ * the skipped ones follow. An unreadable /proc is a warning: every owner is then unknown.
+ * Returns 0, or -ENOMEM before anything was read.
+ */
+static int resolve_owners(const struct sel_node *ast, struct sock_set *set, struct procmap **pm,
+			  struct sel_owner_ctx *ctx, size_t *nplan)
+{
+	int32_t *pids = NULL;
+	int npids = selector_pid_scope(ast, &pids), ret;
+
+	*pm = procmap_new(NULL);
+	if (!*pm) {
+		free(pids);
+		return -ENOMEM;
+	}
+	procmap_workers(*pm, workers_available());
+	ret = procmap_resolve(*pm, set, pids, npids);
+	free(pids);
+	if (ret < 0)
+		fprintf(stderr, "sockreap: warning: cannot read /proc: %s; owners unknown\n",
+			strerror(-ret));
+	procmap_owner_ctx(*pm, ctx);
+	*nplan = ast ? filter_owned(set, ast, ctx) : set->n;
+	return 0;
+}
+
+/* Why some sockets were left alone, and what would let us decide. */
+static void explain_skipped(size_t n, const char *why)
+{
+	if (!n)
+		return;
+	if (why && !strcmp(why, "hidepid"))
+		fprintf(stderr, "sockreap: %zu socket%s skipped: whether the selector matches "
+				"depends on owners that /proc (mounted with hidepid) hides from "
+				"us; run as root or with CAP_SYS_PTRACE (or in the proc mount's "
+				"gid= group) to see them\n", n, n == 1 ? "" : "s");
+	else
+		fprintf(stderr, "sockreap: %zu socket%s skipped: whether the selector matches "
+				"depends on owners whose fds we may not read; run as root or with "
+				"CAP_SYS_PTRACE to read their owners\n", n, n == 1 ? "" : "s");
 }
 
 static double ms_since(const struct timespec *t0)
@@ -330,34 +416,26 @@ int reap_run(const struct config *cfg)
 	 */
 	bool want_owners = selector_needs_owners(cfg->ast) ||
 			   (!cfg->no_owners && (cfg->dry_run || confirming || !cfg->no_audit));
+	size_t nplan = set.n;
+	struct sel_owner_ctx owner_ctx;
+	const struct sel_owner_ctx *owners = NULL;
 
 	if (set.n && want_owners) {
-		int32_t *pids = NULL;
-		int npids = selector_pid_scope(cfg->ast, &pids);
-
-		pm = procmap_new(NULL);
-		if (!pm) {
-			free(pids);
-			ret = -ENOMEM;
+		ret = resolve_owners(cfg->ast, &set, &pm, &owner_ctx, &nplan);
+		if (ret < 0) {
 			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 			goto cleanup;
 		}
-		procmap_workers(pm, workers_available());
-		ret = procmap_resolve(pm, &set, pids, npids);
-		free(pids);
-		if (ret < 0)
-			fprintf(stderr, "sockreap: warning: cannot read /proc: %s; owners unknown\n",
-				strerror(-ret));
-		if (cfg->ast)
-			filter_owned(&set, cfg->ast, pm);
+		owners = &owner_ctx;
 	}
+	size_t nskipped = set.n - nplan;
 
 	if (!set.n) {
 		if (cfg->json) {
 			struct output_run run = { cfg->dry_run ? "dry-run" : "kill", selector,
 						  engine->name, NULL, 0 };
 
-			output_json(stdout, &set, procmap_comm, pm, &run);
+			output_json(stdout, &set, owners, &run);
 		}
 		char shown[sizeof(selector)];
 
@@ -367,9 +445,9 @@ int reap_run(const struct config *cfg)
 		status = EXIT_NOMATCH;
 		goto cleanup;
 	}
-	if (cfg->max >= 0 && set.n > (size_t)cfg->max) {
+	if (cfg->max >= 0 && nplan > (size_t)cfg->max) {
 		fprintf(stderr, "sockreap: %zu sockets match, more than --max %ld; nothing %s\n",
-			set.n, cfg->max, cfg->dry_run ? "shown" : "killed");
+			nplan, cfg->max, cfg->dry_run ? "shown" : "killed");
 		status = EXIT_GUARD;
 		goto cleanup;
 	}
@@ -379,16 +457,17 @@ int reap_run(const struct config *cfg)
 		struct output_run run = { "dry-run", selector, engine->name, NULL, 0 };
 
 		if (cfg->json)
-			output_json(stdout, &set, procmap_comm, pm, &run);
+			output_json(stdout, &set, owners, &run);
 		else
-			output_table(stdout, &set, procmap_comm, pm, false);
+			output_table(stdout, &set, owners, false);
 		if (engine == &engine_rst && !cfg->no_peer_reset)
 			fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
 					"connection to another host (--no-peer-reset leaves it); a peer "
 					"end on this host is a local socket, killed only if selected\n");
-		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", set.n,
-			set.n == 1 ? "" : "s");
-		status = EXIT_DONE;
+		explain_skipped(nskipped, pm ? procmap_unknown_reason(pm) : NULL);
+		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", nplan,
+			nplan == 1 ? "" : "s");
+		status = nskipped ? EXIT_PARTIAL : EXIT_DONE;
 		goto cleanup;
 	}
 
@@ -420,9 +499,9 @@ int reap_run(const struct config *cfg)
 		status = EXIT_PRIV;
 		goto cleanup;
 	}
-	if (confirming) {
-		output_table(stderr, &set, procmap_comm, pm, false);
-		if (!confirm(set.n)) {
+	if (confirming && nplan) {
+		output_table(stderr, &set, owners, false);
+		if (!confirm(nplan)) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
 			status = EXIT_GUARD;
 			goto cleanup;
@@ -430,11 +509,11 @@ int reap_run(const struct config *cfg)
 	}
 
 	audit_who_fill(&who);
-	struct audit_run arun = { cfg->argc, cfg->argv, selector, engine->name, set.n, &who };
+	struct audit_run arun = { cfg->argc, cfg->argv, selector, engine->name, nplan, &who };
 
 	audit_start(&audit, &arun);
 	for (size_t i = 0; i < set.n; i++)
-		audit_socket(&audit, "intent", &set.v[i], procmap_comm, pm);
+		audit_socket(&audit, "intent", &set.v[i], owners);
 	ret = audit_commit(&audit);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n",
@@ -454,7 +533,10 @@ int reap_run(const struct config *cfg)
 	ectx.workers = workers_available();
 	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &ectx.rfc1337) < 0)
 		ectx.rfc1337 = -1;
-	ret = engine->kill(&ectx, &set);
+	/* Skipped records are behind the plan: the engine gets only the ones to act on. */
+	struct sock_set plan = { set.v, nplan, nplan };
+
+	ret = nplan ? engine->kill(&ectx, &plan) : 0;
 	double elapsed = ms_since(&t0);
 	struct plan_counts counts;
 
@@ -463,7 +545,7 @@ int reap_run(const struct config *cfg)
 			strerror(-ret));
 	plan_count(&set, &counts);
 	for (size_t i = 0; i < set.n; i++)
-		audit_socket(&audit, "result", &set.v[i], procmap_comm, pm);
+		audit_socket(&audit, "result", &set.v[i], owners);
 	audit_summary(&audit, &counts, elapsed);
 	if (audit_commit(&audit) < 0)
 		fprintf(stderr, "sockreap: warning: cannot write results to the audit log %s\n",
@@ -473,9 +555,9 @@ int reap_run(const struct config *cfg)
 	struct output_run run = { "kill", selector, engine->name, &counts, elapsed };
 
 	if (cfg->json)
-		output_json(stdout, &set, procmap_comm, pm, &run);
+		output_json(stdout, &set, owners, &run);
 	else
-		output_table(stdout, &set, procmap_comm, pm, true);
+		output_table(stdout, &set, owners, true);
 	fprintf(stderr, "sockreap: %zu selected: ", counts.total);
 	output_counts(stderr, &counts);
 	size_t by_rst = 0;
@@ -483,7 +565,7 @@ int reap_run(const struct config *cfg)
 	for (size_t i = 0; i < set.n; i++)
 		by_rst += set.v[i].engine == SOCK_ENGINE_RST;
 	if (engine == &engine_auto && by_rst)
-		fprintf(stderr, " (auto: destroy %zu, rst %zu, %.1f ms)\n", set.n - by_rst, by_rst,
+		fprintf(stderr, " (auto: destroy %zu, rst %zu, %.1f ms)\n", nplan - by_rst, by_rst,
 			elapsed);
 	else
 		fprintf(stderr, " (%s, %.1f ms)\n", engine->name, elapsed);
@@ -491,6 +573,7 @@ int reap_run(const struct config *cfg)
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
 	explain_failures(&set, engine);
+	explain_skipped(nskipped, pm ? procmap_unknown_reason(pm) : NULL);
 	status = plan_exit_status(&counts);
 cleanup:
 	rawio_close(ectx.raw);

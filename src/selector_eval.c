@@ -116,16 +116,62 @@ static bool eval_addr(const struct sel_node *n, const struct sock_rec *rec)
 	return n->u.addr.negate ? !m : m;
 }
 
-/* TIME_WAIT and request sockets have no file, hence no owner, whether resolved or not. */
-static bool ownerless(const struct sock_rec *rec)
-{
-	return rec->state == SS_TIME_WAIT || rec->state == SS_SYN_RECV ||
-	       rec->state == SS_NEW_SYN_RECV;
-}
-
 static enum sel_result yes(bool b)
 {
 	return b ? SEL_YES : SEL_NO;
+}
+
+enum sel_result selector_owner_match(const struct sel_node *n, const struct sel_owner_info *o)
+{
+	switch (n->kind) {
+	case SEL_PID:
+		for (size_t i = 0; i < n->u.list.n; i++)
+			if (o->pid == n->u.list.v[i])
+				return SEL_YES;
+		return SEL_NO;
+	case SEL_PPID:
+		if (o->ppid < 0)
+			return SEL_UNKNOWN;
+		return yes(cmp_u64(n->u.num.cmp, (uint64_t)o->ppid, n->u.num.value));
+	case SEL_COMM:
+	case SEL_EXE: {
+		const char *text = n->kind == SEL_COMM ? o->comm : o->exe;
+
+		if (!text)
+			return SEL_UNKNOWN;
+		return yes(fnmatch(n->u.text, text, 0) == 0);
+	}
+	default:
+		return SEL_NO;
+	}
+}
+
+/*
+ * Any owner: YES if a known owner matches; else UNKNOWN if a known owner lacks the field the
+ * predicate needs, or an owner that could not be read might match; else NO. So `not pid N`
+ * means "no owner is N", and an unreadable owner never reads as "no owner".
+ */
+static enum sel_result eval_owner(const struct sel_node *n, const struct sock_rec *rec,
+				  const struct sel_owner_ctx *owners)
+{
+	struct sel_owner_info oi;
+	enum sel_result r = SEL_NO;
+
+	if (selector_ownerless(rec))
+		return SEL_NO;
+	if (rec->pid < 0 || !owners || !owners->owner)
+		return SEL_UNKNOWN;
+	for (size_t i = 0; owners->owner(owners->arg, rec, i, &oi); i++) {
+		enum sel_result m = selector_owner_match(n, &oi);
+
+		if (m == SEL_YES)
+			return SEL_YES;
+		if (m == SEL_UNKNOWN)
+			r = SEL_UNKNOWN;
+	}
+	if (r == SEL_NO && owners->unknown)
+		r = owners->unknown(owners->arg, rec, n);
+	return r;
 }
 
 enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *rec,
@@ -185,32 +231,10 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 	case SEL_COOKIE:
 		return yes(cmp_u64(n->u.num.cmp, sock_cookie(rec), n->u.num.value));
 	case SEL_PID:
-		if (ownerless(rec))
-			return SEL_NO;
-		if (rec->pid < 0)
-			return SEL_UNKNOWN;
-		for (size_t i = 0; i < n->u.list.n; i++)
-			if (rec->pid == n->u.list.v[i])
-				return SEL_YES;
-		return SEL_NO;
 	case SEL_COMM:
 	case SEL_EXE:
-	case SEL_PPID: {
-		struct sel_owner_info oi;
-
-		if (ownerless(rec))
-			return SEL_NO;
-		if (rec->pid < 0 || !owners || !owners->lookup)
-			return SEL_UNKNOWN;
-		if (rec->pid == 0 || !owners->lookup(owners->arg, rec->pid, &oi))
-			return SEL_NO;
-		if (n->kind == SEL_PPID)
-			return yes(oi.ppid >= 0 && cmp_u64(n->u.num.cmp, (uint64_t)oi.ppid,
-							   n->u.num.value));
-		const char *text = n->kind == SEL_COMM ? oi.comm : oi.exe;
-
-		return yes(text && fnmatch(n->u.text, text, 0) == 0);
-	}
+	case SEL_PPID:
+		return eval_owner(n, rec, owners);
 	}
 	return SEL_NO;
 }
@@ -249,29 +273,58 @@ bool selector_needs_owners(const struct sel_node *n)
 	return selector_needs_owners(n->l) || selector_needs_owners(n->r);
 }
 
-static const struct sel_node *find_top_pid(const struct sel_node *n)
+/* A pid list, or an or of pid lists: true only for sockets some named pid holds. */
+static bool pid_only(const struct sel_node *n)
 {
 	if (n->kind == SEL_PID)
-		return n;
-	if (n->kind != SEL_AND)
-		return NULL;
-	const struct sel_node *l = find_top_pid(n->l);
-
-	return l ? l : find_top_pid(n->r);
+		return true;
+	return n->kind == SEL_OR && pid_only(n->l) && pid_only(n->r);
 }
 
+/* Whether a pid_only conjunct is AND-ed at the top: no other socket can match. */
+static bool has_top_pid(const struct sel_node *n)
+{
+	if (pid_only(n))
+		return true;
+	return n->kind == SEL_AND && (has_top_pid(n->l) || has_top_pid(n->r));
+}
+
+static size_t collect_pids(const struct sel_node *n, int32_t *out)
+{
+	size_t k = 0;
+
+	if (!n)
+		return 0;
+	if (n->kind == SEL_PID) {
+		if (out)
+			memcpy(out, n->u.list.v, n->u.list.n * sizeof(*out));
+		return n->u.list.n;
+	}
+	k = collect_pids(n->l, out);
+	return k + collect_pids(n->r, out ? out + k : NULL);
+}
+
+/*
+ * Reading only the named pids' fd tables decides a socket exactly when a top conjunct needs
+ * one of them to hold it and every other owner predicate is a pid predicate whose pids are
+ * read too: comm, exe or ppid could be satisfied by any process, so they need the whole scan.
+ */
 int selector_pid_scope(const struct sel_node *n, int32_t **pids)
 {
-	const struct sel_node *p = n ? find_top_pid(n) : NULL;
+	size_t count;
 
 	*pids = NULL;
-	if (!p)
+	if (!n || !has_top_pid(n) || selector_uses(n, SEL_COMM) || selector_uses(n, SEL_EXE) ||
+	    selector_uses(n, SEL_PPID))
 		return -1;
-	*pids = malloc(p->u.list.n * sizeof(**pids));
+	count = collect_pids(n, NULL);
+	if (!count || count > INT32_MAX)
+		return -1;
+	*pids = malloc(count * sizeof(**pids));
 	if (!*pids)
 		return -1;
-	memcpy(*pids, p->u.list.v, p->u.list.n * sizeof(**pids));
-	return (int)p->u.list.n;
+	collect_pids(n, *pids);
+	return (int)count;
 }
 
 /* ---- canonical form ---- */

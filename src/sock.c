@@ -100,6 +100,7 @@ static const char *const outcome_names[OUT_MAX] = {
 	[OUT_UNSUPPORTED] = "unsupported",
 	[OUT_DENIED] = "denied",
 	[OUT_FAILED] = "failed",
+	[OUT_SKIPPED] = "skipped",
 };
 
 const char *sock_outcome_name(unsigned outcome)
@@ -211,6 +212,8 @@ const char *sock_outcome_detail(const struct sock_rec *rec)
 		return "unverified";
 	case SOCK_ERR_SIBLING:
 		return "reuseport-sibling";
+	case SOCK_ERR_OWNER_UNKNOWN:
+		return "owner-unknown";
 	}
 	return sock_errno_name(rec->err);
 }

@@ -54,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f) {
 		struct output_run run = { "dry-run", "", "destroy", NULL, 0 };
 
-		output_table(f, &set, NULL, NULL, false);
-		output_json(f, &set, NULL, NULL, &run);
+		output_table(f, &set, NULL, false);
+		output_json(f, &set, NULL, &run);
 		fclose(f);
 	}
 	sock_set_free(&set);

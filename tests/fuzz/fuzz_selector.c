@@ -23,14 +23,13 @@ static struct sock_rec rec(int family, const char *a, uint16_t sp, const char *b
 	return r;
 }
 
-static bool owner_of(void *arg, int32_t pid, struct sel_owner_info *out)
+/* Pid 100 (java) is the one owner of the sockets it holds. */
+static bool owner_of(void *arg, const struct sock_rec *r, size_t i, struct sel_owner_info *out)
 {
 	(void)arg;
-	if (pid != 100)
+	if (r->pid != 100 || i)
 		return false;
-	out->comm = "java";
-	out->exe = "/usr/bin/java";
-	out->ppid = 1;
+	*out = (struct sel_owner_info){ 100, 3, "java", "/usr/bin/java", 1 };
 	return true;
 }
 
@@ -77,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rec(AF_INET6, "::1", 443, "::ffff:10.0.0.9", 80, SS_ESTABLISHED, -1),
 		rec(AF_INET, "127.0.0.1", 22, "0.0.0.0", 0, SS_LISTEN, 0),
 	};
-	struct sel_owner_ctx oc = { owner_of, NULL };
+	struct sel_owner_ctx oc = { owner_of, NULL, NULL, NULL };
 
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 		enum sel_result a = selector_eval(n, &r[i], NULL);

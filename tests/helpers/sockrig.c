@@ -2,7 +2,7 @@
  * sockrig: a test rig that builds N loopback (or namespace-local) TCP connections in a chosen
  * state, holds them, and on request reports what the holder sees on each held socket.
  *
- *   sockrig [-a ADDR] [-p PORT] [-n N] MODE
+ *   sockrig [-a ADDR] [-p PORT] [-n N] [-F] MODE
  *   MODE: close-wait   holds N server ends in CLOSE_WAIT (client ends closed: FIN_WAIT_2 orphans)
  *         established  holds both ends of N connections
  *         fin-wait-2   holds N client ends in FIN_WAIT_2 and their server ends in CLOSE_WAIT
@@ -12,7 +12,9 @@
  *                      the first of them bound explicitly to PORT + 1, the rest autobound
  *         reuseport    holds N TCP listeners sharing PORT with SO_REUSEPORT (one group)
  *
- * Prints "ready PID" when set up. Reads commands on stdin: "report" prints
+ * -F (the connection modes) forks once the sockets are set up: parent and child both hold
+ * every socket (the child dies with the parent). Prints "ready PID" when set up ("ready PID
+ * CHILD" with -F). Reads commands on stdin: "report" prints
  * "held=N closed=N eof=N ECONNABORTED=N ECONNRESET=N EAGAIN=N other=N" (TCP_INFO state first,
  * then one non-blocking recv per held socket); "quit" or end of input exits.
  */
@@ -23,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +35,21 @@
 #include "rig.h"
 
 
+/* -F: a child that shares every fd and waits for the parent to die. Returns the child's pid. */
+static pid_t fork_holder(void)
+{
+	pid_t parent = getpid(), child = fork();
+
+	if (child < 0)
+		rig_die("fork");
+	if (child == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	return child;
+}
 
 static void report(const int *held, int n)
 {
@@ -128,12 +148,16 @@ int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
 	int port = 7000, n = 10, opt, one = 1;
+	bool forked = false;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char line[64];
 
-	while ((opt = getopt(argc, argv, "a:p:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:n:F")) != -1) {
 		switch (opt) {
+		case 'F':
+			forked = true;
+			break;
 		case 'a':
 			addr = optarg;
 			break;
@@ -144,12 +168,12 @@ int main(int argc, char **argv)
 			n = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N] MODE\n");
+			fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N] [-F] MODE\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1 || n < 0 || n > 9000) {
-		fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N<=9000] MODE\n");
+		fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N<=9000] [-F] MODE\n");
 		return 2;
 	}
 	const char *mode = argv[optind];
@@ -215,7 +239,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	usleep(100000); /* FIN/ACK exchanges on loopback settle well within this */
-	printf("ready %d\n", (int)getpid());
+	if (forked)
+		printf("ready %d %d\n", (int)getpid(), (int)fork_holder());
+	else
+		printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
 		if (!strcmp(line, "report\n"))

@@ -21,11 +21,17 @@ static struct timespec fixed_clock(void)
 	return (struct timespec){ 1795000000, 123456789 };
 }
 
-static const char *comm_of(void *arg, int32_t pid)
+/* The socket's one owner: pid 42 ("leaky") on fd 9; none unknown. */
+static bool owner_of(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out)
 {
 	(void)arg;
-	return pid == 42 ? "leaky" : NULL;
+	if (i || rec->pid != 42)
+		return false;
+	*out = (struct sel_owner_info){ 42, rec->fd, "leaky", NULL, 1 };
+	return true;
 }
+
+static const struct sel_owner_ctx owners = { owner_of, NULL, NULL, NULL };
 
 static void test_audit_time_format(void **state)
 {
@@ -60,10 +66,10 @@ static void test_audit_records(void **state)
 	r.nowners = 1;
 	r.inode = 555;
 	audit_start(&a, &run);
-	audit_socket(&a, "intent", &r, comm_of, NULL);
+	audit_socket(&a, "intent", &r, &owners);
 	r.outcome = OUT_KILLED;
 	r.engine = SOCK_ENGINE_DESTROY;
-	audit_socket(&a, "result", &r, comm_of, NULL);
+	audit_socket(&a, "result", &r, &owners);
 	c.n[OUT_KILLED] = 1;
 	audit_summary(&a, &c, 0.25);
 	assert_int_equal(audit_commit(&a), 0);
@@ -76,7 +82,8 @@ static void test_audit_records(void **state)
 			   "\"peer\":{\"addr\":\"127.0.0.1\",\"port\":40000},\"inode\":555,\"uid\":0,"
 			   "\"cgroup_id\":0,\"mark\":null,"
 			   "\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,"
-			   "\"owners\":[{\"pid\":42,\"comm\":\"leaky\",\"fd\":9}],\"owner_count\":1";
+			   "\"owners\":[{\"pid\":42,\"comm\":\"leaky\",\"fd\":9}],\"owner_count\":1,"
+			   "\"owners_unknown\":null";
 	char want[4096];
 
 	snprintf(want, sizeof(want),
@@ -88,7 +95,7 @@ static void test_audit_records(void **state)
 		 "%s\"event\":\"result\",%s,%s,\"outcome\":\"killed\",\"error\":null,"
 		 "\"engine\":\"destroy\",\"peer_reset\":false,\"peer_end\":null}}\n"
 		 "%s\"event\":\"summary\",%s,\"selected\":1,\"killed\":1,\"gone\":0,\"changed\":0,"
-		 "\"unsupported\":0,\"denied\":0,\"failed\":0,\"exit_status\":0,"
+		 "\"unsupported\":0,\"denied\":0,\"failed\":0,\"skipped\":0,\"exit_status\":0,"
 		 "\"elapsed_ms\":0.250}\n",
 		 hdr, ids, hdr, ids, sock, hdr, ids, sock, hdr, ids);
 	assert_string_equal(buf, want);

@@ -14,11 +14,33 @@
 
 #include <errno.h>
 
-static const char *comm_of(void *arg, int32_t pid)
+/*
+ * Socket 99 is held by 1234 (java) on fd 7 and by 1300 (worker) on fd 3; arg points at why
+ * more owners may exist (NULL: none may).
+ */
+static bool owner_of(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out)
 {
+	static const struct sel_owner_info held[] = {
+		{ 1234, 7, "java", "/usr/bin/java", 1 },
+		{ 1300, 3, "worker", NULL, 1234 },
+	};
+
 	(void)arg;
-	return pid == 1234 ? "java" : NULL;
+	if (rec->inode != 99 || rec->pid <= 0 || i >= 2)
+		return false;
+	*out = held[i];
+	return true;
 }
+
+static const char *incomplete_of(void *arg, const struct sock_rec *rec)
+{
+	return rec->state == SS_TIME_WAIT ? NULL : *(const char *const *)arg;
+}
+
+static const char *const all_known = NULL, *const unreadable = "unreadable";
+static const struct sel_owner_ctx owners = { owner_of, NULL, incomplete_of, (void *)&all_known };
+static const struct sel_owner_ctx some_unknown = { owner_of, NULL, incomplete_of,
+						   (void *)&unreadable };
 
 static struct sock_set two(void)
 {
@@ -47,7 +69,7 @@ static void test_output_table_preview(void **state)
 	struct sock_set set = two();
 
 	(void)state;
-	output_table(f, &set, comm_of, NULL, false);
+	output_table(f, &set, &owners, false);
 	fclose(f);
 	assert_string_equal(buf,
 		"STATE       RECV-Q SEND-Q LOCAL         PEER                 IDLE PROCESS\n"
@@ -66,7 +88,7 @@ static void test_output_table_outcomes_fit_80_columns(void **state)
 	set.v[0].outcome = OUT_KILLED;
 	set.v[1].outcome = OUT_FAILED;
 	set.v[1].err = -EBUSY;
-	output_table(f, &set, comm_of, NULL, true);
+	output_table(f, &set, &owners, true);
 	fclose(f);
 	assert_string_equal(buf,
 		"STATE       LOCAL         PEER                OUTCOME       PROCESS\n"
@@ -85,7 +107,7 @@ static void test_output_json_preview(void **state)
 	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0 };
 
 	(void)state;
-	output_json(f, &set, comm_of, NULL, &run);
+	output_json(f, &set, &owners, &run);
 	fclose(f);
 	assert_string_equal(buf,
 		"{\"schema\":1,\"mode\":\"dry-run\",\"selector\":\"state close-wait\","
@@ -95,12 +117,15 @@ static void test_output_json_preview(void **state)
 		"\"peer\":{\"addr\":\"10.0.0.9\",\"port\":41234},\"inode\":99,\"uid\":1000,"
 		"\"cgroup_id\":0,\"mark\":null,"
 		"\"recv_q\":1,\"send_q\":0,\"idle_ms\":312000,"
-		"\"owners\":[{\"pid\":1234,\"comm\":\"java\",\"fd\":7}],\"owner_count\":2},"
+		"\"owners\":[{\"pid\":1234,\"comm\":\"java\",\"fd\":7},"
+		"{\"pid\":1300,\"comm\":\"worker\",\"fd\":3}],\"owner_count\":2,"
+		"\"owners_unknown\":null},"
 		"{\"cookie\":\"100000002\",\"protocol\":\"tcp\",\"family\":\"inet6\","
 		"\"state\":\"time-wait\",\"local\":{\"addr\":\"::1\",\"port\":443},"
 		"\"peer\":{\"addr\":\"2001:db8::7\",\"port\":50000},\"inode\":0,\"uid\":0,"
 		"\"cgroup_id\":0,\"mark\":null,"
-		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0}],"
+		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0,"
+		"\"owners_unknown\":null}],"
 		"\"summary\":{\"selected\":2}}\n");
 	sock_set_free(&set);
 }
@@ -123,18 +148,18 @@ static void test_output_table_rst_outcomes(void **state)
 	set.v[1].outcome = OUT_UNSUPPORTED;
 	set.v[1].engine = SOCK_ENGINE_RST;
 	set.v[1].err = SOCK_ERR_RFC1337;
-	output_table(f, &set, comm_of, NULL, true);
+	output_table(f, &set, &owners, true);
 	fclose(f);
 	assert_non_null(strstr(buf, " killed(rst+peer) "));
 	assert_non_null(strstr(buf, " unsupported(rst: tcp_rfc1337) "));
 	f = fmemopen(buf, sizeof(buf), "w");
 	set.v[0].flags = SOCK_F_PEER_LEFT;
-	output_table(f, &set, comm_of, NULL, true);
+	output_table(f, &set, &owners, true);
 	fclose(f);
 	assert_non_null(strstr(buf, " killed(rst, peer left) "));
 	f = fmemopen(buf, sizeof(buf), "w");
 	set.v[0].flags = SOCK_F_PEER_PLANNED;
-	output_table(f, &set, comm_of, NULL, true);
+	output_table(f, &set, &owners, true);
 	fclose(f);
 	assert_non_null(strstr(buf, " killed(rst) "));
 	assert_string_equal(sock_peer_end(&set.v[0]), "local-planned");
@@ -147,7 +172,7 @@ static void test_output_table_rst_outcomes(void **state)
 
 	plan_count(&set, &c);
 	run.counts = &c;
-	output_json(f, &set, comm_of, NULL, &run);
+	output_json(f, &set, &owners, &run);
 	fclose(f);
 	assert_non_null(strstr(json, "\"outcome\":\"killed\",\"error\":null,\"engine\":\"rst\","
 				     "\"peer_reset\":true,\"peer_end\":\"reset-sent\"}"));
@@ -171,15 +196,16 @@ static void test_output_json_outcomes(void **state)
 	plan_count(&set, &c);
 	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5 };
 
-	output_json(f, &set, comm_of, NULL, &run);
+	output_json(f, &set, &owners, &run);
 	fclose(f);
-	assert_non_null(strstr(buf, "\"owner_count\":2,\"outcome\":\"killed\",\"error\":null,"
+	assert_non_null(strstr(buf, "\"owner_count\":2,\"owners_unknown\":null,"
+				    "\"outcome\":\"killed\",\"error\":null,"
 				    "\"engine\":\"destroy\",\"peer_reset\":false,\"peer_end\":null}"));
 	assert_non_null(strstr(buf, "\"outcome\":\"failed\",\"error\":\"still-present\","
 				    "\"engine\":null,\"peer_reset\":false,\"peer_end\":null}"));
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"killed\":1,\"gone\":0,"
 				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
-				    "\"exit_status\":3,\"elapsed_ms\":1.500}}\n"));
+				    "\"skipped\":0,\"exit_status\":3,\"elapsed_ms\":1.500}}\n"));
 	sock_set_free(&set);
 }
 
@@ -192,15 +218,85 @@ static void test_output_owners_not_looked_up(void **state)
 
 	(void)state;
 	set.v[0].pid = -1; /* a scripted kill that needed no owners */
-	output_json(f, &set, comm_of, NULL, &run);
+	output_json(f, &set, &owners, &run);
 	fclose(f);
 	/* Unknown is null; nobody holding it (the second socket) is an empty list. */
-	assert_non_null(strstr(buf, "\"idle_ms\":312000,\"owners\":null,\"owner_count\":null}"));
-	assert_non_null(strstr(buf, "\"owners\":[],\"owner_count\":0}"));
+	assert_non_null(strstr(buf, "\"idle_ms\":312000,\"owners\":null,\"owner_count\":null,"
+				    "\"owners_unknown\":\"not-looked-up\"}"));
+	assert_non_null(strstr(buf, "\"owners\":[],\"owner_count\":0,\"owners_unknown\":null}"));
 	f = fmemopen(buf, sizeof(buf), "w");
-	output_table(f, &set, comm_of, NULL, false);
+	output_table(f, &set, &owners, false);
 	fclose(f);
 	assert_non_null(strstr(buf, "    5m ?\n"));
+	sock_set_free(&set);
+}
+
+/*
+ * Owners that could not be read are unknown, not "nobody": "?" and owners null with the
+ * reason; known owners with others possibly unread get "+?" and keep their list.
+ */
+static void test_output_owners_unknown(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0 };
+
+	(void)state;
+	output_table(f, &set, &some_unknown, false);
+	fclose(f);
+	assert_non_null(strstr(buf, " 5m 1234/java+1+?\n"));
+	assert_non_null(strstr(buf, "     - -\n")); /* TIME_WAIT: nobody, whatever we could read */
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, &some_unknown, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"pid\":1300,\"comm\":\"worker\",\"fd\":3}],"
+				    "\"owner_count\":2,\"owners_unknown\":\"unreadable\"}"));
+	set.v[0].pid = 0; /* none could be read */
+	set.v[0].nowners = 0;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, &some_unknown, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"idle_ms\":312000,\"owners\":null,\"owner_count\":null,"
+				    "\"owners_unknown\":\"unreadable\"}"));
+	assert_non_null(strstr(buf, "\"owners\":[],\"owner_count\":0,\"owners_unknown\":null}"));
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table(f, &set, &some_unknown, false);
+	fclose(f);
+	assert_non_null(strstr(buf, "    5m ?\n"));
+	sock_set_free(&set);
+}
+
+/* A preview shows which sockets would not be killed, and why, in the table and in JSON. */
+static void test_output_preview_shows_skipped(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0 };
+
+	(void)state;
+	set.v[0].pid = 0;
+	set.v[0].nowners = 0;
+	set.v[0].outcome = OUT_SKIPPED;
+	set.v[0].err = SOCK_ERR_OWNER_UNKNOWN;
+	output_table(f, &set, &some_unknown, false);
+	fclose(f);
+	assert_string_equal(buf,
+		"STATE       RECV-Q SEND-Q LOCAL         PEER                 IDLE OUTCOME          "
+		"      PROCESS\n"
+		"close-wait       1      0 10.0.0.5:5432 10.0.0.9:41234         5m "
+		"skipped(owner-unknown) ?\n"
+		"time-wait        0      0 [::1]:443     [2001:db8::7]:50000     - planned          "
+		"      -\n");
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, &some_unknown, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"owners_unknown\":\"unreadable\",\"outcome\":\"skipped\","
+				    "\"error\":\"owner-unknown\",\"engine\":null,\"peer_reset\":false,"
+				    "\"peer_end\":null}"));
+	/* The planned one has no outcome yet. */
+	assert_non_null(strstr(buf, "\"owners_unknown\":null}]"));
 	sock_set_free(&set);
 }
 
@@ -243,13 +339,22 @@ static void test_output_explain(void **state)
 		"them)\n");
 }
 
-static const char *hostile_comm(void *arg, int32_t pid)
+/*
+ * The one owner of socket 99 names itself with 15 bytes, as the kernel keeps them: clear
+ * screen, cursor up, a C1 CSI, a bad byte.
+ */
+static bool hostile_owner(void *arg, const struct sock_rec *rec, size_t i,
+			  struct sel_owner_info *out)
 {
 	(void)arg;
-	(void)pid;
-	/* 15 bytes, as the kernel keeps them: clear screen, cursor up, a C1 CSI, a bad byte. */
-	return "\x1b[2J\x1b[1Ax\xc2\x9b" "1A\xff\\";
+	if (rec->inode != 99 || rec->pid <= 0 || i)
+		return false;
+	*out = (struct sel_owner_info){ 1234, 7, "\x1b[2J\x1b[1Ax\xc2\x9b" "1A\xff\\", NULL, 1 };
+	return true;
 }
+
+static const struct sel_owner_ctx hostile = { hostile_owner, NULL, incomplete_of,
+					      (void *)&all_known };
 
 /* A process name cannot move the cursor, clear the screen or break the line. */
 static void test_output_table_escapes_names(void **state)
@@ -260,7 +365,7 @@ static void test_output_table_escapes_names(void **state)
 
 	(void)state;
 	set.v[0].nowners = 1;
-	output_table(f, &set, hostile_comm, NULL, false);
+	output_table(f, &set, &hostile, false);
 	fclose(f);
 	assert_null(strchr(buf, '\x1b'));
 	assert_non_null(strstr(buf, " 1234/\\x1b[2J\\x1b[1Ax\\xc2\\x9b1A\\xff\\\\\n"));
@@ -278,7 +383,7 @@ static void test_output_json_names_are_valid_utf8(void **state)
 	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0 };
 
 	(void)state;
-	output_json(f, &set, hostile_comm, NULL, &run);
+	output_json(f, &set, &hostile, &run);
 	fclose(f);
 	assert_non_null(strstr(buf, "\"comm\":\"\\u001b[2J\\u001b[1Ax\\u009b1A\xef\xbf\xbd\\\\\""));
 	assert_non_null(strstr(buf, "\"selector\":\"comm = \\\"\xef\xbf\xbd\\\"\""));
@@ -295,6 +400,8 @@ int main(void)
 		cmocka_unit_test(test_output_json_outcomes),
 		cmocka_unit_test(test_output_table_rst_outcomes),
 		cmocka_unit_test(test_output_owners_not_looked_up),
+		cmocka_unit_test(test_output_owners_unknown),
+		cmocka_unit_test(test_output_preview_shows_skipped),
 		cmocka_unit_test(test_output_counts_line),
 		cmocka_unit_test(test_output_explain),
 		cmocka_unit_test(test_output_table_escapes_names),

@@ -419,6 +419,22 @@ static void test_plan_exit_for_error(void **state)
 	assert_int_equal(plan_exit_for_error(-EPERM), EXIT_PRIV);
 }
 
+/* A socket skipped because its owner is unknown was not killed: exit 3, never 0 or 4. */
+static void test_plan_exit_status_skipped(void **state)
+{
+	struct plan_counts c = { .total = 4 };
+
+	(void)state;
+	c.n[OUT_SKIPPED] = 4;
+	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	c.n[OUT_SKIPPED] = 1;
+	c.n[OUT_KILLED] = 3;
+	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	c.n[OUT_KILLED] = 0;
+	c.n[OUT_DENIED] = 3;
+	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+}
+
 static void test_plan_count(void **state)
 {
 	struct sock_set set = { 0 };
@@ -473,6 +489,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan_self_unreadable, make_root, remove_root),
 		cmocka_unit_test(test_plan_exit_status),
 		cmocka_unit_test(test_plan_exit_for_error),
+		cmocka_unit_test(test_plan_exit_status_skipped),
 		cmocka_unit_test(test_plan_count),
 		cmocka_unit_test(test_plan_engine_limit_is_not_privilege),
 	};

@@ -45,6 +45,15 @@ static void put_dir(const char *rel)
 	assert_int_equal(mkdir(path, 0755), 0);
 }
 
+/* Removes a file or an empty directory of the fixture, so that later tests do not see it. */
+static void rm_rel(const char *rel)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(remove(path), 0);
+}
+
 /*
  * 100 (java) holds 1001 on fd 3 and a non-socket on fd 4; 300 (java) shares 1001 on fd 7;
  * 200 (nginx) holds 1002 on fd 5; 400 has no fd directory; "self" is not a pid.
@@ -81,6 +90,58 @@ static int teardown(void **state)
 	return fx_rmtree(root);
 }
 
+/* "pid/fd/comm pid/fd/comm ..." for every known owner of rec. */
+static const char *owners_of(struct procmap *pm, const struct sock_rec *rec)
+{
+	static char buf[512];
+	struct sel_owner_ctx oc;
+	struct sel_owner_info o;
+	size_t len = 0;
+
+	procmap_owner_ctx(pm, &oc);
+	buf[0] = '\0';
+	for (size_t i = 0; oc.owner(oc.arg, rec, i, &o) && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d/%d/%s", i ? " " : "",
+					o.pid, o.fd, o.comm ? o.comm : "?");
+	return buf;
+}
+
+static size_t count_owners(struct procmap *pm, const struct sock_rec *rec)
+{
+	struct sel_owner_ctx oc;
+	struct sel_owner_info o;
+	size_t i = 0;
+
+	procmap_owner_ctx(pm, &oc);
+	while (oc.owner(oc.arg, rec, i, &o))
+		i++;
+	return i;
+}
+
+/* An owner predicate on rec, as the selector evaluates it with pm's owners. */
+static enum sel_result eval(struct procmap *pm, const char *expr, const struct sock_rec *rec)
+{
+	struct sel_error err;
+	struct sel_node *n = selector_parse(expr, &err);
+	struct sel_owner_ctx oc;
+	enum sel_result r;
+
+	if (!n)
+		fail_msg("\"%s\": %s", expr, err.msg);
+	procmap_owner_ctx(pm, &oc);
+	r = selector_eval(n, rec, &oc);
+	sel_node_free(n);
+	return r;
+}
+
+static const char *why(struct procmap *pm, const struct sock_rec *rec)
+{
+	struct sel_owner_ctx oc;
+
+	procmap_owner_ctx(pm, &oc);
+	return oc.incomplete(oc.arg, rec);
+}
+
 static void fill(struct sock_set *set)
 {
 	static const uint32_t inodes[] = { 1001, 1002, 1003, 0 };
@@ -110,6 +171,17 @@ static void test_procmap_full_scan(void **state)
 	assert_int_equal(set.v[0].fd, 3);
 	assert_int_equal(set.v[0].nowners, 2);
 	assert_string_equal(procmap_comm(pm, set.v[0].pid), "java");
+	/* ... and both are kept, the lowest pid first. */
+	assert_string_equal(owners_of(pm, &set.v[0]), "100/3/java 300/7/java");
+	assert_string_equal(owners_of(pm, &set.v[1]), "200/5/nginx");
+	assert_string_equal(owners_of(pm, &set.v[2]), "");
+	/* Every fd table was read (400 has none: gone): every owner is known. */
+	assert_null(procmap_unknown_reason(pm));
+	assert_null(why(pm, &set.v[0]));
+	assert_int_equal(eval(pm, "pid 300", &set.v[0]), SEL_YES);
+	assert_int_equal(eval(pm, "not pid 300", &set.v[0]), SEL_NO);
+	assert_int_equal(eval(pm, "not pid 300", &set.v[1]), SEL_YES);
+	assert_int_equal(eval(pm, "comm nginx", &set.v[2]), SEL_NO);
 	assert_int_equal(set.v[1].pid, 200);
 	assert_int_equal(set.v[1].fd, 5);
 	assert_string_equal(procmap_comm(pm, 200), "nginx");
@@ -133,6 +205,12 @@ static void test_procmap_named_pids_only(void **state)
 	assert_int_equal(set.v[1].pid, 200);
 	assert_int_equal(set.v[1].nowners, 1);
 	assert_null(procmap_comm(pm, 100));
+	/* The named pids decide pid predicates exactly; nothing else is known. */
+	assert_int_equal(eval(pm, "pid 200,999", &set.v[0]), SEL_NO);
+	assert_int_equal(eval(pm, "pid 200", &set.v[1]), SEL_YES);
+	assert_int_equal(eval(pm, "not pid 999", &set.v[1]), SEL_YES);
+	assert_int_equal(eval(pm, "comm java", &set.v[0]), SEL_UNKNOWN);
+	assert_string_equal(why(pm, &set.v[1]), "not-looked-up");
 	procmap_free(pm);
 	sock_set_free(&set);
 }
@@ -199,6 +277,13 @@ static void test_procmap_workers(void **state)
 		assert_int_equal(set.v[51].pid, 1100);
 		assert_int_equal(set.v[51].fd, 20);
 		assert_int_equal(set.v[51].nowners, 3);
+		assert_string_equal(owners_of(pm, &set.v[51]),
+				    "1100/20/worker 1100/22/worker 1150/9/worker");
+		/* 9000: all 200, in pid order. */
+		assert_int_equal(strncmp(owners_of(pm, &set.v[50]),
+					 "1000/11/worker 1001/12/worker 1002/10/worker ", 45), 0);
+		assert_int_equal(count_owners(pm, &set.v[50]), 200);
+		assert_int_equal(count_owners(pm, &set.v[7]), 4);
 		assert_string_equal(procmap_comm(pm, 1199), "worker");
 		procmap_free(pm);
 		sock_set_free(&set);
@@ -214,6 +299,11 @@ static void test_procmap_missing_root(void **state)
 	fill(&set);
 	assert_true(procmap_resolve(pm, &set, NULL, -1) < 0);
 	assert_int_equal(set.v[0].pid, 0);
+	/* Not "nobody": every owner is unknown. */
+	assert_string_equal(procmap_unknown_reason(pm), "unreadable");
+	assert_int_equal(eval(pm, "not comm java", &set.v[0]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "not pid 1", &set.v[0]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "not pid 1", &set.v[3]), SEL_YES); /* no inode: no owner */
 	procmap_free(pm);
 	sock_set_free(&set);
 	procmap_free(NULL);
@@ -223,23 +313,186 @@ static void test_procmap_owner_info(void **state)
 {
 	struct sock_set set;
 	struct procmap *pm = procmap_new(root);
+	struct sel_owner_ctx oc;
 	struct sel_owner_info oi;
 
 	(void)state;
 	fill(&set);
 	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
-	assert_true(procmap_lookup(pm, 100, &oi));
+	procmap_owner_ctx(pm, &oc);
+	assert_true(oc.owner(oc.arg, &set.v[0], 0, &oi));
+	assert_int_equal(oi.pid, 100);
 	assert_string_equal(oi.comm, "java");
 	assert_string_equal(oi.exe, "/usr/lib/jvm/bin/java");
 	assert_int_equal(oi.ppid, 42); /* read after the last ')' of the comm */
-	assert_true(procmap_lookup(pm, 200, &oi));
+	assert_true(oc.owner(oc.arg, &set.v[1], 0, &oi));
+	assert_int_equal(oi.pid, 200);
 	assert_null(oi.exe);
 	assert_int_equal(oi.ppid, -1);
-	assert_false(procmap_lookup(pm, 999, &oi));
+	assert_false(oc.owner(oc.arg, &set.v[1], 1, &oi));
+	assert_false(oc.owner(oc.arg, &set.v[2], 0, &oi));
 	assert_int_equal(procmap_parse_ppid("1 (init) S 0 1"), 0);
+	assert_false(procmap_stat_fileless("1 (init) S 0 1 1 0 -1 4194560 0"));
+	assert_true(procmap_stat_fileless("2 (kthreadd) S 0 0 0 0 -1 2129984 0"));
+	assert_true(procmap_stat_fileless("9 (a) b) Z 1 9 9 0 -1 4194308 0"));
+	assert_false(procmap_stat_fileless("garbage"));
 	assert_int_equal(procmap_parse_ppid("garbage"), -1);
 	procmap_free(pm);
 	sock_set_free(&set);
+}
+
+/*
+ * A process whose fd table cannot be read (here: not a directory; as root EACCES cannot be
+ * made in a fixture) is unknown with what can be read of it, and so are the sockets it might
+ * hold: those whose selection it could change.
+ */
+static void test_procmap_unreadable_is_unknown(void **state)
+{
+	struct sock_set set;
+	struct procmap *pm = procmap_new(root);
+
+	(void)state;
+	put_dir("500");
+	put_file("500/fd", "not a directory\n");
+	put_file("500/comm", "secret\n");
+	put_file("500/stat", "500 (secret) S 1 500 500 0 -1 4194560 0 0\n");
+	/* Kernel threads and zombies hold no files: unreadable or not, they cannot own one. */
+	put_dir("2");
+	put_file("2/fd", "not a directory\n");
+	put_file("2/comm", "kthreadd\n");
+	put_file("2/stat", "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0\n");
+	put_dir("501");
+	put_file("501/fd", "not a directory\n");
+	put_file("501/comm", "zombie\n");
+	put_file("501/stat", "501 (zombie) Z 1 501 501 0 -1 4194308 0 0\n");
+	fill(&set);
+	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+	assert_string_equal(procmap_unknown_reason(pm), "unreadable");
+	/* 1003: nobody readable holds it, 500 might. */
+	assert_int_equal(set.v[2].pid, 0);
+	assert_string_equal(why(pm, &set.v[2]), "unreadable");
+	assert_int_equal(eval(pm, "comm secret", &set.v[2]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "not comm secret", &set.v[2]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "not pid 500", &set.v[2]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "ppid 1", &set.v[2]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "exe /x", &set.v[2]), SEL_UNKNOWN);
+	/* What can be read of 500 rules it out. */
+	assert_int_equal(eval(pm, "not comm java", &set.v[2]), SEL_YES);
+	assert_int_equal(eval(pm, "not pid 501", &set.v[2]), SEL_YES);
+	assert_int_equal(eval(pm, "ppid 2", &set.v[2]), SEL_NO);
+	assert_int_equal(eval(pm, "not pid 2", &set.v[2]), SEL_YES);
+	assert_int_equal(eval(pm, "not comm zombie", &set.v[2]), SEL_YES);
+	/* A known owner still decides what it can: 1001 is java's. */
+	assert_int_equal(eval(pm, "comm java", &set.v[0]), SEL_YES);
+	assert_int_equal(eval(pm, "not comm java", &set.v[0]), SEL_NO);
+	assert_int_equal(eval(pm, "not comm secret", &set.v[0]), SEL_UNKNOWN);
+	/* Asked again, the same answer (it is remembered per predicate). */
+	assert_int_equal(eval(pm, "comm secret", &set.v[2]), SEL_UNKNOWN);
+	/* No inode: no file, no owner, whatever we could not read. */
+	assert_int_equal(eval(pm, "not comm secret", &set.v[3]), SEL_YES);
+	assert_null(why(pm, &set.v[3]));
+	procmap_free(pm);
+	sock_set_free(&set);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const dirs[] = { "500", "2", "501" };
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "%s/fd", dirs[i]);
+		rm_rel(rel);
+		snprintf(rel, sizeof(rel), "%s/comm", dirs[i]);
+		rm_rel(rel);
+		snprintf(rel, sizeof(rel), "%s/stat", dirs[i]);
+		rm_rel(rel);
+		rm_rel(dirs[i]);
+	}
+}
+
+/* A named pid that cannot be read is unknown too: --pid N never reads it as "not N's". */
+static void test_procmap_named_unreadable(void **state)
+{
+	struct sock_set set;
+	struct procmap *pm = procmap_new(root);
+	int32_t pids[] = { 600 };
+
+	(void)state;
+	put_dir("600");
+	put_file("600/fd", "not a directory\n");
+	fill(&set);
+	assert_int_equal(procmap_resolve(pm, &set, pids, 1), 0);
+	assert_int_equal(eval(pm, "pid 600", &set.v[0]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "not pid 600", &set.v[0]), SEL_UNKNOWN);
+	assert_string_equal(why(pm, &set.v[0]), "unreadable");
+	procmap_free(pm);
+	sock_set_free(&set);
+	rm_rel("600/fd");
+	rm_rel("600");
+}
+
+/* hidepid=invisible without CAP_SYS_PTRACE: the processes themselves are unknown. */
+static void test_procmap_hidepid(void **state)
+{
+	char line[2 * PATH_MAX + 128];
+	struct sock_set set;
+	struct procmap *pm;
+
+	(void)state;
+	snprintf(line, sizeof(line),
+		 "22 27 0:21 / %s rw,relatime - proc proc rw\n"
+		 "68 22 0:40 / %s rw,relatime - proc proc rw,hidepid=invisible\n", root, root);
+	put_file("self/mountinfo", line);
+	put_file("self/status", "Name:\tsockreap\nCapInh:\t0000000000000000\n"
+				"CapEff:\t0000000000003000\n");
+	pm = procmap_new(root);
+	fill(&set);
+	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+	assert_string_equal(procmap_unknown_reason(pm), "hidepid");
+	assert_string_equal(why(pm, &set.v[2]), "hidepid");
+	/* Nothing we can see decides: unknown, even for a name no visible process has. */
+	assert_int_equal(eval(pm, "comm nosuch", &set.v[2]), SEL_UNKNOWN);
+	assert_int_equal(eval(pm, "not pid 1", &set.v[2]), SEL_UNKNOWN);
+	/* What we can see still decides YES. */
+	assert_int_equal(eval(pm, "comm java", &set.v[0]), SEL_YES);
+	assert_int_equal(eval(pm, "not comm java", &set.v[0]), SEL_NO);
+	procmap_free(pm);
+	sock_set_free(&set);
+
+	/* CAP_SYS_PTRACE (bit 19) sees every process: nothing hidden. */
+	put_file("self/status", "CapEff:\t0000000000080000\n");
+	pm = procmap_new(root);
+	fill(&set);
+	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+	assert_null(procmap_unknown_reason(pm));
+	assert_int_equal(eval(pm, "comm nosuch", &set.v[2]), SEL_NO);
+	procmap_free(pm);
+	sock_set_free(&set);
+	rm_rel("self/mountinfo");
+	rm_rel("self/status");
+}
+
+static void test_procmap_parse_hidepid(void **state)
+{
+	long gid;
+
+	(void)state;
+	assert_false(procmap_parse_hidepid("22 27 0:21 / /proc rw - proc proc rw\n", "/proc", &gid));
+	assert_int_equal(gid, -1);
+	assert_true(procmap_parse_hidepid("22 27 0:21 / /proc rw - proc proc rw,hidepid=2,gid=4\n",
+					  "/proc", &gid));
+	assert_int_equal(gid, 4);
+	assert_true(procmap_parse_hidepid("1 2 0:1 / /proc rw - proc p rw,hidepid=ptraceable",
+					  "/proc", &gid));
+	/* noaccess hides contents, not processes: their fd tables read as unreadable. */
+	assert_false(procmap_parse_hidepid("1 2 0:1 / /proc rw - proc p rw,hidepid=noaccess\n",
+					   "/proc", &gid));
+	/* Another mount point, or not proc, does not count. */
+	assert_false(procmap_parse_hidepid("1 2 0:1 / /mnt/proc rw - proc p rw,hidepid=2\n",
+					   "/proc", &gid));
+	assert_false(procmap_parse_hidepid("1 2 0:1 / /proc rw - tmpfs t rw,hidepid=2\n", "/proc",
+					   &gid));
+	/* The last mount on the point is the one on top. */
+	assert_false(procmap_parse_hidepid("1 2 0:1 / /proc rw - proc p rw,hidepid=2\n"
+					   "3 1 0:2 / /proc rw - proc p rw\n", "/proc", &gid));
+	assert_false(procmap_parse_hidepid("", "/proc", &gid));
 }
 
 static void test_procmap_parse_link(void **state)
@@ -262,6 +515,10 @@ int main(void)
 		cmocka_unit_test(test_procmap_workers),
 		cmocka_unit_test(test_procmap_missing_root),
 		cmocka_unit_test(test_procmap_owner_info),
+		cmocka_unit_test(test_procmap_unreadable_is_unknown),
+		cmocka_unit_test(test_procmap_named_unreadable),
+		cmocka_unit_test(test_procmap_hidepid),
+		cmocka_unit_test(test_procmap_parse_hidepid),
 		cmocka_unit_test(test_procmap_parse_link),
 	};
 

@@ -404,22 +404,54 @@ static void test_selector_eval_addresses(void **state)
 	assert_int_equal(ev("family inet", &mapped, NULL), SEL_NO);
 }
 
-static bool fake_owner(void *arg, int32_t pid, struct sel_owner_info *out)
+/*
+ * A fake owner table, as procmap would answer: the known owners of the socket, the processes
+ * whose fd tables could not be read (what could be read of them), and whether /proc hides
+ * processes (hidepid).
+ */
+struct fake_owners {
+	const struct sel_owner_info *known;
+	size_t nknown;
+	const struct sel_owner_info *unseen;
+	size_t nunseen;
+	bool hidden;
+};
+
+static bool fake_owner(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out)
 {
-	(void)arg;
-	if (pid != 100 && pid != 200)
+	const struct fake_owners *f = arg;
+
+	if (rec->pid <= 0 || i >= f->nknown)
 		return false;
-	out->comm = pid == 100 ? "java" : "nginx";
-	out->exe = pid == 100 ? "/usr/lib/jvm/bin/java" : NULL;
-	out->ppid = pid == 100 ? 1 : -1;
+	*out = f->known[i];
 	return true;
 }
+
+static enum sel_result fake_unknown(void *arg, const struct sock_rec *rec, const struct sel_node *n)
+{
+	const struct fake_owners *f = arg;
+
+	(void)rec;
+	if (f->hidden)
+		return SEL_UNKNOWN;
+	for (size_t i = 0; i < f->nunseen; i++)
+		if (selector_owner_match(n, &f->unseen[i]) != SEL_NO)
+			return SEL_UNKNOWN;
+	return SEL_NO;
+}
+
+static const struct sel_owner_info java = { 100, 3, "java", "/usr/lib/jvm/bin/java", 1 };
+/* A forked child: exe and ppid unreadable. */
+static const struct sel_owner_info nginx = { 200, 5, "nginx", NULL, -1 };
+/* Not ours to read: comm and ppid are world-readable, exe is not. */
+static const struct sel_owner_info hidden_rig = { 300, -1, "sockrig", NULL, 1 };
 
 static void test_selector_eval_owners_three_valued(void **state)
 {
 	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1000, SS_CLOSE_WAIT);
 	struct sock_rec tw = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1001, SS_TIME_WAIT);
-	struct sel_owner_ctx oc = { fake_owner, NULL };
+	struct fake_owners fo = { &java, 1, NULL, 0, false };
+	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo };
 
 	(void)state;
 	/* Unresolved: owner predicates are unknown, and Kleene logic carries that. */
@@ -446,13 +478,131 @@ static void test_selector_eval_owners_three_valued(void **state)
 	assert_int_equal(ev("ppid 1", &r, &oc), SEL_YES);
 	assert_int_equal(ev("ppid > 1", &r, &oc), SEL_NO);
 	assert_int_equal(ev("exe /x", &r, NULL), SEL_UNKNOWN);
-	r.pid = 200; /* exe and ppid unreadable: never match */
-	assert_int_equal(ev("exe '*'", &r, &oc), SEL_NO);
-	assert_int_equal(ev("ppid >= 0", &r, &oc), SEL_NO);
-	assert_int_equal(ev("not ppid >= 0", &r, &oc), SEL_YES);
+	/* An owner whose exe and ppid could not be read cannot decide them. */
+	fo.known = &nginx;
+	r.pid = 200;
+	assert_int_equal(ev("exe '*'", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("ppid >= 0", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("not ppid >= 0", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("comm nginx and ppid >= 0", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("comm java and ppid >= 0", &r, &oc), SEL_NO);
 	r.pid = 0; /* resolved: nobody holds it */
 	assert_int_equal(ev("pid 100", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not pid 100", &r, &oc), SEL_YES);
 	assert_int_equal(ev("comm java", &r, &oc), SEL_NO);
+}
+
+/* Every owner counts: a parent and its forked child both hold the socket. */
+static void test_selector_eval_any_owner(void **state)
+{
+	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1000, SS_CLOSE_WAIT);
+	const struct sel_owner_info both[] = { java, nginx };
+	struct fake_owners fo = { both, 2, NULL, 0, false };
+	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo };
+
+	(void)state;
+	r.pid = 100; /* the lowest pid is only what the table shows */
+	assert_int_equal(ev("pid 200", &r, &oc), SEL_YES);
+	assert_int_equal(ev("pid 100", &r, &oc), SEL_YES);
+	assert_int_equal(ev("pid 200 or pid 999999", &r, &oc), SEL_YES);
+	assert_int_equal(ev("pid 999999,200", &r, &oc), SEL_YES);
+	/* not pid N: no owner is N. */
+	assert_int_equal(ev("not pid 200", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not pid 100", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not pid 300", &r, &oc), SEL_YES);
+	assert_int_equal(ev("comm nginx", &r, &oc), SEL_YES);
+	assert_int_equal(ev("comm != nginx", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not comm java", &r, &oc), SEL_NO);
+	assert_int_equal(ev("ppid 1", &r, &oc), SEL_YES);
+	/* java's exe is not /x, nginx's could not be read. */
+	assert_int_equal(ev("exe /x", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("exe '/usr/lib/*'", &r, &oc), SEL_YES);
+}
+
+/* An owner that could not be read is unknown, never "nobody". */
+static void test_selector_eval_unreadable_owner(void **state)
+{
+	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1000, SS_CLOSE_WAIT);
+	struct fake_owners fo = { NULL, 0, &hidden_rig, 1, false };
+	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo };
+
+	(void)state;
+	r.pid = 0; /* no owner could be read */
+	assert_int_equal(ev("pid 300", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("not pid 300", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("pid 400", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not pid 400", &r, &oc), SEL_YES);
+	assert_int_equal(ev("comm sockrig", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("not comm sockrig", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("comm 'sock*'", &r, &oc), SEL_UNKNOWN);
+	/* comm is readable: no unreadable process is called nginx. */
+	assert_int_equal(ev("comm nginx", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not comm nginx", &r, &oc), SEL_YES);
+	assert_int_equal(ev("exe /x", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("ppid 1", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("ppid 2", &r, &oc), SEL_NO);
+	/* Kernel-known fields still decide. */
+	assert_int_equal(ev("not comm sockrig and sport 81", &r, &oc), SEL_NO);
+	assert_int_equal(ev("not comm sockrig or sport 80", &r, &oc), SEL_YES);
+	/* A known owner decides YES; it cannot decide NO for the others. */
+	fo.known = &java;
+	fo.nknown = 1;
+	r.pid = 100;
+	assert_int_equal(ev("comm java", &r, &oc), SEL_YES);
+	assert_int_equal(ev("not comm java", &r, &oc), SEL_NO);
+	assert_int_equal(ev("comm sockrig", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("not comm sockrig", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("not comm nginx", &r, &oc), SEL_YES);
+	/* hidepid: the processes themselves are unknown; only a known owner decides. */
+	fo.hidden = true;
+	assert_int_equal(ev("comm java", &r, &oc), SEL_YES);
+	assert_int_equal(ev("comm nginx", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("not pid 400", &r, &oc), SEL_UNKNOWN);
+	assert_int_equal(ev("not pid 100", &r, &oc), SEL_NO);
+}
+
+/* Reading only the named pids' fd tables must decide every owner predicate exactly. */
+static void test_selector_pid_scope(void **state)
+{
+	static const struct {
+		const char *expr;
+		int n;
+		int32_t pids[3];
+	} cases[] = {
+		{ "pid 5", 1, { 5 } },
+		{ "pid 5,6 and state close-wait", 2, { 5, 6 } },
+		{ "pid 5 or pid 6", 2, { 5, 6 } },
+		{ "(pid 5 or pid 6) and sport 80", 2, { 5, 6 } },
+		{ "pid 5 and not pid 6", 2, { 5, 6 } },
+		{ "sport 80 and pid 7", 1, { 7 } },
+		{ "pid 5 or sport 80", -1, { 0 } },
+		{ "not pid 5", -1, { 0 } },
+		{ "pid 5 and comm x", -1, { 0 } },
+		{ "pid 5 and exe /x", -1, { 0 } },
+		{ "pid 5 and ppid 1", -1, { 0 } },
+		{ "sport 80", -1, { 0 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sel_error err;
+		struct sel_node *n = selector_parse(cases[i].expr, &err);
+		int32_t *pids = NULL;
+		int got;
+
+		assert_non_null(n);
+		got = selector_pid_scope(n, &pids);
+		if (got != cases[i].n)
+			fail_msg("\"%s\": scope of %d pids, expected %d", cases[i].expr, got,
+				 cases[i].n);
+		for (int k = 0; k < got; k++)
+			assert_int_equal(pids[k], cases[i].pids[k]);
+		if (got < 0)
+			assert_null(pids);
+		free(pids);
+		sel_node_free(n);
+	}
+	assert_int_equal(selector_pid_scope(NULL, (int32_t *[]){ NULL }), -1);
 }
 
 static void test_selector_eval_numbers(void **state)
@@ -599,6 +749,9 @@ int main(void)
 		cmocka_unit_test(test_selector_eval_states_ports),
 		cmocka_unit_test(test_selector_eval_addresses),
 		cmocka_unit_test(test_selector_eval_owners_three_valued),
+		cmocka_unit_test(test_selector_eval_any_owner),
+		cmocka_unit_test(test_selector_eval_unreadable_owner),
+		cmocka_unit_test(test_selector_pid_scope),
 		cmocka_unit_test(test_selector_eval_numbers),
 		cmocka_unit_test(test_selector_prefilter_masks),
 		cmocka_unit_test(test_selector_prefilter_never_drops_a_match),
