@@ -138,16 +138,6 @@ static int sock_error(int fd)
 	return err;
 }
 
-static int tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		return -1;
-	return ti.tcpi_state;
-}
-
 /*
  * Whether an end has died: a pending error, or any state but ESTABLISHED (nobody here sends a
  * FIN, so anything else came from outside). *err gets the error, or EPIPE for a bare state.
@@ -157,7 +147,7 @@ static bool end_dead(int fd, int *err)
 	*err = sock_error(fd);
 	if (*err)
 		return true;
-	if (tcp_state(fd) != TCP_ESTABLISHED) {
+	if (rig_tcp_state(fd) != TCP_ESTABLISHED) {
 		*err = EPIPE;
 		return true;
 	}
@@ -256,10 +246,10 @@ static bool abort_raced(struct rig *r, const struct slot *s, int err)
 
 	if (err == ECONNABORTED)
 		return true;
-	if (s->cli.fd < 0 || s->cli.dead || tcp_state(s->cli.fd) != TCP_ESTABLISHED)
+	if (s->cli.fd < 0 || s->cli.dead || rig_tcp_state(s->cli.fd) != TCP_ESTABLISHED)
 		return false;
 	poll(&p, 1, LATE_RESET_MS);
-	if (tcp_state(s->cli.fd) == TCP_ESTABLISHED)
+	if (rig_tcp_state(s->cli.fd) == TCP_ESTABLISHED)
 		return true;
 	r->late_resets++;
 	return false;

@@ -60,25 +60,15 @@ static void enter(int fd)
 }
 
 
-static int tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		return -1;
-	return ti.tcpi_state;
-}
-
 /* Waits (up to 5 s) for fd to reach a TCP state. */
 static void wait_state(int fd, int state, const char *what)
 {
 	for (int i = 0; i < 500; i++) {
-		if (tcp_state(fd) == state)
+		if (rig_tcp_state(fd) == state)
 			return;
 		usleep(10000);
 	}
-	fprintf(stderr, "pairrig: %s: state %d, expected %d\n", what, tcp_state(fd), state);
+	fprintf(stderr, "pairrig: %s: state %d, expected %d\n", what, rig_tcp_state(fd), state);
 	exit(1);
 }
 
@@ -91,7 +81,7 @@ static const char *seen(int fd)
 		return "-";
 	ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
 
-	if (r == 0 && tcp_state(fd) != TCP_CLOSE)
+	if (r == 0 && rig_tcp_state(fd) != TCP_CLOSE)
 		return "eof";
 	if (r == 0) {
 		/* End of file first (a FIN came before the reset); a write then tells why. */
@@ -104,7 +94,7 @@ static const char *seen(int fd)
 		return "data";
 	switch (errno) {
 	case EAGAIN:
-		return tcp_state(fd) == TCP_CLOSE ? "closed" : "open";
+		return rig_tcp_state(fd) == TCP_CLOSE ? "closed" : "open";
 	case ECONNRESET:
 		return "ECONNRESET";
 	case EPIPE:

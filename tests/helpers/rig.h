@@ -1,10 +1,11 @@
-/* What the socket rigs share: dying with a reason, and "ADDR" + port -> sockaddr. */
+/* What the socket rigs share: dying with a reason, "ADDR" + port -> sockaddr, a TCP state. */
 #ifndef SOCKREAP_RIG_H
 #define SOCKREAP_RIG_H
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,17 @@ static inline socklen_t rig_addr(const char *addr, int port, struct sockaddr_sto
 	if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
 		rig_die("bad address");
 	return sizeof(*s4);
+}
+
+/* The kernel's TCP state of a socket (TCP_ESTABLISHED, ...), -1 if it cannot say. */
+static inline int rig_tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return -1;
+	return ti.tcpi_state;
 }
 
 #endif

@@ -32,6 +32,20 @@ static inline struct sock_rec fx_rec(int family, const char *src, uint16_t sport
 	return r;
 }
 
+/* Writes text to root/rel (a fixture /proc file). 0 or -1. */
+static inline int fx_put(const char *root, const char *rel, const char *text)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 /* Removes a fixture tree made under /tmp by a test's setup. 0 or -1. */
 static inline int fx_rmtree(const char *dir)
 {

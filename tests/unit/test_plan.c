@@ -30,14 +30,7 @@ static int guards_env(struct plan_guards *g, bool include_self, const char *conn
 
 static void put(const char *root, const char *rel, const char *text)
 {
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(fx_put(root, rel, text), 0);
 }
 
 /*

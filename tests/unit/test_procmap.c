@@ -19,14 +19,7 @@ static char root[PATH_MAX];
 
 static void put_file(const char *rel, const char *text)
 {
-	char path[PATH_MAX + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(fx_put(root, rel, text), 0);
 }
 
 static void put_link(const char *rel, const char *target)
