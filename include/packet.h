@@ -49,9 +49,10 @@ uint16_t packet_csum(const void *buf, size_t len, uint32_t sum);
 
 /*
  * The classic BPF program for the capture socket: outgoing, unfragmented IPv4 or IPv6 TCP
- * segments with ACK set and none of SYN, RST or FIN; keeps PKT_SNAPLEN bytes. Our probes carry
- * SYN (never passes) or a byte of payload (the caller drops what has payload), so they are
- * never taken for replies.
+ * segments that are a pure ACK (none of SYN, RST or FIN: replies to probes) or an RST with
+ * or without ACK (neither SYN nor FIN: a local end closing, or our own resets leaving); keeps
+ * PKT_SNAPLEN bytes. Our probes carry SYN (never passes) or a byte of payload (the caller drops
+ * what has payload), so they are never taken for replies; the caller tells our resets apart.
  */
 const struct sock_fprog *packet_reply_filter(void);
 

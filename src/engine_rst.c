@@ -16,6 +16,38 @@
  * or changed) and not sent to. That is enough: a cookie present after a reply was captured
  * means the reply came from it (a 4-tuple has one socket at a time and cookies are never
  * reused), and a reset carrying that reply's ack matches only that socket's rcv_nxt.
+ *
+ * Closed by its owner, or killed by us: a cookie gone after our reset does not say which. The
+ * owner may abort the connection (SO_LINGER {1,0}, or close with unread data) in the moment
+ * between the check and the reset: its local end then sends an RST|ACK of its own and is gone,
+ * and our reset meets no socket. A socket our reset kills sends nothing. So the capture also
+ * takes outgoing RSTs, and an RST from a target's local end to its peer, seen while the target
+ * is worked on, marks it closed by its owner: nothing more is sent to it, and a cookie gone is
+ * `gone`. Every batch of resets is followed by a look at the capture before verification: an
+ * RST that left before our reset arrived is queued by then (on lo, where every reset of ours
+ * goes, the tap and the delivery happen inside our sendmmsg). The kernel also answers a probe
+ * that reaches no socket with an RST from the local end: gone too, by its owner or its peer.
+ *
+ * What the local end sends to our own segments while the planned socket exists (6.x,
+ * net/ipv4/tcp_input.c, tcp_minisocks.c), so that the rule cannot blame the owner for us:
+ * - SYN probe, any synchronized state: tcp_validate_incoming sends a challenge ACK
+ *   (tcp_send_challenge_ack, RFC 5961 4.2), in or out of the window; never an RST.
+ * - one-byte ACK probe, out of the window: a duplicate ACK (tcp_send_dupack; TIME_WAIT and
+ *   orphaned FIN_WAIT2: TCP_TW_ACK). In the window (random seq: about rcv_wnd / 2^32) a
+ *   TIME_WAIT still answers TCP_TW_ACK, but a socket closed for reading resets: an orphaned
+ *   FIN_WAIT2 (TCP_TW_RST, "new data after half-duplex close"), and a full FIN_WAIT1/2
+ *   closed for reading (orphaned by close, or shutdown(SHUT_RD)) if the random ack is also
+ *   acceptable (tcp_rcv_state_process: tcp_reset, TCPAbortOnData). That RST answers a segment with ACK, so it carries no ACK flag and
+ *   seq = our probe's ack (tcp_v4_send_reset): it is ours, not the owner's, and is told by
+ *   exactly that.
+ * - our reset: exact, the socket dies silently (tcp_reset); inexact but in the window, a
+ *   challenge ACK (tcp_validate_incoming step 2); out of the window, nothing. Never an RST.
+ * - LISTEN, SYN_SENT and SYN_RECV, where a bad ACK draws an RST, are never probed.
+ * Our own resets are captured too, as they leave: one toward a target's local end whose peer
+ * end is a planned target here looks like that target's RST to its peer. It carries no ACK
+ * flag and the seq we gave it, and is matched as ours first. Our peer-end resets (local
+ * address to peer, no ACK flag) go out after the last look at the capture and only for
+ * targets settled already; a later run on the same capture socket discards what is queued.
  */
 #include "engine.h"
 #include "hashmap.h"
@@ -54,6 +86,11 @@ struct target {
 	uint8_t refused;
 	uint8_t fired;			/* resets sent to it this round */
 	bool vanished;			/* gone after our segments reached it: send nothing more */
+	bool owner_closed;		/* its local end sent an RST of its own: send nothing more */
+	bool data_probed;		/* a one-byte probe went to it: probe_ack is its ack */
+	bool rst_queued;		/* a reset went to it: rst_seq is its seq */
+	uint32_t probe_ack;
+	uint32_t rst_seq;
 	uint32_t reply_seq;		/* the local end's snd_nxt: the peer's rcv_nxt */
 	int send_err;
 	int ifindex;
@@ -178,14 +215,34 @@ static struct pkt_tcp *outbox_add(struct rst_run *r, struct outbox *o, uint32_t 
 	return p;
 }
 
+/* Whether the run still waits for a reply from t. */
+static bool waiting_for(const struct target *t)
+{
+	return t->active && !t->replied && !t->send_err && !t->owner_closed;
+}
+
 /* Takes a target out of the run with the outcome it has been given. */
 static void drop(struct rst_run *r, uint32_t i)
 {
 	struct target *t = &r->t[i];
 
-	if (t->active && !t->replied && !t->send_err)
+	if (waiting_for(t))
 		r->waiting--;
 	t->active = false;
+}
+
+/* The target whose local end is local:lport and whose peer is peer:pport, if planned. */
+static bool find_target(const struct rst_run *r, int family, const uint32_t *local,
+			uint16_t lport, const uint32_t *peer, uint16_t pport, uint32_t *idx)
+{
+	size_t alen = family == AF_INET6 ? 16 : 4;
+
+	if (!hashmap_get(&r->by_tuple, tuple_hash(family, local, lport, peer, pport), idx))
+		return false;
+	const struct target *t = &r->t[*idx];
+
+	return t->family == family && t->lport == lport && t->pport == pport &&
+	       !memcmp(t->local, local, alen) && !memcmp(t->peer, peer, alen);
 }
 
 /*
@@ -220,9 +277,9 @@ static void recheck(struct rst_run *r, const uint32_t *idx, size_t n, bool *ok)
 				drop(r, i);
 				continue;
 			}
-			if (ok[k0 + k] && t->vanished)
+			if (ok[k0 + k] && (t->vanished || t->owner_closed))
 				ok[k0 + k] = false; /* a duplicate of a target found gone */
-			if (ok[k0 + k] || !t->active || t->vanished)
+			if (ok[k0 + k] || !t->active || t->vanished || t->owner_closed)
 				continue;
 			if (!t->fired) {
 				engine_classify_missing(r->ctx->d, recs[k]);
@@ -237,13 +294,24 @@ static void recheck(struct rst_run *r, const uint32_t *idx, size_t n, bool *ok)
 	}
 }
 
-static void outbox_flush(struct rst_run *r, struct outbox *o)
+/* Sends what the box holds to whom it may still go. Returns how many segments went. */
+static size_t outbox_flush(struct rst_run *r, struct outbox *o)
 {
 	int errs[RAWIO_BATCH];
-	size_t n = o->n;
+	size_t n = 0;
 
+	/* Closed by its owner since the segment was queued: nothing more goes to it. */
+	for (size_t k = 0; k < o->n; k++) {
+		if (r->t[o->idx[k]].owner_closed)
+			continue;
+		o->pkt[n] = o->pkt[k];
+		o->idx[n] = o->idx[k];
+		o->ifindex[n] = o->ifindex[k];
+		n++;
+	}
+	o->n = n;
 	if (!n)
-		return;
+		return 0;
 	if (o->checked) {
 		bool ok[RAWIO_BATCH];
 		size_t w = 0;
@@ -261,10 +329,11 @@ static void outbox_flush(struct rst_run *r, struct outbox *o)
 	}
 	o->n = 0;
 	if (!n)
-		return;
+		return 0;
 	rawio_send(r->ctx->raw, o->pkt, o->ifindex, n, errs);
 	for (size_t k = 0; k < n; k++)
 		o->sent(r, o->idx[k], errs[k]);
+	return n;
 }
 
 static void reset_sent(struct rst_run *r, uint32_t idx, int err)
@@ -275,21 +344,51 @@ static void reset_sent(struct rst_run *r, uint32_t idx, int err)
 		r->t[idx].send_err = err;
 }
 
-static void on_reply(const struct pkt_tcp *reply, void *arg)
+/*
+ * An RST leaving a local end. Ours (a reset toward a target's local end, seen as it left, or
+ * what our one-byte probe drew) tells nothing; any other from a target's local end to its peer
+ * while the target is worked on (no outcome yet) says its owner closed it (see the top).
+ */
+static void on_rst(struct rst_run *r, const struct pkt_tcp *rst)
+{
+	bool bare = !(rst->flags & PKT_ACK);
+	uint32_t idx;
+
+	if (bare && find_target(r, rst->family, rst->daddr, rst->dport, rst->saddr, rst->sport,
+				&idx) && r->t[idx].rst_queued && r->t[idx].rst_seq == rst->seq)
+		return;
+	if (!find_target(r, rst->family, rst->saddr, rst->sport, rst->daddr, rst->dport, &idx))
+		return;
+	struct target *t = &r->t[idx];
+
+	if (!t->active || t->owner_closed || r->set->v[idx].outcome != OUT_NONE)
+		return;
+	if (waiting_for(t))
+		r->waiting--;
+	if (bare && t->data_probed && rst->seq == t->probe_ack) {
+		/* Our probe's answer, the last segment of that socket (if any): as a reply. */
+		t->replied = t->vanished = true;
+		return;
+	}
+	t->owner_closed = true;
+}
+
+static void on_segment(const struct pkt_tcp *reply, void *arg)
 {
 	struct rst_run *r = arg;
 	uint32_t idx;
 
+	if (reply->flags & PKT_RST) {
+		on_rst(r, reply);
+		return;
+	}
 	/* A reply leaves the local end: source = local, destination = peer. */
-	if (!hashmap_get(&r->by_tuple, tuple_hash(reply->family, reply->saddr, reply->sport,
-						   reply->daddr, reply->dport), &idx))
+	if (!find_target(r, reply->family, reply->saddr, reply->sport, reply->daddr, reply->dport,
+			 &idx))
 		return;
 	struct target *t = &r->t[idx];
-	size_t alen = t->family == AF_INET6 ? 16 : 4;
 
-	if (reply->family != t->family || reply->sport != t->lport || reply->dport != t->pport ||
-	    memcmp(reply->saddr, t->local, alen) || memcmp(reply->daddr, t->peer, alen) ||
-	    !t->active || t->vanished || t->resets >= MAX_RESETS)
+	if (!t->active || t->vanished || t->owner_closed || t->resets >= MAX_RESETS)
 		return;
 	if (!t->replied) {
 		t->replied = true;
@@ -302,14 +401,27 @@ static void on_reply(const struct pkt_tcp *reply, void *arg)
 
 	p->seq = reply->ack;
 	p->flags = PKT_RST;
+	t->rst_seq = p->seq;
+	t->rst_queued = true;
 	if (r->resets.n == RAWIO_BATCH)
 		outbox_flush(r, &r->resets);
 }
 
+/*
+ * Takes what the capture holds and answers it; after every batch of resets sent, looks again,
+ * so that an owner's RST that left before ours arrived is seen before verification.
+ */
 static void drain(struct rst_run *r, int timeout_ms)
 {
-	rawio_poll(r->ctx->raw, timeout_ms, on_reply, r);
-	outbox_flush(r, &r->resets);
+	rawio_poll(r->ctx->raw, timeout_ms, on_segment, r);
+	while (outbox_flush(r, &r->resets))
+		rawio_poll(r->ctx->raw, 0, on_segment, r);
+}
+
+static void discard(const struct pkt_tcp *seg, void *arg)
+{
+	(void)seg;
+	(void)arg;
 }
 
 static int64_t now_ms(void)
@@ -340,7 +452,7 @@ static void probe_sent(struct rst_run *r, uint32_t idx, int err)
 {
 	struct target *t = &r->t[idx];
 
-	if (!err || t->replied)
+	if (!err || t->replied || t->owner_closed)
 		return;
 	if (err == -EPERM && ++t->refused < MAX_REFUSED) {
 		t->retry = true;
@@ -364,7 +476,7 @@ static size_t probe_pass(struct rst_run *r, bool again, bool retrying)
 	for (size_t i = 0; i < r->set->n; i++) {
 		struct target *t = &r->t[i];
 
-		if (!t->active || t->vanished || t->replied || t->send_err ||
+		if (!t->active || t->vanished || t->owner_closed || t->replied || t->send_err ||
 		    (retrying && !t->retry))
 			continue;
 		t->retry = false;
@@ -377,6 +489,8 @@ static size_t probe_pass(struct rst_run *r, bool again, bool retrying)
 			p->flags = PKT_ACK;
 			p->ack = rnd(r);
 			p->payload = 1;
+			t->probe_ack = p->ack;
+			t->data_probed = true;
 		}
 		if (o.n == RAWIO_BATCH) {
 			outbox_flush(r, &o);
@@ -493,7 +607,7 @@ static void settle(struct rst_run *r)
 
 		if (!t->active)
 			continue;
-		if (t->send_err && !t->replied) {
+		if (t->send_err && !t->replied && !t->owner_closed) {
 			rec->outcome = OUT_FAILED;
 			rec->err = t->send_err == -EPERM ? SOCK_ERR_FIREWALL : t->send_err;
 		} else {
@@ -517,7 +631,7 @@ static size_t rearm_survivors(struct rst_run *r)
 		if (!t->active || !t->ever_replied || rec->outcome != OUT_FAILED ||
 		    rec->err != SOCK_ERR_SURVIVED)
 			continue;
-		t->replied = t->retry = false;
+		t->replied = t->retry = t->owner_closed = false;
 		t->resets = t->refused = t->fired = 0;
 		t->send_err = 0;
 		rec->outcome = OUT_NONE;
@@ -538,6 +652,10 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 		return 0;
 	/* Without its sockets every target is unsupported here (said once, by engine_open_raw). */
 	int raw = engine_open_raw(ctx);
+
+	/* Frames of an earlier run on this capture socket (its peer resets) are not this run's. */
+	if (raw == 0)
+		rawio_poll(ctx->raw, 0, discard, NULL);
 
 	r.t = calloc(set->n, sizeof(*r.t));
 	if (!r.t)
@@ -600,6 +718,10 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 		}
 		settle(&r);
 		ret = engine_verify(ctx->d, set, ctx->scope);
+		/* Not listed, but its owner's RST left first: closed by its owner, not by us. */
+		for (size_t i = 0; i < set->n; i++)
+			if (r.t[i].active && r.t[i].owner_closed && set->v[i].outcome == OUT_KILLED)
+				set->v[i].outcome = OUT_GONE;
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct sock_rec *rec = &set->v[i];

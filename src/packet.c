@@ -148,7 +148,8 @@ int packet_parse(const uint8_t *frame, size_t len, uint16_t ethertype, struct pk
 
 /*
  * On a cooked packet socket the program sees the IP header at offset 0; the ethertype and
- * the direction come from the kernel's ancillary fields.
+ * the direction come from the kernel's ancillary fields. Taken: a pure ACK (a reply to a
+ * probe) and an RST with or without ACK (an owner closing its socket, or ours leaving).
  */
 #define FLAGS_MASK (PKT_FIN | PKT_SYN | PKT_RST | PKT_ACK)
 
@@ -172,9 +173,13 @@ static struct sock_filter reply_insns[] = {
 	/* 14 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, IP6_HLEN + 13),
 	/* Both: the flags byte is in A. */
 	/* 15 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, FLAGS_MASK),
-	/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PKT_ACK, 1, 0),
+	/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PKT_ACK, 4, 1),
 	/* 17 */ BPF_STMT(BPF_RET | BPF_K, 0),
-	/* 18 */ BPF_STMT(BPF_RET | BPF_K, PKT_SNAPLEN),
+	/* RST, with ACK or not, and neither SYN nor FIN. */
+	/* 18 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, PKT_FIN | PKT_SYN | PKT_RST),
+	/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PKT_RST, 1, 0),
+	/* 20 */ BPF_STMT(BPF_RET | BPF_K, 0),
+	/* 21 */ BPF_STMT(BPF_RET | BPF_K, PKT_SNAPLEN),
 };
 
 static const struct sock_fprog reply_prog = {

@@ -1,7 +1,8 @@
 /*
  * Raw and packet sockets for the rst engine. IPPROTO_RAW implies a header we write ourselves
  * (IPv4: the kernel fixes the header checksum and length); one cooked AF_PACKET socket over
- * every interface sees the replies leave, filtered in the kernel by packet_reply_filter().
+ * every interface sees the replies (and local ends' resets, ours among them) leave, filtered in
+ * the kernel by packet_reply_filter().
  * Whether a peer address is local is the kernel's route lookup (rtnetlink), remembered.
  */
 #include "rawio.h"

@@ -111,7 +111,8 @@ static bool is_end(const struct sock_rec *r, const uint32_t *a, uint16_t pa, con
 	       !memcmp(r->id.idiag_dst, b, alen) && sock_dport(r) == pb;
 }
 
-static void reply(const struct fake_tcp *s)
+/* A segment from the local end of s to its peer, as the capture sees it leave. */
+static struct pkt_tcp *emit(const struct fake_tcp *s, uint8_t flags)
 {
 	struct pkt_tcp *p = &queue[qtail++ % 1024];
 
@@ -123,7 +124,23 @@ static void reply(const struct fake_tcp *s)
 	p->dport = sock_dport(&s->rec);
 	p->seq = s->snd_nxt;
 	p->ack = s->rcv_nxt;
-	p->flags = PKT_ACK;
+	p->flags = flags;
+	return p;
+}
+
+static void reply(const struct fake_tcp *s)
+{
+	emit(s, PKT_ACK);
+}
+
+/* The owner's abort: its RST|ACK leaves, and the socket is gone. */
+static void owner_aborts(struct fake_tcp *s, unsigned quirk)
+{
+	if (!(s->quirks & quirk))
+		return;
+	s->quirks &= ~quirk;
+	emit(s, PKT_RST | PKT_ACK);
+	s->alive = false;
 }
 
 /* The socket that holds a 4-tuple now: the live one, else the first scripted. */
@@ -156,6 +173,13 @@ static void replace(struct fake_tcp *s, unsigned quirk)
 		s[1].alive = true;
 }
 
+/* A packet socket sees our resets leave (what a firewall let out), before they arrive. */
+static void tap(const struct pkt_tcp *p)
+{
+	if (p->flags & PKT_RST)
+		queue[qtail++ % 1024] = *p;
+}
+
 static int deliver(const struct pkt_tcp *p)
 {
 	struct fake_tcp *s;
@@ -168,10 +192,14 @@ static int deliver(const struct pkt_tcp *p)
 			s->refused++;
 			return -EPERM;
 		}
+		tap(p);
 		if (!s->alive || (s->quirks & FQ_NEVER_REPLIES))
 			return 0;
 		if (p->flags & PKT_RST) {
 			s->resets_in++;
+			owner_aborts(s, FQ_OWNER_ABORTS_BEFORE_RESET);
+			if (!s->alive)
+				return 0;
 			if ((s->quirks & FQ_LOSE_FIRST_RST) && s->resets_in == 1)
 				return 0;
 			if (p->seq == s->rcv_nxt) {
@@ -191,6 +219,11 @@ static int deliver(const struct pkt_tcp *p)
 			replied = !(s->quirks & FQ_SILENT_TO_SYN);
 		} else {
 			s->ack_probes++;
+			if (s->quirks & FQ_RST_ON_DATA) {
+				emit(s, PKT_RST)->seq = p->ack;
+				s->alive = false;
+				return 0;
+			}
 		}
 		if (replied)
 			reply(s);
@@ -203,10 +236,13 @@ static int deliver(const struct pkt_tcp *p)
 			replace(s, FQ_REPLACED_ON_REPLY);
 		if (replied && (s->quirks & FQ_PEER_CLOSED))
 			s->alive = false;
+		if (replied)
+			owner_aborts(s, FQ_OWNER_ABORTS_ON_REPLY);
 		return 0;
 	}
 	/* Toward the peer, from the local address: a peer reset. */
 	s = holder(p->saddr, p->sport, p->daddr, p->dport, p->family);
+	tap(p);
 	if (s) {
 		s->peer_resets++;
 		s->peer_reset_seq = p->seq;

@@ -28,6 +28,19 @@ enum fake_tcp_quirk {
 	FQ_BREAKS_DUMPS = 1024,	/* once it dies, every netlink dump fails (ENOBUFS) */
 	/* Its peer has no socket: it answers our probe's reply with an exact reset. */
 	FQ_PEER_CLOSED = 2048,
+	/*
+	 * Its owner aborts it (SO_LINGER {1,0}) after the identity check and before our reset
+	 * arrives: it sends its own RST|ACK (seq snd_nxt, ack rcv_nxt) and is gone; the reset
+	 * meets no socket. Right after it answers a probe, or as our first reset is on its way.
+	 */
+	FQ_OWNER_ABORTS_ON_REPLY = 4096,
+	FQ_OWNER_ABORTS_BEFORE_RESET = 8192,
+	/*
+	 * Closed for reading (FIN_WAIT2 after close): a one-byte probe that lands in its window
+	 * (here: every one) makes it answer with an RST (seq = the probe's ack, no ACK flag)
+	 * and die, as tcp_rcv_state_process does for data after shutdown.
+	 */
+	FQ_RST_ON_DATA = 16384,
 };
 
 struct fake_tcp {
@@ -40,6 +53,10 @@ struct fake_tcp {
 	uint32_t peer_reset_seq;
 };
 
+/*
+ * The capture sees every segment the scripted sockets send (replies, their own resets) and,
+ * as a packet socket on lo does, every reset the engine sends, as it leaves.
+ */
 void fake_rawio_script(struct fake_tcp *socks, size_t n);
 /* 0, or -errno for rawio_open to fail with. */
 void fake_rawio_open_error(int err);

@@ -604,6 +604,62 @@ static void test_engine_rst_dies_of_its_answer(void **state)
 	release(&ctx, &set);
 }
 
+/*
+ * Issue 10, point 1 follow-up: a planned connection whose owner aborts it (SO_LINGER {1,0})
+ * after the identity check, before our reset arrives, or right after it answers our probe.
+ * Its own RST leaves the local end; our reset meets no socket. Verification finds the cookie
+ * gone, but the owner closed it: gone, not killed, and nothing more is sent to its 4-tuple.
+ */
+static void test_engine_rst_owner_aborts(void **state)
+{
+	static struct fake_tcp t[3];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 1,
+		    FQ_OWNER_ABORTS_BEFORE_RESET);
+	t[1] = fake(AF_INET6, "fd00::1", 5432, "fd00::2", 40002, SS_CLOSE_WAIT, 2,
+		    FQ_OWNER_ABORTS_ON_REPLY);
+	t[2] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40003, SS_ESTABLISHED, 3, 0);
+	script_rst(t, 3, &set);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_GONE, 0);
+	assert_int_equal(t[0].resets_in, 1); /* the one that met nothing, and no other */
+	EXPECT(1, OUT_GONE, 0);
+	assert_int_equal(t[1].resets_in, 0); /* its RST came before the reset went out */
+	EXPECT(2, OUT_KILLED, 0);
+	/* The owner's RST reached the peer: no reset of ours follows it. */
+	assert_int_equal(t[0].peer_resets + t[1].peer_resets, 0);
+	assert_false(set.v[0].flags & SOCK_F_PEER_RESET);
+	assert_int_equal(t[2].peer_resets, 1);
+	assert_int_equal(fake_rawio_strays(), 0);
+	release(&ctx, &set);
+}
+
+/*
+ * An RST from the local end that our own segment drew is not its owner's: here a one-byte
+ * re-probe lands in the window of a socket closed for reading, which answers with an RST
+ * (seq = the probe's ack) and dies of it. Our probe killed it.
+ */
+static void test_engine_rst_rst_drawn_by_our_probe(void **state)
+{
+	static struct fake_tcp t[1];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_FIN_WAIT2, 1,
+		    FQ_LOSE_FIRST_RST | FQ_RST_ON_DATA);
+	script_rst(t, 1, &set);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	assert_int_equal(t[0].syn_probes, 1);
+	assert_int_equal(t[0].ack_probes, 1);
+	assert_false(t[0].alive);
+	EXPECT(0, OUT_KILLED, 0);
+	release(&ctx, &set);
+}
+
 /* The same before a re-probe: a silent socket replaced meanwhile is not probed again. */
 static void test_engine_rst_tuple_reused_before_reprobe(void **state)
 {
@@ -875,6 +931,8 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_tuple_reused_after_reply),
 		cmocka_unit_test(test_engine_rst_tuple_reused_before_reprobe),
 		cmocka_unit_test(test_engine_rst_dies_of_its_answer),
+		cmocka_unit_test(test_engine_rst_owner_aborts),
+		cmocka_unit_test(test_engine_rst_rst_drawn_by_our_probe),
 		cmocka_unit_test(test_engine_rst_peer_tuple_reused),
 		cmocka_unit_test(test_engine_rst_local_peer),
 		cmocka_unit_test(test_engine_auto_local_peer),

@@ -304,14 +304,23 @@ static void test_packet_filter_built(void **state)
 		{ AF_INET, PKT_ACK, PKT_SNAPLEN },
 		{ AF_INET, PKT_ACK | PKT_PSH, PKT_SNAPLEN },
 		{ AF_INET, PKT_ACK | PKT_FIN, 0 },
-		{ AF_INET, PKT_RST, 0 },
-		{ AF_INET, PKT_RST | PKT_ACK, 0 },
+		/* An owner's abort (RST|ACK), the kernel's answer to a segment with ACK (RST). */
+		{ AF_INET, PKT_RST, PKT_SNAPLEN },
+		{ AF_INET, PKT_RST | PKT_ACK, PKT_SNAPLEN },
+		{ AF_INET, PKT_RST | PKT_ACK | PKT_PSH, PKT_SNAPLEN },
+		{ AF_INET, PKT_RST | PKT_SYN, 0 },
+		{ AF_INET, PKT_RST | PKT_FIN | PKT_ACK, 0 },
 		{ AF_INET, PKT_SYN | PKT_ACK, 0 },
+		{ AF_INET, PKT_SYN, 0 },
+		{ AF_INET, PKT_FIN, 0 },
 		{ AF_INET, 0, 0 },
 		{ AF_INET6, PKT_ACK, PKT_SNAPLEN },
 		{ AF_INET6, PKT_ACK | PKT_FIN, 0 },
-		{ AF_INET6, PKT_RST, 0 },
+		{ AF_INET6, PKT_RST, PKT_SNAPLEN },
+		{ AF_INET6, PKT_RST | PKT_ACK, PKT_SNAPLEN },
+		{ AF_INET6, PKT_RST | PKT_SYN | PKT_ACK, 0 },
 		{ AF_INET6, PKT_SYN, 0 },
+		{ AF_INET6, PKT_SYN | PKT_ACK, 0 },
 	};
 
 	(void)state;
@@ -336,6 +345,12 @@ static void test_packet_filter_built(void **state)
 	opt[4 + 20 + 13] = PKT_ACK;
 	assert_int_equal(run_bpf(packet_reply_filter(), opt, (uint32_t)len + 4, PACKET_OUTGOING,
 				 ETH_P_IP), PKT_SNAPLEN);
+	opt[4 + 20 + 13] = PKT_RST | PKT_ACK;
+	assert_int_equal(run_bpf(packet_reply_filter(), opt, (uint32_t)len + 4, PACKET_OUTGOING,
+				 ETH_P_IP), PKT_SNAPLEN);
+	/* Arriving, not leaving: not taken. */
+	assert_int_equal(run_bpf(packet_reply_filter(), opt, (uint32_t)len + 4, PACKET_HOST,
+				 ETH_P_IP), 0);
 	opt[4 + 20 + 13] = PKT_SYN;
 	assert_int_equal(run_bpf(packet_reply_filter(), opt, (uint32_t)len + 4, PACKET_OUTGOING,
 				 ETH_P_IP), 0);
