@@ -718,10 +718,13 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 		}
 		settle(&r);
 		ret = engine_verify(ctx->d, set, ctx->scope);
-		/* Not listed, but its owner's RST left first: closed by its owner, not by us. */
+		/*
+		 * Not listed, but its owner's RST left first: closed by its owner, not by us;
+		 * changed rather than gone when a new socket holds its 4-tuple by now.
+		 */
 		for (size_t i = 0; i < set->n; i++)
 			if (r.t[i].active && r.t[i].owner_closed && set->v[i].outcome == OUT_KILLED)
-				set->v[i].outcome = OUT_GONE;
+				engine_classify_missing(ctx->d, &set->v[i]);
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		struct sock_rec *rec = &set->v[i];

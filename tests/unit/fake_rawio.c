@@ -133,7 +133,9 @@ static void reply(const struct fake_tcp *s)
 	emit(s, PKT_ACK);
 }
 
-/* The owner's abort: its RST|ACK leaves, and the socket is gone. */
+static void replace(struct fake_tcp *s, unsigned quirk);
+
+/* The owner's abort: its RST|ACK leaves, and the socket is gone (and maybe replaced). */
 static void owner_aborts(struct fake_tcp *s, unsigned quirk)
 {
 	if (!(s->quirks & quirk))
@@ -141,6 +143,7 @@ static void owner_aborts(struct fake_tcp *s, unsigned quirk)
 	s->quirks &= ~quirk;
 	emit(s, PKT_RST | PKT_ACK);
 	s->alive = false;
+	replace(s, FQ_REPLACED_ON_DEATH);
 }
 
 /* The socket that holds a 4-tuple now: the live one, else the first scripted. */

@@ -637,6 +637,26 @@ static void test_engine_rst_owner_aborts(void **state)
 	release(&ctx, &set);
 }
 
+/* Closed by its owner, and a new connection has its 4-tuple by verification: changed. */
+static void test_engine_rst_owner_aborts_tuple_reused(void **state)
+{
+	static struct fake_tcp t[2];
+	struct engine_ctx ctx = rst_ctx();
+	struct sock_set set = { 0 };
+
+	(void)state;
+	t[0] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 1,
+		    FQ_OWNER_ABORTS_BEFORE_RESET | FQ_REPLACED_ON_DEATH);
+	t[1] = fake(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 2, FQ_GONE);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(t, 2);
+	plan_of(&set, t, 1);
+	assert_int_equal(engine_rst.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_CHANGED, 0);
+	assert_true(t[1].alive);
+	release(&ctx, &set);
+}
+
 /*
  * An RST from the local end that our own segment drew is not its owner's: here a one-byte
  * re-probe lands in the window of a socket closed for reading, which answers with an RST
@@ -932,6 +952,7 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_tuple_reused_before_reprobe),
 		cmocka_unit_test(test_engine_rst_dies_of_its_answer),
 		cmocka_unit_test(test_engine_rst_owner_aborts),
+		cmocka_unit_test(test_engine_rst_owner_aborts_tuple_reused),
 		cmocka_unit_test(test_engine_rst_rst_drawn_by_our_probe),
 		cmocka_unit_test(test_engine_rst_peer_tuple_reused),
 		cmocka_unit_test(test_engine_rst_local_peer),
