@@ -404,12 +404,15 @@ static void test_audit_full_file_counts_missing(void **state)
 	fx_rmtree(dir);
 }
 
-/* /dev/full: nothing fits; every result is missing, and the commit says why. */
+/* /dev/full: nothing fits; intents fail (no kill), every result is missing, and why. */
 static void test_audit_no_space(void **state)
 {
 	struct audit a;
 	int fd = open("/dev/full", O_RDWR | O_CLOEXEC);
 	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 1, SS_CLOSE_WAIT, 1);
+	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
+	char *argv[] = { "sockreap" };
+	struct audit_run run = { 1, argv, "", "destroy", 3, &who };
 	struct plan_counts c = { .total = 3 };
 
 	(void)state;
@@ -417,6 +420,11 @@ static void test_audit_no_space(void **state)
 		skip();
 	audit_init(&a);
 	assert_int_equal(audit_open_fd(&a, fd), 0);
+	audit_start(&a, &run);
+	for (int i = 0; i < 3; i++)
+		audit_intent(&a, &r, NULL);
+	assert_int_equal(audit_commit(&a), -ENOSPC);
+	assert_int_equal(a.results_missing, 0);
 	for (int i = 0; i < 3; i++)
 		audit_result(&a, &r);
 	audit_summary(&a, &c, 1);
