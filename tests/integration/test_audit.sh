@@ -35,6 +35,18 @@ wait_for() {
 	return 1
 }
 
+# settled NS PORT N: waits (30 s at most) until the kernel lists N close-wait sockets on PORT:
+# under load the rig's FINs can land after it says ready, and a kill before that misses some.
+settled() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		[ "$(ss_count "$1" state close-wait "sport = :$2")" = "$3" ] && return 0
+		sleep 0.01
+	done
+	echo "settled: $3 close-wait on port $2 expected, $(ss_count "$1" state close-wait "sport = :$2") listed" >&2
+	return 1
+}
+
 # in_private_dev NS SCRIPT ARGS...: runs the bash SCRIPT in NS with a private mount namespace
 # whose /dev is an empty tmpfs (with null and fd): no /dev/log unless SCRIPT starts a logsink.
 # The host's /dev is never touched. Returns 99 if such a namespace cannot be made here.
@@ -52,8 +64,11 @@ test_concurrent() {
 	local ns log=$TMP/conc.log p1 p2 p3 rc1 rc2 rc3
 	ns_new ns || { not_ok "concurrent: namespace"; return; }
 	rig_start C1 "$ns" -p 7001 -n 3000 close-wait || { not_ok "concurrent: rig 1"; return; }
+	settled "$ns" 7001 3000 || { not_ok "concurrent: rig on 7001 did not settle"; return; }
 	rig_start C2 "$ns" -p 7002 -n 3000 close-wait || { not_ok "concurrent: rig 2"; return; }
+	settled "$ns" 7002 3000 || { not_ok "concurrent: rig on 7002 did not settle"; return; }
 	rig_start C3 "$ns" -p 7003 -n 3000 close-wait || { not_ok "concurrent: rig 3"; return; }
+	settled "$ns" 7003 3000 || { not_ok "concurrent: rig on 7003 did not settle"; return; }
 	# A run killed with SIGKILL mid-write leaves a line without its newline.
 	printf '{"event":"intent","torn":' >"$log"
 	chmod 600 "$log"
@@ -97,6 +112,7 @@ test_signals() {
 	fi
 	ns_new ns || { not_ok "signals: namespace"; return; }
 	rig_start SS "$ns" -p 7199 -n 1 close-wait || { not_ok "signals: silent rig"; return; }
+	settled "$ns" 7199 1 || { not_ok "signals: rig on 7199 did not settle"; return; }
 	in_ns "$ns" nft add table inet sr &&
 		in_ns "$ns" nft add chain inet sr out '{ type filter hook output priority 0; }' &&
 		in_ns "$ns" nft add rule inet sr out tcp sport 7199 drop ||
@@ -104,6 +120,7 @@ test_signals() {
 
 	log=$TMP/sig.log
 	rig_start ST "$ns" -p 7100 -n 200 close-wait || { not_ok "signals: rig"; return; }
+	settled "$ns" 7100 200 || { not_ok "signals: rig on 7100 did not settle"; return; }
 	# nsenter execs sockreap itself (ip netns exec forks): the signal goes to sockreap.
 	nsenter --net="/run/netns/$ns" "$SR" --engine rst --yes --audit-log "$log" \
 		"state close-wait and (sport 7100 or sport 7199)" >"$TMP/sig.out" 2>"$TMP/sig.err" &
@@ -130,6 +147,7 @@ test_signals() {
 
 	# --no-audit: syslog gets a line before the kill and one after, whatever the signal.
 	rig_start SH "$ns" -p 7101 -n 200 close-wait || { not_ok "signals: rig"; return; }
+	settled "$ns" 7101 200 || { not_ok "signals: rig on 7101 did not settle"; return; }
 	in_private_dev "$ns" '
 		"$1" /dev/log >>"$2" & sink=$!  # appends: rc lines go in too
 		for _ in $(seq 100); do grep -q ready "$2" && break; sleep 0.1; done
@@ -160,6 +178,7 @@ test_full_disk() {
 	ns_new ns || { not_ok "full: namespace"; return; }
 	# A first run of the same shape measures what the intents and the results take.
 	rig_start F1 "$ns" -p 7200 -n 3000 close-wait || { not_ok "full: rig 1"; return; }
+	settled "$ns" 7200 3000 || { not_ok "full: rig on 7200 did not settle"; return; }
 	expect_status 0 "full: a measuring run" \
 		in_ns "$ns" "$SR" --yes --state close-wait --sport 7200 --audit-log "$scratch"
 	intents=$(grep -E '"event":"(start|intent)"' "$scratch" | wc -c)
@@ -167,6 +186,7 @@ test_full_disk() {
 	# Room for the intents and half the results, in whole pages as tmpfs counts them.
 	room=$(((intents + results / 2 + 4095) / 4096 * 4096))
 	rig_start F2 "$ns" -p 7201 -n 3000 close-wait || { not_ok "full: rig 2"; return; }
+	settled "$ns" 7201 3000 || { not_ok "full: rig on 7201 did not settle"; return; }
 	mkdir -p "$TMP/full" "$TMP/small"
 	# First a file system too small for the intents: no record, no kill.
 	in_private_dev "$ns" '
@@ -195,7 +215,8 @@ test_full_disk() {
 		"$TMP/full.small"
 	check "full: exit 3 although every socket was killed ($(grep rc= "$TMP/full.syslog"))" \
 		grep -qx 'rc=3' "$TMP/full.syslog"
-	check "full: every socket was killed" [ "$(ss_count "$ns" state close-wait)" = 0 ]
+	check "full: every socket was killed ($(in_ns "$ns" ss -tanH state close-wait | head -3))" \
+		[ "$(ss_count "$ns" state close-wait)" = 0 ]
 	check "full: the log keeps all 3000 intents" [ "$(sockets_in "$TMP/full.log" intent)" = 3000 ]
 	check "full: only whole JSON lines in the log" [ "$(bad_lines "$TMP/full.log")" = 0 ]
 	missing=$(sed -n 's/.* \([0-9]\+\) of 3000 results.*/\1/p' "$TMP/full.err" | head -1)
@@ -216,6 +237,7 @@ test_nowhere() {
 	local ns rc
 	ns_new ns || { not_ok "nowhere: namespace"; return; }
 	rig_start N "$ns" -p 7300 -n 5 close-wait || { not_ok "nowhere: rig"; return; }
+	settled "$ns" 7300 5 || { not_ok "nowhere: rig on 7300 did not settle"; return; }
 	in_private_dev "$ns" '
 		"$1" --no-audit --state close-wait </dev/null >/dev/null 2>"$2.1"; echo $? >"$2.rc1"
 		"$1" --yes --no-audit --state close-wait </dev/null >/dev/null 2>"$2.2"; echo $? >"$2.rc2"
@@ -249,6 +271,7 @@ test_paths() {
 	local reader
 	ns_new PNS || { not_ok "paths: namespace"; return; }
 	rig_start P "$PNS" -p 7400 -n 3 close-wait || { not_ok "paths: rig"; return; }
+	settled "$PNS" 7400 3 || { not_ok "paths: rig on 7400 did not settle"; return; }
 	mkfifo -m 600 "$TMP/fifo"
 	refused "a FIFO without a reader" "$TMP/fifo: not a regular file" "$TMP/fifo"
 	cat "$TMP/fifo" >"$TMP/fifo.read" &
