@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -477,7 +478,14 @@ int reap_run(const struct config *cfg)
 	if (!cfg->no_audit) {
 		char why[PATH_MAX + 128];
 
-		ret = audit_open(&audit, cfg->audit_path, getuid(), why, sizeof(why));
+		/*
+		 * Trusted owners of the file and its directories: root, and the caller, unless
+		 * the caller is an operator of a setcap install (AT_SECURE), whose own file the
+		 * operator could rewrite.
+		 */
+		uid_t trusted = getauxval(AT_SECURE) ? 0 : getuid();
+
+		ret = audit_open(&audit, cfg->audit_path, trusted, why, sizeof(why));
 		if (ret < 0) {
 			size_t n = strlen(cfg->audit_path);
 			/* why names the component refused: the file itself, or a directory above. */

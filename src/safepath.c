@@ -17,9 +17,13 @@
 struct walk {
 	const char *path;
 	uid_t uid;
+	bool may_create;	/* what we create is ours: only if we are root or uid */
 	char *why;
 	size_t whylen;
 };
+
+/* What the root would type to make the file, when we may not. */
+#define ROOT_CREATES "; only root may create it (install -m 0600 /dev/null PATH, as root)"
 
 /* Fills why with "PATH-UP-TO-END: reason" and returns err. */
 static int refuse(const struct walk *w, size_t end, int err, const char *fmt, ...)
@@ -92,6 +96,8 @@ static int open_dir(const struct walk *w, size_t end, int dirfd, const char *nam
 	int fd, ret;
 
 	fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create && !w->may_create)
+		return refuse(w, end, -ENOENT, "does not exist" ROOT_CREATES);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 			return refuse(w, end, -errno, "cannot create: %s", strerror(errno));
@@ -133,6 +139,8 @@ static int open_file(const struct walk *w, size_t end, int dirfd, const char *na
 			if (!S_ISREG(st.st_mode))
 				return refuse(w, end, -EINVAL, "not a regular file");
 			fd = openat(dirfd, name, flags);
+		} else if (errno == ENOENT && !w->may_create) {
+			return refuse(w, end, -ENOENT, "does not exist" ROOT_CREATES);
 		} else if (errno == ENOENT) {
 			fd = openat(dirfd, name, flags | O_CREAT | O_EXCL, 0600);
 			*created = fd >= 0;
@@ -165,7 +173,12 @@ static int open_file(const struct walk *w, size_t end, int dirfd, const char *na
 
 int safepath_open_append(const char *path, uid_t uid, bool *created, char *why, size_t whylen)
 {
-	struct walk w = { path, uid, why, whylen };
+	/*
+	 * A file we create is owned by our euid: under file capabilities that is the operator's,
+	 * who could then rewrite it, so it is not created unless it would be trusted.
+	 */
+	uid_t euid = geteuid();
+	struct walk w = { path, uid, euid == 0 || euid == uid, why, whylen };
 	size_t len = strlen(path), pos = 0;
 	char name[NAME_MAX + 1];
 	int dirfd, fd, ret;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "safepath.h"
@@ -219,6 +221,53 @@ static void test_safepath_ownership(void **state)
 	refused(t, "sticky/audit.log", OTHER_UID, -EPERM, "sticky", "writable by others (mode 1777)");
 }
 
+/*
+ * An operator of a setcap install (euid not root, only root trusted): a file it created would be
+ * its own, so it creates nothing and says who must; an existing root file is used.
+ */
+static void test_safepath_creates_nothing_it_would_not_trust(void **state)
+{
+	struct tree *t = *state;
+	int fd, st;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(t->root, 0755), 0);
+	fd = open(at(t, "root.log"), O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mkdir(at(t, "mine"), 0700), 0);
+	assert_int_equal(chown(at(t, "mine"), OTHER_UID, OTHER_UID), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* As a setcap install runs for an operator: its own euid, CAP_DAC_OVERRIDE. */
+		if (seteuid(OTHER_UID) < 0)
+			_exit(10);
+		capng_get_caps_process();
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE, CAP_DAC_OVERRIDE);
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0)
+			_exit(15);
+		if (try_open(t, "new.log", 0) != -ENOENT || !strstr(t->why, "only root may create it"))
+			_exit(11);
+		if (try_open(t, "dir/new.log", 0) != -ENOENT || !strstr(t->why, "dir: does not exist"))
+			_exit(12);
+		/* Its own uid trusted (not setcap): it may create. */
+		fd = try_open(t, "mine/new.log", OTHER_UID);
+		if (fd < 0)
+			_exit(13);
+		/* And an existing file of root's is used. */
+		fd = try_open(t, "root.log", 0);
+		_exit(fd < 0 ? 14 : 0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(access(at(t, "new.log"), F_OK), -1);
+	assert_int_equal(access(at(t, "dir"), F_OK), -1);
+}
+
 static void test_safepath_refuses_relative_and_dotdot(void **state)
 {
 	struct tree *t = *state;
@@ -245,6 +294,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_safepath_refuses_what_others_can_write, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_safepath_ownership, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_safepath_creates_nothing_it_would_not_trust, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_safepath_refuses_relative_and_dotdot, setup,
 						teardown),
 	};
