@@ -317,7 +317,7 @@ void audit_intent(struct audit *a, const struct sock_rec *rec,
 	sockets_added(a);
 }
 
-/* Only what the intent does not say: the cookie ties the two together. */
+/* Only what the intent does not say, nulls and false left out: the cookie ties the two. */
 void audit_result(struct audit *a, const struct sock_rec *rec)
 {
 	const char *detail;
@@ -335,6 +335,9 @@ void audit_result(struct audit *a, const struct sock_rec *rec)
 	json_str(&a->j, "engine", sock_engine_name(rec->engine));
 	if (rec->flags & SOCK_F_PEER_RESET)
 		json_bool(&a->j, "peer_reset", true);
+	detail = sock_peer_end(rec);
+	if (detail)
+		json_str(&a->j, "peer_end", detail);
 	json_obj_end(&a->j);
 	sockets_added(a);
 }

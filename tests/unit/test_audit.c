@@ -153,7 +153,7 @@ static void test_audit_records(void **state)
 		 "%s\"event\":\"result\",%s,\"sockets\":["
 		 "{\"cookie\":\"ab\",\"outcome\":\"killed\",\"engine\":\"destroy\"},"
 		 "{\"cookie\":\"ac\",\"outcome\":\"failed\",\"error\":\"EPERM\",\"engine\":\"rst\","
-		 "\"peer_reset\":true}]}\n"
+		 "\"peer_reset\":true,\"peer_end\":\"reset-sent\"}]}\n"
 		 "%s\"event\":\"summary\",%s,\"host\":\"db1\",\"selected\":2,\"killed\":1,"
 		 "\"gone\":0,\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,\"skipped\":0,"
 		 "\"exit_status\":3,\"elapsed_ms\":0.250}\n",
