@@ -17,9 +17,7 @@ enum audit_event { AUDIT_EV_NONE = 0, AUDIT_EV_INTENT, AUDIT_EV_RESULT };
 
 struct audit {
 	int fd;			/* -1: no file (--no-audit) */
-	FILE *mf;		/* formats one record into mem; never the file itself */
-	char *mem;
-	size_t memlen;
+	struct json_buf buf;	/* one record, formatted whole before its write */
 	struct json j;		/* the record being built */
 	enum audit_event open;	/* which "sockets" record is being built, if any */
 	size_t open_n;		/* sockets in it */
@@ -58,8 +56,8 @@ void audit_init(struct audit *a);
  * Returns 0, or a negative errno with why saying which component is refused and why.
  */
 int audit_open(struct audit *a, const char *path, uid_t uid, char *why, size_t whylen);
-/* audit_init with an open descriptor (tests). */
-int audit_open_fd(struct audit *a, int fd);
+/* After audit_init: records go to fd (tests). */
+void audit_open_fd(struct audit *a, int fd);
 void audit_close(struct audit *a);
 
 void audit_who_fill(struct audit_who *w);

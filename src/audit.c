@@ -2,8 +2,8 @@
  * Audit records: a "start" record, "intent" records carrying the sockets before acting
  * (fsynced), "result" records carrying each socket's outcome after, a "summary", and syslog
  * lines before and after. JSON lines, appended by concurrent runs: each record is formatted
- * in memory and goes out in one write(2) under flock, never through a stdio buffer that
- * would split it mid-line.
+ * whole in a buffer of ours and goes out in one write(2) under flock, never through a stdio
+ * buffer that would split it mid-line.
  */
 #include "audit.h"
 #include "safepath.h"
@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -53,45 +52,31 @@ void audit_init(struct audit *a)
 		snprintf(a->host, sizeof(a->host), "unknown");
 }
 
-int audit_open_fd(struct audit *a, int fd)
+void audit_open_fd(struct audit *a, int fd)
 {
-	a->mf = open_memstream(&a->mem, &a->memlen);
-	if (!a->mf)
-		return -errno;
-	/* Only this thread formats records: no stdio lock per character. */
-	__fsetlocking(a->mf, FSETLOCKING_BYCALLER);
 	a->fd = fd;
-	return 0;
 }
 
 int audit_open(struct audit *a, const char *path, uid_t uid, char *why, size_t whylen)
 {
 	bool created;
-	int fd, ret;
+	int fd;
 
 	audit_init(a);
 	fd = safepath_open_append(path, uid, &created, why, whylen);
 	if (fd < 0)
 		return fd;
-	ret = audit_open_fd(a, fd);
-	if (ret < 0) {
-		close(fd);
-		snprintf(why, whylen, "%s", strerror(-ret));
-	}
-	return ret;
+	audit_open_fd(a, fd);
+	return 0;
 }
 
 void audit_close(struct audit *a)
 {
 	if (!a)
 		return;
-	if (a->mf)
-		fclose(a->mf);
-	free(a->mem);
+	json_buf_free(&a->buf);
 	if (a->fd >= 0)
 		close(a->fd);	/* releases the lock too */
-	a->mf = NULL;
-	a->mem = NULL;
 	a->fd = -1;
 }
 
@@ -213,8 +198,8 @@ static bool record_begin(struct audit *a, const char *event, bool host)
 	if (a->fd < 0)
 		return false;
 	audit_format_time(t, sizeof(t), a->now());
-	fseeko(a->mf, 0, SEEK_SET);
-	json_init(&a->j, a->mf);
+	a->buf.len = 0;
+	json_init_buf(&a->j, &a->buf);
 	json_obj_begin(&a->j, NULL);
 	json_str(&a->j, "time", t);
 	json_str(&a->j, "event", event);
@@ -231,8 +216,9 @@ static void record_end(struct audit *a, enum audit_event ev, size_t nsockets, bo
 	int ret;
 
 	json_obj_end(&a->j);
-	fputc('\n', a->mf);
-	ret = fflush(a->mf) != 0 || ferror(a->mf) ? -ENOMEM : put(a, a->mem, a->memlen);
+	json_end_line(&a->j);
+	ret = a->buf.oom ? -ENOMEM : put(a, a->buf.p, a->buf.len);
+	a->buf.oom = false;
 	if (ret == 0)
 		return;
 	if (!a->err)
@@ -270,7 +256,7 @@ static bool sockets_add(struct audit *a, enum audit_event ev)
 static void sockets_added(struct audit *a)
 {
 	a->open_n++;
-	if (ftello(a->mf) >= AUDIT_RECORD_BYTES)
+	if (a->buf.len >= AUDIT_RECORD_BYTES)
 		sockets_close(a);
 }
 
