@@ -15,11 +15,19 @@
 
 enum audit_event { AUDIT_EV_NONE = 0, AUDIT_EV_INTENT, AUDIT_EV_RESULT };
 
+/* What a result record says of all the cookies it lists (NULL, false: left out). */
+struct audit_outcome {
+	const char *outcome, *error, *engine;
+	bool peer_reset;
+	const char *peer_end;
+};
+
 struct audit {
 	int fd;			/* -1: no file (--no-audit) */
 	struct json_buf buf;	/* one record, formatted whole before its write */
 	struct json j;		/* the record being built */
-	enum audit_event open;	/* which "sockets" record is being built, if any */
+	enum audit_event open;	/* which record of sockets is being built, if any */
+	struct audit_outcome open_outcome;	/* of the open result record */
 	size_t open_n;		/* sockets in it */
 	bool locked, checked_end, wrote;
 	int err;		/* first failure to write (negative errno), 0 if none */
@@ -64,8 +72,9 @@ void audit_who_fill(struct audit_who *w);
 
 /*
  * Records. Each is one JSON line written with one write(2) under flock(LOCK_EX), held from the
- * first record of a batch to its audit_commit. Intents and results are grouped: one record
- * carries the "sockets" of up to AUDIT_RECORD_BYTES. A failed write is counted, never split.
+ * first record of a batch to its audit_commit. Intents and results are grouped: an intent
+ * record carries whole "sockets", a result record the "cookies" of consecutive sockets with
+ * the same outcome, each up to about AUDIT_RECORD_BYTES. A failed write is counted, never split.
  */
 void audit_start(struct audit *a, const struct audit_run *run);
 void audit_intent(struct audit *a, const struct sock_rec *rec,

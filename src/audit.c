@@ -239,16 +239,63 @@ static void sockets_close(struct audit *a)
 	a->open_n = 0;
 }
 
-static bool sockets_add(struct audit *a, enum audit_event ev)
+/* Opens an "intent" record for more sockets unless one is open. */
+static bool intents_add(struct audit *a)
 {
 	if (a->fd < 0)
 		return false;
-	if (a->open != ev) {
+	if (a->open != AUDIT_EV_INTENT) {
 		sockets_close(a);
-		record_begin(a, ev == AUDIT_EV_INTENT ? "intent" : "result", false);
+		record_begin(a, "intent", false);
 		json_arr_begin(&a->j, "sockets");
-		a->open = ev;
+		a->open = AUDIT_EV_INTENT;
 	}
+	return true;
+}
+
+/* What a result record says of all its cookies. */
+static struct audit_outcome outcome_of(const struct sock_rec *rec)
+{
+	return (struct audit_outcome){ sock_outcome_name(rec->outcome), sock_outcome_detail(rec),
+				       sock_engine_name(rec->engine),
+				       (rec->flags & SOCK_F_PEER_RESET) != 0, sock_peer_end(rec) };
+}
+
+static bool same_str(const char *x, const char *y)
+{
+	return x == y || (x && y && !strcmp(x, y));
+}
+
+static bool same_outcome(const struct audit_outcome *x, const struct audit_outcome *y)
+{
+	return same_str(x->outcome, y->outcome) && same_str(x->error, y->error) &&
+	       same_str(x->engine, y->engine) && x->peer_reset == y->peer_reset &&
+	       same_str(x->peer_end, y->peer_end);
+}
+
+/*
+ * Opens a "result" record for sockets that ended as o unless one is open: the outcome is said
+ * once, then the cookies (nulls and false left out, as the intent says the rest).
+ */
+static bool results_add(struct audit *a, const struct audit_outcome *o)
+{
+	if (a->fd < 0)
+		return false;
+	if (a->open == AUDIT_EV_RESULT && same_outcome(&a->open_outcome, o))
+		return true;
+	sockets_close(a);
+	record_begin(a, "result", false);
+	json_str(&a->j, "outcome", o->outcome);
+	if (o->error)
+		json_str(&a->j, "error", o->error);
+	json_str(&a->j, "engine", o->engine);
+	if (o->peer_reset)
+		json_bool(&a->j, "peer_reset", true);
+	if (o->peer_end)
+		json_str(&a->j, "peer_end", o->peer_end);
+	json_arr_begin(&a->j, "cookies");
+	a->open = AUDIT_EV_RESULT;
+	a->open_outcome = *o;
 	return true;
 }
 
@@ -297,34 +344,22 @@ void audit_start(struct audit *a, const struct audit_run *run)
 void audit_intent(struct audit *a, const struct sock_rec *rec,
 		  const struct sel_owner_ctx *owners)
 {
-	if (!sockets_add(a, AUDIT_EV_INTENT))
+	if (!intents_add(a))
 		return;
 	output_sock_json(&a->j, NULL, rec, owners, false);
 	sockets_added(a);
 }
 
-/* Only what the intent does not say, nulls and false left out: the cookie ties the two. */
+/* Only what the intent does not say: the cookie ties the two together. */
 void audit_result(struct audit *a, const struct sock_rec *rec)
 {
-	const char *detail;
+	struct audit_outcome o = outcome_of(rec);
 	char cookie[20];
 
-	if (!sockets_add(a, AUDIT_EV_RESULT))
+	if (!results_add(a, &o))
 		return;
 	snprintf(cookie, sizeof(cookie), "%" PRIx64, sock_cookie(rec));
-	json_obj_begin(&a->j, NULL);
-	json_str(&a->j, "cookie", cookie);
-	json_str(&a->j, "outcome", sock_outcome_name(rec->outcome));
-	detail = sock_outcome_detail(rec);
-	if (detail)
-		json_str(&a->j, "error", detail);
-	json_str(&a->j, "engine", sock_engine_name(rec->engine));
-	if (rec->flags & SOCK_F_PEER_RESET)
-		json_bool(&a->j, "peer_reset", true);
-	detail = sock_peer_end(rec);
-	if (detail)
-		json_str(&a->j, "peer_end", detail);
-	json_obj_end(&a->j);
+	json_str(&a->j, NULL, cookie);
 	sockets_added(a);
 }
 

@@ -64,10 +64,10 @@ step "4. The audit trail ($TMP/audit.log, mode $(stat -c %a "$TMP/audit.log"))"
 if command -v jq >/dev/null; then
 	jq -c 'select(.event=="start") | {time, event, run, who, argv, selector, planned}' "$TMP/audit.log"
 	# The intent carries each socket, the result its outcome; the cookie joins them.
-	jq -c -s '(map(select(.event=="result") | .sockets[] | {key: .cookie, value: .outcome})
+	jq -c -s '(map(select(.event=="result") | .outcome as $o | .cookies[] | {key: ., value: $o})
 		| from_entries) as $out | .[] | select(.event=="intent") | .sockets[]
 		| {cookie, state, local, owner: .owners[0], outcome: $out[.cookie]}' "$TMP/audit.log" | head -2
-	echo "... $(jq -s '[.[] | select(.event=="result") | .sockets[]] | length' "$TMP/audit.log") results"
+	echo "... $(jq -s '[.[] | select(.event=="result") | .cookies[]] | length' "$TMP/audit.log") results"
 	jq -c 'select(.event=="summary")' "$TMP/audit.log"
 else
 	head -3 "$TMP/audit.log"

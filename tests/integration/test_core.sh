@@ -51,12 +51,12 @@ test_main_scenario() {
 	check "main: audit has one start record" [ "$(jq -c 'select(.event=="start")' "$log" | wc -l)" = 1 ]
 	check "main: audit has 2000 intents" [ "$(jq -c 'select(.event=="intent") | .sockets[]' "$log" | wc -l)" = 2000 ]
 	check "main: audit has 2000 killed results" \
-		[ "$(jq -c 'select(.event=="result") | .sockets[] | select(.outcome=="killed")' "$log" | wc -l)" = 2000 ]
+		[ "$(jq -c 'select(.event=="result" and .outcome=="killed") | .cookies[]' "$log" | wc -l)" = 2000 ]
 	check "main: audit summary says 2000 killed, exit 0" \
 		[ "$(jq -r 'select(.event=="summary") | "\(.killed) \(.exit_status)"' "$log")" = "2000 0" ]
 	check "main: audit records the argv and selector" \
 		[ "$(jq -r 'select(.event=="start") | .selector' "$log")" = "state close-wait and pid $A" ]
-	jq -r 'select(.event=="result") | .sockets[].cookie' "$log" | sort >"$TMP/audit.cookies"
+	jq -r 'select(.event=="result") | .cookies[]' "$log" | sort >"$TMP/audit.cookies"
 	check "main: audit results name the previewed cookies" cmp -s "$TMP/preview.cookies" "$TMP/audit.cookies"
 	check "main: every audit record has the same run id" \
 		[ "$(jq -r '.run' "$log" | sort -u | wc -l)" = 1 ]
@@ -77,7 +77,7 @@ test_many() {
 	expect_status 0 "many: kill 6000 close-wait ($threads thread(s) here)" \
 		in_ns "$ns" "$SR" --state close-wait --yes --json --audit-log "$TMP/many.log"
 	check "many: 6000 killed" [ "$(jq '.summary.killed' "$TMP/out")" = 6000 ]
-	jq -r 'select(.event=="result") | .sockets[] | select(.outcome=="killed") | .cookie' \
+	jq -r 'select(.event=="result" and .outcome=="killed") | .cookies[]' \
 		"$TMP/many.log" | sort >"$TMP/many.killed"
 	check "many: audit results: each previewed cookie killed once" \
 		cmp -s "$TMP/many.preview" "$TMP/many.killed"

@@ -65,4 +65,4 @@ check "names: every audit line parses" parses "$TMP/audit.log"
 check "names: the audit intent names the owner" \
 	[ "$(jq -r 'select(.event=="intent") | .sockets[0].owners[0].comm' "$TMP/audit.log")" = "$json_comm" ]
 check "names: the socket was killed" \
-	[ "$(jq -r 'select(.event=="result") | .sockets[0].outcome' "$TMP/audit.log")" = killed ]
+	[ "$(jq -r 'select(.event=="result") | .outcome' "$TMP/audit.log")" = killed ]
