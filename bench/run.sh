@@ -2,7 +2,7 @@
 # make bench: sockreap against its anchor in the same run, on workloads built in a namespace of
 # our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
 # table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
-# BENCH_ROWS ("1 2 3 4 5 7") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
+# BENCH_ROWS ("1 2 3 4 5 6 7") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
 # (10000) sizes row 7.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -10,7 +10,7 @@ SR=$PWD/sockreap
 B=$PWD/build/bench
 RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES:-"1000 10000 100000"}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 7} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7} "
 RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
@@ -204,6 +204,24 @@ if want 5; then
 	printf '| 5 rst | %s | 0 | rst kill phase (probe, reset, verify) | %.4f | | | |\n' "$RST_N" \
 		"$(median <"$TMP/r.ms")"
 fi
+
+# 6. The default audited kill, as a runbook runs it: owners looked up, start and intent records
+# written and fsynced before acting, results and summary after, against ss -K; and what the
+# audit file takes per socket (the intent carries the socket, the result its outcome).
+want 6 && for n in $SIZES; do
+	: >"$TMP/a.ss"; : >"$TMP/a.sr"; : >"$TMP/as.ss"; : >"$TMP/as.sr"; : >"$TMP/a.bytes"
+	for ((r = 0; r < RUNS; r++)); do
+		kill_once "$n" "$TMP/a.ss" "$TMP/as.ss" ss -K -tan state close-wait "sport = :$PORT"
+		rm -f "$TMP/audit.log"
+		kill_once "$n" "$TMP/a.sr" "$TMP/as.sr" \
+			"$SR" --yes --state close-wait --sport "$PORT" --audit-log "$TMP/audit.log"
+		echo $(($(stat -c %s "$TMP/audit.log") / n)) >>"$TMP/a.bytes"
+	done
+	row "6 audited" "$n" 0 'ss -K' "$TMP/a.ss" "" "$TMP/as.ss"
+	row "6 audited" "$n" 0 'sockreap (owners, audit file)' "$TMP/a.sr" "$TMP/a.ss" "$TMP/as.sr"
+	printf '| 6 audited | %s | 0 | audit file bytes per socket | %s | | | |\n' "$n" \
+		"$(median <"$TMP/a.bytes")"
+done
 
 # 7. 4-tuple churn (issue 10): the churn test's long form, release build, each engine for at
 # least 100 kill runs and until BENCH_CHURN_EVENTS reuse events fell inside them (a slow kill

@@ -1,18 +1,42 @@
-/* The audit trail: JSON lines in an append-only file, and one syslog line per run. */
+/* The audit trail: JSON lines in an append-only file, and syslog lines before and after. */
 #ifndef SOCKREAP_AUDIT_H
 #define SOCKREAP_AUDIT_H
 
+#include <signal.h>
 #include <time.h>
 
+#include "json.h"
 #include "output.h"
 #include "plan.h"
 #include "sock.h"
 
+/* A record is closed (and written) once it holds this many bytes: one write(2) each. */
+#define AUDIT_RECORD_BYTES (60 * 1024)
+
+enum audit_event { AUDIT_EV_NONE = 0, AUDIT_EV_INTENT, AUDIT_EV_RESULT };
+
+/* What a result record says of all the cookies it lists (NULL, false: left out). */
+struct audit_outcome {
+	const char *outcome, *error, *engine;
+	bool peer_reset;
+	const char *peer_end;
+};
+
 struct audit {
-	FILE *f;		/* NULL: no file (--no-audit) */
+	int fd;			/* -1: no file (--no-audit) */
+	struct json_buf buf;	/* one record, formatted whole before its write */
+	struct json j;		/* the record being built */
+	enum audit_event open;	/* which record of sockets is being built, if any */
+	struct audit_outcome open_outcome;	/* of the open result record */
+	size_t open_n;		/* sockets in it */
+	bool locked, checked_end, wrote;
+	int err;		/* first failure to write (negative errno), 0 if none */
+	size_t results_missing;	/* result records' sockets that did not reach the file */
+	bool summary_missing;
 	char run_id[33];
 	char host[256];
 	struct timespec (*now)(void);	/* clock seam for tests */
+	const char *syslog_path;	/* what audit_syslog_reachable tries (tests: elsewhere) */
 };
 
 /* Who ran us, as the audit record states it. */
@@ -32,29 +56,63 @@ struct audit_run {
 	const struct audit_who *who;
 };
 
-/*
- * Opens (creating with mode 0600, and its directory with 0700) path for appending.
- * Returns 0 or a negative errno; a->f stays NULL on failure.
- */
-int audit_open(struct audit *a, const char *path);
 /* Sets run id, host and clock; no file. */
 void audit_init(struct audit *a);
+/*
+ * audit_init, then opens path for appending (see safepath_open_append: absolute, no symbolic
+ * links, a regular file that only root or uid can write; created 0600, its directory 0700).
+ * Returns 0, or a negative errno with why saying which component is refused and why.
+ */
+int audit_open(struct audit *a, const char *path, uid_t uid, char *why, size_t whylen);
+/* After audit_init: records go to fd (tests). */
+void audit_open_fd(struct audit *a, int fd);
 void audit_close(struct audit *a);
 
 void audit_who_fill(struct audit_who *w);
 
+/*
+ * Records. Each is one JSON line written with one write(2) under flock(LOCK_EX), held from the
+ * first record of a batch to its audit_commit. Intents and results are grouped: an intent
+ * record carries whole "sockets", a result record the "cookies" of consecutive sockets with
+ * the same outcome, each up to about AUDIT_RECORD_BYTES. A failed write is counted, never split.
+ */
 void audit_start(struct audit *a, const struct audit_run *run);
-void audit_socket(struct audit *a, const char *event, const struct sock_rec *rec,
+void audit_intent(struct audit *a, const struct sock_rec *rec,
 		  const struct sel_owner_ctx *owners);
+void audit_result(struct audit *a, const struct sock_rec *rec);
 void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_ms);
-/* Flushes and fsyncs. Returns 0 or a negative errno: no record, no kill. */
+/*
+ * Writes what is pending, fsyncs, releases the lock. Returns 0 or the first error of the batch
+ * (negative errno): no intent record, no kill; results_missing says what a result batch lost.
+ */
 int audit_commit(struct audit *a);
 
 /* RFC 3339 UTC with milliseconds: 2026-11-21T05:06:57.123Z */
 void audit_format_time(char *buf, size_t size, struct timespec ts);
 
-/* One line on LOG_AUTHPRIV: who, what, how many. */
+/*
+ * Syslog (LOG_AUTHPRIV): audit_syslog_intent before acting, audit_syslog at the end, and
+ * audit_syslog_missing when results could not reach the audit file.
+ */
+void audit_syslog_intent(const struct audit *a, const struct audit_run *run, const char *path);
 void audit_syslog(const struct audit *a, const struct audit_run *run, const struct plan_counts *c,
 		  bool audit_disabled);
+void audit_syslog_missing(const struct audit *a, const char *path, size_t total, int err);
+/* Whether a syslog daemon listens at a->syslog_path (/dev/log): else syslog lines are lost. */
+bool audit_syslog_reachable(const struct audit *a);
+
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT are held from the first intent to the last result, so
+ * that a signal cannot cut the record short; release says which one arrived meanwhile (it is
+ * consumed: the caller exits 128 + signo once everything is written), or 0.
+ */
+struct audit_signals {
+	sigset_t old;
+	bool held;
+};
+int audit_signals_hold(struct audit_signals *s);
+int audit_signals_release(struct audit_signals *s);
+/* "SIGTERM" etc. */
+const char *audit_signal_name(int sig);
 
 #endif

@@ -16,10 +16,12 @@
 #include "text.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,6 +320,7 @@ int reap_run(const struct config *cfg)
 	struct procmap *pm = NULL;
 	struct diag *d = NULL;
 	struct audit audit;
+	struct audit_signals held = { .held = false };
 	struct audit_who who;
 	struct sel_prefilter pf;
 	struct timespec t0;
@@ -473,12 +476,33 @@ int reap_run(const struct config *cfg)
 
 	/* 4. No audit record, no kill. */
 	if (!cfg->no_audit) {
-		ret = audit_open(&audit, cfg->audit_path);
+		char why[PATH_MAX + 128];
+
+		/*
+		 * Trusted owners of the file and its directories: root, and the caller, unless
+		 * the caller is an operator of a setcap install (AT_SECURE), whose own file the
+		 * operator could rewrite.
+		 */
+		uid_t trusted = getauxval(AT_SECURE) ? 0 : getuid();
+
+		ret = audit_open(&audit, cfg->audit_path, trusted, why, sizeof(why));
 		if (ret < 0) {
-			fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n"
+			size_t n = strlen(cfg->audit_path);
+			/* why names the component refused: the file itself, or a directory above. */
+			bool same = !strncmp(why, cfg->audit_path, n) && why[n] == ':';
+
+			fprintf(stderr, "sockreap: cannot write audit log %s%s%s; nothing killed\n"
 					"  choose another file with --audit-log PATH, or kill "
 					"without a record with --no-audit\n",
-				cfg->audit_path, strerror(-ret));
+				cfg->audit_path, same ? "" : ": ", same ? why + n : why);
+			status = EXIT_GUARD;
+			goto cleanup;
+		}
+	} else if (!audit_syslog_reachable(&audit)) {
+		fprintf(stderr, "sockreap: %s: no audit file (--no-audit) and no syslog daemon at %s: "
+				"this kill would be recorded nowhere%s\n", cfg->yes ? "warning" : "refused",
+			audit.syslog_path, cfg->yes ? "" : "; nothing killed (--yes kills anyway)");
+		if (!cfg->yes) {
 			status = EXIT_GUARD;
 			goto cleanup;
 		}
@@ -511,9 +535,11 @@ int reap_run(const struct config *cfg)
 	audit_who_fill(&who);
 	struct audit_run arun = { cfg->argc, cfg->argv, selector, engine->name, nplan, &who };
 
+	/* From the first record to the last, a signal waits: it must not cut the record short. */
+	audit_signals_hold(&held);
 	audit_start(&audit, &arun);
 	for (size_t i = 0; i < set.n; i++)
-		audit_socket(&audit, "intent", &set.v[i], owners);
+		audit_intent(&audit, &set.v[i], owners);
 	ret = audit_commit(&audit);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n",
@@ -521,6 +547,7 @@ int reap_run(const struct config *cfg)
 		status = EXIT_GUARD;
 		goto cleanup;
 	}
+	audit_syslog_intent(&audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
 
 	/* 5. Act, verify, record. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -545,12 +572,14 @@ int reap_run(const struct config *cfg)
 			strerror(-ret));
 	plan_count(&set, &counts);
 	for (size_t i = 0; i < set.n; i++)
-		audit_socket(&audit, "result", &set.v[i], owners);
+		audit_result(&audit, &set.v[i]);
 	audit_summary(&audit, &counts, elapsed);
-	if (audit_commit(&audit) < 0)
-		fprintf(stderr, "sockreap: warning: cannot write results to the audit log %s\n",
-			cfg->audit_path);
+	int audit_ret = audit_commit(&audit);
+
 	audit_syslog(&audit, &arun, &counts, cfg->no_audit);
+	if (audit_ret < 0)
+		audit_syslog_missing(&audit, cfg->audit_path, set.n, audit_ret);
+	int sig = audit_signals_release(&held);
 
 	struct output_run run = { "kill", selector, engine->name, &counts, elapsed };
 
@@ -575,7 +604,32 @@ int reap_run(const struct config *cfg)
 	explain_failures(&set, engine);
 	explain_skipped(nskipped, pm ? procmap_unknown_reason(pm) : NULL);
 	status = plan_exit_status(&counts);
+	/* The sockets are dead but their record is not whole: say so, and not with exit 0. */
+	if (audit_ret < 0) {
+		if (audit.results_missing || audit.summary_missing)
+			fprintf(stderr, "sockreap: audit log %s: %zu of %zu results%s could not be "
+					"written (%s); syslog says the same\n", cfg->audit_path,
+				audit.results_missing, set.n,
+				audit.summary_missing ? " and the summary" : "",
+				strerror(-audit_ret));
+		else
+			fprintf(stderr, "sockreap: audit log %s: the results could not be synced to "
+					"disk (%s); syslog says the same\n", cfg->audit_path,
+				strerror(-audit_ret));
+		status = EXIT_PARTIAL;
+	}
+	if (sig) {
+		fprintf(stderr, "sockreap: %s arrived during the kill: held until every record was "
+				"written\n", audit_signal_name(sig));
+		status = 128 + sig;
+	}
 cleanup:
+	if (held.held) {
+		int late = audit_signals_release(&held);
+
+		if (late)
+			status = 128 + late;
+	}
 	rawio_close(ectx.raw);
 	audit_close(&audit);
 	procmap_free(pm);

@@ -63,8 +63,11 @@ echo "kernel's view: $(count close-wait) close-wait, $(count established) establ
 step "4. The audit trail ($TMP/audit.log, mode $(stat -c %a "$TMP/audit.log"))"
 if command -v jq >/dev/null; then
 	jq -c 'select(.event=="start") | {time, event, run, who, argv, selector, planned}' "$TMP/audit.log"
-	jq -c 'select(.event=="result") | {event, cookie: .socket.cookie, state: .socket.state, local: .socket.local, owner: .socket.owners[0], outcome: .socket.outcome}' "$TMP/audit.log" | head -2
-	echo "... $(grep -c '"event":"result"' "$TMP/audit.log") result records"
+	# The intent carries each socket, the result its outcome; the cookie joins them.
+	jq -c -s '(map(select(.event=="result") | .outcome as $o | .cookies[] | {key: ., value: $o})
+		| from_entries) as $out | .[] | select(.event=="intent") | .sockets[]
+		| {cookie, state, local, owner: .owners[0], outcome: $out[.cookie]}' "$TMP/audit.log" | head -2
+	echo "... $(jq -s '[.[] | select(.event=="result") | .cookies[]] | length' "$TMP/audit.log") results"
 	jq -c 'select(.event=="summary")' "$TMP/audit.log"
 else
 	head -3 "$TMP/audit.log"

@@ -49,14 +49,14 @@ test_main_scenario() {
 	local log="$TMP/audit.log"
 	check "main: audit log is mode 0600" [ "$(stat -c %a "$log")" = 600 ]
 	check "main: audit has one start record" [ "$(jq -c 'select(.event=="start")' "$log" | wc -l)" = 1 ]
-	check "main: audit has 2000 intent records" [ "$(jq -c 'select(.event=="intent")' "$log" | wc -l)" = 2000 ]
-	check "main: audit has 2000 killed result records" \
-		[ "$(jq -c 'select(.event=="result" and .socket.outcome=="killed")' "$log" | wc -l)" = 2000 ]
+	check "main: audit has 2000 intents" [ "$(jq -c 'select(.event=="intent") | .sockets[]' "$log" | wc -l)" = 2000 ]
+	check "main: audit has 2000 killed results" \
+		[ "$(jq -c 'select(.event=="result" and .outcome=="killed") | .cookies[]' "$log" | wc -l)" = 2000 ]
 	check "main: audit summary says 2000 killed, exit 0" \
 		[ "$(jq -r 'select(.event=="summary") | "\(.killed) \(.exit_status)"' "$log")" = "2000 0" ]
 	check "main: audit records the argv and selector" \
 		[ "$(jq -r 'select(.event=="start") | .selector' "$log")" = "state close-wait and pid $A" ]
-	jq -r 'select(.event=="result") | .socket.cookie' "$log" | sort >"$TMP/audit.cookies"
+	jq -r 'select(.event=="result") | .cookies[]' "$log" | sort >"$TMP/audit.cookies"
 	check "main: audit results name the previewed cookies" cmp -s "$TMP/preview.cookies" "$TMP/audit.cookies"
 	check "main: every audit record has the same run id" \
 		[ "$(jq -r '.run' "$log" | sort -u | wc -l)" = 1 ]
@@ -77,7 +77,7 @@ test_many() {
 	expect_status 0 "many: kill 6000 close-wait ($threads thread(s) here)" \
 		in_ns "$ns" "$SR" --state close-wait --yes --json --audit-log "$TMP/many.log"
 	check "many: 6000 killed" [ "$(jq '.summary.killed' "$TMP/out")" = 6000 ]
-	jq -r 'select(.event=="result" and .socket.outcome=="killed") | .socket.cookie' \
+	jq -r 'select(.event=="result" and .outcome=="killed") | .cookies[]' \
 		"$TMP/many.log" | sort >"$TMP/many.killed"
 	check "many: audit results: each previewed cookie killed once" \
 		cmp -s "$TMP/many.preview" "$TMP/many.killed"
@@ -264,11 +264,11 @@ test_confirm() {
 	fi
 	ns_new ns || { not_ok "confirm: namespace"; return; }
 	rig_start C "$ns" -p 7800 -n 3 close-wait || { not_ok "confirm: rig"; return; }
-	printf 'n\n' | in_ns "$ns" script -qec "$SR --no-audit --state close-wait" /dev/null >"$TMP/out" 2>&1
+	printf 'n\n' | in_ns "$ns" script -qec "$SR --audit-log $TMP/confirm.log --state close-wait" /dev/null >"$TMP/out" 2>&1
 	check "confirm: declined on a terminal exits 5" [ "$?" = 5 ]
 	check "confirm: the preview was shown before asking" grep -q 'Kill 3 sockets? \[y/N\]' "$TMP/out"
 	check "confirm: declined kills nothing" [ "$(ss_count "$ns" state close-wait)" = 3 ]
-	printf 'y\n' | in_ns "$ns" script -qec "$SR --no-audit --state close-wait" /dev/null >"$TMP/out" 2>&1
+	printf 'y\n' | in_ns "$ns" script -qec "$SR --audit-log $TMP/confirm.log --state close-wait" /dev/null >"$TMP/out" 2>&1
 	check "confirm: confirmed on a terminal exits 0" [ "$?" = 0 ]
 	check "confirm: confirmed kills the 3" [ "$(ss_count "$ns" state close-wait)" = 0 ]
 }
@@ -291,8 +291,10 @@ test_syslog() {
 		skipped "syslog: cannot make a private mount namespace here"
 		return
 	fi
-	line=$(grep 'sockreap\[' "$TMP/syslog")
-	check "syslog: one line for the run" [ "$(grep -c 'sockreap\[' "$TMP/syslog")" = 1 ]
+	line=$(grep 'sockreap\[' "$TMP/syslog" | tail -1)
+	check "syslog: two lines for the run, before and after" [ "$(grep -c 'sockreap\[' "$TMP/syslog")" = 2 ]
+	check "syslog: the first says what it intends" \
+		grep -q 'selector="state close-wait": intends to kill 2 sockets (audit file disabled by --no-audit)' "$TMP/syslog"
 	check "syslog: on LOG_AUTHPRIV at notice (<85>)" [ "${line:0:4}" = "<85>" ]
 	check "syslog: says what was killed ($line)" \
 		grep -q 'engine=auto selector="state close-wait": 2 selected, 2 killed' <<<"$line"

@@ -80,7 +80,7 @@ else
 		check "unverified $engine: stderr says the kill could not be verified" \
 			grep -q "3 sockets could not be verified" "$TMP/err"
 		check "unverified $engine: the audit log records failed(unverified)" \
-			[ "$(jq -s '[.[] | select(.event == "result" and .socket.outcome == "failed" and .socket.error == "unverified")] | length' "$TMP/audit-$engine.log")" = 3 ]
+			[ "$(jq -s '[.[] | select(.event == "result" and .outcome == "failed" and .error == "unverified") | .cookies[]] | length' "$TMP/audit-$engine.log")" = 3 ]
 		check "unverified $engine: the audit summary says exit 3" \
 			[ "$(jq -s '[.[] | select(.event == "summary")][0].exit_status' "$TMP/audit-$engine.log")" = 3 ]
 		port=$((port + 1))

@@ -63,6 +63,6 @@ check "names: the outcome table has no raw ESC byte" eval '! has_esc "$TMP/out" 
 check "names: the audit log is valid UTF-8" iconv -f UTF-8 -t UTF-8 -o /dev/null "$TMP/audit.log"
 check "names: every audit line parses" parses "$TMP/audit.log"
 check "names: the audit intent names the owner" \
-	[ "$(jq -r 'select(.event=="intent") | .socket.owners[0].comm' "$TMP/audit.log")" = "$json_comm" ]
+	[ "$(jq -r 'select(.event=="intent") | .sockets[0].owners[0].comm' "$TMP/audit.log")" = "$json_comm" ]
 check "names: the socket was killed" \
-	[ "$(jq -r 'select(.event=="result") | .socket.outcome' "$TMP/audit.log")" = killed ]
+	[ "$(jq -r 'select(.event=="result") | .outcome' "$TMP/audit.log")" = killed ]

@@ -84,6 +84,8 @@ make_caps_copy() {
 	install -d -m 0750 -o root -g "$group" "$TMP/caps" || return 1
 	install -d -m 0755 "$TMP/varlog" || return 1
 	install -d -m 0700 -o root -g root "$TMP/varlog/sockreap" || return 1
+	# Root creates the file, as the man page's install does: the operator creates none.
+	install -m 0600 -o root -g root /dev/null "$TMP/varlog/sockreap/audit.log" || return 1
 	cp sockreap "$TMP/caps/sockreap" && chmod 0750 "$TMP/caps/sockreap" &&
 		chgrp "$group" "$TMP/caps/sockreap" || return 1
 	setcap cap_net_admin,cap_net_raw,cap_dac_override+ep "$TMP/caps/sockreap" 2>&1 || return 1
@@ -132,7 +134,7 @@ test_unreadable() {
 	check "unreadable: the rig still holds all 20" \
 		[ "$(rig_report U)" = "held=20 closed=0 eof=20 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
 	check "unreadable: the audit intent records them as skipped" \
-		[ "$(jq -r 'select(.event == "intent") | .socket.outcome' "$AUDIT_LOG" 2>/dev/null |
+		[ "$(jq -r 'select(.event == "intent") | .sockets[].outcome' "$AUDIT_LOG" 2>/dev/null |
 			sort | uniq -c | awk '{print $1, $2}')" = "20 skipped" ]
 
 	expect_status 3 "unreadable: kill 'not pid RIG' as nobody" \

@@ -72,7 +72,7 @@ prompt_caps() {
 	local engine=$1 want=$2 ns=$3 fifo="$TMP/prompt.in" spid pid caps=""
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	in_ns "$ns" script -qefc "$SR --no-audit --engine $engine --state close-wait" /dev/null \
+	in_ns "$ns" script -qefc "$SR --audit-log $TMP/prompt.log --engine $engine --state close-wait" /dev/null \
 		<"$fifo" >"$TMP/prompt.out" 2>&1 &
 	spid=$!
 	exec {w}>"$fifo"

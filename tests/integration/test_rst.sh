@@ -99,7 +99,7 @@ run_family() {
 	check "rst $fam: the unrelated connection survives, both ends" \
 		[ "$(states_in "$L" "$keep" "$keep")$(peers_in "$P" "$keep" "$keep")" = "ESTAB ESTAB " ]
 	check "rst $fam: the audit log records rst results" \
-		[ "$(jq -s '[.[] | select(.event == "result" and .socket.engine == "rst")] | length' \
+		[ "$(jq -s '[.[] | select(.event == "result" and .engine == "rst") | .cookies[]] | length' \
 			"$TMP/audit-$fam.log")" = 6 ]
 	local rep
 	rep=$(pair_cmd R report | tr '\n' ';')

@@ -1,4 +1,7 @@
-/* Audit records: exact JSON lines with a fixed clock, file creation and refusal. */
+/*
+ * Audit records: exact JSON lines with a fixed clock; whole lines only, whatever writes at the
+ * same time, a torn last line or a full file; signals held and reported; the syslog check.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,11 +9,17 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -33,6 +42,40 @@ static bool owner_of(void *arg, const struct sock_rec *rec, size_t i, struct sel
 
 static const struct sel_owner_ctx owners = { owner_of, NULL, NULL, NULL };
 
+/* A fresh private directory under /tmp for one test; its log path in path. */
+static void tmp_log(char *dir, char *path, size_t size)
+{
+	strcpy(dir, "/tmp/sockreap-audit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, size, "%s/audit.log", dir);
+}
+
+/* The whole file, NUL-terminated; the caller frees it. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void fixed_ids(struct audit *a)
+{
+	a->now = fixed_clock;
+	strcpy(a->run_id, "0123456789abcdef0123456789abcdef");
+	strcpy(a->host, "db1");
+}
+
 static void test_audit_time_format(void **state)
 {
 	char buf[64];
@@ -46,93 +89,119 @@ static void test_audit_time_format(void **state)
 
 static void test_audit_records(void **state)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	char dir[64], path[PATH_MAX], why[256];
 	struct audit a;
 	struct audit_who who = { 0, 0, 1000, 7, "alice", "/dev/pts/3" };
 	char *argv[] = { "sockreap", "--state", "close-wait", "--yes" };
-	struct audit_run run = { 4, argv, "state close-wait", "destroy", 1, &who };
+	struct audit_run run = { 4, argv, "state close-wait", "destroy", 2, &who };
 	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 40000, SS_CLOSE_WAIT, 0xab);
-	struct plan_counts c = { .total = 1 };
+	struct sock_rec r2 = r;
+	struct plan_counts c = { .total = 2 };
 
 	(void)state;
-	audit_init(&a);
-	a.now = fixed_clock;
-	strcpy(a.run_id, "0123456789abcdef0123456789abcdef");
-	strcpy(a.host, "db1");
-	a.f = open_memstream(&buf, &len);
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	fixed_ids(&a);
 	r.pid = 42;
 	r.fd = 9;
 	r.nowners = 1;
 	r.inode = 555;
+	r2.id.idiag_cookie[0] = 0xac;
 	audit_start(&a, &run);
-	audit_socket(&a, "intent", &r, &owners);
+	audit_intent(&a, &r, &owners);
+	audit_intent(&a, &r2, &owners);
+	assert_int_equal(audit_commit(&a), 0);
 	r.outcome = OUT_KILLED;
 	r.engine = SOCK_ENGINE_DESTROY;
-	audit_socket(&a, "result", &r, &owners);
+	r2.outcome = OUT_FAILED;
+	r2.err = EPERM;
+	r2.engine = SOCK_ENGINE_RST;
+	r2.flags |= SOCK_F_PEER_RESET;
+	/* Consecutive sockets with the same outcome share a record. */
+	struct sock_rec r3 = r;
+
+	r3.id.idiag_cookie[0] = 0xad;
+	audit_result(&a, &r);
+	audit_result(&a, &r3);
+	audit_result(&a, &r2);
 	c.n[OUT_KILLED] = 1;
+	c.n[OUT_FAILED] = 1;
 	audit_summary(&a, &c, 0.25);
 	assert_int_equal(audit_commit(&a), 0);
-	fclose(a.f);
-	a.f = NULL;
+	assert_int_equal(a.results_missing, 0);
+	audit_close(&a);
+
 	const char *hdr = "{\"time\":\"2026-11-18T11:06:40.123Z\",";
-	const char *ids = "\"run\":\"0123456789abcdef0123456789abcdef\",\"host\":\"db1\"";
-	const char *sock = "\"socket\":{\"cookie\":\"ab\",\"protocol\":\"tcp\",\"family\":\"inet\","
+	const char *run_id = "\"run\":\"0123456789abcdef0123456789abcdef\"";
+	const char *sock = "{\"cookie\":\"ab\",\"protocol\":\"tcp\",\"family\":\"inet\","
 			   "\"state\":\"close-wait\",\"local\":{\"addr\":\"127.0.0.1\",\"port\":7000},"
 			   "\"peer\":{\"addr\":\"127.0.0.1\",\"port\":40000},\"inode\":555,\"uid\":0,"
 			   "\"cgroup_id\":0,\"mark\":null,"
 			   "\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,"
 			   "\"owners\":[{\"pid\":42,\"comm\":\"leaky\",\"fd\":9}],\"owner_count\":1,"
-			   "\"owners_unknown\":null";
-	char want[4096];
+			   "\"owners_unknown\":null}";
+	const char *sock2 = "{\"cookie\":\"ac\",\"protocol\":\"tcp\",\"family\":\"inet\","
+			    "\"state\":\"close-wait\",\"local\":{\"addr\":\"127.0.0.1\",\"port\":7000},"
+			    "\"peer\":{\"addr\":\"127.0.0.1\",\"port\":40000},\"inode\":0,\"uid\":0,"
+			    "\"cgroup_id\":0,\"mark\":null,"
+			    "\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,"
+			    "\"owners\":null,\"owner_count\":null,\"owners_unknown\":\"not-looked-up\"}";
+	char want[8192];
+	char *got = slurp(path);
 
 	snprintf(want, sizeof(want),
-		 "%s\"event\":\"start\",%s,\"who\":{\"uid\":0,\"euid\":0,\"loginuid\":1000,"
-		 "\"sessionid\":7,\"sudo_user\":\"alice\",\"tty\":\"/dev/pts/3\"},"
+		 "%s\"event\":\"start\",%s,\"host\":\"db1\",\"who\":{\"uid\":0,\"euid\":0,"
+		 "\"loginuid\":1000,\"sessionid\":7,\"sudo_user\":\"alice\",\"tty\":\"/dev/pts/3\"},"
 		 "\"argv\":[\"sockreap\",\"--state\",\"close-wait\",\"--yes\"],"
-		 "\"selector\":\"state close-wait\",\"engine\":\"destroy\",\"planned\":1}\n"
-		 "%s\"event\":\"intent\",%s,%s}}\n"
-		 "%s\"event\":\"result\",%s,%s,\"outcome\":\"killed\",\"error\":null,"
-		 "\"engine\":\"destroy\",\"peer_reset\":false,\"peer_end\":null}}\n"
-		 "%s\"event\":\"summary\",%s,\"selected\":1,\"killed\":1,\"gone\":0,\"changed\":0,"
-		 "\"unsupported\":0,\"denied\":0,\"failed\":0,\"skipped\":0,\"exit_status\":0,"
-		 "\"elapsed_ms\":0.250}\n",
-		 hdr, ids, hdr, ids, sock, hdr, ids, sock, hdr, ids);
-	assert_string_equal(buf, want);
-	free(buf);
+		 "\"selector\":\"state close-wait\",\"engine\":\"destroy\",\"planned\":2}\n"
+		 "%s\"event\":\"intent\",%s,\"sockets\":[%s,%s]}\n"
+		 "%s\"event\":\"result\",%s,\"outcome\":\"killed\",\"engine\":\"destroy\","
+		 "\"cookies\":[\"ab\",\"ad\"]}\n"
+		 "%s\"event\":\"result\",%s,\"outcome\":\"failed\",\"error\":\"EPERM\","
+		 "\"engine\":\"rst\",\"peer_reset\":true,\"peer_end\":\"reset-sent\","
+		 "\"cookies\":[\"ac\"]}\n"
+		 "%s\"event\":\"summary\",%s,\"host\":\"db1\",\"selected\":2,\"killed\":1,"
+		 "\"gone\":0,\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,\"skipped\":0,"
+		 "\"exit_status\":3,\"elapsed_ms\":0.250}\n",
+		 hdr, run_id, hdr, run_id, sock, sock2, hdr, run_id, hdr, run_id, hdr, run_id);
+	assert_string_equal(got, want);
+	free(got);
+	fx_rmtree(dir);
 }
 
 static void test_audit_unset_ids_are_null(void **state)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	char dir[64], path[PATH_MAX], why[256];
 	struct audit a;
 	struct audit_who who = { 5, 0, -1, -1, NULL, NULL };
 	char *argv[] = { "sockreap" };
 	struct audit_run run = { 1, argv, "", "destroy", 0, &who };
 
 	(void)state;
-	audit_init(&a);
-	a.f = open_memstream(&buf, &len);
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
 	audit_start(&a, &run);
-	fclose(a.f);
-	assert_non_null(strstr(buf, "\"who\":{\"uid\":5,\"euid\":0,\"loginuid\":null,"
+	assert_int_equal(audit_commit(&a), 0);
+	audit_close(&a);
+	char *got = slurp(path);
+
+	assert_non_null(strstr(got, "\"who\":{\"uid\":5,\"euid\":0,\"loginuid\":null,"
 				    "\"sessionid\":null,\"sudo_user\":null,\"tty\":null}"));
 	assert_int_equal(strlen(a.run_id), 32);
-	free(buf);
+	free(got);
+	fx_rmtree(dir);
 }
 
 static void test_audit_open_creates_private_file(void **state)
 {
-	char dir[] = "/tmp/sockreap-audit.XXXXXX";
-	char path[PATH_MAX], bad[PATH_MAX + 32];
+	char dir[64], path[PATH_MAX], bad[PATH_MAX + 32], why[PATH_MAX + 128];
 	struct audit a;
 	struct stat st;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	tmp_log(dir, path, sizeof(path));
 	snprintf(path, sizeof(path), "%s/sub/audit.log", dir);
-	assert_int_equal(audit_open(&a, path), 0);
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	snprintf(bad, sizeof(bad), "%s/sub", dir);
@@ -141,14 +210,294 @@ static void test_audit_open_creates_private_file(void **state)
 	audit_close(&a);
 	/* A path under a regular file cannot be written: the caller must refuse to kill. */
 	snprintf(bad, sizeof(bad), "%s/audit.log/x", path);
-	assert_int_equal(audit_open(&a, bad), -ENOTDIR);
-	assert_null(a.f);
+	assert_int_equal(audit_open(&a, bad, 0, why, sizeof(why)), -ENOTDIR);
+	assert_non_null(strstr(why, "audit.log: not a directory"));
+	assert_int_equal(a.fd, -1);
 	/* Without a file every call is a no-op that succeeds. */
+	audit_intent(&a, &(struct sock_rec){ 0 }, NULL);
 	assert_int_equal(audit_commit(&a), 0);
-	unlink(path);
-	snprintf(bad, sizeof(bad), "%s/sub", dir);
-	rmdir(bad);
-	rmdir(dir);
+	audit_close(&a);
+	fx_rmtree(dir);
+}
+
+static void write_run(const char *path, size_t n, uint64_t base)
+{
+	struct audit a;
+	char why[256];
+	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
+	char *argv[] = { "sockreap" };
+	struct audit_run run = { 1, argv, "", "destroy", n, &who };
+	struct plan_counts c = { .total = n };
+
+	if (audit_open(&a, path, 0, why, sizeof(why)) < 0)
+		_exit(10);
+	audit_start(&a, &run);
+	for (size_t i = 0; i < n; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1",
+					   (uint16_t)(1000 + i), SS_CLOSE_WAIT, base + i);
+
+		audit_intent(&a, &r, NULL);
+	}
+	if (audit_commit(&a) < 0)
+		_exit(11);
+	for (size_t i = 0; i < n; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1",
+					   (uint16_t)(1000 + i), SS_CLOSE_WAIT, base + i);
+
+		r.outcome = OUT_KILLED;
+		audit_result(&a, &r);
+	}
+	audit_summary(&a, &c, 1);
+	if (audit_commit(&a) < 0)
+		_exit(12);
+	audit_close(&a);
+}
+
+/* Counts lines; fails on any that is not one whole record. */
+static size_t whole_lines(const char *buf, size_t *sockets)
+{
+	size_t lines = 0;
+
+	*sockets = 0;
+	for (const char *p = buf; *p;) {
+		const char *nl = strchr(p, '\n');
+
+		assert_non_null(nl);
+		assert_true(!strncmp(p, "{\"time\":\"", 9));
+		assert_true(nl[-1] == '}');
+		/* No record starts inside another. */
+		const char *again = strstr(p + 1, "{\"time\":");
+
+		assert_true(!again || again > nl);
+		/* An intent's socket says "cookie":; a result lists "cookies":["..","..",...]. */
+		for (const char *q = strstr(p, "\"cookie\":"); q && q < nl; q = strstr(q + 1, "\"cookie\":"))
+			(*sockets)++;
+		const char *list = strstr(p, "\"cookies\":[");
+
+		if (list && list < nl)
+			for (const char *q = list + 11; q < nl && *q != ']'; q++)
+				*sockets += *q == ',' || q == list + 11;
+		lines++;
+		p = nl + 1;
+	}
+	return lines;
+}
+
+/*
+ * Four writers at once, 3,000 sockets each: every line whole (a 4 KiB stdio buffer split
+ * 3-9% of them), every socket there twice (intent, result).
+ */
+static void test_audit_concurrent_writers_whole_lines(void **state)
+{
+	char dir[64], path[PATH_MAX];
+	pid_t pids[4];
+	size_t sockets;
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		assert_true(pids[i] >= 0);
+		if (pids[i] == 0) {
+			write_run(path, 3000, (uint64_t)(i + 1) << 32);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int st;
+
+		assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	char *got = slurp(path);
+	size_t lines = whole_lines(got, &sockets);
+
+	assert_int_equal(sockets, 4 * 3000 * 2);
+	assert_true(lines >= 4 * 4);
+	free(got);
+	fx_rmtree(dir);
+}
+
+/* A run killed mid-write left a line without its newline: the next run starts on a new line. */
+static void test_audit_torn_line_is_ended(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	struct audit a;
+	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
+	char *argv[] = { "sockreap" };
+	struct audit_run run = { 1, argv, "", "destroy", 0, &who };
+	int fd;
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"torn\":", 8), 8);
+	close(fd);
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	audit_start(&a, &run);
+	assert_int_equal(audit_commit(&a), 0);
+	audit_start(&a, &run);
+	assert_int_equal(audit_commit(&a), 0);
+	audit_close(&a);
+	char *got = slurp(path);
+
+	assert_true(!strncmp(got, "{\"torn\":\n{\"time\":", 17));
+	/* Said once: a file that ends in a newline gets none. */
+	assert_null(strstr(got, "\n\n"));
+	free(got);
+	fx_rmtree(dir);
+}
+
+/*
+ * A file that fills up part-way through the results (RLIMIT_FSIZE stands in for a full disk:
+ * EFBIG after a short write, as ENOSPC): the records that did not fit are counted, and the
+ * file keeps whole lines only.
+ */
+static void test_audit_full_file_counts_missing(void **state)
+{
+	char dir[64], path[PATH_MAX];
+	int pfd[2];
+	pid_t pid;
+	struct {
+		int commit;
+		size_t missing;
+		bool summary_missing;
+	} rep;
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 100000, 100000 };
+		struct audit a;
+		char why[256];
+		struct plan_counts c = { .total = 20000 };
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (audit_open(&a, path, 0, why, sizeof(why)) < 0 || setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(10);
+		for (size_t i = 0; i < 20000; i++) {
+			struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1",
+						   (uint16_t)(1000 + i), SS_CLOSE_WAIT, 0x100000 + i);
+
+			r.outcome = OUT_KILLED;
+			r.engine = SOCK_ENGINE_DESTROY;
+			audit_result(&a, &r);
+		}
+		audit_summary(&a, &c, 1);
+		rep.commit = audit_commit(&a);
+		rep.missing = a.results_missing;
+		rep.summary_missing = a.summary_missing;
+		if (write(pfd[1], &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+			_exit(11);
+		audit_close(&a);
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	close(pfd[0]);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(rep.commit, -EFBIG);
+	/* The summary is small: it fits where the ~60 KiB record that failed did not. */
+	assert_false(rep.summary_missing);
+
+	char *got = slurp(path);
+	size_t sockets, lines = whole_lines(got, &sockets);
+
+	assert_true(lines > 0);
+	assert_true(strlen(got) <= 100000);
+	assert_true(rep.missing > 0);
+	assert_int_equal(sockets + rep.missing, 20000);
+	assert_non_null(strstr(got, "\"event\":\"summary\""));
+	free(got);
+	fx_rmtree(dir);
+}
+
+/* /dev/full: nothing fits; intents fail (no kill), every result is missing, and why. */
+static void test_audit_no_space(void **state)
+{
+	struct audit a;
+	int fd = open("/dev/full", O_RDWR | O_CLOEXEC);
+	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 1, SS_CLOSE_WAIT, 1);
+	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
+	char *argv[] = { "sockreap" };
+	struct audit_run run = { 1, argv, "", "destroy", 3, &who };
+	struct plan_counts c = { .total = 3 };
+
+	(void)state;
+	if (fd < 0)
+		skip();
+	audit_init(&a);
+	audit_open_fd(&a, fd);
+	audit_start(&a, &run);
+	for (int i = 0; i < 3; i++)
+		audit_intent(&a, &r, NULL);
+	assert_int_equal(audit_commit(&a), -ENOSPC);
+	assert_int_equal(a.results_missing, 0);
+	for (int i = 0; i < 3; i++)
+		audit_result(&a, &r);
+	audit_summary(&a, &c, 1);
+	assert_int_equal(audit_commit(&a), -ENOSPC);
+	assert_int_equal(a.results_missing, 3);
+	assert_true(a.summary_missing);
+	audit_close(&a);
+}
+
+static void test_audit_signals_held_and_reported(void **state)
+{
+	struct audit_signals s = { .held = false };
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+
+	(void)state;
+	assert_int_equal(audit_signals_hold(&s), 0);
+	/* Held: raising it does not end the test binary. */
+	raise(SIGTERM);
+	raise(SIGHUP);
+	assert_int_equal(audit_signals_release(&s), SIGTERM);
+	/* Consumed: nothing is pending once released. */
+	sigset_t pending;
+
+	sigpending(&pending);
+	assert_false(sigismember(&pending, SIGTERM));
+	assert_false(sigismember(&pending, SIGHUP));
+	assert_int_equal(audit_signals_release(&s), 0);
+
+	/* An ignored signal (a background job's SIGINT) stays ignored. */
+	sigaction(SIGINT, &ign, &old);
+	assert_int_equal(audit_signals_hold(&s), 0);
+	raise(SIGINT);
+	assert_int_equal(audit_signals_release(&s), 0);
+	sigaction(SIGINT, &old, NULL);
+	assert_string_equal(audit_signal_name(SIGTERM), "SIGTERM");
+}
+
+static void test_audit_syslog_reachable(void **state)
+{
+	char dir[64], path[PATH_MAX];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct audit a;
+	int fd;
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	audit_init(&a);
+	assert_string_equal(a.syslog_path, "/dev/log");
+	snprintf(path, sizeof(path), "%s/log", dir);
+	a.syslog_path = path;
+	assert_false(audit_syslog_reachable(&a));
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_true(audit_syslog_reachable(&a));
+	close(fd);
+	/* A socket file nobody listens on any more. */
+	assert_false(audit_syslog_reachable(&a));
+	fx_rmtree(dir);
 }
 
 int main(void)
@@ -158,6 +507,12 @@ int main(void)
 		cmocka_unit_test(test_audit_records),
 		cmocka_unit_test(test_audit_unset_ids_are_null),
 		cmocka_unit_test(test_audit_open_creates_private_file),
+		cmocka_unit_test(test_audit_concurrent_writers_whole_lines),
+		cmocka_unit_test(test_audit_torn_line_is_ended),
+		cmocka_unit_test(test_audit_full_file_counts_missing),
+		cmocka_unit_test(test_audit_no_space),
+		cmocka_unit_test(test_audit_signals_held_and_reported),
+		cmocka_unit_test(test_audit_syslog_reachable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
