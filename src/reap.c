@@ -1,7 +1,9 @@
 /*
- * The pipeline, in one direction: dump -> evaluate -> owners -> plan and guards -> preview
- * -> confirm -> audit intent -> engine -> verify -> audit result -> outcome -> exit status.
- * The kill acts on exactly the records the preview showed.
+ * The pipeline, in one direction, as stages over one run context: prepare (guards on the
+ * command, engine, capabilities) -> collect (dump, evaluate, owners) -> show (the preview is
+ * the plan) -> arm (audit file, the engine's capabilities only, confirm) -> act (intents,
+ * engine, verification, results) -> report (outcomes, exit status). The kill acts on exactly
+ * the records the preview showed.
  */
 #include "reap.h"
 #include "audit.h"
@@ -309,32 +311,53 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
 				   CAP_DAC_OVERRIDE };
 
-int reap_run(const struct config *cfg)
-{
-	const struct engine *engine = engine_find(cfg->engine ? cfg->engine : "auto");
-	struct engine_ctx ectx = { 0 };
-	int keep_caps[2];
-	size_t nkeep = 0;
-	struct sock_set set = { 0 };
-	struct plan_guards guards = { 0 };
-	struct procmap *pm = NULL;
-	struct diag *d = NULL;
-	struct audit audit;
-	struct audit_signals held = { .held = false };
-	struct audit_who who;
+/* What one run carries from stage to stage. */
+struct run {
+	const struct config *cfg;
+	const struct engine *engine;
+	struct engine_ctx ectx;
+	int keep_caps[2];	/* what the engine keeps (choose_engine) */
+	size_t nkeep;
+	bool confirming;	/* a kill that asks on the terminal */
+	char selector[4096];	/* canonical form */
+	struct plan_guards guards;
+	struct diag *d;
 	struct sel_prefilter pf;
-	struct timespec t0;
-	char selector[4096];
-	int ret, status = EXIT_ERROR; /* until a stage says otherwise */
+	struct diag_filter scope;	/* the prefilter's bytecode, for verification */
+	struct sock_set set;	/* v[0..nplan) to act on, then the skipped */
+	size_t nplan;
+	struct procmap *pm;
+	struct sel_owner_ctx owner_ctx;
+	const struct sel_owner_ctx *owners;	/* NULL: owners not looked up */
+	struct audit audit;
+	struct audit_signals held;
+	struct plan_counts counts;
+	double elapsed_ms;
+	int audit_err;		/* results or summary not written */
+	int signal;		/* held during the kill, acted on after the report */
+};
 
-	audit_init(&audit);
+/* A stage's "carry on"; anything else is the run's exit status. */
+#define RUN_ON (-1)
+
+static size_t nskipped(const struct run *r)
+{
+	return r->set.n - r->nplan;
+}
+
+/* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
+static int stage_prepare(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	int ret;
+
 	if (!cfg->ast && !cfg->all) {
 		fprintf(stderr, "sockreap: refusing to select every socket: give a selector, or "
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
 	}
 	if (!cfg->dry_run) {
-		ret = choose_engine(&engine, &ectx, keep_caps, &nkeep);
+		ret = choose_engine(&r->engine, &r->ectx, r->keep_caps, &r->nkeep);
 		if (ret)
 			return ret;
 	}
@@ -343,141 +366,146 @@ int reap_run(const struct config *cfg)
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
-	selector_format(cfg->ast, selector, sizeof(selector));
+	selector_format(cfg->ast, r->selector, sizeof(r->selector));
 	if (selector_uses(cfg->ast, SEL_MARK) && !caps_have(CAP_NET_ADMIN))
 		fprintf(stderr, "sockreap: warning: the kernel shows socket marks only to "
 				"CAP_NET_ADMIN; without it every mark reads as 0\n");
 	struct plan_self_src self = { getenv("SSH_CONNECTION"), NULL, getpid() };
 
-	if (plan_guards_init(&guards, selector_names_listen(cfg->ast), cfg->include_self,
+	if (plan_guards_init(&r->guards, selector_names_listen(cfg->ast), cfg->include_self,
 			     &self) < 0) {
-		fprintf(stderr, "sockreap: out of memory\n");
-		goto cleanup;
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
 	}
+	ret = diag_open(&r->d);
+	if (ret < 0)
+		return report_kernel_error("cannot open sock_diag", ret);
+	r->confirming = !cfg->dry_run && !cfg->yes && isatty(STDIN_FILENO);
+	return RUN_ON;
+}
 
-	ret = diag_open(&d);
-	if (ret < 0) {
-		status = report_kernel_error("cannot open sock_diag", ret);
-		goto cleanup;
+/* What the guards kept out of the plan, and why. */
+static void explain_kept(const struct dump_ctx *dc, const struct plan_guards *g)
+{
+	if (dc->skipped_self)
+		fprintf(stderr, "sockreap: kept your own SSH connection: %zu socket%s held by this "
+				"process's ancestors or its login's sshd, or named by SSH_CONNECTION; "
+				"--include-self selects %s\n", dc->skipped_self,
+			dc->skipped_self == 1 ? "" : "s", dc->skipped_self == 1 ? "it" : "them");
+	if (dc->skipped_unsure) {
+		char ports[16] = "22";
+
+		if (g->unsure_port != PLAN_SSH_PORT)
+			snprintf(ports, sizeof(ports), "22 or %u", g->unsure_port);
+		fprintf(stderr, "sockreap: kept %zu connection%s on port %s out of the plan: cannot "
+				"tell which one is your own (%s); --include-self selects them\n",
+			dc->skipped_unsure, dc->skipped_unsure == 1 ? "" : "s", ports,
+			g->unsure_why);
 	}
+}
 
-	/* 1. Dump everything first; act only once the dump is complete. */
-	struct dump_ctx dc = { cfg->ast, &guards, &set, 0, 0 };
+/* 1. Dump everything first (act only once the dump is complete), 2. then owners. */
+static int stage_collect(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct dump_ctx dc = { cfg->ast, &r->guards, &r->set, 0, 0 };
+	int ret = 0;
 
 	/*
 	 * tcp_info (idle times) costs the kernel a tcp_get_info per socket: ask for it only when
 	 * something uses it: the selector, a preview, JSON or the audit record.
 	 */
-	bool confirming = !cfg->dry_run && !cfg->yes && isatty(STDIN_FILENO);
 	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
-		       cfg->no_audit && !confirming;
+		       cfg->no_audit && !r->confirming;
 
-	selector_prefilter(cfg->ast, &pf);
+	selector_prefilter(cfg->ast, &r->pf);
 	for (int p = 0; p < 2 && ret == 0; p++) {
-		if (!(p ? pf.udp : pf.tcp))
+		if (!(p ? r->pf.udp : r->pf.tcp))
 			continue;
 		for (int f = 0; f < 2 && ret == 0; f++) {
 			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
-						   p ? IPPROTO_UDP : IPPROTO_TCP, pf.states, pf.bc,
-						   pf.bclen, no_info };
+						   p ? IPPROTO_UDP : IPPROTO_TCP, r->pf.states,
+						   r->pf.bc, r->pf.bclen, no_info };
 
-			if (!(f ? pf.inet6 : pf.inet))
+			if (!(f ? r->pf.inet6 : r->pf.inet))
 				continue;
-			ret = dump_family(d, &flt, &dc);
-			pf.bclen = flt.bclen; /* refused bytecode stays off, verification included */
+			ret = dump_family(r->d, &flt, &dc);
+			r->pf.bclen = flt.bclen; /* refused bytecode stays off, verification too */
 			/* EINVAL for a protocol means it is not available here: nothing to find. */
 			if (ret == -EINVAL && p)
 				ret = 0;
 		}
 	}
-	if (ret < 0) {
-		status = report_kernel_error("cannot dump sockets", ret);
-		goto cleanup;
-	}
-	if (dc.skipped_self)
-		fprintf(stderr, "sockreap: kept your own SSH connection: %zu socket%s held by this "
-				"process's ancestors or its login's sshd, or named by SSH_CONNECTION; "
-				"--include-self selects %s\n", dc.skipped_self,
-			dc.skipped_self == 1 ? "" : "s", dc.skipped_self == 1 ? "it" : "them");
-	if (dc.skipped_unsure) {
-		char ports[16] = "22";
-
-		if (guards.unsure_port != PLAN_SSH_PORT)
-			snprintf(ports, sizeof(ports), "22 or %u", guards.unsure_port);
-		fprintf(stderr, "sockreap: kept %zu connection%s on port %s out of the plan: cannot "
-				"tell which one is your own (%s); --include-self selects them\n",
-			dc.skipped_unsure, dc.skipped_unsure == 1 ? "" : "s", ports,
-			guards.unsure_why);
-	}
+	if (ret < 0)
+		return report_kernel_error("cannot dump sockets", ret);
+	explain_kept(&dc, &r->guards);
 
 	/*
-	 * 2. Owners: only for what passed everything else; only the named pids if we can; and
+	 * Owners: only for what passed everything else; only the named pids if we can; and
 	 * only when something needs them: the selector, a preview shown to a person, or the
 	 * audit record. A scripted `--yes --no-audit` kill, or `--no-owners`, skips the scan
 	 * (about a second per 200,000 open fds on the machine; a few milliseconds on a quiet
 	 * one) and reports owners as not looked up; the selector's owner tests still read them.
 	 */
 	bool want_owners = selector_needs_owners(cfg->ast) ||
-			   (!cfg->no_owners && (cfg->dry_run || confirming || !cfg->no_audit));
-	size_t nplan = set.n;
-	struct sel_owner_ctx owner_ctx;
-	const struct sel_owner_ctx *owners = NULL;
+			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
-	if (set.n && want_owners) {
-		ret = resolve_owners(cfg->ast, &set, &pm, &owner_ctx, &nplan);
-		if (ret < 0) {
+	r->nplan = r->set.n;
+	if (r->set.n && want_owners) {
+		if (resolve_owners(cfg->ast, &r->set, &r->pm, &r->owner_ctx, &r->nplan) < 0) {
 			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
-			goto cleanup;
+			return EXIT_ERROR;
 		}
-		owners = &owner_ctx;
+		r->owners = &r->owner_ctx;
 	}
-	size_t nskipped = set.n - nplan;
+	return RUN_ON;
+}
 
-	if (!set.n) {
-		if (cfg->json) {
-			struct output_run run = { cfg->dry_run ? "dry-run" : "kill", selector,
-						  engine->name, NULL, 0 };
+/* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
+static int stage_show(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
+				  NULL, 0 };
 
-			output_json(stdout, &set, owners, &run);
-		}
-		char shown[sizeof(selector)];
-
-		/* The canonical form quotes names as given: escape them for the terminal. */
-		text_escape(shown, sizeof(shown), selector, strlen(selector));
-		fprintf(stderr, "sockreap: no sockets match%s%s\n", *shown ? ": " : "", shown);
-		status = EXIT_NOMATCH;
-		goto cleanup;
-	}
-	if (cfg->max >= 0 && nplan > (size_t)cfg->max) {
-		fprintf(stderr, "sockreap: %zu sockets match, more than --max %ld; nothing %s\n",
-			nplan, cfg->max, cfg->dry_run ? "shown" : "killed");
-		status = EXIT_GUARD;
-		goto cleanup;
-	}
-
-	/* 3. The preview is the plan. */
-	if (cfg->dry_run) {
-		struct output_run run = { "dry-run", selector, engine->name, NULL, 0 };
+	if (!r->set.n) {
+		char shown[sizeof(r->selector)];
 
 		if (cfg->json)
-			output_json(stdout, &set, owners, &run);
-		else
-			output_table(stdout, &set, owners, false);
-		if (engine == &engine_rst && !cfg->no_peer_reset)
-			fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
-					"connection to another host (--no-peer-reset leaves it); a peer "
-					"end on this host is a local socket, killed only if selected\n");
-		explain_skipped(nskipped, pm ? procmap_unknown_reason(pm) : NULL);
-		fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", nplan,
-			nplan == 1 ? "" : "s");
-		status = nskipped ? EXIT_PARTIAL : EXIT_DONE;
-		goto cleanup;
+			output_json(stdout, &r->set, r->owners, &run);
+		/* The canonical form quotes names as given: escape them for the terminal. */
+		text_escape(shown, sizeof(shown), r->selector, strlen(r->selector));
+		fprintf(stderr, "sockreap: no sockets match%s%s\n", *shown ? ": " : "", shown);
+		return EXIT_NOMATCH;
 	}
+	if (cfg->max >= 0 && r->nplan > (size_t)cfg->max) {
+		fprintf(stderr, "sockreap: %zu sockets match, more than --max %ld; nothing %s\n",
+			r->nplan, cfg->max, cfg->dry_run ? "shown" : "killed");
+		return EXIT_GUARD;
+	}
+	if (!cfg->dry_run)
+		return RUN_ON;
+	if (cfg->json)
+		output_json(stdout, &r->set, r->owners, &run);
+	else
+		output_table(stdout, &r->set, r->owners, false);
+	if (r->engine == &engine_rst && !cfg->no_peer_reset)
+		fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
+				"connection to another host (--no-peer-reset leaves it); a peer "
+				"end on this host is a local socket, killed only if selected\n");
+	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
+	fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", r->nplan,
+		r->nplan == 1 ? "" : "s");
+	return nskipped(r) ? EXIT_PARTIAL : EXIT_DONE;
+}
 
-	/* 4. No audit record, no kill. */
+/* 4. No audit record, no kill; then only the engine's capabilities; then ask. */
+static int stage_arm(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+
 	if (!cfg->no_audit) {
 		char why[PATH_MAX + 128];
-
 		/*
 		 * Trusted owners of the file and its directories: root, and the caller, unless
 		 * the caller is an operator of a setcap install (AT_SECURE), whose own file the
@@ -485,8 +513,7 @@ int reap_run(const struct config *cfg)
 		 */
 		uid_t trusted = getauxval(AT_SECURE) ? 0 : getuid();
 
-		ret = audit_open(&audit, cfg->audit_path, trusted, why, sizeof(why));
-		if (ret < 0) {
+		if (audit_open(&r->audit, cfg->audit_path, trusted, why, sizeof(why)) < 0) {
 			size_t n = strlen(cfg->audit_path);
 			/* why names the component refused: the file itself, or a directory above. */
 			bool same = !strncmp(why, cfg->audit_path, n) && why[n] == ':';
@@ -495,146 +522,163 @@ int reap_run(const struct config *cfg)
 					"  choose another file with --audit-log PATH, or kill "
 					"without a record with --no-audit\n",
 				cfg->audit_path, same ? "" : ": ", same ? why + n : why);
-			status = EXIT_GUARD;
-			goto cleanup;
+			return EXIT_GUARD;
 		}
-	} else if (!audit_syslog_reachable(&audit)) {
+	} else if (!audit_syslog_reachable(&r->audit)) {
 		fprintf(stderr, "sockreap: %s: no audit file (--no-audit) and no syslog daemon at %s: "
 				"this kill would be recorded nowhere%s\n", cfg->yes ? "warning" : "refused",
-			audit.syslog_path, cfg->yes ? "" : "; nothing killed (--yes kills anyway)");
-		if (!cfg->yes) {
-			status = EXIT_GUARD;
-			goto cleanup;
-		}
+			r->audit.syslog_path, cfg->yes ? "" : "; nothing killed (--yes kills anyway)");
+		if (!cfg->yes)
+			return EXIT_GUARD;
 	}
 	/*
 	 * From here on only the engine's capabilities are of use: drop the rest before a person
 	 * is asked (the prompt may wait for hours). The rst engine opens its sockets now and keeps
 	 * nothing; auto keeps CAP_NET_RAW until it needs them (usually never), then drops it.
 	 */
-	if (engine == &engine_rst && engine_open_raw(&ectx) < 0) {
+	if (r->engine == &engine_rst && engine_open_raw(&r->ectx) < 0) {
 		fprintf(stderr, "sockreap: the rst engine cannot run here; nothing killed\n"
 				"  'sockreap doctor' says what this machine supports\n");
-		status = EXIT_PRIV;
-		goto cleanup;
+		return EXIT_PRIV;
 	}
-	if (caps_keep_only(keep_caps, nkeep) < 0) {
+	if (caps_keep_only(r->keep_caps, r->nkeep) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
-		status = EXIT_PRIV;
-		goto cleanup;
+		return EXIT_PRIV;
 	}
-	if (confirming && nplan) {
-		output_table(stderr, &set, owners, false);
-		if (!confirm(nplan)) {
+	if (r->confirming && r->nplan) {
+		output_table(stderr, &r->set, r->owners, false);
+		if (!confirm(r->nplan)) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
-			status = EXIT_GUARD;
-			goto cleanup;
+			return EXIT_GUARD;
 		}
 	}
+	return RUN_ON;
+}
+
+/* 5. Intents, the engine and its verification, results: signals wait from first to last. */
+static int stage_act(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct audit_who who;
+	struct timespec t0;
+	int ret;
 
 	audit_who_fill(&who);
-	struct audit_run arun = { cfg->argc, cfg->argv, selector, engine->name, nplan, &who };
+	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
+				  &who };
 
-	/* From the first record to the last, a signal waits: it must not cut the record short. */
-	audit_signals_hold(&held);
-	audit_start(&audit, &arun);
-	for (size_t i = 0; i < set.n; i++)
-		audit_intent(&audit, &set.v[i], owners);
-	ret = audit_commit(&audit);
+	audit_signals_hold(&r->held);
+	audit_start(&r->audit, &arun);
+	for (size_t i = 0; i < r->set.n; i++)
+		audit_intent(&r->audit, &r->set.v[i], r->owners);
+	ret = audit_commit(&r->audit);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n",
 			cfg->audit_path, strerror(-ret));
-		status = EXIT_GUARD;
-		goto cleanup;
+		return EXIT_GUARD;
 	}
-	audit_syslog_intent(&audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
+	audit_syslog_intent(&r->audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
 
-	/* 5. Act, verify, record. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	struct diag_filter scope = { 0, 0, 0, pf.bc, pf.bclen, true };
-
-	ectx.d = d;
-	ectx.scope = &scope;
-	ectx.peer_reset = !cfg->no_peer_reset;
-	ectx.probe_wait_ms = ENGINE_PROBE_WAIT_MS;
-	ectx.workers = workers_available();
-	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &ectx.rfc1337) < 0)
-		ectx.rfc1337 = -1;
+	r->scope = (struct diag_filter){ 0, 0, 0, r->pf.bc, r->pf.bclen, true };
+	r->ectx.d = r->d;
+	r->ectx.scope = &r->scope;
+	r->ectx.peer_reset = !cfg->no_peer_reset;
+	r->ectx.probe_wait_ms = ENGINE_PROBE_WAIT_MS;
+	r->ectx.workers = workers_available();
+	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &r->ectx.rfc1337) < 0)
+		r->ectx.rfc1337 = -1;
 	/* Skipped records are behind the plan: the engine gets only the ones to act on. */
-	struct sock_set plan = { set.v, nplan, nplan };
+	struct sock_set plan = { r->set.v, r->nplan, r->nplan };
 
-	ret = nplan ? engine->kill(&ectx, &plan) : 0;
-	double elapsed = ms_since(&t0);
-	struct plan_counts counts;
-
+	ret = r->nplan ? r->engine->kill(&r->ectx, &plan) : 0;
+	r->elapsed_ms = ms_since(&t0);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
 			strerror(-ret));
-	plan_count(&set, &counts);
-	for (size_t i = 0; i < set.n; i++)
-		audit_result(&audit, &set.v[i]);
-	audit_summary(&audit, &counts, elapsed);
-	int audit_ret = audit_commit(&audit);
+	plan_count(&r->set, &r->counts);
+	for (size_t i = 0; i < r->set.n; i++)
+		audit_result(&r->audit, &r->set.v[i]);
+	audit_summary(&r->audit, &r->counts, r->elapsed_ms);
+	r->audit_err = audit_commit(&r->audit);
+	audit_syslog(&r->audit, &arun, &r->counts, cfg->no_audit);
+	if (r->audit_err < 0)
+		audit_syslog_missing(&r->audit, cfg->audit_path, r->set.n, r->audit_err);
+	r->signal = audit_signals_release(&r->held);
+	return RUN_ON;
+}
 
-	audit_syslog(&audit, &arun, &counts, cfg->no_audit);
-	if (audit_ret < 0)
-		audit_syslog_missing(&audit, cfg->audit_path, set.n, audit_ret);
-	int sig = audit_signals_release(&held);
-
-	struct output_run run = { "kill", selector, engine->name, &counts, elapsed };
+/* 6. Outcomes, what went wrong and why, and the exit status they earn. */
+static int stage_report(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms };
+	size_t by_rst = 0;
+	int status;
 
 	if (cfg->json)
-		output_json(stdout, &set, owners, &run);
+		output_json(stdout, &r->set, r->owners, &run);
 	else
-		output_table(stdout, &set, owners, true);
-	fprintf(stderr, "sockreap: %zu selected: ", counts.total);
-	output_counts(stderr, &counts);
-	size_t by_rst = 0;
-
-	for (size_t i = 0; i < set.n; i++)
-		by_rst += set.v[i].engine == SOCK_ENGINE_RST;
-	if (engine == &engine_auto && by_rst)
-		fprintf(stderr, " (auto: destroy %zu, rst %zu, %.1f ms)\n", nplan - by_rst, by_rst,
-			elapsed);
+		output_table(stdout, &r->set, r->owners, true);
+	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
+	output_counts(stderr, &r->counts);
+	for (size_t i = 0; i < r->set.n; i++)
+		by_rst += r->set.v[i].engine == SOCK_ENGINE_RST;
+	if (r->engine == &engine_auto && by_rst)
+		fprintf(stderr, " (auto: destroy %zu, rst %zu, %.1f ms)\n", r->nplan - by_rst, by_rst,
+			r->elapsed_ms);
 	else
-		fprintf(stderr, " (%s, %.1f ms)\n", engine->name, elapsed);
-	if (counts.n[OUT_DENIED])
+		fprintf(stderr, " (%s, %.1f ms)\n", r->engine->name, r->elapsed_ms);
+	if (r->counts.n[OUT_DENIED])
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
-	explain_failures(&set, engine);
-	explain_skipped(nskipped, pm ? procmap_unknown_reason(pm) : NULL);
-	status = plan_exit_status(&counts);
+	explain_failures(&r->set, r->engine);
+	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
+	status = plan_exit_status(&r->counts);
 	/* The sockets are dead but their record is not whole: say so, and not with exit 0. */
-	if (audit_ret < 0) {
-		if (audit.results_missing || audit.summary_missing)
+	if (r->audit_err < 0) {
+		if (r->audit.results_missing || r->audit.summary_missing)
 			fprintf(stderr, "sockreap: audit log %s: %zu of %zu results%s could not be "
 					"written (%s); syslog says the same\n", cfg->audit_path,
-				audit.results_missing, set.n,
-				audit.summary_missing ? " and the summary" : "",
-				strerror(-audit_ret));
+				r->audit.results_missing, r->set.n,
+				r->audit.summary_missing ? " and the summary" : "",
+				strerror(-r->audit_err));
 		else
 			fprintf(stderr, "sockreap: audit log %s: the results could not be synced to "
 					"disk (%s); syslog says the same\n", cfg->audit_path,
-				strerror(-audit_ret));
+				strerror(-r->audit_err));
 		status = EXIT_PARTIAL;
 	}
-	if (sig) {
+	if (r->signal) {
 		fprintf(stderr, "sockreap: %s arrived during the kill: held until every record was "
-				"written\n", audit_signal_name(sig));
-		status = 128 + sig;
+				"written\n", audit_signal_name(r->signal));
+		status = 128 + r->signal;
 	}
-cleanup:
-	if (held.held) {
-		int late = audit_signals_release(&held);
+	return status;
+}
+
+int reap_run(const struct config *cfg)
+{
+	struct run r = { .cfg = cfg, .engine = engine_find(cfg->engine ? cfg->engine : "auto") };
+	int (*const stages[])(struct run *) = { stage_prepare, stage_collect, stage_show,
+						stage_arm, stage_act, stage_report };
+	int status = RUN_ON;
+
+	audit_init(&r.audit);
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]) && status == RUN_ON; i++)
+		status = stages[i](&r);
+	/* A signal that came while a stage gave up with the records open still counts. */
+	if (r.held.held) {
+		int late = audit_signals_release(&r.held);
 
 		if (late)
 			status = 128 + late;
 	}
-	rawio_close(ectx.raw);
-	audit_close(&audit);
-	procmap_free(pm);
-	plan_guards_free(&guards);
-	diag_close(d);
-	sock_set_free(&set);
+	rawio_close(r.ectx.raw);
+	audit_close(&r.audit);
+	procmap_free(r.pm);
+	plan_guards_free(&r.guards);
+	diag_close(r.d);
+	sock_set_free(&r.set);
 	return status;
 }
