@@ -60,6 +60,16 @@ void engine_classify_missing(struct diag *d, struct sock_rec *rec);
  */
 int engine_open_raw(struct engine_ctx *ctx);
 
+/*
+ * One run acts at a time in a network namespace: a second run's rst resets would meet sockets
+ * the first had just killed, and both would claim them. The lock is an abstract unix socket
+ * (abstract names belong to the network namespace, as the sockets do), held by listening on
+ * it; a waiter learns the holder's pid from SO_PEERCRED and says so. Returns the descriptor to
+ * close when the engine is done, or -1 when it could not be had within wait_ms (said on
+ * stderr: the run goes on, and its outcomes may overlap the other run's).
+ */
+int engine_exclusive(const char *name, int wait_ms);
+
 /* Reads an integer from a /proc/sys file. 0 or a negative errno. */
 int engine_sysctl(const char *path, int *val);
 
@@ -68,6 +78,10 @@ int engine_sysctl(const char *path, int *val);
  * smaller ones take a few milliseconds in one thread.
  */
 #define ENGINE_PARALLEL_MIN (16 * DIAG_BATCH)
+
+/* The abstract socket name engine_exclusive holds, and how long a run waits for it. */
+#define ENGINE_LOCK_NAME "sockreap/act"
+#define ENGINE_LOCK_WAIT_MS 60000
 
 /* The rst engine's probe wait (DESIGN.md: re-probe the silent after ~600 ms). */
 #define ENGINE_PROBE_WAIT_MS 600

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 bool engine_same_tuple(const struct sock_rec *a, const struct sock_rec *b)
 {
@@ -159,6 +162,65 @@ int engine_open_raw(struct engine_ctx *ctx)
 	if (caps_keep_only(ctx->keep_caps, ctx->nkeep_caps) < 0)
 		fprintf(stderr, "sockreap: warning: cannot drop CAP_NET_RAW\n");
 	return 0;
+}
+
+static int try_lock(const char *name, struct ucred *holder)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	size_t n = strlen(name);
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (n + 1 > sizeof(a.sun_path)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	memcpy(a.sun_path + 1, name, n); /* sun_path[0] = 0: the abstract namespace */
+	if (bind(fd, (struct sockaddr *)&a, len) == 0 && listen(fd, 1) == 0)
+		return fd;
+	int err = errno;
+
+	/* Held: ask the holder who it is (it listens; the connection is never accepted). */
+	if (err == EADDRINUSE && holder) {
+		socklen_t cl = sizeof(*holder);
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (c >= 0 && connect(c, (struct sockaddr *)&a, len) == 0)
+			getsockopt(c, SOL_SOCKET, SO_PEERCRED, holder, &cl);
+		if (c >= 0)
+			close(c);
+	}
+	close(fd);
+	return -err;
+}
+
+int engine_exclusive(const char *name, int wait_ms)
+{
+	struct ucred holder = { 0 };
+	int waited = 0, fd;
+
+	while ((fd = try_lock(name, waited ? NULL : &holder)) == -EADDRINUSE) {
+		if (!waited && holder.pid > 0)
+			fprintf(stderr, "sockreap: waiting for another run acting in this network "
+					"namespace (pid %d, uid %u)\n", holder.pid, holder.uid);
+		else if (!waited)
+			fprintf(stderr, "sockreap: waiting for another run acting in this network "
+					"namespace\n");
+		if (waited >= wait_ms) {
+			fprintf(stderr, "sockreap: warning: still held after %d s; acting anyway: "
+					"sockets the other run kills meanwhile may be reported killed by "
+					"both\n", wait_ms / 1000);
+			return -1;
+		}
+		usleep(20 * 1000);
+		waited += 20;
+	}
+	if (fd < 0)
+		fprintf(stderr, "sockreap: warning: cannot hold the run lock: %s\n",
+			strerror(-fd));
+	return fd;
 }
 
 int engine_sysctl(const char *path, int *val)

@@ -335,6 +335,7 @@ struct run {
 	double elapsed_ms;
 	int audit_err;		/* results or summary not written */
 	int signal;		/* held during the kill, acted on after the report */
+	int lock;		/* engine_exclusive's descriptor, -1: none */
 };
 
 /* A stage's "carry on"; anything else is the run's exit status. */
@@ -563,6 +564,13 @@ static int stage_act(struct run *r)
 	struct timespec t0;
 	int ret;
 
+	/*
+	 * One run acts at a time in this network namespace; wait for it before anything is
+	 * recorded or held, so that an operator who gives up while waiting stops a run that did
+	 * nothing. Released when the run ends.
+	 */
+	if (r->nplan)
+		r->lock = engine_exclusive(ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 	audit_who_fill(&who);
 	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
 				  &who };
@@ -659,7 +667,8 @@ static int stage_report(struct run *r)
 
 int reap_run(const struct config *cfg)
 {
-	struct run r = { .cfg = cfg, .engine = engine_find(cfg->engine ? cfg->engine : "auto") };
+	struct run r = { .cfg = cfg, .engine = engine_find(cfg->engine ? cfg->engine : "auto"),
+			 .lock = -1 };
 	int (*const stages[])(struct run *) = { stage_prepare, stage_collect, stage_show,
 						stage_arm, stage_act, stage_report };
 	int status = RUN_ON;
@@ -674,6 +683,8 @@ int reap_run(const struct config *cfg)
 		if (late)
 			status = 128 + late;
 	}
+	if (r.lock >= 0)
+		close(r.lock);
 	rawio_close(r.ectx.raw);
 	audit_close(&r.audit);
 	procmap_free(r.pm);

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <linux/capability.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "fake_diag.h"
@@ -929,6 +930,24 @@ static void test_engine_reuseport_group(void **state)
 	}
 }
 
+/* One run acts at a time: a second one waits, says for whom, and gives up only after wait_ms. */
+static void test_engine_exclusive(void **state)
+{
+	char name[64];
+	int a, b;
+
+	(void)state;
+	snprintf(name, sizeof(name), "sockreap-test/%d", (int)getpid());
+	a = engine_exclusive(name, 0);
+	assert_true(a >= 0);
+	b = engine_exclusive(name, 0); /* held: not had, and said so */
+	assert_int_equal(b, -1);
+	close(a);
+	b = engine_exclusive(name, 0); /* released with its holder */
+	assert_true(b >= 0);
+	close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -961,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_check_fails),
 		cmocka_unit_test(test_engine_rst_verify_fails),
 		cmocka_unit_test(test_engine_reuseport_group),
+		cmocka_unit_test(test_engine_exclusive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
