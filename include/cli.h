@@ -26,7 +26,8 @@ struct config {
 
 /*
  * Parses argv (getenv supplies SOCKREAP_AUDIT_LOG; pass NULL for none). On a usage or
- * selector error prints to errf and returns 2 (EXIT_USAGE); 0 otherwise.
+ * selector error prints to errf and returns 2 (EXIT_USAGE), out of memory 6 (EXIT_ERROR);
+ * 0 otherwise.
  */
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
 	      FILE *errf);

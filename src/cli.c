@@ -463,7 +463,8 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 	return 0;
 nomem:
-	fprintf(errf, "sockreap: out of memory\n");
+	fprintf(errf, "sockreap: out of memory; nothing killed\n");
+	ret = EXIT_ERROR;
 fail:
 	for (size_t i = 0; i < NOPTS; i++)
 		repeats_free(&groups[i]);
