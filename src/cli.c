@@ -190,6 +190,17 @@ static void repeats_free(struct repeats *r)
 	*r = (struct repeats){ 0 };
 }
 
+/* argv as typed may hold anything: quoted back in a message, it is escaped for the terminal. */
+struct shown {
+	char s[256];
+};
+
+static const char *shown(struct shown *b, const char *arg)
+{
+	text_escape(b->s, sizeof(b->s), arg, strlen(arg));
+	return b->s;
+}
+
 static int and_into(struct sel_node **acc, struct sel_node *n, enum sel_kind kind)
 {
 	if (!*acc) {
@@ -235,8 +246,10 @@ static int parse_doctor(struct config *cfg, int argc, char **argv, FILE *errf)
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			cfg->action = CLI_HELP;
 		} else {
+			struct shown b;
+
 			fprintf(errf, "sockreap: doctor: unknown argument \"%s\" (it takes --json)\n"
-				      "Try 'sockreap --help'.\n", argv[i]);
+				      "Try 'sockreap --help'.\n", shown(&b, argv[i]));
 			return EXIT_USAGE;
 		}
 	}
@@ -289,7 +302,8 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			if (options[i].val == c)
 				idx = i;
 		if (c == '?' || c == ':' || idx == NOPTS) {
-			const char *bad = argv[optind - 1];
+			struct shown b;
+			const char *bad = shown(&b, argv[optind - 1]);
 
 			bool is_long = !strncmp(bad, "--", 2);
 
@@ -355,8 +369,10 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			long v = strtol(optarg, &end, 10);
 
 			if (errno || *end || !*optarg || v < 0) {
+				struct shown b;
+
 				fprintf(errf, "sockreap: --max: not a count of sockets: \"%s\"\n",
-					optarg);
+					shown(&b, optarg));
 				goto fail;
 			}
 			cfg->max = v;
@@ -385,8 +401,10 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		case OPT_ENGINE:
 			if (strcmp(optarg, "destroy") && strcmp(optarg, "rst") &&
 			    strcmp(optarg, "auto")) {
+				struct shown b;
+
 				fprintf(errf, "sockreap: --engine: unknown engine \"%s\" "
-					      "(destroy, rst or auto)\n", optarg);
+					      "(destroy, rst or auto)\n", shown(&b, optarg));
 				goto fail;
 			}
 			cfg->engine = optarg;

@@ -159,6 +159,15 @@ static void test_cli_errors_escape_the_input(void **state)
 				    "0-65535 or a service name)\n"
 				    "  --dport \xc3\xa9\\x9b\n"
 				    "          ^^^^^\n");
+	/* Values and option names quoted back are escaped too. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--max", "1\x1b[2J")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --max: not a count of sockets: \"1\\x1b[2J\"\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--engine", "\x1b]0;x\a")),
+			 EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "unknown engine \"\\x1b]0;x\\x07\""));
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--\x1b[2J")), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "unknown option \"--\\x1b[2J\""));
+	assert_null(strchr(errbuf, '\x1b'));
 }
 
 /* Repeats of one flag are an OR chain (a generated port list): long, never deep. */
