@@ -54,6 +54,13 @@ void audit_init(struct audit *a)
 
 void audit_open_fd(struct audit *a, int fd)
 {
+	/*
+	 * Any caller may set a file-size limit (prlimit --fsize), a setcap install's too. Past it
+	 * the kernel sends SIGXFSZ, which kills by default: in the middle of a record, with no
+	 * summary and no word of what is missing. Ignored, the write fails with EFBIG, which is
+	 * handled as a full disk (the record cut off again, counted, exit 3).
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	a->fd = fd;
 }
 

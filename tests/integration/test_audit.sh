@@ -260,6 +260,45 @@ test_nowhere() {
 		[ "$(ss_count "$ns" state close-wait)" = 0 ]
 }
 
+# --- a file-size limit (prlimit --fsize) is a full disk, not a death by SIGXFSZ -----------------
+# Any caller may set RLIMIT_FSIZE, a setcap install's included: by default the kernel then kills
+# the writer with SIGXFSZ in the middle of a record (exit 153). Here it must be exit 3 with
+# whole lines and a count of what is missing; with no syslog daemon, it must not claim one.
+test_fsize() {
+	local ns measured lim rc
+	ns_new ns || { not_ok "fsize: namespace"; return; }
+	rig_start Z1 "$ns" -p 7500 -n 3 close-wait || { not_ok "fsize: rig 1"; return; }
+	settled "$ns" 7500 3 || { not_ok "fsize: rig on 7500 did not settle"; return; }
+	# A run of the same shape (same path length, same port digits) measures start + intents.
+	expect_status 0 "fsize: a measuring run" \
+		in_ns "$ns" "$SR" --yes --json --state close-wait --sport 7500 --audit-log "$TMP/fsz-a.log"
+	measured=$(grep -E '"event":"(start|intent)"' "$TMP/fsz-a.log" | wc -c)
+	# Room for the intents (give or take a few digits), not for a result record (~170 bytes).
+	lim=$((measured + 80))
+	rig_start Z2 "$ns" -p 7501 -n 3 close-wait || { not_ok "fsize: rig 2"; return; }
+	settled "$ns" 7501 3 || { not_ok "fsize: rig on 7501 did not settle"; return; }
+	# No logsink: no /dev/log. stdout goes through a pipe (the limit is on files, and the JSON
+	# is longer than it); stderr stays far below it.
+	in_private_dev "$ns" '
+		prlimit --fsize="$1" "$2" --yes --json --state close-wait --sport 7501 \
+			--audit-log "$3/fsz-b.log" 2>"$3/fsz.err" | cat >"$3/fsz.out"
+		echo "${PIPESTATUS[0]}" >"$3/fsz.rc"' "$lim" "$SR" "$TMP"
+	if [ "$?" = 99 ]; then
+		skipped "fsize: cannot make a private mount namespace here"
+		return
+	fi
+	rc=$(cat "$TMP/fsz.rc")
+	check "fsize: --fsize=$lim (intents $measured bytes): exit 3, not 153 ($rc)" [ "$rc" = 3 ]
+	check "fsize: the sockets were killed" [ "$(ss_count "$ns" state close-wait sport = :7501)" = 0 ]
+	check "fsize: every line of the log is whole JSON ($(bad_lines "$TMP/fsz-b.log") not)" \
+		[ "$(bad_lines "$TMP/fsz-b.log")" = 0 ]
+	check "fsize: the log keeps the 3 intents" [ "$(sockets_in "$TMP/fsz-b.log" intent)" = 3 ]
+	check "fsize: stderr says what is missing and why ($(head -c 300 "$TMP/fsz.err"))" \
+		grep -q "$TMP/fsz-b.log: 3 of 3 results and the summary could not be written (File too large)" \
+		"$TMP/fsz.err"
+	check "fsize: the --json output is whole" jq -e -s 'length == 1' "$TMP/fsz.out"
+}
+
 # --- 4. hostile audit paths are refused before anything is killed -----------------------------
 # refused DESC WHY-PATTERN PATH: a kill with --audit-log PATH exits 5, names why, kills nothing.
 refused() {
@@ -309,6 +348,6 @@ test_paths() {
 }
 
 # AUDIT_TESTS="signals paths" runs some of them while developing.
-for t in ${AUDIT_TESTS:-concurrent signals full_disk nowhere paths}; do
+for t in ${AUDIT_TESTS:-concurrent signals full_disk fsize nowhere paths}; do
 	"test_$t"
 done

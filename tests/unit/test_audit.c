@@ -416,6 +416,70 @@ static void test_audit_full_file_counts_missing(void **state)
 	fx_rmtree(dir);
 }
 
+/*
+ * A file-size limit set by the caller (prlimit --fsize) sends SIGXFSZ, which kills by default:
+ * mid-record, without a summary or a word. The audit file must see EFBIG instead, as a full
+ * disk: the child here keeps the default disposition and must live to report it.
+ */
+static void test_audit_file_size_limit_is_not_fatal(void **state)
+{
+	char dir[64], path[PATH_MAX];
+	int pfd[2], st;
+	pid_t pid;
+	struct {
+		int commit;
+		size_t missing;
+	} rep = { 0, 0 };
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 4096, 4096 };
+		struct audit a;
+		char why[256];
+		struct plan_counts c = { .total = 500 };
+
+		signal(SIGXFSZ, SIG_DFL);
+		if (audit_open(&a, path, 0, why, sizeof(why)) < 0 || setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(10);
+		for (size_t i = 0; i < 500; i++) {
+			struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1",
+						   (uint16_t)(1000 + i), SS_CLOSE_WAIT, 0x100000 + i);
+
+			r.outcome = i % 2 ? OUT_KILLED : OUT_GONE;	/* many small records */
+			r.engine = SOCK_ENGINE_DESTROY;
+			audit_result(&a, &r);
+		}
+		audit_summary(&a, &c, 1);
+		rep.commit = audit_commit(&a);
+		rep.missing = a.results_missing;
+		if (write(pfd[1], &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+			_exit(11);
+		audit_close(&a);
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	/* Before the fix: killed by SIGXFSZ (status 153 from a shell). */
+	assert_false(WIFSIGNALED(st));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(read(pfd[0], &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	close(pfd[0]);
+	assert_int_equal(rep.commit, -EFBIG);
+	assert_true(rep.missing > 0);
+
+	char *got = slurp(path);
+	size_t sockets, lines = whole_lines(got, &sockets);
+
+	assert_true(lines > 0);
+	assert_int_equal(sockets + rep.missing, 500);
+	free(got);
+	fx_rmtree(dir);
+}
+
 /* /dev/full: nothing fits; intents fail (no kill), every result is missing, and why. */
 static void test_audit_no_space(void **state)
 {
@@ -510,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_audit_concurrent_writers_whole_lines),
 		cmocka_unit_test(test_audit_torn_line_is_ended),
 		cmocka_unit_test(test_audit_full_file_counts_missing),
+		cmocka_unit_test(test_audit_file_size_limit_is_not_fatal),
 		cmocka_unit_test(test_audit_no_space),
 		cmocka_unit_test(test_audit_signals_held_and_reported),
 		cmocka_unit_test(test_audit_syslog_reachable),
