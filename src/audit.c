@@ -370,17 +370,35 @@ void audit_result(struct audit *a, const struct sock_rec *rec)
 	sockets_added(a);
 }
 
+static int held_pending(void);
+
+/*
+ * The status the run will exit with, as far as it is known now: a held signal (128 + signo),
+ * results that did not reach the file (3), else what the outcomes earn. A signal that comes
+ * after this line, or a failed fsync, can still change it.
+ */
+static int exit_status_now(const struct audit *a, const struct plan_counts *c)
+{
+	int sig = held_pending();
+
+	if (sig)
+		return 128 + sig;
+	return a->err ? EXIT_PARTIAL : (int)plan_exit_status(c);
+}
+
 void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_ms)
 {
 	struct json *j = &a->j;
+	int status;
 
-	sockets_close(a);
+	sockets_close(a);	/* the last results first: whether they were lost counts */
+	status = exit_status_now(a, c);
 	if (!record_begin(a, "summary", true))
 		return;
 	json_uint(j, "selected", c->total);
 	for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
 		json_uint(j, sock_outcome_name(o), c->n[o]);
-	json_uint(j, "exit_status", plan_exit_status(c));
+	json_uint(j, "exit_status", (unsigned)status);
 	json_double(j, "elapsed_ms", elapsed_ms, 3);
 	record_end(a, AUDIT_EV_NONE, 0, true);
 }
@@ -482,6 +500,24 @@ static void held_set(sigset_t *set)
 	sigemptyset(set);
 	for (size_t i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++)
 		sigaddset(set, held_signals[i]);
+}
+
+/* The first held signal that is pending and would act (not ignored), or 0; not consumed. */
+static int held_pending(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++) {
+		int sig = held_signals[i];
+		struct sigaction sa;
+
+		if (sigismember(&pending, sig) && sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler != SIG_IGN)
+			return sig;
+	}
+	return 0;
 }
 
 int audit_signals_hold(struct audit_signals *s)

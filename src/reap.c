@@ -466,7 +466,7 @@ static int stage_show(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
-				  NULL, 0 };
+				  NULL, 0, 0 };
 
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
@@ -612,10 +612,14 @@ static int stage_act(struct run *r)
 static int stage_report(struct run *r)
 {
 	const struct config *cfg = r->cfg;
-	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms };
+	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms,
+				  0 };
 	size_t by_rst = 0;
-	int status;
+	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
+	int status = r->signal ? 128 + r->signal
+		     : r->audit_err < 0 ? EXIT_PARTIAL : (int)plan_exit_status(&r->counts);
 
+	run.exit_status = status;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
 	else
@@ -634,8 +638,7 @@ static int stage_report(struct run *r)
 				"namespace\n");
 	explain_failures(&r->set, r->engine);
 	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
-	status = plan_exit_status(&r->counts);
-	/* The sockets are dead but their record is not whole: say so, and not with exit 0. */
+	/* The sockets are dead but their record is not whole: say so. */
 	if (r->audit_err < 0) {
 		if (r->audit.results_missing || r->audit.summary_missing)
 			fprintf(stderr, "sockreap: audit log %s: %zu of %zu results%s could not be "
@@ -647,13 +650,10 @@ static int stage_report(struct run *r)
 			fprintf(stderr, "sockreap: audit log %s: the results could not be synced to "
 					"disk (%s); syslog says the same\n", cfg->audit_path,
 				strerror(-r->audit_err));
-		status = EXIT_PARTIAL;
 	}
-	if (r->signal) {
+	if (r->signal)
 		fprintf(stderr, "sockreap: %s arrived during the kill: held until every record was "
 				"written\n", audit_signal_name(r->signal));
-		status = 128 + r->signal;
-	}
 	return status;
 }
 

@@ -124,7 +124,7 @@ test_signals() {
 	rig_start ST "$ns" -p 7100 -n 200 close-wait || { not_ok "signals: rig"; return; }
 	settled "$ns" 7100 200 || { not_ok "signals: rig on 7100 did not settle"; return; }
 	# nsenter execs sockreap itself (ip netns exec forks): the signal goes to sockreap.
-	nsenter --net="/run/netns/$ns" "$SR" --engine rst --yes --audit-log "$log" \
+	nsenter --net="/run/netns/$ns" "$SR" --engine rst --yes --json --audit-log "$log" \
 		"state close-wait and (sport 7100 or sport 7199)" >"$TMP/sig.out" 2>"$TMP/sig.err" &
 	pid=$!
 	# The start record is written with the signals already held.
@@ -146,6 +146,10 @@ test_signals() {
 		grep -q "SIGTERM" "$TMP/sig.err"
 	check "signals: SIGTERM: the 200 answering sockets were killed" \
 		[ "$(ss_count "$ns" state close-wait sport = :7100)" = 0 ]
+	check "signals: SIGTERM: the audit summary says exit 143 ($(jq -r 'select(.event == "summary") | .exit_status' "$log"))" \
+		[ "$(jq -r 'select(.event == "summary") | .exit_status' "$log")" = 143 ]
+	check "signals: SIGTERM: so does --json ($(jq -r .summary.exit_status "$TMP/sig.out"))" \
+		[ "$(jq -r .summary.exit_status "$TMP/sig.out")" = 143 ]
 
 	# --no-audit: syslog gets a line before the kill and one after, whatever the signal.
 	rig_start SH "$ns" -p 7101 -n 200 close-wait || { not_ok "signals: rig"; return; }
@@ -296,7 +300,9 @@ test_fsize() {
 	check "fsize: stderr says what is missing and why ($(head -c 300 "$TMP/fsz.err"))" \
 		grep -q "$TMP/fsz-b.log: 3 of 3 results and the summary could not be written (File too large)" \
 		"$TMP/fsz.err"
-	check "fsize: the --json output is whole" jq -e -s 'length == 1' "$TMP/fsz.out"
+	check "fsize: the --json output is whole" [ "$(jq -s length "$TMP/fsz.out")" = 1 ]
+	check "fsize: --json says exit 3 ($(jq -r .summary.exit_status "$TMP/fsz.out"))" \
+		[ "$(jq -r .summary.exit_status "$TMP/fsz.out")" = 3 ]
 }
 
 # --- 4. hostile audit paths are refused before anything is killed -----------------------------

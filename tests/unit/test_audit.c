@@ -374,7 +374,8 @@ static void test_audit_full_file_counts_missing(void **state)
 		struct rlimit rl = { 100000, 100000 };
 		struct audit a;
 		char why[256];
-		struct plan_counts c = { .total = 20000 };
+		/* Every socket killed: the lost results alone make the run exit 3. */
+		struct plan_counts c = { .total = 20000, .n[OUT_KILLED] = 20000 };
 
 		signal(SIGXFSZ, SIG_IGN);
 		if (audit_open(&a, path, 0, why, sizeof(why)) < 0 || setrlimit(RLIMIT_FSIZE, &rl))
@@ -412,6 +413,8 @@ static void test_audit_full_file_counts_missing(void **state)
 	assert_true(rep.missing > 0);
 	assert_int_equal(sockets + rep.missing, 20000);
 	assert_non_null(strstr(got, "\"event\":\"summary\""));
+	/* The summary says the status the run exits with: 3, results lost, not 0. */
+	assert_non_null(strstr(got, "\"exit_status\":3,"));
 	free(got);
 	fx_rmtree(dir);
 }
@@ -538,6 +541,43 @@ static void test_audit_signals_held_and_reported(void **state)
 	assert_string_equal(audit_signal_name(SIGTERM), "SIGTERM");
 }
 
+/*
+ * A signal held during the kill makes the run exit 128 + signo once every record is written:
+ * the summary, written while it is still held, says so; an ignored one changes nothing.
+ */
+static void test_audit_summary_says_held_signal(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	struct audit_signals s = { .held = false };
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct plan_counts c = { .total = 1, .n[OUT_KILLED] = 1 };
+	struct audit a;
+	char *got;
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	sigaction(SIGINT, &ign, &old);
+	assert_int_equal(audit_signals_hold(&s), 0);
+	raise(SIGINT);
+	audit_summary(&a, &c, 1);
+	assert_int_equal(audit_commit(&a), 0);
+	got = slurp(path);
+	assert_non_null(strstr(got, "\"exit_status\":0,"));
+	free(got);
+	raise(SIGTERM);
+	audit_summary(&a, &c, 1);
+	assert_int_equal(audit_commit(&a), 0);
+	/* Only looked at: the release still finds it and the run exits 143. */
+	assert_int_equal(audit_signals_release(&s), SIGTERM);
+	sigaction(SIGINT, &old, NULL);
+	audit_close(&a);
+	got = slurp(path);
+	assert_non_null(strstr(got, "\"exit_status\":143,"));
+	free(got);
+	fx_rmtree(dir);
+}
+
 static void test_audit_syslog_reachable(void **state)
 {
 	char dir[64], path[PATH_MAX];
@@ -577,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_audit_file_size_limit_is_not_fatal),
 		cmocka_unit_test(test_audit_no_space),
 		cmocka_unit_test(test_audit_signals_held_and_reported),
+		cmocka_unit_test(test_audit_summary_says_held_signal),
 		cmocka_unit_test(test_audit_syslog_reachable),
 	};
 
