@@ -638,18 +638,25 @@ static int stage_report(struct run *r)
 				"namespace\n");
 	explain_failures(&r->set, r->engine);
 	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
-	/* The sockets are dead but their record is not whole: say so. */
+	/* The sockets are dead but their record is not whole: say so, and where else it is. */
 	if (r->audit_err < 0) {
+		bool syslogd = audit_syslog_reachable(&r->audit);
+		const char *sys = r->audit.syslog_path;
+
 		if (r->audit.results_missing || r->audit.summary_missing)
 			fprintf(stderr, "sockreap: audit log %s: %zu of %zu results%s could not be "
-					"written (%s); syslog says the same\n", cfg->audit_path,
+					"written (%s); %s%s%s\n", cfg->audit_path,
 				r->audit.results_missing, r->set.n,
 				r->audit.summary_missing ? " and the summary" : "",
-				strerror(-r->audit_err));
+				strerror(-r->audit_err),
+				syslogd ? "syslog says the same" : "no syslog daemon at ",
+				syslogd ? "" : sys, syslogd ? "" : " either: they are recorded nowhere");
 		else
 			fprintf(stderr, "sockreap: audit log %s: the results could not be synced to "
-					"disk (%s); syslog says the same\n", cfg->audit_path,
-				strerror(-r->audit_err));
+					"disk (%s); %s%s%s\n", cfg->audit_path,
+				strerror(-r->audit_err),
+				syslogd ? "syslog says the same" : "no syslog daemon at ",
+				syslogd ? "" : sys, syslogd ? "" : " to say so either");
 	}
 	if (r->signal)
 		fprintf(stderr, "sockreap: %s arrived during the kill: held until every record was "

@@ -237,6 +237,8 @@ test_full_disk() {
 		[ "$written" -gt 0 -a "${missing:-0}" -gt 0 ]
 	check "full: syslog says how many results are missing" \
 		grep -q "$missing of 8000 results missing" "$TMP/full.syslog"
+	check "full: and stderr says syslog has it (a logsink listens)" \
+		grep -q "could not be written (No space left on device); syslog says the same" "$TMP/full.err"
 }
 
 # --- --no-audit with no syslog socket: the kill would be recorded nowhere ---------------------
@@ -300,6 +302,8 @@ test_fsize() {
 	check "fsize: stderr says what is missing and why ($(head -c 300 "$TMP/fsz.err"))" \
 		grep -q "$TMP/fsz-b.log: 3 of 3 results and the summary could not be written (File too large)" \
 		"$TMP/fsz.err"
+	check "fsize: and does not claim a syslog that is not there" \
+		grep -q "no syslog daemon at /dev/log either: they are recorded nowhere" "$TMP/fsz.err"
 	check "fsize: the --json output is whole" [ "$(jq -s length "$TMP/fsz.out")" = 1 ]
 	check "fsize: --json says exit 3 ($(jq -r .summary.exit_status "$TMP/fsz.out"))" \
 		[ "$(jq -r .summary.exit_status "$TMP/fsz.out")" = 3 ]
