@@ -122,7 +122,11 @@ void audit_who_fill(struct audit_who *w)
 	w->euid = geteuid();
 	w->loginuid = read_id("/proc/self/loginuid");
 	w->sessionid = read_id("/proc/self/sessionid");
-	w->sudo_user = getenv("SUDO_USER");
+	/*
+	 * Under raised file capabilities (AT_SECURE) the environment is the caller's to write:
+	 * a "sudo_user" from it would be a false claim in root's record. Recorded as null there.
+	 */
+	w->sudo_user = secure_getenv("SUDO_USER");
 	w->tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
 }
 

@@ -309,6 +309,55 @@ test_fsize() {
 		[ "$(jq -r .summary.exit_status "$TMP/fsz.out")" = 3 ]
 }
 
+# --- a setcap install run by a caller who is not root -----------------------------------------
+# The caller's environment is not trusted (AT_SECURE): SUDO_USER=alice is recorded as null, not
+# as a claim sockreap vouches for. A caller who cannot open the audit file is told to ask root,
+# not to use --audit-log or --no-audit, which are refused to it. /var/log is a tmpfs in a
+# private mount namespace here: the host's is never touched.
+test_setcap() {
+	local ns dir plain=${SOCKREAP_PLAIN:-./sockreap}
+	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
+		skipped "setcap: setcap or setpriv is not installed (libcap2-bin, util-linux)"
+		return
+	fi
+	[ -x "$plain" ] || { not_ok "setcap: $plain is not built"; return; }
+	ns_new ns || { not_ok "setcap: namespace"; return; }
+	rig_start K "$ns" -p 7600 -n 2 close-wait || { not_ok "setcap: rig"; return; }
+	settled "$ns" 7600 2 || { not_ok "setcap: rig on 7600 did not settle"; return; }
+	dir=$TMP/bin
+	mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp "$plain" "$dir/sockreap" &&
+		chmod 0755 "$dir/sockreap" || { not_ok "setcap: copy"; return; }
+	if ! setcap cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override+ep \
+		"$dir/sockreap" 2>"$TMP/err"; then
+		skipped "setcap: this file system cannot hold file capabilities: $(cat "$TMP/err")"
+		return
+	fi
+	in_ns "$ns" unshare -m --propagation private bash -c '
+		mount -t tmpfs -o mode=0755 tmpfs /var/log || exit 99
+		nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+		nobody "$1" --yes --state close-wait --sport 7600 >/dev/null 2>"$2/sc.err1"
+		echo $? >"$2/sc.rc1"
+		# What PRIVILEGES tells root to do.
+		install -d -m 0700 /var/log/sockreap &&
+			install -m 0600 /dev/null /var/log/sockreap/audit.log || exit 98
+		nobody env SUDO_USER=alice "$1" --yes --state close-wait --sport 7600 \
+			>/dev/null 2>"$2/sc.err2"
+		echo $? >"$2/sc.rc2"
+		cp /var/log/sockreap/audit.log "$2/sc.log"' _ "$dir/sockreap" "$TMP"
+	case $? in
+	99) skipped "setcap: cannot mount a private /var/log here"; return ;;
+	98) not_ok "setcap: root could not create the audit file"; return ;;
+	esac
+	check "setcap: no audit file: refused, exit 5 ($(cat "$TMP/sc.rc1"))" [ "$(cat "$TMP/sc.rc1")" = 5 ]
+	check "setcap: with root's file: exit 0 ($(cat "$TMP/sc.rc2"): $(head -c 300 "$TMP/sc.err2"))" \
+		[ "$(cat "$TMP/sc.rc2")" = 0 ]
+	check "setcap: the record says who ran it ($(jq -c 'select(.event == "start") | .who' "$TMP/sc.log"))" \
+		[ "$(jq -r 'select(.event == "start") | .who.uid' "$TMP/sc.log")" = "$(id -u nobody)" ]
+	check "setcap: SUDO_USER from the caller's environment is not recorded" \
+		[ "$(jq -r 'select(.event == "start") | .who.sudo_user' "$TMP/sc.log")" = null ]
+	check "setcap: the 2 sockets were killed" [ "$(ss_count "$ns" state close-wait sport = :7600)" = 0 ]
+}
+
 # --- 4. hostile audit paths are refused before anything is killed -----------------------------
 # refused DESC WHY-PATTERN PATH: a kill with --audit-log PATH exits 5, names why, kills nothing.
 refused() {
@@ -358,6 +407,6 @@ test_paths() {
 }
 
 # AUDIT_TESTS="signals paths" runs some of them while developing.
-for t in ${AUDIT_TESTS:-concurrent signals full_disk fsize nowhere paths}; do
+for t in ${AUDIT_TESTS:-concurrent signals full_disk fsize setcap nowhere paths}; do
 	"test_$t"
 done
