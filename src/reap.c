@@ -518,10 +518,14 @@ static int stage_arm(struct run *r)
 			/* why names the component refused: the file itself, or a directory above. */
 			bool same = !strncmp(why, cfg->audit_path, n) && why[n] == ':';
 
-			fprintf(stderr, "sockreap: cannot write audit log %s%s%s; nothing killed\n"
-					"  choose another file with --audit-log PATH, or kill "
-					"without a record with --no-audit\n",
-				cfg->audit_path, same ? "" : ": ", same ? why + n : why);
+			fprintf(stderr, "sockreap: cannot write audit log %s%s%s; nothing killed\n%s",
+				cfg->audit_path, same ? "" : ": ", same ? why + n : why,
+				/* Not options that are refused to a setcap install's caller. */
+				trusted != getuid()
+					? "  ask root to create it as PRIVILEGES in sockreap(8) says: "
+					  "where the audit goes is root's choice\n"
+					: "  choose another file with --audit-log PATH, or kill "
+					  "without a record with --no-audit\n");
 			return EXIT_GUARD;
 		}
 	} else if (!audit_syslog_reachable(&r->audit)) {

@@ -34,6 +34,7 @@ struct walk {
 
 /* What the root would type to make the file, when we may not. */
 #define ROOT_CREATES "; only root may create it (install -m 0600 /dev/null PATH, as root)"
+#define ROOT_CREATES_DIR "; only root may create it (install -d -m 0700 PATH, as root)"
 
 /* Fills why with "PATH-UP-TO-END: reason" and returns err. */
 static int refuse(const struct walk *w, size_t end, int err, const char *fmt, ...)
@@ -141,7 +142,7 @@ static int open_dir(const struct walk *w, size_t end, int dirfd, const char *nam
 
 	fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create && !w->may_create)
-		return refuse(w, end, -ENOENT, "does not exist" ROOT_CREATES);
+		return refuse(w, end, -ENOENT, "does not exist" ROOT_CREATES_DIR);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 			return refuse(w, end, -errno, "cannot create: %s", strerror(errno));

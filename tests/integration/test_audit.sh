@@ -349,6 +349,10 @@ test_setcap() {
 	98) not_ok "setcap: root could not create the audit file"; return ;;
 	esac
 	check "setcap: no audit file: refused, exit 5 ($(cat "$TMP/sc.rc1"))" [ "$(cat "$TMP/sc.rc1")" = 5 ]
+	check "setcap: it tells the caller to ask root ($(head -c 400 "$TMP/sc.err1"))" \
+		grep -q "ask root to create it" "$TMP/sc.err1"
+	check "setcap: and suggests no option refused to the caller" \
+		bash -c '! grep -qe "--audit-log\|--no-audit" "$1"' _ "$TMP/sc.err1"
 	check "setcap: with root's file: exit 0 ($(cat "$TMP/sc.rc2"): $(head -c 300 "$TMP/sc.err2"))" \
 		[ "$(cat "$TMP/sc.rc2")" = 0 ]
 	check "setcap: the record says who ran it ($(jq -c 'select(.event == "start") | .who' "$TMP/sc.log"))" \
