@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The audit trail holds: concurrent runs and a torn last line leave only whole JSON lines;
-# signals during a kill are held until every record is written; a full disk is exit 3 with a
-# count of what is missing; hostile audit paths are refused before anything is killed; without
-# an audit file or a syslog socket a kill is refused unless --yes. Every namespace, mount and
-# rig here is ours and is removed at exit.
+# signals during a kill are held until every record is written (and the summaries say the exit
+# status they cause); a full disk or a file-size limit is exit 3 with a count of what is missing;
+# a setcap install's caller cannot put words in the record; hostile audit paths are refused
+# before anything is killed; without an audit file or a syslog socket a kill is refused unless
+# --yes. Every namespace, mount and rig here is ours and is removed at exit.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
