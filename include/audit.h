@@ -80,6 +80,10 @@ void audit_start(struct audit *a, const struct audit_run *run);
 void audit_intent(struct audit *a, const struct sock_rec *rec,
 		  const struct sel_owner_ctx *owners);
 void audit_result(struct audit *a, const struct sock_rec *rec);
+/*
+ * Its exit_status is the one the run exits with as far as known when it is written: 128 +
+ * signo for a held signal pending, 3 when results of this batch were lost, else the outcomes'.
+ */
 void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_ms);
 /*
  * Writes what is pending, fsyncs, releases the lock. Returns 0 or the first error of the batch

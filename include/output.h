@@ -13,6 +13,7 @@ struct output_run {
 	const char *engine;
 	const struct plan_counts *counts;	/* NULL in a preview */
 	double elapsed_ms;
+	int exit_status;	/* with counts: what the process exits with (lost records, signals) */
 };
 
 /*

@@ -54,6 +54,13 @@ void audit_init(struct audit *a)
 
 void audit_open_fd(struct audit *a, int fd)
 {
+	/*
+	 * Any caller may set a file-size limit (prlimit --fsize), a setcap install's too. Past it
+	 * the kernel sends SIGXFSZ, which kills by default: in the middle of a record, with no
+	 * summary and no word of what is missing. Ignored, the write fails with EFBIG, which is
+	 * handled as a full disk (the record cut off again, counted, exit 3).
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	a->fd = fd;
 }
 
@@ -115,7 +122,11 @@ void audit_who_fill(struct audit_who *w)
 	w->euid = geteuid();
 	w->loginuid = read_id("/proc/self/loginuid");
 	w->sessionid = read_id("/proc/self/sessionid");
-	w->sudo_user = getenv("SUDO_USER");
+	/*
+	 * Under raised file capabilities (AT_SECURE) the environment is the caller's to write:
+	 * a "sudo_user" from it would be a false claim in root's record. Recorded as null there.
+	 */
+	w->sudo_user = secure_getenv("SUDO_USER");
 	w->tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
 }
 
@@ -363,17 +374,35 @@ void audit_result(struct audit *a, const struct sock_rec *rec)
 	sockets_added(a);
 }
 
+static int held_pending(void);
+
+/*
+ * The status the run will exit with, as far as it is known now: a held signal (128 + signo),
+ * results that did not reach the file (3), else what the outcomes earn. A signal that comes
+ * after this line, or a failed fsync, can still change it.
+ */
+static int exit_status_now(const struct audit *a, const struct plan_counts *c)
+{
+	int sig = held_pending();
+
+	if (sig)
+		return 128 + sig;
+	return a->err ? EXIT_PARTIAL : (int)plan_exit_status(c);
+}
+
 void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_ms)
 {
 	struct json *j = &a->j;
+	int status;
 
-	sockets_close(a);
+	sockets_close(a);	/* the last results first: whether they were lost counts */
+	status = exit_status_now(a, c);
 	if (!record_begin(a, "summary", true))
 		return;
 	json_uint(j, "selected", c->total);
 	for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
 		json_uint(j, sock_outcome_name(o), c->n[o]);
-	json_uint(j, "exit_status", plan_exit_status(c));
+	json_uint(j, "exit_status", (unsigned)status);
 	json_double(j, "elapsed_ms", elapsed_ms, 3);
 	record_end(a, AUDIT_EV_NONE, 0, true);
 }
@@ -475,6 +504,24 @@ static void held_set(sigset_t *set)
 	sigemptyset(set);
 	for (size_t i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++)
 		sigaddset(set, held_signals[i]);
+}
+
+/* The first held signal that is pending and would act (not ignored), or 0; not consumed. */
+static int held_pending(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++) {
+		int sig = held_signals[i];
+		struct sigaction sa;
+
+		if (sigismember(&pending, sig) && sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler != SIG_IGN)
+			return sig;
+	}
+	return 0;
 }
 
 int audit_signals_hold(struct audit_signals *s)

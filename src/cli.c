@@ -477,7 +477,13 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	if (!cfg->audit_path) {
 		const char *env = getenv_fn ? getenv_fn("SOCKREAP_AUDIT_LOG") : NULL;
 
-		cfg->audit_path = env && *env ? env : CLI_DEFAULT_AUDIT_LOG;
+		/* As --audit-log "": an empty value is a mistake, not a wish for the default. */
+		if (env && !*env) {
+			fprintf(errf, "sockreap: SOCKREAP_AUDIT_LOG is set but empty: give it a path, "
+				      "or unset it\n");
+			goto fail;
+		}
+		cfg->audit_path = env ? env : CLI_DEFAULT_AUDIT_LOG;
 	}
 	return 0;
 nomem:

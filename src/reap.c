@@ -467,7 +467,7 @@ static int stage_show(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
-				  NULL, 0 };
+				  NULL, 0, 0 };
 
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
@@ -519,10 +519,14 @@ static int stage_arm(struct run *r)
 			/* why names the component refused: the file itself, or a directory above. */
 			bool same = !strncmp(why, cfg->audit_path, n) && why[n] == ':';
 
-			fprintf(stderr, "sockreap: cannot write audit log %s%s%s; nothing killed\n"
-					"  choose another file with --audit-log PATH, or kill "
-					"without a record with --no-audit\n",
-				cfg->audit_path, same ? "" : ": ", same ? why + n : why);
+			fprintf(stderr, "sockreap: cannot write audit log %s%s%s; nothing killed\n%s",
+				cfg->audit_path, same ? "" : ": ", same ? why + n : why,
+				/* Not options that are refused to a setcap install's caller. */
+				trusted != getuid()
+					? "  ask root to create it as PRIVILEGES in sockreap(8) says: "
+					  "where the audit goes is root's choice\n"
+					: "  choose another file with --audit-log PATH, or kill "
+					  "without a record with --no-audit\n");
 			return EXIT_GUARD;
 		}
 	} else if (!audit_syslog_reachable(&r->audit)) {
@@ -620,10 +624,14 @@ static int stage_act(struct run *r)
 static int stage_report(struct run *r)
 {
 	const struct config *cfg = r->cfg;
-	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms };
+	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms,
+				  0 };
 	size_t by_rst = 0;
-	int status;
+	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
+	int status = r->signal ? 128 + r->signal
+		     : r->audit_err < 0 ? EXIT_PARTIAL : (int)plan_exit_status(&r->counts);
 
+	run.exit_status = status;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
 	else
@@ -642,26 +650,29 @@ static int stage_report(struct run *r)
 				"namespace\n");
 	explain_failures(&r->set, r->engine);
 	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
-	status = plan_exit_status(&r->counts);
-	/* The sockets are dead but their record is not whole: say so, and not with exit 0. */
+	/* The sockets are dead but their record is not whole: say so, and where else it is. */
 	if (r->audit_err < 0) {
+		bool syslogd = audit_syslog_reachable(&r->audit);
+		const char *sys = r->audit.syslog_path;
+
 		if (r->audit.results_missing || r->audit.summary_missing)
 			fprintf(stderr, "sockreap: audit log %s: %zu of %zu results%s could not be "
-					"written (%s); syslog says the same\n", cfg->audit_path,
+					"written (%s); %s%s%s\n", cfg->audit_path,
 				r->audit.results_missing, r->set.n,
 				r->audit.summary_missing ? " and the summary" : "",
-				strerror(-r->audit_err));
+				strerror(-r->audit_err),
+				syslogd ? "syslog says the same" : "no syslog daemon at ",
+				syslogd ? "" : sys, syslogd ? "" : " either: they are recorded nowhere");
 		else
 			fprintf(stderr, "sockreap: audit log %s: the results could not be synced to "
-					"disk (%s); syslog says the same\n", cfg->audit_path,
-				strerror(-r->audit_err));
-		status = EXIT_PARTIAL;
+					"disk (%s); %s%s%s\n", cfg->audit_path,
+				strerror(-r->audit_err),
+				syslogd ? "syslog says the same" : "no syslog daemon at ",
+				syslogd ? "" : sys, syslogd ? "" : " to say so either");
 	}
-	if (r->signal) {
+	if (r->signal)
 		fprintf(stderr, "sockreap: %s arrived during the kill: held until every record was "
 				"written\n", audit_signal_name(r->signal));
-		status = 128 + r->signal;
-	}
 	return status;
 }
 

@@ -8,11 +8,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+/* Not in every linux/magic.h: from the kernel's fs/configfs/mount.c and fs/fuse/control.c. */
+#ifndef CONFIGFS_MAGIC
+#define CONFIGFS_MAGIC 0x62656570
+#endif
+#ifndef FUSE_CTL_SUPER_MAGIC
+#define FUSE_CTL_SUPER_MAGIC 0x65735543
+#endif
 
 struct walk {
 	const char *path;
@@ -24,6 +34,7 @@ struct walk {
 
 /* What the root would type to make the file, when we may not. */
 #define ROOT_CREATES "; only root may create it (install -m 0600 /dev/null PATH, as root)"
+#define ROOT_CREATES_DIR "; only root may create it (install -d -m 0700 PATH, as root)"
 
 /* Fills why with "PATH-UP-TO-END: reason" and returns err. */
 static int refuse(const struct walk *w, size_t end, int err, const char *fmt, ...)
@@ -56,6 +67,40 @@ static int check_owner_mode(const struct walk *w, size_t end, const struct stat 
 	if (st->st_mode & S_IWGRP)
 		return refuse(w, end, -EPERM, "writable by its group (mode %04o)",
 			      (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+/*
+ * The kernel's pseudo file systems: their files are interfaces, not storage. A line appended to
+ * /proc/sys/kernel/hostname renames the host; a directory made in cgroupfs or configfs creates
+ * a kernel object. Names as mount(8) shows them.
+ */
+static const struct {
+	unsigned long magic;
+	const char *name;
+} pseudo_fs[] = {
+	{ PROC_SUPER_MAGIC, "proc" },	    { SYSFS_MAGIC, "sysfs" },
+	{ CGROUP_SUPER_MAGIC, "cgroup" },   { CGROUP2_SUPER_MAGIC, "cgroup2" },
+	{ DEBUGFS_MAGIC, "debugfs" },	    { TRACEFS_MAGIC, "tracefs" },
+	{ SECURITYFS_MAGIC, "securityfs" }, { DEVPTS_SUPER_MAGIC, "devpts" },
+	{ BPF_FS_MAGIC, "bpf" },	    { PSTOREFS_MAGIC, "pstore" },
+	{ CONFIGFS_MAGIC, "configfs" },	    { EFIVARFS_MAGIC, "efivarfs" },
+	{ SELINUX_MAGIC, "selinuxfs" },	    { SMACK_MAGIC, "smackfs" },
+	{ BINFMTFS_MAGIC, "binfmt_misc" },  { NSFS_MAGIC, "nsfs" },
+	{ FUSE_CTL_SUPER_MAGIC, "fusectl" },
+};
+
+/* Refuses fd (a directory on the way, or the file) if it is on a pseudo file system. */
+static int check_fs(const struct walk *w, size_t end, int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return refuse(w, end, -errno, "%s", strerror(errno));
+	for (size_t i = 0; i < sizeof(pseudo_fs) / sizeof(pseudo_fs[0]); i++)
+		if ((unsigned long)sfs.f_type == pseudo_fs[i].magic)
+			return refuse(w, end, -EINVAL, "a %s file system (the kernel's interface, "
+					"not storage for a log)", pseudo_fs[i].name);
 	return 0;
 }
 
@@ -97,7 +142,7 @@ static int open_dir(const struct walk *w, size_t end, int dirfd, const char *nam
 
 	fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create && !w->may_create)
-		return refuse(w, end, -ENOENT, "does not exist" ROOT_CREATES);
+		return refuse(w, end, -ENOENT, "does not exist" ROOT_CREATES_DIR);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 			return refuse(w, end, -errno, "cannot create: %s", strerror(errno));
@@ -111,7 +156,10 @@ static int open_dir(const struct walk *w, size_t end, int dirfd, const char *nam
 	if (fstat(fd, &st) < 0) {
 		ret = refuse(w, end, -errno, "%s", strerror(errno));
 	} else {
+		/* Every directory, so that nothing is made in one either (a cgroup, say). */
 		ret = check_owner_mode(w, end, &st, true);
+		if (ret == 0)
+			ret = check_fs(w, end, fd);
 		if (ret == 0)
 			return fd;
 	}
@@ -157,6 +205,8 @@ static int open_file(const struct walk *w, size_t end, int dirfd, const char *na
 		ret = refuse(w, end, -errno, "%s", strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
 		ret = refuse(w, end, -EINVAL, "not a regular file");
+	} else if ((ret = check_fs(w, end, fd)) < 0) {
+		/* A file bind-mounted from one, under a directory that is not. */
 	} else if (st.st_nlink != 1) {
 		ret = refuse(w, end, -EPERM, "has %lu hard links", (unsigned long)st.st_nlink);
 	} else if ((ret = check_owner_mode(w, end, &st, false)) == 0 &&

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The audit trail holds: concurrent runs and a torn last line leave only whole JSON lines;
-# signals during a kill are held until every record is written; a full disk is exit 3 with a
-# count of what is missing; hostile audit paths are refused before anything is killed; without
-# an audit file or a syslog socket a kill is refused unless --yes. Every namespace, mount and
-# rig here is ours and is removed at exit.
+# signals during a kill are held until every record is written (and the summaries say the exit
+# status they cause); a full disk or a file-size limit is exit 3 with a count of what is missing;
+# a setcap install's caller cannot put words in the record; hostile audit paths are refused
+# before anything is killed; without an audit file or a syslog socket a kill is refused unless
+# --yes. Every namespace, mount and rig here is ours and is removed at exit.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
@@ -124,7 +125,7 @@ test_signals() {
 	rig_start ST "$ns" -p 7100 -n 200 close-wait || { not_ok "signals: rig"; return; }
 	settled "$ns" 7100 200 || { not_ok "signals: rig on 7100 did not settle"; return; }
 	# nsenter execs sockreap itself (ip netns exec forks): the signal goes to sockreap.
-	nsenter --net="/run/netns/$ns" "$SR" --engine rst --yes --audit-log "$log" \
+	nsenter --net="/run/netns/$ns" "$SR" --engine rst --yes --json --audit-log "$log" \
 		"state close-wait and (sport 7100 or sport 7199)" >"$TMP/sig.out" 2>"$TMP/sig.err" &
 	pid=$!
 	# The start record is written with the signals already held.
@@ -146,6 +147,10 @@ test_signals() {
 		grep -q "SIGTERM" "$TMP/sig.err"
 	check "signals: SIGTERM: the 200 answering sockets were killed" \
 		[ "$(ss_count "$ns" state close-wait sport = :7100)" = 0 ]
+	check "signals: SIGTERM: the audit summary says exit 143 ($(jq -r 'select(.event == "summary") | .exit_status' "$log"))" \
+		[ "$(jq -r 'select(.event == "summary") | .exit_status' "$log")" = 143 ]
+	check "signals: SIGTERM: so does --json ($(jq -r .summary.exit_status "$TMP/sig.out"))" \
+		[ "$(jq -r .summary.exit_status "$TMP/sig.out")" = 143 ]
 
 	# --no-audit: syslog gets a line before the kill and one after, whatever the signal.
 	rig_start SH "$ns" -p 7101 -n 200 close-wait || { not_ok "signals: rig"; return; }
@@ -233,6 +238,8 @@ test_full_disk() {
 		[ "$written" -gt 0 -a "${missing:-0}" -gt 0 ]
 	check "full: syslog says how many results are missing" \
 		grep -q "$missing of 8000 results missing" "$TMP/full.syslog"
+	check "full: and stderr says syslog has it (a logsink listens)" \
+		grep -q "could not be written (No space left on device); syslog says the same" "$TMP/full.err"
 }
 
 # --- --no-audit with no syslog socket: the kill would be recorded nowhere ---------------------
@@ -258,6 +265,102 @@ test_nowhere() {
 	check "nowhere: and says so" grep -q 'recorded nowhere' "$TMP/nowhere.2"
 	check "nowhere: the 5 were killed by the second run only" \
 		[ "$(ss_count "$ns" state close-wait)" = 0 ]
+}
+
+# --- a file-size limit (prlimit --fsize) is a full disk, not a death by SIGXFSZ -----------------
+# Any caller may set RLIMIT_FSIZE, a setcap install's included: by default the kernel then kills
+# the writer with SIGXFSZ in the middle of a record (exit 153). Here it must be exit 3 with
+# whole lines and a count of what is missing; with no syslog daemon, it must not claim one.
+test_fsize() {
+	local ns measured lim rc
+	ns_new ns || { not_ok "fsize: namespace"; return; }
+	rig_start Z1 "$ns" -p 7500 -n 3 close-wait || { not_ok "fsize: rig 1"; return; }
+	settled "$ns" 7500 3 || { not_ok "fsize: rig on 7500 did not settle"; return; }
+	# A run of the same shape (same path length, same port digits) measures start + intents.
+	expect_status 0 "fsize: a measuring run" \
+		in_ns "$ns" "$SR" --yes --json --state close-wait --sport 7500 --audit-log "$TMP/fsz-a.log"
+	measured=$(grep -E '"event":"(start|intent)"' "$TMP/fsz-a.log" | wc -c)
+	# Room for the intents (give or take a few digits), not for a result record (~170 bytes).
+	lim=$((measured + 80))
+	rig_start Z2 "$ns" -p 7501 -n 3 close-wait || { not_ok "fsize: rig 2"; return; }
+	settled "$ns" 7501 3 || { not_ok "fsize: rig on 7501 did not settle"; return; }
+	# No logsink: no /dev/log. stdout goes through a pipe (the limit is on files, and the JSON
+	# is longer than it); stderr stays far below it.
+	in_private_dev "$ns" '
+		prlimit --fsize="$1" "$2" --yes --json --state close-wait --sport 7501 \
+			--audit-log "$3/fsz-b.log" 2>"$3/fsz.err" | cat >"$3/fsz.out"
+		echo "${PIPESTATUS[0]}" >"$3/fsz.rc"' "$lim" "$SR" "$TMP"
+	if [ "$?" = 99 ]; then
+		skipped "fsize: cannot make a private mount namespace here"
+		return
+	fi
+	rc=$(cat "$TMP/fsz.rc")
+	check "fsize: --fsize=$lim (intents $measured bytes): exit 3, not 153 ($rc)" [ "$rc" = 3 ]
+	check "fsize: the sockets were killed" [ "$(ss_count "$ns" state close-wait sport = :7501)" = 0 ]
+	check "fsize: every line of the log is whole JSON ($(bad_lines "$TMP/fsz-b.log") not)" \
+		[ "$(bad_lines "$TMP/fsz-b.log")" = 0 ]
+	check "fsize: the log keeps the 3 intents" [ "$(sockets_in "$TMP/fsz-b.log" intent)" = 3 ]
+	check "fsize: stderr says what is missing and why ($(head -c 300 "$TMP/fsz.err"))" \
+		grep -q "$TMP/fsz-b.log: 3 of 3 results and the summary could not be written (File too large)" \
+		"$TMP/fsz.err"
+	check "fsize: and does not claim a syslog that is not there" \
+		grep -q "no syslog daemon at /dev/log either: they are recorded nowhere" "$TMP/fsz.err"
+	check "fsize: the --json output is whole" [ "$(jq -s length "$TMP/fsz.out")" = 1 ]
+	check "fsize: --json says exit 3 ($(jq -r .summary.exit_status "$TMP/fsz.out"))" \
+		[ "$(jq -r .summary.exit_status "$TMP/fsz.out")" = 3 ]
+}
+
+# --- a setcap install run by a caller who is not root -----------------------------------------
+# The caller's environment is not trusted (AT_SECURE): SUDO_USER=alice is recorded as null, not
+# as a claim sockreap vouches for. A caller who cannot open the audit file is told to ask root,
+# not to use --audit-log or --no-audit, which are refused to it. /var/log is a tmpfs in a
+# private mount namespace here: the host's is never touched.
+test_setcap() {
+	local ns dir plain=${SOCKREAP_PLAIN:-./sockreap}
+	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
+		skipped "setcap: setcap or setpriv is not installed (libcap2-bin, util-linux)"
+		return
+	fi
+	[ -x "$plain" ] || { not_ok "setcap: $plain is not built"; return; }
+	ns_new ns || { not_ok "setcap: namespace"; return; }
+	rig_start K "$ns" -p 7600 -n 2 close-wait || { not_ok "setcap: rig"; return; }
+	settled "$ns" 7600 2 || { not_ok "setcap: rig on 7600 did not settle"; return; }
+	dir=$TMP/bin
+	mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp "$plain" "$dir/sockreap" &&
+		chmod 0755 "$dir/sockreap" || { not_ok "setcap: copy"; return; }
+	if ! setcap cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override+ep \
+		"$dir/sockreap" 2>"$TMP/err"; then
+		skipped "setcap: this file system cannot hold file capabilities: $(cat "$TMP/err")"
+		return
+	fi
+	in_ns "$ns" unshare -m --propagation private bash -c '
+		mount -t tmpfs -o mode=0755 tmpfs /var/log || exit 99
+		nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+		nobody "$1" --yes --state close-wait --sport 7600 >/dev/null 2>"$2/sc.err1"
+		echo $? >"$2/sc.rc1"
+		# What PRIVILEGES tells root to do.
+		install -d -m 0700 /var/log/sockreap &&
+			install -m 0600 /dev/null /var/log/sockreap/audit.log || exit 98
+		nobody env SUDO_USER=alice "$1" --yes --state close-wait --sport 7600 \
+			>/dev/null 2>"$2/sc.err2"
+		echo $? >"$2/sc.rc2"
+		cp /var/log/sockreap/audit.log "$2/sc.log"' _ "$dir/sockreap" "$TMP"
+	case $? in
+	99) skipped "setcap: cannot mount a private /var/log here"; return ;;
+	98) not_ok "setcap: root could not create the audit file"; return ;;
+	esac
+	check "setcap: no audit file: refused, exit 5 ($(cat "$TMP/sc.rc1"))" [ "$(cat "$TMP/sc.rc1")" = 5 ]
+	check "setcap: it tells the caller to ask root ($(head -c 400 "$TMP/sc.err1"))" \
+		grep -q "ask root to create it" "$TMP/sc.err1"
+	check "setcap: and suggests no option refused to the caller" \
+		bash -c '! grep -qe "--audit-log\|--no-audit" "$1"' _ "$TMP/sc.err1"
+	check "setcap: with root's file: exit 0 ($(cat "$TMP/sc.rc2"): $(head -c 300 "$TMP/sc.err2"))" \
+		[ "$(cat "$TMP/sc.rc2")" = 0 ]
+	check "setcap: the record says who ran it ($(jq -c 'select(.event == "start") | .who' "$TMP/sc.log"))" \
+		[ "$(jq -r 'select(.event == "start") | .who.uid' "$TMP/sc.log")" = "$(id -u nobody)" ]
+	check "setcap: SUDO_USER from the caller's environment is not recorded" \
+		[ "$(jq -r 'select(.event == "start") | .who.sudo_user' "$TMP/sc.log")" = null ]
+	check "setcap: the 2 sockets were killed" [ "$(ss_count "$ns" state close-wait sport = :7600)" = 0 ]
 }
 
 # --- 4. hostile audit paths are refused before anything is killed -----------------------------
@@ -309,6 +412,6 @@ test_paths() {
 }
 
 # AUDIT_TESTS="signals paths" runs some of them while developing.
-for t in ${AUDIT_TESTS:-concurrent signals full_disk nowhere paths}; do
+for t in ${AUDIT_TESTS:-concurrent signals full_disk fsize setcap nowhere paths}; do
 	"test_$t"
 done

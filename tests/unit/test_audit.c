@@ -374,7 +374,8 @@ static void test_audit_full_file_counts_missing(void **state)
 		struct rlimit rl = { 100000, 100000 };
 		struct audit a;
 		char why[256];
-		struct plan_counts c = { .total = 20000 };
+		/* Every socket killed: the lost results alone make the run exit 3. */
+		struct plan_counts c = { .total = 20000, .n[OUT_KILLED] = 20000 };
 
 		signal(SIGXFSZ, SIG_IGN);
 		if (audit_open(&a, path, 0, why, sizeof(why)) < 0 || setrlimit(RLIMIT_FSIZE, &rl))
@@ -412,6 +413,72 @@ static void test_audit_full_file_counts_missing(void **state)
 	assert_true(rep.missing > 0);
 	assert_int_equal(sockets + rep.missing, 20000);
 	assert_non_null(strstr(got, "\"event\":\"summary\""));
+	/* The summary says the status the run exits with: 3, results lost, not 0. */
+	assert_non_null(strstr(got, "\"exit_status\":3,"));
+	free(got);
+	fx_rmtree(dir);
+}
+
+/*
+ * A file-size limit set by the caller (prlimit --fsize) sends SIGXFSZ, which kills by default:
+ * mid-record, without a summary or a word. The audit file must see EFBIG instead, as a full
+ * disk: the child here keeps the default disposition and must live to report it.
+ */
+static void test_audit_file_size_limit_is_not_fatal(void **state)
+{
+	char dir[64], path[PATH_MAX];
+	int pfd[2], st;
+	pid_t pid;
+	struct {
+		int commit;
+		size_t missing;
+	} rep = { 0, 0 };
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 4096, 4096 };
+		struct audit a;
+		char why[256];
+		struct plan_counts c = { .total = 500 };
+
+		signal(SIGXFSZ, SIG_DFL);
+		if (audit_open(&a, path, 0, why, sizeof(why)) < 0 || setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(10);
+		for (size_t i = 0; i < 500; i++) {
+			struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1",
+						   (uint16_t)(1000 + i), SS_CLOSE_WAIT, 0x100000 + i);
+
+			r.outcome = i % 2 ? OUT_KILLED : OUT_GONE;	/* many small records */
+			r.engine = SOCK_ENGINE_DESTROY;
+			audit_result(&a, &r);
+		}
+		audit_summary(&a, &c, 1);
+		rep.commit = audit_commit(&a);
+		rep.missing = a.results_missing;
+		if (write(pfd[1], &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+			_exit(11);
+		audit_close(&a);
+		_exit(0);
+	}
+	close(pfd[1]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	/* Before the fix: killed by SIGXFSZ (status 153 from a shell). */
+	assert_false(WIFSIGNALED(st));
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(read(pfd[0], &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	close(pfd[0]);
+	assert_int_equal(rep.commit, -EFBIG);
+	assert_true(rep.missing > 0);
+
+	char *got = slurp(path);
+	size_t sockets, lines = whole_lines(got, &sockets);
+
+	assert_true(lines > 0);
+	assert_int_equal(sockets + rep.missing, 500);
 	free(got);
 	fx_rmtree(dir);
 }
@@ -474,6 +541,43 @@ static void test_audit_signals_held_and_reported(void **state)
 	assert_string_equal(audit_signal_name(SIGTERM), "SIGTERM");
 }
 
+/*
+ * A signal held during the kill makes the run exit 128 + signo once every record is written:
+ * the summary, written while it is still held, says so; an ignored one changes nothing.
+ */
+static void test_audit_summary_says_held_signal(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	struct audit_signals s = { .held = false };
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct plan_counts c = { .total = 1, .n[OUT_KILLED] = 1 };
+	struct audit a;
+	char *got;
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	sigaction(SIGINT, &ign, &old);
+	assert_int_equal(audit_signals_hold(&s), 0);
+	raise(SIGINT);
+	audit_summary(&a, &c, 1);
+	assert_int_equal(audit_commit(&a), 0);
+	got = slurp(path);
+	assert_non_null(strstr(got, "\"exit_status\":0,"));
+	free(got);
+	raise(SIGTERM);
+	audit_summary(&a, &c, 1);
+	assert_int_equal(audit_commit(&a), 0);
+	/* Only looked at: the release still finds it and the run exits 143. */
+	assert_int_equal(audit_signals_release(&s), SIGTERM);
+	sigaction(SIGINT, &old, NULL);
+	audit_close(&a);
+	got = slurp(path);
+	assert_non_null(strstr(got, "\"exit_status\":143,"));
+	free(got);
+	fx_rmtree(dir);
+}
+
 static void test_audit_syslog_reachable(void **state)
 {
 	char dir[64], path[PATH_MAX];
@@ -510,8 +614,10 @@ int main(void)
 		cmocka_unit_test(test_audit_concurrent_writers_whole_lines),
 		cmocka_unit_test(test_audit_torn_line_is_ended),
 		cmocka_unit_test(test_audit_full_file_counts_missing),
+		cmocka_unit_test(test_audit_file_size_limit_is_not_fatal),
 		cmocka_unit_test(test_audit_no_space),
 		cmocka_unit_test(test_audit_signals_held_and_reported),
+		cmocka_unit_test(test_audit_summary_says_held_signal),
 		cmocka_unit_test(test_audit_syslog_reachable),
 	};
 

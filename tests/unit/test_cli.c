@@ -27,6 +27,11 @@ static const char *env_audit(const char *name)
 	return strcmp(name, "SOCKREAP_AUDIT_LOG") ? NULL : "/tmp/from-env.log";
 }
 
+static const char *env_audit_empty(const char *name)
+{
+	return strcmp(name, "SOCKREAP_AUDIT_LOG") ? NULL : "";
+}
+
 /* Parses a NULL-terminated argv; the canonical selector goes to out. */
 static int parse(struct config *cfg, char *out, size_t size, const char *(*envf)(const char *),
 		 char **argv)
@@ -111,6 +116,24 @@ static void test_cli_audit_path_precedence(void **state)
 	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_audit, ARGV("--audit-log", "/x/a.log", "--all")),
 			 0);
+	assert_string_equal(cfg.audit_path, "/x/a.log");
+	cli_free(&cfg);
+}
+
+/* An empty SOCKREAP_AUDIT_LOG is an error, as --audit-log "" is, not the default in disguise. */
+static void test_cli_empty_audit_log_variable(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--audit-log", "", "--all")),
+			 EXIT_USAGE);
+	assert_int_equal(parse(&cfg, NULL, 0, env_audit_empty, ARGV("--all")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: SOCKREAP_AUDIT_LOG is set but empty: give it a path, "
+				    "or unset it\n");
+	/* --audit-log wins: the variable is not looked at. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_audit_empty,
+			       ARGV("--audit-log", "/x/a.log", "--all")), 0);
 	assert_string_equal(cfg.audit_path, "/x/a.log");
 	cli_free(&cfg);
 }
@@ -307,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_cli_selector_may_span_arguments),
 		cmocka_unit_test(test_cli_short_options_and_settings),
 		cmocka_unit_test(test_cli_audit_path_precedence),
+		cmocka_unit_test(test_cli_empty_audit_log_variable),
 		cmocka_unit_test(test_cli_errors_name_what_is_wrong),
 		cmocka_unit_test(test_cli_errors_escape_the_input),
 		cmocka_unit_test(test_cli_many_repeated_flags),

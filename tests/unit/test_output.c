@@ -104,7 +104,7 @@ static void test_output_json_preview(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0 };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0 };
 
 	(void)state;
 	output_json(f, &set, &owners, &run);
@@ -167,7 +167,7 @@ static void test_output_table_rst_outcomes(void **state)
 	assert_string_equal(sock_peer_end(&set.v[0]), "local-left");
 	set.v[0].flags = SOCK_F_PEER_RESET;
 	f = fmemopen(json, sizeof(json), "w");
-	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0 };
+	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0, 0 };
 	struct plan_counts c;
 
 	plan_count(&set, &c);
@@ -194,7 +194,8 @@ static void test_output_json_outcomes(void **state)
 	set.v[1].outcome = OUT_FAILED;
 	set.v[1].err = SOCK_ERR_SURVIVED;
 	plan_count(&set, &c);
-	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5 };
+	/* exit_status is what the process exits with (a held SIGINT here), not the outcomes' 3. */
+	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 130 };
 
 	output_json(f, &set, &owners, &run);
 	fclose(f);
@@ -205,7 +206,7 @@ static void test_output_json_outcomes(void **state)
 				    "\"engine\":null,\"peer_reset\":false,\"peer_end\":null}"));
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"killed\":1,\"gone\":0,"
 				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
-				    "\"skipped\":0,\"exit_status\":3,\"elapsed_ms\":1.500}}\n"));
+				    "\"skipped\":0,\"exit_status\":130,\"elapsed_ms\":1.500}}\n"));
 	sock_set_free(&set);
 }
 
@@ -214,7 +215,7 @@ static void test_output_owners_not_looked_up(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0 };
+	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0, 0 };
 
 	(void)state;
 	set.v[0].pid = -1; /* a scripted kill that needed no owners */
@@ -240,7 +241,7 @@ static void test_output_owners_unknown(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0 };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0 };
 
 	(void)state;
 	output_table(f, &set, &some_unknown, false);
@@ -273,7 +274,7 @@ static void test_output_preview_shows_skipped(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0 };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0 };
 
 	(void)state;
 	set.v[0].pid = 0;
@@ -380,7 +381,7 @@ static void test_output_json_names_are_valid_utf8(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0 };
+	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0, 0 };
 
 	(void)state;
 	output_json(f, &set, &hostile, &run);
