@@ -220,7 +220,8 @@ test_real_sshd() {
 	check "real sshd: says it kept your own connection" \
 		grep -q 'kept your own SSH connection: 1 socket' "$TMP/real.err"
 	# ssh localhost: the client end of the session is a socket here too.
-	"${ssh[@]}" "sudo $SR_ABS --yes --no-audit 'state established and (sport 22 or dport 22)'; echo \"sockreap exit \$?\"" \
+	local both='state established and (sport 22 or dport 22)'
+	"${ssh[@]}" "sudo $SR_ABS --yes --no-audit '$both'; echo \"sockreap exit \$?\"" \
 		>"$TMP/real.out" 2>"$TMP/real.err"
 	rc=$?
 	check "real sshd: the session survives 'sport 22 or dport 22' (ssh exit $rc)" [ "$rc" = 0 ]
