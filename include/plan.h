@@ -20,6 +20,8 @@ struct plan_self_src {
 	const char *ssh_connection;	/* the value of SSH_CONNECTION, or NULL */
 	const char *proc_root;		/* NULL: /proc */
 	int32_t pid;			/* whose ancestors and session: getpid(); 0: none */
+	selfguard_peek_fn *peek;	/* NULL: pidfd_getfd (tests give a fake) */
+	void *peek_arg;
 };
 
 #define PLAN_SSH_PORT 22
@@ -27,13 +29,21 @@ struct plan_self_src {
 struct plan_guards {
 	bool allow_listen;
 	bool have_self;		/* the caller's SSH connection, from SSH_CONNECTION */
-	int self_family;
-	uint8_t self_local[16], self_peer[16];	/* IPv4 in the first 4 bytes */
-	uint16_t self_lport, self_pport;
+	struct selfguard_tuple self;	/* its server end's view */
 	struct selfguard held;	/* sockets held by the caller's ancestors and login session */
 	/*
+	 * 4-tuples kept whoever holds them: SSH_CONNECTION's, both ways, and the other end of
+	 * each socket in held (its reversed tuple), which may be on this host too. A map from a
+	 * hash of the tuple to the first of a chain in keep (keep_next: the next index + 1).
+	 */
+	struct selfguard_tuple *keep;
+	uint32_t *keep_next;
+	size_t nkeep;
+	struct hashmap keep_map;
+	/*
 	 * Cannot tell which connection is the caller's (SSH_CONNECTION unparsable, a process
-	 * unreadable): every TCP connection on port 22, or SSH_CONNECTION's port, is kept.
+	 * unreadable, a socket's addresses unknown): every TCP connection with port 22, or
+	 * SSH_CONNECTION's port, at either end is kept.
 	 */
 	bool unsure;
 	uint16_t unsure_port;	/* SSH_CONNECTION's server port when it had one, else 22 */
@@ -50,7 +60,7 @@ enum plan_admit { ADMIT = 0, SKIP_LISTEN, SKIP_SELF, SKIP_SELF_UNSURE };
 int plan_guards_init(struct plan_guards *g, bool allow_listen, bool include_self,
 		     const struct plan_self_src *src);
 void plan_guards_free(struct plan_guards *g);
-/* Cheap: a hash lookup per socket, no /proc reads. */
+/* Cheap: two hash lookups per socket, no /proc reads. */
 enum plan_admit plan_admit(const struct plan_guards *g, const struct sock_rec *rec);
 
 struct plan_counts {

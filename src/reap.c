@@ -371,7 +371,7 @@ static int stage_prepare(struct run *r)
 	if (selector_uses(cfg->ast, SEL_MARK) && !caps_have(CAP_NET_ADMIN))
 		fprintf(stderr, "sockreap: warning: the kernel shows socket marks only to "
 				"CAP_NET_ADMIN; without it every mark reads as 0\n");
-	struct plan_self_src self = { getenv("SSH_CONNECTION"), NULL, getpid() };
+	struct plan_self_src self = { getenv("SSH_CONNECTION"), NULL, getpid(), NULL, NULL };
 
 	if (plan_guards_init(&r->guards, selector_names_listen(cfg->ast), cfg->include_self,
 			     &self) < 0) {
@@ -390,8 +390,9 @@ static void explain_kept(const struct dump_ctx *dc, const struct plan_guards *g)
 {
 	if (dc->skipped_self)
 		fprintf(stderr, "sockreap: kept your own SSH connection: %zu socket%s held by this "
-				"process's ancestors or its login's sshd, or named by SSH_CONNECTION; "
-				"--include-self selects %s\n", dc->skipped_self,
+				"process's ancestors or its login's sshd, or named by SSH_CONNECTION, "
+				"or the other end of one of those; --include-self selects %s\n",
+			dc->skipped_self,
 			dc->skipped_self == 1 ? "" : "s", dc->skipped_self == 1 ? "it" : "them");
 	if (dc->skipped_unsure) {
 		char ports[16] = "22";

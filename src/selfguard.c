@@ -5,6 +5,15 @@
  * audit login session (the sshd of the login that started the tmux or screen server that is
  * now the shell's parent). Only those processes' fd tables are read. A process it cannot read
  * is recorded, not skipped: the guard then refuses rather than guesses.
+ *
+ * The other end of such a connection may be a socket on this host too (ssh localhost, a
+ * container sharing the network namespace), held by no ancestor: so each socket's 4-tuple is
+ * learned, for the plan to keep the reversed one as well. It is learned from the socket itself
+ * (pidfd_getfd, then getsockname and getpeername): exact, a few syscalls per socket of a
+ * handful of processes, and independent of the dump, whose kernel prefilter never hands the
+ * server end to user space for a selector like 'dport 22'. It needs ptrace access to the
+ * holder (root has it; CAP_SYS_PTRACE for a setcap install) and Linux 5.6; without either, the
+ * guard is unsure, as for an fd table it cannot read.
  */
 #include "selfguard.h"
 #include "procmap.h"
@@ -17,6 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 /* Ancestry is a handful of processes deep; the bound only stops a cycle in a broken tree. */
@@ -32,11 +45,12 @@ struct scan {
 	struct selfguard *sg;
 	uint32_t *inode;	/* found so far; the map is sized once from their number */
 	int32_t *pid;
+	int *fd;		/* where pid holds it */
 	size_t n, cap;
 	bool entry_ancestor;	/* an ancestor is an sshd (or the like) */
 };
 
-static int push(struct scan *s, uint32_t inode, int32_t pid)
+static int push(struct scan *s, uint32_t inode, int32_t pid, int fd)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 32;
@@ -50,9 +64,15 @@ static int push(struct scan *s, uint32_t inode, int32_t pid)
 		if (!pv)
 			return -ENOMEM;
 		s->pid = pv;
+		int *fv = realloc(s->fd, cap * sizeof(*fv));
+
+		if (!fv)
+			return -ENOMEM;
+		s->fd = fv;
 		s->cap = cap;
 	}
 	s->inode[s->n] = inode;
+	s->fd[s->n] = fd;
 	s->pid[s->n++] = pid;
 	return 0;
 }
@@ -122,7 +142,7 @@ static int add_fds(struct scan *s, int32_t pid)
 		uint32_t inode = procmap_parse_link(link, (size_t)n);
 
 		if (inode)
-			ret = push(s, inode, pid);
+			ret = push(s, inode, pid, atoi(e->d_name));
 	}
 	closedir(d);
 	return ret;
@@ -222,7 +242,113 @@ static int walk_session(struct scan *s, int32_t self)
 	return ret;
 }
 
-int selfguard_scan(struct selfguard *sg, const char *proc_root, int32_t pid)
+/* Both addresses of a connected inet socket: 1; 0 for any other socket; or a negative errno. */
+static int addresses(int sfd, struct sockaddr_storage *local, struct sockaddr_storage *peer)
+{
+	socklen_t len = sizeof(*local);
+
+	if (getsockname(sfd, (struct sockaddr *)local, &len) < 0)
+		return -errno;
+	if (local->ss_family != AF_INET && local->ss_family != AF_INET6)
+		return 0;
+	len = sizeof(*peer);
+	if (getpeername(sfd, (struct sockaddr *)peer, &len) < 0)
+		return errno == ENOTCONN ? 0 : -errno;
+	return 1;
+}
+
+/*
+ * The real peek: a copy of the fd (pidfd_getfd leaves the holder's untouched; closing ours
+ * while the holder keeps its own does nothing to the socket), checked to be the same inode.
+ */
+static int peek_pidfd(void *arg, int32_t pid, int fd, uint32_t inode,
+		      struct sockaddr_storage *local, struct sockaddr_storage *peer)
+{
+	struct stat st;
+	int pfd, sfd, ret;
+
+	(void)arg;
+	pfd = pidfd_open(pid, 0);
+	if (pfd < 0)
+		return errno == ESRCH ? 0 : -errno;	/* ended meanwhile: holds nothing now */
+	sfd = pidfd_getfd(pfd, fd, 0);
+	ret = sfd < 0 ? -errno : 0;
+	close(pfd);
+	if (ret)
+		return ret == -ESRCH || ret == -EBADF ? 0 : ret;	/* ended, fd closed */
+	if (fstat(sfd, &st) < 0)
+		ret = -errno;
+	else if (!S_ISSOCK(st.st_mode) || st.st_ino != inode)
+		ret = -ESTALE;	/* the fd was reused since it was listed */
+	else
+		ret = addresses(sfd, local, peer);
+	close(sfd);
+	return ret;
+}
+
+/* An inet address as 16 bytes (IPv4 as ::ffff:a.b.c.d) and its port; false for the rest. */
+static bool canon(const struct sockaddr_storage *ss, uint8_t addr[16], uint16_t *port)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		memcpy(addr, mapped, 12);
+		memcpy(addr + 12, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		memcpy(addr, &s6->sin6_addr, 16);
+		*port = ntohs(s6->sin6_port);
+		return true;
+	}
+	return false;
+}
+
+/* The 4-tuple of each connected inet socket found, once per inode. Returns 0 or -ENOMEM. */
+static int learn_tuples(struct scan *s, selfguard_peek_fn *peek, void *arg)
+{
+	struct selfguard *sg = s->sg;
+	struct hashmap tried;
+	int ret;
+
+	ret = hashmap_init(&tried, s->n);
+	if (ret)
+		return ret;
+	sg->tuples = calloc(s->n ? s->n : 1, sizeof(*sg->tuples));
+	if (!sg->tuples)
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < s->n; i++) {
+		struct sockaddr_storage local = { 0 }, peer = { 0 };
+		struct selfguard_tuple *t = &sg->tuples[sg->ntuples];
+		char what[32];
+
+		if (hashmap_get(&tried, s->inode[i], NULL))
+			continue;
+		ret = hashmap_put(&tried, s->inode[i], 1);
+		if (ret)
+			break;
+		int got = peek(arg, s->pid[i], s->fd[i], s->inode[i], &local, &peer);
+
+		if (got == 1 && canon(&local, t->local, &t->lport) &&
+		    canon(&peer, t->peer, &t->pport))
+			sg->ntuples++;
+		if (got < 0 && !sg->bad_err) {
+			snprintf(what, sizeof(what), "fd/%d", s->fd[i]);
+			note_unreadable(s, s->pid[i], what, got);
+			sg->bad_addr = true;
+		}
+	}
+	hashmap_free(&tried);
+	return ret;
+}
+
+int selfguard_scan(struct selfguard *sg, const char *proc_root, int32_t pid,
+		   selfguard_peek_fn *peek, void *peek_arg)
 {
 	struct scan s = { .root = proc_root ? proc_root : "/proc", .sg = sg };
 	int ret;
@@ -235,8 +361,11 @@ int selfguard_scan(struct selfguard *sg, const char *proc_root, int32_t pid)
 		ret = hashmap_init(&sg->inodes, s.n);
 	for (size_t i = 0; !ret && i < s.n; i++)
 		ret = hashmap_put(&sg->inodes, s.inode[i], (uint32_t)s.pid[i]);
+	if (!ret)
+		ret = learn_tuples(&s, peek ? peek : peek_pidfd, peek_arg);
 	free(s.inode);
 	free(s.pid);
+	free(s.fd);
 	return ret;
 }
 
@@ -247,6 +376,10 @@ bool selfguard_holds(const struct selfguard *sg, uint32_t inode)
 
 void selfguard_free(struct selfguard *sg)
 {
-	if (sg)
-		hashmap_free(&sg->inodes);
+	if (!sg)
+		return;
+	hashmap_free(&sg->inodes);
+	free(sg->tuples);
+	sg->tuples = NULL;
+	sg->ntuples = 0;
 }

@@ -245,11 +245,12 @@ test_self() {
 	ns_new ns || { not_ok "self: namespace"; return; }
 	rig_start M "$ns" -p 7700 -n 1 established || { not_ok "self: rig"; return; }
 	port=$(in_ns "$ns" ss -tanH state established dport = :7700 | awk '{split($3,a,":"); print a[2]}')
-	expect_status 0 "self: SSH_CONNECTION's socket kept" \
+	# Both ends are here (as under ssh localhost): the client end is the caller's too.
+	expect_status 1 "self: both ends of SSH_CONNECTION's connection kept" \
 		in_ns "$ns" env SSH_CONNECTION="127.0.0.1 $port 127.0.0.1 7700" "$SR" --dry-run --json --port 7700
-	check "self: only the client end is listed" \
-		[ "$(jq -r '[.sockets[].local.port] | join(",")' "$TMP/out")" = "$port" ]
-	check "self: says it kept it" grep -q 'kept your own SSH connection' "$TMP/err"
+	check "self: neither end is listed" \
+		[ "$(jq -c '.sockets' "$TMP/out")" = "[]" ]
+	check "self: says it kept both" grep -q 'kept your own SSH connection: 2 sockets' "$TMP/err"
 	expect_status 0 "self: --include-self selects it" \
 		in_ns "$ns" env SSH_CONNECTION="127.0.0.1 $port 127.0.0.1 7700" "$SR" --dry-run --json --include-self --port 7700
 	check "self: both ends listed with --include-self" [ "$(jq '.sockets | length' "$TMP/out")" = 2 ]

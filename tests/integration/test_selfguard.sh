@@ -101,6 +101,8 @@ test_unparsable() {
 	rig_run "$ns" '
 		bash "$1" "$2" garb env -i PATH='"$SPATH"' SSH_CONNECTION=garbage "$3" --yes \
 			--no-audit "'"$SELECT_22"'"
+		bash "$1" "$2" gd env -i PATH='"$SPATH"' SSH_CONNECTION=garbage "$3" --yes \
+			--no-audit "dport 22"
 		bash "$1" "$2" g_incl env -i PATH='"$SPATH"' SSH_CONNECTION=garbage "$3" --yes \
 			--no-audit --include-self "'"$SELECT_22"'"' ||
 		{ not_ok "unparsable: rig: $(cat "$TMP/rig.err")"; return; }
@@ -109,6 +111,8 @@ test_unparsable() {
 	check "unparsable: says why and how many ($(grep 'cannot tell' "$TMP/garb.err"))" \
 		grep -q 'kept 1 connection on port 22.*cannot tell.*SSH_CONNECTION.*`garbage'"'" \
 		"$TMP/garb.err"
+	check "unparsable: the client ends of both (dport 22) kept too, exit 1 ($(result gd))" \
+		[ "$(result gd)" = "1|$OWN $OTHER" ]
 	check "unparsable: --include-self kills both ($(result g_incl))" [ "$(result g_incl)" = "0|" ]
 }
 
@@ -215,13 +219,63 @@ test_real_sshd() {
 		[ "$(tail -1 "$TMP/real.out")" = "sockreap exit 1" ]
 	check "real sshd: says it kept your own connection" \
 		grep -q 'kept your own SSH connection: 1 socket' "$TMP/real.err"
+	# ssh localhost: the client end of the session is a socket here too.
+	local both='state established and (sport 22 or dport 22)'
+	"${ssh[@]}" "sudo $SR_ABS --yes --no-audit '$both'; echo \"sockreap exit \$?\"" \
+		>"$TMP/real.out" 2>"$TMP/real.err"
+	rc=$?
+	check "real sshd: the session survives 'sport 22 or dport 22' (ssh exit $rc)" [ "$rc" = 0 ]
+	check "real sshd: kept both ends ($(tail -1 "$TMP/real.out"))" \
+		[ "$(tail -1 "$TMP/real.out")" = "sockreap exit 1" ]
+	check "real sshd: says it kept 2 sockets" \
+		grep -q 'kept your own SSH connection: 2 sockets' "$TMP/real.err"
 	"${ssh[@]}" "sudo $SR_ABS --yes --no-audit --include-self '$SELECT_22'" \
 		>"$TMP/real.out" 2>"$TMP/real.err"
 	rc=$?
 	check "real sshd: --include-self cuts the session (ssh exit $rc)" [ "$rc" = 255 ]
 }
 
+# --- the other end of the caller's own connection is on this host too (ssh localhost, a
+# container sharing the namespace): the rig's client end of its own connection, held by the
+# bystander, is that end. Both ends are kept, with the environment stripped (the ends learned
+# from the sshd ancestor's socket) and with SSH_CONNECTION naming the connection. --------------
+# other_end VARIANT ENV...: the steps under one rig; the other connection dies in the first.
+other_end() {
+	local v=$1 ns
+	shift
+	ns_new ns || { not_ok "other end ($v): namespace"; return 1; }
+	rig_run "$ns" '
+		e=(env -i PATH='"$SPATH"' '"$*"')
+		bash "$1" "$2" od "${e[@]}" "$3" --yes --no-audit "dport 22"
+		bash "$1" "$2" osd "${e[@]}" "$3" --yes --no-audit "sport 22 or dport 22"
+		bash "$1" "$2" oincl "${e[@]}" "$3" --yes --no-audit --include-self \
+			"sport 22 or dport 22"' || { not_ok "other end ($v): rig: $(cat "$TMP/rig.err")"; return 1; }
+}
+
+test_other_end() {
+	local v
+	for v in stripped ssh_connection; do
+		if [ "$v" = stripped ]; then
+			other_end "$v" || continue
+		else
+			other_end "$v" 'SSH_CONNECTION="127.0.0.1 $SSHDRIG_OWN_PORT 127.0.0.1 22"' ||
+				continue
+		fi
+		check "other end ($v): 'dport 22' kills only the other connection, exit 0 ($(result od))" \
+			[ "$(result od)" = "0|$OWN" ]
+		check "other end ($v): 'dport 22' kept the client end of yours" \
+			grep -q 'kept your own SSH connection: 1 socket' "$TMP/od.err"
+		check "other end ($v): 'sport 22 or dport 22' keeps both ends, exit 1 ($(result osd))" \
+			[ "$(result osd)" = "1|$OWN" ]
+		check "other end ($v): says it kept 2 sockets" \
+			grep -q 'kept your own SSH connection: 2 sockets' "$TMP/osd.err"
+		check "other end ($v): --include-self kills it ($(result oincl))" \
+			[ "$(result oincl)" = "0|" ]
+	done
+}
+
 test_ancestor
+test_other_end
 test_session
 test_unparsable
 test_unreadable

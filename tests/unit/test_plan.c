@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,55 @@
 /* SSH_CONNECTION alone: no /proc. */
 static int guards_env(struct plan_guards *g, bool include_self, const char *conn)
 {
-	struct plan_self_src src = { conn, NULL, 0 };
+	struct plan_self_src src = { conn, NULL, 0, NULL, NULL };
 
 	return plan_guards_init(g, false, include_self, &src);
+}
+
+/* What the fake learns of a socket inode in place of pidfd_getfd + getsockname/getpeername. */
+struct fake_sock {
+	uint32_t inode;
+	int ret;		/* 1: the addresses below; 0: none (a unix socket); < 0: an error */
+	const char *local;
+	uint16_t lport;
+	const char *peer;
+	uint16_t pport;
+};
+
+static void fake_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+}
+
+/* arg: a table ending in inode 0, or NULL; an inode not in it is a unix socket. */
+static int peek_fake(void *arg, int32_t pid, int fd, uint32_t inode,
+		     struct sockaddr_storage *local, struct sockaddr_storage *peer)
+{
+	(void)pid;
+	(void)fd;
+	for (const struct fake_sock *f = arg; f && f->inode; f++) {
+		if (f->inode != inode)
+			continue;
+		if (f->ret == 1) {
+			fake_addr(local, f->local, f->lport);
+			fake_addr(peer, f->peer, f->pport);
+		}
+		return f->ret;
+	}
+	return 0;
 }
 
 static void put(const char *root, const char *rel, const char *text)
@@ -214,7 +261,7 @@ static void test_plan_self_ancestors(void **state)
 {
 	const char *root = *state;
 	struct plan_guards g;
-	struct plan_self_src src = { NULL, root, 100 };
+	struct plan_self_src src = { NULL, root, 100, peek_fake, NULL };
 	struct sock_rec own = rec_inode("10.0.0.1", 22, 51000, SS_ESTABLISHED, 4001);
 	struct sock_rec other = rec_inode("10.0.0.1", 22, 51001, SS_ESTABLISHED, 4002);
 	struct sock_rec tw = rec_inode("10.0.0.1", 22, 51002, SS_TIME_WAIT, 0);
@@ -257,7 +304,7 @@ static void test_plan_self_session(void **state)
 {
 	const char *root = *state;
 	struct plan_guards g;
-	struct plan_self_src src = { NULL, root, 200 };
+	struct plan_self_src src = { NULL, root, 200, peek_fake, NULL };
 	struct sock_rec own = rec_inode("10.0.0.1", 22, 51000, SS_ESTABLISHED, 5001);
 	struct sock_rec other = rec_inode("10.0.0.1", 22, 51001, SS_ESTABLISHED, 5002);
 	struct sock_rec app = rec_inode("10.0.0.1", 8080, 51002, SS_ESTABLISHED, 5003);
@@ -311,7 +358,7 @@ static void test_plan_self_unreadable(void **state)
 {
 	const char *root = *state;
 	struct plan_guards g;
-	struct plan_self_src src = { NULL, root, 100 };
+	struct plan_self_src src = { NULL, root, 100, peek_fake, NULL };
 	struct sock_rec own = rec_inode("10.0.0.1", 22, 51000, SS_ESTABLISHED, 4001);
 	struct sock_rec other = rec_inode("10.0.0.1", 22, 51001, SS_ESTABLISHED, 4002);
 	struct sock_rec alt = rec_inode("10.0.0.1", 2222, 51001, SS_ESTABLISHED, 4003);
@@ -369,6 +416,126 @@ static void test_plan_self_unreadable(void **state)
 	assert_int_equal(plan_guards_init(&g, false, false, &src), 0);
 	assert_true(g.unsure);
 	assert_non_null(strstr(g.unsure_why, "Too many levels"));
+	plan_guards_free(&g);
+}
+
+/*
+ * The other end of the caller's own connection is on this host too (ssh localhost, a container
+ * sharing the namespace): SSH_CONNECTION's 4-tuple reversed is kept as well.
+ */
+static void test_plan_self_reversed(void **state)
+{
+	struct plan_guards g;
+	struct sock_rec client = fx_rec(AF_INET, "192.168.1.50", 51000, "10.0.0.1", 22,
+					SS_ESTABLISHED, 1);
+	struct sock_rec mapped = fx_rec(AF_INET6, "::ffff:192.168.1.50", 51000, "::ffff:10.0.0.1",
+					22, SS_FIN_WAIT1, 2);
+	struct sock_rec other = fx_rec(AF_INET, "192.168.1.50", 51001, "10.0.0.1", 22,
+				       SS_ESTABLISHED, 3);
+	struct sock_rec crossed = fx_rec(AF_INET, "10.0.0.1", 51000, "192.168.1.50", 22,
+					 SS_ESTABLISHED, 4);
+	struct sock_rec v6 = fx_rec(AF_INET6, "2001:db8::99", 40000, "2001:db8::1", 22,
+				    SS_ESTABLISHED, 5);
+
+	(void)state;
+	assert_int_equal(guards_env(&g, false, "192.168.1.50 51000 10.0.0.1 22"), 0);
+	assert_int_equal(plan_admit(&g, &client), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &mapped), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &other), ADMIT);
+	assert_int_equal(plan_admit(&g, &crossed), ADMIT);
+	plan_guards_free(&g);
+	assert_int_equal(guards_env(&g, true, "192.168.1.50 51000 10.0.0.1 22"), 0);
+	assert_int_equal(plan_admit(&g, &client), ADMIT);
+	plan_guards_free(&g);
+	assert_int_equal(guards_env(&g, false, "2001:db8::99 40000 2001:db8::1 22"), 0);
+	assert_int_equal(plan_admit(&g, &v6), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &client), ADMIT);
+	plan_guards_free(&g);
+}
+
+/*
+ * sudo dropped SSH_CONNECTION, and the client end of the sshd ancestor's connection (4001:
+ * 127.0.0.1:22 <- 127.0.0.1:51000) is a socket here too: it is kept by its 4-tuple, learned
+ * from the ancestor's socket. A socket whose addresses cannot be learned makes the guard unsure.
+ */
+static void test_plan_self_other_end(void **state)
+{
+	const char *root = *state;
+	struct plan_guards g;
+	struct fake_sock socks[] = {
+		{ 4001, 1, "127.0.0.1", 22, "127.0.0.1", 51000 },
+		{ 4002, 1, "::1", 2222, "::1", 52000 },
+		{ 4003, 0, NULL, 0, NULL, 0 },	/* a unix socket, or a listener: no peer */
+		{ 0, 0, NULL, 0, NULL, 0 },
+	};
+	struct plan_self_src src = { NULL, root, 100, peek_fake, socks };
+	struct sock_rec own = rec_inode("127.0.0.1", 22, 51000, SS_ESTABLISHED, 4001);
+	struct sock_rec client = fx_rec(AF_INET, "127.0.0.1", 51000, "127.0.0.1", 22,
+					SS_ESTABLISHED, 9);
+	struct sock_rec client6 = fx_rec(AF_INET6, "::ffff:127.0.0.1", 51000, "::ffff:127.0.0.1",
+					 22, SS_ESTABLISHED, 10);
+	struct sock_rec v6client = fx_rec(AF_INET6, "::1", 52000, "::1", 2222, SS_ESTABLISHED, 11);
+	struct sock_rec other = fx_rec(AF_INET, "127.0.0.1", 51001, "127.0.0.1", 22,
+				       SS_ESTABLISHED, 12);
+
+	client.inode = 6001;
+	client6.inode = 6002;
+	v6client.inode = 6003;
+	other.inode = 6004;
+	proc(root, 100, 40, "sockreap", NULL, true, NULL);
+	proc(root, 40, 30, "bash", NULL, true, NULL);
+	proc(root, 30, 1, "sshd", NULL, true, (const unsigned[]){ 4001, 4002, 4003, 0 });
+	assert_int_equal(plan_guards_init(&g, false, false, &src), 0);
+	assert_false(g.unsure);
+	assert_int_equal(plan_admit(&g, &own), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &client), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &client6), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &v6client), SKIP_SELF);
+	assert_int_equal(plan_admit(&g, &other), ADMIT);
+	plan_guards_free(&g);
+
+	assert_int_equal(plan_guards_init(&g, false, true, &src), 0);
+	assert_int_equal(plan_admit(&g, &client), ADMIT);
+	plan_guards_free(&g);
+
+	/* pidfd_getfd refused (no ptrace access, a kernel before 5.6): cannot tell. */
+	socks[1].ret = -EPERM;
+	assert_int_equal(plan_guards_init(&g, false, false, &src), 0);
+	assert_true(g.unsure);
+	char want[PATH_MAX + 64];
+
+	snprintf(want, sizeof(want), "cannot learn the addresses of socket %s/30/fd/4 (sshd): "
+		 "Operation not permitted", root);
+	assert_string_equal(g.unsure_why, want);
+	assert_int_equal(plan_admit(&g, &client), SKIP_SELF);	/* what it learned still counts */
+	assert_int_equal(plan_admit(&g, &other), SKIP_SELF_UNSURE);
+	plan_guards_free(&g);
+}
+
+/*
+ * Unsure keeps every TCP connection with port 22 (or SSH_CONNECTION's server port) at either
+ * end: the client end of a connection to port 22 on this host may be the caller's own.
+ */
+static void test_plan_unsure_either_end(void **state)
+{
+	struct plan_guards g;
+	struct sock_rec c22 = rec_inode("10.0.0.2", 51000, 22, SS_ESTABLISHED, 0);
+	struct sock_rec c2222 = rec_inode("10.0.0.2", 51000, 2222, SS_ESTABLISHED, 0);
+	struct sock_rec c80 = rec_inode("10.0.0.2", 51000, 80, SS_ESTABLISHED, 0);
+	struct sock_rec u22 = rec_inode("10.0.0.2", 51000, 22, SS_ESTABLISHED, 0);
+
+	(void)state;
+	u22.protocol = IPPROTO_UDP;
+	assert_int_equal(guards_env(&g, false, "garbage"), 0);
+	assert_int_equal(plan_admit(&g, &c22), SKIP_SELF_UNSURE);
+	assert_int_equal(plan_admit(&g, &c2222), ADMIT);
+	assert_int_equal(plan_admit(&g, &c80), ADMIT);
+	assert_int_equal(plan_admit(&g, &u22), ADMIT);
+	plan_guards_free(&g);
+	assert_int_equal(guards_env(&g, false, "192.168.1.50 51000 not-an-ip 2222"), 0);
+	assert_int_equal(plan_admit(&g, &c22), SKIP_SELF_UNSURE);
+	assert_int_equal(plan_admit(&g, &c2222), SKIP_SELF_UNSURE);
+	assert_int_equal(plan_admit(&g, &c80), ADMIT);
 	plan_guards_free(&g);
 }
 
@@ -477,6 +644,9 @@ int main(void)
 		cmocka_unit_test(test_plan_listen_guard),
 		cmocka_unit_test(test_plan_self_guard),
 		cmocka_unit_test(test_plan_self_unparsable),
+		cmocka_unit_test(test_plan_self_reversed),
+		cmocka_unit_test_setup_teardown(test_plan_self_other_end, make_root, remove_root),
+		cmocka_unit_test(test_plan_unsure_either_end),
 		cmocka_unit_test_setup_teardown(test_plan_self_ancestors, make_root, remove_root),
 		cmocka_unit_test_setup_teardown(test_plan_self_session, make_root, remove_root),
 		cmocka_unit_test_setup_teardown(test_plan_self_unreadable, make_root, remove_root),
