@@ -349,21 +349,41 @@ void netns_list_free(struct netns_list *l)
 	*l = (struct netns_list){ 0 };
 }
 
-/* Whether fd is a network namespace file (and not another namespace, or a plain file). */
-static int check_netns_fd(int fd)
+/*
+ * Opens path for setns only if it is a network namespace file. It is looked at through an
+ * O_PATH descriptor first, which opens nothing: a path given by mistake may be a device whose
+ * open acts (a watchdog, a tape). Returns the fd or a negative errno (-EINVAL: not one).
+ */
+static int open_netns(const char *path, struct stat *st)
 {
+	char self[64];
 	struct statfs sfs;
+	int pfd = open(path, O_PATH | O_CLOEXEC), fd = -1, ret = 0;
 
-	if (fstatfs(fd, &sfs) < 0)
-		return -errno;
-	if (sfs.f_type != NSFS_MAGIC)
-		return -EINVAL;
+	if (pfd < 0)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	if (fstatfs(pfd, &sfs) < 0 || fstat(pfd, st) < 0)
+		ret = -errno;
+	else if (sfs.f_type != NSFS_MAGIC)
+		ret = -EINVAL;
+	if (!ret) {
+		/* setns takes no O_PATH descriptor: reopen the same file, not the path again. */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		fd = open(self, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			ret = -errno;
+	}
+	close(pfd);
+	if (ret < 0)
+		return ret;
 	int type = ioctl(fd, NS_GET_NSTYPE);
 
 	/* Kernels before 4.11 cannot say: setns(CLONE_NEWNET) refuses another type anyway. */
-	if (type >= 0 && type != CLONE_NEWNET)
+	if (type >= 0 && type != CLONE_NEWNET) {
+		close(fd);
 		return -EINVAL;
-	return 0;
+	}
+	return fd;
 }
 
 int netns_enter(const struct netns_roots *roots, const char *spec, bool by_pid,
@@ -379,15 +399,10 @@ int netns_enter(const struct netns_roots *roots, const char *spec, bool by_pid,
 	ret = netns_spec_path(roots, spec, by_pid, path, sizeof(path));
 	if (ret < 0)
 		return ret;
-	/* O_NONBLOCK: a FIFO given by mistake must not hang the run. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = open_netns(path, &st);
 	if (fd < 0)
-		return errno == ENOTDIR ? -ENOENT : -errno;
-	ret = check_netns_fd(fd);
-	if (!ret && fstat(fd, &st) < 0)
-		ret = -errno;
-	if (!ret && setns(fd, CLONE_NEWNET) < 0)
-		ret = -errno;
+		return fd;
+	ret = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
 	close(fd);
 	if (ret < 0)
 		return ret;

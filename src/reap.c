@@ -375,8 +375,9 @@ static int enter_netns(struct run *r)
 			opt, shown, strchr(cfg->netns, '/') ? " file" : " name");
 	else if (ret == -EPERM || ret == -EACCES)
 		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s "
-				"(needs CAP_SYS_ADMIN); nothing killed\n", opt, shown,
-			strerror(-ret));
+				"(%s); nothing killed\n", opt, shown, strerror(-ret),
+			ret == -EPERM ? "needs CAP_SYS_ADMIN"
+				      : "another user's process: needs root or CAP_SYS_PTRACE");
 	else
 		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s; "
 				"nothing killed\n", opt, shown, strerror(-ret));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -265,6 +266,28 @@ static void test_netns_enter_refuses_non_netns(void **state)
 	assert_int_equal(netns_enter(&r, "..", false, &info), -EINVAL);
 }
 
+/*
+ * A path given by mistake is never opened for reading: a device's open may act (a watchdog
+ * starts counting, a tape rewinds). Only a file on nsfs is. inotify sees every real open.
+ */
+static void test_netns_enter_opens_only_namespace_files(void **state)
+{
+	char path[PATH_MAX + 32], buf[4096];
+	struct netns_info info;
+	int in;
+
+	(void)state;
+	assert_int_equal(fx_put(root, "device", ""), 0);
+	snprintf(path, sizeof(path), "%s/device", root);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, path, IN_OPEN) >= 0);
+	assert_int_equal(netns_enter(NULL, path, false, &info), -EINVAL);
+	assert_int_equal(read(in, buf, sizeof(buf)), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +298,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_netns_discover_dedups_by_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns_discover_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns_enter_refuses_non_netns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_netns_enter_opens_only_namespace_files, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
