@@ -68,6 +68,20 @@ test_named() {
 	check "named: the preview's owners are the rig in the namespace (host /proc)" \
 		[ "$(jq -r '.sockets[].owners[0].pid' "$TMP/out" | sort -u)" = "$NC" ]
 	check "named: the dry run killed nothing" [ "$(cw_count "$ns" 7000)" = 4 ]
+	# Given by path, the name is found (/run/netns, then nsfs bind mounts, deduplicated by
+	# inode): through /run/netns/NAME itself, and through a docker-style bind mount elsewhere
+	# (made in a private mount namespace, so the host's mounts are never touched).
+	expect_status 0 "named: dry-run --netns /run/netns/NAME" \
+		in_ns "$home" "$SR" --netns "/run/netns/$ns" --dry-run --json --state close-wait --sport 7000
+	check "named: found its name by path" [ "$(jq -r .netns.name "$TMP/out")" = "$ns" ]
+	mkdir -p "$TMP/docker/netns" && touch "$TMP/docker/netns/abc123"
+	expect_status 0 "named: dry-run --netns of a bind mount elsewhere (docker's kind)" \
+		nsenter --net="/run/netns/$home" unshare -m --propagation private sh -c \
+		'mount --bind "/run/netns/$1" "$2" && exec "$3" --netns "$2" --dry-run --json --state close-wait --sport 7000' \
+		sh "$ns" "$TMP/docker/netns/abc123" "$SR"
+	check "named: the bind mount is the same namespace, with its name" \
+		[ "$(jq -r '"\(.netns.inode) \(.netns.name) \(.sockets | length)"' "$TMP/out")" = \
+		  "$(ns_inode "/run/netns/$ns") $ns 4" ]
 
 	expect_status 0 "named: kill --netns NAME --engine destroy" \
 		in_ns "$home" "$SR" --netns "$ns" --engine destroy --yes --json --audit-log "$log" \
