@@ -506,6 +506,13 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		if (n && and_into(&cfg->ast, n, SEL_AND) < 0)
 			goto nomem;
 	}
+	/* Until names resolve inside: dev NAME became an index here, not in the namespace. */
+	if (cfg->netns && selector_uses(cfg->ast, SEL_DEV)) {
+		fprintf(errf, "sockreap: the dev predicate is not supported with --netns or "
+			      "--netns-of yet: interface names and indexes are looked up in the "
+			      "namespace sockreap starts in\n");
+		goto fail;
+	}
 	if (fam4 != fam6) {
 		struct sel_error err;
 		struct sel_node *n = selector_parse_flag("family", fam4 ? "inet" : "inet6", &err);

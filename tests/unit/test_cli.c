@@ -314,6 +314,18 @@ static void test_cli_netns(void **state)
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "--all")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --all-netns is not supported yet: give one --netns "
 				    "NAME|PATH or --netns-of PID per run\n");
+	/*
+	 * dev NAME is resolved to an index while parsing, in the namespace sockreap starts in:
+	 * with --netns it would name another namespace's interface. Refused until it resolves
+	 * inside.
+	 */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "blue", "dev", "lo")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: the dev predicate is not supported with --netns or "
+				    "--netns-of yet: interface names and indexes are looked up in "
+				    "the namespace sockreap starts in\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--netns-of", "1", "state close-wait and not dev 1")), EXIT_USAGE);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --netns: empty name\n");
 	const char *bad[] = { "0", "-1", "+5", " 5", "12x", "", "99999999999" };
