@@ -12,7 +12,7 @@ _sockreap()
 	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --comm --uid --cgroup --unit --idle --tcp --udp --ipv4 --ipv6
-		--dry-run --json --explain --engine --no-peer-reset --no-owners --yes --max --all --include-self
+		--dry-run --json --explain --engine --no-peer-reset --no-owners --netns --netns-of --yes --max --all --include-self
 		--audit-log --no-audit --help --version"
 
 	case $prev in
@@ -49,6 +49,20 @@ _sockreap()
 		;;
 	proto)
 		COMPREPLY=($(compgen -W "tcp udp" -- "$cur"))
+		return
+		;;
+	--netns)
+		# A path is a namespace file; anything else a name from ip netns (or /run/netns).
+		if [[ $cur == */* ]]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$( { ip netns list 2>/dev/null || ls -1 /run/netns 2>/dev/null; } |
+				awk '{print $1}')" -- "$cur"))
+		fi
+		return
+		;;
+	--netns-of)
+		COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
 		return
 		;;
 	--audit-log)

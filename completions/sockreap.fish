@@ -25,6 +25,8 @@ complete -c sockreap -l explain -d 'Show the canonical selector and what runs in
 complete -c sockreap -l engine -x -a 'auto destroy rst' -d 'Kill engine'
 complete -c sockreap -l no-peer-reset -d 'rst: leave the peer end alone'
 complete -c sockreap -l no-owners -d 'do not look up owning processes in /proc'
+complete -c sockreap -l netns -x -a '(begin; ip netns list 2>/dev/null; or ls -1 /run/netns 2>/dev/null; end | string replace -r " .*" ""; __fish_complete_path (commandline -ct))' -d 'Act in this network namespace'
+complete -c sockreap -l netns-of -x -a '(ps -eo pid=,comm= | string trim | string replace -r "^(\d+) (.*)" "\$1\t\$2")' -d 'Act in the network namespace of this process'
 complete -c sockreap -s y -l yes -d 'Do not ask for confirmation'
 complete -c sockreap -n '__fish_use_subcommand' -a doctor -d 'Which engines work here, and why'
 complete -c sockreap -l max -x -d 'Refuse a plan of more than N sockets'

@@ -54,6 +54,7 @@ struct audit_run {
 	const char *engine;
 	size_t planned;
 	const struct audit_who *who;
+	const struct netns_info *netns;	/* the namespace acted in (--netns); NULL: here */
 };
 
 /* Sets run id, host and clock; no file. */

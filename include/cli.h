@@ -18,6 +18,8 @@ struct config {
 	long max;		/* -1: no limit */
 	const char *audit_path;
 	bool audit_path_given;	/* --audit-log, as opposed to the default */
+	const char *netns;	/* --netns NAME|PATH or --netns-of PID: run inside it; NULL: here */
+	bool netns_by_pid;	/* netns is --netns-of's PID */
 	int argc;
 	char **argv;
 };

@@ -3,6 +3,7 @@
 #define SOCKREAP_OUTPUT_H
 
 #include "json.h"
+#include "netns.h"
 #include "plan.h"
 #include "selector.h"
 #include "sock.h"
@@ -14,6 +15,7 @@ struct output_run {
 	const struct plan_counts *counts;	/* NULL in a preview */
 	double elapsed_ms;
 	int exit_status;	/* with counts: what the process exits with (lost records, signals) */
+	const struct netns_info *netns;	/* the namespace the run acted in (--netns); NULL: here */
 };
 
 /*
@@ -24,6 +26,8 @@ struct output_run {
 /* One socket's fields as a JSON object (shared by the JSON output and the audit log). */
 void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec,
 		      const struct sel_owner_ctx *owners, bool with_outcome);
+/* A namespace as {inode, name, pid}: name and pid null when it has none. */
+void output_netns_json(struct json *j, const char *key, const struct netns_info *ns);
 void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		  bool with_outcome);
 void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,

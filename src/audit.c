@@ -348,6 +348,8 @@ void audit_start(struct audit *a, const struct audit_run *run)
 	json_str(j, "selector", run->selector);
 	json_str(j, "engine", run->engine);
 	json_uint(j, "planned", run->planned);
+	if (run->netns)
+		output_netns_json(j, "netns", run->netns);
 	record_end(a, AUDIT_EV_NONE, 0, false);
 }
 

@@ -240,6 +240,18 @@ void output_sock_json(struct json *j, const char *key, const struct sock_rec *re
 	json_obj_end(j);
 }
 
+void output_netns_json(struct json *j, const char *key, const struct netns_info *ns)
+{
+	json_obj_begin(j, key);
+	json_uint(j, "inode", ns->inode);
+	json_str(j, "name", ns->name[0] ? ns->name : NULL);
+	if (ns->pid > 0)
+		json_int(j, "pid", ns->pid);
+	else
+		json_null(j, "pid");
+	json_obj_end(j);
+}
+
 void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		 const struct output_run *run)
 {
@@ -251,6 +263,8 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 	json_str(&j, "mode", run->mode);
 	json_str(&j, "selector", run->selector);
 	json_str(&j, "engine", run->engine);
+	if (run->netns)
+		output_netns_json(&j, "netns", run->netns);
 	json_arr_begin(&j, "sockets");
 	for (size_t i = 0; i < set->n; i++)
 		output_sock_json(&j, NULL, &set->v[i], owners, run->counts != NULL);

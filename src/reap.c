@@ -10,6 +10,7 @@
 #include "caps.h"
 #include "diag.h"
 #include "engine.h"
+#include "netns.h"
 #include "workers.h"
 #include "output.h"
 #include "plan.h"
@@ -336,6 +337,8 @@ struct run {
 	int audit_err;		/* results or summary not written */
 	int signal;		/* held during the kill, acted on after the report */
 	int lock;		/* engine_exclusive's descriptor, -1: none */
+	struct netns_info netns;	/* --netns/--netns-of: where the run acts */
+	const struct netns_info *in_netns;	/* &netns once entered; NULL: where we started */
 };
 
 /* A stage's "carry on"; anything else is the run's exit status. */
@@ -344,6 +347,43 @@ struct run {
 static size_t nskipped(const struct run *r)
 {
 	return r->set.n - r->nplan;
+}
+
+/*
+ * --netns/--netns-of: this process moves into the namespace (setns, CAP_SYS_ADMIN) before any
+ * netlink or raw socket is opened; mount namespace and /proc stay the host's.
+ */
+static int enter_netns(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	const char *opt = cfg->netns_by_pid ? "--netns-of" : "--netns";
+	char shown[4 * PATH_MAX];
+	int ret = netns_enter(NULL, cfg->netns, cfg->netns_by_pid, &r->netns);
+
+	if (!ret) {
+		r->in_netns = &r->netns;
+		return RUN_ON;
+	}
+	text_escape(shown, sizeof(shown), cfg->netns, strlen(cfg->netns));
+	if (ret == -ENOENT && cfg->netns_by_pid)
+		fprintf(stderr, "sockreap: %s %s: no such process; nothing killed\n", opt, shown);
+	else if (ret == -ENOENT && !strchr(cfg->netns, '/'))
+		fprintf(stderr, "sockreap: %s \"%s\": no network namespace of that name in "
+				"/run/netns; nothing killed\n", opt, shown);
+	else if (ret == -EINVAL)
+		fprintf(stderr, "sockreap: %s \"%s\": not a network namespace%s; nothing killed\n",
+			opt, shown, strchr(cfg->netns, '/') ? " file" : " name");
+	else if (ret == -EPERM || ret == -EACCES)
+		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s "
+				"(%s); nothing killed\n", opt, shown, strerror(-ret),
+			ret == -EPERM ? "needs CAP_SYS_ADMIN"
+				      : "another user's process: needs root or CAP_SYS_PTRACE");
+	else
+		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s; "
+				"nothing killed\n", opt, shown, strerror(-ret));
+	return ret == -EPERM || ret == -EACCES ? EXIT_PRIV
+	       : ret == -ENOENT || ret == -EINVAL || ret == -ENAMETOOLONG ? EXIT_USAGE
+										: EXIT_ERROR;
 }
 
 /* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
@@ -357,6 +397,9 @@ static int stage_prepare(struct run *r)
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
 	}
+	/* Before the capabilities are dropped: setns needs CAP_SYS_ADMIN, kept for nothing else. */
+	if (cfg->netns && (ret = enter_netns(r)) != RUN_ON)
+		return ret;
 	if (!cfg->dry_run) {
 		ret = choose_engine(&r->engine, &r->ectx, r->keep_caps, &r->nkeep);
 		if (ret)
@@ -468,7 +511,7 @@ static int stage_show(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
-				  NULL, 0, 0 };
+				  NULL, 0, 0, r->in_netns };
 
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
@@ -578,7 +621,7 @@ static int stage_act(struct run *r)
 		r->lock = engine_exclusive(ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 	audit_who_fill(&who);
 	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
-				  &who };
+				  &who, r->in_netns };
 
 	audit_signals_hold(&r->held);
 	audit_start(&r->audit, &arun);
@@ -626,7 +669,7 @@ static int stage_report(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms,
-				  0 };
+				  0, r->in_netns };
 	size_t by_rst = 0;
 	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
 	int status = r->signal ? 128 + r->signal

@@ -93,7 +93,7 @@ static void test_audit_records(void **state)
 	struct audit a;
 	struct audit_who who = { 0, 0, 1000, 7, "alice", "/dev/pts/3" };
 	char *argv[] = { "sockreap", "--state", "close-wait", "--yes" };
-	struct audit_run run = { 4, argv, "state close-wait", "destroy", 2, &who };
+	struct audit_run run = { 4, argv, "state close-wait", "destroy", 2, &who, NULL };
 	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 40000, SS_CLOSE_WAIT, 0xab);
 	struct sock_rec r2 = r;
 	struct plan_counts c = { .total = 2 };
@@ -175,7 +175,7 @@ static void test_audit_unset_ids_are_null(void **state)
 	struct audit a;
 	struct audit_who who = { 5, 0, -1, -1, NULL, NULL };
 	char *argv[] = { "sockreap" };
-	struct audit_run run = { 1, argv, "", "destroy", 0, &who };
+	struct audit_run run = { 1, argv, "", "destroy", 0, &who, NULL };
 
 	(void)state;
 	tmp_log(dir, path, sizeof(path));
@@ -188,6 +188,35 @@ static void test_audit_unset_ids_are_null(void **state)
 	assert_non_null(strstr(got, "\"who\":{\"uid\":5,\"euid\":0,\"loginuid\":null,"
 				    "\"sessionid\":null,\"sudo_user\":null,\"tty\":null}"));
 	assert_int_equal(strlen(a.run_id), 32);
+	free(got);
+	fx_rmtree(dir);
+}
+
+/* --netns: the start record names the namespace the run acts in; no name, no pid: null. */
+static void test_audit_start_names_the_netns(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	struct audit a;
+	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
+	char *argv[] = { "sockreap" };
+	struct netns_info blue = { .inode = 4026532174ULL, .name = "blue", .pid = 321 };
+	struct netns_info anon = { .inode = 4026532999ULL, .pid = -1 };
+	struct audit_run run = { 1, argv, "", "destroy", 0, &who, &blue };
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	audit_start(&a, &run);
+	run.netns = &anon;
+	audit_start(&a, &run);
+	assert_int_equal(audit_commit(&a), 0);
+	audit_close(&a);
+	char *got = slurp(path);
+
+	assert_non_null(strstr(got, "\"planned\":0,\"netns\":{\"inode\":4026532174,"
+				    "\"name\":\"blue\",\"pid\":321}}\n"));
+	assert_non_null(strstr(got, "\"planned\":0,\"netns\":{\"inode\":4026532999,"
+				    "\"name\":null,\"pid\":null}}\n"));
 	free(got);
 	fx_rmtree(dir);
 }
@@ -226,7 +255,7 @@ static void write_run(const char *path, size_t n, uint64_t base)
 	char why[256];
 	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
 	char *argv[] = { "sockreap" };
-	struct audit_run run = { 1, argv, "", "destroy", n, &who };
+	struct audit_run run = { 1, argv, "", "destroy", n, &who, NULL };
 	struct plan_counts c = { .total = n };
 
 	if (audit_open(&a, path, 0, why, sizeof(why)) < 0)
@@ -325,7 +354,7 @@ static void test_audit_torn_line_is_ended(void **state)
 	struct audit a;
 	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
 	char *argv[] = { "sockreap" };
-	struct audit_run run = { 1, argv, "", "destroy", 0, &who };
+	struct audit_run run = { 1, argv, "", "destroy", 0, &who, NULL };
 	int fd;
 
 	(void)state;
@@ -491,7 +520,7 @@ static void test_audit_no_space(void **state)
 	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 1, SS_CLOSE_WAIT, 1);
 	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
 	char *argv[] = { "sockreap" };
-	struct audit_run run = { 1, argv, "", "destroy", 3, &who };
+	struct audit_run run = { 1, argv, "", "destroy", 3, &who, NULL };
 	struct plan_counts c = { .total = 3 };
 
 	(void)state;
@@ -610,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_audit_time_format),
 		cmocka_unit_test(test_audit_records),
 		cmocka_unit_test(test_audit_unset_ids_are_null),
+		cmocka_unit_test(test_audit_start_names_the_netns),
 		cmocka_unit_test(test_audit_open_creates_private_file),
 		cmocka_unit_test(test_audit_concurrent_writers_whole_lines),
 		cmocka_unit_test(test_audit_torn_line_is_ended),

@@ -104,7 +104,7 @@ static void test_output_json_preview(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0 };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL };
 
 	(void)state;
 	output_json(f, &set, &owners, &run);
@@ -128,6 +128,24 @@ static void test_output_json_preview(void **state)
 		"\"owners_unknown\":null}],"
 		"\"summary\":{\"selected\":2}}\n");
 	sock_set_free(&set);
+}
+
+/* --netns: the document names the namespace after the engine; without it, nothing is added. */
+static void test_output_json_netns(void **state)
+{
+	char buf[1024];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct netns_info ns = { .inode = 4026532174ULL, .name = "blue", .pid = 321 };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, &ns };
+
+	(void)state;
+	output_json(f, &set, NULL, &run);
+	fclose(f);
+	assert_string_equal(buf, "{\"schema\":1,\"mode\":\"dry-run\",\"selector\":"
+				 "\"state close-wait\",\"engine\":\"destroy\",\"netns\":"
+				 "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321},"
+				 "\"sockets\":[],\"summary\":{\"selected\":0}}\n");
 }
 
 /*
@@ -167,7 +185,7 @@ static void test_output_table_rst_outcomes(void **state)
 	assert_string_equal(sock_peer_end(&set.v[0]), "local-left");
 	set.v[0].flags = SOCK_F_PEER_RESET;
 	f = fmemopen(json, sizeof(json), "w");
-	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0, 0 };
+	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0, 0, NULL };
 	struct plan_counts c;
 
 	plan_count(&set, &c);
@@ -195,7 +213,7 @@ static void test_output_json_outcomes(void **state)
 	set.v[1].err = SOCK_ERR_SURVIVED;
 	plan_count(&set, &c);
 	/* exit_status is what the process exits with (a held SIGINT here), not the outcomes' 3. */
-	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 130 };
+	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 130, NULL };
 
 	output_json(f, &set, &owners, &run);
 	fclose(f);
@@ -215,7 +233,7 @@ static void test_output_owners_not_looked_up(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0, 0 };
+	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0, 0, NULL };
 
 	(void)state;
 	set.v[0].pid = -1; /* a scripted kill that needed no owners */
@@ -241,7 +259,7 @@ static void test_output_owners_unknown(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0 };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL };
 
 	(void)state;
 	output_table(f, &set, &some_unknown, false);
@@ -274,7 +292,7 @@ static void test_output_preview_shows_skipped(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0 };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL };
 
 	(void)state;
 	set.v[0].pid = 0;
@@ -381,7 +399,7 @@ static void test_output_json_names_are_valid_utf8(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0, 0 };
+	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0, 0, NULL };
 
 	(void)state;
 	output_json(f, &set, &hostile, &run);
@@ -398,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
+		cmocka_unit_test(test_output_json_netns),
 		cmocka_unit_test(test_output_json_outcomes),
 		cmocka_unit_test(test_output_table_rst_outcomes),
 		cmocka_unit_test(test_output_owners_not_looked_up),

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# --netns NAME|PATH and --netns-of PID on real namespaces: a named one (ip netns add) and
+# unnamed ones (a process under unshare -n, reachable only through /proc/PID/ns/net), killed
+# from another namespace with both engines, whose own sockets must survive; the refusals.
+# sockreap always starts in a namespace made here ("home"), never in the machine's own.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+require_netns netns
+
+# rig_start_unshared VAR ARGS...: sockrig in a new unnamed network namespace (lo up). unshare
+# and sh exec, so VAR (the rig's pid) is the pid lib.sh's cleanup stops.
+rig_start_unshared() {
+	local var=$1 fin="$TMP/$1.in" fout="$TMP/$1.out" line w r
+	shift
+	mkfifo "$fin" "$fout"
+	unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$RIG" "$@" <"$fin" >"$fout" &
+	RIG_PIDS+=($!)
+	exec {w}>"$fin"
+	exec {r}<"$fout"
+	printf -v "${var}_in" '%s' "$w"
+	printf -v "${var}_out" '%s' "$r"
+	if ! read -r -t 60 line <&"$r" || [ "${line%% *}" != ready ]; then
+		echo "sockrig $* did not start under unshare -n: $line" >&2
+		return 1
+	fi
+	printf -v "$var" '%s' "${line#ready }"
+}
+
+# cw_count NS|pid:PID PORT: close-wait sockets on local PORT in a named namespace or a pid's.
+cw_count() {
+	if [ "${1#pid:}" != "$1" ]; then
+		nsenter -t "${1#pid:}" -n ss -tanH state close-wait "sport = :$2" | wc -l
+	else
+		ss_count "$1" state close-wait "sport = :$2"
+	fi
+}
+
+# settled WHERE PORT N: waits (bounded) until N close-wait sockets are listed on PORT.
+settled() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		[ "$(cw_count "$1" "$2")" = "$3" ] && return 0
+		sleep 0.01
+	done
+	echo "settled: $3 close-wait on port $2 in $1 expected, $(cw_count "$1" "$2") listed" >&2
+	return 1
+}
+
+ns_inode() {
+	stat -L -c %i "$1"
+}
+
+# --- a named namespace, killed from home with --netns NAME (destroy) -------------------------
+test_named() {
+	local home ns json log="$TMP/named.log" ra rb rh
+	ns_new home || { not_ok "named: home namespace"; return; }
+	ns_new ns || { not_ok "named: namespace"; return; }
+	rig_start NC "$ns" -p 7000 -n 4 close-wait || { not_ok "named: rig NC"; return; }
+	rig_start NE "$ns" -p 7001 -n 4 established || { not_ok "named: rig NE"; return; }
+	rig_start NH "$home" -p 7000 -n 4 close-wait || { not_ok "named: rig NH"; return; }
+	settled "$ns" 7000 4 && settled "$home" 7000 4 || { not_ok "named: rigs did not settle"; return; }
+
+	expect_status 0 "named: dry-run --netns NAME from home" \
+		in_ns "$home" "$SR" --netns "$ns" --dry-run --json --state close-wait --sport 7000
+	check "named: the preview lists the namespace's 4, not home's" \
+		[ "$(jq '.sockets | length' "$TMP/out")" = 4 ]
+	check "named: the preview's owners are the rig in the namespace (host /proc)" \
+		[ "$(jq -r '.sockets[].owners[0].pid' "$TMP/out" | sort -u)" = "$NC" ]
+	check "named: the dry run killed nothing" [ "$(cw_count "$ns" 7000)" = 4 ]
+	# Given by path, the name is found (/run/netns, then nsfs bind mounts, deduplicated by
+	# inode): through /run/netns/NAME itself, and through a docker-style bind mount elsewhere
+	# (made in a private mount namespace, so the host's mounts are never touched).
+	expect_status 0 "named: dry-run --netns /run/netns/NAME" \
+		in_ns "$home" "$SR" --netns "/run/netns/$ns" --dry-run --json --state close-wait --sport 7000
+	check "named: found its name by path" [ "$(jq -r .netns.name "$TMP/out")" = "$ns" ]
+	mkdir -p "$TMP/docker/netns" && touch "$TMP/docker/netns/abc123"
+	expect_status 0 "named: dry-run --netns of a bind mount elsewhere (docker's kind)" \
+		nsenter --net="/run/netns/$home" unshare -m --propagation private sh -c \
+		'mount --bind "/run/netns/$1" "$2" && exec "$3" --netns "$2" --dry-run --json --state close-wait --sport 7000' \
+		sh "$ns" "$TMP/docker/netns/abc123" "$SR"
+	check "named: the bind mount is the same namespace, with its name" \
+		[ "$(jq -r '"\(.netns.inode) \(.netns.name) \(.sockets | length)"' "$TMP/out")" = \
+		  "$(ns_inode "/run/netns/$ns") $ns 4" ]
+
+	expect_status 0 "named: kill --netns NAME --engine destroy" \
+		in_ns "$home" "$SR" --netns "$ns" --engine destroy --yes --json --audit-log "$log" \
+		--state close-wait --sport 7000
+	json=$TMP/out
+	check "named: 4 killed" [ "$(jq '.summary.killed' "$json")" = 4 ]
+	check "named: JSON netns names it (inode, name)" \
+		[ "$(jq -r '"\(.netns.inode) \(.netns.name)"' "$json")" = "$(ns_inode "/run/netns/$ns") $ns" ]
+	check "named: JSON netns.pid lives in it" \
+		[ "$(readlink "/proc/$(jq -r .netns.pid "$json")/ns/net")" = "net:[$(ns_inode "/run/netns/$ns")]" ]
+	check "named: audit start record has the same netns" \
+		[ "$(jq -c 'select(.event=="start") | .netns' "$log")" = "$(jq -c .netns "$json")" ]
+	check "named: no close-wait left in the namespace" [ "$(cw_count "$ns" 7000)" = 0 ]
+	check "named: home's close-wait untouched" [ "$(cw_count "$home" 7000)" = 4 ]
+	ra=$(rig_report NC)
+	rb=$(rig_report NE)
+	rh=$(rig_report NH)
+	check "named: the owner saw its 4 sockets closed ($ra)" \
+		[ "$ra" = "held=4 closed=4 eof=4 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
+	check "named: the namespace's established untouched ($rb)" \
+		[ "$rb" = "held=8 closed=0 eof=0 ECONNABORTED=0 ECONNRESET=0 EAGAIN=8 other=0" ]
+	check "named: home's rig untouched ($rh)" [ "${rh#held=4 closed=0 }" != "$rh" ]
+
+	# Refusals: exit 2 or 4, a message naming what is wrong, nothing killed anywhere.
+	rig_start NR "$ns" -p 7002 -n 2 close-wait || { not_ok "named: rig NR"; return; }
+	settled "$ns" 7002 2 || { not_ok "named: rig NR did not settle"; return; }
+	local kill=(--yes --audit-log "$TMP/refused.log" --state close-wait)
+	expect_status 2 "refused: --netns of an unknown name" \
+		in_ns "$home" "$SR" --netns "sr-no-such-$$" "${kill[@]}"
+	check "refused: the message names the name" grep -q "\"sr-no-such-$$\": no network namespace" "$TMP/err"
+	expect_status 2 "refused: --netns of a file that is not a namespace" \
+		in_ns "$home" "$SR" --netns /etc/hostname "${kill[@]}"
+	check "refused: the message says not a network namespace file" \
+		grep -q '"/etc/hostname": not a network namespace file' "$TMP/err"
+	expect_status 2 "refused: --netns of another kind of namespace (uts)" \
+		in_ns "$home" "$SR" --netns "/proc/$NC/ns/uts" "${kill[@]}"
+	expect_status 2 "refused: --netns-of a process that does not exist" \
+		in_ns "$home" "$SR" --netns-of 2147483646 "${kill[@]}"
+	expect_status 2 "refused: two namespaces (not supported yet)" \
+		in_ns "$home" "$SR" --netns "$ns" --netns-of "$NC" "${kill[@]}"
+	check "refused: says not supported yet" grep -q "not supported yet" "$TMP/err"
+	expect_status 2 "refused: --all-netns (not supported yet)" \
+		in_ns "$home" "$SR" --all-netns "${kill[@]}"
+	if command -v setpriv >/dev/null; then
+		expect_status 4 "refused: nobody may not enter the namespace (EPERM)" \
+			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$SR" --netns "$ns" --yes --no-audit --state close-wait
+		check "refused: EPERM names the namespace and CAP_SYS_ADMIN" \
+			grep -q "network namespace of --netns \"$ns\": .*CAP_SYS_ADMIN" "$TMP/err"
+	else
+		skipped "refused: EPERM as nobody: setpriv is not installed (util-linux)"
+	fi
+	check "refused: nothing killed in the namespace" [ "$(cw_count "$ns" 7002)" = 2 ]
+	check "refused: nothing killed at home" [ "$(cw_count "$home" 7000)" = 4 ]
+	check "refused: no audit record written" [ ! -s "$TMP/refused.log" ]
+}
+
+# --- unnamed namespaces: --netns-of PID (destroy), --netns /proc/PID/ns/net (rst) -------------
+test_unnamed() {
+	local home json ino
+	ns_new home || { not_ok "unnamed: home namespace"; return; }
+	rig_start UH "$home" -p 7000 -n 3 close-wait || { not_ok "unnamed: home rig"; return; }
+	rig_start_unshared U1 -p 7000 -n 3 close-wait || { not_ok "unnamed: rig U1"; return; }
+	rig_start_unshared U2 -p 7000 -n 3 close-wait || { not_ok "unnamed: rig U2"; return; }
+	settled "pid:$U1" 7000 3 && settled "pid:$U2" 7000 3 && settled "$home" 7000 3 ||
+		{ not_ok "unnamed: rigs did not settle"; return; }
+
+	expect_status 0 "unnamed: kill --netns-of PID --engine destroy" \
+		in_ns "$home" "$SR" --netns-of "$U1" --engine destroy --yes --json \
+		--audit-log "$TMP/u1.log" --state close-wait --sport 7000
+	json=$TMP/out
+	ino=$(ns_inode "/proc/$U1/ns/net")
+	check "unnamed: 3 killed" [ "$(jq '.summary.killed' "$json")" = 3 ]
+	check "unnamed: JSON netns {inode, name null, pid}" \
+		[ "$(jq -c .netns "$json")" = "{\"inode\":$ino,\"name\":null,\"pid\":$U1}" ]
+	check "unnamed: none left in U1's namespace" [ "$(cw_count "pid:$U1" 7000)" = 0 ]
+	check "unnamed: U2's namespace untouched" [ "$(cw_count "pid:$U2" 7000)" = 3 ]
+
+	expect_status 0 "unnamed: kill --netns /proc/PID/ns/net --engine rst" \
+		in_ns "$home" "$SR" --netns "/proc/$U2/ns/net" --engine rst --yes --json \
+		--audit-log "$TMP/u2.log" --state close-wait --sport 7000
+	check "unnamed: rst killed 3" [ "$(jq '.summary.killed' "$TMP/out")" = 3 ]
+	check "unnamed: rst acted in U2's namespace (JSON netns.pid)" \
+		[ "$(jq -r .netns.pid "$TMP/out")" = "$U2" ]
+	check "unnamed: none left in U2's namespace" [ "$(cw_count "pid:$U2" 7000)" = 0 ]
+	check "unnamed: home's close-wait untouched" [ "$(cw_count "$home" 7000)" = 3 ]
+	local r1 r2
+	r1=$(rig_report U1)
+	r2=$(rig_report U2)
+	check "unnamed: U1 saw its sockets closed ($r1)" [ "${r1#held=3 closed=3 }" != "$r1" ]
+	check "unnamed: U2 saw its sockets closed ($r2)" [ "${r2#held=3 closed=3 }" != "$r2" ]
+}
+
+# --- a cgroup predicate still sees the host's cgroup tree (ip netns exec would hide it) --------
+test_cgroup() {
+	local home ns root name cg
+	root=$(awk '$0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo)
+	name="sockreap-netns-$$.service"
+	if [ -z "$root" ] || ! mkdir "$root/$name" 2>/dev/null; then
+		skipped "cgroup: cannot create a cgroup v2 group here"
+		return
+	fi
+	cg="$root/$name"
+	CGROUPS+=("$cg")
+	ns_new home || { not_ok "cgroup: home namespace"; return; }
+	ns_new ns || { not_ok "cgroup: namespace"; return; }
+	RIG_CGROUP=$cg rig_start CA "$ns" -p 7950 -n 3 close-wait || { not_ok "cgroup: rig in cgroup"; return; }
+	rig_start CB "$ns" -p 7950 -n 2 close-wait -a 127.0.0.2 || { not_ok "cgroup: rig outside"; return; }
+	settled "$ns" 7950 5 || { not_ok "cgroup: rigs did not settle"; return; }
+	# nsenter --net, unlike ip netns exec, leaves /sys alone: home sees cgroupfs as the host does.
+	expect_status 0 "cgroup: dry-run --netns NAME by cgroup path" \
+		nsenter --net="/run/netns/$home" "$SR" --netns "$ns" --dry-run --json "cgroup /$name"
+	check "cgroup: exactly the 3 sockets created in it" \
+		[ "$(jq -r '.sockets[].owners[0].pid' "$TMP/out" | sort | uniq -c | awk '{print $1" "$2}')" = "3 $CA" ]
+}
+
+test_named
+test_unnamed
+test_cgroup
