@@ -59,29 +59,36 @@ ns_new() {
 	printf -v "$1" '%s' "$name"
 }
 
-# rig_start VAR NS ARGS...: starts sockrig in NS; VAR gets its pid; VAR_in/VAR_out are fds.
-rig_start() {
-	local var=$1 ns=$2
-	shift 2
-	local fin="$TMP/$var.in" fout="$TMP/$var.out" line
+# rig_spawn VAR CMD...: runs a rig command in the background on fresh FIFOs and waits for its
+# "ready PID" line; VAR gets that pid, VAR_in/VAR_out are fds to talk to it.
+rig_spawn() {
+	local var=$1 fin="$TMP/$1.in" fout="$TMP/$1.out" line w r
+	shift
 	mkfifo "$fin" "$fout"
-	if [ -n "${RIG_CGROUP:-}" ]; then
-		# Sockets belong to their creator's cgroup: join it before the rig starts.
-		sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$RIG_CGROUP" \
-			ip netns exec "$ns" "$RIG" "$@" <"$fin" >"$fout" &
-	else
-		ip netns exec "$ns" "$RIG" "$@" <"$fin" >"$fout" &
-	fi
+	"$@" <"$fin" >"$fout" &
 	RIG_PIDS+=($!)
 	exec {w}>"$fin"
 	exec {r}<"$fout"
 	printf -v "${var}_in" '%s' "$w"
 	printf -v "${var}_out" '%s' "$r"
 	if ! read -r -t 60 line <&"$r" || [ "${line%% *}" != ready ]; then
-		echo "sockrig $* did not start: $line" >&2
+		echo "$* did not start: $line" >&2
 		return 1
 	fi
 	printf -v "$var" '%s' "${line#ready }"
+}
+
+# rig_start VAR NS ARGS...: starts sockrig in NS; VAR gets its pid; VAR_in/VAR_out are fds.
+rig_start() {
+	local var=$1 ns=$2
+	shift 2
+	if [ -n "${RIG_CGROUP:-}" ]; then
+		# Sockets belong to their creator's cgroup: join it before the rig starts.
+		rig_spawn "$var" sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$RIG_CGROUP" \
+			ip netns exec "$ns" "$RIG" "$@"
+	else
+		rig_spawn "$var" ip netns exec "$ns" "$RIG" "$@"
+	fi
 }
 
 # rig_report VAR: what the rig's held sockets see now.

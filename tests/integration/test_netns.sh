@@ -11,20 +11,9 @@ require_netns netns
 # rig_start_unshared VAR ARGS...: sockrig in a new unnamed network namespace (lo up). unshare
 # and sh exec, so VAR (the rig's pid) is the pid lib.sh's cleanup stops.
 rig_start_unshared() {
-	local var=$1 fin="$TMP/$1.in" fout="$TMP/$1.out" line w r
+	local var=$1
 	shift
-	mkfifo "$fin" "$fout"
-	unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$RIG" "$@" <"$fin" >"$fout" &
-	RIG_PIDS+=($!)
-	exec {w}>"$fin"
-	exec {r}<"$fout"
-	printf -v "${var}_in" '%s' "$w"
-	printf -v "${var}_out" '%s' "$r"
-	if ! read -r -t 60 line <&"$r" || [ "${line%% *}" != ready ]; then
-		echo "sockrig $* did not start under unshare -n: $line" >&2
-		return 1
-	fi
-	printf -v "$var" '%s' "${line#ready }"
+	rig_spawn "$var" unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$RIG" "$@"
 }
 
 # cw_count NS|pid:PID PORT: close-wait sockets on local PORT in a named namespace or a pid's.
