@@ -109,11 +109,11 @@ test_named() {
 		in_ns "$home" "$SR" --netns "/proc/$NC/ns/uts" "${kill[@]}"
 	expect_status 2 "refused: --netns-of a process that does not exist" \
 		in_ns "$home" "$SR" --netns-of 2147483646 "${kill[@]}"
-	expect_status 2 "refused: two namespaces (not supported yet)" \
-		in_ns "$home" "$SR" --netns "$ns" --netns-of "$NC" "${kill[@]}"
+	expect_status 2 "refused: two namespaces with --engine rst (not supported yet)" \
+		in_ns "$home" "$SR" --netns "$ns" --netns-of "$NC" --engine rst "${kill[@]}"
 	check "refused: says not supported yet" grep -q "not supported yet" "$TMP/err"
-	expect_status 2 "refused: --all-netns (not supported yet)" \
-		in_ns "$home" "$SR" --all-netns "${kill[@]}"
+	expect_status 2 "refused: --all-netns --engine rst (not supported yet)" \
+		in_ns "$home" "$SR" --all-netns --engine rst "${kill[@]}"
 	if command -v setpriv >/dev/null; then
 		expect_status 4 "refused: nobody may not enter the namespace (EPERM)" \
 			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -187,6 +187,98 @@ test_cgroup() {
 		[ "$(jq -r '.sockets[].owners[0].pid' "$TMP/out" | sort | uniq -c | awk '{print $1" "$2}')" = "3 $CA" ]
 }
 
+# --- several namespaces in one run: --all-netns, repeated --netns/--netns-of (destroy) --------
+# home (where sockreap starts), two named and one unnamed namespace, each with its own number
+# of close-wait sockets and healthy established ones. --all-netns also visits every other
+# namespace on the machine, so it is only ever a dry run here, and only our namespaces'
+# sockets (by inode) are looked at; the kill names its namespaces.
+test_many() {
+	local home a b json log="$TMP/many.log" ih ia ib iu rep
+	ns_new home || { not_ok "many: home namespace"; return; }
+	ns_new a || { not_ok "many: namespace a"; return; }
+	ns_new b || { not_ok "many: namespace b"; return; }
+	rig_start MH "$home" -p 7400 -n 2 close-wait || { not_ok "many: rig MH"; return; }
+	rig_start MA "$a" -p 7400 -n 3 close-wait || { not_ok "many: rig MA"; return; }
+	rig_start MB "$b" -p 7400 -n 4 close-wait || { not_ok "many: rig MB"; return; }
+	rig_start_unshared MU -p 7400 -n 5 close-wait || { not_ok "many: rig MU"; return; }
+	rig_start EA "$a" -p 7401 -n 2 established || { not_ok "many: rig EA"; return; }
+	rig_start_unshared EU -p 7401 -n 2 established || { not_ok "many: rig EU"; return; }
+	settled "$home" 7400 2 && settled "$a" 7400 3 && settled "$b" 7400 4 &&
+		settled "pid:$MU" 7400 5 || { not_ok "many: rigs did not settle"; return; }
+	ih=$(ns_inode "/run/netns/$home")
+	ia=$(ns_inode "/run/netns/$a")
+	ib=$(ns_inode "/run/netns/$b")
+	iu=$(ns_inode "/proc/$MU/ns/net")
+
+	expect_status 0 "many: --all-netns --dry-run --json --state close-wait" \
+		in_ns "$home" "$SR" --all-netns --dry-run --json --state close-wait
+	json=$TMP/out
+	# Per namespace of ours: "inode count", in a fixed order.
+	per_ns() {
+		jq -r --argjson h "$ih" --argjson a "$ia" --argjson b "$ib" --argjson u "$iu" \
+			'[.sockets[] | select(.netns.inode == ($h, $a, $b, $u))] | group_by(.netns.inode)
+			 | map("\(.[0].netns.inode):\(length):\([.[].local.port] | unique | join(","))")
+			 | sort | join(" ")' "$1"
+	}
+	check "many: exactly the close-wait sockets of home, a, b and the unnamed one ($(per_ns "$json"))" \
+		[ "$(per_ns "$json")" = "$(printf '%s\n' "$ih:2:7400" "$ia:3:7400" "$ib:4:7400" "$iu:5:7400" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+	check "many: each socket names its namespace (a by name, the unnamed by inode and pid)" \
+		[ "$(jq -r --argjson a "$ia" --argjson u "$iu" '[.sockets[] | select(.netns.inode == ($a, $u))
+			| "\(.netns.name)/\(.netns.pid != null)"] | unique | join(" ")' "$json")" = "null/true $a/true" ]
+	check "many: the owners resolve from the host /proc (a's sockets are MA's)" \
+		[ "$(jq -r --argjson a "$ia" '[.sockets[] | select(.netns.inode == $a) | .owners[0].pid] | unique | join(" ")' "$json")" = "$MA" ]
+	check "many: the summary counts per namespace (a: 3, b: 4)" \
+		[ "$(jq -r --argjson a "$ia" --argjson b "$ib" '[.summary.netns[] | select(.inode == ($a, $b)) | "\(.inode):\(.selected)"] | sort | join(" ")' "$json")" = \
+		  "$(printf '%s\n' "$ia:3" "$ib:4" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+	expect_status 0 "many: --all-netns --dry-run as a table" \
+		in_ns "$home" "$SR" --all-netns --dry-run --state close-wait --sport 7400
+	check "many: the table has a NETNS column" grep -q "^NETNS " "$TMP/out"
+	check "many: a's rows say its name" [ "$(grep -c "^$a " "$TMP/out")" = 3 ]
+	check "many: the unnamed one's rows say ino:N" [ "$(grep -c "^ino:$iu " "$TMP/out")" = 5 ]
+	check "many: the dry run killed nothing" [ "$(cw_count "$a" 7400)" = 3 ] && [ "$(cw_count "pid:$MU" 7400)" = 5 ]
+
+	# One of three names does not exist: one line for it, the others are acted on.
+	expect_status 0 "many: kill --netns a --netns-of unnamed --netns missing (destroy)" \
+		in_ns "$home" "$SR" --netns "$a" --netns-of "$MU" --netns "sr-no-such-$$" --yes --json \
+		--audit-log "$log" --state close-wait
+	json=$TMP/out
+	check "many: says the missing one was skipped" \
+		grep -q "\"sr-no-such-$$\": no network namespace of that name in /run/netns; skipped" "$TMP/err"
+	check "many: 8 killed (3 in a, 5 in the unnamed one)" \
+		[ "$(jq -r '"\(.summary.selected) \(.summary.killed)"' "$json")" = "8 8" ]
+	check "many: the summary per namespace says so" \
+		[ "$(jq -r '[.summary.netns[] | "\(.inode):\(.killed)"] | join(" ")' "$json")" = "$ia:3 $iu:5" ]
+	check "many: every audit intent names its socket's namespace" \
+		[ "$(jq -r 'select(.event=="intent") | .sockets[] | .netns.inode' "$log" | sort | uniq -c | awk '{print $1":"$2}' | sort | tr '\n' ' ')" = \
+		  "$(printf '%s\n' "3:$ia" "5:$iu" | sort | tr '\n' ' ')" ]
+	check "many: none left in a" [ "$(cw_count "$a" 7400)" = 0 ]
+	check "many: none left in the unnamed one" [ "$(cw_count "pid:$MU" 7400)" = 0 ]
+	check "many: b untouched" [ "$(cw_count "$b" 7400)" = 4 ]
+	check "many: home untouched" [ "$(cw_count "$home" 7400)" = 2 ]
+	rep=$(rig_report MA)
+	check "many: a's owner saw its 3 closed ($rep)" [ "${rep#held=3 closed=3 }" != "$rep" ]
+	rep=$(rig_report EA)
+	check "many: a's established untouched ($rep)" [ "${rep#held=4 closed=0 }" != "$rep" ]
+	rep=$(rig_report EU)
+	check "many: the unnamed one's established untouched ($rep)" [ "${rep#held=4 closed=0 }" != "$rep" ]
+
+	expect_status 4 "many: no namespace could be entered" \
+		in_ns "$home" "$SR" --netns "sr-no-such-$$" --netns "sr-no-such-2-$$" --yes --no-audit \
+		--state close-wait
+	check "many: says so" grep -q "no network namespace could be entered; nothing killed" "$TMP/err"
+	if command -v setpriv >/dev/null; then
+		expect_status 4 "many: nobody may enter none of them (EPERM)" \
+			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$SR" --netns "$a" --netns "$b" --dry-run --state close-wait
+		check "many: EPERM names the namespace and CAP_SYS_ADMIN" \
+			grep -q "cannot enter network namespace $b: .*CAP_SYS_ADMIN" "$TMP/err"
+	else
+		skipped "many: EPERM as nobody: setpriv is not installed (util-linux)"
+	fi
+	check "many: b still untouched" [ "$(cw_count "$b" 7400)" = 4 ]
+}
+
 test_named
 test_unnamed
 test_cgroup
+test_many
