@@ -278,7 +278,58 @@ test_many() {
 	check "many: b still untouched" [ "$(cw_count "$b" 7400)" = 4 ]
 }
 
+# --- a namespace whose processes all end while the run waits for its confirmation ------------
+# The run's netlink socket keeps the namespace itself alive, so the kill goes through its
+# handle as planned and the vanished sockets end "gone"; the other namespace is killed.
+test_vanish() {
+	local home a v log="$TMP/vanish.log" spid rc i ia iv
+	if ! command -v script >/dev/null; then
+		skipped "vanish: script(1) is not installed (util-linux): no terminal to confirm on"
+		return
+	fi
+	ns_new home || { not_ok "vanish: home namespace"; return; }
+	ns_new a || { not_ok "vanish: namespace a"; return; }
+	rig_start VA "$a" -p 7500 -n 2 close-wait || { not_ok "vanish: rig VA"; return; }
+	rig_start_unshared VV -p 7500 -n 3 close-wait || { not_ok "vanish: rig VV"; return; }
+	settled "$a" 7500 2 && settled "pid:$VV" 7500 3 || { not_ok "vanish: rigs did not settle"; return; }
+	ia=$(ns_inode "/run/netns/$a")
+	iv=$(ns_inode "/proc/$VV/ns/net")
+	mkfifo "$TMP/answer"
+	in_ns "$home" script -qec "$SR --netns $a --netns-of $VV --audit-log $log --state close-wait" \
+		/dev/null <"$TMP/answer" >"$TMP/vanish.out" 2>&1 &
+	spid=$!
+	exec {v}>"$TMP/answer"
+	for ((i = 0; i < 3000; i++)); do
+		grep -q "Kill 5 sockets?" "$TMP/vanish.out" && break
+		sleep 0.01
+	done
+	check "vanish: the preview asks about 5 sockets in two namespaces" grep -q "Kill 5 sockets?" "$TMP/vanish.out"
+	check "vanish: the preview shows where each lives (NETNS: a, ino:N)" \
+		[ "$(grep -c -e "^$a " -e "^ino:$iv " "$TMP/vanish.out")" = 5 ]
+	kill "$VV"
+	for ((i = 0; i < 3000; i++)); do
+		kill -0 "$VV" 2>/dev/null || break
+		sleep 0.01
+	done
+	echo y >&"$v"
+	wait "$spid"
+	rc=$?
+	exec {v}>&-
+	check "vanish: exit 0 (every socket handled: killed or gone; exit $rc)" [ "$rc" = 0 ]
+	# Outcome per namespace, from the audit: intents say where, results say what.
+	outcomes() {
+		jq -rs --argjson ino "$1" '
+			([.[] | select(.event=="intent") | .sockets[] | select(.netns.inode == $ino) | .cookie]) as $c
+			| [.[] | select(.event=="result") | .outcome as $o | .cookies[] | select(. as $k | $c | index($k)) | $o]
+			| group_by(.) | map("\(length) \(.[0])") | join(", ")' "$log"
+	}
+	check "vanish: the vanished namespace's 3 sockets are gone ($(outcomes "$iv"))" [ "$(outcomes "$iv")" = "3 gone" ]
+	check "vanish: the other namespace's 2 are killed ($(outcomes "$ia"))" [ "$(outcomes "$ia")" = "2 killed" ]
+	check "vanish: none left in a" [ "$(cw_count "$a" 7500)" = 0 ]
+}
+
 test_named
 test_unnamed
 test_cgroup
 test_many
+test_vanish
