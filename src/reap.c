@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -472,15 +473,31 @@ static int list_namespaces(struct run *r, int **fds)
 }
 
 /*
+ * Two descriptors per namespace for the whole run: a soft limit of 1,024 (common under
+ * systemd) would leave namespaces out past ~500, while the hard limit (20,000 here) allows
+ * thousands. Nothing here uses select(), which cannot take descriptors past 1,023.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/*
  * Several namespaces: setns into each in turn and open its sock_diag handle there, then come
  * back. A netlink socket stays bound to the namespace it was created in, so the dump, the
  * destroys and their verification later need neither setns nor CAP_SYS_ADMIN, which is
  * dropped with the rest right after. A namespace that vanished, cannot be entered or has no
  * sock_diag gets one line and is left out; none at all is exit 4.
  *
- * Each handle holds two netlink sockets (dump, destroy): a few hundred namespaces are far
- * from the 20,000-fd limit; at thousands, EMFILE leaves the rest out with a line each (the
- * way out then: close each dump socket once its namespace is collected, keep the destroy one).
+ * Each handle holds two netlink sockets (dump, destroy) until the run ends: with the soft fd
+ * limit raised to the hard one (20,000 here) that is ~10,000 namespaces; past it, EMFILE
+ * leaves the rest out with a line each (the way out then: close each dump socket once its
+ * namespace is collected, keep the destroy one).
  */
 static int open_namespaces(struct run *r)
 {
@@ -497,6 +514,7 @@ static int open_namespaces(struct run *r)
 		return EXIT_ERROR;
 	}
 	r->home = st.st_ino;
+	raise_fd_limit();
 	ret = list_namespaces(r, &fds);
 	if (!ret && r->visit.n > UINT16_MAX + 1u) {
 		fprintf(stderr, "sockreap: %zu network namespaces: more than one run can visit "

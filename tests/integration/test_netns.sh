@@ -328,8 +328,27 @@ test_vanish() {
 	check "vanish: none left in a" [ "$(cw_count "$a" 7500)" = 0 ]
 }
 
+# --- two descriptors per namespace: a low soft fd limit is raised to the hard one --------------
+# (a soft limit of 1,024, common under systemd, would otherwise stop a run at ~500 namespaces)
+test_fdlimit() {
+	local home n args=() i
+	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 256 ] ||
+		{ skipped "fdlimit: the hard fd limit is below 256"; return; }
+	ns_new home || { not_ok "fdlimit: home namespace"; return; }
+	for ((i = 0; i < 30; i++)); do
+		ns_new n || { not_ok "fdlimit: namespace $i"; return; }
+		args+=(--netns "$n")
+	done
+	expect_status 1 "fdlimit: 30 namespaces under a soft limit of 32 fds (nothing matches)" \
+		in_ns "$home" bash -c 'ulimit -Sn 32 && exec "$@"' sh "$SR" "${args[@]}" --dry-run \
+		--state close-wait --sport 7600
+	check "fdlimit: no namespace was left out ($(grep -c skipped "$TMP/err") lines)" \
+		[ "$(grep -c skipped "$TMP/err")" = 0 ]
+}
+
 test_named
 test_unnamed
 test_cgroup
 test_many
 test_vanish
+test_fdlimit
