@@ -66,7 +66,8 @@ static const struct cli_option options[] = {
 	{ "ipv6", '6', NULL, NULL, "IPv6 sockets only" },
 	{ "dry-run", 'n', NULL, NULL, "show what would be killed; touch nothing" },
 	{ "json", 'j', NULL, NULL, "print one JSON document instead of a table" },
-	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector and what runs in the kernel" },
+	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector, what runs in the kernel and "
+							  "the namespaces visited" },
 	{ "engine", OPT_ENGINE, "NAME", NULL, "destroy, rst or auto (the default: destroy, rst where "
 					      "the kernel cannot)" },
 	{ "no-peer-reset", OPT_NO_PEER_RESET, NULL, NULL, "rst: leave the peer end alone" },

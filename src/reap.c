@@ -995,6 +995,56 @@ static int stage_report(struct run *r)
 	return status;
 }
 
+/*
+ * --explain with --netns/--netns-of/--all-netns: the namespaces a run would visit, each once,
+ * found as the run finds them; none is entered and nothing is dumped.
+ */
+static int explain_netns(FILE *f, const struct config *cfg)
+{
+	struct netns_list l = { 0 };
+	char label[4 * NAME_MAX + 32], shown[4 * PATH_MAX];
+
+	if (cfg->all_netns && netns_discover(NULL, &l) < 0)
+		goto nomem;
+	for (size_t i = 0; i < cfg->nnetns; i++) {
+		const struct cli_netns *c = &cfg->netns_v[i];
+		struct netns_info info, *e;
+		int fd = netns_open(NULL, c->spec, c->by_pid, &info);
+		size_t n = l.n;
+
+		if (fd < 0) {
+			text_escape(shown, sizeof(shown), c->spec, strlen(c->spec));
+			fprintf(f, "netns:      %s \"%s\": %s (left out)\n",
+				c->by_pid ? "--netns-of" : "--netns", shown, strerror(-fd));
+			continue;
+		}
+		close(fd);
+		if (!(e = netns_list_get(&l, info.inode)))
+			goto nomem;
+		if (l.n > n)
+			*e = info;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		fprintf(f, "netns:      %s (inode %llu, pid %d)\n",
+			ns_label(&l.v[i], label, sizeof(label)), (unsigned long long)l.v[i].inode,
+			(int)l.v[i].pid);
+	if (cfg->all_netns || cfg->nnetns > 1)
+		fprintf(f, "            %zu network namespace%s, each entered once to open its "
+			   "sock_diag sockets\n", l.n, l.n == 1 ? "" : "s");
+	netns_list_free(&l);
+	return 0;
+nomem:
+	netns_list_free(&l);
+	fprintf(stderr, "sockreap: out of memory\n");
+	return EXIT_ERROR;
+}
+
+int reap_explain(FILE *f, const struct config *cfg)
+{
+	output_explain(f, cfg->ast);
+	return cfg->nnetns || cfg->all_netns ? explain_netns(f, cfg) : 0;
+}
+
 int reap_run(const struct config *cfg)
 {
 	struct run r = { .cfg = cfg, .engine = engine_find(cfg->engine ? cfg->engine : "auto"),

@@ -237,6 +237,19 @@ test_many() {
 	check "many: the unnamed one's rows say ino:N" [ "$(grep -c "^ino:$iu " "$TMP/out")" = 5 ]
 	check "many: the dry run killed nothing" [ "$(cw_count "$a" 7400)" = 3 ] && [ "$(cw_count "pid:$MU" 7400)" = 5 ]
 
+	expect_status 0 "many: --all-netns --explain" in_ns "$home" "$SR" --all-netns --explain --state close-wait
+	check "many: --explain lists home, a, b and the unnamed one, each once" \
+		[ "$(grep -c -e "^netns: *$home (inode $ih, " -e "^netns: *$a (inode $ia, " -e "^netns: *$b (inode $ib, " \
+		     -e "^netns: *ino:$iu (inode $iu, pid $MU)" "$TMP/out")" = 4 ]
+	expect_status 0 "many: --explain with --netns twice for one namespace, --netns-of, a missing name" \
+		in_ns "$home" "$SR" --netns "$a" --netns "/run/netns/$a" --netns-of "$MU" --netns "sr-no-such-$$" \
+		--explain --state close-wait
+	check "many: --explain lists a once, the unnamed one, and the missing one left out" \
+		[ "$(grep "^netns:" "$TMP/out" | sed -E 's/ +/ /g; s/, pid [0-9-]+//')" = \
+		  "$(printf 'netns: --netns "%s": No such file or directory (left out)\nnetns: %s (inode %s)\nnetns: ino:%s (inode %s)' \
+		     "sr-no-such-$$" "$a" "$ia" "$iu" "$iu")" ]
+	check "many: --explain entered nothing, killed nothing" [ "$(cw_count "$a" 7400)" = 3 ]
+
 	# One of three names does not exist: one line for it, the others are acted on.
 	expect_status 0 "many: kill --netns a --netns-of unnamed --netns missing (destroy)" \
 		in_ns "$home" "$SR" --netns "$a" --netns-of "$MU" --netns "sr-no-such-$$" --yes --json \
