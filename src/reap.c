@@ -527,8 +527,21 @@ static int open_namespaces(struct run *r)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 	for (size_t i = 0; !ret && i < r->visit.n; i++) {
 		const struct netns_info *ns = &r->visit.v[i];
-		int fd = fds[i] >= 0 ? fds[i] : netns_open_info(ns), err;
+		int fd, err;
 
+		/* Where we are needs no setns (nor CAP_SYS_ADMIN, which a dry run may lack). */
+		if (ns->inode == r->home) {
+			err = diag_open(&r->nsd[i]);
+			if (err < 0) {
+				r->nsd[i] = NULL;
+				fprintf(stderr, "sockreap: network namespace %s: cannot open "
+						"sock_diag: %s; skipped\n",
+					ns_label(ns, label, sizeof(label)), strerror(-err));
+			}
+			entered += err == 0;
+			continue;
+		}
+		fd = fds[i] >= 0 ? fds[i] : netns_open_info(ns);
 		fds[i] = -1;
 		ns_label(ns, label, sizeof(label));
 		if (fd < 0) {

@@ -288,6 +288,16 @@ test_many() {
 	else
 		skipped "many: EPERM as nobody: setpriv is not installed (util-linux)"
 	fi
+	if command -v setpriv >/dev/null; then
+		# Without CAP_SYS_ADMIN no other namespace can be entered, but ours needs no setns.
+		expect_status 0 "many: nobody --all-netns --dry-run still sees where it started" \
+			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$SR" --all-netns --dry-run --json --state close-wait --sport 7400
+		check "many: nobody sees home's 2 sockets" \
+			[ "$(jq --argjson h "$ih" '[.sockets[] | select(.netns.inode == $h)] | length' "$TMP/out")" = 2 ]
+		check "many: nobody is told it cannot enter b" \
+			grep -q "cannot enter network namespace $b: .*CAP_SYS_ADMIN" "$TMP/err"
+	fi
 	check "many: b still untouched" [ "$(cw_count "$b" 7400)" = 4 ]
 }
 
