@@ -12,7 +12,7 @@ _sockreap()
 	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --comm --uid --cgroup --unit --idle --tcp --udp --ipv4 --ipv6
-		--dry-run --json --explain --engine --no-peer-reset --no-owners --netns --netns-of --yes --max --all --include-self
+		--dry-run --json --explain --engine --no-peer-reset --no-owners --netns --netns-of --all-netns --yes --max --all --include-self
 		--audit-log --no-audit --help --version"
 
 	case $prev in

@@ -80,6 +80,9 @@ void audit_who_fill(struct audit_who *w);
 void audit_start(struct audit *a, const struct audit_run *run);
 void audit_intent(struct audit *a, const struct sock_rec *rec,
 		  const struct sel_owner_ctx *owners);
+/* The same, with the namespace the socket lives in (several namespaces; NULL: none said). */
+void audit_intent_ns(struct audit *a, const struct sock_rec *rec,
+		     const struct sel_owner_ctx *owners, const struct netns_info *ns);
 void audit_result(struct audit *a, const struct sock_rec *rec);
 /*
  * Its exit_status is the one the run exits with as far as known when it is written: 128 +

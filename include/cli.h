@@ -9,6 +9,9 @@
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
 
+/* How many --netns/--netns-of one command line may give (--all-netns has no limit). */
+#define CLI_NETNS_MAX 64
+
 struct config {
 	enum cli_action action;
 	struct sel_node *ast;	/* flags AND-ed with the expression; NULL when empty */
@@ -20,6 +23,16 @@ struct config {
 	bool audit_path_given;	/* --audit-log, as opposed to the default */
 	const char *netns;	/* --netns NAME|PATH or --netns-of PID: run inside it; NULL: here */
 	bool netns_by_pid;	/* netns is --netns-of's PID */
+	/*
+	 * Every --netns/--netns-of in order (the first is netns above). More than one, or
+	 * --all-netns: one run visits each namespace (cli_many_netns) and netns is NULL.
+	 */
+	struct cli_netns {
+		const char *spec;
+		bool by_pid;
+	} netns_v[CLI_NETNS_MAX];
+	size_t nnetns;
+	bool all_netns;		/* --all-netns: every namespace on the host, ours included */
 	int argc;
 	char **argv;
 };
@@ -34,6 +47,9 @@ struct config {
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
 	      FILE *errf);
 void cli_free(struct config *cfg);
+
+/* More than one namespace to visit (several --netns/--netns-of, or --all-netns). */
+bool cli_many_netns(const struct config *cfg);
 
 /*
  * The setcap install is a privilege boundary: a binary that runs with raised file capabilities

@@ -50,6 +50,8 @@ int netns_parse_mountinfo(const char *line, uint64_t *inode, char *mnt, size_t s
  */
 int netns_discover(const struct netns_roots *roots, struct netns_list *out);
 const struct netns_info *netns_list_find(const struct netns_list *l, uint64_t inode);
+/* The entry for inode, added (name "", pid -1, path "") if absent; NULL out of memory. */
+struct netns_info *netns_list_get(struct netns_list *l, uint64_t inode);
 void netns_list_free(struct netns_list *l);
 
 /*
@@ -58,6 +60,19 @@ void netns_list_free(struct netns_list *l);
  * info gets its inode, name and one pid. Returns 0 or a negative errno: -ENOENT no such file,
  * -EINVAL not a network namespace, -EPERM/-EACCES not allowed (setns needs CAP_SYS_ADMIN).
  */
+/*
+ * Opens the namespace spec names (as netns_enter) without entering it: returns an fd for
+ * setns(2), with info filled, or a negative errno as netns_enter.
+ */
+int netns_open(const struct netns_roots *roots, const char *spec, bool by_pid,
+	       struct netns_info *info);
+
+/*
+ * Opens a discovered namespace again by its path: the fd, -ENOENT when it vanished, -ESTALE
+ * when the path now opens another namespace (a pid reused), -EINVAL, -EACCES.
+ */
+int netns_open_info(const struct netns_info *info);
+
 int netns_enter(const struct netns_roots *roots, const char *spec, bool by_pid,
 		struct netns_info *info);
 

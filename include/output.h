@@ -16,6 +16,8 @@ struct output_run {
 	double elapsed_ms;
 	int exit_status;	/* with counts: what the process exits with (lost records, signals) */
 	const struct netns_info *netns;	/* the namespace the run acted in (--netns); NULL: here */
+	/* Several namespaces: every record's netns indexes it; NULL: one namespace. */
+	const struct netns_list *visited;
 };
 
 /*
@@ -26,10 +28,17 @@ struct output_run {
 /* One socket's fields as a JSON object (shared by the JSON output and the audit log). */
 void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec,
 		      const struct sel_owner_ctx *owners, bool with_outcome);
+/* The same with the namespace it lives in (ns NULL: none said). */
+void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec *rec,
+			 const struct sel_owner_ctx *owners, bool with_outcome,
+			 const struct netns_info *ns);
 /* A namespace as {inode, name, pid}: name and pid null when it has none. */
 void output_netns_json(struct json *j, const char *key, const struct netns_info *ns);
 void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		  bool with_outcome);
+/* With a NETNS column first when visited holds more than one namespace (records index it). */
+void output_table_ns(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
+		     bool with_outcome, const struct netns_list *visited);
 void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		 const struct output_run *run);
 /* --explain: the canonical selector, what the kernel filters, what runs in user space. */

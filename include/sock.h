@@ -79,6 +79,8 @@ struct sock_rec {
 	uint8_t outcome;	/* enum sock_outcome */
 	uint8_t flags;		/* SOCK_F_* */
 	uint8_t engine;		/* enum sock_engine: which engine acted */
+	uint16_t netns;		/* index of the namespace it lives in, among those the run
+				 * visits (0 when it visits one); fills padding: no bigger */
 	int32_t err;		/* errno behind OUT_FAILED/DENIED/UNSUPPORTED */
 };
 

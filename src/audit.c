@@ -357,9 +357,15 @@ void audit_start(struct audit *a, const struct audit_run *run)
 void audit_intent(struct audit *a, const struct sock_rec *rec,
 		  const struct sel_owner_ctx *owners)
 {
+	audit_intent_ns(a, rec, owners, NULL);
+}
+
+void audit_intent_ns(struct audit *a, const struct sock_rec *rec,
+		     const struct sel_owner_ctx *owners, const struct netns_info *ns)
+{
 	if (!intents_add(a))
 		return;
-	output_sock_json(&a->j, NULL, rec, owners, false);
+	output_sock_json_ns(&a->j, NULL, rec, owners, false, ns);
 	sockets_added(a);
 }
 

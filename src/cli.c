@@ -66,16 +66,19 @@ static const struct cli_option options[] = {
 	{ "ipv6", '6', NULL, NULL, "IPv6 sockets only" },
 	{ "dry-run", 'n', NULL, NULL, "show what would be killed; touch nothing" },
 	{ "json", 'j', NULL, NULL, "print one JSON document instead of a table" },
-	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector and what runs in the kernel" },
+	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector, what runs in the kernel and "
+							  "the namespaces visited" },
 	{ "engine", OPT_ENGINE, "NAME", NULL, "destroy, rst or auto (the default: destroy, rst where "
 					      "the kernel cannot)" },
 	{ "no-peer-reset", OPT_NO_PEER_RESET, NULL, NULL, "rst: leave the peer end alone" },
 	{ "no-owners", OPT_NO_OWNERS, NULL, NULL, "do not look up owning processes in /proc "
 						     "(shown as ?)" },
 	{ "netns", OPT_NETNS, "NAME|PATH", NULL, "act in this network namespace: a name under "
-						  "/run/netns or a namespace file" },
-	{ "netns-of", OPT_NETNS_OF, "PID", NULL, "act in the network namespace process PID lives in" },
-	{ "all-netns", OPT_ALL_NETNS, NULL, NULL, NULL },
+						  "/run/netns or a namespace file (repeatable)" },
+	{ "netns-of", OPT_NETNS_OF, "PID", NULL, "act in the network namespace process PID lives in "
+						 "(repeatable)" },
+	{ "all-netns", OPT_ALL_NETNS, NULL, NULL, "act in every network namespace on the host, "
+						  "ours included (not with --engine rst)" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -288,6 +291,11 @@ static int parse_doctor(struct config *cfg, int argc, char **argv, FILE *errf)
 	return 0;
 }
 
+bool cli_many_netns(const struct config *cfg)
+{
+	return cfg->all_netns || cfg->nnetns > 1;
+}
+
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
 	      FILE *errf)
 {
@@ -295,7 +303,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	char optstring[2 * NOPTS + 3], *op = optstring;
 	struct repeats groups[NOPTS] = { 0 };
 	bool fam4 = false, fam6 = false, tcp = false, udp = false;
-	int ret = EXIT_USAGE, nnetns = 0;
+	int ret = EXIT_USAGE;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max = -1;
@@ -451,14 +459,17 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		case OPT_NETNS_OF:
 			if (check_netns_arg(c == OPT_NETNS_OF, optarg, errf) < 0)
 				goto fail;
-			cfg->netns = optarg;
-			cfg->netns_by_pid = c == OPT_NETNS_OF;
-			nnetns++;
+			if (cfg->nnetns == CLI_NETNS_MAX) {
+				fprintf(errf, "sockreap: more than %d --netns/--netns-of; "
+					      "--all-netns visits every namespace\n", CLI_NETNS_MAX);
+				goto fail;
+			}
+			cfg->netns_v[cfg->nnetns].spec = optarg;
+			cfg->netns_v[cfg->nnetns++].by_pid = c == OPT_NETNS_OF;
 			break;
 		case OPT_ALL_NETNS:
-			fprintf(errf, "sockreap: --all-netns is not supported yet: give one --netns "
-				      "NAME|PATH or --netns-of PID per run\n");
-			goto fail;
+			cfg->all_netns = true;
+			break;
 		case 'h':
 			cfg->action = CLI_HELP;
 			break;
@@ -468,9 +479,19 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 	}
 
-	if (nnetns > 1) {
-		fprintf(errf, "sockreap: more than one network namespace (--netns, --netns-of) is "
-			      "not supported yet: give one per run\n");
+	if (cfg->all_netns && cfg->nnetns) {
+		fprintf(errf, "sockreap: --all-netns already visits every network namespace: give "
+			      "it or --netns/--netns-of, not both\n");
+		goto fail;
+	}
+	if (cfg->nnetns == 1 && !cfg->all_netns) {
+		cfg->netns = cfg->netns_v[0].spec;
+		cfg->netns_by_pid = cfg->netns_v[0].by_pid;
+	}
+	/* The rst engine's raw sockets would have to be opened in each namespace: not yet. */
+	if (cli_many_netns(cfg) && cfg->engine && !strcmp(cfg->engine, "rst")) {
+		fprintf(errf, "sockreap: --engine rst with more than one network namespace is not "
+			      "supported yet: use the destroy engine, or one --netns per run\n");
 		goto fail;
 	}
 	for (size_t i = 0; i < NOPTS; i++)
@@ -507,7 +528,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			goto nomem;
 	}
 	/* Until names resolve inside: dev NAME became an index here, not in the namespace. */
-	if (cfg->netns && selector_uses(cfg->ast, SEL_DEV)) {
+	if ((cfg->nnetns || cfg->all_netns) && selector_uses(cfg->ast, SEL_DEV)) {
 		fprintf(errf, "sockreap: the dev predicate is not supported with --netns or "
 			      "--netns-of yet: interface names and indexes are looked up in the "
 			      "namespace sockreap starts in\n");

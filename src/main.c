@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 		break;
 	case CLI_RUN:
 		if (cfg.explain)
-			output_explain(stdout, cfg.ast);
+			status = reap_explain(stdout, &cfg);
 		else
 			status = reap_run(&cfg);
 		break;

@@ -333,6 +333,11 @@ int netns_discover(const struct netns_roots *roots, struct netns_list *out)
 	return ret;
 }
 
+struct netns_info *netns_list_get(struct netns_list *l, uint64_t inode)
+{
+	return list_get(l, inode);
+}
+
 const struct netns_info *netns_list_find(const struct netns_list *l, uint64_t inode)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -386,8 +391,8 @@ static int open_netns(const char *path, struct stat *st)
 	return fd;
 }
 
-int netns_enter(const struct netns_roots *roots, const char *spec, bool by_pid,
-		struct netns_info *info)
+int netns_open(const struct netns_roots *roots, const char *spec, bool by_pid,
+	       struct netns_info *info)
 {
 	char path[PATH_MAX];
 	struct netns_list all;
@@ -402,10 +407,6 @@ int netns_enter(const struct netns_roots *roots, const char *spec, bool by_pid,
 	fd = open_netns(path, &st);
 	if (fd < 0)
 		return fd;
-	ret = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
-	close(fd);
-	if (ret < 0)
-		return ret;
 	info->inode = st.st_ino;
 	snprintf(info->path, sizeof(info->path), "%s", path);
 	if (netns_discover(roots, &all) == 0) {
@@ -422,5 +423,30 @@ int netns_enter(const struct netns_roots *roots, const char *spec, bool by_pid,
 		snprintf(info->name, sizeof(info->name), "%s", spec);
 	if (by_pid)
 		parse_pid(spec, &info->pid);
-	return 0;
+	return fd;
+}
+
+int netns_open_info(const struct netns_info *info)
+{
+	struct stat st;
+	int fd = open_netns(info->path, &st);
+
+	/* /proc/PID/ns/net of a pid reused since discovery may be another namespace now. */
+	if (fd >= 0 && st.st_ino != info->inode) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+int netns_enter(const struct netns_roots *roots, const char *spec, bool by_pid,
+		struct netns_info *info)
+{
+	int fd = netns_open(roots, spec, by_pid, info), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
 }

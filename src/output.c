@@ -102,10 +102,32 @@ static void cell(struct line *l, const char *text, int width, bool right)
 void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		  bool with_outcome)
 {
+	output_table_ns(f, set, owners, with_outcome, NULL);
+}
+
+/* A namespace as the NETNS column shows it: its name, else "ino:N". */
+static void ns_cell(char *buf, size_t size, const struct netns_info *ns)
+{
+	if (ns->name[0])
+		text_escape(buf, size, ns->name, strlen(ns->name));
+	else
+		snprintf(buf, size, "ino:%" PRIu64, ns->inode);
+}
+
+void output_table_ns(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
+		     bool with_outcome, const struct netns_list *visited)
+{
 	struct row r;
 	int wl = (int)strlen("LOCAL"), wp = (int)strlen("PEER"), wo = (int)strlen("OUTCOME");
-	bool udp = false, skipped = false;
+	int wn = (int)strlen("NETNS");
+	bool udp = false, skipped = false, nscol = visited && visited->n > 1;
+	char ns[4 * NAME_MAX + 32];
 
+	for (size_t i = 0; nscol && i < set->n; i++) {
+		ns_cell(ns, sizeof(ns), &visited->v[set->v[i].netns]);
+		if ((int)strlen(ns) > wn)
+			wn = (int)strlen(ns);
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		udp |= set->v[i].protocol == IPPROTO_UDP;
 		skipped |= set->v[i].outcome == OUT_SKIPPED;
@@ -117,6 +139,9 @@ void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ct
 		if ((int)strlen(r.outcome) > wo)
 			wo = (int)strlen(r.outcome);
 	}
+	/* Where each socket lives, first: the question "which container" reads down it. */
+	if (nscol)
+		fprintf(f, "%-*s ", wn, "NETNS");
 	/* The protocol column only when UDP is in the set: TCP is the rule. */
 	if (udp)
 		fprintf(f, "PROTO ");
@@ -135,6 +160,10 @@ void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ct
 		char q[16];
 
 		fill_row(&r, rec, owners);
+		if (nscol) {
+			ns_cell(ns, sizeof(ns), &visited->v[rec->netns]);
+			cell(&l, ns, wn, false);
+		}
 		if (udp)
 			cell(&l, rec->protocol == IPPROTO_UDP ? "udp" : "tcp", 5, false);
 		cell(&l, sock_state_name(rec->state), 11, false);
@@ -204,6 +233,13 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec,
 		      const struct sel_owner_ctx *owners, bool with_outcome)
 {
+	output_sock_json_ns(j, key, rec, owners, with_outcome, NULL);
+}
+
+void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec *rec,
+			 const struct sel_owner_ctx *owners, bool with_outcome,
+			 const struct netns_info *ns)
+{
 	char cookie[20];
 
 	json_obj_begin(j, key);
@@ -237,6 +273,8 @@ void output_sock_json(struct json *j, const char *key, const struct sock_rec *re
 		json_bool(j, "peer_reset", rec->flags & SOCK_F_PEER_RESET);
 		json_str(j, "peer_end", sock_peer_end(rec));
 	}
+	if (ns)
+		output_netns_json(j, "netns", ns);
 	json_obj_end(j);
 }
 
@@ -250,6 +288,38 @@ void output_netns_json(struct json *j, const char *key, const struct netns_info 
 	else
 		json_null(j, "pid");
 	json_obj_end(j);
+}
+
+/*
+ * The summary per namespace visited, in the order visited: each with its selected count and,
+ * after a kill, its outcomes. A namespace with nothing selected is listed too (0).
+ */
+static void netns_counts_json(struct json *j, const struct sock_set *set,
+			      const struct netns_list *visited, bool with_outcome)
+{
+	json_arr_begin(j, "netns");
+	for (size_t k = 0; k < visited->n; k++) {
+		size_t n[OUT_MAX] = { 0 }, total = 0;
+		const struct netns_info *ns = &visited->v[k];
+
+		for (size_t i = 0; i < set->n; i++)
+			if (set->v[i].netns == k) {
+				total++;
+				n[set->v[i].outcome < OUT_MAX ? set->v[i].outcome : OUT_FAILED]++;
+			}
+		json_obj_begin(j, NULL);
+		json_uint(j, "inode", ns->inode);
+		json_str(j, "name", ns->name[0] ? ns->name : NULL);
+		if (ns->pid > 0)
+			json_int(j, "pid", ns->pid);
+		else
+			json_null(j, "pid");
+		json_uint(j, "selected", total);
+		for (unsigned o = OUT_KILLED; with_outcome && o < OUT_MAX; o++)
+			json_uint(j, sock_outcome_name(o), n[o]);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
 }
 
 void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
@@ -267,7 +337,8 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 		output_netns_json(&j, "netns", run->netns);
 	json_arr_begin(&j, "sockets");
 	for (size_t i = 0; i < set->n; i++)
-		output_sock_json(&j, NULL, &set->v[i], owners, run->counts != NULL);
+		output_sock_json_ns(&j, NULL, &set->v[i], owners, run->counts != NULL,
+				    run->visited ? &run->visited->v[set->v[i].netns] : NULL);
 	json_arr_end(&j);
 	json_obj_begin(&j, "summary");
 	json_uint(&j, "selected", set->n);
@@ -277,6 +348,8 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 		json_uint(&j, "exit_status", (unsigned)run->exit_status);
 		json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
 	}
+	if (run->visited)
+		netns_counts_json(&j, set, run->visited, run->counts != NULL);
 	json_obj_end(&j);
 	json_obj_end(&j);
 	fputc('\n', f);

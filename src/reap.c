@@ -19,13 +19,17 @@
 #include "text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +38,7 @@ struct dump_ctx {
 	const struct plan_guards *guards;
 	struct sock_set *set;
 	size_t skipped_self, skipped_unsure;
+	uint16_t netns;		/* the index records of this dump get */
 };
 
 static int admit(const struct sock_rec *rec, void *arg)
@@ -55,7 +60,12 @@ static int admit(const struct sock_rec *rec, void *arg)
 	case ADMIT:
 		break;
 	}
-	return sock_set_push(c->set, rec);
+	if (!c->netns)
+		return sock_set_push(c->set, rec);
+	struct sock_rec tagged = *rec;
+
+	tagged.netns = c->netns;
+	return sock_set_push(c->set, &tagged);
 }
 
 /*
@@ -339,6 +349,13 @@ struct run {
 	int lock;		/* engine_exclusive's descriptor, -1: none */
 	struct netns_info netns;	/* --netns/--netns-of: where the run acts */
 	const struct netns_info *in_netns;	/* &netns once entered; NULL: where we started */
+	/*
+	 * Several namespaces (cli_many_netns): the ones visited, and a sock_diag handle opened
+	 * inside each (NULL: it could not be entered); records carry their index. Empty: one.
+	 */
+	struct netns_list visit;
+	struct diag **nsd;
+	uint64_t home;		/* the inode of the namespace we started in */
 };
 
 /* A stage's "carry on"; anything else is the run's exit status. */
@@ -350,40 +367,222 @@ static size_t nskipped(const struct run *r)
 }
 
 /*
+ * Says why the namespace of --netns/--netns-of spec could not be opened or entered, and
+ * what the run does about it (then); returns the exit status that failure earns.
+ */
+static int say_netns_error(const char *spec, bool by_pid, int ret, const char *then)
+{
+	const char *opt = by_pid ? "--netns-of" : "--netns";
+	char shown[4 * PATH_MAX];
+
+	text_escape(shown, sizeof(shown), spec, strlen(spec));
+	if (ret == -ENOENT && by_pid)
+		fprintf(stderr, "sockreap: %s %s: no such process; %s\n", opt, shown, then);
+	else if (ret == -ENOENT && !strchr(spec, '/'))
+		fprintf(stderr, "sockreap: %s \"%s\": no network namespace of that name in "
+				"/run/netns; %s\n", opt, shown, then);
+	else if (ret == -EINVAL)
+		fprintf(stderr, "sockreap: %s \"%s\": not a network namespace%s; %s\n", opt, shown,
+			strchr(spec, '/') ? " file" : " name", then);
+	else if (ret == -EPERM || ret == -EACCES)
+		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s "
+				"(%s); %s\n", opt, shown, strerror(-ret),
+			ret == -EPERM ? "needs CAP_SYS_ADMIN"
+				      : "another user's process: needs root or CAP_SYS_PTRACE", then);
+	else
+		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s; "
+				"%s\n", opt, shown, strerror(-ret), then);
+	return ret == -EPERM || ret == -EACCES ? EXIT_PRIV
+	       : ret == -ENOENT || ret == -EINVAL || ret == -ENAMETOOLONG ? EXIT_USAGE
+										: EXIT_ERROR;
+}
+
+/*
  * --netns/--netns-of: this process moves into the namespace (setns, CAP_SYS_ADMIN) before any
  * netlink or raw socket is opened; mount namespace and /proc stay the host's.
  */
 static int enter_netns(struct run *r)
 {
 	const struct config *cfg = r->cfg;
-	const char *opt = cfg->netns_by_pid ? "--netns-of" : "--netns";
-	char shown[4 * PATH_MAX];
 	int ret = netns_enter(NULL, cfg->netns, cfg->netns_by_pid, &r->netns);
 
 	if (!ret) {
 		r->in_netns = &r->netns;
 		return RUN_ON;
 	}
-	text_escape(shown, sizeof(shown), cfg->netns, strlen(cfg->netns));
-	if (ret == -ENOENT && cfg->netns_by_pid)
-		fprintf(stderr, "sockreap: %s %s: no such process; nothing killed\n", opt, shown);
-	else if (ret == -ENOENT && !strchr(cfg->netns, '/'))
-		fprintf(stderr, "sockreap: %s \"%s\": no network namespace of that name in "
-				"/run/netns; nothing killed\n", opt, shown);
-	else if (ret == -EINVAL)
-		fprintf(stderr, "sockreap: %s \"%s\": not a network namespace%s; nothing killed\n",
-			opt, shown, strchr(cfg->netns, '/') ? " file" : " name");
-	else if (ret == -EPERM || ret == -EACCES)
-		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s "
-				"(%s); nothing killed\n", opt, shown, strerror(-ret),
-			ret == -EPERM ? "needs CAP_SYS_ADMIN"
-				      : "another user's process: needs root or CAP_SYS_PTRACE");
+	return say_netns_error(cfg->netns, cfg->netns_by_pid, ret, "nothing killed");
+}
+
+/* "ns1", or "ino:4026532281" for a namespace without a name, for a message. */
+static const char *ns_label(const struct netns_info *ns, char *buf, size_t size)
+{
+	if (ns->name[0])
+		text_escape(buf, size, ns->name, strlen(ns->name));
 	else
-		fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": %s; "
-				"nothing killed\n", opt, shown, strerror(-ret));
-	return ret == -EPERM || ret == -EACCES ? EXIT_PRIV
-	       : ret == -ENOENT || ret == -EINVAL || ret == -ENAMETOOLONG ? EXIT_USAGE
-										: EXIT_ERROR;
+		snprintf(buf, size, "ino:%llu", (unsigned long long)ns->inode);
+	return buf;
+}
+
+/*
+ * The namespaces to visit: every one discovered (--all-netns), or the ones named, each once
+ * (two names for one inode are one namespace). fds[i] gets an open descriptor for each
+ * named one (-1 for discovered ones, opened later). Returns 0, or an exit status.
+ */
+static int list_namespaces(struct run *r, int **fds)
+{
+	const struct config *cfg = r->cfg;
+
+	*fds = NULL;
+	if (cfg->all_netns) {
+		if (netns_discover(NULL, &r->visit) < 0)
+			return EXIT_ERROR;
+		/* Ours is found through /proc/self; an unreadable /proc would leave it out. */
+		if (!netns_list_get(&r->visit, r->home))
+			return EXIT_ERROR;
+	}
+	*fds = calloc(cfg->all_netns ? r->visit.n : cfg->nnetns, sizeof(**fds));
+	if (!*fds)
+		return EXIT_ERROR;
+	for (size_t i = 0; i < cfg->nnetns; i++) {
+		const struct cli_netns *c = &cfg->netns_v[i];
+		struct netns_info info, *e;
+		int fd = netns_open(NULL, c->spec, c->by_pid, &info);
+
+		if (fd < 0) {
+			say_netns_error(c->spec, c->by_pid, fd, "skipped");
+			continue;
+		}
+		size_t n = r->visit.n;
+
+		e = netns_list_get(&r->visit, info.inode);
+		if (!e) {
+			close(fd);
+			return EXIT_ERROR;
+		}
+		if (r->visit.n == n) { /* named twice */
+			close(fd);
+			continue;
+		}
+		*e = info;
+		(*fds)[r->visit.n - 1] = fd;
+	}
+	if (cfg->all_netns)
+		for (size_t i = 0; i < r->visit.n; i++)
+			(*fds)[i] = -1;
+	return 0;
+}
+
+/*
+ * Two descriptors per namespace for the whole run: a soft limit of 1,024 (common under
+ * systemd) would leave namespaces out past ~500, while the hard limit (20,000 here) allows
+ * thousands. Nothing here uses select(), which cannot take descriptors past 1,023.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/*
+ * Several namespaces: setns into each in turn and open its sock_diag handle there, then come
+ * back. A netlink socket stays bound to the namespace it was created in, so the dump, the
+ * destroys and their verification later need neither setns nor CAP_SYS_ADMIN, which is
+ * dropped with the rest right after. A namespace that vanished, cannot be entered or has no
+ * sock_diag gets one line and is left out; none at all is exit 4.
+ *
+ * Each handle holds two netlink sockets (dump, destroy) until the run ends: with the soft fd
+ * limit raised to the hard one (20,000 here) that is ~10,000 namespaces; past it, EMFILE
+ * leaves the rest out with a line each (the way out then: close each dump socket once its
+ * namespace is collected, keep the destroy one).
+ */
+static int open_namespaces(struct run *r)
+{
+	struct stat st;
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), *fds = NULL, ret;
+	size_t entered = 0;
+	char label[4 * NAME_MAX + 32];
+
+	if (home < 0 || fstat(home, &st) < 0) {
+		fprintf(stderr, "sockreap: cannot open our own network namespace "
+				"(/proc/self/ns/net): %s; nothing killed\n", strerror(errno));
+		if (home >= 0)
+			close(home);
+		return EXIT_ERROR;
+	}
+	r->home = st.st_ino;
+	raise_fd_limit();
+	ret = list_namespaces(r, &fds);
+	if (!ret && r->visit.n > UINT16_MAX + 1u) {
+		fprintf(stderr, "sockreap: %zu network namespaces: more than one run can visit "
+				"(%u); nothing killed\n", r->visit.n, UINT16_MAX + 1u);
+		ret = EXIT_USAGE;
+	}
+	if (!ret && !(r->nsd = calloc(r->visit.n ? r->visit.n : 1, sizeof(*r->nsd))))
+		ret = EXIT_ERROR;
+	if (ret == EXIT_ERROR)
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+	for (size_t i = 0; !ret && i < r->visit.n; i++) {
+		const struct netns_info *ns = &r->visit.v[i];
+		int fd, err;
+
+		/* Where we are needs no setns (nor CAP_SYS_ADMIN, which a dry run may lack). */
+		if (ns->inode == r->home) {
+			err = diag_open(&r->nsd[i]);
+			if (err < 0) {
+				r->nsd[i] = NULL;
+				fprintf(stderr, "sockreap: network namespace %s: cannot open "
+						"sock_diag: %s; skipped\n",
+					ns_label(ns, label, sizeof(label)), strerror(-err));
+			}
+			entered += err == 0;
+			continue;
+		}
+		fd = fds[i] >= 0 ? fds[i] : netns_open_info(ns);
+		fds[i] = -1;
+		ns_label(ns, label, sizeof(label));
+		if (fd < 0) {
+			fprintf(stderr, "sockreap: network namespace %s: %s; skipped\n", label,
+				fd == -ENOENT || fd == -ESTALE ? "gone since it was found"
+							       : strerror(-fd));
+			continue;
+		}
+		err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+		close(fd);
+		if (err) {
+			fprintf(stderr, "sockreap: cannot enter network namespace %s: %s%s; skipped\n",
+				label, strerror(-err), err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+			continue;
+		}
+		err = diag_open(&r->nsd[i]);
+		/* Never carry on in a namespace other than ours: the rest would act there. */
+		if (setns(home, CLONE_NEWNET) < 0) {
+			fprintf(stderr, "sockreap: cannot return to our own network namespace: %s; "
+					"nothing killed\n", strerror(errno));
+			ret = EXIT_ERROR;
+			break;
+		}
+		if (err < 0) {
+			fprintf(stderr, "sockreap: network namespace %s: cannot open sock_diag: %s; "
+					"skipped\n", label, strerror(-err));
+			r->nsd[i] = NULL;
+			continue;
+		}
+		entered++;
+	}
+	for (size_t i = 0; fds && i < r->visit.n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	close(home);
+	if (!ret && !entered) {
+		fprintf(stderr, "sockreap: no network namespace could be entered; nothing killed\n");
+		ret = EXIT_PRIV;
+	}
+	return ret ? ret : RUN_ON;
 }
 
 /* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
@@ -400,10 +599,17 @@ static int stage_prepare(struct run *r)
 	/* Before the capabilities are dropped: setns needs CAP_SYS_ADMIN, kept for nothing else. */
 	if (cfg->netns && (ret = enter_netns(r)) != RUN_ON)
 		return ret;
+	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
+		return ret;
 	if (!cfg->dry_run) {
 		ret = choose_engine(&r->engine, &r->ectx, r->keep_caps, &r->nkeep);
 		if (ret)
 			return ret;
+		/* Raw sockets would act in our namespace only: auto falls back to nothing. */
+		if (r->visit.n && r->engine == &engine_auto) {
+			r->ectx.raw_allowed = false;
+			r->nkeep = 1;
+		}
 	}
 	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
 	if (caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
@@ -421,7 +627,7 @@ static int stage_prepare(struct run *r)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
-	ret = diag_open(&r->d);
+	ret = r->visit.n ? 0 : diag_open(&r->d);
 	if (ret < 0)
 		return report_kernel_error("cannot open sock_diag", ret);
 	r->confirming = !cfg->dry_run && !cfg->yes && isatty(STDIN_FILENO);
@@ -449,21 +655,11 @@ static void explain_kept(const struct dump_ctx *dc, const struct plan_guards *g)
 	}
 }
 
-/* 1. Dump everything first (act only once the dump is complete), 2. then owners. */
-static int stage_collect(struct run *r)
+/* Every family and protocol the prefilter asks for, through one handle. */
+static int dump_all(struct run *r, struct diag *d, struct dump_ctx *dc, bool no_info)
 {
-	const struct config *cfg = r->cfg;
-	struct dump_ctx dc = { cfg->ast, &r->guards, &r->set, 0, 0 };
 	int ret = 0;
 
-	/*
-	 * tcp_info (idle times) costs the kernel a tcp_get_info per socket: ask for it only when
-	 * something uses it: the selector, a preview, JSON or the audit record.
-	 */
-	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
-		       cfg->no_audit && !r->confirming;
-
-	selector_prefilter(cfg->ast, &r->pf);
 	for (int p = 0; p < 2 && ret == 0; p++) {
 		if (!(p ? r->pf.udp : r->pf.tcp))
 			continue;
@@ -474,13 +670,74 @@ static int stage_collect(struct run *r)
 
 			if (!(f ? r->pf.inet6 : r->pf.inet))
 				continue;
-			ret = dump_family(r->d, &flt, &dc);
+			ret = dump_family(d, &flt, dc);
 			r->pf.bclen = flt.bclen; /* refused bytecode stays off, verification too */
 			/* EINVAL for a protocol means it is not available here: nothing to find. */
 			if (ret == -EINVAL && p)
 				ret = 0;
 		}
 	}
+	return ret;
+}
+
+/*
+ * Several namespaces: one dump each into the one set, in the order visited, so that each
+ * namespace's records are contiguous. The caller's SSH connection is recognized by its
+ * 4-tuple only where we started (elsewhere the same tuple is another connection); the
+ * sockets its processes hold, by inode, everywhere. A namespace whose dump fails gets a line
+ * and is left out; all of them failing is the run's failure.
+ */
+static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
+{
+	struct plan_guards away = r->guards;
+	char label[4 * NAME_MAX + 32];
+	int first = 0;
+	size_t ok = 0;
+
+	away.nkeep = 0;
+	away.unsure = false;
+	for (size_t i = 0; i < r->visit.n; i++) {
+		size_t before = r->set.n;
+		int ret;
+
+		if (!r->nsd[i])
+			continue;
+		dc->netns = (uint16_t)i;
+		dc->guards = r->visit.v[i].inode == r->home ? &r->guards : &away;
+		ret = dump_all(r, r->nsd[i], dc, no_info);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret < 0) {
+			r->set.n = before;
+			fprintf(stderr, "sockreap: network namespace %s: cannot dump sockets: %s; "
+					"skipped\n", ns_label(&r->visit.v[i], label, sizeof(label)),
+				strerror(-ret));
+			if (!first)
+				first = ret;
+			continue;
+		}
+		ok++;
+	}
+	dc->guards = &r->guards;
+	return ok ? 0 : first;
+}
+
+/* 1. Dump everything first (act only once the dump is complete), 2. then owners. */
+static int stage_collect(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct dump_ctx dc = { cfg->ast, &r->guards, &r->set, 0, 0, 0 };
+	int ret;
+
+	/*
+	 * tcp_info (idle times) costs the kernel a tcp_get_info per socket: ask for it only when
+	 * something uses it: the selector, a preview, JSON or the audit record.
+	 */
+	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
+		       cfg->no_audit && !r->confirming;
+
+	selector_prefilter(cfg->ast, &r->pf);
+	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
 	if (ret < 0)
 		return report_kernel_error("cannot dump sockets", ret);
 	explain_kept(&dc, &r->guards);
@@ -511,7 +768,7 @@ static int stage_show(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
-				  NULL, 0, 0, r->in_netns };
+				  NULL, 0, 0, r->in_netns, r->visit.n ? &r->visit : NULL };
 
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
@@ -533,7 +790,7 @@ static int stage_show(struct run *r)
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
 	else
-		output_table(stdout, &r->set, r->owners, false);
+		output_table_ns(stdout, &r->set, r->owners, false, &r->visit);
 	if (r->engine == &engine_rst && !cfg->no_peer_reset)
 		fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
 				"connection to another host (--no-peer-reset leaves it); a peer "
@@ -595,13 +852,43 @@ static int stage_arm(struct run *r)
 		return EXIT_PRIV;
 	}
 	if (r->confirming && r->nplan) {
-		output_table(stderr, &r->set, r->owners, false);
+		output_table_ns(stderr, &r->set, r->owners, false, &r->visit);
 		if (!confirm(r->nplan)) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
 			return EXIT_GUARD;
 		}
 	}
 	return RUN_ON;
+}
+
+/*
+ * Several namespaces: the plan is in namespace order; each namespace's part goes to the
+ * engine with that namespace's handle, which the destroys and their verification use. The
+ * destroy engine's extra threads open their netlink sockets where this process is, which is
+ * our namespace: elsewhere one thread does it all. Returns the first error.
+ */
+static int act_namespaces(struct run *r)
+{
+	int first = 0;
+	int workers = r->ectx.workers;
+
+	for (size_t i = 0, j; i < r->nplan; i = j) {
+		uint16_t k = r->set.v[i].netns;
+		struct sock_set part;
+		int ret;
+
+		for (j = i + 1; j < r->nplan && r->set.v[j].netns == k; j++)
+			;
+		part = (struct sock_set){ r->set.v + i, j - i, j - i };
+		r->ectx.d = r->nsd[k];
+		r->ectx.workers = r->visit.v[k].inode == r->home ? workers : 1;
+		ret = r->engine->kill(&r->ectx, &part);
+		if (ret < 0 && !first)
+			first = ret;
+	}
+	r->ectx.d = NULL;
+	r->ectx.workers = workers;
+	return first;
 }
 
 /* 5. Intents, the engine and its verification, results: signals wait from first to last. */
@@ -626,7 +913,8 @@ static int stage_act(struct run *r)
 	audit_signals_hold(&r->held);
 	audit_start(&r->audit, &arun);
 	for (size_t i = 0; i < r->set.n; i++)
-		audit_intent(&r->audit, &r->set.v[i], r->owners);
+		audit_intent_ns(&r->audit, &r->set.v[i], r->owners,
+				r->visit.n ? &r->visit.v[r->set.v[i].netns] : NULL);
 	ret = audit_commit(&r->audit);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n",
@@ -647,7 +935,7 @@ static int stage_act(struct run *r)
 	/* Skipped records are behind the plan: the engine gets only the ones to act on. */
 	struct sock_set plan = { r->set.v, r->nplan, r->nplan };
 
-	ret = r->nplan ? r->engine->kill(&r->ectx, &plan) : 0;
+	ret = !r->nplan ? 0 : r->visit.n ? act_namespaces(r) : r->engine->kill(&r->ectx, &plan);
 	r->elapsed_ms = ms_since(&t0);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
@@ -669,7 +957,7 @@ static int stage_report(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms,
-				  0, r->in_netns };
+				  0, r->in_netns, r->visit.n ? &r->visit : NULL };
 	size_t by_rst = 0;
 	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
 	int status = r->signal ? 128 + r->signal
@@ -679,7 +967,7 @@ static int stage_report(struct run *r)
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
 	else
-		output_table(stdout, &r->set, r->owners, true);
+		output_table_ns(stdout, &r->set, r->owners, true, &r->visit);
 	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
 	output_counts(stderr, &r->counts);
 	for (size_t i = 0; i < r->set.n; i++)
@@ -720,6 +1008,56 @@ static int stage_report(struct run *r)
 	return status;
 }
 
+/*
+ * --explain with --netns/--netns-of/--all-netns: the namespaces a run would visit, each once,
+ * found as the run finds them; none is entered and nothing is dumped.
+ */
+static int explain_netns(FILE *f, const struct config *cfg)
+{
+	struct netns_list l = { 0 };
+	char label[4 * NAME_MAX + 32], shown[4 * PATH_MAX];
+
+	if (cfg->all_netns && netns_discover(NULL, &l) < 0)
+		goto nomem;
+	for (size_t i = 0; i < cfg->nnetns; i++) {
+		const struct cli_netns *c = &cfg->netns_v[i];
+		struct netns_info info, *e;
+		int fd = netns_open(NULL, c->spec, c->by_pid, &info);
+		size_t n = l.n;
+
+		if (fd < 0) {
+			text_escape(shown, sizeof(shown), c->spec, strlen(c->spec));
+			fprintf(f, "netns:      %s \"%s\": %s (left out)\n",
+				c->by_pid ? "--netns-of" : "--netns", shown, strerror(-fd));
+			continue;
+		}
+		close(fd);
+		if (!(e = netns_list_get(&l, info.inode)))
+			goto nomem;
+		if (l.n > n)
+			*e = info;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		fprintf(f, "netns:      %s (inode %llu, pid %d)\n",
+			ns_label(&l.v[i], label, sizeof(label)), (unsigned long long)l.v[i].inode,
+			(int)l.v[i].pid);
+	if (cfg->all_netns || cfg->nnetns > 1)
+		fprintf(f, "            %zu network namespace%s, each entered once to open its "
+			   "sock_diag sockets\n", l.n, l.n == 1 ? "" : "s");
+	netns_list_free(&l);
+	return 0;
+nomem:
+	netns_list_free(&l);
+	fprintf(stderr, "sockreap: out of memory\n");
+	return EXIT_ERROR;
+}
+
+int reap_explain(FILE *f, const struct config *cfg)
+{
+	output_explain(f, cfg->ast);
+	return cfg->nnetns || cfg->all_netns ? explain_netns(f, cfg) : 0;
+}
+
 int reap_run(const struct config *cfg)
 {
 	struct run r = { .cfg = cfg, .engine = engine_find(cfg->engine ? cfg->engine : "auto"),
@@ -745,6 +1083,10 @@ int reap_run(const struct config *cfg)
 	procmap_free(r.pm);
 	plan_guards_free(&r.guards);
 	diag_close(r.d);
+	for (size_t i = 0; r.nsd && i < r.visit.n; i++)
+		diag_close(r.nsd[i]);
+	free(r.nsd);
+	netns_list_free(&r.visit);
 	sock_set_free(&r.set);
 	return status;
 }

@@ -9,6 +9,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+/* A million records are a hundred megabytes: the namespace index must not make it more. */
+_Static_assert(sizeof(struct sock_rec) == 104, "struct sock_rec grew");
+
 int sock_set_push(struct sock_set *set, const struct sock_rec *rec)
 {
 	if (set->n == set->cap) {

@@ -109,11 +109,11 @@ test_named() {
 		in_ns "$home" "$SR" --netns "/proc/$NC/ns/uts" "${kill[@]}"
 	expect_status 2 "refused: --netns-of a process that does not exist" \
 		in_ns "$home" "$SR" --netns-of 2147483646 "${kill[@]}"
-	expect_status 2 "refused: two namespaces (not supported yet)" \
-		in_ns "$home" "$SR" --netns "$ns" --netns-of "$NC" "${kill[@]}"
+	expect_status 2 "refused: two namespaces with --engine rst (not supported yet)" \
+		in_ns "$home" "$SR" --netns "$ns" --netns-of "$NC" --engine rst "${kill[@]}"
 	check "refused: says not supported yet" grep -q "not supported yet" "$TMP/err"
-	expect_status 2 "refused: --all-netns (not supported yet)" \
-		in_ns "$home" "$SR" --all-netns "${kill[@]}"
+	expect_status 2 "refused: --all-netns --engine rst (not supported yet)" \
+		in_ns "$home" "$SR" --all-netns --engine rst "${kill[@]}"
 	if command -v setpriv >/dev/null; then
 		expect_status 4 "refused: nobody may not enter the namespace (EPERM)" \
 			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -187,6 +187,191 @@ test_cgroup() {
 		[ "$(jq -r '.sockets[].owners[0].pid' "$TMP/out" | sort | uniq -c | awk '{print $1" "$2}')" = "3 $CA" ]
 }
 
+# --- several namespaces in one run: --all-netns, repeated --netns/--netns-of (destroy) --------
+# home (where sockreap starts), two named and one unnamed namespace, each with its own number
+# of close-wait sockets and healthy established ones. --all-netns also visits every other
+# namespace on the machine, so it is only ever a dry run here, and only our namespaces'
+# sockets (by inode) are looked at; the kill names its namespaces.
+test_many() {
+	local home a b json log="$TMP/many.log" ih ia ib iu rep
+	ns_new home || { not_ok "many: home namespace"; return; }
+	ns_new a || { not_ok "many: namespace a"; return; }
+	ns_new b || { not_ok "many: namespace b"; return; }
+	rig_start MH "$home" -p 7400 -n 2 close-wait || { not_ok "many: rig MH"; return; }
+	rig_start MA "$a" -p 7400 -n 3 close-wait || { not_ok "many: rig MA"; return; }
+	rig_start MB "$b" -p 7400 -n 4 close-wait || { not_ok "many: rig MB"; return; }
+	rig_start_unshared MU -p 7400 -n 5 close-wait || { not_ok "many: rig MU"; return; }
+	rig_start EA "$a" -p 7401 -n 2 established || { not_ok "many: rig EA"; return; }
+	rig_start_unshared EU -p 7401 -n 2 established || { not_ok "many: rig EU"; return; }
+	settled "$home" 7400 2 && settled "$a" 7400 3 && settled "$b" 7400 4 &&
+		settled "pid:$MU" 7400 5 || { not_ok "many: rigs did not settle"; return; }
+	ih=$(ns_inode "/run/netns/$home")
+	ia=$(ns_inode "/run/netns/$a")
+	ib=$(ns_inode "/run/netns/$b")
+	iu=$(ns_inode "/proc/$MU/ns/net")
+
+	expect_status 0 "many: --all-netns --dry-run --json --state close-wait" \
+		in_ns "$home" "$SR" --all-netns --dry-run --json --state close-wait
+	json=$TMP/out
+	# Per namespace of ours: "inode count", in a fixed order.
+	per_ns() {
+		jq -r --argjson h "$ih" --argjson a "$ia" --argjson b "$ib" --argjson u "$iu" \
+			'[.sockets[] | select(.netns.inode == ($h, $a, $b, $u))] | group_by(.netns.inode)
+			 | map("\(.[0].netns.inode):\(length):\([.[].local.port] | unique | join(","))")
+			 | sort | join(" ")' "$1"
+	}
+	check "many: exactly the close-wait sockets of home, a, b and the unnamed one ($(per_ns "$json"))" \
+		[ "$(per_ns "$json")" = "$(printf '%s\n' "$ih:2:7400" "$ia:3:7400" "$ib:4:7400" "$iu:5:7400" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+	check "many: each socket names its namespace (a by name, the unnamed by inode and pid)" \
+		[ "$(jq -r --argjson a "$ia" --argjson u "$iu" '[.sockets[] | select(.netns.inode == ($a, $u))
+			| "\(.netns.name)/\(.netns.pid != null)"] | unique | join(" ")' "$json")" = "null/true $a/true" ]
+	check "many: the owners resolve from the host /proc (a's sockets are MA's)" \
+		[ "$(jq -r --argjson a "$ia" '[.sockets[] | select(.netns.inode == $a) | .owners[0].pid] | unique | join(" ")' "$json")" = "$MA" ]
+	check "many: the summary counts per namespace (a: 3, b: 4)" \
+		[ "$(jq -r --argjson a "$ia" --argjson b "$ib" '[.summary.netns[] | select(.inode == ($a, $b)) | "\(.inode):\(.selected)"] | sort | join(" ")' "$json")" = \
+		  "$(printf '%s\n' "$ia:3" "$ib:4" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+	expect_status 0 "many: --all-netns --dry-run as a table" \
+		in_ns "$home" "$SR" --all-netns --dry-run --state close-wait --sport 7400
+	check "many: the table has a NETNS column" grep -q "^NETNS " "$TMP/out"
+	check "many: a's rows say its name" [ "$(grep -c "^$a " "$TMP/out")" = 3 ]
+	check "many: the unnamed one's rows say ino:N" [ "$(grep -c "^ino:$iu " "$TMP/out")" = 5 ]
+	check "many: the dry run killed nothing" [ "$(cw_count "$a" 7400)" = 3 ] && [ "$(cw_count "pid:$MU" 7400)" = 5 ]
+
+	expect_status 0 "many: --all-netns --explain" in_ns "$home" "$SR" --all-netns --explain --state close-wait
+	check "many: --explain lists home, a, b and the unnamed one, each once" \
+		[ "$(grep -c -e "^netns: *$home (inode $ih, " -e "^netns: *$a (inode $ia, " -e "^netns: *$b (inode $ib, " \
+		     -e "^netns: *ino:$iu (inode $iu, pid $MU)" "$TMP/out")" = 4 ]
+	expect_status 0 "many: --explain with --netns twice for one namespace, --netns-of, a missing name" \
+		in_ns "$home" "$SR" --netns "$a" --netns "/run/netns/$a" --netns-of "$MU" --netns "sr-no-such-$$" \
+		--explain --state close-wait
+	check "many: --explain lists a once, the unnamed one, and the missing one left out" \
+		[ "$(grep "^netns:" "$TMP/out" | sed -E 's/ +/ /g; s/, pid [0-9-]+//')" = \
+		  "$(printf 'netns: --netns "%s": No such file or directory (left out)\nnetns: %s (inode %s)\nnetns: ino:%s (inode %s)' \
+		     "sr-no-such-$$" "$a" "$ia" "$iu" "$iu")" ]
+	check "many: --explain entered nothing, killed nothing" [ "$(cw_count "$a" 7400)" = 3 ]
+
+	# One of three names does not exist: one line for it, the others are acted on.
+	expect_status 0 "many: kill --netns a --netns-of unnamed --netns missing (destroy)" \
+		in_ns "$home" "$SR" --netns "$a" --netns-of "$MU" --netns "sr-no-such-$$" --yes --json \
+		--audit-log "$log" --state close-wait
+	json=$TMP/out
+	check "many: says the missing one was skipped" \
+		grep -q "\"sr-no-such-$$\": no network namespace of that name in /run/netns; skipped" "$TMP/err"
+	check "many: 8 killed (3 in a, 5 in the unnamed one)" \
+		[ "$(jq -r '"\(.summary.selected) \(.summary.killed)"' "$json")" = "8 8" ]
+	check "many: the summary per namespace says so" \
+		[ "$(jq -r '[.summary.netns[] | "\(.inode):\(.killed)"] | join(" ")' "$json")" = "$ia:3 $iu:5" ]
+	check "many: every audit intent names its socket's namespace" \
+		[ "$(jq -r 'select(.event=="intent") | .sockets[] | .netns.inode' "$log" | sort | uniq -c | awk '{print $1":"$2}' | sort | tr '\n' ' ')" = \
+		  "$(printf '%s\n' "3:$ia" "5:$iu" | sort | tr '\n' ' ')" ]
+	check "many: none left in a" [ "$(cw_count "$a" 7400)" = 0 ]
+	check "many: none left in the unnamed one" [ "$(cw_count "pid:$MU" 7400)" = 0 ]
+	check "many: b untouched" [ "$(cw_count "$b" 7400)" = 4 ]
+	check "many: home untouched" [ "$(cw_count "$home" 7400)" = 2 ]
+	rep=$(rig_report MA)
+	check "many: a's owner saw its 3 closed ($rep)" [ "${rep#held=3 closed=3 }" != "$rep" ]
+	rep=$(rig_report EA)
+	check "many: a's established untouched ($rep)" [ "${rep#held=4 closed=0 }" != "$rep" ]
+	rep=$(rig_report EU)
+	check "many: the unnamed one's established untouched ($rep)" [ "${rep#held=4 closed=0 }" != "$rep" ]
+
+	expect_status 4 "many: no namespace could be entered" \
+		in_ns "$home" "$SR" --netns "sr-no-such-$$" --netns "sr-no-such-2-$$" --yes --no-audit \
+		--state close-wait
+	check "many: says so" grep -q "no network namespace could be entered; nothing killed" "$TMP/err"
+	if command -v setpriv >/dev/null; then
+		expect_status 4 "many: nobody may enter none of them (EPERM)" \
+			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$SR" --netns "$a" --netns "$b" --dry-run --state close-wait
+		check "many: EPERM names the namespace and CAP_SYS_ADMIN" \
+			grep -q "cannot enter network namespace $b: .*CAP_SYS_ADMIN" "$TMP/err"
+	else
+		skipped "many: EPERM as nobody: setpriv is not installed (util-linux)"
+	fi
+	if command -v setpriv >/dev/null; then
+		# Without CAP_SYS_ADMIN no other namespace can be entered, but ours needs no setns.
+		expect_status 0 "many: nobody --all-netns --dry-run still sees where it started" \
+			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			"$SR" --all-netns --dry-run --json --state close-wait --sport 7400
+		check "many: nobody sees home's 2 sockets" \
+			[ "$(jq --argjson h "$ih" '[.sockets[] | select(.netns.inode == $h)] | length' "$TMP/out")" = 2 ]
+		check "many: nobody is told it cannot enter b" \
+			grep -q "cannot enter network namespace $b: .*CAP_SYS_ADMIN" "$TMP/err"
+	fi
+	check "many: b still untouched" [ "$(cw_count "$b" 7400)" = 4 ]
+}
+
+# --- a namespace whose processes all end while the run waits for its confirmation ------------
+# The run's netlink socket keeps the namespace itself alive, so the kill goes through its
+# handle as planned and the vanished sockets end "gone"; the other namespace is killed.
+test_vanish() {
+	local home a v log="$TMP/vanish.log" spid rc i ia iv
+	if ! command -v script >/dev/null; then
+		skipped "vanish: script(1) is not installed (util-linux): no terminal to confirm on"
+		return
+	fi
+	ns_new home || { not_ok "vanish: home namespace"; return; }
+	ns_new a || { not_ok "vanish: namespace a"; return; }
+	rig_start VA "$a" -p 7500 -n 2 close-wait || { not_ok "vanish: rig VA"; return; }
+	rig_start_unshared VV -p 7500 -n 3 close-wait || { not_ok "vanish: rig VV"; return; }
+	settled "$a" 7500 2 && settled "pid:$VV" 7500 3 || { not_ok "vanish: rigs did not settle"; return; }
+	ia=$(ns_inode "/run/netns/$a")
+	iv=$(ns_inode "/proc/$VV/ns/net")
+	mkfifo "$TMP/answer"
+	in_ns "$home" script -qec "$SR --netns $a --netns-of $VV --audit-log $log --state close-wait" \
+		/dev/null <"$TMP/answer" >"$TMP/vanish.out" 2>&1 &
+	spid=$!
+	exec {v}>"$TMP/answer"
+	for ((i = 0; i < 3000; i++)); do
+		grep -q "Kill 5 sockets?" "$TMP/vanish.out" && break
+		sleep 0.01
+	done
+	check "vanish: the preview asks about 5 sockets in two namespaces" grep -q "Kill 5 sockets?" "$TMP/vanish.out"
+	check "vanish: the preview shows where each lives (NETNS: a, ino:N)" \
+		[ "$(grep -c -e "^$a " -e "^ino:$iv " "$TMP/vanish.out")" = 5 ]
+	kill "$VV"
+	for ((i = 0; i < 3000; i++)); do
+		kill -0 "$VV" 2>/dev/null || break
+		sleep 0.01
+	done
+	echo y >&"$v"
+	wait "$spid"
+	rc=$?
+	exec {v}>&-
+	check "vanish: exit 0 (every socket handled: killed or gone; exit $rc)" [ "$rc" = 0 ]
+	# Outcome per namespace, from the audit: intents say where, results say what.
+	outcomes() {
+		jq -rs --argjson ino "$1" '
+			([.[] | select(.event=="intent") | .sockets[] | select(.netns.inode == $ino) | .cookie]) as $c
+			| [.[] | select(.event=="result") | .outcome as $o | .cookies[] | select(. as $k | $c | index($k)) | $o]
+			| group_by(.) | map("\(length) \(.[0])") | join(", ")' "$log"
+	}
+	check "vanish: the vanished namespace's 3 sockets are gone ($(outcomes "$iv"))" [ "$(outcomes "$iv")" = "3 gone" ]
+	check "vanish: the other namespace's 2 are killed ($(outcomes "$ia"))" [ "$(outcomes "$ia")" = "2 killed" ]
+	check "vanish: none left in a" [ "$(cw_count "$a" 7500)" = 0 ]
+}
+
+# --- two descriptors per namespace: a low soft fd limit is raised to the hard one --------------
+# (a soft limit of 1,024, common under systemd, would otherwise stop a run at ~500 namespaces)
+test_fdlimit() {
+	local home n args=() i
+	[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 256 ] ||
+		{ skipped "fdlimit: the hard fd limit is below 256"; return; }
+	ns_new home || { not_ok "fdlimit: home namespace"; return; }
+	for ((i = 0; i < 30; i++)); do
+		ns_new n || { not_ok "fdlimit: namespace $i"; return; }
+		args+=(--netns "$n")
+	done
+	expect_status 1 "fdlimit: 30 namespaces under a soft limit of 32 fds (nothing matches)" \
+		in_ns "$home" bash -c 'ulimit -Sn 32 && exec "$@"' sh "$SR" "${args[@]}" --dry-run \
+		--state close-wait --sport 7600
+	check "fdlimit: no namespace was left out ($(grep -c skipped "$TMP/err") lines)" \
+		[ "$(grep -c skipped "$TMP/err")" = 0 ]
+}
+
 test_named
 test_unnamed
 test_cgroup
+test_many
+test_vanish
+test_fdlimit

@@ -276,14 +276,14 @@ static void test_cli_help_and_version(void **state)
 	const char *opts[] = { "--state", "--pid", "--port", "--sport", "--dport", "--src",
 			       "--dst", "--comm", "--uid", "--cgroup", "--unit", "--idle", "--tcp", "--udp", "--ipv4", "--ipv6", "--dry-run", "--json", "--explain", "--engine", "--no-peer-reset", "--no-owners", "--yes",
 			       "--max", "--all", "--include-self", "--audit-log", "--no-audit",
-			       "--netns", "--netns-of", "--help", "--version" };
+			       "--netns", "--netns-of", "--all-netns", "--help", "--version" };
 
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (!strstr(buf, opts[i]))
 			fail_msg("--help lacks %s", opts[i]);
 }
 
-/* One namespace per run for now: more than one, or every one, is a usage error that says so. */
+/* --netns/--netns-of repeat, --all-netns visits every one; what is not supported says so. */
 static void test_cli_netns(void **state)
 {
 	struct config cfg;
@@ -305,15 +305,60 @@ static void test_cli_netns(void **state)
 	assert_null(cfg.netns);
 	cli_free(&cfg);
 
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "a", "--netns", "b")),
+	/* Several, in order: the run visits each; netns (the one-namespace run) stays NULL. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--netns", "a", "--netns-of", "1", "--netns", "/x/y", "--all")),
+			 0);
+	assert_null(cfg.netns);
+	assert_true(cli_many_netns(&cfg));
+	assert_int_equal(cfg.nnetns, 3);
+	assert_string_equal(cfg.netns_v[0].spec, "a");
+	assert_false(cfg.netns_v[0].by_pid);
+	assert_string_equal(cfg.netns_v[1].spec, "1");
+	assert_true(cfg.netns_v[1].by_pid);
+	assert_string_equal(cfg.netns_v[2].spec, "/x/y");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "--all")), 0);
+	assert_true(cfg.all_netns);
+	assert_true(cli_many_netns(&cfg));
+	assert_null(cfg.netns);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "a", "--all")), 0);
+	assert_false(cli_many_netns(&cfg));
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "--netns", "a", "--all")),
 			 EXIT_USAGE);
-	assert_string_equal(errbuf, "sockreap: more than one network namespace (--netns, "
-				    "--netns-of) is not supported yet: give one per run\n");
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "a", "--netns-of", "1")),
+	assert_string_equal(errbuf, "sockreap: --all-netns already visits every network namespace: "
+				    "give it or --netns/--netns-of, not both\n");
+	/* The rst engine's sockets would have to be opened in each namespace: refused for now. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--all-netns", "--engine", "rst", "--all")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --engine rst with more than one network namespace "
+				    "is not supported yet: use the destroy engine, or one --netns "
+				    "per run\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--netns", "a", "--netns", "b", "--engine", "rst", "--all")),
 			 EXIT_USAGE);
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "--all")), EXIT_USAGE);
-	assert_string_equal(errbuf, "sockreap: --all-netns is not supported yet: give one --netns "
-				    "NAME|PATH or --netns-of PID per run\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--netns", "a", "--engine", "rst", "--all")), 0);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "dev", "lo")),
+			 EXIT_USAGE);
+	{
+		/* One more than CLI_NETNS_MAX: refused, pointing at --all-netns. */
+		char *argv[2 * CLI_NETNS_MAX + 8];
+		int n = 0;
+
+		argv[n++] = "sockreap";
+		for (int i = 0; i <= CLI_NETNS_MAX; i++) {
+			argv[n++] = "--netns";
+			argv[n++] = "a";
+		}
+		argv[n++] = "--all";
+		argv[n] = NULL;
+		assert_int_equal(parse(&cfg, NULL, 0, env_none, argv), EXIT_USAGE);
+		assert_non_null(strstr(errbuf, "--all-netns visits every namespace"));
+	}
 	/*
 	 * dev NAME is resolved to an index while parsing, in the namespace sockreap starts in:
 	 * with --netns it would name another namespace's interface. Refused until it resolves

@@ -288,6 +288,58 @@ static void test_netns_enter_opens_only_namespace_files(void **state)
 	close(in);
 }
 
+/*
+ * netns_open opens without entering (the fd is for setns later, in any order); a discovered
+ * namespace opened again by its path must still be the one found: a /proc/PID/ns/net whose
+ * pid now lives elsewhere (or was reused) is -ESTALE, a vanished one -ENOENT.
+ */
+static void test_netns_open_and_reopen(void **state)
+{
+	struct netns_info info, found;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	fd = netns_open(NULL, "/proc/self/ns/net", false, &info);
+	assert_int_equal(fd < 0 ? fd : 0, 0);
+	assert_int_equal(info.inode, st.st_ino);
+	assert_string_equal(info.path, "/proc/self/ns/net");
+	close(fd);
+	found = info;
+	assert_int_equal(netns_open(NULL, "/proc/self/ns/uts", false, &info), -EINVAL);
+
+	fd = netns_open_info(&found);
+	assert_int_equal(fd < 0 ? fd : 0, 0);
+	close(fd);
+	found.inode = st.st_ino + 1;
+	assert_int_equal(netns_open_info(&found), -ESTALE);
+	snprintf(found.path, sizeof(found.path), "%s/gone/ns/net", root);
+	assert_int_equal(netns_open_info(&found), -ENOENT);
+}
+
+/* netns_list_get adds an inode once, with no name and no pid yet. */
+static void test_netns_list_get(void **state)
+{
+	struct netns_list l = { 0 };
+	struct netns_info *e;
+
+	(void)state;
+	for (uint64_t i = 1; i <= 40; i++) {
+		e = netns_list_get(&l, 1000 + i % 20);
+		assert_non_null(e);
+	}
+	assert_int_equal(l.n, 20);
+	e = netns_list_get(&l, 1005);
+	assert_int_equal(e - l.v, 4);	/* 1001..1019 came first */
+	assert_int_equal(e->pid, -1);
+	assert_string_equal(e->name, "");
+	assert_ptr_equal(netns_list_find(&l, 1005), e);
+	assert_null(netns_list_find(&l, 999));
+	netns_list_free(&l);
+	netns_list_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +347,8 @@ int main(void)
 		cmocka_unit_test(test_netns_spec_path_refuses),
 		cmocka_unit_test(test_netns_parse_link),
 		cmocka_unit_test(test_netns_parse_mountinfo),
+		cmocka_unit_test_setup_teardown(test_netns_open_and_reopen, setup, teardown),
+		cmocka_unit_test(test_netns_list_get),
 		cmocka_unit_test_setup_teardown(test_netns_discover_dedups_by_inode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns_discover_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns_enter_refuses_non_netns, setup, teardown),

@@ -104,7 +104,7 @@ static void test_output_json_preview(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL };
 
 	(void)state;
 	output_json(f, &set, &owners, &run);
@@ -137,7 +137,7 @@ static void test_output_json_netns(void **state)
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = { 0 };
 	struct netns_info ns = { .inode = 4026532174ULL, .name = "blue", .pid = 321 };
-	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, &ns };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, &ns, NULL };
 
 	(void)state;
 	output_json(f, &set, NULL, &run);
@@ -146,6 +146,53 @@ static void test_output_json_netns(void **state)
 				 "\"state close-wait\",\"engine\":\"destroy\",\"netns\":"
 				 "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321},"
 				 "\"sockets\":[],\"summary\":{\"selected\":0}}\n");
+}
+
+/*
+ * Several namespaces: a NETNS column first (the name, else ino:N), each socket's namespace in
+ * JSON, and the summary per namespace, one with nothing selected included.
+ */
+static void test_output_several_netns(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct netns_info v[3] = { { .inode = 4026531840ULL, .name = "", .pid = 1 },
+				   { .inode = 4026532174ULL, .name = "blue", .pid = 321 },
+				   { .inode = 4026532999ULL, .name = "", .pid = -1 } };
+	struct netns_list visited = { v, 3, 3 };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL,
+				  &visited };
+
+	(void)state;
+	set.v[1].netns = 1;
+	output_table_ns(f, &set, &owners, false, &visited);
+	fclose(f);
+	assert_string_equal(buf,
+		"NETNS          STATE       RECV-Q SEND-Q LOCAL         PEER                 IDLE PROCESS\n"
+		"ino:4026531840 close-wait       1      0 10.0.0.5:5432 10.0.0.9:41234         5m 1234/java+1\n"
+		"blue           time-wait        0      0 [::1]:443     [2001:db8::7]:50000     - -\n");
+	/* One namespace visited: no column. */
+	visited.n = 1;
+	set.v[1].netns = 0;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_ns(f, &set, &owners, false, &visited);
+	fclose(f);
+	assert_true(!strncmp(buf, "STATE ", 6));
+	visited.n = 3;
+	set.v[1].netns = 1;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, &owners, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"owners_unknown\":null,\"netns\":{\"inode\":4026531840,"
+				    "\"name\":null,\"pid\":1}},"));
+	assert_non_null(strstr(buf, "\"owners_unknown\":null,\"netns\":{\"inode\":4026532174,"
+				    "\"name\":\"blue\",\"pid\":321}}]"));
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"netns\":["
+				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1},"
+				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1},"
+				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0}]}"));
+	sock_set_free(&set);
 }
 
 /*
@@ -185,7 +232,7 @@ static void test_output_table_rst_outcomes(void **state)
 	assert_string_equal(sock_peer_end(&set.v[0]), "local-left");
 	set.v[0].flags = SOCK_F_PEER_RESET;
 	f = fmemopen(json, sizeof(json), "w");
-	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0, 0, NULL };
+	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0, 0, NULL, NULL };
 	struct plan_counts c;
 
 	plan_count(&set, &c);
@@ -213,7 +260,7 @@ static void test_output_json_outcomes(void **state)
 	set.v[1].err = SOCK_ERR_SURVIVED;
 	plan_count(&set, &c);
 	/* exit_status is what the process exits with (a held SIGINT here), not the outcomes' 3. */
-	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 130, NULL };
+	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 130, NULL, NULL };
 
 	output_json(f, &set, &owners, &run);
 	fclose(f);
@@ -233,7 +280,7 @@ static void test_output_owners_not_looked_up(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0, 0, NULL };
+	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL };
 
 	(void)state;
 	set.v[0].pid = -1; /* a scripted kill that needed no owners */
@@ -259,7 +306,7 @@ static void test_output_owners_unknown(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL, NULL };
 
 	(void)state;
 	output_table(f, &set, &some_unknown, false);
@@ -292,7 +339,7 @@ static void test_output_preview_shows_skipped(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL, NULL };
 
 	(void)state;
 	set.v[0].pid = 0;
@@ -399,7 +446,7 @@ static void test_output_json_names_are_valid_utf8(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0, 0, NULL };
+	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0, 0, NULL, NULL };
 
 	(void)state;
 	output_json(f, &set, &hostile, &run);
@@ -426,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_output_explain),
 		cmocka_unit_test(test_output_table_escapes_names),
 		cmocka_unit_test(test_output_json_names_are_valid_utf8),
+		cmocka_unit_test(test_output_several_netns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
