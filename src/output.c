@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -278,15 +279,21 @@ void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec 
 	json_obj_end(j);
 }
 
-void output_netns_json(struct json *j, const char *key, const struct netns_info *ns)
+/* inode, name and pid of a namespace: null for what it has none of. */
+static void netns_fields(struct json *j, const struct netns_info *ns)
 {
-	json_obj_begin(j, key);
 	json_uint(j, "inode", ns->inode);
 	json_str(j, "name", ns->name[0] ? ns->name : NULL);
 	if (ns->pid > 0)
 		json_int(j, "pid", ns->pid);
 	else
 		json_null(j, "pid");
+}
+
+void output_netns_json(struct json *j, const char *key, const struct netns_info *ns)
+{
+	json_obj_begin(j, key);
+	netns_fields(j, ns);
 	json_obj_end(j);
 }
 
@@ -297,29 +304,30 @@ void output_netns_json(struct json *j, const char *key, const struct netns_info 
 static void netns_counts_json(struct json *j, const struct sock_set *set,
 			      const struct netns_list *visited, bool with_outcome)
 {
-	json_arr_begin(j, "netns");
-	for (size_t k = 0; k < visited->n; k++) {
-		size_t n[OUT_MAX] = { 0 }, total = 0;
-		const struct netns_info *ns = &visited->v[k];
+	/* One pass over the sockets, not one per namespace: 1,000 namespaces x 100,000 sockets. */
+	size_t (*n)[OUT_MAX + 1] = calloc(visited->n ? visited->n : 1, sizeof(*n));
 
-		for (size_t i = 0; i < set->n; i++)
-			if (set->v[i].netns == k) {
-				total++;
-				n[set->v[i].outcome < OUT_MAX ? set->v[i].outcome : OUT_FAILED]++;
-			}
+	if (!n) { /* out of memory: no per-namespace counts rather than wrong ones */
+		json_null(j, "netns");
+		return;
+	}
+	json_arr_begin(j, "netns");
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->v[i].netns >= visited->n)
+			continue;
+		n[set->v[i].netns][OUT_MAX]++; /* selected */
+		n[set->v[i].netns][set->v[i].outcome < OUT_MAX ? set->v[i].outcome : OUT_FAILED]++;
+	}
+	for (size_t k = 0; k < visited->n; k++) {
 		json_obj_begin(j, NULL);
-		json_uint(j, "inode", ns->inode);
-		json_str(j, "name", ns->name[0] ? ns->name : NULL);
-		if (ns->pid > 0)
-			json_int(j, "pid", ns->pid);
-		else
-			json_null(j, "pid");
-		json_uint(j, "selected", total);
+		netns_fields(j, &visited->v[k]);
+		json_uint(j, "selected", n[k][OUT_MAX]);
 		for (unsigned o = OUT_KILLED; with_outcome && o < OUT_MAX; o++)
-			json_uint(j, sock_outcome_name(o), n[o]);
+			json_uint(j, sock_outcome_name(o), n[k][o]);
 		json_obj_end(j);
 	}
 	json_arr_end(j);
+	free(n);
 }
 
 void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
