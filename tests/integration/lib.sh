@@ -59,6 +59,16 @@ ns_new() {
 	printf -v "$1" '%s' "$name"
 }
 
+# cgroup_new VAR NAME: a cgroup v2 group NAME of our own under the cgroup2 root, removed at
+# exit; VAR gets its path. Fails (1) where none can be made: the caller says "skipped".
+cgroup_new() {
+	local root
+	root=$(awk '$0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo)
+	[ -n "$root" ] && mkdir "$root/$2" 2>/dev/null || return 1
+	CGROUPS+=("$root/$2")
+	printf -v "$1" '%s' "$root/$2"
+}
+
 # rig_spawn VAR CMD...: runs a rig command in the background on fresh FIFOs and waits for its
 # "ready PID" line; VAR gets that pid, VAR_in/VAR_out are fds to talk to it.
 rig_spawn() {

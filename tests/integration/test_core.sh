@@ -325,15 +325,12 @@ test_udp() {
 
 # --- cgroup and unit: a rig started in a cgroup of our own -------------------------------------
 test_cgroup() {
-	local ns root name cg
-	root=$(awk '$0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo)
+	local ns name cg
 	name="sockreap-test-$$.service"
-	if [ -z "$root" ] || ! mkdir "$root/$name" 2>/dev/null; then
+	if ! cgroup_new cg "$name"; then
 		skipped "cgroup: cannot create a cgroup v2 group here"
 		return
 	fi
-	cg="$root/$name"
-	CGROUPS+=("$cg")
 	ns_new ns || { not_ok "cgroup: namespace"; return; }
 	RIG_CGROUP=$cg rig_start CA "$ns" -p 7950 -n 3 close-wait || { not_ok "cgroup: rig in cgroup"; return; }
 	rig_start CB "$ns" -p 7951 -n 2 close-wait || { not_ok "cgroup: rig outside"; return; }

@@ -166,15 +166,12 @@ test_unnamed() {
 
 # --- a cgroup predicate still sees the host's cgroup tree (ip netns exec would hide it) --------
 test_cgroup() {
-	local home ns root name cg
-	root=$(awk '$0 ~ / - cgroup2 / {print $5; exit}' /proc/self/mountinfo)
+	local home ns name cg
 	name="sockreap-netns-$$.service"
-	if [ -z "$root" ] || ! mkdir "$root/$name" 2>/dev/null; then
+	if ! cgroup_new cg "$name"; then
 		skipped "cgroup: cannot create a cgroup v2 group here"
 		return
 	fi
-	cg="$root/$name"
-	CGROUPS+=("$cg")
 	ns_new home || { not_ok "cgroup: home namespace"; return; }
 	ns_new ns || { not_ok "cgroup: namespace"; return; }
 	RIG_CGROUP=$cg rig_start CA "$ns" -p 7950 -n 3 close-wait || { not_ok "cgroup: rig in cgroup"; return; }
