@@ -59,6 +59,32 @@ ns_new() {
 	printf -v "$1" '%s' "$name"
 }
 
+# setcap_copy DESC VAR CAPS: a copy of the plain build (SOCKREAP_PLAIN, ./sockreap: no sanitizer
+# runtime in a binary with file capabilities) that anyone may run, with file capabilities CAPS;
+# VAR gets its path. Without setcap, setpriv or such a file system: says "skipped" for DESC and
+# returns 1; a copy that cannot be made is "not ok".
+setcap_copy() {
+	local desc=$1 var=$2 caps=$3 plain=${SOCKREAP_PLAIN:-./sockreap} dir="$TMP/setcap.$2"
+	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
+		skipped "$desc: setcap or setpriv is not installed (libcap2-bin, util-linux)"
+		return 1
+	fi
+	if [ ! -x "$plain" ]; then
+		not_ok "$desc: $plain is not built"
+		return 1
+	fi
+	if ! { mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp "$plain" "$dir/sockreap" &&
+	       chmod 0755 "$dir/sockreap"; }; then
+		not_ok "$desc: cannot copy $plain"
+		return 1
+	fi
+	if ! setcap "$caps+ep" "$dir/sockreap" 2>"$dir/err"; then
+		skipped "$desc: this file system cannot hold file capabilities: $(cat "$dir/err")"
+		return 1
+	fi
+	printf -v "$var" '%s' "$dir/sockreap"
+}
+
 # cgroup_new VAR NAME: a cgroup v2 group NAME of our own under the cgroup2 root, removed at
 # exit; VAR gets its path. Fails (1) where none can be made: the caller says "skipped".
 cgroup_new() {

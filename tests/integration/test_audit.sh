@@ -316,23 +316,12 @@ test_fsize() {
 # not to use --audit-log or --no-audit, which are refused to it. /var/log is a tmpfs in a
 # private mount namespace here: the host's is never touched.
 test_setcap() {
-	local ns dir plain=${SOCKREAP_PLAIN:-./sockreap}
-	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
-		skipped "setcap: setcap or setpriv is not installed (libcap2-bin, util-linux)"
-		return
-	fi
-	[ -x "$plain" ] || { not_ok "setcap: $plain is not built"; return; }
+	local ns capsr
+	setcap_copy setcap capsr \
+		cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override || return
 	ns_new ns || { not_ok "setcap: namespace"; return; }
 	rig_start K "$ns" -p 7600 -n 2 close-wait || { not_ok "setcap: rig"; return; }
 	settled "$ns" 7600 2 || { not_ok "setcap: rig on 7600 did not settle"; return; }
-	dir=$TMP/bin
-	mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp "$plain" "$dir/sockreap" &&
-		chmod 0755 "$dir/sockreap" || { not_ok "setcap: copy"; return; }
-	if ! setcap cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override+ep \
-		"$dir/sockreap" 2>"$TMP/err"; then
-		skipped "setcap: this file system cannot hold file capabilities: $(cat "$TMP/err")"
-		return
-	fi
 	in_ns "$ns" unshare -m --propagation private bash -c '
 		mount -t tmpfs -o mode=0755 tmpfs /var/log || exit 99
 		nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
@@ -344,7 +333,7 @@ test_setcap() {
 		nobody env SUDO_USER=alice "$1" --yes --state close-wait --sport 7600 \
 			>/dev/null 2>"$2/sc.err2"
 		echo $? >"$2/sc.rc2"
-		cp /var/log/sockreap/audit.log "$2/sc.log"' _ "$dir/sockreap" "$TMP"
+		cp /var/log/sockreap/audit.log "$2/sc.log"' _ "$capsr" "$TMP"
 	case $? in
 	99) skipped "setcap: cannot mount a private /var/log here"; return ;;
 	98) not_ok "setcap: root could not create the audit file"; return ;;

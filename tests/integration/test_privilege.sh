@@ -11,41 +11,27 @@ PLAIN=${SOCKREAP_PLAIN:-./sockreap}
 
 # --- a setcap'd binary run by nobody: the audit stays where root put it -----------------------
 test_setcap_caller() {
-	local ns dir
-	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
-		skipped "setcap: setcap or setpriv is not installed (libcap2-bin, util-linux)"
-		return
-	fi
-	if [ ! -x "$PLAIN" ]; then
-		not_ok "setcap: $PLAIN is not built"
-		return
-	fi
+	local ns capsr
+	setcap_copy setcap capsr cap_net_admin,cap_net_raw || return
 	ns_new ns || { not_ok "setcap: namespace"; return; }
 	rig_start P "$ns" -p 8100 -n 3 close-wait || { not_ok "setcap: rig"; return; }
-	dir="$TMP/bin"
-	mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp "$PLAIN" "$dir/sockreap" &&
-		chmod 0755 "$dir/sockreap" || { not_ok "setcap: copy"; return; }
-	if ! setcap cap_net_admin,cap_net_raw+ep "$dir/sockreap" 2>"$TMP/err"; then
-		skipped "setcap: this file system cannot hold file capabilities: $(cat "$TMP/err")"
-		return
-	fi
 	local as_nobody=(in_ns "$ns" setpriv --reuid=nobody --regid=nogroup --clear-groups)
 
 	expect_status 4 "setcap: --audit-log refused to a non-root caller" \
-		"${as_nobody[@]}" "$dir/sockreap" --yes --audit-log /tmp/elsewhere.log --state close-wait
+		"${as_nobody[@]}" "$capsr" --yes --audit-log /tmp/elsewhere.log --state close-wait
 	check "setcap: the refusal names --audit-log" grep -q -- '--audit-log is refused' "$TMP/err"
 	expect_status 4 "setcap: --no-audit refused to a non-root caller" \
-		"${as_nobody[@]}" "$dir/sockreap" --yes --no-audit --state close-wait
+		"${as_nobody[@]}" "$capsr" --yes --no-audit --state close-wait
 	check "setcap: the refusal names --no-audit" grep -q -- '--no-audit is refused' "$TMP/err"
 	expect_status 4 "setcap: SOCKREAP_AUDIT_LOG refused to a non-root caller" \
-		"${as_nobody[@]}" env SOCKREAP_AUDIT_LOG=/tmp/elsewhere.log "$dir/sockreap" --yes \
+		"${as_nobody[@]}" env SOCKREAP_AUDIT_LOG=/tmp/elsewhere.log "$capsr" --yes \
 		--state close-wait
 	check "setcap: the refusal names the variable" grep -q 'SOCKREAP_AUDIT_LOG is refused' "$TMP/err"
 	check "setcap: nothing was written where the caller asked" [ ! -e /tmp/elsewhere.log ]
 	check "setcap: nothing was killed" [ "$(ss_count "$ns" state close-wait)" = 3 ]
 	# Root may still choose (same binary, no AT_SECURE for root's own capabilities).
 	expect_status 0 "setcap: root may choose the audit file" \
-		in_ns "$ns" "$dir/sockreap" --yes --audit-log "$TMP/root.log" --state close-wait
+		in_ns "$ns" "$capsr" --yes --audit-log "$TMP/root.log" --state close-wait
 	check "setcap: root's kill is in root's file" grep -q '"event":"summary"' "$TMP/root.log"
 }
 

@@ -142,24 +142,13 @@ test_unreadable() {
 # --- a setcap install (man page, PRIVILEGES) run by a non-root caller reads root's sshd -------
 # (Without cap_sys_ptrace it cannot: test_unreadable.)
 test_setcap() {
-	local ns dir
-	if ! command -v setcap >/dev/null || ! command -v setpriv >/dev/null; then
-		skipped "setcap: setcap or setpriv is not installed (libcap2-bin, util-linux)"
-		return
-	fi
-	[ -x ./sockreap ] || { not_ok "setcap: ./sockreap is not built"; return; }
-	dir="$TMP/bin"
-	mkdir -m 0755 "$dir" && chmod 0755 "$TMP" && cp ./sockreap "$dir/sockreap" &&
-		chmod 0755 "$dir/sockreap" || { not_ok "setcap: copy"; return; }
-	if ! setcap cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override+ep \
-		"$dir/sockreap" 2>"$TMP/setcap.err"; then
-		skipped "setcap: no file capabilities on this file system: $(cat "$TMP/setcap.err")"
-		return
-	fi
+	local ns capsr
+	setcap_copy setcap capsr \
+		cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override || return
 	ns_new ns || { not_ok "setcap: namespace"; return; }
 	rig_run "$ns" '
 		bash "$1" "$2" cap setpriv --reuid=65534 --regid=65534 --clear-groups \
-			'"$dir"'/sockreap --dry-run --json "'"$SELECT_22"'"' ||
+			'"$capsr"' --dry-run --json "'"$SELECT_22"'"' ||
 		{ not_ok "setcap: rig: $(cat "$TMP/rig.err")"; return; }
 	check "setcap: as uid 65534, only the other connection is planned (exit $(cat "$TMP/cap.rc"))" \
 		[ "$(jq -c '[.sockets[].peer.port]' "$TMP/cap.out")" = "[$OTHER]" ]
