@@ -12,18 +12,26 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng
+PKGS := libnl-3.0 libcap-ng libbpf
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libnl-3-dev libcap-ng-dev libcmocka-dev \
-	iproute2 jq util-linux procps nftables libcap2-bin
+	libbpf-dev iproute2 jq util-linux procps nftables libcap2-bin
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
-	-D_GNU_SOURCE -pthread -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' -MMD -MP
+	-D_GNU_SOURCE -pthread -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' -MMD -MP \
+	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+# The BPF owner lookup (src/bpf/): compiled for the BPF target and embedded by src/taskfiles.c.
+# -target bpf does not search the multiarch include directory that <asm/types.h> is in.
+TASKFILES_OBJ := build/bpf/taskfiles.bpf.o
+BPF_CLANG ?= clang
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude \
+	-I/usr/include/$(shell gcc -print-multiarch 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -58,6 +66,13 @@ build/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c include/taskfiles.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF     $@"
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+build/obj/taskfiles.o build/san/taskfiles.o: $(TASKFILES_OBJ)
 
 # The test build: everything under AddressSanitizer and UndefinedBehaviorSanitizer.
 build/san/%.o: src/%.c
@@ -106,7 +121,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := selector diag packet cli netns
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -Iinclude -Itests/unit
+	-fno-sanitize-recover=all -Iinclude -Itests/unit \
+	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
 FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
 	src/selector_bc.c src/sock.c src/cgroup.c
 FUZZ_SRCS_packet := src/packet.c
@@ -127,7 +143,7 @@ FUZZ_MAXLEN_cli := 1024
 FUZZ_MAXLEN_netns := 4096
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
-		tests/unit/fixtures.h
+		tests/unit/fixtures.h $(TASKFILES_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS_$*)
@@ -162,7 +178,7 @@ clang-check:
 deps:
 	$(Q)missing=""; \
 	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
-	for t in cc ip ss jq setpriv nft setcap; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	for t in cc clang ip ss jq setpriv nft setcap; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "sockreap: build dependencies are missing; as root, run:" >&2; \

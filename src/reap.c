@@ -159,6 +159,7 @@ static int resolve_owners(const struct sel_node *ast, struct sock_set *set, stru
 		return -ENOMEM;
 	}
 	procmap_workers(*pm, workers_available());
+	procmap_allow_bpf(*pm, true);
 	ret = procmap_resolve(*pm, set, pids, npids);
 	free(pids);
 	if (ret < 0)
@@ -317,10 +318,14 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
  * What the stages before acting may use: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
  * users' /proc/PID/fd, CAP_NET_ADMIN for marks and destroys, CAP_NET_RAW for the rst engine's
  * sockets, CAP_DAC_OVERRIDE to open the audit file in a setcap install (PRIVILEGES in the man
- * page). Everything else a root caller holds is dropped first thing.
+ * page), and, until the owner lookup is done, CAP_BPF and CAP_PERFMON to load its task_file
+ * iterator. Everything else a root caller holds is dropped first thing; only what is held
+ * is kept (a setcap install gains nothing).
  */
 static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
-				   CAP_DAC_OVERRIDE };
+				   CAP_DAC_OVERRIDE, CAP_BPF, CAP_PERFMON };
+/* early_caps without the owner lookup's last two. */
+#define AFTER_OWNERS_CAPS (sizeof(early_caps) / sizeof(early_caps[0]) - 2)
 
 /* What one run carries from stage to stage. */
 struct run {
@@ -760,6 +765,11 @@ static int stage_collect(struct run *r)
 		}
 		r->owners = &r->owner_ctx;
 	}
+	/* The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON. */
+	if (caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
+		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
+		return EXIT_PRIV;
+	}
 	return RUN_ON;
 }
 
@@ -768,7 +778,8 @@ static int stage_show(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
-				  NULL, 0, 0, r->in_netns, r->visit.n ? &r->visit : NULL };
+				  NULL, 0, 0, r->in_netns, r->visit.n ? &r->visit : NULL,
+				  procmap_source(r->pm) };
 
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
@@ -957,7 +968,8 @@ static int stage_report(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms,
-				  0, r->in_netns, r->visit.n ? &r->visit : NULL };
+				  0, r->in_netns, r->visit.n ? &r->visit : NULL,
+				  procmap_source(r->pm) };
 	size_t by_rst = 0;
 	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
 	int status = r->signal ? 128 + r->signal
@@ -1052,9 +1064,31 @@ nomem:
 	return EXIT_ERROR;
 }
 
+/*
+ * Where owners would be read from: the named pids' /proc/PID/fd when the selector's pids
+ * decide (already fast), else the BPF iterator if it loads (tried for real, as doctor does).
+ */
+static void explain_owners(FILE *f, const struct sel_node *ast)
+{
+	int32_t *pids = NULL;
+	int npids = selector_pid_scope(ast, &pids);
+	char why[160];
+
+	free(pids);
+	if (npids >= 0)
+		fprintf(f, "owners:     /proc/PID/fd of the named pids only\n");
+	else if (procmap_bpf_usable(why, sizeof(why)))
+		fprintf(f, "owners:     a BPF task_file iterator (every socket file of every "
+			   "task), /proc for the owners' names\n");
+	else
+		fprintf(f, "owners:     /proc (every fd of every process); not the BPF iterator: "
+			   "%s\n", why);
+}
+
 int reap_explain(FILE *f, const struct config *cfg)
 {
 	output_explain(f, cfg->ast);
+	explain_owners(f, cfg->ast);
 	return cfg->nnetns || cfg->all_netns ? explain_netns(f, cfg) : 0;
 }
 
