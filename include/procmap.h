@@ -21,6 +21,13 @@ void procmap_workers(struct procmap *pm, int n);
  * our own, or with SOCKREAP_OWNERS=proc in the environment). Off by default.
  */
 void procmap_allow_bpf(struct procmap *pm, bool allow);
+/*
+ * Loads the BPF iterator now, if allowed, for the next full scan (which reads it at its own
+ * time). Loading costs ~11 MiB of memory for the kernel's BTF, freed once loaded: done
+ * before the dump, that is not added to the run's peak; and the capabilities it takes can be
+ * dropped before the dump too. Returns whether it is loaded (else procmap_bpf_why says why).
+ */
+bool procmap_open_bpf(struct procmap *pm);
 /* Whether a full scan would use the BPF iterator now (it is loaded to know); why: if not, why. */
 bool procmap_bpf_usable(char *why, size_t size);
 

@@ -79,6 +79,7 @@ struct procmap {
 	size_t nmemo;
 	int workers;
 	bool bpf;		/* a full scan may use the BPF iterator (procmap_allow_bpf) */
+	int iter;		/* its descriptor once opened (procmap_open_bpf), else -1 */
 	const char *source;	/* "bpf" or "proc" once resolved */
 	char bpf_why[160];	/* why the iterator could not be used */
 };
@@ -91,6 +92,7 @@ struct procmap *procmap_new(const char *proc_root)
 		return NULL;
 	snprintf(pm->root, sizeof(pm->root), "%s", proc_root ? proc_root : "/proc");
 	pm->workers = 1;
+	pm->iter = -1;
 	if (hashmap_init(&pm->pids, 64) < 0) {
 		free(pm);
 		return NULL;
@@ -129,6 +131,8 @@ void procmap_free(struct procmap *pm)
 {
 	if (!pm)
 		return;
+	if (pm->iter >= 0)
+		close(pm->iter);
 	hashmap_free(&pm->pids);
 	proc_list_free(&pm->owners);
 	proc_list_free(&pm->unreadable);
@@ -762,24 +766,32 @@ bool procmap_bpf_usable(char *why, size_t size)
 	return true;
 }
 
+bool procmap_open_bpf(struct procmap *pm)
+{
+	if (pm->iter >= 0)
+		return true;
+	if (!pm->bpf || strcmp(pm->root, "/proc")) /* a fixture holds none of the kernel's tasks */
+		return false;
+	if (!bpf_permitted(pm->bpf_why, sizeof(pm->bpf_why)))
+		return false;
+	pm->iter = taskfiles_open(pm->bpf_why, sizeof(pm->bpf_why));
+	return pm->iter >= 0;
+}
+
 /*
  * The BPF iterator for a full scan of the real /proc, when allowed and it loads: 1 when it
  * answered (ret gets its result), 0 when /proc must be scanned instead (bpf_why says why).
+ * An iterator is read once: it is closed after.
  */
 static int try_bpf(struct scan_job *job, int *ret)
 {
 	struct procmap *pm = job->pm;
-	int fd;
 
-	if (!pm->bpf || strcmp(pm->root, "/proc")) /* a fixture holds none of the kernel's tasks */
+	if (!procmap_open_bpf(pm))
 		return 0;
-	if (!bpf_permitted(pm->bpf_why, sizeof(pm->bpf_why)))
-		return 0;
-	fd = taskfiles_open(pm->bpf_why, sizeof(pm->bpf_why));
-	if (fd < 0)
-		return 0;
-	*ret = feed_records(job, read_fd, &fd);
-	close(fd);
+	*ret = feed_records(job, read_fd, &pm->iter);
+	close(pm->iter);
+	pm->iter = -1;
 	return 1;
 }
 

@@ -142,32 +142,43 @@ static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
 }
 
 /*
+ * Before the dump: the owner lookup's state, with its BPF iterator loaded when the lookup
+ * will be a full scan (not scoped by pid). Returns 0 or -ENOMEM.
+ */
+static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
+{
+	int32_t *pids = NULL;
+	int npids = selector_pid_scope(ast, &pids);
+
+	free(pids);
+	*pm = procmap_new(NULL);
+	if (!*pm)
+		return -ENOMEM;
+	procmap_workers(*pm, workers_available());
+	procmap_allow_bpf(*pm, true);
+	if (npids < 0)
+		procmap_open_bpf(*pm);
+	return 0;
+}
+
+/*
  * Reads the owners of the records in set (only the named pids' fd tables when that decides
  * exactly) and keeps what the whole selector matches: *nplan gets how many are to be acted on,
  * the skipped ones follow. An unreadable /proc is a warning: every owner is then unknown.
- * Returns 0, or -ENOMEM before anything was read.
  */
-static int resolve_owners(const struct sel_node *ast, struct sock_set *set, struct procmap **pm,
-			  struct sel_owner_ctx *ctx, size_t *nplan)
+static void resolve_owners(const struct sel_node *ast, struct sock_set *set, struct procmap *pm,
+			   struct sel_owner_ctx *ctx, size_t *nplan)
 {
 	int32_t *pids = NULL;
 	int npids = selector_pid_scope(ast, &pids), ret;
 
-	*pm = procmap_new(NULL);
-	if (!*pm) {
-		free(pids);
-		return -ENOMEM;
-	}
-	procmap_workers(*pm, workers_available());
-	procmap_allow_bpf(*pm, true);
-	ret = procmap_resolve(*pm, set, pids, npids);
+	ret = procmap_resolve(pm, set, pids, npids);
 	free(pids);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: cannot read /proc: %s; owners unknown\n",
 			strerror(-ret));
-	procmap_owner_ctx(*pm, ctx);
+	procmap_owner_ctx(pm, ctx);
 	*nplan = ast ? filter_owned(set, ast, ctx) : set->n;
-	return 0;
 }
 
 /* Why some sockets were left alone, and what would let us decide. */
@@ -318,13 +329,13 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
  * What the stages before acting may use: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
  * users' /proc/PID/fd, CAP_NET_ADMIN for marks and destroys, CAP_NET_RAW for the rst engine's
  * sockets, CAP_DAC_OVERRIDE to open the audit file in a setcap install (PRIVILEGES in the man
- * page), and, until the owner lookup is done, CAP_BPF and CAP_PERFMON to load its task_file
- * iterator. Everything else a root caller holds is dropped first thing; only what is held
+ * page), and, until the dump starts, CAP_BPF and CAP_PERFMON to load the owner lookup's
+ * task_file iterator (reading it later needs none). Everything else a root caller holds is dropped first thing; only what is held
  * is kept (a setcap install gains nothing).
  */
 static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
 				   CAP_DAC_OVERRIDE, CAP_BPF, CAP_PERFMON };
-/* early_caps without the owner lookup's last two. */
+/* early_caps without the BPF loader's last two. */
 #define AFTER_OWNERS_CAPS (sizeof(early_caps) / sizeof(early_caps[0]) - 2)
 
 /* What one run carries from stage to stage. */
@@ -741,12 +752,6 @@ static int stage_collect(struct run *r)
 	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
 		       cfg->no_audit && !r->confirming;
 
-	selector_prefilter(cfg->ast, &r->pf);
-	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
-	if (ret < 0)
-		return report_kernel_error("cannot dump sockets", ret);
-	explain_kept(&dc, &r->guards);
-
 	/*
 	 * Owners: only for what passed everything else; only the named pids if we can; and
 	 * only when something needs them: the selector, a preview shown to a person, or the
@@ -757,18 +762,25 @@ static int stage_collect(struct run *r)
 	bool want_owners = selector_needs_owners(cfg->ast) ||
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
-	r->nplan = r->set.n;
-	if (r->set.n && want_owners) {
-		if (resolve_owners(cfg->ast, &r->set, &r->pm, &r->owner_ctx, &r->nplan) < 0) {
-			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
-			return EXIT_ERROR;
-		}
-		r->owners = &r->owner_ctx;
+	if (want_owners && prepare_owners(cfg->ast, &r->pm) < 0) {
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
 	}
 	/* The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON. */
 	if (caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
+	}
+	selector_prefilter(cfg->ast, &r->pf);
+	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
+	if (ret < 0)
+		return report_kernel_error("cannot dump sockets", ret);
+	explain_kept(&dc, &r->guards);
+
+	r->nplan = r->set.n;
+	if (r->set.n && want_owners) {
+		resolve_owners(cfg->ast, &r->set, r->pm, &r->owner_ctx, &r->nplan);
+		r->owners = &r->owner_ctx;
 	}
 	return RUN_ON;
 }
