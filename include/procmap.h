@@ -25,7 +25,7 @@ void procmap_allow_bpf(struct procmap *pm, bool allow);
  * Loads the BPF iterator now, if allowed, for the next full scan (which reads it at its own
  * time). Loading costs ~11 MiB of memory for the kernel's BTF, freed once loaded: done
  * before the dump, that is not added to the run's peak; and the capabilities it takes can be
- * dropped before the dump too. Returns whether it is loaded (else procmap_bpf_why says why).
+ * dropped before the dump too. Returns whether it is loaded.
  */
 bool procmap_open_bpf(struct procmap *pm);
 /* Whether a full scan would use the BPF iterator now (it is loaded to know); why: if not, why. */
@@ -54,8 +54,6 @@ int procmap_resolve_records(struct procmap *pm, struct sock_set *set, procmap_re
 
 /* Where the last resolve found owners: "bpf" or "proc"; NULL before one. */
 const char *procmap_source(const struct procmap *pm);
-/* Why the BPF iterator was not used when it was allowed; NULL if it was, or was not tried. */
-const char *procmap_bpf_why(const struct procmap *pm);
 
 /* The owners of resolved records, for the selector and the output. */
 void procmap_owner_ctx(struct procmap *pm, struct sel_owner_ctx *ctx);

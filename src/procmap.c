@@ -81,7 +81,6 @@ struct procmap {
 	bool bpf;		/* a full scan may use the BPF iterator (procmap_allow_bpf) */
 	int iter;		/* its descriptor once opened (procmap_open_bpf), else -1 */
 	const char *source;	/* "bpf" or "proc" once resolved */
-	char bpf_why[160];	/* why the iterator could not be used */
 };
 
 struct procmap *procmap_new(const char *proc_root)
@@ -115,10 +114,6 @@ const char *procmap_source(const struct procmap *pm)
 	return pm ? pm->source : NULL;
 }
 
-const char *procmap_bpf_why(const struct procmap *pm)
-{
-	return pm && pm->bpf_why[0] ? pm->bpf_why : NULL;
-}
 
 static void proc_list_free(struct proc_list *l)
 {
@@ -621,7 +616,6 @@ static int cmp_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-
 /*
  * A task other than its process's leader reports files only when its table is not the
  * leader's (a thread that unshared it, or one whose leader has exited): those fds may repeat
@@ -707,8 +701,8 @@ static ssize_t read_fd(void *arg, void *buf, size_t size)
 }
 
 /*
- * The iterator's tgid is the pid in the initial pid namespace: it is the pid /proc shows only
- * there. Elsewhere (a container) /proc it is.
+ * The iterator reports pids as the initial pid namespace numbers them, which are the pids
+ * our /proc shows only when we live there; in a container's pid namespace, /proc is read.
  */
 static bool in_initial_pidns(const char *root)
 {
@@ -768,19 +762,21 @@ bool procmap_bpf_usable(char *why, size_t size)
 
 bool procmap_open_bpf(struct procmap *pm)
 {
+	char why[160]; /* doctor and --explain say why; a run says only which source it used */
+
 	if (pm->iter >= 0)
 		return true;
 	if (!pm->bpf || strcmp(pm->root, "/proc")) /* a fixture holds none of the kernel's tasks */
 		return false;
-	if (!bpf_permitted(pm->bpf_why, sizeof(pm->bpf_why)))
+	if (!bpf_permitted(why, sizeof(why)))
 		return false;
-	pm->iter = taskfiles_open(pm->bpf_why, sizeof(pm->bpf_why));
+	pm->iter = taskfiles_open(why, sizeof(why));
 	return pm->iter >= 0;
 }
 
 /*
  * The BPF iterator for a full scan of the real /proc, when allowed and it loads: 1 when it
- * answered (ret gets its result), 0 when /proc must be scanned instead (bpf_why says why).
+ * answered (ret gets its result), 0 when /proc must be scanned instead.
  * An iterator is read once: it is closed after.
  */
 static int try_bpf(struct scan_job *job, int *ret)
