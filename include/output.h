@@ -44,6 +44,14 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 /* --explain: the canonical selector, what the kernel filters, what runs in user space. */
 void output_explain(FILE *f, const struct sel_node *ast);
 
+/* --explain --json: the same as one JSON document; netns: the namespaces a run would visit. */
+void output_explain_json(FILE *f, const struct sel_node *ast, const struct netns_list *netns);
+/*
+ * Why the table shows "?" for some owner ("not-looked-up", "unreadable", "hidepid"), from the
+ * first such row; NULL when every row's owners are known (or nobody's, "-").
+ */
+const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners);
+
 /* "2000 killed, 3 gone" for the summary line. */
 void output_counts(FILE *f, const struct plan_counts *c);
 

@@ -19,6 +19,9 @@ struct row {
 /* Why rec's owners are not all known ("not-looked-up" without a scan), or NULL. */
 static const char *owners_unknown(const struct sock_rec *rec, const struct sel_owner_ctx *owners)
 {
+	/* TIME_WAIT and request sockets have no file: nobody, whether looked up or not. */
+	if (selector_ownerless(rec))
+		return NULL;
 	if (rec->pid < 0 || !owners)
 		return "not-looked-up";
 	return owners->incomplete ? owners->incomplete(owners->arg, rec) : NULL;
@@ -34,7 +37,7 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 	sock_format_endpoint(r->peer, sizeof(r->peer), rec->family, rec->id.idiag_dst,
 			     sock_dport(rec));
 	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
-	if (rec->pid > 0) {
+	if (rec->pid > 0 && !selector_ownerless(rec)) {
 		const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
 		char name[64];
 
@@ -213,12 +216,13 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 	const char *unknown = owners_unknown(rec, owners);
 	struct sel_owner_info o;
 
-	if (rec->pid < 0 || !owners || (rec->pid == 0 && unknown)) {
+	if (!selector_ownerless(rec) && (rec->pid < 0 || !owners || (rec->pid == 0 && unknown))) {
 		json_null(j, "owners");
 		json_null(j, "owner_count");
 	} else {
 		json_arr_begin(j, "owners");
-		for (size_t i = 0; rec->pid > 0 && owners->owner(owners->arg, rec, i, &o); i++) {
+		for (size_t i = 0; rec->pid > 0 && owners && owners->owner(owners->arg, rec, i, &o);
+		     i++) {
 			json_obj_begin(j, NULL);
 			json_int(j, "pid", o.pid);
 			json_str(j, "comm", o.comm);
@@ -226,7 +230,7 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 			json_obj_end(j);
 		}
 		json_arr_end(j);
-		json_uint(j, "owner_count", rec->nowners);
+		json_uint(j, "owner_count", selector_ownerless(rec) ? 0 : rec->nowners);
 	}
 	json_str(j, "owners_unknown", unknown);
 }
@@ -253,7 +257,11 @@ void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec 
 	endpoint_json(j, "local", rec->family, rec->id.idiag_src, sock_sport(rec));
 	endpoint_json(j, "peer", rec->family, rec->id.idiag_dst, sock_dport(rec));
 	json_uint(j, "inode", rec->inode);
-	json_uint(j, "uid", rec->uid);
+	/* The kernel reports 0 for sockets without a file (TIME_WAIT, SYN_RECV): not root's. */
+	if (selector_ownerless(rec))
+		json_null(j, "uid");
+	else
+		json_uint(j, "uid", rec->uid);
 	json_uint(j, "cgroup_id", rec->cgroup_id);
 	if (rec->flags & SOCK_F_MARK_KNOWN)
 		json_uint(j, "mark", rec->mark);
@@ -348,14 +356,14 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 		output_sock_json_ns(&j, NULL, &set->v[i], owners, run->counts != NULL,
 				    run->visited ? &run->visited->v[set->v[i].netns] : NULL);
 	json_arr_end(&j);
+	/* The same fields whether or not anything matched: a kill that found nothing counts 0s. */
 	json_obj_begin(&j, "summary");
 	json_uint(&j, "selected", set->n);
-	if (run->counts) {
+	if (run->counts || !strcmp(run->mode, "kill"))
 		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
-			json_uint(&j, sock_outcome_name(o), run->counts->n[o]);
-		json_uint(&j, "exit_status", (unsigned)run->exit_status);
-		json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
-	}
+			json_uint(&j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);
+	json_uint(&j, "exit_status", (unsigned)run->exit_status);
+	json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
 	if (run->visited)
 		netns_counts_json(&j, set, run->visited, run->counts != NULL);
 	json_obj_end(&j);
@@ -410,4 +418,73 @@ void output_explain(FILE *f, const struct sel_node *ast)
 	if (!selector_names_listen(ast))
 		fprintf(f, "guards:     listening sockets are not selected (name \"state listen\" to "
 			   "select them)\n");
+}
+
+void output_explain_json(FILE *f, const struct sel_node *ast, const struct netns_list *netns)
+{
+	struct sel_prefilter pf;
+	struct json j;
+	char text[4096];
+
+	selector_format(ast, text, sizeof(text));
+	selector_prefilter(ast, &pf);
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_uint(&j, "schema", OUTPUT_SCHEMA);
+	json_str(&j, "mode", "explain");
+	json_str(&j, "selector", ast ? text : NULL);
+	json_obj_begin(&j, "kernel");
+	json_arr_begin(&j, "states");
+	for (unsigned st = SS_ESTABLISHED; st < SS_NEW_SYN_RECV; st++)
+		if (pf.states & SS_BIT(st))
+			json_str(&j, NULL, sock_state_name(st));
+	json_arr_end(&j);
+	json_arr_begin(&j, "families");
+	if (pf.inet)
+		json_str(&j, NULL, "inet");
+	if (pf.inet6)
+		json_str(&j, NULL, "inet6");
+	json_arr_end(&j);
+	json_uint(&j, "bytecode_bytes", pf.bclen);
+	json_bool(&j, "bytecode_exact", pf.bclen && pf.bc_exact);
+	/* The ops as the text form prints them, one string each. */
+	json_arr_begin(&j, "bytecode");
+	char *ops = NULL;
+	size_t opslen = 0;
+	FILE *m = pf.bclen ? open_memstream(&ops, &opslen) : NULL;
+
+	if (m) {
+		selector_bytecode_dump(m, pf.bc, pf.bclen, "");
+		fclose(m);
+		for (char *line = ops, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			while (*line == ' ')
+				line++;
+			json_strn(&j, NULL, line, nl ? (size_t)(nl - line) : strlen(line));
+		}
+	}
+	free(ops);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_bool(&j, "owners_needed", selector_needs_owners(ast));
+	json_bool(&j, "listen_selected", selector_names_listen(ast));
+	if (netns) {
+		json_arr_begin(&j, "netns");
+		for (size_t i = 0; i < netns->n; i++)
+			output_netns_json(&j, NULL, &netns->v[i]);
+		json_arr_end(&j);
+	}
+	json_obj_end(&j);
+	fputc('\n', f);
+}
+
+const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const char *why = owners_unknown(&set->v[i], owners);
+
+		if (why)
+			return why;
+	}
+	return NULL;
 }

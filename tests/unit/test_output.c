@@ -122,11 +122,11 @@ static void test_output_json_preview(void **state)
 		"\"owners_unknown\":null},"
 		"{\"cookie\":\"100000002\",\"protocol\":\"tcp\",\"family\":\"inet6\","
 		"\"state\":\"time-wait\",\"local\":{\"addr\":\"::1\",\"port\":443},"
-		"\"peer\":{\"addr\":\"2001:db8::7\",\"port\":50000},\"inode\":0,\"uid\":0,"
+		"\"peer\":{\"addr\":\"2001:db8::7\",\"port\":50000},\"inode\":0,\"uid\":null,"
 		"\"cgroup_id\":0,\"mark\":null,"
 		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0,"
 		"\"owners_unknown\":null}],"
-		"\"summary\":{\"selected\":2}}\n");
+		"\"summary\":{\"selected\":2,\"exit_status\":0,\"elapsed_ms\":0.000}}\n");
 	sock_set_free(&set);
 }
 
@@ -145,7 +145,8 @@ static void test_output_json_netns(void **state)
 	assert_string_equal(buf, "{\"schema\":1,\"mode\":\"dry-run\",\"selector\":"
 				 "\"state close-wait\",\"engine\":\"destroy\",\"netns\":"
 				 "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321},"
-				 "\"sockets\":[],\"summary\":{\"selected\":0}}\n");
+				 "\"sockets\":[],\"summary\":{\"selected\":0,\"exit_status\":0,"
+				 "\"elapsed_ms\":0.000}}\n");
 }
 
 /*
@@ -188,7 +189,8 @@ static void test_output_several_netns(void **state)
 				    "\"name\":null,\"pid\":1}},"));
 	assert_non_null(strstr(buf, "\"owners_unknown\":null,\"netns\":{\"inode\":4026532174,"
 				    "\"name\":\"blue\",\"pid\":321}}]"));
-	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"netns\":["
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"exit_status\":0,"
+				    "\"elapsed_ms\":0.000,\"netns\":["
 				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1},"
 				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1},"
 				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0}]}"));
@@ -405,6 +407,26 @@ static void test_output_explain(void **state)
 		"them)\n");
 }
 
+/* --explain --json: the same facts as the text, as one JSON document. */
+static void test_output_explain_json(void **state)
+{
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sel_error err;
+	struct sel_node *n = selector_parse("state close-wait dport 5432 pid 7", &err);
+
+	(void)state;
+	output_explain_json(f, n, NULL);
+	fclose(f);
+	sel_node_free(n);
+	assert_string_equal(buf,
+		"{\"schema\":1,\"mode\":\"explain\",\"selector\":\"state close-wait and dport = "
+		"5432 and pid 7\",\"kernel\":{\"states\":[\"close-wait\"],\"families\":[\"inet\","
+		"\"inet6\"],\"bytecode_bytes\":8,\"bytecode_exact\":false,\"bytecode\":["
+		"\"0  dport = 5432                 yes +8   no +12 (fail)\"]},"
+		"\"owners_needed\":true,\"listen_selected\":false}\n");
+}
+
 /*
  * The one owner of socket 99 names itself with 15 bytes, as the kernel keeps them: clear
  * screen, cursor up, a C1 CSI, a bad byte.
@@ -457,9 +479,72 @@ static void test_output_json_names_are_valid_utf8(void **state)
 	sock_set_free(&set);
 }
 
+/* Whether word is bold in [from, to): the first token of a ".B x" or ".BR x ..." line. */
+static bool man_bolds(const char *from, const char *to, const char *word)
+{
+	for (const char *l = from; l && l < to; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		char tok[64];
+
+		if (strncmp(l, ".B ", 3) && strncmp(l, ".BR ", 4))
+			continue;
+		if (sscanf(l + (l[2] == 'R' ? 4 : 3), "%63s", tok) != 1)
+			continue;
+		if (!strcmp(tok, word))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The outcome labels a table can show are exactly the ones the man page lists: each outcome a
+ * ".TP" entry of the list under "each gets one outcome:", no other entry there, and each detail
+ * label (what goes in parentheses) and the preview's "planned" bold in that list.
+ */
+static void test_output_outcome_labels_match_the_man_page(void **state)
+{
+	FILE *f = fopen("man/sockreap.8", "r");
+	static char man[200000];
+	size_t n;
+	const char *from, *to, *label;
+	unsigned listed = 0;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(man, 1, sizeof(man) - 1, f);
+	fclose(f);
+	man[n] = '\0';
+	from = strstr(man, "each gets one outcome:");
+	assert_non_null(from);
+	to = strstr(from, "\n.PP\n");
+	assert_non_null(to);
+	for (const char *tp = strstr(from, "\n.TP\n"); tp && tp < to; tp = strstr(tp + 1, "\n.TP\n")) {
+		char tok[64];
+		bool known = false;
+
+		if (strncmp(tp + 5, ".B ", 3) || sscanf(tp + 8, "%63s", tok) != 1)
+			fail_msg("a .TP entry of the outcome list is not \".B NAME\"");
+		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
+			known |= !strcmp(tok, sock_outcome_name(o));
+		if (!known)
+			fail_msg("man page lists outcome \"%s\", which the code does not have", tok);
+		listed++;
+	}
+	assert_int_equal(listed, OUT_MAX - OUT_KILLED);
+	for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
+		if (!man_bolds(from, to, sock_outcome_name(o)))
+			fail_msg("outcome \"%s\" is not in the man page's list", sock_outcome_name(o));
+	for (size_t i = 0; (label = sock_outcome_label(i)); i++)
+		if (!man_bolds(from, to, label))
+			fail_msg("outcome detail \"%s\" is not in the man page's list", label);
+	if (!man_bolds(from, to, "planned"))
+		fail_msg("the preview's \"planned\" is not in the man page's list");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_outcome_labels_match_the_man_page),
+		cmocka_unit_test(test_output_explain_json),
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
