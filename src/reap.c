@@ -24,6 +24,7 @@
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -33,18 +34,62 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * Progress on a terminal's stderr for a run that has taken over a second: one line, redrawn
+ * in place ("\r", erase to the end), erased before anything else is written.
+ */
+struct progress {
+	bool tty;		/* stderr is a terminal (and not --json's pipe) */
+	bool drawn;		/* a line is on the screen */
+	const struct timespec *t0;
+	size_t seen;		/* records the dump returned */
+};
+
+#define PROGRESS_AFTER_MS 1000.0
+
+static double ms_since(const struct timespec *t0);
+
+static void progress_clear(struct progress *p)
+{
+	if (p->drawn)
+		fputs("\r\033[K", stderr);
+	p->drawn = false;
+}
+
+static void progress_say(struct progress *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void progress_say(struct progress *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->tty || ms_since(p->t0) < PROGRESS_AFTER_MS)
+		return;
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	p->drawn = true;
+}
+
 struct dump_ctx {
 	const struct sel_node *ast;
 	const struct plan_guards *guards;
 	struct sock_set *set;
 	size_t skipped_self, skipped_unsure;
 	uint16_t netns;		/* the index records of this dump get */
+	struct progress *progress;	/* NULL: none */
 };
 
 static int admit(const struct sock_rec *rec, void *arg)
 {
 	struct dump_ctx *c = arg;
 
+	/* Every 16,384 records: a clock read is cheap, a line per record is not. */
+	if (c->progress && !(++c->progress->seen & 16383))
+		progress_say(c->progress, "sockreap: dump: %zu sockets read, %zu selected",
+			     c->progress->seen, c->set->n);
 	/* Kernel-known fields first; owner predicates stay UNKNOWN until /proc is read. */
 	if (c->ast && selector_eval(c->ast, rec, NULL) == SEL_NO)
 		return 0;
@@ -357,6 +402,8 @@ struct run {
 	struct diag **nsd;
 	uint64_t home;		/* the inode of the namespace we started in */
 	struct timespec t0;	/* when the run began: the summary's whole time */
+	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
+	struct progress progress;
 	bool owner_note_said;	/* "? = owners unknown" is said once a run */
 };
 
@@ -728,7 +775,8 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 static int stage_collect(struct run *r)
 {
 	const struct config *cfg = r->cfg;
-	struct dump_ctx dc = { cfg->ast, &r->guards, &r->set, 0, 0, 0 };
+	struct dump_ctx dc = { cfg->ast, &r->guards, &r->set, 0, 0, 0, &r->progress };
+	struct timespec t;
 	int ret;
 
 	/*
@@ -739,7 +787,10 @@ static int stage_collect(struct run *r)
 		       cfg->no_audit && !r->confirming;
 
 	selector_prefilter(cfg->ast, &r->pf);
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
+	r->ms_dump = ms_since(&t);
+	progress_clear(&r->progress);
 	if (ret < 0)
 		return report_kernel_error("cannot dump sockets", ret);
 	explain_kept(&dc, &r->guards);
@@ -756,7 +807,13 @@ static int stage_collect(struct run *r)
 
 	r->nplan = r->set.n;
 	if (r->set.n && want_owners) {
-		if (resolve_owners(cfg->ast, &r->set, &r->pm, &r->owner_ctx, &r->nplan) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		progress_say(&r->progress, "sockreap: owners: reading /proc for %zu sockets",
+			     r->set.n);
+		ret = resolve_owners(cfg->ast, &r->set, &r->pm, &r->owner_ctx, &r->nplan);
+		r->ms_owners = ms_since(&t);
+		progress_clear(&r->progress);
+		if (ret < 0) {
 			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 			return EXIT_ERROR;
 		}
@@ -863,8 +920,22 @@ static void note_owners(struct run *r)
 		fprintf(stderr, "sockreap: ? = owners unknown: /proc is mounted with hidepid; root "
 				"or CAP_SYS_PTRACE sees them\n");
 	else
-		fprintf(stderr, "sockreap: ? = owners unknown: their /proc/PID/fd is not readable "
-				"to us (%s); root or CAP_SYS_PTRACE reads them\n", why);
+		fprintf(stderr, "sockreap: ? = owners unknown: some /proc/PID/fd could not be read "
+				"(%s); root with CAP_SYS_PTRACE reads them\n", why);
+}
+
+/*
+ * The end of the summary line: the whole run's time and its phases, ")" and the newline.
+ * The kill phase is the engine and its verification; the rest (audit, confirmation) is the
+ * whole run's.
+ */
+static void say_phases(const struct run *r, bool kill)
+{
+	fprintf(stderr, "; run %.1f ms: dump %.1f, owners %.1f", ms_since(&r->t0), r->ms_dump,
+		r->ms_owners);
+	if (kill)
+		fprintf(stderr, ", kill %.1f", r->elapsed_ms);
+	fputs(")\n", stderr);
 }
 
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
@@ -874,6 +945,7 @@ static int stage_show(struct run *r)
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
 				  NULL, 0, 0, r->in_netns, r->visit.n ? &r->visit : NULL };
 	bool over_max = cfg->max >= 0 && r->nplan > (size_t)cfg->max;
+	struct output_fit fit;
 
 	run.elapsed_ms = ms_since(&r->t0);
 	if (!r->set.n) {
@@ -903,10 +975,12 @@ static int stage_show(struct run *r)
 	if (!cfg->dry_run)
 		return RUN_ON;
 	run.exit_status = over_max ? EXIT_GUARD : nskipped(r) ? EXIT_PARTIAL : EXIT_DONE;
-	if (cfg->json)
+	if (cfg->json) {
 		output_json(stdout, &r->set, r->owners, &run);
-	else
-		output_table_ns(stdout, &r->set, r->owners, false, &r->visit);
+	} else {
+		output_screen(STDOUT_FILENO, &fit);
+		output_table_fit(stdout, &r->set, r->owners, false, &r->visit, &fit);
+	}
 	note_owners(r);
 	if (r->engine == &engine_rst && !cfg->no_peer_reset)
 		fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
@@ -918,8 +992,9 @@ static int stage_show(struct run *r)
 				"refused (dry run)\n", r->nplan, r->nplan == 1 ? "" : "s", cfg->max);
 		return EXIT_GUARD;
 	}
-	fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", r->nplan,
+	fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run", r->nplan,
 		r->nplan == 1 ? "" : "s");
+	say_phases(r, false);
 	return run.exit_status;
 }
 
@@ -974,7 +1049,10 @@ static int stage_arm(struct run *r)
 		return EXIT_PRIV;
 	}
 	if (r->confirming && r->nplan) {
-		output_table_ns(stderr, &r->set, r->owners, false, &r->visit);
+		struct output_fit fit;
+
+		output_screen(STDERR_FILENO, &fit);
+		output_table_fit(stderr, &r->set, r->owners, false, &r->visit, &fit);
 		note_owners(r);
 		if (!confirm(r->nplan)) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
@@ -1058,8 +1136,11 @@ static int stage_act(struct run *r)
 	/* Skipped records are behind the plan: the engine gets only the ones to act on. */
 	struct sock_set plan = { r->set.v, r->nplan, r->nplan };
 
+	progress_say(&r->progress, "sockreap: kill: %zu sockets (%s engine)", r->nplan,
+		     r->engine->name);
 	ret = !r->nplan ? 0 : r->visit.n ? act_namespaces(r) : r->engine->kill(&r->ectx, &plan);
 	r->elapsed_ms = ms_since(&t0);
+	progress_clear(&r->progress);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
 			strerror(-ret));
@@ -1089,8 +1170,12 @@ static int stage_report(struct run *r)
 	run.exit_status = status;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
-	else
-		output_table_ns(stdout, &r->set, r->owners, true, &r->visit);
+	else {
+		struct output_fit fit;
+
+		output_screen(STDOUT_FILENO, &fit);
+		output_table_fit(stdout, &r->set, r->owners, true, &r->visit, &fit);
+	}
 	if (!cfg->json)
 		note_owners(r);
 	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
@@ -1098,10 +1183,10 @@ static int stage_report(struct run *r)
 	for (size_t i = 0; i < r->set.n; i++)
 		by_rst += r->set.v[i].engine == SOCK_ENGINE_RST;
 	if (r->engine == &engine_auto && by_rst)
-		fprintf(stderr, " (auto: destroy %zu, rst %zu, %.1f ms)\n", r->nplan - by_rst, by_rst,
-			r->elapsed_ms);
+		fprintf(stderr, " (auto: destroy %zu, rst %zu", r->nplan - by_rst, by_rst);
 	else
-		fprintf(stderr, " (%s, %.1f ms)\n", r->engine->name, r->elapsed_ms);
+		fprintf(stderr, " (%s", r->engine->name);
+	say_phases(r, true);
 	if (r->counts.n[OUT_DENIED])
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
@@ -1205,6 +1290,7 @@ int reap_run(const struct config *cfg)
 	int status = RUN_ON;
 
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0 };
 	audit_init(&r.audit);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]) && status == RUN_ON; i++)
 		status = stages[i](&r);

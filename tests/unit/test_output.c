@@ -99,6 +99,100 @@ static void test_output_table_outcomes_fit_80_columns(void **state)
 	sock_set_free(&set);
 }
 
+/*
+ * A terminal narrower than the table: the queue columns go first, then IDLE; addresses stay
+ * whole (they name the socket); what still does not fit is cut at the edge with ">".
+ */
+static void test_output_table_fits_the_terminal(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct sock_rec a = fx_rec(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", 5432,
+				   "2001:db8:1234:5678:9abc:def0:1234:9999", 41234, SS_CLOSE_WAIT, 1);
+	struct output_fit fit = { 0, 120 };
+
+	(void)state;
+	sock_set_push(&set, &a);
+	output_table_fit(f, &set, NULL, false, NULL, &fit);
+	fclose(f);
+	/* 120 columns: the queues go, IDLE stays. */
+	assert_null(strstr(buf, "RECV-Q"));
+	assert_non_null(strstr(buf, " IDLE "));
+	assert_non_null(strstr(buf, "[2001:db8:1234:5678:9abc:def0:1234:5678]:5432 "));
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		assert_true(strlen(line) <= 120);
+	fit.cols = 60;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, NULL, false, NULL, &fit);
+	fclose(f);
+	assert_null(strstr(buf, "IDLE"));
+	assert_non_null(strstr(buf, "close-wait  [2001:db8:1234:5678:9abc:def0:1234:5678]:5432 "));
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		assert_int_equal(strlen(line), 60);
+		assert_int_equal(line[59], '>');
+	}
+	/* No terminal (a pipe): every column, whatever the width. */
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, NULL, false, NULL, NULL);
+	fclose(f);
+	assert_non_null(strstr(buf, "RECV-Q"));
+	sock_set_free(&set);
+}
+
+/*
+ * A plan taller than the screen: counts by state and owner, the first rows, and how to see
+ * the rest; the result table likewise, with counts by outcome.
+ */
+static void test_output_table_summary_on_a_small_screen(void **state)
+{
+	static char buf[65536];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct output_fit fit = { 20, 80 };
+	size_t lines = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 100; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.5", 5432, "10.0.0.9", (uint16_t)(40000 + i),
+					   i < 70 ? SS_CLOSE_WAIT : SS_TIME_WAIT, i + 1);
+
+		if (i < 70) {
+			r.pid = 1234;
+			r.inode = 99;
+		} else {
+			r.pid = 0;
+		}
+		sock_set_push(&set, &r);
+	}
+	output_table_fit(f, &set, &owners, false, NULL, &fit);
+	fclose(f);
+	for (char *p = buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_true(lines <= 20 - 4);
+	assert_non_null(strstr(buf, "100 sockets: time-wait 30, close-wait 70\n"));
+	assert_non_null(strstr(buf, "owners: 1234/java 70, none 30\n"));
+	assert_non_null(strstr(buf, " more; --dry-run -j or a pipe shows all\n"));
+	assert_non_null(strstr(buf, "close-wait       0      0 10.0.0.5:5432 10.0.0.9:40000"));
+	for (size_t i = 0; i < set.n; i++)
+		set.v[i].outcome = OUT_KILLED;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, &owners, true, NULL, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, "100 sockets: killed 100\n"));
+	/* Fits: the whole table, no summary. */
+	fit.rows = 200;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, &owners, true, NULL, &fit);
+	fclose(f);
+	assert_null(strstr(buf, "more;"));
+	lines = 0;
+	for (char *p = buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, 101);
+	sock_set_free(&set);
+}
+
 static void test_output_json_preview(void **state)
 {
 	char buf[4096];
@@ -545,6 +639,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output_outcome_labels_match_the_man_page),
 		cmocka_unit_test(test_output_explain_json),
+		cmocka_unit_test(test_output_table_fits_the_terminal),
+		cmocka_unit_test(test_output_table_summary_on_a_small_screen),
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
