@@ -44,7 +44,7 @@ struct output_fit {
 	int rows, cols;
 };
 
-/* fd's size when it is a terminal (LINES/COLUMNS, else TIOCGWINSZ, else 24x80); 0s if not. */
+/* fd's size when it is a terminal (LINES/COLUMNS, else TIOCGWINSZ); 0: not one, or unknown. */
 void output_screen(int fd, struct output_fit *fit);
 /*
  * The table fitted to a terminal (fit NULL or 0s: all of it, every column). Taller than
@@ -63,10 +63,12 @@ void output_explain(FILE *f, const struct sel_node *ast);
 /* --explain --json: the same as one JSON document; netns: the namespaces a run would visit. */
 void output_explain_json(FILE *f, const struct sel_node *ast, const struct netns_list *netns);
 /*
- * Why the table shows "?" for some owner ("not-looked-up", "unreadable", "hidepid"), from the
- * first such row; NULL when every row's owners are known (or nobody's, "-").
+ * Why the table shows "?" (or "+?") for some owner ("not-looked-up", "unreadable", "hidepid"),
+ * from the first such row, and whether that row has known owners too ("+?"); NULL when every
+ * row's owners are known (or nobody's, "-").
  */
-const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners);
+const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners,
+			      bool *some_known);
 
 /* "2000 killed, 3 gone" for the summary line. */
 void output_counts(FILE *f, const struct plan_counts *c);

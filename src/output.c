@@ -143,10 +143,11 @@ void output_screen(int fd, struct output_fit *fit)
 		fit->rows = atoi(e);
 	if ((e = getenv("COLUMNS")) && atoi(e) > 0)
 		fit->cols = atoi(e);
-	if (fit->rows <= 0)
-		fit->rows = 24;
-	if (fit->cols <= 0)
-		fit->cols = 80;
+	/* A terminal that does not know its size (0x0, as script(1) makes one) gets no limit. */
+	if (fit->rows < 0)
+		fit->rows = 0;
+	if (fit->cols < 0)
+		fit->cols = 0;
 }
 
 /* Which columns a table shows, and how wide each is. */
@@ -681,13 +682,16 @@ void output_explain_json(FILE *f, const struct sel_node *ast, const struct netns
 	fputc('\n', f);
 }
 
-const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners)
+const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners,
+			      bool *some_known)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		const char *why = owners_unknown(&set->v[i], owners);
 
-		if (why)
+		if (why) {
+			*some_known = set->v[i].pid > 0;
 			return why;
+		}
 	}
 	return NULL;
 }

@@ -908,12 +908,17 @@ static int hint_pids(const struct run *r, FILE *f)
 /* Once a run, after a table with "?" in it: what it stands for. */
 static void note_owners(struct run *r)
 {
-	const char *why = r->owner_note_said ? NULL : output_owner_note(&r->set, r->owners);
+	bool some_known = false;
+	const char *why = r->owner_note_said ? NULL
+						: output_owner_note(&r->set, r->owners, &some_known);
 
 	if (!why)
 		return;
 	r->owner_note_said = true;
-	if (!strcmp(why, "not-looked-up"))
+	if (!strcmp(why, "not-looked-up") && some_known)
+		fprintf(stderr, "sockreap: +? = other owners not looked up: a pid selector reads "
+				"only the named processes' fd tables\n");
+	else if (!strcmp(why, "not-looked-up"))
 		fprintf(stderr, "sockreap: ? = owners unknown: not looked up (--no-owners, or a "
 				"scripted --yes --no-audit kill, skips the /proc scan)\n");
 	else if (!strcmp(why, "hidepid"))
