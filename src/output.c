@@ -260,7 +260,9 @@ static int key_cmp(const void *a, const void *b)
 {
 	const struct owner_key *x = a, *y = b;
 
-	return x->pid != y->pid ? (x->pid < y->pid ? -1 : 1) : (x->idx < y->idx ? -1 : x->idx > y->idx);
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* "owners: 1234/java 70, none 30, 3 others 12": the five that hold most, then the rest. */
