@@ -64,13 +64,30 @@ test_narrow() {
 }
 
 test_progress_only_on_a_terminal() {
-	local ns
+	local ns t0 ms
 	ns_new ns || { not_ok "progress: namespace"; return; }
 	rig_start P "$ns" -p 7420 -n 50 close-wait || { not_ok "progress: rig"; return; }
+	rig_start P2 "$ns" -p 7421 -n 50 close-wait || { not_ok "progress: rig 2"; return; }
 	expect_status 0 "progress: a pipe" in_ns "$ns" "$SR" --dry-run --state close-wait
 	check "progress: no escape codes or carriage returns on a pipe's stderr" \
 		not_grep $'\r' "$TMP/err"
 	check "progress: ... nor on its stdout" not_grep $'\033' "$TMP/out"
+	# A run over a second: the operator takes 1.5 s to answer; the kill then says what it does.
+	in_ns "$ns" $PTY 24 80 --delay 1.5 --answer $'y\n' "$SR" --audit-log "$TMP/p.log" \
+		--state close-wait --pid "$P" >"$TMP/tty" 2>&1
+	check "progress: a run over a second on a terminal exits 0" [ "$?" = 0 ]
+	check "progress: ... says the kill on stderr" grep -qF "sockreap: kill: 50 sockets" "$TMP/tty"
+	check "progress: ... and erases the line after" grep -qF $'\r\033[K' "$TMP/tty"
+	t0=$(date +%s%N)
+	in_ns "$ns" $PTY 24 80 --answer $'y\n' "$SR" --audit-log "$TMP/p.log" --state close-wait \
+		--pid "$P2" >"$TMP/tty" 2>&1
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	# Only meaningful when the run was quick: a loaded machine may take a second by itself.
+	if [ "$ms" -lt 800 ]; then
+		check "progress: a quick run on a terminal ($ms ms) shows none" not_grep "sockreap: kill:" "$TMP/tty"
+	else
+		skipped "progress: the quick run took $ms ms here, not quick enough to tell"
+	fi
 }
 
 not_grep() { ! grep -qF "$1" "$2"; }
