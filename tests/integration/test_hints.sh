@@ -63,6 +63,8 @@ test_json() {
 	expect_status 0 "json: --json --explain" "$SR" --json --explain --state close-wait
 	check "json: --explain --json is one JSON document" jqe '.selector == "state close-wait"' "$TMP/out"
 	check "json: ... with the kernel's part" jqe '.kernel.states == ["close-wait"]' "$TMP/out"
+	expect_status 0 "json: --json --explain --netns" "$SR" --json --explain --netns "$ns" --state close-wait
+	check "json: ... names the namespace it would visit" jqe --arg ns "$ns" '.netns[0].name == $ns' "$TMP/out"
 
 	expect_status 0 "json: a dry run that matches" in_ns "$ns" "$SR" -n -j --state close-wait
 	a=$(jq -c '.summary | keys' "$TMP/out")
