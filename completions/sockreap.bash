@@ -80,6 +80,11 @@ _sockreap()
 	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle)
 		return
 		;;
+	# After a keyword that compares, ss's operator words.
+	sport|dport|port|idle|uid|ppid|recv-q|send-q|inode)
+		COMPREPLY=($(compgen -W "eq neq ne lt le gt ge" -- "$cur"))
+		return
+		;;
 	esac
 	if [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then
 		COMPREPLY=($(compgen -W "doctor $_sockreap_keywords" -- "$cur"))

@@ -41,10 +41,36 @@ void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ct
 /* With a NETNS column first when visited holds more than one namespace (records index it). */
 void output_table_ns(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		     bool with_outcome, const struct netns_list *visited);
+/* A terminal's size: rows and columns; 0 for what is not a terminal (a pipe: no limit). */
+struct output_fit {
+	int rows, cols;
+};
+
+/* fd's size when it is a terminal (LINES/COLUMNS, else TIOCGWINSZ); 0: not one, or unknown. */
+void output_screen(int fd, struct output_fit *fit);
+/*
+ * The table fitted to a terminal (fit NULL or 0s: all of it, every column). Taller than
+ * fit->rows: counts by state (by outcome with_outcome) and by owner, the first rows, and
+ * "... N more; --dry-run -j or a pipe shows all". Wider than fit->cols: the queue columns
+ * go, then IDLE; addresses stay whole; lines still too long are cut with ">" at the edge.
+ */
+void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
+		      bool with_outcome, const struct netns_list *visited,
+		      const struct output_fit *fit);
 void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		 const struct output_run *run);
 /* --explain: the canonical selector, what the kernel filters, what runs in user space. */
 void output_explain(FILE *f, const struct sel_node *ast);
+
+/* --explain --json: the same as one JSON document; netns: the namespaces a run would visit. */
+void output_explain_json(FILE *f, const struct sel_node *ast, const struct netns_list *netns);
+/*
+ * Why the table shows "?" (or "+?") for some owner ("not-looked-up", "unreadable", "hidepid"),
+ * from the first such row, and whether that row has known owners too ("+?"); NULL when every
+ * row's owners are known (or nobody's, "-").
+ */
+const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners,
+			      bool *some_known);
 
 /* "2000 killed, 3 gone" for the summary line. */
 void output_counts(FILE *f, const struct plan_counts *c);

@@ -150,5 +150,7 @@ const char *sock_peer_end(const struct sock_rec *rec);
  * "stays-bound" for a killed UDP socket (disconnected, still bound), or NULL.
  */
 const char *sock_outcome_detail(const struct sock_rec *rec);
+/* The i-th label sock_outcome_detail gives other than errno names; NULL past the last. */
+const char *sock_outcome_label(size_t i);
 
 #endif

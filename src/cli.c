@@ -91,6 +91,35 @@ static const struct cli_option options[] = {
 
 #define NOPTS (sizeof(options) / sizeof(options[0]))
 
+/*
+ * "  LEFT  help text", the help wrapped at word boundaries so that every line fits 80
+ * columns, continuation lines under the help's first column.
+ */
+static void put_wrapped(FILE *f, const char *left, const char *help)
+{
+	enum { HELP_COL = 27, WIDTH = 80 };
+	const char *p = help;
+
+	fprintf(f, "  %-24s ", left);
+	while (*p) {
+		size_t room = WIDTH - HELP_COL, n = strlen(p);
+
+		if (n > room) {
+			n = room;
+			while (n && p[n] != ' ')
+				n--;
+			if (!n) /* one word longer than the room: let it overflow, whole */
+				n = strcspn(p, " ");
+		}
+		fprintf(f, "%.*s\n", (int)n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			fprintf(f, "%*s", HELP_COL, "");
+	}
+}
+
 void cli_usage(FILE *f)
 {
 	fprintf(f, "Usage: sockreap [OPTIONS] [SELECTOR]\n"
@@ -114,7 +143,7 @@ void cli_usage(FILE *f)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->arg ? " " : "",
 				 o->arg ? o->arg : "");
-		fprintf(f, "  %-24s %s\n", left, o->help);
+		put_wrapped(f, left, o->help);
 	}
 	fprintf(f, "\n"
 		   "Selector (flags are AND-ed with it; repeats of one flag are OR-ed):\n"
@@ -124,9 +153,11 @@ void cli_usage(FILE *f)
 		   "  inode N | cookie HEX | family inet|inet6 | proto tcp|udp\n"
 		   "  mark [!=] V[/M] | dev [!=] IFNAME\n"
 		   "  combined with and (&&, or nothing), or (||), not (!) and parentheses.\n"
-		   "  OP is one of = == != < <= > >=.  States: established syn-sent syn-recv\n"
-		   "  fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing;\n"
-		   "  groups: all connected synchronized bucket big stuck.\n"
+		   "  OP is one of = == != < <= > >= or, as in ss, eq neq ne lt le gt ge.\n"
+		   "  States: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait\n"
+		   "  close close-wait last-ack listen closing; groups: all connected\n"
+		   "  synchronized bucket big stuck.  \"state A state B\" is either state.\n"
+		   "  Options go before the selector.\n"
 		   "\n"
 		   "Example:\n"
 		   "  sockreap --dry-run 'state close-wait and dport 5432 and idle > 5m'\n"
@@ -269,6 +300,48 @@ static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Whether arg would be an option if it came first: "--NAME[=...]" for any NAME, or "-X..."
+ * whose X is one of our short options. "-bash" (a login shell's comm) is a value.
+ */
+static bool looks_like_option(const char *arg)
+{
+	if (arg[0] != '-' || !arg[1])
+		return false;
+	if (arg[1] == '-')
+		return arg[2] != '\0';
+	for (size_t i = 0; i < NOPTS; i++)
+		if (options[i].val < 256 && options[i].val == (unsigned char)arg[1])
+			return true;
+	return false;
+}
+
+/*
+ * Options go before the selector (getopt stops at its first word): one after it would be
+ * read as selector text, or, with GNU argument permutation, could turn a comm value such as
+ * "-n" into --dry-run or "-y" into --yes. Refused with a way out. After "--", every argument
+ * is the selector's. Returns true (and says why) when one is found.
+ */
+static bool option_after_selector(int argc, char **argv, int first, FILE *errf)
+{
+	if (first > 1 && !strcmp(argv[first - 1], "--"))
+		return false;
+	for (int i = first; i < argc; i++) {
+		struct shown b;
+
+		if (!looks_like_option(argv[i]))
+			continue;
+		struct shown a;
+
+		fprintf(errf, "sockreap: options go before the selector: \"%s\" comes after "
+			      "\"%s\"\n"
+			      "  (a selector value that starts with \"-\" goes after \"--\")\n",
+			shown(&b, argv[i]), shown(&a, argv[first]));
+		return true;
+	}
+	return false;
 }
 
 /* sockreap doctor [--json] */
@@ -479,6 +552,16 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 	}
 
+	if (fam4 && fam6) {
+		fprintf(errf, "sockreap: -4/--ipv4 and -6/--ipv6 contradict each other: give one, "
+			      "or neither for both families\n");
+		goto fail;
+	}
+	if (cfg->no_audit && cfg->audit_path_given) {
+		fprintf(errf, "sockreap: --no-audit and --audit-log contradict each other: give "
+			      "one\n");
+		goto fail;
+	}
 	if (cfg->all_netns && cfg->nnetns) {
 		fprintf(errf, "sockreap: --all-netns already visits every network namespace: give "
 			      "it or --netns/--netns-of, not both\n");
@@ -504,6 +587,8 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			if (!n || and_into(&cfg->ast, n, SEL_AND) < 0)
 				goto nomem;
 		}
+	if (optind < argc && option_after_selector(argc, argv, optind, errf))
+		goto fail;
 	if (optind < argc) {
 		struct sel_error err;
 		char *expr = join_args(argc - optind, argv + optind);

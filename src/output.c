@@ -6,7 +6,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 struct row {
 	char local[INET6_ADDRSTRLEN + 10];
@@ -19,6 +21,9 @@ struct row {
 /* Why rec's owners are not all known ("not-looked-up" without a scan), or NULL. */
 static const char *owners_unknown(const struct sock_rec *rec, const struct sel_owner_ctx *owners)
 {
+	/* TIME_WAIT and request sockets have no file: nobody, whether looked up or not. */
+	if (selector_ownerless(rec))
+		return NULL;
 	if (rec->pid < 0 || !owners)
 		return "not-looked-up";
 	return owners->incomplete ? owners->incomplete(owners->arg, rec) : NULL;
@@ -34,7 +39,7 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 	sock_format_endpoint(r->peer, sizeof(r->peer), rec->family, rec->id.idiag_dst,
 			     sock_dport(rec));
 	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
-	if (rec->pid > 0) {
+	if (rec->pid > 0 && !selector_ownerless(rec)) {
 		const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
 		char name[64];
 
@@ -118,76 +123,280 @@ static void ns_cell(char *buf, size_t size, const struct netns_info *ns)
 void output_table_ns(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		     bool with_outcome, const struct netns_list *visited)
 {
+	output_table_fit(f, set, owners, with_outcome, visited, NULL);
+}
+
+void output_screen(int fd, struct output_fit *fit)
+{
+	struct winsize ws;
+	const char *e;
+
+	*fit = (struct output_fit){ 0, 0 };
+	if (!isatty(fd))
+		return;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0) {
+		fit->rows = ws.ws_row;
+		fit->cols = ws.ws_col;
+	}
+	/* As curses: LINES and COLUMNS, when set, say better than the ioctl (a resized pane). */
+	if ((e = getenv("LINES")) && atoi(e) > 0)
+		fit->rows = atoi(e);
+	if ((e = getenv("COLUMNS")) && atoi(e) > 0)
+		fit->cols = atoi(e);
+	/* A terminal that does not know its size (0x0, as script(1) makes one) gets no limit. */
+	if (fit->rows < 0)
+		fit->rows = 0;
+	if (fit->cols < 0)
+		fit->cols = 0;
+}
+
+/* Which columns a table shows, and how wide each is. */
+struct layout {
+	bool nscol, udp, skipped, queues, idle, with_outcome;
+	int wn, wl, wp, wo, wproc;
+};
+
+static int layout_width(const struct layout *t)
+{
+	return (t->nscol ? t->wn + 1 : 0) + (t->udp ? 6 : 0) + 12 + (t->queues ? 14 : 0) +
+	       t->wl + 1 + t->wp + 1 + (t->idle ? 6 : 0) +
+	       (t->with_outcome || t->skipped ? t->wo + 1 : 0) + t->wproc;
+}
+
+/* Ends a line: cut at cols (0: never) with ">" at the edge, never inside a UTF-8 sequence. */
+static void line_end(FILE *f, struct line *l, int cols)
+{
+	size_t len = l->len ? l->len - 1 : 0; /* the trailing space goes */
+
+	while (len && l->buf[len - 1] == ' ')
+		len--;
+	if (cols > 0 && text_columns(l->buf, len) > (size_t)cols) {
+		size_t n = len;
+
+		while (n && text_columns(l->buf, n) > (size_t)cols - 1)
+			n--;
+		while (n && ((unsigned char)l->buf[n] & 0xc0) == 0x80)
+			n--;
+		len = n;
+		l->buf[len++] = '>';
+	}
+	l->buf[len++] = '\n';
+	fwrite(l->buf, 1, len, f);
+}
+
+static void table_rows(FILE *f, const struct sock_set *set, size_t n,
+		       const struct sel_owner_ctx *owners, const struct netns_list *visited,
+		       const struct layout *t, int cols)
+{
 	struct row r;
-	int wl = (int)strlen("LOCAL"), wp = (int)strlen("PEER"), wo = (int)strlen("OUTCOME");
-	int wn = (int)strlen("NETNS");
-	bool udp = false, skipped = false, nscol = visited && visited->n > 1;
-	char ns[4 * NAME_MAX + 32];
+	struct line l;
+	char ns[4 * NAME_MAX + 32], q[16];
 
-	for (size_t i = 0; nscol && i < set->n; i++) {
-		ns_cell(ns, sizeof(ns), &visited->v[set->v[i].netns]);
-		if ((int)strlen(ns) > wn)
-			wn = (int)strlen(ns);
+	l.len = 0;
+	if (t->nscol)
+		cell(&l, "NETNS", t->wn, false);
+	if (t->udp)
+		cell(&l, "PROTO", 5, false);
+	cell(&l, "STATE", 11, false);
+	if (t->queues) {
+		cell(&l, "RECV-Q", 6, true);
+		cell(&l, "SEND-Q", 6, true);
 	}
-	for (size_t i = 0; i < set->n; i++) {
-		udp |= set->v[i].protocol == IPPROTO_UDP;
-		skipped |= set->v[i].outcome == OUT_SKIPPED;
-		fill_row(&r, &set->v[i], owners);
-		if ((int)strlen(r.local) > wl)
-			wl = (int)strlen(r.local);
-		if ((int)strlen(r.peer) > wp)
-			wp = (int)strlen(r.peer);
-		if ((int)strlen(r.outcome) > wo)
-			wo = (int)strlen(r.outcome);
-	}
-	/* Where each socket lives, first: the question "which container" reads down it. */
-	if (nscol)
-		fprintf(f, "%-*s ", wn, "NETNS");
-	/* The protocol column only when UDP is in the set: TCP is the rule. */
-	if (udp)
-		fprintf(f, "PROTO ");
-	if (with_outcome)
-		fprintf(f, "%-11s %-*s %-*s %-*s %s\n", "STATE", wl, "LOCAL", wp, "PEER", wo,
-			"OUTCOME", "PROCESS");
-	else if (skipped) /* a preview says which of them would not be killed, and why */
-		fprintf(f, "%-11s %6s %6s %-*s %-*s %5s %-*s %s\n", "STATE", "RECV-Q", "SEND-Q", wl,
-			"LOCAL", wp, "PEER", "IDLE", wo, "OUTCOME", "PROCESS");
-	else
-		fprintf(f, "%-11s %6s %6s %-*s %-*s %5s %s\n", "STATE", "RECV-Q", "SEND-Q", wl,
-			"LOCAL", wp, "PEER", "IDLE", "PROCESS");
-	for (size_t i = 0; i < set->n; i++) {
+	cell(&l, "LOCAL", t->wl, false);
+	cell(&l, "PEER", t->wp, false);
+	if (t->idle)
+		cell(&l, "IDLE", 5, true);
+	if (t->with_outcome || t->skipped)
+		cell(&l, "OUTCOME", t->wo, false);
+	cell(&l, "PROCESS", 0, false);
+	line_end(f, &l, cols);
+	for (size_t i = 0; i < n; i++) {
 		const struct sock_rec *rec = &set->v[i];
-		struct line l = { .len = 0 };
-		char q[16];
 
+		l.len = 0;
 		fill_row(&r, rec, owners);
-		if (nscol) {
+		if (t->nscol) {
 			ns_cell(ns, sizeof(ns), &visited->v[rec->netns]);
-			cell(&l, ns, wn, false);
+			cell(&l, ns, t->wn, false);
 		}
-		if (udp)
+		if (t->udp)
 			cell(&l, rec->protocol == IPPROTO_UDP ? "udp" : "tcp", 5, false);
 		cell(&l, sock_state_name(rec->state), 11, false);
-		if (!with_outcome) {
+		if (t->queues) {
 			snprintf(q, sizeof(q), "%u", rec->rqueue);
 			cell(&l, q, 6, true);
 			snprintf(q, sizeof(q), "%u", rec->wqueue);
 			cell(&l, q, 6, true);
 		}
-		cell(&l, r.local, wl, false);
-		cell(&l, r.peer, wp, false);
-		if (with_outcome) {
-			cell(&l, r.outcome, wo, false);
-		} else {
+		cell(&l, r.local, t->wl, false);
+		cell(&l, r.peer, t->wp, false);
+		if (t->idle)
 			cell(&l, r.idle, 5, true);
-			if (skipped)
-				cell(&l, rec->outcome == OUT_SKIPPED ? r.outcome : "planned", wo,
-				     false);
-		}
+		if (t->with_outcome)
+			cell(&l, r.outcome, t->wo, false);
+		else if (t->skipped)
+			cell(&l, rec->outcome == OUT_SKIPPED ? r.outcome : "planned", t->wo, false);
 		cell(&l, r.proc, 0, false);
-		l.buf[l.len - 1] = '\n';
-		fwrite(l.buf, 1, l.len, f);
+		line_end(f, &l, cols);
 	}
+}
+
+/* An owner as the summary counts it: the lowest pid, or none, or unknown. */
+struct owner_key {
+	int32_t pid;	/* > 0; 0: nobody; -1: unknown */
+	uint32_t idx;	/* the first record with it */
+};
+
+static int32_t owner_of_rec(const struct sock_rec *rec, const struct sel_owner_ctx *owners)
+{
+	if (selector_ownerless(rec))
+		return 0;
+	if (rec->pid > 0)
+		return rec->pid;
+	return owners_unknown(rec, owners) ? -1 : 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct owner_key *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* "owners: 1234/java 70, none 30, 3 others 12": the five that hold most, then the rest. */
+static void owner_summary(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners)
+{
+	struct owner_key *k = malloc(set->n * sizeof(*k));
+	struct { int32_t pid; uint32_t idx; size_t n; } top[5] = { { 0, 0, 0 } };
+	size_t ntop = 0, distinct = 0, rest = 0;
+
+	if (!k)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		k[i] = (struct owner_key){ owner_of_rec(&set->v[i], owners), (uint32_t)i };
+	qsort(k, set->n, sizeof(*k), key_cmp);
+	for (size_t i = 0, j; i < set->n; i = j) {
+		for (j = i + 1; j < set->n && k[j].pid == k[i].pid; j++)
+			;
+		size_t n = j - i, at = ntop < 5 ? ntop++ : 5;
+
+		distinct++;
+		/* Insert by count, largest first; what falls off the end is "others". */
+		while (at > 0 && top[at - 1].n < n) {
+			if (at < 5)
+				top[at] = top[at - 1];
+			else
+				rest += top[4].n;
+			at--;
+		}
+		if (at < 5) {
+			top[at].pid = k[i].pid;
+			top[at].idx = k[i].idx;
+			top[at].n = n;
+		} else {
+			rest += n;
+		}
+	}
+	fputs("owners: ", f);
+	for (size_t i = 0; i < ntop; i++) {
+		char name[96] = "none";
+
+		if (top[i].pid < 0) {
+			snprintf(name, sizeof(name), "?");
+		} else if (top[i].pid > 0) {
+			struct row r;
+
+			fill_row(&r, &set->v[top[i].idx], owners);
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(r.proc, "+"), r.proc);
+		}
+		fprintf(f, "%s%s %zu", i ? ", " : "", name, top[i].n);
+	}
+	if (distinct > ntop)
+		fprintf(f, ", %zu others %zu", distinct - ntop, rest);
+	fputc('\n', f);
+	free(k);
+}
+
+/* "100 sockets: close-wait 70, time-wait 30" (by outcome after a kill). */
+static void count_summary(FILE *f, const struct sock_set *set, bool with_outcome)
+{
+	size_t n[32] = { 0 };
+	const char *sep = "";
+
+	for (size_t i = 0; i < set->n; i++) {
+		unsigned v = with_outcome ? set->v[i].outcome : set->v[i].state;
+
+		n[v < 32 ? v : 31]++;
+	}
+	fprintf(f, "%zu socket%s: ", set->n, set->n == 1 ? "" : "s");
+	for (unsigned v = 0; v < 32; v++) {
+		if (!n[v])
+			continue;
+		fprintf(f, "%s%s %zu", sep, with_outcome ? sock_outcome_name(v) : sock_state_name(v),
+			n[v]);
+		sep = ", ";
+	}
+	fputc('\n', f);
+}
+
+void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
+		      bool with_outcome, const struct netns_list *visited,
+		      const struct output_fit *fit)
+{
+	struct row r;
+	struct layout t = { .nscol = visited && visited->n > 1, .queues = !with_outcome,
+			    .idle = !with_outcome, .with_outcome = with_outcome,
+			    .wn = (int)strlen("NETNS"), .wl = (int)strlen("LOCAL"),
+			    .wp = (int)strlen("PEER"), .wo = (int)strlen("OUTCOME"),
+			    .wproc = (int)strlen("PROCESS") };
+	char ns[4 * NAME_MAX + 32];
+	int cols = fit ? fit->cols : 0;
+	/* Taller than the screen: two summary lines, the header, the first rows, "... more". */
+	bool summary = fit && fit->rows > 0 && set->n + 4 > (size_t)fit->rows;
+	size_t shown = set->n;
+
+	if (summary) {
+		shown = fit->rows > 13 ? (size_t)fit->rows - 8 : 5;
+		if (shown > set->n)
+			shown = set->n;
+	}
+	for (size_t i = 0; t.nscol && i < shown; i++) {
+		ns_cell(ns, sizeof(ns), &visited->v[set->v[i].netns]);
+		if ((int)strlen(ns) > t.wn)
+			t.wn = (int)strlen(ns);
+	}
+	for (size_t i = 0; i < shown; i++) {
+		t.udp |= set->v[i].protocol == IPPROTO_UDP;
+		t.skipped |= set->v[i].outcome == OUT_SKIPPED;
+		fill_row(&r, &set->v[i], owners);
+		if ((int)strlen(r.local) > t.wl)
+			t.wl = (int)strlen(r.local);
+		if ((int)strlen(r.peer) > t.wp)
+			t.wp = (int)strlen(r.peer);
+		if ((int)strlen(r.outcome) > t.wo)
+			t.wo = (int)strlen(r.outcome);
+		if ((int)text_columns(r.proc, strlen(r.proc)) > t.wproc)
+			t.wproc = (int)text_columns(r.proc, strlen(r.proc));
+	}
+	if (with_outcome)
+		t.skipped = false;
+	/*
+	 * Narrower than the table: the queues go first, then IDLE; addresses stay whole (they
+	 * name the socket, and an IPv6 one is most of a line); the rest is cut at the edge.
+	 */
+	if (cols > 0 && layout_width(&t) > cols)
+		t.queues = false;
+	if (cols > 0 && layout_width(&t) > cols)
+		t.idle = false;
+	if (summary) {
+		count_summary(f, set, with_outcome);
+		owner_summary(f, set, owners);
+	}
+	table_rows(f, set, shown, owners, visited, &t, cols);
+	if (shown < set->n)
+		fprintf(f, "... %zu more; --dry-run -j or a pipe shows all\n", set->n - shown);
 }
 
 static void endpoint_json(struct json *j, const char *key, int family, const uint32_t addr[4],
@@ -213,12 +422,13 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 	const char *unknown = owners_unknown(rec, owners);
 	struct sel_owner_info o;
 
-	if (rec->pid < 0 || !owners || (rec->pid == 0 && unknown)) {
+	if (!selector_ownerless(rec) && (rec->pid < 0 || !owners || (rec->pid == 0 && unknown))) {
 		json_null(j, "owners");
 		json_null(j, "owner_count");
 	} else {
 		json_arr_begin(j, "owners");
-		for (size_t i = 0; rec->pid > 0 && owners->owner(owners->arg, rec, i, &o); i++) {
+		for (size_t i = 0; rec->pid > 0 && owners && owners->owner(owners->arg, rec, i, &o);
+		     i++) {
 			json_obj_begin(j, NULL);
 			json_int(j, "pid", o.pid);
 			json_str(j, "comm", o.comm);
@@ -226,7 +436,7 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 			json_obj_end(j);
 		}
 		json_arr_end(j);
-		json_uint(j, "owner_count", rec->nowners);
+		json_uint(j, "owner_count", selector_ownerless(rec) ? 0 : rec->nowners);
 	}
 	json_str(j, "owners_unknown", unknown);
 }
@@ -253,7 +463,11 @@ void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec 
 	endpoint_json(j, "local", rec->family, rec->id.idiag_src, sock_sport(rec));
 	endpoint_json(j, "peer", rec->family, rec->id.idiag_dst, sock_dport(rec));
 	json_uint(j, "inode", rec->inode);
-	json_uint(j, "uid", rec->uid);
+	/* The kernel reports 0 for sockets without a file (TIME_WAIT, SYN_RECV): not root's. */
+	if (selector_ownerless(rec))
+		json_null(j, "uid");
+	else
+		json_uint(j, "uid", rec->uid);
 	json_uint(j, "cgroup_id", rec->cgroup_id);
 	if (rec->flags & SOCK_F_MARK_KNOWN)
 		json_uint(j, "mark", rec->mark);
@@ -348,16 +562,16 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 		output_sock_json_ns(&j, NULL, &set->v[i], owners, run->counts != NULL,
 				    run->visited ? &run->visited->v[set->v[i].netns] : NULL);
 	json_arr_end(&j);
+	/* The same fields whether or not anything matched: a kill that found nothing counts 0s. */
 	json_obj_begin(&j, "summary");
 	json_uint(&j, "selected", set->n);
 	if (run->owners_source)
 		json_str(&j, "owners_source", run->owners_source);
-	if (run->counts) {
+	if (run->counts || !strcmp(run->mode, "kill"))
 		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
-			json_uint(&j, sock_outcome_name(o), run->counts->n[o]);
-		json_uint(&j, "exit_status", (unsigned)run->exit_status);
-		json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
-	}
+			json_uint(&j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);
+	json_uint(&j, "exit_status", (unsigned)run->exit_status);
+	json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
 	if (run->visited)
 		netns_counts_json(&j, set, run->visited, run->counts != NULL);
 	json_obj_end(&j);
@@ -412,4 +626,76 @@ void output_explain(FILE *f, const struct sel_node *ast)
 	if (!selector_names_listen(ast))
 		fprintf(f, "guards:     listening sockets are not selected (name \"state listen\" to "
 			   "select them)\n");
+}
+
+void output_explain_json(FILE *f, const struct sel_node *ast, const struct netns_list *netns)
+{
+	struct sel_prefilter pf;
+	struct json j;
+	char text[4096];
+
+	selector_format(ast, text, sizeof(text));
+	selector_prefilter(ast, &pf);
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_uint(&j, "schema", OUTPUT_SCHEMA);
+	json_str(&j, "mode", "explain");
+	json_str(&j, "selector", ast ? text : NULL);
+	json_obj_begin(&j, "kernel");
+	json_arr_begin(&j, "states");
+	for (unsigned st = SS_ESTABLISHED; st < SS_NEW_SYN_RECV; st++)
+		if (pf.states & SS_BIT(st))
+			json_str(&j, NULL, sock_state_name(st));
+	json_arr_end(&j);
+	json_arr_begin(&j, "families");
+	if (pf.inet)
+		json_str(&j, NULL, "inet");
+	if (pf.inet6)
+		json_str(&j, NULL, "inet6");
+	json_arr_end(&j);
+	json_uint(&j, "bytecode_bytes", pf.bclen);
+	json_bool(&j, "bytecode_exact", pf.bclen && pf.bc_exact);
+	/* The ops as the text form prints them, one string each. */
+	json_arr_begin(&j, "bytecode");
+	char *ops = NULL;
+	size_t opslen = 0;
+	FILE *m = pf.bclen ? open_memstream(&ops, &opslen) : NULL;
+
+	if (m) {
+		selector_bytecode_dump(m, pf.bc, pf.bclen, "");
+		fclose(m);
+		for (char *line = ops, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			while (*line == ' ')
+				line++;
+			json_strn(&j, NULL, line, nl ? (size_t)(nl - line) : strlen(line));
+		}
+	}
+	free(ops);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_bool(&j, "owners_needed", selector_needs_owners(ast));
+	json_bool(&j, "listen_selected", selector_names_listen(ast));
+	if (netns) {
+		json_arr_begin(&j, "netns");
+		for (size_t i = 0; i < netns->n; i++)
+			output_netns_json(&j, NULL, &netns->v[i]);
+		json_arr_end(&j);
+	}
+	json_obj_end(&j);
+	fputc('\n', f);
+}
+
+const char *output_owner_note(const struct sock_set *set, const struct sel_owner_ctx *owners,
+			      bool *some_known)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const char *why = owners_unknown(&set->v[i], owners);
+
+		if (why) {
+			*some_known = set->v[i].pid > 0;
+			return why;
+		}
+	}
+	return NULL;
 }

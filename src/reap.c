@@ -24,6 +24,7 @@
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -33,18 +34,62 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * Progress on a terminal's stderr for a run that has taken over a second: one line, redrawn
+ * in place ("\r", erase to the end), erased before anything else is written.
+ */
+struct progress {
+	bool tty;		/* stderr is a terminal (and not --json's pipe) */
+	bool drawn;		/* a line is on the screen */
+	const struct timespec *t0;
+	size_t seen;		/* records the dump returned */
+};
+
+#define PROGRESS_AFTER_MS 1000.0
+
+static double ms_since(const struct timespec *t0);
+
+static void progress_clear(struct progress *p)
+{
+	if (p->drawn)
+		fputs("\r\033[K", stderr);
+	p->drawn = false;
+}
+
+static void progress_say(struct progress *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void progress_say(struct progress *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->tty || ms_since(p->t0) < PROGRESS_AFTER_MS)
+		return;
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	p->drawn = true;
+}
+
 struct dump_ctx {
 	const struct sel_node *ast;
 	const struct plan_guards *guards;
 	struct sock_set *set;
 	size_t skipped_self, skipped_unsure;
 	uint16_t netns;		/* the index records of this dump get */
+	struct progress *progress;	/* NULL: none */
 };
 
 static int admit(const struct sock_rec *rec, void *arg)
 {
 	struct dump_ctx *c = arg;
 
+	/* Every 16,384 records: a clock read is cheap, a line per record is not. */
+	if (c->progress && !(++c->progress->seen & 16383))
+		progress_say(c->progress, "sockreap: dump: %zu sockets read, %zu selected",
+			     c->progress->seen, c->set->n);
 	/* Kernel-known fields first; owner predicates stay UNKNOWN until /proc is read. */
 	if (c->ast && selector_eval(c->ast, rec, NULL) == SEL_NO)
 		return 0;
@@ -372,6 +417,10 @@ struct run {
 	struct netns_list visit;
 	struct diag **nsd;
 	uint64_t home;		/* the inode of the namespace we started in */
+	struct timespec t0;	/* when the run began: the summary's whole time */
+	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
+	struct progress progress;
+	bool owner_note_said;	/* "? = owners unknown" is said once a run */
 };
 
 /* A stage's "carry on"; anything else is the run's exit status. */
@@ -742,7 +791,8 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 static int stage_collect(struct run *r)
 {
 	const struct config *cfg = r->cfg;
-	struct dump_ctx dc = { cfg->ast, &r->guards, &r->set, 0, 0, 0 };
+	struct dump_ctx dc = { cfg->ast, &r->guards, &r->set, 0, 0, 0, &r->progress };
+	struct timespec t;
 	int ret;
 
 	/*
@@ -772,17 +822,145 @@ static int stage_collect(struct run *r)
 		return EXIT_PRIV;
 	}
 	selector_prefilter(cfg->ast, &r->pf);
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
+	r->ms_dump = ms_since(&t);
+	progress_clear(&r->progress);
 	if (ret < 0)
 		return report_kernel_error("cannot dump sockets", ret);
 	explain_kept(&dc, &r->guards);
 
 	r->nplan = r->set.n;
 	if (r->set.n && want_owners) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		progress_say(&r->progress, "sockreap: owners: looking up %zu sockets", r->set.n);
 		resolve_owners(cfg->ast, &r->set, r->pm, &r->owner_ctx, &r->nplan);
+		r->ms_owners = ms_since(&t);
+		progress_clear(&r->progress);
 		r->owners = &r->owner_ctx;
 	}
 	return RUN_ON;
+}
+
+/* Listeners the selector matches (YES) or may match (owners unread), kept by the guard. */
+struct kept_listen {
+	const struct sel_node *ast;
+	size_t yes, maybe;
+};
+
+static int count_listener(const struct sock_rec *rec, void *arg)
+{
+	struct kept_listen *k = arg;
+	enum sel_result m = k->ast ? selector_eval(k->ast, rec, NULL) : SEL_YES;
+
+	k->yes += m == SEL_YES;
+	k->maybe += m == SEL_UNKNOWN;
+	return 0;
+}
+
+/*
+ * Nothing selected, and the LISTEN guard may be why: the prefilter never asked for listeners,
+ * so ask now (one more dump, listeners only; a run that selected something never pays it).
+ * Says so and returns true when some matched.
+ */
+static bool hint_kept_listeners(struct run *r)
+{
+	struct kept_listen k = { r->cfg->ast, 0, 0 };
+
+	if (!r->d || selector_names_listen(r->cfg->ast))
+		return false;
+	for (int p = 0; p < 2; p++)
+		for (int f = 0; f < 2; f++) {
+			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
+						   p ? IPPROTO_UDP : IPPROTO_TCP,
+						   SS_BIT(SS_LISTEN), r->pf.bc, r->pf.bclen, true };
+
+			if ((p ? r->pf.udp : r->pf.tcp) && (f ? r->pf.inet6 : r->pf.inet))
+				diag_dump(r->d, &flt, count_listener, &k);
+		}
+	size_t n = k.yes ? k.yes : k.maybe;
+
+	if (!n)
+		return false;
+	fprintf(stderr, "sockreap: no sockets selected: %zu listening socket%s %s and %s kept: "
+			"say `state listen` to include %s\n", n, n == 1 ? "" : "s",
+		k.yes ? "matched" : "may match (depending on owners)", n == 1 ? "was" : "were",
+		n == 1 ? "it" : "them");
+	return true;
+}
+
+/*
+ * Nothing selected with --pid: a pid that names no process, or one whose sockets live in
+ * another network namespace (where this run's dump cannot see them), says so on f (NULL:
+ * only counts). Returns how many pids got a line.
+ */
+static int hint_pids(const struct run *r, FILE *f)
+{
+	int said = 0;
+	int32_t *pids = NULL;
+	int n = selector_pid_scope(r->cfg->ast, &pids);
+	struct stat here, there;
+	char path[64];
+
+	if (n > 0 && stat("/proc/self/ns/net", &here) < 0)
+		n = 0;
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/proc/%d", (int)pids[i]);
+		if (stat(path, &there) < 0 && errno == ENOENT) {
+			said++;
+			if (f)
+				fprintf(f, "sockreap: no process %d (pid)\n", (int)pids[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pids[i]);
+		if (stat(path, &there) == 0 && there.st_ino != here.st_ino) {
+			said++;
+			if (f)
+				fprintf(f, "sockreap: process %d lives in another network namespace "
+					   "(net:[%llu]): --netns-of %d reaches its sockets\n",
+					(int)pids[i], (unsigned long long)there.st_ino, (int)pids[i]);
+		}
+	}
+	free(pids);
+	return said;
+}
+
+/* Once a run, after a table with "?" in it: what it stands for. */
+static void note_owners(struct run *r)
+{
+	bool some_known = false;
+	const char *why = r->owner_note_said ? NULL
+						: output_owner_note(&r->set, r->owners, &some_known);
+
+	if (!why)
+		return;
+	r->owner_note_said = true;
+	if (!strcmp(why, "not-looked-up") && some_known)
+		fprintf(stderr, "sockreap: +? = other owners not looked up: a pid selector reads "
+				"only the named processes' fd tables\n");
+	else if (!strcmp(why, "not-looked-up"))
+		fprintf(stderr, "sockreap: ? = owners unknown: not looked up (--no-owners, or a "
+				"scripted --yes --no-audit kill, skips the /proc scan)\n");
+	else if (!strcmp(why, "hidepid"))
+		fprintf(stderr, "sockreap: ? = owners unknown: /proc is mounted with hidepid; root "
+				"or CAP_SYS_PTRACE sees them\n");
+	else
+		fprintf(stderr, "sockreap: ? = owners unknown: some /proc/PID/fd could not be read "
+				"(%s); root with CAP_SYS_PTRACE reads them\n", why);
+}
+
+/*
+ * The end of the summary line: the whole run's time and its phases, ")" and the newline.
+ * The kill phase is the engine and its verification; the rest (audit, confirmation) is the
+ * whole run's.
+ */
+static void say_phases(const struct run *r, bool kill)
+{
+	fprintf(stderr, "; run %.1f ms: dump %.1f, owners %.1f", ms_since(&r->t0), r->ms_dump,
+		r->ms_owners);
+	if (kill)
+		fprintf(stderr, ", kill %.1f", r->elapsed_ms);
+	fputs(")\n", stderr);
 }
 
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
@@ -792,36 +970,58 @@ static int stage_show(struct run *r)
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
 				  NULL, 0, 0, r->in_netns, r->visit.n ? &r->visit : NULL,
 				  procmap_source(r->pm) };
+	bool over_max = cfg->max >= 0 && r->nplan > (size_t)cfg->max;
+	struct output_fit fit;
 
+	run.elapsed_ms = ms_since(&r->t0);
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
 
+		run.exit_status = EXIT_NOMATCH;
 		if (cfg->json)
 			output_json(stdout, &r->set, r->owners, &run);
+		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
+		bool pids = !r->visit.n && hint_pids(r, NULL);
+
+		if (!pids && hint_kept_listeners(r))
+			return EXIT_NOMATCH;
 		/* The canonical form quotes names as given: escape them for the terminal. */
 		text_escape(shown, sizeof(shown), r->selector, strlen(r->selector));
 		fprintf(stderr, "sockreap: no sockets match%s%s\n", *shown ? ": " : "", shown);
+		if (pids)
+			hint_pids(r, stderr);
 		return EXIT_NOMATCH;
 	}
-	if (cfg->max >= 0 && r->nplan > (size_t)cfg->max) {
-		fprintf(stderr, "sockreap: %zu sockets match, more than --max %ld; nothing %s\n",
-			r->nplan, cfg->max, cfg->dry_run ? "shown" : "killed");
+	/* A dry run shows the plan --max would refuse: seeing it is how one chooses N. */
+	if (over_max && !cfg->dry_run) {
+		fprintf(stderr, "sockreap: %zu sockets match, more than --max %ld; nothing killed\n",
+			r->nplan, cfg->max);
 		return EXIT_GUARD;
 	}
 	if (!cfg->dry_run)
 		return RUN_ON;
-	if (cfg->json)
+	run.exit_status = over_max ? EXIT_GUARD : nskipped(r) ? EXIT_PARTIAL : EXIT_DONE;
+	if (cfg->json) {
 		output_json(stdout, &r->set, r->owners, &run);
-	else
-		output_table_ns(stdout, &r->set, r->owners, false, &r->visit);
+	} else {
+		output_screen(STDOUT_FILENO, &fit);
+		output_table_fit(stdout, &r->set, r->owners, false, &r->visit, &fit);
+	}
+	note_owners(r);
 	if (r->engine == &engine_rst && !cfg->no_peer_reset)
 		fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
 				"connection to another host (--no-peer-reset leaves it); a peer "
 				"end on this host is a local socket, killed only if selected\n");
 	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
-	fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run)\n", r->nplan,
+	if (over_max) {
+		fprintf(stderr, "sockreap: %zu socket%s match, more than --max %ld: a kill would be "
+				"refused (dry run)\n", r->nplan, r->nplan == 1 ? "" : "s", cfg->max);
+		return EXIT_GUARD;
+	}
+	fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run", r->nplan,
 		r->nplan == 1 ? "" : "s");
-	return nskipped(r) ? EXIT_PARTIAL : EXIT_DONE;
+	say_phases(r, false);
+	return run.exit_status;
 }
 
 /* 4. No audit record, no kill; then only the engine's capabilities; then ask. */
@@ -875,7 +1075,11 @@ static int stage_arm(struct run *r)
 		return EXIT_PRIV;
 	}
 	if (r->confirming && r->nplan) {
-		output_table_ns(stderr, &r->set, r->owners, false, &r->visit);
+		struct output_fit fit;
+
+		output_screen(STDERR_FILENO, &fit);
+		output_table_fit(stderr, &r->set, r->owners, false, &r->visit, &fit);
+		note_owners(r);
 		if (!confirm(r->nplan)) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
 			return EXIT_GUARD;
@@ -958,8 +1162,11 @@ static int stage_act(struct run *r)
 	/* Skipped records are behind the plan: the engine gets only the ones to act on. */
 	struct sock_set plan = { r->set.v, r->nplan, r->nplan };
 
+	progress_say(&r->progress, "sockreap: kill: %zu sockets (%s engine)", r->nplan,
+		     r->engine->name);
 	ret = !r->nplan ? 0 : r->visit.n ? act_namespaces(r) : r->engine->kill(&r->ectx, &plan);
 	r->elapsed_ms = ms_since(&t0);
+	progress_clear(&r->progress);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
 			strerror(-ret));
@@ -990,17 +1197,23 @@ static int stage_report(struct run *r)
 	run.exit_status = status;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
-	else
-		output_table_ns(stdout, &r->set, r->owners, true, &r->visit);
+	else {
+		struct output_fit fit;
+
+		output_screen(STDOUT_FILENO, &fit);
+		output_table_fit(stdout, &r->set, r->owners, true, &r->visit, &fit);
+	}
+	if (!cfg->json)
+		note_owners(r);
 	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
 	output_counts(stderr, &r->counts);
 	for (size_t i = 0; i < r->set.n; i++)
 		by_rst += r->set.v[i].engine == SOCK_ENGINE_RST;
 	if (r->engine == &engine_auto && by_rst)
-		fprintf(stderr, " (auto: destroy %zu, rst %zu, %.1f ms)\n", r->nplan - by_rst, by_rst,
-			r->elapsed_ms);
+		fprintf(stderr, " (auto: destroy %zu, rst %zu", r->nplan - by_rst, by_rst);
 	else
-		fprintf(stderr, " (%s, %.1f ms)\n", r->engine->name, r->elapsed_ms);
+		fprintf(stderr, " (%s", r->engine->name);
+	say_phases(r, true);
 	if (r->counts.n[OUT_DENIED])
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
@@ -1036,7 +1249,7 @@ static int stage_report(struct run *r)
  * --explain with --netns/--netns-of/--all-netns: the namespaces a run would visit, each once,
  * found as the run finds them; none is entered and nothing is dumped.
  */
-static int explain_netns(FILE *f, const struct config *cfg)
+static int explain_netns(FILE *f, const struct config *cfg, bool json)
 {
 	struct netns_list l = { 0 };
 	char label[4 * NAME_MAX + 32], shown[4 * PATH_MAX];
@@ -1051,7 +1264,8 @@ static int explain_netns(FILE *f, const struct config *cfg)
 
 		if (fd < 0) {
 			text_escape(shown, sizeof(shown), c->spec, strlen(c->spec));
-			fprintf(f, "netns:      %s \"%s\": %s (left out)\n",
+			fprintf(json ? stderr : f, "%s%s \"%s\": %s (left out)\n",
+				json ? "sockreap: netns: " : "netns:      ",
 				c->by_pid ? "--netns-of" : "--netns", shown, strerror(-fd));
 			continue;
 		}
@@ -1060,6 +1274,11 @@ static int explain_netns(FILE *f, const struct config *cfg)
 			goto nomem;
 		if (l.n > n)
 			*e = info;
+	}
+	if (json) {
+		output_explain_json(f, cfg->ast, &l);
+		netns_list_free(&l);
+		return 0;
 	}
 	for (size_t i = 0; i < l.n; i++)
 		fprintf(f, "netns:      %s (inode %llu, pid %d)\n",
@@ -1099,9 +1318,17 @@ static void explain_owners(FILE *f, const struct sel_node *ast)
 
 int reap_explain(FILE *f, const struct config *cfg)
 {
-	output_explain(f, cfg->ast);
-	explain_owners(f, cfg->ast);
-	return cfg->nnetns || cfg->all_netns ? explain_netns(f, cfg) : 0;
+	bool netns = cfg->nnetns || cfg->all_netns;
+
+	if (cfg->json && !netns) {
+		output_explain_json(f, cfg->ast, NULL);
+		return 0;
+	}
+	if (!cfg->json) {
+		output_explain(f, cfg->ast);
+		explain_owners(f, cfg->ast);
+	}
+	return netns ? explain_netns(f, cfg, cfg->json) : 0;
 }
 
 int reap_run(const struct config *cfg)
@@ -1112,6 +1339,8 @@ int reap_run(const struct config *cfg)
 						stage_arm, stage_act, stage_report };
 	int status = RUN_ON;
 
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0 };
 	audit_init(&r.audit);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]) && status == RUN_ON; i++)
 		status = stages[i](&r);

@@ -200,12 +200,58 @@ static const char *suggest(const char *word, const char *const *cands)
 
 /* ---- values ---- */
 
+/*
+ * ss's operator words. One is an operator only when a value follows it ("dport eq 80"); at
+ * the end, or before and/or, it is a value (a process may be called "eq"), and quoted always.
+ */
+static const struct {
+	const char *word;
+	enum sel_cmp cmp;
+} cmp_words[] = {
+	{ "eq", CMP_EQ }, { "neq", CMP_NE }, { "ne", CMP_NE }, { "gt", CMP_GT },
+	{ "ge", CMP_GE }, { "lt", CMP_LT }, { "le", CMP_LE },
+};
+
+static bool tok_is_cmp_word(const struct parser *p, enum sel_cmp *cmp)
+{
+	struct sel_token next;
+
+	for (size_t i = 0; i < sizeof(cmp_words) / sizeof(cmp_words[0]); i++) {
+		if (!tok_is_word(p, cmp_words[i].word))
+			continue;
+		next = sel_lex_next(p->src, p->tok.pos + p->tok.len);
+		if (next.kind != TOK_WORD)
+			return false;
+		if ((next.len == 3 && !strncasecmp(p->src + next.pos, "and", 3)) ||
+		    (next.len == 2 && !strncasecmp(p->src + next.pos, "or", 2)))
+			return false;
+		*cmp = cmp_words[i].cmp;
+		return true;
+	}
+	return false;
+}
+
+/* "=" or "eq" where only equality is written (pid, family, proto): skipped. */
+static void skip_equals(struct parser *p)
+{
+	enum sel_cmp cmp;
+
+	if ((p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=') ||
+	    (tok_is_cmp_word(p, &cmp) && cmp == CMP_EQ))
+		advance(p);
+}
+
 static enum sel_cmp parse_cmp(struct parser *p, bool *given)
 {
 	enum sel_cmp cmp = CMP_EQ;
 	const char *s = p->src + p->tok.pos;
 
 	*given = false;
+	if (tok_is_cmp_word(p, &cmp)) {
+		*given = true;
+		advance(p);
+		return cmp;
+	}
 	if (p->tok.kind != TOK_OP)
 		return CMP_EQ;
 	*given = true;
@@ -341,6 +387,11 @@ static struct sel_node *parse_state(struct parser *p, int start)
 			n->u.states.names_listen = true;
 		n->len = p->tok.pos + p->tok.len - start;
 		advance(p);
+		/* "state A state B" is either state, as in ss; "state A and state B" stays and. */
+		if (tok_is_word(p, "state")) {
+			advance(p);
+			continue;
+		}
 		if (p->tok.kind != TOK_COMMA)
 			return n;
 		advance(p);
@@ -545,8 +596,7 @@ static struct sel_node *parse_pid(struct parser *p, int start)
 
 	if (!n)
 		return NULL;
-	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
-		advance(p);
+	skip_equals(p);
 	for (;;) {
 		uint64_t v;
 
@@ -594,6 +644,18 @@ static struct sel_node *parse_text(struct parser *p, int start, enum sel_kind ki
 		fail_at(p, p->tok.pos, p->tok.len, "invalid %s \"%.*s\"%s",
 			kind == SEL_COMM ? "process name" : "executable path", 64, buf,
 			kind == SEL_EXE ? " (expected an absolute path or a glob)" : "");
+		return NULL;
+	}
+	/*
+	 * The kernel keeps 15 bytes of a process name (TASK_COMM_LEN 16, /proc/PID/comm): a
+	 * longer name without glob characters can never match. Refused rather than truncated:
+	 * the first 15 characters might name another program. exe matches the whole path.
+	 */
+	if (kind == SEL_COMM && strlen(buf) > 15 && !strpbrk(buf, "*?[")) {
+		fail_at(p, p->tok.pos, p->tok.len,
+			"comm \"%s\" has %zu characters: the kernel keeps 15, so it can never "
+			"match; give its first 15, a glob (\"%.15s*\"), or exe '*/%s'", buf,
+			strlen(buf), buf, buf);
 		return NULL;
 	}
 	struct sel_node *n = node_new(kind, start, p->tok.pos + p->tok.len - start);
@@ -719,8 +781,7 @@ static struct sel_node *parse_choice(struct parser *p, int start, enum sel_kind 
 	char buf[MAX_WORD + 1];
 	const struct choice *c;
 
-	if (p->tok.kind == TOK_OP && p->tok.len == 1 && p->src[p->tok.pos] == '=')
-		advance(p);
+	skip_equals(p);
 	if (!need_value(p, keyword, expected))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));

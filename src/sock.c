@@ -194,30 +194,36 @@ const char *sock_errno_name(int err)
 	return name ? name : "EUNKNOWN";
 }
 
+/* Every detail but errno names; one table, so that the man page test can walk it. */
+static const struct {
+	int32_t err;
+	const char *label;
+} details[] = {
+	{ 0, "stays-bound" },	/* a flag on killed, not an err */
+	{ SOCK_ERR_SURVIVED, "still-present" },
+	{ SOCK_ERR_NO_REPLY, "no-reply" },
+	{ SOCK_ERR_RFC1337, "tcp_rfc1337" },
+	{ SOCK_ERR_RST_STATE, "rst-cannot-reach-state" },
+	{ SOCK_ERR_FIREWALL, "firewall" },
+	{ SOCK_ERR_UNVERIFIED, "unverified" },
+	{ SOCK_ERR_SIBLING, "reuseport-sibling" },
+	{ SOCK_ERR_OWNER_UNKNOWN, "owner-unknown" },
+};
+
+const char *sock_outcome_label(size_t i)
+{
+	return i < sizeof(details) / sizeof(details[0]) ? details[i].label : NULL;
+}
+
 const char *sock_outcome_detail(const struct sock_rec *rec)
 {
 	if (rec->outcome == OUT_KILLED && (rec->flags & SOCK_F_STAYS_BOUND))
-		return "stays-bound";
+		return details[0].label;
 	if (!rec->err)
 		return NULL;
-	switch (rec->err) {
-	case SOCK_ERR_SURVIVED:
-		return "still-present";
-	case SOCK_ERR_NO_REPLY:
-		return "no-reply";
-	case SOCK_ERR_RFC1337:
-		return "tcp_rfc1337";
-	case SOCK_ERR_RST_STATE:
-		return "rst-cannot-reach-state";
-	case SOCK_ERR_FIREWALL:
-		return "firewall";
-	case SOCK_ERR_UNVERIFIED:
-		return "unverified";
-	case SOCK_ERR_SIBLING:
-		return "reuseport-sibling";
-	case SOCK_ERR_OWNER_UNKNOWN:
-		return "owner-unknown";
-	}
+	for (size_t i = 1; i < sizeof(details) / sizeof(details[0]); i++)
+		if (details[i].err == rec->err)
+			return details[i].label;
 	return sock_errno_name(rec->err);
 }
 

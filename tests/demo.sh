@@ -30,7 +30,18 @@ start() { # start VAR ARGS: a rig in the namespace, held open by a FIFO on stdin
 	printf -v "$1" '%s' "$(sed -n 's/^ready //p' "$TMP/$1.out")"
 	[ -n "${!1}" ] || { echo "demo: the $1 server did not start" >&2; exit 1; }
 }
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only: a pipe or a log file gets no escape codes.
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+# sr OUT ARGS...: says the command exactly as run (./sockreap, inside the demo's namespace),
+# runs it with stdout to $TMP/OUT.out and stderr to $TMP/OUT.err; status gets its exit status.
+sr() {
+	local out=$1
+	shift
+	echo "\$ ip netns exec $NS ./sockreap $*"
+	ip netns exec "$NS" "$SR" "$@" >"$TMP/$out.out" 2>"$TMP/$out.err"
+	status=$?
+}
 count() { ip netns exec "$NS" ss -tanH state "$1" | wc -l; }
 
 step "A leaky server on :5432 never closes what its clients closed; a healthy one serves :8080"
@@ -40,18 +51,14 @@ echo "leaky server: pid $LEAKY    healthy server: pid $HEALTHY    (namespace $NS
 echo "kernel's view: $(count close-wait) close-wait, $(count established) established"
 
 step "1. Preview: exactly what would be killed (touches nothing)"
-echo "\$ sockreap --dry-run --state close-wait --pid $LEAKY"
-ip netns exec "$NS" "$SR" --dry-run --state close-wait --pid "$LEAKY" >"$TMP/preview.out" 2>"$TMP/preview.err"
-status=$?
+sr preview --dry-run --state close-wait --pid "$LEAKY"
 head -6 "$TMP/preview.out"
 echo "..."
 cat "$TMP/preview.err"
 echo "(exit $status)"
 
 step "2. Kill them (by socket cookie, with an audit trail)"
-echo "\$ sockreap --yes --state close-wait --pid $LEAKY"
-ip netns exec "$NS" "$SR" --yes --audit-log "$TMP/audit.log" --state close-wait --pid "$LEAKY" >"$TMP/kill.out" 2>"$TMP/kill.err"
-status=$?
+sr kill --yes --audit-log "$TMP/audit.log" --state close-wait --pid "$LEAKY"
 head -4 "$TMP/kill.out"
 echo "..."
 cat "$TMP/kill.err"
@@ -61,16 +68,24 @@ step "3. Outcome: the stuck sockets are gone, the healthy ones untouched"
 echo "kernel's view: $(count close-wait) close-wait, $(count established) established"
 
 step "4. The audit trail ($TMP/audit.log, mode $(stat -c %a "$TMP/audit.log"))"
+echo "The run's first and last records, whole, as written (one JSON line each):"
+grep -m1 '"event":"start"' "$TMP/audit.log"
+grep -m1 '"event":"summary"' "$TMP/audit.log"
 if command -v jq >/dev/null; then
-	jq -c 'select(.event=="start") | {time, event, run, who, argv, selector, planned}' "$TMP/audit.log"
+	echo "Each socket's intent (before acting) joined with its result, read with jq:"
 	# The intent carries each socket, the result its outcome; the cookie joins them.
 	jq -c -s '(map(select(.event=="result") | .outcome as $o | .cookies[] | {key: ., value: $o})
 		| from_entries) as $out | .[] | select(.event=="intent") | .sockets[]
 		| {cookie, state, local, owner: .owners[0], outcome: $out[.cookie]}' "$TMP/audit.log" | head -2
 	echo "... $(jq -s '[.[] | select(.event=="result") | .cookies[]] | length' "$TMP/audit.log") results"
-	jq -c 'select(.event=="summary")' "$TMP/audit.log"
-else
-	head -3 "$TMP/audit.log"
 fi
 
 step "Cleaning up: namespace $NS removed"
+cat <<EOF
+
+Next, on this machine (as root, or see PRIVILEGES in man ./man/sockreap.8):
+  ./sockreap doctor                          which engines work here, and why
+  ./sockreap --dry-run --state stuck         every stuck socket, with its owner
+  ./sockreap --explain 'state close-wait and dport eq 5432'
+  man ./man/sockreap.8                       the selector language, outcomes, audit
+EOF

@@ -96,11 +96,73 @@ static void test_cli_short_options_and_settings(void **state)
 	assert_int_equal(cfg.max, 10);
 	assert_string_equal(out, "state time-wait and family inet");
 	cli_free(&cfg);
-	/* Both families is no restriction at all. */
-	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("-4", "-6", "--all")), 0);
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("--all")), 0);
 	assert_null(cfg.ast);
 	assert_int_equal(cfg.max, -1);
 	cli_free(&cfg);
+}
+
+/* Flags that contradict each other are a usage error, not a silent choice of one of them. */
+static void test_cli_conflicting_flags(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-4", "-6", "--all")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: -4/--ipv4 and -6/--ipv6 contradict each other: "
+				    "give one, or neither for both families\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--no-audit", "--audit-log", "/x/a.log", "--all")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --no-audit and --audit-log contradict each other: "
+				    "give one\n");
+}
+
+/*
+ * Options go before the selector: everything after its first word is the selector. An option
+ * there is refused, not taken (a kill must not change meaning with argument order); a value
+ * that starts with "-" (a login shell's comm, "-bash") is a value, and "--" ends the options.
+ */
+static void test_cli_options_go_before_the_selector(void **state)
+{
+	struct config cfg;
+	char out[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("state", "close-wait", "--dry-run")),
+			 EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "sockreap: options go before the selector: \"--dry-run\""));
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("state", "close-wait", "-n")),
+			 EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "options go before the selector: \"-n\""));
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("-n", "dport", "80", "--max=5")),
+			 EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "options go before the selector: \"--max=5\""));
+	/* -b is no option: "-bash" is the value it looks like. */
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("-n", "comm", "-bash")), 0);
+	assert_string_equal(out, "comm = -bash");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("-n", "--", "comm", "-n")),
+			 0);
+	assert_string_equal(out, "comm = -n");
+	cli_free(&cfg);
+}
+
+/* --help fits an 80-column terminal. */
+static void test_cli_help_fits_80_columns(void **state)
+{
+	char buf[8192], *line, *save = NULL;
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	(void)state;
+	cli_usage(f);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strlen(line) > 80)
+			fail_msg("--help line of %zu columns: %s", strlen(line), line);
 }
 
 static void test_cli_audit_path_precedence(void **state)
@@ -432,6 +494,9 @@ int main(void)
 		cmocka_unit_test(test_cli_flags_and_expression_build_one_ast),
 		cmocka_unit_test(test_cli_selector_may_span_arguments),
 		cmocka_unit_test(test_cli_short_options_and_settings),
+		cmocka_unit_test(test_cli_conflicting_flags),
+		cmocka_unit_test(test_cli_options_go_before_the_selector),
+		cmocka_unit_test(test_cli_help_fits_80_columns),
 		cmocka_unit_test(test_cli_audit_path_precedence),
 		cmocka_unit_test(test_cli_empty_audit_log_variable),
 		cmocka_unit_test(test_cli_errors_name_what_is_wrong),

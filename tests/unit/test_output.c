@@ -99,6 +99,100 @@ static void test_output_table_outcomes_fit_80_columns(void **state)
 	sock_set_free(&set);
 }
 
+/*
+ * A terminal narrower than the table: the queue columns go first, then IDLE; addresses stay
+ * whole (they name the socket); what still does not fit is cut at the edge with ">".
+ */
+static void test_output_table_fits_the_terminal(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct sock_rec a = fx_rec(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", 5432,
+				   "2001:db8:1234:5678:9abc:def0:1234:9999", 41234, SS_CLOSE_WAIT, 1);
+	struct output_fit fit = { 0, 120 };
+
+	(void)state;
+	sock_set_push(&set, &a);
+	output_table_fit(f, &set, NULL, false, NULL, &fit);
+	fclose(f);
+	/* 120 columns: the queues go, IDLE stays. */
+	assert_null(strstr(buf, "RECV-Q"));
+	assert_non_null(strstr(buf, " IDLE "));
+	assert_non_null(strstr(buf, "[2001:db8:1234:5678:9abc:def0:1234:5678]:5432 "));
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		assert_true(strlen(line) <= 120);
+	fit.cols = 60;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, NULL, false, NULL, &fit);
+	fclose(f);
+	assert_null(strstr(buf, "IDLE"));
+	assert_non_null(strstr(buf, "close-wait  [2001:db8:1234:5678:9abc:def0:1234:5678]:5432 "));
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		assert_int_equal(strlen(line), 60);
+		assert_int_equal(line[59], '>');
+	}
+	/* No terminal (a pipe): every column, whatever the width. */
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, NULL, false, NULL, NULL);
+	fclose(f);
+	assert_non_null(strstr(buf, "RECV-Q"));
+	sock_set_free(&set);
+}
+
+/*
+ * A plan taller than the screen: counts by state and owner, the first rows, and how to see
+ * the rest; the result table likewise, with counts by outcome.
+ */
+static void test_output_table_summary_on_a_small_screen(void **state)
+{
+	static char buf[65536];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct output_fit fit = { 20, 80 };
+	size_t lines = 0;
+
+	(void)state;
+	for (unsigned i = 0; i < 100; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.5", 5432, "10.0.0.9", (uint16_t)(40000 + i),
+					   i < 70 ? SS_CLOSE_WAIT : SS_TIME_WAIT, i + 1);
+
+		if (i < 70) {
+			r.pid = 1234;
+			r.inode = 99;
+		} else {
+			r.pid = 0;
+		}
+		sock_set_push(&set, &r);
+	}
+	output_table_fit(f, &set, &owners, false, NULL, &fit);
+	fclose(f);
+	for (char *p = buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_true(lines <= 20 - 4);
+	assert_non_null(strstr(buf, "100 sockets: time-wait 30, close-wait 70\n"));
+	assert_non_null(strstr(buf, "owners: 1234/java 70, none 30\n"));
+	assert_non_null(strstr(buf, " more; --dry-run -j or a pipe shows all\n"));
+	assert_non_null(strstr(buf, "close-wait       0      0 10.0.0.5:5432 10.0.0.9:40000"));
+	for (size_t i = 0; i < set.n; i++)
+		set.v[i].outcome = OUT_KILLED;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, &owners, true, NULL, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, "100 sockets: killed 100\n"));
+	/* Fits: the whole table, no summary. */
+	fit.rows = 200;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, &owners, true, NULL, &fit);
+	fclose(f);
+	assert_null(strstr(buf, "more;"));
+	lines = 0;
+	for (char *p = buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	assert_int_equal(lines, 101);
+	sock_set_free(&set);
+}
+
 static void test_output_json_preview(void **state)
 {
 	char buf[4096];
@@ -122,11 +216,11 @@ static void test_output_json_preview(void **state)
 		"\"owners_unknown\":null},"
 		"{\"cookie\":\"100000002\",\"protocol\":\"tcp\",\"family\":\"inet6\","
 		"\"state\":\"time-wait\",\"local\":{\"addr\":\"::1\",\"port\":443},"
-		"\"peer\":{\"addr\":\"2001:db8::7\",\"port\":50000},\"inode\":0,\"uid\":0,"
+		"\"peer\":{\"addr\":\"2001:db8::7\",\"port\":50000},\"inode\":0,\"uid\":null,"
 		"\"cgroup_id\":0,\"mark\":null,"
 		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0,"
 		"\"owners_unknown\":null}],"
-		"\"summary\":{\"selected\":2}}\n");
+		"\"summary\":{\"selected\":2,\"exit_status\":0,\"elapsed_ms\":0.000}}\n");
 	sock_set_free(&set);
 }
 
@@ -144,7 +238,8 @@ static void test_output_json_owners_source(void **state)
 	fclose(f);
 	assert_string_equal(buf, "{\"schema\":1,\"mode\":\"dry-run\",\"selector\":"
 				 "\"state close-wait\",\"engine\":\"destroy\",\"sockets\":[],"
-				 "\"summary\":{\"selected\":0,\"owners_source\":\"bpf\"}}\n");
+				 "\"summary\":{\"selected\":0,\"owners_source\":\"bpf\","
+				 "\"exit_status\":0,\"elapsed_ms\":0.000}}\n");
 }
 
 /* --netns: the document names the namespace after the engine; without it, nothing is added. */
@@ -162,7 +257,8 @@ static void test_output_json_netns(void **state)
 	assert_string_equal(buf, "{\"schema\":1,\"mode\":\"dry-run\",\"selector\":"
 				 "\"state close-wait\",\"engine\":\"destroy\",\"netns\":"
 				 "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321},"
-				 "\"sockets\":[],\"summary\":{\"selected\":0}}\n");
+				 "\"sockets\":[],\"summary\":{\"selected\":0,\"exit_status\":0,"
+				 "\"elapsed_ms\":0.000}}\n");
 }
 
 /*
@@ -205,7 +301,8 @@ static void test_output_several_netns(void **state)
 				    "\"name\":null,\"pid\":1}},"));
 	assert_non_null(strstr(buf, "\"owners_unknown\":null,\"netns\":{\"inode\":4026532174,"
 				    "\"name\":\"blue\",\"pid\":321}}]"));
-	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"netns\":["
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"exit_status\":0,"
+				    "\"elapsed_ms\":0.000,\"netns\":["
 				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1},"
 				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1},"
 				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0}]}"));
@@ -423,6 +520,26 @@ static void test_output_explain(void **state)
 		"them)\n");
 }
 
+/* --explain --json: the same facts as the text, as one JSON document. */
+static void test_output_explain_json(void **state)
+{
+	char buf[2048];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sel_error err;
+	struct sel_node *n = selector_parse("state close-wait dport 5432 pid 7", &err);
+
+	(void)state;
+	output_explain_json(f, n, NULL);
+	fclose(f);
+	sel_node_free(n);
+	assert_string_equal(buf,
+		"{\"schema\":1,\"mode\":\"explain\",\"selector\":\"state close-wait and dport = "
+		"5432 and pid 7\",\"kernel\":{\"states\":[\"close-wait\"],\"families\":[\"inet\","
+		"\"inet6\"],\"bytecode_bytes\":8,\"bytecode_exact\":false,\"bytecode\":["
+		"\"0  dport = 5432                 yes +8   no +12 (fail)\"]},"
+		"\"owners_needed\":true,\"listen_selected\":false}\n");
+}
+
 /*
  * The one owner of socket 99 names itself with 15 bytes, as the kernel keeps them: clear
  * screen, cursor up, a C1 CSI, a bad byte.
@@ -475,9 +592,74 @@ static void test_output_json_names_are_valid_utf8(void **state)
 	sock_set_free(&set);
 }
 
+/* Whether word is bold in [from, to): the first token of a ".B x" or ".BR x ..." line. */
+static bool man_bolds(const char *from, const char *to, const char *word)
+{
+	for (const char *l = from; l && l < to; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		char tok[64];
+
+		if (strncmp(l, ".B ", 3) && strncmp(l, ".BR ", 4))
+			continue;
+		if (sscanf(l + (l[2] == 'R' ? 4 : 3), "%63s", tok) != 1)
+			continue;
+		if (!strcmp(tok, word))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The outcome labels a table can show are exactly the ones the man page lists: each outcome a
+ * ".TP" entry of the list under "each gets one outcome:", no other entry there, and each detail
+ * label (what goes in parentheses) and the preview's "planned" bold in that list.
+ */
+static void test_output_outcome_labels_match_the_man_page(void **state)
+{
+	FILE *f = fopen("man/sockreap.8", "r");
+	static char man[200000];
+	size_t n;
+	const char *from, *to, *label;
+	unsigned listed = 0;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(man, 1, sizeof(man) - 1, f);
+	fclose(f);
+	man[n] = '\0';
+	from = strstr(man, "each gets one outcome:");
+	assert_non_null(from);
+	to = strstr(from, "\n.PP\n");
+	assert_non_null(to);
+	for (const char *tp = strstr(from, "\n.TP\n"); tp && tp < to; tp = strstr(tp + 1, "\n.TP\n")) {
+		char tok[64];
+		bool known = false;
+
+		if (strncmp(tp + 5, ".B ", 3) || sscanf(tp + 8, "%63s", tok) != 1)
+			fail_msg("a .TP entry of the outcome list is not \".B NAME\"");
+		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
+			known |= !strcmp(tok, sock_outcome_name(o));
+		if (!known)
+			fail_msg("man page lists outcome \"%s\", which the code does not have", tok);
+		listed++;
+	}
+	assert_int_equal(listed, OUT_MAX - OUT_KILLED);
+	for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
+		if (!man_bolds(from, to, sock_outcome_name(o)))
+			fail_msg("outcome \"%s\" is not in the man page's list", sock_outcome_name(o));
+	for (size_t i = 0; (label = sock_outcome_label(i)); i++)
+		if (!man_bolds(from, to, label))
+			fail_msg("outcome detail \"%s\" is not in the man page's list", label);
+	if (!man_bolds(from, to, "planned"))
+		fail_msg("the preview's \"planned\" is not in the man page's list");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_outcome_labels_match_the_man_page),
+		cmocka_unit_test(test_output_explain_json),
+		cmocka_unit_test(test_output_table_fits_the_terminal),
+		cmocka_unit_test(test_output_table_summary_on_a_small_screen),
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),

@@ -233,3 +233,47 @@ unit ; fail ; expected a systemd unit name after "unit", found end of input
 unit '(' ; ok ; unit = "("
 cgroup "/my slice/x" ; ok ; cgroup = "/my slice/x"
 unit 'or' ; ok ; unit = "or"
+# -- ss habits: operator words (eq neq ne gt ge lt le) wherever a symbol works
+dport eq 80 ; ok ; dport = 80
+dport EQ :80 ; ok ; dport = 80
+dport neq 443 ; ok ; dport != 443
+dport ne 443 ; ok ; dport != 443
+sport gt 1024 ; ok ; sport > 1024
+sport ge 1024 ; ok ; sport >= 1024
+sport lt 1024 ; ok ; sport < 1024
+sport le 1024 ; ok ; sport <= 1024
+port eq 5000-6000 ; ok ; port = 5000-6000
+dport gt 5000-6000 ; fail ; a port range takes = or !=, not an ordering
+idle gt 5m ; ok ; idle > 5m
+uid eq 0 ; ok ; uid = 0
+ppid ne 1 ; ok ; ppid != 1
+recv-q gt 0 ; ok ; recv-q > 0
+inode eq 1234 ; ok ; inode = 1234
+src eq 10.0.0.1 ; ok ; src = 10.0.0.1
+dst neq 10.0.0.0/8 ; ok ; dst != 10.0.0.0/8
+src gt 10.0.0.1 ; fail ; "src" takes = or !=, not an ordering
+comm eq sshd ; ok ; comm = sshd
+comm ne sshd ; ok ; not comm = sshd
+comm lt sshd ; fail ; "comm" takes = or !=, not an ordering
+exe eq /usr/bin/java ; ok ; exe = /usr/bin/java
+mark eq 0x1 ; ok ; mark = 0x1
+pid eq 1234 ; ok ; pid 1234
+family eq inet6 ; ok ; family inet6
+proto eq udp ; ok ; proto udp
+# a word with nothing after it is a value: a process may be called "eq"; quoted, always a value
+comm eq ; ok ; comm = eq
+comm 'lt' ; ok ; comm = lt
+comm eq 'eq' ; ok ; comm = eq
+comm eq and dport 1 ; ok ; comm = eq and dport = 1
+# -- ss habits: "state A state B" is either state, as in ss; an explicit "and" stays and
+state close-wait state fin-wait-2 ; ok ; state fin-wait-2,close-wait
+state close-wait state fin-wait-2 dport 80 ; ok ; state fin-wait-2,close-wait and dport = 80
+state close-wait, fin-wait-2 state last-ack ; ok ; state fin-wait-2,close-wait,last-ack
+dport 80 state close-wait state fin-wait-2 ; ok ; dport = 80 and state fin-wait-2,close-wait
+state close-wait and state fin-wait-2 ; ok ; state close-wait and state fin-wait-2
+state established state listen ; ok ; state established,listen
+state close-wait state ; fail ; expected a state name after "state", found end of input
+# -- comm: the kernel keeps 15 characters of a name (TASK_COMM_LEN 16): a longer literal never matches
+comm 123456789012345 ; ok ; comm = 123456789012345
+comm 1234567890123456 ; fail ; comm "1234567890123456" has 16 characters: the kernel keeps 15
+comm 'java-long-name*' ; ok ; comm = java-long-name*
