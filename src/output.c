@@ -565,8 +565,7 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 	/* The same fields whether or not anything matched: a kill that found nothing counts 0s. */
 	json_obj_begin(&j, "summary");
 	json_uint(&j, "selected", set->n);
-	if (run->owners_source)
-		json_str(&j, "owners_source", run->owners_source);
+	json_str(&j, "owners_source", run->owners_source);
 	if (run->counts || !strcmp(run->mode, "kill"))
 		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
 			json_uint(&j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);

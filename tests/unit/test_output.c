@@ -220,11 +220,12 @@ static void test_output_json_preview(void **state)
 		"\"cgroup_id\":0,\"mark\":null,"
 		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0,"
 		"\"owners_unknown\":null}],"
-		"\"summary\":{\"selected\":2,\"exit_status\":0,\"elapsed_ms\":0.000}}\n");
+		"\"summary\":{\"selected\":2,\"owners_source\":null,\"exit_status\":0,"
+		"\"elapsed_ms\":0.000}}\n");
 	sock_set_free(&set);
 }
 
-/* Where the owners came from is in the summary, when they were looked up. */
+/* Where the owners came from is in the summary (null when they were not looked up). */
 static void test_output_json_owners_source(void **state)
 {
 	char buf[1024];
@@ -257,7 +258,8 @@ static void test_output_json_netns(void **state)
 	assert_string_equal(buf, "{\"schema\":1,\"mode\":\"dry-run\",\"selector\":"
 				 "\"state close-wait\",\"engine\":\"destroy\",\"netns\":"
 				 "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321},"
-				 "\"sockets\":[],\"summary\":{\"selected\":0,\"exit_status\":0,"
+				 "\"sockets\":[],\"summary\":{\"selected\":0,\"owners_source\":null,"
+				 "\"exit_status\":0,"
 				 "\"elapsed_ms\":0.000}}\n");
 }
 
@@ -301,7 +303,8 @@ static void test_output_several_netns(void **state)
 				    "\"name\":null,\"pid\":1}},"));
 	assert_non_null(strstr(buf, "\"owners_unknown\":null,\"netns\":{\"inode\":4026532174,"
 				    "\"name\":\"blue\",\"pid\":321}}]"));
-	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"exit_status\":0,"
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"owners_source\":null,"
+					"\"exit_status\":0,"
 				    "\"elapsed_ms\":0.000,\"netns\":["
 				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1},"
 				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1},"
@@ -384,7 +387,8 @@ static void test_output_json_outcomes(void **state)
 				    "\"engine\":\"destroy\",\"peer_reset\":false,\"peer_end\":null}"));
 	assert_non_null(strstr(buf, "\"outcome\":\"failed\",\"error\":\"still-present\","
 				    "\"engine\":null,\"peer_reset\":false,\"peer_end\":null}"));
-	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"killed\":1,\"gone\":0,"
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"owners_source\":null,"
+					"\"killed\":1,\"gone\":0,"
 				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
 				    "\"skipped\":0,\"exit_status\":130,\"elapsed_ms\":1.500}}\n"));
 	sock_set_free(&set);
