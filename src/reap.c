@@ -375,8 +375,8 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
  * users' /proc/PID/fd, CAP_NET_ADMIN for marks and destroys, CAP_NET_RAW for the rst engine's
  * sockets, CAP_DAC_OVERRIDE to open the audit file in a setcap install (PRIVILEGES in the man
  * page), and, until the dump starts, CAP_BPF and CAP_PERFMON to load the owner lookup's
- * task_file iterator (reading it later needs none). Everything else a root caller holds is dropped first thing; only what is held
- * is kept (a setcap install gains nothing).
+ * task_file iterator (reading it later needs none). Everything else a root caller holds is
+ * dropped first thing; only what is held is kept (a setcap install gains nothing).
  */
 static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
 				   CAP_DAC_OVERRIDE, CAP_BPF, CAP_PERFMON };
