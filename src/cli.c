@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
 	OPT_PORT = 256,
@@ -123,6 +124,7 @@ void cli_usage(FILE *f)
 		   "  cgroup [!=] /PATH | unit [!=] NAME | idle OP DURATION | recv-q/send-q OP N\n"
 		   "  inode N | cookie HEX | family inet|inet6 | proto tcp|udp\n"
 		   "  mark [!=] V[/M] | dev [!=] IFNAME\n"
+		   "  netns [!=] NAME|PATH | netns inode N | netns pid N (the run visits them)\n"
 		   "  combined with and (&&, or nothing), or (||), not (!) and parentheses.\n"
 		   "  OP is one of = == != < <= > >=.  States: established syn-sent syn-recv\n"
 		   "  fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing;\n"
@@ -291,6 +293,95 @@ static int parse_doctor(struct config *cfg, int argc, char **argv, FILE *errf)
 	return 0;
 }
 
+/* --netns and --netns-of share one group of repeats: the option table's --netns entry. */
+static size_t netns_group(void)
+{
+	size_t i = 0;
+
+	while (i < NOPTS && options[i].val != OPT_NETNS)
+		i++;
+	return i;
+}
+
+/* The netns atoms of n in order, at most max (the count of all of them is returned). */
+static size_t netns_atoms(const struct sel_node *n, const struct sel_node **v, size_t max,
+			  size_t k)
+{
+	if (!n)
+		return k;
+	if (n->kind == SEL_NETNS) {
+		if (k < max)
+			v[k] = n;
+		return k + 1;
+	}
+	return netns_atoms(n->r, v, max, netns_atoms(n->l, v, max, k));
+}
+
+static bool same_atom_ns(const struct sel_node *a, const struct sel_node *b)
+{
+	if (a->u.ns.inode || b->u.ns.inode)
+		return a->u.ns.inode == b->u.ns.inode;
+	return (a->u.ns.pid != 0) == (b->u.ns.pid != 0) && !strcmp(a->u.ns.spec, b->u.ns.spec);
+}
+
+/*
+ * The namespaces a run visits, from the AST: each namespace a netns atom names, and the one
+ * we started in, where the selector can match a socket there (a namespace where it cannot is
+ * not entered); a --netns that does not exist is kept, for the run to say it is skipped.
+ * --all-netns visits every one: the atoms only filter. Fills netns_v (none: the run stays
+ * where it started), and netns for a run that visits one other namespace.
+ */
+static int derive_netns(struct config *cfg, FILE *errf)
+{
+	const struct sel_node *v[2 * CLI_NETNS_MAX];
+	size_t n = netns_atoms(cfg->ast, v, 2 * CLI_NETNS_MAX, 0);
+	bool home_named = false;
+	uint64_t home = 0;
+	struct stat st;
+
+	if (!n || cfg->all_netns)
+		return 0;
+	if (n > 2 * CLI_NETNS_MAX) {
+		fprintf(errf, "sockreap: the selector names more than %d network namespaces; "
+			      "--all-netns visits every one\n", 2 * CLI_NETNS_MAX);
+		return -EINVAL;
+	}
+	if (stat("/proc/self/ns/net", &st) == 0)
+		home = st.st_ino;
+	for (size_t i = 0; i < n; i++) {
+		const struct sel_node *a = v[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_atom_ns(a, v[j]);
+		if (seen || (a->u.ns.inode && !selector_netns_may_match(cfg->ast, a->u.ns.inode)))
+			continue;
+		if (cfg->nnetns == CLI_NETNS_MAX) {
+			fprintf(errf, "sockreap: more than %d network namespaces to visit; "
+				      "--all-netns visits every namespace\n", CLI_NETNS_MAX);
+			return -EINVAL;
+		}
+		home_named |= home && a->u.ns.inode == home;
+		/* Resolved from an inode: the file discovery found opens it. */
+		cfg->netns_v[cfg->nnetns].spec = a->u.ns.spec ? a->u.ns.spec : a->u.ns.path;
+		cfg->netns_v[cfg->nnetns++].by_pid = a->u.ns.pid != 0;
+	}
+	if (cfg->nnetns && !home_named && selector_netns_may_match(cfg->ast, home)) {
+		if (cfg->nnetns == CLI_NETNS_MAX) {
+			fprintf(errf, "sockreap: more than %d network namespaces to visit; "
+				      "--all-netns visits every namespace\n", CLI_NETNS_MAX);
+			return -EINVAL;
+		}
+		cfg->netns_v[cfg->nnetns].spec = "/proc/self/ns/net";
+		cfg->netns_v[cfg->nnetns++].by_pid = false;
+	}
+	if (cfg->nnetns == 1) {
+		cfg->netns = cfg->netns_v[0].spec;
+		cfg->netns_by_pid = cfg->netns_v[0].by_pid;
+	}
+	return 0;
+}
+
 bool cli_many_netns(const struct config *cfg)
 {
 	return cfg->all_netns || cfg->nnetns > 1;
@@ -302,7 +393,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	struct option longopts[NOPTS + 1];
 	char optstring[2 * NOPTS + 3], *op = optstring;
 	struct repeats groups[NOPTS] = { 0 };
-	bool fam4 = false, fam6 = false, tcp = false, udp = false;
+	bool fam4 = false, fam6 = false, tcp = false, udp = false, flag_netns = false;
 	int ret = EXIT_USAGE;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -456,17 +547,24 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			cfg->no_owners = true;
 			break;
 		case OPT_NETNS:
-		case OPT_NETNS_OF:
+		case OPT_NETNS_OF: {
+			/* Both are netns atoms, OR-ed together: the run visits each. */
+			struct repeats *g = &groups[netns_group()];
+			struct sel_node *n;
+
 			if (check_netns_arg(c == OPT_NETNS_OF, optarg, errf) < 0)
 				goto fail;
-			if (cfg->nnetns == CLI_NETNS_MAX) {
+			if (g->n == CLI_NETNS_MAX) {
 				fprintf(errf, "sockreap: more than %d --netns/--netns-of; "
 					      "--all-netns visits every namespace\n", CLI_NETNS_MAX);
 				goto fail;
 			}
-			cfg->netns_v[cfg->nnetns].spec = optarg;
-			cfg->netns_v[cfg->nnetns++].by_pid = c == OPT_NETNS_OF;
+			n = selector_netns_flag(optarg, c == OPT_NETNS_OF);
+			if (!n || repeats_push(g, n) < 0)
+				goto nomem;
+			flag_netns = true;
 			break;
+		}
 		case OPT_ALL_NETNS:
 			cfg->all_netns = true;
 			break;
@@ -479,19 +577,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 	}
 
-	if (cfg->all_netns && cfg->nnetns) {
+	if (cfg->all_netns && flag_netns) {
 		fprintf(errf, "sockreap: --all-netns already visits every network namespace: give "
 			      "it or --netns/--netns-of, not both\n");
-		goto fail;
-	}
-	if (cfg->nnetns == 1 && !cfg->all_netns) {
-		cfg->netns = cfg->netns_v[0].spec;
-		cfg->netns_by_pid = cfg->netns_v[0].by_pid;
-	}
-	/* The rst engine's raw sockets would have to be opened in each namespace: not yet. */
-	if (cli_many_netns(cfg) && cfg->engine && !strcmp(cfg->engine, "rst")) {
-		fprintf(errf, "sockreap: --engine rst with more than one network namespace is not "
-			      "supported yet: use the destroy engine, or one --netns per run\n");
 		goto fail;
 	}
 	for (size_t i = 0; i < NOPTS; i++)
@@ -523,15 +611,42 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			free(expr);
 			goto fail;
 		}
+		/* A namespace the expression names must exist: caret under it, exit 2 (or 4). */
+		if (n && selector_uses(n, SEL_NETNS) &&
+		    (ret = selector_resolve_netns(n, NULL, true, &err)) < 0) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			sel_node_free(n);
+			free(expr);
+			ret = ret == -ENOMEM ? EXIT_ERROR
+			      : ret == -EACCES || ret == -EPERM ? EXIT_PRIV : EXIT_USAGE;
+			goto fail;
+		}
+		ret = EXIT_USAGE;
 		free(expr);
 		if (n && and_into(&cfg->ast, n, SEL_AND) < 0)
 			goto nomem;
 	}
+	if (flag_netns) {
+		struct sel_error err;
+
+		/* Flags: one that is missing is skipped with a line by the run, as before. */
+		if (selector_resolve_netns(cfg->ast, NULL, false, &err) < 0)
+			goto nomem;
+	}
+	if (derive_netns(cfg, errf) < 0)
+		goto fail;
+	/* The rst engine's raw sockets would have to be opened in each namespace: not yet. */
+	if (cli_many_netns(cfg) && cfg->engine && !strcmp(cfg->engine, "rst")) {
+		fprintf(errf, "sockreap: --engine rst with more than one network namespace is not "
+			      "supported yet: use the destroy engine, or one --netns per run\n");
+		goto fail;
+	}
 	/* Until names resolve inside: dev NAME became an index here, not in the namespace. */
 	if ((cfg->nnetns || cfg->all_netns) && selector_uses(cfg->ast, SEL_DEV)) {
-		fprintf(errf, "sockreap: the dev predicate is not supported with --netns or "
-			      "--netns-of yet: interface names and indexes are looked up in the "
-			      "namespace sockreap starts in\n");
+		fprintf(errf, "sockreap: the dev predicate is not supported yet in other network "
+			      "namespaces (--netns, --netns-of, --all-netns or netns): interface "
+			      "names and indexes are looked up in the namespace sockreap starts "
+			      "in\n");
 		goto fail;
 	}
 	if (fam4 != fam6) {

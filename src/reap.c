@@ -45,6 +45,11 @@ static int admit(const struct sock_rec *rec, void *arg)
 {
 	struct dump_ctx *c = arg;
 
+	struct sock_rec tagged = *rec;
+
+	/* The netns predicate reads the index: tagged before anything evaluates. */
+	tagged.netns = c->netns;
+	rec = &tagged;
 	/* Kernel-known fields first; owner predicates stay UNKNOWN until /proc is read. */
 	if (c->ast && selector_eval(c->ast, rec, NULL) == SEL_NO)
 		return 0;
@@ -60,12 +65,7 @@ static int admit(const struct sock_rec *rec, void *arg)
 	case ADMIT:
 		break;
 	}
-	if (!c->netns)
-		return sock_set_push(c->set, rec);
-	struct sock_rec tagged = *rec;
-
-	tagged.netns = c->netns;
-	return sock_set_push(c->set, &tagged);
+	return sock_set_push(c->set, rec);
 }
 
 /*
@@ -591,7 +591,8 @@ static int stage_prepare(struct run *r)
 	const struct config *cfg = r->cfg;
 	int ret;
 
-	if (!cfg->ast && !cfg->all) {
+	/* `netns a` alone (--netns a) selects every socket there: as empty as no selector. */
+	if ((!cfg->ast || selector_only_netns(cfg->ast)) && !cfg->all) {
 		fprintf(stderr, "sockreap: refusing to select every socket: give a selector, or "
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
@@ -722,6 +723,35 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 	return ok ? 0 : first;
 }
 
+/*
+ * The selector's netns atoms decide by the index each record carries: tie them to the
+ * namespaces this run visits (one: where it runs). 0 or -ENOMEM.
+ */
+static int bind_netns(struct run *r)
+{
+	struct sel_node *ast = r->cfg->ast;
+	uint64_t one = 0, *inodes = &one;
+	struct stat st;
+
+	if (!selector_uses(ast, SEL_NETNS))
+		return 0;
+	if (r->visit.n) {
+		inodes = malloc(r->visit.n * sizeof(*inodes));
+		if (!inodes)
+			return -ENOMEM;
+		for (size_t i = 0; i < r->visit.n; i++)
+			inodes[i] = r->visit.v[i].inode;
+	} else if (r->in_netns) {
+		one = r->in_netns->inode;
+	} else if (stat("/proc/self/ns/net", &st) == 0) {
+		one = st.st_ino;	/* else 0: no atom matches here */
+	}
+	selector_netns_bind(ast, inodes, r->visit.n ? r->visit.n : 1);
+	if (inodes != &one)
+		free(inodes);
+	return 0;
+}
+
 /* 1. Dump everything first (act only once the dump is complete), 2. then owners. */
 static int stage_collect(struct run *r)
 {
@@ -736,6 +766,10 @@ static int stage_collect(struct run *r)
 	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
 		       cfg->no_audit && !r->confirming;
 
+	if (bind_netns(r) < 0) {
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
+	}
 	selector_prefilter(cfg->ast, &r->pf);
 	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
 	if (ret < 0)

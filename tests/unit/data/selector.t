@@ -233,3 +233,28 @@ unit ; fail ; expected a systemd unit name after "unit", found end of input
 unit '(' ; ok ; unit = "("
 cgroup "/my slice/x" ; ok ; cgroup = "/my slice/x"
 unit 'or' ; ok ; unit = "or"
+# -- network namespaces (names, paths and pids resolved against the system after parsing)
+netns blue ; ok ; netns = blue
+netns = blue ; ok ; netns = blue
+NETNS Blue ; ok ; netns = Blue
+netns != blue ; ok ; not netns = blue
+not netns blue ; ok ; not netns = blue
+netns /run/netns/blue ; ok ; netns = /run/netns/blue
+netns /proc/42/ns/net ; ok ; netns = /proc/42/ns/net
+netns 'my ns' ; ok ; netns = "my ns"
+netns inode 4026531840 ; ok ; netns inode 4026531840
+netns pid 42 ; ok ; netns pid 42
+netns pid 042 ; ok ; netns pid 42
+netns != pid 42 ; ok ; not netns pid 42
+netns inode ; ok ; netns = inode
+netns pid and state listen ; ok ; netns = pid and state listen
+netns a or netns b and dport 80 ; ok ; netns = a or netns = b and dport = 80
+(netns a or netns b) and state close-wait ; ok ; (netns = a or netns = b) and state close-wait
+netns pid 0 ; fail ; invalid process id "0" after "netns pid"
+netns pid 2147483648 ; fail ; invalid process id "2147483648" after "netns pid"
+netns inode 12x ; fail ; invalid namespace inode "12x" after "netns inode"
+netns inode 0 ; fail ; invalid namespace inode "0" after "netns inode"
+netns .. ; fail ; invalid network namespace name ".."
+netns ; fail ; expected a namespace name or path, inode N or pid N after "netns", found end of input
+netns < a ; fail ; "netns" takes = or !=
+netnz a ; fail ; unknown predicate "netnz" (did you mean netns?)
