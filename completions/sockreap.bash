@@ -74,14 +74,16 @@ _sockreap()
 		return
 		;;
 	doctor)
-		COMPREPLY=($(compgen -W "--json" -- "$cur"))
+		COMPREPLY=($(compgen -W "--json --netns --netns-of --all-netns" -- "$cur"))
 		return
 		;;
 	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle)
 		return
 		;;
 	esac
-	if [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then
+	if [ "${COMP_WORDS[1]}" = doctor ] && [ "$COMP_CWORD" -gt 1 ]; then
+		COMPREPLY=($(compgen -W "--json --netns --netns-of --all-netns" -- "$cur"))
+	elif [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then
 		COMPREPLY=($(compgen -W "doctor $_sockreap_keywords" -- "$cur"))
 	elif [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts -t -u -4 -6 -n -j -y -s -p -h -V" -- "$cur"))

@@ -30,6 +30,7 @@ complete -c sockreap -l netns-of -x -a '(ps -eo pid=,comm= | string trim | strin
 complete -c sockreap -l all-netns -d 'Act in every network namespace on the host'
 complete -c sockreap -s y -l yes -d 'Do not ask for confirmation'
 complete -c sockreap -n '__fish_use_subcommand' -a doctor -d 'Which engines work here, and why'
+complete -c sockreap -n '__fish_seen_subcommand_from doctor' -l json -d 'One JSON document'
 complete -c sockreap -l max -x -d 'Refuse a plan of more than N sockets'
 complete -c sockreap -l all -d 'Allow an empty selector'
 complete -c sockreap -l include-self -d "May select the caller's own SSH connection"

@@ -96,11 +96,13 @@ void cli_usage(FILE *f)
 {
 	fprintf(f, "Usage: sockreap [OPTIONS] [SELECTOR]\n"
 		   "       sockreap --dry-run [OPTIONS] [SELECTOR]\n"
-		   "       sockreap doctor [--json]\n"
+		   "       sockreap doctor [--json] [--netns NAME|PATH]... [--netns-of PID]...\n"
+		   "                       [--all-netns]\n"
 		   "\n"
 		   "Force-close TCP (and, when asked, UDP) sockets that match SELECTOR\n"
 		   "(SOCK_DESTROY by socket cookie, or exact RST segments: --engine).\n"
-		   "'sockreap doctor' tells which engines work on this machine, and why.\n"
+		   "'sockreap doctor' tells which engines work on this machine, and why\n"
+		   "(with --netns, --netns-of or --all-netns: in each of those namespaces).\n"
 		   "\n"
 		   "Options:\n");
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -273,22 +275,72 @@ static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 	return 0;
 }
 
-/* sockreap doctor [--json] */
+/*
+ * doctor's --netns X, --netns=X, --netns-of PID: 1 when argv[*i] is one (its value taken, *i
+ * moved past it), 0 when it is not, -1 after printing why it is wrong.
+ */
+static int doctor_netns_arg(struct config *cfg, int argc, char **argv, int *i, FILE *errf)
+{
+	static const char *const names[] = { "--netns", "--netns-of" };
+
+	for (int k = 0; k < 2; k++) {
+		size_t len = strlen(names[k]);
+		const char *val;
+
+		if (strncmp(argv[*i], names[k], len) || (argv[*i][len] && argv[*i][len] != '='))
+			continue;
+		if (argv[*i][len] == '=') {
+			val = argv[*i] + len + 1;
+		} else if (*i + 1 < argc) {
+			val = argv[++*i];
+		} else {
+			fprintf(errf, "sockreap: doctor: option \"%s\" needs an argument\n", names[k]);
+			return -1;
+		}
+		if (check_netns_arg(k == 1, val, errf) < 0)
+			return -1;
+		if (cfg->nnetns == CLI_NETNS_MAX) {
+			fprintf(errf, "sockreap: doctor: more than %d --netns/--netns-of; "
+				      "--all-netns looks at every namespace\n", CLI_NETNS_MAX);
+			return -1;
+		}
+		cfg->netns_v[cfg->nnetns].spec = val;
+		cfg->netns_v[cfg->nnetns++].by_pid = k == 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* sockreap doctor [--json] [--netns NAME|PATH]... [--netns-of PID]... [--all-netns] */
 static int parse_doctor(struct config *cfg, int argc, char **argv, FILE *errf)
 {
 	cfg->action = CLI_DOCTOR;
 	for (int i = 2; i < argc; i++) {
+		int ret = doctor_netns_arg(cfg, argc, argv, &i, errf);
+
+		if (ret < 0)
+			return EXIT_USAGE;
+		if (ret)
+			continue;
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
 			cfg->json = true;
+		} else if (!strcmp(argv[i], "--all-netns")) {
+			cfg->all_netns = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			cfg->action = CLI_HELP;
 		} else {
 			struct shown b;
 
-			fprintf(errf, "sockreap: doctor: unknown argument \"%s\" (it takes --json)\n"
+			fprintf(errf, "sockreap: doctor: unknown argument \"%s\" (it takes --json, "
+				      "--netns, --netns-of and --all-netns)\n"
 				      "Try 'sockreap --help'.\n", shown(&b, argv[i]));
 			return EXIT_USAGE;
 		}
+	}
+	if (cfg->all_netns && cfg->nnetns) {
+		fprintf(errf, "sockreap: doctor: --all-netns already looks at every network "
+			      "namespace: give it or --netns/--netns-of, not both\n");
+		return EXIT_USAGE;
 	}
 	return 0;
 }

@@ -253,7 +253,31 @@ static void test_cli_engine_and_doctor(void **state)
 	assert_true(cfg.json);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "state")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: doctor: unknown argument \"state\" (it takes "
-				    "--json)\nTry 'sockreap --help'.\n");
+				    "--json, --netns, --netns-of and --all-netns)\n"
+				    "Try 'sockreap --help'.\n");
+	/* doctor --netns/--netns-of/--all-netns: the namespaces to look in, as a run takes them. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("doctor", "--netns", "blue", "--json", "--netns-of=12",
+				    "--netns=/x/y")), 0);
+	assert_int_equal(cfg.action, CLI_DOCTOR);
+	assert_true(cfg.json);
+	assert_int_equal(cfg.nnetns, 3);
+	assert_string_equal(cfg.netns_v[0].spec, "blue");
+	assert_false(cfg.netns_v[0].by_pid);
+	assert_string_equal(cfg.netns_v[1].spec, "12");
+	assert_true(cfg.netns_v[1].by_pid);
+	assert_string_equal(cfg.netns_v[2].spec, "/x/y");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--all-netns")), 0);
+	assert_true(cfg.all_netns);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: doctor: option \"--netns\" needs an argument\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns-of", "x")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --netns-of: not a process id: \"x\"\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("doctor", "--all-netns", "--netns", "a")), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "give it or --netns/--netns-of, not both"));
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netnsx")), EXIT_USAGE);
 	/* "doctor" anywhere else is a selector word, and not a valid one. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "doctor")), EXIT_USAGE);
 }
