@@ -49,7 +49,7 @@ enum sel_kind {
 	SEL_EXE,	/* u.text (glob) */
 	SEL_PPID,	/* u.num */
 	SEL_MARK,	/* u.mark */
-	SEL_DEV,	/* u.num.value = ifindex */
+	SEL_DEV,	/* u.dev */
 	SEL_CGROUP,	/* u.cg: cgroup PATH or unit NAME, and below */
 	SEL_UID,	/* u.num */
 	SEL_IDLE,	/* u.num, milliseconds */
@@ -95,6 +95,12 @@ struct sel_node {
 		struct {
 			uint32_t value, mask;
 		} mark;
+		struct {
+			uint64_t value;	/* ifindex where sockreap starts; 0: no such device */
+			char *name;	/* IFNAME as given; NULL: an index, the same everywhere */
+			uint32_t *per_ns;	/* by netns index (selector_dev_prepare); NULL */
+			size_t n;
+		} dev;
 		struct {
 			char *path;	/* cgroup PATH, or the unit's once resolved */
 			char *unit;	/* unit NAME as given, or NULL */
@@ -172,6 +178,20 @@ bool selector_netns_may_match(const struct sel_node *n, uint64_t inode);
  * whose netns index is i. Until bound, a netns atom evaluates UNKNOWN.
  */
 void selector_netns_bind(struct sel_node *n, const uint64_t *inodes, size_t count);
+/*
+ * dev IFNAME names a different device in each network namespace. Several namespaces (or one
+ * other): prepare makes room for count of them, and bind_here, called inside the namespace
+ * with that index, looks the name up there (0: no such device, nothing there matches). Once
+ * prepared, dev is tested in user space only. 0 or -ENOMEM.
+ */
+int selector_dev_prepare(struct sel_node *n, size_t count);
+void selector_dev_bind_here(struct sel_node *n, size_t index);
+/*
+ * A run that stays where it starts: every dev IFNAME must exist here. 0, or -ENODEV with err
+ * on the first that does not.
+ */
+int selector_dev_check_here(const struct sel_node *n, struct sel_error *err);
+
 /* Whether every predicate in n is a netns atom (a scope, not a selection of sockets). */
 bool selector_only_netns(const struct sel_node *n);
 

@@ -446,6 +446,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	char optstring[2 * NOPTS + 3], *op = optstring;
 	struct repeats groups[NOPTS] = { 0 };
 	bool fam4 = false, fam6 = false, tcp = false, udp = false, flag_netns = false;
+	char *expr = NULL;	/* the expression, for messages that point into it */
 	int ret = EXIT_USAGE;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -646,21 +647,19 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 	if (optind < argc) {
 		struct sel_error err;
-		char *expr = join_args(argc - optind, argv + optind);
 
+		expr = join_args(argc - optind, argv + optind);
 		if (!expr)
 			goto nomem;
 		struct sel_node *n = selector_parse(expr, &err);
 
 		if (!n && err.msg[0]) {
 			cli_print_error(errf, "selector", expr, 0, &err);
-			free(expr);
 			goto fail;
 		}
 		if (n && selector_uses(n, SEL_CGROUP) && selector_resolve(n, NULL, &err) < 0) {
 			cli_print_error(errf, "selector", expr, 0, &err);
 			sel_node_free(n);
-			free(expr);
 			goto fail;
 		}
 		/* A namespace the expression names must exist: caret under it, exit 2 (or 4). */
@@ -668,13 +667,11 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		    (ret = selector_resolve_netns(n, NULL, true, &err)) < 0) {
 			cli_print_error(errf, "selector", expr, 0, &err);
 			sel_node_free(n);
-			free(expr);
 			ret = ret == -ENOMEM ? EXIT_ERROR
 			      : ret == -EACCES || ret == -EPERM ? EXIT_PRIV : EXIT_USAGE;
 			goto fail;
 		}
 		ret = EXIT_USAGE;
-		free(expr);
 		if (n && and_into(&cfg->ast, n, SEL_AND) < 0)
 			goto nomem;
 	}
@@ -693,13 +690,17 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			      "supported yet: use the destroy engine, or one --netns per run\n");
 		goto fail;
 	}
-	/* Until names resolve inside: dev NAME became an index here, not in the namespace. */
-	if ((cfg->nnetns || cfg->all_netns) && selector_uses(cfg->ast, SEL_DEV)) {
-		fprintf(errf, "sockreap: the dev predicate is not supported yet in other network "
-			      "namespaces (--netns, --netns-of, --all-netns or netns): interface "
-			      "names and indexes are looked up in the namespace sockreap starts "
-			      "in\n");
-		goto fail;
+	/*
+	 * dev IFNAME is looked up in each namespace the run visits; one that stays here must
+	 * name a device here (only the expression has dev).
+	 */
+	if (!cfg->nnetns && !cfg->all_netns && expr) {
+		struct sel_error err;
+
+		if (selector_dev_check_here(cfg->ast, &err) < 0) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			goto fail;
+		}
 	}
 	if (fam4 != fam6) {
 		struct sel_error err;
@@ -729,11 +730,13 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 		cfg->audit_path = env ? env : CLI_DEFAULT_AUDIT_LOG;
 	}
+	free(expr);
 	return 0;
 nomem:
 	fprintf(errf, "sockreap: out of memory; nothing killed\n");
 	ret = EXIT_ERROR;
 fail:
+	free(expr);
 	for (size_t i = 0; i < NOPTS; i++)
 		repeats_free(&groups[i]);
 	cli_free(cfg);

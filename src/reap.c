@@ -523,6 +523,9 @@ static int open_namespaces(struct run *r)
 	}
 	if (!ret && !(r->nsd = calloc(r->visit.n ? r->visit.n : 1, sizeof(*r->nsd))))
 		ret = EXIT_ERROR;
+	/* dev IFNAME: an index per namespace, looked up inside each below. */
+	if (!ret && selector_dev_prepare(r->cfg->ast, r->visit.n) < 0)
+		ret = EXIT_ERROR;
 	if (ret == EXIT_ERROR)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 	for (size_t i = 0; !ret && i < r->visit.n; i++) {
@@ -531,6 +534,7 @@ static int open_namespaces(struct run *r)
 
 		/* Where we are needs no setns (nor CAP_SYS_ADMIN, which a dry run may lack). */
 		if (ns->inode == r->home) {
+			selector_dev_bind_here(r->cfg->ast, i);
 			err = diag_open(&r->nsd[i]);
 			if (err < 0) {
 				r->nsd[i] = NULL;
@@ -558,6 +562,7 @@ static int open_namespaces(struct run *r)
 			continue;
 		}
 		err = diag_open(&r->nsd[i]);
+		selector_dev_bind_here(r->cfg->ast, i);
 		/* Never carry on in a namespace other than ours: the rest would act there. */
 		if (setns(home, CLONE_NEWNET) < 0) {
 			fprintf(stderr, "sockreap: cannot return to our own network namespace: %s; "
@@ -725,7 +730,8 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 
 /*
  * The selector's netns atoms decide by the index each record carries: tie them to the
- * namespaces this run visits (one: where it runs). 0 or -ENOMEM.
+ * namespaces this run visits (one: where it runs); dev IFNAME too, in a run that entered one
+ * other namespace. 0 or -ENOMEM.
  */
 static int bind_netns(struct run *r)
 {
@@ -733,6 +739,12 @@ static int bind_netns(struct run *r)
 	uint64_t one = 0, *inodes = &one;
 	struct stat st;
 
+	/* One other namespace, entered: dev IFNAME is its device, looked up in it. */
+	if (r->in_netns && selector_uses(ast, SEL_DEV)) {
+		if (selector_dev_prepare(ast, 1) < 0)
+			return -ENOMEM;
+		selector_dev_bind_here(ast, 0);
+	}
 	if (!selector_uses(ast, SEL_NETNS))
 		return 0;
 	if (r->visit.n) {
@@ -1088,6 +1100,11 @@ nomem:
 
 int reap_explain(FILE *f, const struct config *cfg)
 {
+	/* As the run will: dev IFNAME in other namespaces is tested in user space. */
+	if ((cfg->nnetns || cfg->all_netns) && selector_dev_prepare(cfg->ast, 1) < 0) {
+		fprintf(stderr, "sockreap: out of memory\n");
+		return EXIT_ERROR;
+	}
 	output_explain(f, cfg->ast);
 	return cfg->nnetns || cfg->all_netns ? explain_netns(f, cfg) : 0;
 }

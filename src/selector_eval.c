@@ -212,7 +212,14 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 	case SEL_MARK:
 		return yes((rec->mark & n->u.mark.mask) == n->u.mark.value);
 	case SEL_DEV:
-		return yes(rec->id.idiag_if == n->u.num.value);
+		if (n->u.dev.per_ns) {
+			uint32_t idx = rec->netns < n->u.dev.n ? n->u.dev.per_ns[rec->netns] : 0;
+
+			/* No such device in the record's namespace: nothing there is bound to it. */
+			return yes(idx && rec->id.idiag_if == idx);
+		}
+		/* A name with no device here is no device: not "unbound" (index 0). */
+		return yes((n->u.dev.value || !n->u.dev.name) && rec->id.idiag_if == n->u.dev.value);
 	case SEL_CGROUP:
 		return yes(rec->cgroup_id && n->u.cg.ids &&
 			   bsearch(&rec->cgroup_id, n->u.cg.ids, n->u.cg.n, sizeof(uint64_t),
@@ -534,7 +541,10 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 			put(o, "mark = 0x%x/0x%x", n->u.mark.value, n->u.mark.mask);
 		break;
 	case SEL_DEV:
-		put(o, "dev = %" PRIu64, n->u.num.value);
+		if (n->u.dev.name)
+			put_text(o, "dev", n->u.dev.name);
+		else
+			put(o, "dev = %" PRIu64, n->u.dev.value);
 		break;
 	case SEL_CGROUP:
 		if (n->u.cg.unit)

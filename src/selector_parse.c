@@ -152,6 +152,9 @@ void sel_node_free(struct sel_node *n)
 	} else if (n->kind == SEL_NETNS) {
 		free(n->u.ns.spec);
 		free(n->u.ns.path);
+	} else if (n->kind == SEL_DEV) {
+		free(n->u.dev.name);
+		free(n->u.dev.per_ns);
 	}
 	free(n);
 }
@@ -824,19 +827,28 @@ static struct sel_node *parse_dev(struct parser *p, int start)
 	if (!need_value(p, "dev", "an interface name or index"))
 		return NULL;
 	tok_text(p, buf, sizeof(buf));
-	if (!parse_u64(buf, INT32_MAX, &idx, 10)) {
-		idx = strlen(buf) < IF_NAMESIZE ? if_nametoindex(buf) : 0;
-		if (!idx) {
-			fail_at(p, p->tok.pos, p->tok.len, "no interface \"%s\" in this network "
-				"namespace", buf);
-			return NULL;
-		}
+	bool by_name = !parse_u64(buf, INT32_MAX, &idx, 10);
+
+	/*
+	 * A name is looked up here for now; whether it must exist here is the command's to say
+	 * (selector_dev_check_here): in another namespace it may name a device only there.
+	 */
+	if (by_name && strlen(buf) >= IF_NAMESIZE) {
+		fail_at(p, p->tok.pos, p->tok.len, "invalid interface name \"%s\" (at most %d "
+			"characters)", buf, IF_NAMESIZE - 1);
+		return NULL;
 	}
+	if (by_name)
+		idx = if_nametoindex(buf);
 	struct sel_node *n = node_new(SEL_DEV, start, p->tok.pos + p->tok.len - start);
 
 	if (!n)
 		return NULL;
-	n->u.num.value = idx;
+	n->u.dev.value = idx;
+	if (by_name && !(n->u.dev.name = strdup(buf))) {
+		free(n);
+		return NULL;
+	}
 	advance(p);
 	return cmp == CMP_NE ? node_not(n, start) : n;
 }

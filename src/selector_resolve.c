@@ -1,6 +1,7 @@
 /*
  * Binds names in the AST to this system: cgroup paths and systemd units to cgroup ids,
- * network namespace names, paths and pids to namespace inodes.
+ * network namespace names, paths and pids to namespace inodes, interface names to indexes in
+ * each namespace visited.
  */
 #include "cgroup.h"
 #include "netns.h"
@@ -8,6 +9,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,4 +161,52 @@ int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, 
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 	netns_list_free(&c.all);
 	return ret;
+}
+
+int selector_dev_prepare(struct sel_node *n, size_t count)
+{
+	int ret;
+
+	if (!n)
+		return 0;
+	if (n->kind == SEL_DEV && n->u.dev.name) {
+		uint32_t *v = calloc(count ? count : 1, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		free(n->u.dev.per_ns);
+		n->u.dev.per_ns = v;
+		n->u.dev.n = count;
+		return 0;
+	}
+	ret = selector_dev_prepare(n->l, count);
+	return ret ? ret : selector_dev_prepare(n->r, count);
+}
+
+void selector_dev_bind_here(struct sel_node *n, size_t index)
+{
+	if (!n)
+		return;
+	/* if_nametoindex asks through a socket it opens: in this thread's namespace. */
+	if (n->kind == SEL_DEV && n->u.dev.per_ns && index < n->u.dev.n)
+		n->u.dev.per_ns[index] = if_nametoindex(n->u.dev.name);
+	selector_dev_bind_here(n->l, index);
+	selector_dev_bind_here(n->r, index);
+}
+
+int selector_dev_check_here(const struct sel_node *n, struct sel_error *err)
+{
+	int ret;
+
+	if (!n)
+		return 0;
+	if (n->kind == SEL_DEV && n->u.dev.name && !n->u.dev.value) {
+		snprintf(err->msg, sizeof(err->msg), "no interface \"%s\" in this network namespace",
+			 n->u.dev.name);
+		err->pos = n->pos;
+		err->len = n->len;
+		return -ENODEV;
+	}
+	ret = selector_dev_check_here(n->l, err);
+	return ret ? ret : selector_dev_check_here(n->r, err);
 }

@@ -153,3 +153,38 @@ check "kill: the audit's selector shows the atom ($(jq -r 'select(.event=="start
 	[ "$(jq -r 'select(.event=="start") | .selector' "$log")" = "netns = $a and state close-wait and sport = 7800" ]
 rep=$(rig_report EA)
 check "kill: a's established untouched ($rep)" [ "${rep#held=4 closed=0 }" != "$rep" ]
+
+# --- dev IFNAME: looked up in each namespace visited --------------------------------------------
+# d0 (a bridge: any device type will do) is index 2 in a and index 3 in b (x0 took 2 there); home has no d0 at all. A listener
+# bound to b's x0 (index 2, a's d0's number) must not match `dev d0`.
+if ip -n "$a" link add d0 type bridge 2>/dev/null && ip -n "$b" link add x0 type bridge &&
+	ip -n "$b" link add d0 type bridge && ip -n "$home" link add x1 type bridge; then
+	rig_start LA "$a" -p 7900 -n 0 -d d0 listen || not_ok "dev: rig LA"
+	rig_start LB "$b" -p 7900 -n 0 -d x0 listen || not_ok "dev: rig LB"
+	rig_start LC "$b" -p 7901 -n 0 -d d0 listen || not_ok "dev: rig LC"
+	rig_start LH "$home" -p 7900 -n 0 -d x1 listen || not_ok "dev: rig LH"
+	ports() {
+		jq -r '.netns.inode as $top | [.sockets[] | "\(.netns.inode // $top):\(.local.port)"] | sort | join(" ")' "$1"
+	}
+	expect_status 0 "dev: --all-netns -n 'dev d0 and state listen'" \
+		in_ns "$home" "$SR" --all-netns -n --json "dev d0 and state listen and sport 7900-7901"
+	check "dev: a's 7900 and b's 7901, not b's x0 nor home's ($(ports "$TMP/out"))" \
+		[ "$(ports "$TMP/out")" = "$(printf '%s\n' "$ia:7900" "$ib:7901" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+	expect_status 0 "dev: --netns b -n 'dev d0 and state listen' (one other namespace)" \
+		in_ns "$home" "$SR" --netns "$b" -n --json "dev d0 and state listen and sport 7900-7901"
+	check "dev: b's 7901 only ($(ports "$TMP/out"))" [ "$(ports "$TMP/out")" = "$ib:7901" ]
+	expect_status 0 "dev: 'netns A or netns B' with not dev d0" \
+		in_ns "$home" "$SR" -n --json "(netns $a or netns $b) and not dev d0 and state listen and sport 7900-7901"
+	check "dev: only b's x0 listener ($(ports "$TMP/out"))" [ "$(ports "$TMP/out")" = "$ib:7900" ]
+	expect_status 2 "dev: a run that stays home needs the device at home" \
+		in_ns "$home" "$SR" -n "dev d0 and state listen"
+	check "dev: says so" grep -q 'no interface "d0" in this network namespace' "$TMP/err"
+	expect_status 0 "dev: --explain leaves it to user space with namespaces" \
+		in_ns "$home" "$SR" --all-netns --explain "dev d0 and state listen"
+	check "dev: no dev op in the kernel bytecode" [ "$(grep -cE '^ +[0-9]+ +dev ' "$TMP/out")" = 0 ]
+	expect_status 0 "dev: --explain of a run that stays home tests it in the kernel" \
+		in_ns "$home" "$SR" --explain "dev x1 and state listen"
+	check "dev: the kernel tests dev 2 there" [ "$(grep -cE '^ +[0-9]+ +dev 2 ' "$TMP/out")" = 1 ]
+else
+	skipped "dev: cannot add bridge interfaces here"
+fi

@@ -367,8 +367,9 @@ static void test_cli_netns(void **state)
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
 			       ARGV("--netns", "a", "--engine", "rst", "--all")), 0);
 	cli_free(&cfg);
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "dev", "lo")),
-			 EXIT_USAGE);
+	/* dev IFNAME is looked up in each namespace visited: taken with them. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "dev", "lo")), 0);
+	cli_free(&cfg);
 	{
 		/* One more than CLI_NETNS_MAX: refused, pointing at --all-netns. */
 		char *argv[2 * CLI_NETNS_MAX + 8];
@@ -385,18 +386,20 @@ static void test_cli_netns(void **state)
 		assert_non_null(strstr(errbuf, "--all-netns visits every namespace"));
 	}
 	/*
-	 * dev NAME is resolved to an index while parsing, in the namespace sockreap starts in:
-	 * with --netns it would name another namespace's interface. Refused until it resolves
-	 * inside.
+	 * dev NAME names a device in each namespace the run visits: one that exists only there is
+	 * fine; a run that stays here needs it here (caret under it, exit 2).
 	 */
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "blue", "dev", "lo")),
-			 EXIT_USAGE);
-	assert_string_equal(errbuf, "sockreap: the dev predicate is not supported yet in other "
-				    "network namespaces (--netns, --netns-of, --all-netns or netns): "
-				    "interface names and indexes are looked up in the namespace "
-				    "sockreap starts in\n");
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
-			       ARGV("--netns-of", "1", "state close-wait and not dev 1")), EXIT_USAGE);
+			       ARGV("--netns", "blue", "dev", "nosuchdev0")), 0);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("dev", "nosuchdev0")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: selector: no interface \"nosuchdev0\" in this "
+				    "network namespace\n"
+				    "  dev nosuchdev0\n"
+				    "  ^^^^^^^^^^^^^^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--netns-of", "1", "state close-wait and not dev 1")), 0);
+	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --netns: empty name\n");
 	const char *bad[] = { "0", "-1", "+5", " 5", "12x", "", "99999999999" };
@@ -523,10 +526,13 @@ static void test_cli_netns_predicate(void **state)
 	/* With --all-netns nothing is entered by name: flags naming one are refused as before. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
 			       ARGV("--all-netns", "--netns-of", self, "--all")), EXIT_USAGE);
-	/* An expression that sends the run elsewhere takes no dev (not supported yet). */
+	/* A run that goes elsewhere looks dev names up there. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
-			       ARGV("--netns", "/x/y", "dev lo")), EXIT_USAGE);
-	assert_non_null(strstr(errbuf, "dev predicate is not supported yet"));
+			       ARGV("--netns", "/x/y", "dev nosuchdev0")), 0);
+	cli_free(&cfg);
+	snprintf(expr, sizeof(expr), "not netns pid %s and dev nosuchdev0", self);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV(expr)), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "no interface \"nosuchdev0\" in this network namespace"));
 }
 
 int main(void)

@@ -865,6 +865,45 @@ static void test_selector_prefilter_leaves_netns_out(void **state)
 	}
 }
 
+/* dev IFNAME in several namespaces: an index each, looked up in each; none: no match there. */
+static void test_selector_dev_per_namespace(void **state)
+{
+	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.9", 4000, SS_LISTEN);
+	struct sel_error err;
+	struct sel_node *n = selector_parse("dev lo", &err), *none;
+	uint8_t bc[256];
+	bool exact;
+
+	(void)state;
+	assert_non_null(n);
+	/* Where sockreap starts, lo is index 1 and the kernel tests it. */
+	assert_true(selector_bytecode(n, bc, sizeof(bc), &exact) > 0);
+	assert_int_equal(selector_dev_prepare(n, 3), 0);
+	/* Namespace 0 has lo (looked up here); 1 and 2 were never bound: no such device. */
+	selector_dev_bind_here(n, 0);
+	r.id.idiag_if = 1;
+	r.netns = 0;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_YES);
+	r.netns = 1;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	r.id.idiag_if = 0;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	/* Each namespace its own index: no bytecode for it. */
+	assert_int_equal(selector_bytecode(n, bc, sizeof(bc), &exact), 0);
+	sel_node_free(n);
+
+	none = selector_parse("dev nosuchdev0", &err);
+	assert_non_null(none);
+	assert_int_equal(selector_dev_check_here(none, &err), -ENODEV);
+	assert_string_equal(err.msg, "no interface \"nosuchdev0\" in this network namespace");
+	/* Not found here: never compiled (index 0 would match every unbound socket). */
+	assert_int_equal(selector_bytecode(none, bc, sizeof(bc), &exact), 0);
+	r.id.idiag_if = 0;
+	r.netns = 0;
+	assert_int_equal(selector_eval(none, &r, NULL), SEL_NO);
+	sel_node_free(none);
+}
+
 /* Names, paths and pids resolve once, to inodes; what does not exist is an error at the atom. */
 static void test_selector_resolve_netns(void **state)
 {
@@ -948,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_selector_only_netns),
 		cmocka_unit_test(test_selector_prefilter_leaves_netns_out),
 		cmocka_unit_test(test_selector_resolve_netns),
+		cmocka_unit_test(test_selector_dev_per_namespace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,10 +211,11 @@ mark != 0x10 ; ok ; not mark = 0x10
 mark x ; fail ; invalid mark "x"
 mark 0x10/ ; fail ; invalid mark "0x10/"
 mark > 1 ; fail ; "mark" takes = or !=
-dev lo ; ok ; dev = 1
+dev lo ; ok ; dev = lo
 dev 1 ; ok ; dev = 1
-dev != lo ; ok ; not dev = 1
-dev nosuchdev0 ; fail ; no interface "nosuchdev0" in this network namespace
+dev != lo ; ok ; not dev = lo
+dev nosuchdev0 ; ok ; dev = nosuchdev0
+dev abcdefghijklmnop ; fail ; invalid interface name "abcdefghijklmnop" (at most 15 characters)
 dev ; fail ; expected an interface name or index after "dev", found end of input
 # -- cgroups and units (resolved against the system after parsing)
 cgroup /system.slice ; ok ; cgroup = /system.slice
