@@ -45,11 +45,14 @@ static int admit(const struct sock_rec *rec, void *arg)
 {
 	struct dump_ctx *c = arg;
 
-	struct sock_rec tagged = *rec;
+	struct sock_rec tagged;
 
-	/* The netns predicate reads the index: tagged before anything evaluates. */
-	tagged.netns = c->netns;
-	rec = &tagged;
+	/* The netns predicate reads the index: tagged before anything evaluates (diag: 0). */
+	if (c->netns) {
+		tagged = *rec;
+		tagged.netns = c->netns;
+		rec = &tagged;
+	}
 	/* Kernel-known fields first; owner predicates stay UNKNOWN until /proc is read. */
 	if (c->ast && selector_eval(c->ast, rec, NULL) == SEL_NO)
 		return 0;
