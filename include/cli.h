@@ -41,8 +41,9 @@ struct config {
 
 /*
  * Parses argv (getenv supplies SOCKREAP_AUDIT_LOG; pass NULL for none). On a usage or
- * selector error prints to errf and returns 2 (EXIT_USAGE), out of memory 6 (EXIT_ERROR);
- * 0 otherwise.
+ * selector error prints to errf and returns 2 (EXIT_USAGE), for a network namespace the
+ * selector names that we may not open 4 (EXIT_PRIV), out of memory 6 (EXIT_ERROR); 0
+ * otherwise.
  */
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
 	      FILE *errf);

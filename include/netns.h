@@ -68,6 +68,14 @@ int netns_open(const struct netns_roots *roots, const char *spec, bool by_pid,
 	       struct netns_info *info);
 
 /*
+ * The inode of the namespace spec names (as netns_open, which it checks the same way) and the
+ * file that opens it, without a scan of /proc: for naming one, not entering it. 0 or as
+ * netns_open.
+ */
+int netns_resolve(const struct netns_roots *roots, const char *spec, bool by_pid,
+		  uint64_t *inode, char *path, size_t size);
+
+/*
  * Opens a discovered namespace again by its path: the fd, -ENOENT when it vanished, -ESTALE
  * when the path now opens another namespace (a pid reused), -EINVAL, -EACCES.
  */

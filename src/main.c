@@ -38,7 +38,8 @@ int main(int argc, char **argv)
 		printf("sockreap %s\n", SOCKREAP_VERSION);
 		break;
 	case CLI_DOCTOR:
-		status = doctor_run(stdout, cfg.json);
+		status = cfg.nnetns || cfg.all_netns ? doctor_run_netns(stdout, &cfg)
+						     : doctor_run(stdout, cfg.json);
 		break;
 	case CLI_RUN:
 		if (cfg.explain)

@@ -85,7 +85,14 @@ struct dump_ctx {
 static int admit(const struct sock_rec *rec, void *arg)
 {
 	struct dump_ctx *c = arg;
+	struct sock_rec tagged;
 
+	/* The netns predicate reads the index: tagged before anything evaluates (diag: 0). */
+	if (c->netns) {
+		tagged = *rec;
+		tagged.netns = c->netns;
+		rec = &tagged;
+	}
 	/* Every 16,384 records: a clock read is cheap, a line per record is not. */
 	if (c->progress && !(++c->progress->seen & 16383))
 		progress_say(c->progress, "sockreap: dump: %zu sockets read, %zu selected",
@@ -105,12 +112,7 @@ static int admit(const struct sock_rec *rec, void *arg)
 	case ADMIT:
 		break;
 	}
-	if (!c->netns)
-		return sock_set_push(c->set, rec);
-	struct sock_rec tagged = *rec;
-
-	tagged.netns = c->netns;
-	return sock_set_push(c->set, &tagged);
+	return sock_set_push(c->set, rec);
 }
 
 /*
@@ -572,6 +574,9 @@ static int open_namespaces(struct run *r)
 	}
 	if (!ret && !(r->nsd = calloc(r->visit.n ? r->visit.n : 1, sizeof(*r->nsd))))
 		ret = EXIT_ERROR;
+	/* dev IFNAME: an index per namespace, looked up inside each below. */
+	if (!ret && selector_dev_prepare(r->cfg->ast, r->visit.n) < 0)
+		ret = EXIT_ERROR;
 	if (ret == EXIT_ERROR)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 	for (size_t i = 0; !ret && i < r->visit.n; i++) {
@@ -580,6 +585,7 @@ static int open_namespaces(struct run *r)
 
 		/* Where we are needs no setns (nor CAP_SYS_ADMIN, which a dry run may lack). */
 		if (ns->inode == r->home) {
+			selector_dev_bind_here(r->cfg->ast, i);
 			err = diag_open(&r->nsd[i]);
 			if (err < 0) {
 				r->nsd[i] = NULL;
@@ -607,6 +613,7 @@ static int open_namespaces(struct run *r)
 			continue;
 		}
 		err = diag_open(&r->nsd[i]);
+		selector_dev_bind_here(r->cfg->ast, i);
 		/* Never carry on in a namespace other than ours: the rest would act there. */
 		if (setns(home, CLONE_NEWNET) < 0) {
 			fprintf(stderr, "sockreap: cannot return to our own network namespace: %s; "
@@ -640,7 +647,8 @@ static int stage_prepare(struct run *r)
 	const struct config *cfg = r->cfg;
 	int ret;
 
-	if (!cfg->ast && !cfg->all) {
+	/* `netns a` alone (--netns a) selects every socket there: as empty as no selector. */
+	if ((!cfg->ast || selector_only_netns(cfg->ast)) && !cfg->all) {
 		fprintf(stderr, "sockreap: refusing to select every socket: give a selector, or "
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
@@ -771,6 +779,42 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 	return ok ? 0 : first;
 }
 
+/*
+ * The selector's netns atoms decide by the index each record carries: tie them to the
+ * namespaces this run visits (one: where it runs); dev IFNAME too, in a run that entered one
+ * other namespace. 0 or -ENOMEM.
+ */
+static int bind_netns(struct run *r)
+{
+	struct sel_node *ast = r->cfg->ast;
+	uint64_t one = 0, *inodes = &one;
+	struct stat st;
+
+	/* One other namespace, entered: dev IFNAME is its device, looked up in it. */
+	if (r->in_netns && selector_uses(ast, SEL_DEV)) {
+		if (selector_dev_prepare(ast, 1) < 0)
+			return -ENOMEM;
+		selector_dev_bind_here(ast, 0);
+	}
+	if (!selector_uses(ast, SEL_NETNS))
+		return 0;
+	if (r->visit.n) {
+		inodes = malloc(r->visit.n * sizeof(*inodes));
+		if (!inodes)
+			return -ENOMEM;
+		for (size_t i = 0; i < r->visit.n; i++)
+			inodes[i] = r->visit.v[i].inode;
+	} else if (r->in_netns) {
+		one = r->in_netns->inode;
+	} else if (stat("/proc/self/ns/net", &st) == 0) {
+		one = st.st_ino;	/* else 0: no atom matches here */
+	}
+	selector_netns_bind(ast, inodes, r->visit.n ? r->visit.n : 1);
+	if (inodes != &one)
+		free(inodes);
+	return 0;
+}
+
 /* 1. Dump everything first (act only once the dump is complete), 2. then owners. */
 static int stage_collect(struct run *r)
 {
@@ -786,6 +830,10 @@ static int stage_collect(struct run *r)
 	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
 		       cfg->no_audit && !r->confirming;
 
+	if (bind_netns(r) < 0) {
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
+	}
 	selector_prefilter(cfg->ast, &r->pf);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
@@ -1277,6 +1325,11 @@ int reap_explain(FILE *f, const struct config *cfg)
 {
 	bool netns = cfg->nnetns || cfg->all_netns;
 
+	/* As the run will: dev IFNAME in other namespaces is tested in user space. */
+	if (netns && selector_dev_prepare(cfg->ast, 1) < 0) {
+		fprintf(stderr, "sockreap: out of memory\n");
+		return EXIT_ERROR;
+	}
 	if (cfg->json && !netns) {
 		output_explain_json(f, cfg->ast, NULL);
 		return 0;
