@@ -11,6 +11,7 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
 
 /* How many --netns/--netns-of one command line may give (--all-netns has no limit). */
 #define CLI_NETNS_MAX 64
+#define CLI_NETNS_SPEC_MAX 255 /* as any selector value: the flag is the same atom */
 
 struct config {
 	enum cli_action action;

@@ -284,7 +284,7 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
-/* --netns NAME|PATH is not empty; --netns-of PID is a positive number. 0 or -EINVAL. */
+/* --netns NAME|PATH is not empty and fits a selector value; --netns-of PID is a positive number. 0 or -EINVAL. */
 static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 {
 	struct shown b;
@@ -292,7 +292,15 @@ static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 	long v;
 
 	if (!by_pid) {
-		if (*arg)
+		size_t len = strlen(arg);
+
+		/* The expression's limit for a value (selector_parse.c): the flag is the same atom. */
+		if (len > CLI_NETNS_SPEC_MAX) {
+			fprintf(errf, "sockreap: --netns: name or path too long (%zu characters; at "
+				      "most %d)\n", len, CLI_NETNS_SPEC_MAX);
+			return -EINVAL;
+		}
+		if (len)
 			return 0;
 		fprintf(errf, "sockreap: --netns: empty name\n");
 		return -EINVAL;

@@ -340,6 +340,19 @@ static void test_cli_engine_and_doctor(void **state)
 			       ARGV("doctor", "--all-netns", "--netns", "a")), EXIT_USAGE);
 	assert_non_null(strstr(errbuf, "give it or --netns/--netns-of, not both"));
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netnsx")), EXIT_USAGE);
+	/* A name the expression would refuse as too long is refused as a flag too (fuzz_cli). */
+	{
+		char long_name[300];
+
+		memset(long_name, 'r', sizeof(long_name) - 1);
+		long_name[sizeof(long_name) - 1] = '\0';
+		assert_int_equal(parse(&cfg, NULL, 0, env_none,
+				       ARGV("-n", "--netns", long_name, "state", "close-wait")),
+				 EXIT_USAGE);
+		assert_non_null(strstr(errbuf, "--netns: name or path too long (299 characters"));
+		assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns", long_name)),
+				 EXIT_USAGE);
+	}
 	/* "doctor" anywhere else is a selector word, and not a valid one. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "doctor")), EXIT_USAGE);
 }
