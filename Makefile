@@ -178,7 +178,7 @@ $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: build/fuzz/fuzz_%
 # The plain build too: test_owners.sh gives a copy file capabilities and runs it as nobody.
 check: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror sockreap build/san/sockreap $(UNIT_BINS) \
-		$(HELPERS)
+		$(HELPERS) $(BENCH_BINS)
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=build/fuzz/fuzz_%); fi
 	$(Q)$(MAKE) --no-print-directory clang-check
@@ -219,7 +219,8 @@ build/bench/%: bench/%.c
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS) build/tests/churnrig
-	$(Q)bench/run.sh | tee build/bench/results.md
+	$(Q){ bench/run.sh; echo $$? >build/bench/status; } | tee build/bench/results.md; \
+		exit "$$(cat build/bench/status)"
 
 print-deps:
 	@echo $(DEB_PKGS)
