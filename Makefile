@@ -64,7 +64,8 @@ HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tes
 	build/tests/churnrig build/tests/faildump.so
 
 .SECONDARY:
-.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench FORCE
+.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
+	deb-check
 
 all: sockreap
 
@@ -224,6 +225,11 @@ bench: deps
 
 print-deps:
 	@echo $(DEB_PKGS)
+
+# Build the .deb from the tracked files, lintian, install it into a debootstrap minbase root
+# and run sockreap doctor there (about a minute; needs root and the Debian mirror).
+deb-check:
+	$(Q)tests/deb_check.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory sockreap build/tests/sockrig

@@ -74,3 +74,23 @@ if command -v logrotate >/dev/null; then
 else
 	skipped "dist: logrotate is not installed, dist/logrotate not parsed"
 fi
+
+# --- debian/ agrees with the Makefile ---------------------------------------------------------
+# Build-Depends: the Makefile's BUILD_PKGS less build-essential (implied), plus debhelper-compat.
+bd=$(awk '/^Build-Depends:/ {b = 1; sub(/^Build-Depends:/, "")} b && /^[A-Z]/ && !/^Build-Depends/ {exit}
+	b {print}' debian/control | tr ',' '\n' | sed 's/(.*)//; s/^[[:space:]]*//; s/[[:space:]]*$//' |
+	grep -v -e '^$' -e '^debhelper-compat$' | sort | tr '\n' ' ')
+mk=$(make --no-print-directory -s -f Makefile -f - print-build-pkgs <<<'print-build-pkgs: ; @echo $(BUILD_PKGS)' |
+	tr ' ' '\n' | grep -v -e '^$' -e '^build-essential$' | sort | tr '\n' ' ')
+check "debian: Build-Depends are the Makefile's BUILD_PKGS ($mk)" [ -n "$mk" ] && [ "$bd" = "$mk" ]
+check "debian: debhelper compat 13" grep -q 'debhelper-compat (= 13)' debian/control
+if command -v dpkg-parsechangelog >/dev/null; then
+	v=$(dpkg-parsechangelog -S Version)
+	mv=$(sed -n 's/^VERSION := //p' Makefile)
+	check "debian: changelog version $v is the Makefile's VERSION $mv" [ "$v" = "$mv" ]
+else
+	skipped "debian: dpkg-parsechangelog (dpkg-dev) is not installed, version not compared"
+fi
+deps=" $(make --no-print-directory -s print-deps) "
+check "debian: make print-deps names the packaging tools CI needs for make deb-check" \
+	bash -c 'for p in debhelper lintian debootstrap; do [[ $1 == *" $p "* ]] || exit 1; done' sh "$deps"
