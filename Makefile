@@ -198,7 +198,7 @@ clang-check:
 deps:
 	$(Q)missing=""; \
 	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
-	for t in cc ip ss jq setpriv nft setcap bc; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	for t in cc ip ss jq setpriv nft setcap bc logrotate; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "sockreap: build dependencies are missing; as root, run:" >&2; \
