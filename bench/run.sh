@@ -15,7 +15,6 @@ RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
 NS="sr-bench-$$"
-TMP=$(mktemp -d /tmp/sockreap-bench.XXXXXX)
 HOLDERS=()
 
 if [ "$(id -u)" != 0 ]; then
@@ -35,6 +34,8 @@ fi
 for b in "$SR" "$B/holder" "$B/measure" "$B/floor"; do
 	[ -x "$b" ] || { echo "bench: $b is not built (make bench builds it)" >&2; exit 1; }
 done
+# Made only now that nothing above can refuse the run: cleanup removes it.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockreap-bench.XXXXXX") || exit 1
 cleanup() {
 	release
 	ip netns del "$NS" 2>/dev/null

@@ -24,9 +24,11 @@ without() {
 	done
 }
 
+mkdir "$TMP/tmpdir"
 for tool in bc jq; do
 	without "$tool" "$TMP/no-$tool"
-	PATH="$TMP/no-$tool/bin" timeout 120 "${small[@]}" bash bench/run.sh >"$TMP/out" 2>"$TMP/err"
+	PATH="$TMP/no-$tool/bin" TMPDIR="$TMP/tmpdir" timeout 120 "${small[@]}" bash bench/run.sh \
+		>"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	if [ "$rc" != 0 ] && grep -q "$tool" "$TMP/err"; then
 		ok "bench: without $tool it fails and names it (exit $rc)"
@@ -34,6 +36,8 @@ for tool in bc jq; do
 		not_ok "bench: without $tool: exit $rc, stderr [$(head -c 300 "$TMP/err")], stdout [$(tail -2 "$TMP/out")]"
 	fi
 done
+
+check "bench: a refused run leaves nothing in TMPDIR" [ -z "$(ls -A "$TMP/tmpdir")" ]
 
 timeout 300 "${small[@]}" bash bench/run.sh >"$TMP/out" 2>"$TMP/err"
 rc=$?
