@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sockreap — plain make. `make V=1` shows the commands.
 
 VERSION := 0.1.0

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Binds names in the AST to this system: cgroup paths and systemd units to cgroup ids. */
 #include "cgroup.h"
 #include "selector.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make deb-check: builds the Debian package from the tracked files alone (as a fresh checkout
 # would), checks it with lintian and for the hardening flags, then installs it with apt into a
 # clean Debian root (debootstrap minbase from the mirror apt is configured with) and runs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench must fail loudly when a tool it needs is missing (without bc every row once read
 # 0.0 MiB and the run exited 0), and a small real run must measure something. Row 4 only, one
 # run, 1,000 sockets: a few seconds.

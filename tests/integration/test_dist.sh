@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The distribution's view of the build: the Makefile takes CPPFLAGS/CFLAGS/LDFLAGS from whoever
 # builds while keeping its own required flags, -Werror only in developer builds, and `make
 # install` into a DESTDIR puts each file where Debian looks, `make uninstall` removes them all.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The selector on a mixed population of real sockets (states, ports, IPv4/IPv6, several owners,
 # UDP): each preview is compared with the kernel's own answer through ss and the same filter.
 # Port and address tests run in the kernel as bytecode, so this also checks that the kernel
