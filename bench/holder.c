@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * holder: one bench workload process, at most ~9,000 fds.
  *   holder -L LADDR -p PORT -n N close-wait   N connections from 127.0.0.1 to a listener on

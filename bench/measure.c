@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * measure CMD...: runs CMD with its output discarded and prints "SECONDS MAXRSS_KIB STATUS":
  * wall time from fork to exit (monotonic clock) and the child's peak RSS (wait4 rusage).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: sockreap against its anchor in the same run, on workloads built in a namespace of
 # our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
 # table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
@@ -15,13 +16,27 @@ RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
 NS="sr-bench-$$"
-TMP=$(mktemp -d /tmp/sockreap-bench.XXXXXX)
 HOLDERS=()
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root for its network namespace (sudo make bench)" >&2
 	exit 1
 fi
+# Every tool any row uses, checked before anything runs: a missing one once printed 0.0 MiB
+# rows and exited 0. Packages: iproute2, bc, jq, util-linux, coreutils, mawk (make deps).
+missing=()
+for t in ip ss bc jq taskset awk mkfifo stat paste sort seq cut; do
+	command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench: ${missing[*]} not found; install them (make deps lists the packages)" >&2
+	exit 1
+fi
+for b in "$SR" "$B/holder" "$B/measure" "$B/floor"; do
+	[ -x "$b" ] || { echo "bench: $b is not built (make bench builds it)" >&2; exit 1; }
+done
+# Made only now that nothing above can refuse the run: cleanup removes it.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockreap-bench.XXXXXX") || exit 1
 cleanup() {
 	release
 	ip netns del "$NS" 2>/dev/null
@@ -78,6 +93,12 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 # One table row from the samples of a tool and its anchor: samples are "seconds rss status".
 row() { # row LABEL N UNRELATED TOOL SAMPLEFILE ANCHORFILE SURVIVORFILE
 	local label=$1 n=$2 u=$3 tool=$4 f=$5 a=$6 s=${7:-} med rss ratio surv="-"
+	# measure's status 126/127: the command was not found or could not run. A row of its
+	# times would be a lie.
+	if awk '$3 == 126 || $3 == 127 { bad = 1 } END { exit !bad }' "$f" ${a:+"$a"}; then
+		echo "bench: row $label: $tool (or its anchor) could not run (exit 126/127)" >&2
+		exit 1
+	fi
 	med=$(cut -d' ' -f1 "$f" | median)
 	rss=$(cut -d' ' -f2 "$f" | sort -n | tail -1)
 	if [ -n "$a" ]; then
@@ -89,7 +110,7 @@ row() { # row LABEL N UNRELATED TOOL SAMPLEFILE ANCHORFILE SURVIVORFILE
 	fi
 	[ -n "$s" ] && surv=$(sort -n "$s" | tail -1)
 	printf '| %s | %s | %s | %s | %.4f | %s | %.1f | %s |\n' "$label" "$n" "$u" "$tool" "$med" \
-		"$ratio" "$(echo "$rss / 1024" | bc -l)" "$surv"
+		"$ratio" "$(echo "$rss / 1024" | bc -l)" "$surv" || exit 1
 }
 
 echo "| row | N | unrelated fds | command | median s | vs anchor (median of pair ratios) | peak RSS MiB | survivors (max) |"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* argv -> struct config: options, the selector argument, and the AST they build together. */
 #ifndef SOCKREAP_CLI_H
 #define SOCKREAP_CLI_H

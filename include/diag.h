@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sock_diag over libnl-3 core: dump, exact lookup, batched SOCK_DESTROY. */
 #ifndef SOCKREAP_DIAG_H
 #define SOCKREAP_DIAG_H

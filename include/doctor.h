@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sockreap doctor: which engines work on this machine, and why. */
 #ifndef SOCKREAP_DOCTOR_H
 #define SOCKREAP_DOCTOR_H

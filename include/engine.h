@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kill engines behind one small interface: act on a plan, set every record's outcome. */
 #ifndef SOCKREAP_ENGINE_H
 #define SOCKREAP_ENGINE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Network namespaces: finding every one on the host, and entering one by name, path or pid. */
 #ifndef SOCKREAP_NETNS_H
 #define SOCKREAP_NETNS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The rst engine's system seam: raw sockets that send TCP segments we build, and one packet
  * socket that captures the replies leaving local sockets.

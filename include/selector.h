@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The selector language: tokens with positions, the AST, evaluation, kernel prefilter. */
 #ifndef SOCKREAP_SELECTOR_H
 #define SOCKREAP_SELECTOR_H

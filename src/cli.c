@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Command line: one option table generates the getopt string, the struct option array and
  * --help. Selector flags parse through the selector's own predicate parser, so the same

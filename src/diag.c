@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The only file that talks sock_diag. Sockets and message parsing come from libnl-3 core;
  * requests are built here because libnl's idiag module predates cookies and bytecode.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * sockreap doctor: which engines work here and why. Each engine is tried for real on a
  * throwaway loopback connection this process makes (nothing else is touched, no packet leaves

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * What the engines share: choosing one by name, the auto engine (destroy, then rst for what the
  * kernel cannot destroy), opening the rst engine's sockets late, and verification by cookie.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The rst engine: make each local socket tell us its rcv_nxt, then reset it exactly.
  *

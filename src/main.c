@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Entry point: parse, then dispatch. */
 #include "cli.h"
 #include "doctor.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Network namespaces: which ones exist on the host (names under /run/netns, nsfs bind mounts,
  * every process's /proc/PID/ns/net, one entry per inode) and entering one with setns(2). Only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Raw and packet sockets for the rst engine. IPPROTO_RAW implies a header we write ourselves
  * (IPv4: the kernel fixes the header checksum and length); one cooked AF_PACKET socket over

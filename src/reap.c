@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The pipeline, in one direction, as stages over one run context: prepare (guards on the
  * command, engine, capabilities) -> collect (dump, evaluate, owners) -> show (the preview is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The kernel prefilter: what part of the AST the kernel can apply to a dump. It must only
  * ever widen: every socket the full evaluation would match has to pass it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector evaluation (three-valued while owners are unresolved) and the canonical form. */
 #include "selector.h"
 

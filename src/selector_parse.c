@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector parser: recursive descent over sel_lex_next() into an AST; errors keep their span. */
 #include "cgroup.h"
 #include "selector.h"

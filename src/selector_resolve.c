@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Binds names in the AST to this system: cgroup paths and systemd units to cgroup ids,
  * network namespace names, paths and pids to namespace inodes, interface names to indexes in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target for the command line: the input split at NUL bytes is argv. Whatever it
  * holds, cli_parse either fails with status 2 (4: a network namespace it may not open) or

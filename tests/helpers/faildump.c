@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * faildump.so: an LD_PRELOAD shim that makes a real sock_diag dump fail, for the tests of
  * what sockreap reports when it cannot verify a kill.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * sockrig: a test rig that builds N loopback (or namespace-local) TCP connections in a chosen
  * state, holds them, and on request reports what the holder sees on each held socket.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The bash completion, run as bash runs it (COMP_WORDS, COMP_CWORD, then _sockreap): namespace
 # names after --netns and the selector's netns, the netns keyword, doctor's options. `ip` is a
 # shell function here that lists two made-up namespaces, so nothing needs root or a namespace.

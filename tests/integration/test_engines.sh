@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The engines never report a false outcome and never touch what the preview did not show, on
 # real sockets in namespaces of our own: an SO_REUSEPORT group (a destroy lands on a sibling),
 # a verification dump that fails (LD_PRELOAD shim), connections whose peer end is a local socket.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --netns NAME|PATH and --netns-of PID on real namespaces: a named one (ip netns add) and
 # unnamed ones (a process under unshare -n, reachable only through /proc/PID/ns/net), killed
 # from another namespace with both engines, whose own sockets must survive; the refusals.

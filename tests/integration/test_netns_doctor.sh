@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sockreap doctor --netns/--netns-of/--all-netns on real namespaces: the checks run inside each
 # namespace (a sysctl set differently in one shows there, a namespace with lo down cannot be
 # tried), one section each in text and JSON, a line for one that cannot be opened or entered,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The netns predicate on real namespaces: the expression and the flags say the same thing
 # (same rows), the namespaces a run visits come from the selector, --all-netns with
 # "not netns", the forms (name, path, inode, pid), the errors with a caret, the empty-selector

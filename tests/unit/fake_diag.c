@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The netlink seam, scripted: destroys (reuseport groups too), lookups, checks, dumps, faults. */
 #include "fake_diag.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A scripted stand-in for diag.c (the netlink seam), for engine tests. */
 #ifndef SOCKREAP_FAKE_DIAG_H
 #define SOCKREAP_FAKE_DIAG_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The raw/packet socket seam and the capability seam, scripted (see fake_rawio.h). */
 #include "fake_rawio.h"
 #include "caps.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A scripted stand-in for rawio.c (raw and packet sockets) that behaves like the kernel's TCP
  * for the rst engine: probes draw ACKs carrying snd_nxt/rcv_nxt, only an exact reset kills.

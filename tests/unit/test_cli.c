@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Option parsing: flags and the expression into one AST, errors, defaults. */
 #include <setjmp.h>
 #include <stdarg.h>

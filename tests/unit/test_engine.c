@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The engines through their seams: destroy's every netlink answer maps to its outcome; rst
  * against a fake TCP that answers probes as the kernel does; auto falls back to rst exactly

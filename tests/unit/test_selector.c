@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector: the case table (parse, canonical form, errors), evaluation, and the prefilter. */
 #include <setjmp.h>
 #include <stdarg.h>
