@@ -174,6 +174,24 @@ static int send_all(struct nl_sock *sk, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Both families of TCP in one walk: the kernel's old TCPDIAG_GETSOCK request dumps with family
+ * AF_UNSPEC (inet_diag_dump_compat), where SOCK_DIAG_BY_FAMILY needs one request, and one walk
+ * of the shared established hash table, per family. Same state mask, bytecode and records.
+ */
+static int append_compat(struct nl_msg **msg, const struct diag_filter *flt)
+{
+	struct inet_diag_req req;
+
+	*msg = nlmsg_alloc_simple(TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP);
+	if (!*msg)
+		return -ENOMEM;
+	memset(&req, 0, sizeof(req));
+	req.idiag_states = flt->states;
+	req.idiag_ext = flt->no_info ? 0 : 1U << (INET_DIAG_INFO - 1);
+	return nlmsg_append(*msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0 ? -ENOMEM : 0;
+}
+
 int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg)
 {
 	struct nl_msg *msg;
@@ -181,23 +199,31 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 	uint32_t seq;
 	int fd, protocol = flt->protocol;
 	int ret = 0;
+	uint16_t type = SOCK_DIAG_BY_FAMILY;
 
 	if (!d->dump)
 		return -EBADF; /* a worker's handle: destroy and lookup only */
 	fd = nl_socket_get_fd(d->dump);
-	msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
-	if (!msg)
-		return -ENOMEM;
-	memset(&req, 0, sizeof(req));
-	req.sdiag_family = (uint8_t)flt->family;
-	req.sdiag_protocol = (uint8_t)flt->protocol;
-	req.idiag_states = flt->states;
-	req.idiag_ext = flt->no_info ? 0 : 1U << (INET_DIAG_INFO - 1);
-	if (nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0 ||
-	    (flt->bclen && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)flt->bclen, flt->bytecode) < 0)) {
-		nlmsg_free(msg);
-		return -ENOMEM;
+	if (flt->family == AF_UNSPEC) {
+		if (protocol != IPPROTO_TCP)
+			return -EINVAL;
+		type = TCPDIAG_GETSOCK;
+		if (append_compat(&msg, flt) < 0)
+			goto nomem;
+	} else {
+		msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
+		if (!msg)
+			return -ENOMEM;
+		memset(&req, 0, sizeof(req));
+		req.sdiag_family = (uint8_t)flt->family;
+		req.sdiag_protocol = (uint8_t)flt->protocol;
+		req.idiag_states = flt->states;
+		req.idiag_ext = flt->no_info ? 0 : 1U << (INET_DIAG_INFO - 1);
+		if (nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0)
+			goto nomem;
 	}
+	if (flt->bclen && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)flt->bclen, flt->bytecode) < 0)
+		goto nomem;
 	seq = d->seq++;
 	nlmsg_hdr(msg)->nlmsg_seq = seq;
 	errno = 0;
@@ -231,7 +257,7 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 
 				return e->error ? e->error : ret;
 			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || ret < 0)
+			if (h->nlmsg_type != type || ret < 0)
 				continue;
 			struct sock_rec rec;
 
@@ -243,6 +269,9 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 			}
 		}
 	}
+nomem:
+	nlmsg_free(msg);
+	return -ENOMEM;
 }
 
 /* Called for each answer read: i is the request's index in its batch. */
