@@ -795,6 +795,7 @@ static void *dump_share(void *arg)
 		w->dc.netns = (uint16_t)i;
 		w->dc.guards = r->visit.v[i].inode == r->home ? &r->guards : w->away;
 		ret = dump_all(&w->pf, r->nsd[i], &w->dc, w->no_info);
+		diag_trim(r->nsd[i]);
 		if (ret < 0)
 			w->set.n = before;
 		if (ret == -ENOMEM)
@@ -843,6 +844,19 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 			w[k].dc.progress = NULL;
 	}
 	workers_run(dump_share, w, sizeof(w[0]), nw);
+	/* One allocation of the joined size: the shares are freed as they are copied. */
+	size_t total = r->set.n;
+
+	for (int k = 0; k < nw; k++)
+		total += w[k].set.n;
+	if (total > r->set.cap) {
+		struct sock_rec *v = realloc(r->set.v, total * sizeof(*v));
+
+		if (v) {
+			r->set.v = v;
+			r->set.cap = total;
+		}
+	}
 	for (int k = 0; k < nw; k++) {
 		if (w[k].pf.bclen < r->pf.bclen)
 			r->pf.bclen = w[k].pf.bclen;
@@ -1229,6 +1243,7 @@ static int act_namespaces(struct run *r)
 		r->ectx.d = r->nsd[k];
 		r->ectx.workers = r->visit.v[k].inode == r->home ? workers : 1;
 		ret = r->engine->kill(&r->ectx, &part);
+		diag_trim(r->nsd[k]);
 		if (ret < 0 && !first)
 			first = ret;
 	}
