@@ -212,7 +212,7 @@ deps:
 	fi
 
 # Benchmarks against the anchors in the same run (root: it builds its workload in a namespace).
-BENCH_BINS := build/bench/holder build/bench/measure build/bench/floor
+BENCH_BINS := build/bench/holder build/bench/nsholder build/bench/measure build/bench/floor
 
 build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

@@ -55,13 +55,9 @@ static bool claimed(const struct sock_rec *rec)
 	       rec->outcome == OUT_CHANGED;
 }
 
-static int verify_one(const struct sock_rec *rec, void *arg)
+/* The kernel still lists the claimed record idx: say what that means. */
+static void still_listed(struct verify_ctx *v, uint32_t idx)
 {
-	struct verify_ctx *v = arg;
-	uint32_t idx;
-
-	if (!hashmap_get(&v->claimed, sock_cookie(rec), &idx) || v->seen[idx])
-		return 0;
 	struct sock_rec *victim = &v->set->v[idx];
 
 	v->seen[idx] = true;
@@ -79,7 +75,62 @@ static int verify_one(const struct sock_rec *rec, void *arg)
 		victim->outcome = OUT_FAILED;
 		victim->err = SOCK_ERR_SURVIVED;
 	}
+}
+
+static int verify_one(const struct sock_rec *rec, void *arg)
+{
+	struct verify_ctx *v = arg;
+	uint32_t idx;
+
+	if (!hashmap_get(&v->claimed, sock_cookie(rec), &idx) || v->seen[idx])
+		return 0;
+	still_listed(v, idx);
 	return 0;
+}
+
+/*
+ * A TCP socket that is not a listener, nor closed and only bound, is in the established hash
+ * table in whatever state it moved on to (time-wait included), under its one 4-tuple: an
+ * exact lookup by 4-tuple and cookie finds it if and only if a dump in every state would list
+ * it. A listener's lookup may find an SO_REUSEPORT sibling instead: those are dumped.
+ */
+static bool lookup_verifiable(const struct sock_rec *rec)
+{
+	return claimed(rec) && rec->protocol == IPPROTO_TCP && rec->state != SS_LISTEN &&
+	       rec->state != SS_CLOSE;
+}
+
+/*
+ * Up to one batch of such sockets is verified by exact lookups in one sendmsg instead of a
+ * dump: a dump walks the host's whole established hash table, every network namespace's
+ * sockets in it (~2.9 ms a walk next to 1,000 namespaces of 40 sockets, the cost of the whole
+ * kill of a namespace's 10 sockets), a lookup only its bucket. Returns false (nothing marked)
+ * when there are more, or the lookups failed: the dump decides then.
+ */
+static bool verify_by_lookup(struct diag *d, struct verify_ctx *v)
+{
+	struct sock_rec *recs[DIAG_BATCH];
+	uint32_t idx[DIAG_BATCH];
+	bool present[DIAG_BATCH];
+	size_t m = 0;
+
+	for (size_t i = 0; i < v->set->n; i++) {
+		if (!lookup_verifiable(&v->set->v[i]))
+			continue;
+		if (m == DIAG_BATCH)
+			return false;
+		recs[m] = &v->set->v[i];
+		idx[m++] = (uint32_t)i;
+	}
+	if (!m || diag_check_batch(d, recs, m, true, present, NULL) < 0)
+		return false;
+	for (size_t k = 0; k < m; k++) {
+		if (present[k])
+			still_listed(v, idx[k]);
+		else
+			v->seen[idx[k]] = true; /* gone: no dump needs to say so */
+	}
+	return true;
 }
 
 int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter *scope)
@@ -94,10 +145,12 @@ int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter
 	ret = hashmap_init(&v.claimed, set->n);
 	if (ret < 0)
 		goto out;
+	bool looked_up = verify_by_lookup(d, &v);
+
 	for (size_t i = 0; i < set->n; i++) {
 		const struct sock_rec *rec = &set->v[i];
 
-		if (!claimed(rec))
+		if (!claimed(rec) || (looked_up && lookup_verifiable(rec)))
 			continue;
 		hashmap_put(&v.claimed, sock_cookie(rec), (uint32_t)i);
 		need[rec->protocol == IPPROTO_UDP][rec->family == AF_INET6] = true;

@@ -713,23 +713,49 @@ static void explain_kept(const struct dump_ctx *dc, const struct plan_guards *g)
 	}
 }
 
-/* Every family and protocol the prefilter asks for, through one handle. */
-static int dump_all(struct run *r, struct diag *d, struct dump_ctx *dc, bool no_info)
+/*
+ * Every family and protocol the prefilter asks for, through one handle. A refused bytecode
+ * stays off in pf for the dumps after, and for verification.
+ */
+static int dump_all(struct sel_prefilter *pf, struct diag *d, struct dump_ctx *dc, bool no_info)
 {
 	int ret = 0;
+	bool both_tcp = false;
 
+	/*
+	 * TCP of both families in one walk of the established hash table instead of two (each
+	 * walk visits every namespace's sockets); a kernel that refuses the request gets the
+	 * two, and the records of a failed try are dropped.
+	 */
+	if (pf->tcp && pf->inet && pf->inet6) {
+		struct diag_filter flt = { AF_UNSPEC, IPPROTO_TCP, pf->states, pf->bc, pf->bclen,
+					   no_info };
+		struct dump_ctx before = *dc;
+		size_t n = dc->set->n;
+
+		ret = diag_dump(d, &flt, admit, dc);
+		if (ret == -ENOMEM)
+			return ret;
+		both_tcp = ret == 0;
+		if (ret < 0) {
+			dc->set->n = n;
+			dc->skipped_self = before.skipped_self;
+			dc->skipped_unsure = before.skipped_unsure;
+		}
+		ret = 0;
+	}
 	for (int p = 0; p < 2 && ret == 0; p++) {
-		if (!(p ? r->pf.udp : r->pf.tcp))
+		if (!(p ? pf->udp : pf->tcp) || (!p && both_tcp))
 			continue;
 		for (int f = 0; f < 2 && ret == 0; f++) {
 			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
-						   p ? IPPROTO_UDP : IPPROTO_TCP, r->pf.states,
-						   r->pf.bc, r->pf.bclen, no_info };
+						   p ? IPPROTO_UDP : IPPROTO_TCP, pf->states,
+						   pf->bc, pf->bclen, no_info };
 
-			if (!(f ? r->pf.inet6 : r->pf.inet))
+			if (!(f ? pf->inet6 : pf->inet))
 				continue;
 			ret = dump_family(d, &flt, dc);
-			r->pf.bclen = flt.bclen; /* refused bytecode stays off, verification too */
+			pf->bclen = flt.bclen;
 			/* EINVAL for a protocol means it is not available here: nothing to find. */
 			if (ret == -EINVAL && p)
 				ret = 0;
@@ -738,46 +764,125 @@ static int dump_all(struct run *r, struct diag *d, struct dump_ctx *dc, bool no_
 	return ret;
 }
 
+/* Below this many namespaces one thread dumps them all: a thread costs more than it saves. */
+#define NS_PARALLEL_MIN 8
+
+/* One dumping thread's share of the namespaces: [lo, hi), into a set of its own. */
+struct ns_dumper {
+	struct run *r;
+	const struct plan_guards *away;
+	bool no_info;
+	size_t lo, hi;
+	struct sel_prefilter pf;	/* its own copy: a refused bytecode is noted per thread */
+	struct sock_set set;
+	struct dump_ctx dc;
+	int *rets;		/* per namespace: 0, or why its dump failed */
+	int err;		/* -ENOMEM: the run cannot go on */
+};
+
+static void *dump_share(void *arg)
+{
+	struct ns_dumper *w = arg;
+	struct run *r = w->r;
+
+	w->dc.set = &w->set;
+	for (size_t i = w->lo; i < w->hi && !w->err; i++) {
+		size_t before = w->set.n;
+		int ret;
+
+		if (!r->nsd[i])
+			continue;
+		w->dc.netns = (uint16_t)i;
+		w->dc.guards = r->visit.v[i].inode == r->home ? &r->guards : w->away;
+		ret = dump_all(&w->pf, r->nsd[i], &w->dc, w->no_info);
+		diag_trim(r->nsd[i]);
+		if (ret < 0)
+			w->set.n = before;
+		if (ret == -ENOMEM)
+			w->err = ret;
+		w->rets[i] = ret;
+	}
+	return NULL;
+}
+
 /*
  * Several namespaces: one dump each into the one set, in the order visited, so that each
  * namespace's records are contiguous. The caller's SSH connection is recognized by its
  * 4-tuple only where we started (elsewhere the same tuple is another connection); the
  * sockets its processes hold, by inode, everywhere. A namespace whose dump fails gets a line
  * and is left out; all of them failing is the run's failure.
+ *
+ * Every dump walks the host's whole established hash table, which all namespaces share
+ * (262,144 buckets here, and every namespace's sockets in them): with 1,000 namespaces
+ * holding 40 sockets each a walk took ~2.9 ms, 95% of the run. The handles are independent,
+ * so contiguous shares of the namespaces are dumped on every usable CPU, each thread into a
+ * set of its own, joined in order afterwards: the set, its order and the messages are what
+ * one thread would have made.
  */
 static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 {
 	struct plan_guards away = r->guards;
+	struct ns_dumper w[WORKERS_MAX];
 	char label[4 * NAME_MAX + 32];
-	int first = 0;
-	size_t ok = 0;
+	int first = 0, nw = r->visit.n < NS_PARALLEL_MIN ? 1 : workers_available(), ret = 0;
+	int *rets = calloc(r->visit.n, sizeof(*rets));
+	size_t ok = 0, share;
 
+	if (!rets)
+		return -ENOMEM;
 	away.nkeep = 0;
 	away.unsure = false;
-	for (size_t i = 0; i < r->visit.n; i++) {
-		size_t before = r->set.n;
-		int ret;
+	share = (r->visit.n + (size_t)nw - 1) / (size_t)nw;
+	for (int k = 0; k < nw; k++) {
+		size_t lo = (size_t)k * share;
 
+		w[k] = (struct ns_dumper){ r, &away, no_info, lo < r->visit.n ? lo : r->visit.n,
+					   lo + share < r->visit.n ? lo + share : r->visit.n,
+					   r->pf, { 0 }, *dc, rets, 0 };
+		/* One thread draws the progress line: it has no lock. */
+		if (k)
+			w[k].dc.progress = NULL;
+	}
+	workers_run(dump_share, w, sizeof(w[0]), nw);
+	/* One allocation of the joined size: the shares are freed as they are copied. */
+	size_t total = r->set.n;
+
+	for (int k = 0; k < nw; k++)
+		total += w[k].set.n;
+	if (total > r->set.cap) {
+		struct sock_rec *v = realloc(r->set.v, total * sizeof(*v));
+
+		if (v) {
+			r->set.v = v;
+			r->set.cap = total;
+		}
+	}
+	for (int k = 0; k < nw; k++) {
+		if (w[k].pf.bclen < r->pf.bclen)
+			r->pf.bclen = w[k].pf.bclen;
+		dc->skipped_self += w[k].dc.skipped_self;
+		dc->skipped_unsure += w[k].dc.skipped_unsure;
+		if (w[k].err)
+			ret = w[k].err;
+		for (size_t i = 0; i < w[k].set.n && !ret; i++)
+			ret = sock_set_push(&r->set, &w[k].set.v[i]);
+		sock_set_free(&w[k].set);
+	}
+	for (size_t i = 0; i < r->visit.n && !ret; i++) {
 		if (!r->nsd[i])
 			continue;
-		dc->netns = (uint16_t)i;
-		dc->guards = r->visit.v[i].inode == r->home ? &r->guards : &away;
-		ret = dump_all(r, r->nsd[i], dc, no_info);
-		if (ret == -ENOMEM)
-			return ret;
-		if (ret < 0) {
-			r->set.n = before;
-			fprintf(stderr, "sockreap: network namespace %s: cannot dump sockets: %s; "
-					"skipped\n", ns_label(&r->visit.v[i], label, sizeof(label)),
-				strerror(-ret));
-			if (!first)
-				first = ret;
+		if (!rets[i]) {
+			ok++;
 			continue;
 		}
-		ok++;
+		fprintf(stderr, "sockreap: network namespace %s: cannot dump sockets: %s; "
+				"skipped\n", ns_label(&r->visit.v[i], label, sizeof(label)),
+			strerror(-rets[i]));
+		if (!first)
+			first = rets[i];
 	}
-	dc->guards = &r->guards;
-	return ok ? 0 : first;
+	free(rets);
+	return ret ? ret : ok ? 0 : first;
 }
 
 /*
@@ -837,7 +942,7 @@ static int stage_collect(struct run *r)
 	}
 	selector_prefilter(cfg->ast, &r->pf);
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(r, r->d, &dc, no_info);
+	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(&r->pf, r->d, &dc, no_info);
 	r->ms_dump = ms_since(&t);
 	progress_clear(&r->progress);
 	if (ret < 0)
@@ -1138,6 +1243,7 @@ static int act_namespaces(struct run *r)
 		r->ectx.d = r->nsd[k];
 		r->ectx.workers = r->visit.v[k].inode == r->home ? workers : 1;
 		ret = r->engine->kill(&r->ectx, &part);
+		diag_trim(r->nsd[k]);
 		if (ret < 0 && !first)
 			first = ret;
 	}

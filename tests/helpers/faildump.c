@@ -3,7 +3,8 @@
  * faildump.so: an LD_PRELOAD shim that makes a real sock_diag dump fail, for the tests of
  * what sockreap reports when it cannot verify a kill.
  *
- *   SR_DUMP_COUNT=FILE  writes the number of sock_diag dump requests sent so far to FILE
+ *   SR_DUMP_COUNT=FILE  writes the number of sock_diag dump requests (both kinds: by family,
+ *                       and TCPDIAG_GETSOCK for both families at once) sent so far to FILE
  *                       after each one (a dry run tells how many the collection takes)
  *   SR_FAIL_DUMP=N      the first receive after the Nth dump request fails with ENOBUFS (what a
  *                       dump socket whose queue overflowed answers)
@@ -13,6 +14,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <stdio.h>
@@ -52,7 +54,8 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 	if (!next)
 		*(void **)&next = dlsym(RTLD_NEXT, "sendto");
 	if (to && to->sa_family == AF_NETLINK && len >= sizeof(*h) &&
-	    h->nlmsg_type == SOCK_DIAG_BY_FAMILY && (h->nlmsg_flags & NLM_F_DUMP)) {
+	    (h->nlmsg_type == SOCK_DIAG_BY_FAMILY || h->nlmsg_type == TCPDIAG_GETSOCK) &&
+	    (h->nlmsg_flags & NLM_F_DUMP)) {
 		const char *fail = getenv("SR_FAIL_DUMP");
 
 		dumps++;

@@ -209,8 +209,10 @@ static int deliver(const struct pkt_tcp *p)
 			if (p->seq == s->rcv_nxt) {
 				s->alive = false;
 				replace(s, FQ_REPLACED_ON_DEATH);
-				if (s->quirks & FQ_BREAKS_DUMPS)
+				if (s->quirks & FQ_BREAKS_DUMPS) {
 					fake_diag_fail_dumps(0, -ENOBUFS);
+					fake_diag_fail_checks(-ENOBUFS);
+				}
 			} else {
 				reply(s); /* in window, not exact: a challenge ACK */
 			}
