@@ -70,6 +70,21 @@ int engine_open_raw(struct engine_ctx *ctx);
  */
 int engine_exclusive(const char *name, int wait_ms);
 
+/*
+ * The same lock in several namespaces at once. fds[i] is an unbound AF_UNIX stream socket
+ * made inside namespace where[i] (engine_lock_socket, called there: the abstract name it binds
+ * is that namespace's wherever this process is later); the caller orders them by namespace
+ * inode, so that two runs locking overlapping sets wait for each other instead of each holding
+ * what the other waits for. Every lock is waited for within wait_ms in all, with a line naming
+ * the namespace; past it, the rest are tried once and the run acts anyway (said on stderr).
+ * Each fds[i] held listens until the caller closes it. 0 when every one is held, else -1.
+ */
+int engine_exclusive_all(const int *fds, const char *const *where, size_t n, const char *name,
+			 int wait_ms);
+
+/* An unbound socket for engine_exclusive_all, in the calling thread's namespace, or -errno. */
+int engine_lock_socket(void);
+
 /* Reads an integer from a /proc/sys file. 0 or a negative errno. */
 int engine_sysctl(const char *path, int *val);
 

@@ -369,6 +369,14 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
 				   CAP_DAC_OVERRIDE };
 
+/*
+ * What a run opens inside each namespace it visits besides the sock_diag handle, while setns
+ * is still allowed: sockets stay bound to the namespace they were made in.
+ */
+struct ns_act {
+	int lock;		/* an unbound unix socket for its run lock; -1: none */
+};
+
 /* What one run carries from stage to stage. */
 struct run {
 	const struct config *cfg;
@@ -402,6 +410,7 @@ struct run {
 	 */
 	struct netns_list visit;
 	struct diag **nsd;
+	struct ns_act *nsx;	/* per namespace visited, next to nsd */
 	uint64_t home;		/* the inode of the namespace we started in */
 	struct timespec t0;	/* when the run began: the summary's whole time */
 	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
@@ -539,6 +548,25 @@ static void raise_fd_limit(void)
 }
 
 /*
+ * What acting in namespace i will need, opened from inside it (the caller setns()ed there, or
+ * it is ours): an unbound unix socket for the run lock. Without it the namespace is acted in
+ * unlocked, with a line.
+ */
+static void open_in_ns(struct run *r, size_t i, const char *label)
+{
+	struct ns_act *x = &r->nsx[i];
+	int ret;
+
+	if (r->cfg->dry_run)
+		return;
+	ret = engine_lock_socket();
+	if (ret < 0)
+		fprintf(stderr, "sockreap: warning: network namespace %s: no socket for the run "
+				"lock: %s\n", label, strerror(-ret));
+	x->lock = ret;
+}
+
+/*
  * Several namespaces: setns into each in turn and open its sock_diag handle there, then come
  * back. A netlink socket stays bound to the namespace it was created in, so the dump, the
  * destroys and their verification later need neither setns nor CAP_SYS_ADMIN, which is
@@ -577,6 +605,10 @@ static int open_namespaces(struct run *r)
 	/* dev IFNAME: an index per namespace, looked up inside each below. */
 	if (!ret && selector_dev_prepare(r->cfg->ast, r->visit.n) < 0)
 		ret = EXIT_ERROR;
+	if (!ret && !(r->nsx = calloc(r->visit.n ? r->visit.n : 1, sizeof(*r->nsx))))
+		ret = EXIT_ERROR;
+	for (size_t i = 0; !ret && i < r->visit.n; i++)
+		r->nsx[i] = (struct ns_act){ -1 };
 	if (ret == EXIT_ERROR)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 	for (size_t i = 0; !ret && i < r->visit.n; i++) {
@@ -587,11 +619,13 @@ static int open_namespaces(struct run *r)
 		if (ns->inode == r->home) {
 			selector_dev_bind_here(r->cfg->ast, i);
 			err = diag_open(&r->nsd[i]);
+			ns_label(ns, label, sizeof(label));
 			if (err < 0) {
 				r->nsd[i] = NULL;
 				fprintf(stderr, "sockreap: network namespace %s: cannot open "
-						"sock_diag: %s; skipped\n",
-					ns_label(ns, label, sizeof(label)), strerror(-err));
+						"sock_diag: %s; skipped\n", label, strerror(-err));
+			} else {
+				open_in_ns(r, i, label);
 			}
 			entered += err == 0;
 			continue;
@@ -614,6 +648,8 @@ static int open_namespaces(struct run *r)
 		}
 		err = diag_open(&r->nsd[i]);
 		selector_dev_bind_here(r->cfg->ast, i);
+		if (!err)
+			open_in_ns(r, i, label);
 		/* Never carry on in a namespace other than ours: the rest would act there. */
 		if (setns(home, CLONE_NEWNET) < 0) {
 			fprintf(stderr, "sockreap: cannot return to our own network namespace: %s; "
@@ -1145,6 +1181,60 @@ static int act_namespaces(struct run *r)
 	return first;
 }
 
+static int by_inode(const void *a, const void *b, void *arg)
+{
+	const struct netns_info *v = arg;
+	uint64_t x = v[*(const uint16_t *)a].inode, y = v[*(const uint16_t *)b].inode;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The run lock in every namespace the plan acts in (abstract unix names are per namespace,
+ * so a lock taken only where we started would not keep out an `ip netns exec X sockreap`),
+ * taken in inode order so that two runs over overlapping namespaces cannot each hold what
+ * the other waits for. Held until the run ends (the sockets close with nsx).
+ */
+static void lock_namespaces(struct run *r)
+{
+	uint16_t *idx = malloc(r->visit.n * sizeof(*idx));
+	const char **where = malloc(r->visit.n * sizeof(*where));
+	char *labels = malloc(r->visit.n * (size_t)(4 * NAME_MAX + 32));
+	int *fds = malloc(r->visit.n * sizeof(*fds));
+	size_t n = 0;
+
+	if (!idx || !where || !labels || !fds) {
+		fprintf(stderr, "sockreap: warning: out of memory: acting without the run lock\n");
+		goto out;
+	}
+	for (size_t i = 0; i < r->nplan; i++) {
+		uint16_t k = r->set.v[i].netns;
+
+		if ((!n || idx[n - 1] != k) && r->nsx[k].lock >= 0)
+			idx[n++] = k;
+	}
+	qsort_r(idx, n, sizeof(*idx), by_inode, r->visit.v);
+	/* Once each, should the plan ever not be contiguous per namespace. */
+	size_t u = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!u || idx[u - 1] != idx[i])
+			idx[u++] = idx[i];
+	n = u;
+	for (size_t i = 0; i < n; i++) {
+		char *label = labels + i * (size_t)(4 * NAME_MAX + 32);
+
+		fds[i] = r->nsx[idx[i]].lock;
+		where[i] = ns_label(&r->visit.v[idx[i]], label, 4 * NAME_MAX + 32);
+	}
+	engine_exclusive_all(fds, where, n, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
+out:
+	free(idx);
+	free(where);
+	free(labels);
+	free(fds);
+}
+
 /* 5. Intents, the engine and its verification, results: signals wait from first to last. */
 static int stage_act(struct run *r)
 {
@@ -1158,7 +1248,9 @@ static int stage_act(struct run *r)
 	 * recorded or held, so that an operator who gives up while waiting stops a run that did
 	 * nothing. Released when the run ends.
 	 */
-	if (r->nplan)
+	if (r->nplan && r->visit.n)
+		lock_namespaces(r);
+	else if (r->nplan)
 		r->lock = engine_exclusive(ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 	audit_who_fill(&who);
 	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
@@ -1368,6 +1460,10 @@ int reap_run(const struct config *cfg)
 	diag_close(r.d);
 	for (size_t i = 0; r.nsd && i < r.visit.n; i++)
 		diag_close(r.nsd[i]);
+	for (size_t i = 0; r.nsx && i < r.visit.n; i++)
+		if (r.nsx[i].lock >= 0)
+			close(r.nsx[i].lock);
+	free(r.nsx);
 	free(r.nsd);
 	netns_list_free(&r.visit);
 	sock_set_free(&r.set);
