@@ -12,6 +12,7 @@ struct engine_ctx {
 	const struct diag_filter *scope;	/* the selector's bytecode, for verification */
 	struct rawio *raw;		/* the rst engine's sockets; NULL until opened */
 	bool raw_allowed;		/* CAP_NET_RAW held: the rst engine may open them */
+	int raw_err;			/* why raw is NULL and may not be opened (0: -EPERM) */
 	const int *keep_caps;		/* what to keep once they are open */
 	size_t nkeep_caps;
 	bool peer_reset;		/* rst: reset the peer end too, if another host's */
@@ -56,7 +57,8 @@ void engine_classify_missing(struct diag *d, struct sock_rec *rec);
 
 /*
  * Opens ctx->raw if it is not open yet (CAP_NET_RAW), then keeps only ctx->keep_caps.
- * 0, -EPERM when not allowed, or the error opening it (already reported on stderr).
+ * 0, ctx->raw_err (else -EPERM) when not allowed, or the error opening it (already reported
+ * on stderr).
  */
 int engine_open_raw(struct engine_ctx *ctx);
 

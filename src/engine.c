@@ -151,7 +151,7 @@ int engine_open_raw(struct engine_ctx *ctx)
 	if (ctx->raw)
 		return 0;
 	if (!ctx->raw_allowed)
-		return -EPERM;
+		return ctx->raw_err ? ctx->raw_err : -EPERM;
 	ret = rawio_open(&ctx->raw, &what);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: rst engine: cannot open a %s: %s\n", what,

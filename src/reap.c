@@ -374,6 +374,9 @@ static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CA
  * is still allowed: sockets stay bound to the namespace they were made in.
  */
 struct ns_act {
+	struct rawio *raw;	/* the rst engine's sockets; NULL: not wanted, or raw_err */
+	int raw_err;		/* why they could not be opened */
+	int rfc1337;		/* its net.ipv4.tcp_rfc1337 (a per-namespace sysctl); -1 unknown */
 	int lock;		/* an unbound unix socket for its run lock; -1: none */
 };
 
@@ -411,6 +414,7 @@ struct run {
 	struct netns_list visit;
 	struct diag **nsd;
 	struct ns_act *nsx;	/* per namespace visited, next to nsd */
+	bool ns_rst;		/* open the rst engine's sockets in each namespace */
 	uint64_t home;		/* the inode of the namespace we started in */
 	struct timespec t0;	/* when the run began: the summary's whole time */
 	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
@@ -549,12 +553,15 @@ static void raise_fd_limit(void)
 
 /*
  * What acting in namespace i will need, opened from inside it (the caller setns()ed there, or
- * it is ours): an unbound unix socket for the run lock. Without it the namespace is acted in
- * unlocked, with a line.
+ * it is ours): an unbound unix socket for the run lock and, when the rst engine may run, its
+ * sockets and the namespace's tcp_rfc1337 (/proc/sys/net is the namespace of whoever opens
+ * it). A failure leaves that part out with a line: its sockets then get an honest outcome
+ * (denied, unsupported), not an abort.
  */
 static void open_in_ns(struct run *r, size_t i, const char *label)
 {
 	struct ns_act *x = &r->nsx[i];
+	const char *what = NULL;
 	int ret;
 
 	if (r->cfg->dry_run)
@@ -564,6 +571,16 @@ static void open_in_ns(struct run *r, size_t i, const char *label)
 		fprintf(stderr, "sockreap: warning: network namespace %s: no socket for the run "
 				"lock: %s\n", label, strerror(-ret));
 	x->lock = ret;
+	if (!r->ns_rst)
+		return;
+	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &x->rfc1337) < 0)
+		x->rfc1337 = -1;
+	ret = rawio_open(&x->raw, &what);
+	if (ret < 0) {
+		fprintf(stderr, "sockreap: network namespace %s: cannot open the rst engine's %s: "
+				"%s; its sockets will not be reset\n", label, what, strerror(-ret));
+		x->raw_err = ret;
+	}
 }
 
 /*
@@ -608,7 +625,7 @@ static int open_namespaces(struct run *r)
 	if (!ret && !(r->nsx = calloc(r->visit.n ? r->visit.n : 1, sizeof(*r->nsx))))
 		ret = EXIT_ERROR;
 	for (size_t i = 0; !ret && i < r->visit.n; i++)
-		r->nsx[i] = (struct ns_act){ -1 };
+		r->nsx[i] = (struct ns_act){ NULL, 0, -1, -1 };
 	if (ret == EXIT_ERROR)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 	for (size_t i = 0; !ret && i < r->visit.n; i++) {
@@ -677,6 +694,48 @@ static int open_namespaces(struct run *r)
 	return ret ? ret : RUN_ON;
 }
 
+/*
+ * Whether this kernel has SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY: the kernel's, the same in
+ * every namespace). A destroy of a socket that cannot exist (port 0 to port 0, a cookie no
+ * socket has) touches nothing: the kernel answers ENOENT from its lookup where it can destroy,
+ * EOPNOTSUPP before any lookup where it cannot. Anything else counts as "has it".
+ */
+static bool destroy_supported(void)
+{
+	struct sock_rec rec, *p = &rec;
+	struct diag *d;
+	int err = 0, ret = diag_open(&d);
+
+	if (ret < 0)
+		return true;
+	memset(&rec, 0, sizeof(rec));
+	rec.family = AF_INET;
+	rec.protocol = IPPROTO_TCP;
+	/* Not INET_DIAG_NOCOOKIE (~0, ~0), which would skip the cookie check. */
+	rec.id.idiag_cookie[0] = 0xfffffffe;
+	rec.id.idiag_cookie[1] = 0xffffffff;
+	ret = diag_destroy_batch(d, &p, 1, &err);
+	diag_close(d);
+	return ret != -EOPNOTSUPP && err != -EOPNOTSUPP;
+}
+
+/*
+ * Several namespaces: a raw or packet socket acts in the namespace it was made in, so the rst
+ * engine's are opened inside each namespace next to its sock_diag handle (open_in_ns), while
+ * setns is allowed, and CAP_NET_RAW and CAP_SYS_ADMIN go before the prompt as in one
+ * namespace; never in ours for another's sockets. rst opens them in every namespace visited;
+ * auto only when this kernel cannot destroy (its fallback is for EOPNOTSUPP alone, a kernel
+ * matter): elsewhere it keeps nothing for a fallback that cannot happen.
+ */
+static void many_netns_engine(struct run *r)
+{
+	r->ns_rst = r->engine == &engine_rst ||
+		    (r->engine == &engine_auto && r->ectx.raw_allowed && !destroy_supported());
+	r->ectx.raw_allowed = false;
+	if (r->engine == &engine_auto)
+		r->nkeep = 1; /* CAP_NET_ADMIN; the raw sockets, if any, are open by then */
+}
+
 /* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
 static int stage_prepare(struct run *r)
 {
@@ -692,18 +751,15 @@ static int stage_prepare(struct run *r)
 	/* Before the capabilities are dropped: setns needs CAP_SYS_ADMIN, kept for nothing else. */
 	if (cfg->netns && (ret = enter_netns(r)) != RUN_ON)
 		return ret;
-	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
-		return ret;
 	if (!cfg->dry_run) {
 		ret = choose_engine(&r->engine, &r->ectx, r->keep_caps, &r->nkeep);
 		if (ret)
 			return ret;
-		/* Raw sockets would act in our namespace only: auto falls back to nothing. */
-		if (r->visit.n && r->engine == &engine_auto) {
-			r->ectx.raw_allowed = false;
-			r->nkeep = 1;
-		}
+		if (cli_many_netns(cfg))
+			many_netns_engine(r);
 	}
+	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
+		return ret;
 	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
 	if (caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
@@ -1087,6 +1143,20 @@ static int stage_show(struct run *r)
 	return run.exit_status;
 }
 
+/*
+ * The rst engine's sockets: opened now in one namespace; with several, opened in each already
+ * (open_in_ns), and the run goes on if any namespace that holds part of the plan has them.
+ */
+static bool rst_can_run(struct run *r)
+{
+	if (!r->visit.n)
+		return engine_open_raw(&r->ectx) == 0;
+	for (size_t i = 0; i < r->nplan; i++)
+		if (r->nsx[r->set.v[i].netns].raw)
+			return true;
+	return !r->nplan;
+}
+
 /* 4. No audit record, no kill; then only the engine's capabilities; then ask. */
 static int stage_arm(struct run *r)
 {
@@ -1125,10 +1195,11 @@ static int stage_arm(struct run *r)
 	}
 	/*
 	 * From here on only the engine's capabilities are of use: drop the rest before a person
-	 * is asked (the prompt may wait for hours). The rst engine opens its sockets now and keeps
-	 * nothing; auto keeps CAP_NET_RAW until it needs them (usually never), then drops it.
+	 * is asked (the prompt may wait for hours). The rst engine opens its sockets now (over
+	 * several namespaces: opened in each already) and keeps nothing; auto keeps CAP_NET_RAW
+	 * until it needs them (usually never), then drops it; over several namespaces, nothing.
 	 */
-	if (r->engine == &engine_rst && engine_open_raw(&r->ectx) < 0) {
+	if (r->engine == &engine_rst && !rst_can_run(r)) {
 		fprintf(stderr, "sockreap: the rst engine cannot run here; nothing killed\n"
 				"  'sockreap doctor' says what this machine supports\n");
 		return EXIT_PRIV;
@@ -1153,7 +1224,8 @@ static int stage_arm(struct run *r)
 
 /*
  * Several namespaces: the plan is in namespace order; each namespace's part goes to the
- * engine with that namespace's handle, which the destroys and their verification use. The
+ * engine with that namespace's handles (sock_diag for destroys, identity checks and
+ * verification; the rst engine's raw, capture and route sockets; its tcp_rfc1337). The
  * destroy engine's extra threads open their netlink sockets where this process is, which is
  * our namespace: elsewhere one thread does it all. Returns the first error.
  */
@@ -1172,11 +1244,18 @@ static int act_namespaces(struct run *r)
 		part = (struct sock_set){ r->set.v + i, j - i, j - i };
 		r->ectx.d = r->nsd[k];
 		r->ectx.workers = r->visit.v[k].inode == r->home ? workers : 1;
+		r->ectx.raw = r->nsx[k].raw;
+		r->ectx.raw_err = r->nsx[k].raw_err;
+		r->ectx.rfc1337 = r->nsx[k].rfc1337;
 		ret = r->engine->kill(&r->ectx, &part);
 		if (ret < 0 && !first)
 			first = ret;
+		/* Its capture buffers go with it: one namespace's at a time. */
+		rawio_close(r->nsx[k].raw);
+		r->nsx[k].raw = NULL;
 	}
 	r->ectx.d = NULL;
+	r->ectx.raw = NULL;
 	r->ectx.workers = workers;
 	return first;
 }
@@ -1460,9 +1539,11 @@ int reap_run(const struct config *cfg)
 	diag_close(r.d);
 	for (size_t i = 0; r.nsd && i < r.visit.n; i++)
 		diag_close(r.nsd[i]);
-	for (size_t i = 0; r.nsx && i < r.visit.n; i++)
+	for (size_t i = 0; r.nsx && i < r.visit.n; i++) {
+		rawio_close(r.nsx[i].raw);
 		if (r.nsx[i].lock >= 0)
 			close(r.nsx[i].lock);
+	}
 	free(r.nsx);
 	free(r.nsd);
 	netns_list_free(&r.visit);
