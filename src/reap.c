@@ -1157,6 +1157,31 @@ static bool rst_can_run(struct run *r)
 	return !r->nplan;
 }
 
+/*
+ * Several namespaces: what was opened inside those the plan does not act in (the rst engine's
+ * sockets, the run lock's socket) is closed before the prompt, which may wait for hours: only
+ * the namespaces acted in keep anything but their sock_diag handle.
+ */
+static void release_idle_namespaces(struct run *r)
+{
+	bool *acted = calloc(r->visit.n ? r->visit.n : 1, sizeof(*acted));
+
+	if (!acted)
+		return; /* kept open until the run ends: nothing worse */
+	for (size_t i = 0; i < r->nplan; i++)
+		acted[r->set.v[i].netns] = true;
+	for (size_t i = 0; i < r->visit.n; i++) {
+		if (acted[i])
+			continue;
+		rawio_close(r->nsx[i].raw);
+		r->nsx[i].raw = NULL;
+		if (r->nsx[i].lock >= 0)
+			close(r->nsx[i].lock);
+		r->nsx[i].lock = -1;
+	}
+	free(acted);
+}
+
 /* 4. No audit record, no kill; then only the engine's capabilities; then ask. */
 static int stage_arm(struct run *r)
 {
@@ -1199,6 +1224,8 @@ static int stage_arm(struct run *r)
 	 * several namespaces: opened in each already) and keeps nothing; auto keeps CAP_NET_RAW
 	 * until it needs them (usually never), then drops it; over several namespaces, nothing.
 	 */
+	if (r->visit.n)
+		release_idle_namespaces(r);
 	if (r->engine == &engine_rst && !rst_can_run(r)) {
 		fprintf(stderr, "sockreap: the rst engine cannot run here; nothing killed\n"
 				"  'sockreap doctor' says what this machine supports\n");

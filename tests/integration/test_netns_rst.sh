@@ -234,9 +234,10 @@ test_lock() {
 # --- a namespace deleted while the run waits for its confirmation (rst) ------------------------
 # One named namespace loses its processes and its name, one unnamed one its processes; our
 # sockets keep both namespaces themselves alive, so the kill goes through their handles as
-# planned: their sockets end "gone", the third namespace's are killed, exit 0.
+# planned: their sockets end "gone", the third namespace's are killed, exit 0. A fourth, with
+# nothing selected, keeps none of our sockets but the sock_diag ones while the prompt waits.
 test_vanish() {
-	local home a c v log="$TMP/vanish.log" spid rc i ia ic iu
+	local home a c idle v log="$TMP/vanish.log" spid rc i ia ic iu
 	if ! command -v script >/dev/null; then
 		skipped "vanish: script(1) is not installed (util-linux): no terminal to confirm on"
 		return
@@ -244,6 +245,7 @@ test_vanish() {
 	ns_new home || { not_ok "vanish: home namespace"; return; }
 	ns_new a || { not_ok "vanish: namespace a"; return; }
 	ns_new c || { not_ok "vanish: namespace c"; return; }
+	ns_new idle || { not_ok "vanish: namespace idle"; return; }
 	rig_start VA "$a" -p 7730 -n 2 close-wait || { not_ok "vanish: rig VA"; return; }
 	rig_start VC "$c" -p 7730 -n 2 close-wait || { not_ok "vanish: rig VC"; return; }
 	rig_start_unshared VU -p 7730 -n 3 close-wait || { not_ok "vanish: rig VU"; return; }
@@ -253,12 +255,18 @@ test_vanish() {
 	ic=$(ns_inode "/run/netns/$c")
 	iu=$(ns_inode "/proc/$VU/ns/net")
 	mkfifo "$TMP/answer"
-	in_ns "$home" script -qec "$SR --netns $a --netns $c --netns-of $VU --engine rst --audit-log $log --state close-wait --sport 7730" \
+	in_ns "$home" script -qec "$SR --netns $a --netns $c --netns-of $VU --netns $idle --engine rst --audit-log $log --state close-wait --sport 7730" \
 		/dev/null <"$TMP/answer" >"$TMP/vanish.out" 2>&1 &
 	spid=$!
 	exec {v}<>"$TMP/answer"
 	wait_for "$TMP/vanish.out" "Kill 7 sockets?"
 	check "vanish: the preview asks about 7 sockets in three namespaces" grep -q "Kill 7 sockets?" "$TMP/vanish.out"
+	# While it asks: each namespace acted in holds our capture socket, the idle one (nothing
+	# selected there) none: what was opened for it is closed before the prompt.
+	check "vanish: while it asks, a holds our capture socket" \
+		[ "$(in_ns "$a" ss -0 -a -p | grep -c '"sockreap"')" = 1 ]
+	check "vanish: while it asks, the idle namespace holds none of our sockets" \
+		[ "$(in_ns "$idle" ss -0 -a -p | grep -c '"sockreap"')$(in_ns "$idle" ss -x -a -p | grep -c '"sockreap"')" = 00 ]
 	kill "$VU" "$VC"
 	for ((i = 0; i < 3000; i++)); do
 		kill -0 "$VU" 2>/dev/null || kill -0 "$VC" 2>/dev/null || break
