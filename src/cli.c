@@ -80,7 +80,7 @@ static const struct cli_option options[] = {
 	{ "netns-of", OPT_NETNS_OF, "PID", NULL, "act in the network namespace process PID lives in "
 						 "(repeatable)" },
 	{ "all-netns", OPT_ALL_NETNS, NULL, NULL, "act in every network namespace on the host, "
-						  "ours included (not with --engine rst)" },
+						  "ours included" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -778,12 +778,6 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 	if (derive_netns(cfg, errf) < 0)
 		goto fail;
-	/* The rst engine's raw sockets would have to be opened in each namespace: not yet. */
-	if (cli_many_netns(cfg) && cfg->engine && !strcmp(cfg->engine, "rst")) {
-		fprintf(errf, "sockreap: --engine rst with more than one network namespace is not "
-			      "supported yet: use the destroy engine, or one --netns per run\n");
-		goto fail;
-	}
 	/*
 	 * dev IFNAME is looked up in each namespace the run visits; one that stays here must
 	 * name a device here (only the expression has dev).

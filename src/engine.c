@@ -205,7 +205,7 @@ int engine_open_raw(struct engine_ctx *ctx)
 	if (ctx->raw)
 		return 0;
 	if (!ctx->raw_allowed)
-		return -EPERM;
+		return ctx->raw_err ? ctx->raw_err : -EPERM;
 	ret = rawio_open(&ctx->raw, &what);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: rst engine: cannot open a %s: %s\n", what,
@@ -218,20 +218,51 @@ int engine_open_raw(struct engine_ctx *ctx)
 	return 0;
 }
 
+/* The abstract address of name; its length, or 0 when it does not fit. */
+static socklen_t lock_addr(const char *name, struct sockaddr_un *a)
+{
+	size_t n = strlen(name);
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	if (n + 1 > sizeof(a->sun_path))
+		return 0;
+	memcpy(a->sun_path + 1, name, n); /* sun_path[0] = 0: the abstract namespace */
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+/* Binds and listens on fd: 0, or -errno (-EADDRINUSE: held; fd is still unbound then). */
+static int bind_lock(int fd, const char *name)
+{
+	struct sockaddr_un a;
+	socklen_t len = lock_addr(name, &a);
+
+	if (!len)
+		return -ENAMETOOLONG;
+	if (bind(fd, (struct sockaddr *)&a, len) < 0)
+		return -errno;
+	return listen(fd, 1) < 0 ? -errno : 0;
+}
+
+int engine_lock_socket(void)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
 static int try_lock(const char *name, struct ucred *holder)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	size_t n = strlen(name);
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+	struct sockaddr_un a;
+	socklen_t len = lock_addr(name, &a);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	if (n + 1 > sizeof(a.sun_path)) {
+	if (!len) {
 		close(fd);
 		return -ENAMETOOLONG;
 	}
-	memcpy(a.sun_path + 1, name, n); /* sun_path[0] = 0: the abstract namespace */
 	if (bind(fd, (struct sockaddr *)&a, len) == 0 && listen(fd, 1) == 0)
 		return fd;
 	int err = errno;
@@ -275,6 +306,40 @@ int engine_exclusive(const char *name, int wait_ms)
 		fprintf(stderr, "sockreap: warning: cannot hold the run lock: %s\n",
 			strerror(-fd));
 	return fd;
+}
+
+int engine_exclusive_all(const int *fds, const char *const *where, size_t n, const char *name,
+			 int wait_ms)
+{
+	int waited = 0, ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool said = false;
+		int err;
+
+		/*
+		 * No pid for the holder: asking needs a socket in that namespace, which only a
+		 * setns could give us now.
+		 */
+		while ((err = bind_lock(fds[i], name)) == -EADDRINUSE && waited < wait_ms) {
+			if (!said)
+				fprintf(stderr, "sockreap: waiting for another run acting in network "
+						"namespace %s\n", where[i]);
+			said = true;
+			usleep(20 * 1000);
+			waited += 20;
+		}
+		if (err == -EADDRINUSE)
+			fprintf(stderr, "sockreap: warning: network namespace %s: still held after "
+					"%d s; acting anyway: sockets the other run kills meanwhile may "
+					"be reported killed by both\n", where[i], wait_ms / 1000);
+		else if (err < 0)
+			fprintf(stderr, "sockreap: warning: network namespace %s: cannot hold the run "
+					"lock: %s\n", where[i], strerror(-err));
+		if (err < 0)
+			ret = -1;
+	}
+	return ret;
 }
 
 int engine_sysctl(const char *path, int *val)

@@ -370,6 +370,17 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
 static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
 				   CAP_DAC_OVERRIDE };
 
+/*
+ * What a run opens inside each namespace it visits besides the sock_diag handle, while setns
+ * is still allowed: sockets stay bound to the namespace they were made in.
+ */
+struct ns_act {
+	struct rawio *raw;	/* the rst engine's sockets; NULL: not wanted, or raw_err */
+	int raw_err;		/* why they could not be opened */
+	int rfc1337;		/* its net.ipv4.tcp_rfc1337 (a per-namespace sysctl); -1 unknown */
+	int lock;		/* an unbound unix socket for its run lock; -1: none */
+};
+
 /* What one run carries from stage to stage. */
 struct run {
 	const struct config *cfg;
@@ -403,6 +414,8 @@ struct run {
 	 */
 	struct netns_list visit;
 	struct diag **nsd;
+	struct ns_act *nsx;	/* per namespace visited, next to nsd */
+	bool ns_rst;		/* open the rst engine's sockets in each namespace */
 	uint64_t home;		/* the inode of the namespace we started in */
 	struct timespec t0;	/* when the run began: the summary's whole time */
 	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
@@ -540,6 +553,38 @@ static void raise_fd_limit(void)
 }
 
 /*
+ * What acting in namespace i will need, opened from inside it (the caller setns()ed there, or
+ * it is ours): an unbound unix socket for the run lock and, when the rst engine may run, its
+ * sockets and the namespace's tcp_rfc1337 (/proc/sys/net is the namespace of whoever opens
+ * it). A failure leaves that part out with a line: its sockets then get an honest outcome
+ * (denied, unsupported), not an abort.
+ */
+static void open_in_ns(struct run *r, size_t i, const char *label)
+{
+	struct ns_act *x = &r->nsx[i];
+	const char *what = NULL;
+	int ret;
+
+	if (r->cfg->dry_run)
+		return;
+	ret = engine_lock_socket();
+	if (ret < 0)
+		fprintf(stderr, "sockreap: warning: network namespace %s: no socket for the run "
+				"lock: %s\n", label, strerror(-ret));
+	x->lock = ret;
+	if (!r->ns_rst)
+		return;
+	if (engine_sysctl("/proc/sys/net/ipv4/tcp_rfc1337", &x->rfc1337) < 0)
+		x->rfc1337 = -1;
+	ret = rawio_open(&x->raw, &what);
+	if (ret < 0) {
+		fprintf(stderr, "sockreap: network namespace %s: cannot open the rst engine's %s: "
+				"%s; its sockets will not be reset\n", label, what, strerror(-ret));
+		x->raw_err = ret;
+	}
+}
+
+/*
  * Several namespaces: setns into each in turn and open its sock_diag handle there, then come
  * back. A netlink socket stays bound to the namespace it was created in, so the dump, the
  * destroys and their verification later need neither setns nor CAP_SYS_ADMIN, which is
@@ -578,6 +623,10 @@ static int open_namespaces(struct run *r)
 	/* dev IFNAME: an index per namespace, looked up inside each below. */
 	if (!ret && selector_dev_prepare(r->cfg->ast, r->visit.n) < 0)
 		ret = EXIT_ERROR;
+	if (!ret && !(r->nsx = calloc(r->visit.n ? r->visit.n : 1, sizeof(*r->nsx))))
+		ret = EXIT_ERROR;
+	for (size_t i = 0; !ret && i < r->visit.n; i++)
+		r->nsx[i] = (struct ns_act){ NULL, 0, -1, -1 };
 	if (ret == EXIT_ERROR)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 	for (size_t i = 0; !ret && i < r->visit.n; i++) {
@@ -588,11 +637,13 @@ static int open_namespaces(struct run *r)
 		if (ns->inode == r->home) {
 			selector_dev_bind_here(r->cfg->ast, i);
 			err = diag_open(&r->nsd[i]);
+			ns_label(ns, label, sizeof(label));
 			if (err < 0) {
 				r->nsd[i] = NULL;
 				fprintf(stderr, "sockreap: network namespace %s: cannot open "
-						"sock_diag: %s; skipped\n",
-					ns_label(ns, label, sizeof(label)), strerror(-err));
+						"sock_diag: %s; skipped\n", label, strerror(-err));
+			} else {
+				open_in_ns(r, i, label);
 			}
 			entered += err == 0;
 			continue;
@@ -615,6 +666,8 @@ static int open_namespaces(struct run *r)
 		}
 		err = diag_open(&r->nsd[i]);
 		selector_dev_bind_here(r->cfg->ast, i);
+		if (!err)
+			open_in_ns(r, i, label);
 		/* Never carry on in a namespace other than ours: the rest would act there. */
 		if (setns(home, CLONE_NEWNET) < 0) {
 			fprintf(stderr, "sockreap: cannot return to our own network namespace: %s; "
@@ -642,6 +695,48 @@ static int open_namespaces(struct run *r)
 	return ret ? ret : RUN_ON;
 }
 
+/*
+ * Whether this kernel has SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY: the kernel's, the same in
+ * every namespace). A destroy of a socket that cannot exist (port 0 to port 0, a cookie no
+ * socket has) touches nothing: the kernel answers ENOENT from its lookup where it can destroy,
+ * EOPNOTSUPP before any lookup where it cannot. Anything else counts as "has it".
+ */
+static bool destroy_supported(void)
+{
+	struct sock_rec rec, *p = &rec;
+	struct diag *d;
+	int err = 0, ret = diag_open(&d);
+
+	if (ret < 0)
+		return true;
+	memset(&rec, 0, sizeof(rec));
+	rec.family = AF_INET;
+	rec.protocol = IPPROTO_TCP;
+	/* Not INET_DIAG_NOCOOKIE (~0, ~0), which would skip the cookie check. */
+	rec.id.idiag_cookie[0] = 0xfffffffe;
+	rec.id.idiag_cookie[1] = 0xffffffff;
+	ret = diag_destroy_batch(d, &p, 1, &err);
+	diag_close(d);
+	return ret != -EOPNOTSUPP && err != -EOPNOTSUPP;
+}
+
+/*
+ * Several namespaces: a raw or packet socket acts in the namespace it was made in, so the rst
+ * engine's are opened inside each namespace next to its sock_diag handle (open_in_ns), while
+ * setns is allowed, and CAP_NET_RAW and CAP_SYS_ADMIN go before the prompt as in one
+ * namespace; never in ours for another's sockets. rst opens them in every namespace visited;
+ * auto only when this kernel cannot destroy (its fallback is for EOPNOTSUPP alone, a kernel
+ * matter): elsewhere it keeps nothing for a fallback that cannot happen.
+ */
+static void many_netns_engine(struct run *r)
+{
+	r->ns_rst = r->engine == &engine_rst ||
+		    (r->engine == &engine_auto && r->ectx.raw_allowed && !destroy_supported());
+	r->ectx.raw_allowed = false;
+	if (r->engine == &engine_auto)
+		r->nkeep = 1; /* CAP_NET_ADMIN; the raw sockets, if any, are open by then */
+}
+
 /* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
 static int stage_prepare(struct run *r)
 {
@@ -657,18 +752,15 @@ static int stage_prepare(struct run *r)
 	/* Before the capabilities are dropped: setns needs CAP_SYS_ADMIN, kept for nothing else. */
 	if (cfg->netns && (ret = enter_netns(r)) != RUN_ON)
 		return ret;
-	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
-		return ret;
 	if (!cfg->dry_run) {
 		ret = choose_engine(&r->engine, &r->ectx, r->keep_caps, &r->nkeep);
 		if (ret)
 			return ret;
-		/* Raw sockets would act in our namespace only: auto falls back to nothing. */
-		if (r->visit.n && r->engine == &engine_auto) {
-			r->ectx.raw_allowed = false;
-			r->nkeep = 1;
-		}
+		if (cli_many_netns(cfg))
+			many_netns_engine(r);
 	}
+	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
+		return ret;
 	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
 	if (caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
@@ -1157,6 +1249,45 @@ static int stage_show(struct run *r)
 	return run.exit_status;
 }
 
+/*
+ * The rst engine's sockets: opened now in one namespace; with several, opened in each already
+ * (open_in_ns), and the run goes on if any namespace that holds part of the plan has them.
+ */
+static bool rst_can_run(struct run *r)
+{
+	if (!r->visit.n)
+		return engine_open_raw(&r->ectx) == 0;
+	for (size_t i = 0; i < r->nplan; i++)
+		if (r->nsx[r->set.v[i].netns].raw)
+			return true;
+	return !r->nplan;
+}
+
+/*
+ * Several namespaces: what was opened inside those the plan does not act in (the rst engine's
+ * sockets, the run lock's socket) is closed before the prompt, which may wait for hours: only
+ * the namespaces acted in keep anything but their sock_diag handle.
+ */
+static void release_idle_namespaces(struct run *r)
+{
+	bool *acted = calloc(r->visit.n ? r->visit.n : 1, sizeof(*acted));
+
+	if (!acted)
+		return; /* kept open until the run ends: nothing worse */
+	for (size_t i = 0; i < r->nplan; i++)
+		acted[r->set.v[i].netns] = true;
+	for (size_t i = 0; i < r->visit.n; i++) {
+		if (acted[i])
+			continue;
+		rawio_close(r->nsx[i].raw);
+		r->nsx[i].raw = NULL;
+		if (r->nsx[i].lock >= 0)
+			close(r->nsx[i].lock);
+		r->nsx[i].lock = -1;
+	}
+	free(acted);
+}
+
 /* 4. No audit record, no kill; then only the engine's capabilities; then ask. */
 static int stage_arm(struct run *r)
 {
@@ -1195,10 +1326,13 @@ static int stage_arm(struct run *r)
 	}
 	/*
 	 * From here on only the engine's capabilities are of use: drop the rest before a person
-	 * is asked (the prompt may wait for hours). The rst engine opens its sockets now and keeps
-	 * nothing; auto keeps CAP_NET_RAW until it needs them (usually never), then drops it.
+	 * is asked (the prompt may wait for hours). The rst engine opens its sockets now (over
+	 * several namespaces: opened in each already) and keeps nothing; auto keeps CAP_NET_RAW
+	 * until it needs them (usually never), then drops it; over several namespaces, nothing.
 	 */
-	if (r->engine == &engine_rst && engine_open_raw(&r->ectx) < 0) {
+	if (r->visit.n)
+		release_idle_namespaces(r);
+	if (r->engine == &engine_rst && !rst_can_run(r)) {
 		fprintf(stderr, "sockreap: the rst engine cannot run here; nothing killed\n"
 				"  'sockreap doctor' says what this machine supports\n");
 		return EXIT_PRIV;
@@ -1223,7 +1357,8 @@ static int stage_arm(struct run *r)
 
 /*
  * Several namespaces: the plan is in namespace order; each namespace's part goes to the
- * engine with that namespace's handle, which the destroys and their verification use. The
+ * engine with that namespace's handles (sock_diag for destroys, identity checks and
+ * verification; the rst engine's raw, capture and route sockets; its tcp_rfc1337). The
  * destroy engine's extra threads open their netlink sockets where this process is, which is
  * our namespace: elsewhere one thread does it all. Returns the first error.
  */
@@ -1242,14 +1377,75 @@ static int act_namespaces(struct run *r)
 		part = (struct sock_set){ r->set.v + i, j - i, j - i };
 		r->ectx.d = r->nsd[k];
 		r->ectx.workers = r->visit.v[k].inode == r->home ? workers : 1;
+		r->ectx.raw = r->nsx[k].raw;
+		r->ectx.raw_err = r->nsx[k].raw_err;
+		r->ectx.rfc1337 = r->nsx[k].rfc1337;
 		ret = r->engine->kill(&r->ectx, &part);
 		diag_trim(r->nsd[k]);
 		if (ret < 0 && !first)
 			first = ret;
+		/* Its capture buffers go with it: one namespace's at a time. */
+		rawio_close(r->nsx[k].raw);
+		r->nsx[k].raw = NULL;
 	}
 	r->ectx.d = NULL;
+	r->ectx.raw = NULL;
 	r->ectx.workers = workers;
 	return first;
+}
+
+static int by_inode(const void *a, const void *b, void *arg)
+{
+	const struct netns_info *v = arg;
+	uint64_t x = v[*(const uint16_t *)a].inode, y = v[*(const uint16_t *)b].inode;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The run lock in every namespace the plan acts in (abstract unix names are per namespace,
+ * so a lock taken only where we started would not keep out an `ip netns exec X sockreap`),
+ * taken in inode order so that two runs over overlapping namespaces cannot each hold what
+ * the other waits for. Held until the run ends (the sockets close with nsx).
+ */
+static void lock_namespaces(struct run *r)
+{
+	uint16_t *idx = malloc(r->visit.n * sizeof(*idx));
+	const char **where = malloc(r->visit.n * sizeof(*where));
+	char *labels = malloc(r->visit.n * (size_t)(4 * NAME_MAX + 32));
+	int *fds = malloc(r->visit.n * sizeof(*fds));
+	size_t n = 0;
+
+	if (!idx || !where || !labels || !fds) {
+		fprintf(stderr, "sockreap: warning: out of memory: acting without the run lock\n");
+		goto out;
+	}
+	for (size_t i = 0; i < r->nplan; i++) {
+		uint16_t k = r->set.v[i].netns;
+
+		if ((!n || idx[n - 1] != k) && r->nsx[k].lock >= 0)
+			idx[n++] = k;
+	}
+	qsort_r(idx, n, sizeof(*idx), by_inode, r->visit.v);
+	/* Once each, should the plan ever not be contiguous per namespace. */
+	size_t u = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!u || idx[u - 1] != idx[i])
+			idx[u++] = idx[i];
+	n = u;
+	for (size_t i = 0; i < n; i++) {
+		char *label = labels + i * (size_t)(4 * NAME_MAX + 32);
+
+		fds[i] = r->nsx[idx[i]].lock;
+		where[i] = ns_label(&r->visit.v[idx[i]], label, 4 * NAME_MAX + 32);
+	}
+	engine_exclusive_all(fds, where, n, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
+out:
+	free(idx);
+	free(where);
+	free(labels);
+	free(fds);
 }
 
 /* 5. Intents, the engine and its verification, results: signals wait from first to last. */
@@ -1265,7 +1461,9 @@ static int stage_act(struct run *r)
 	 * recorded or held, so that an operator who gives up while waiting stops a run that did
 	 * nothing. Released when the run ends.
 	 */
-	if (r->nplan)
+	if (r->nplan && r->visit.n)
+		lock_namespaces(r);
+	else if (r->nplan)
 		r->lock = engine_exclusive(ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 	audit_who_fill(&who);
 	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
@@ -1475,6 +1673,12 @@ int reap_run(const struct config *cfg)
 	diag_close(r.d);
 	for (size_t i = 0; r.nsd && i < r.visit.n; i++)
 		diag_close(r.nsd[i]);
+	for (size_t i = 0; r.nsx && i < r.visit.n; i++) {
+		rawio_close(r.nsx[i].raw);
+		if (r.nsx[i].lock >= 0)
+			close(r.nsx[i].lock);
+	}
+	free(r.nsx);
 	free(r.nsd);
 	netns_list_free(&r.visit);
 	sock_set_free(&r.set);

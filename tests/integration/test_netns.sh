@@ -110,12 +110,6 @@ test_named() {
 		in_ns "$home" "$SR" --netns "/proc/$NC/ns/uts" "${kill[@]}"
 	expect_status 2 "refused: --netns-of a process that does not exist" \
 		in_ns "$home" "$SR" --netns-of 2147483646 "${kill[@]}"
-	# (--netns-of NC would be ns again: one namespace, which rst serves.)
-	expect_status 2 "refused: two namespaces with --engine rst (not supported yet)" \
-		in_ns "$home" "$SR" --netns "$ns" --netns "$home" --engine rst "${kill[@]}"
-	check "refused: says not supported yet" grep -q "not supported yet" "$TMP/err"
-	expect_status 2 "refused: --all-netns --engine rst (not supported yet)" \
-		in_ns "$home" "$SR" --all-netns --engine rst "${kill[@]}"
 	if command -v setpriv >/dev/null; then
 		expect_status 4 "refused: nobody may not enter the namespace (EPERM)" \
 			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \

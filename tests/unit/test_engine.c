@@ -1024,6 +1024,35 @@ static void test_engine_exclusive(void **state)
 	close(b);
 }
 
+/*
+ * Several namespaces' locks: each pre-made socket is bound in turn; one held by another run is
+ * waited for (here 40 ms), then the rest are still taken and the run is told it acts anyway.
+ */
+static void test_engine_exclusive_all(void **state)
+{
+	const char *where[2] = { "a", "b" };
+	char name[64];
+	int other, fds[2];
+
+	(void)state;
+	snprintf(name, sizeof(name), "sockreap-test-all/%d", (int)getpid());
+	fds[0] = engine_lock_socket();
+	fds[1] = engine_lock_socket();
+	assert_true(fds[0] >= 0 && fds[1] >= 0);
+	assert_int_equal(engine_exclusive_all(fds, where, 1, name, 40), 0);
+	/* Held by fds[0] now: a run that wants it (engine_exclusive) is refused. */
+	other = engine_exclusive(name, 0);
+	assert_int_equal(other, -1);
+	/* The same name again on another socket of this namespace: held, so not all are had. */
+	assert_int_equal(engine_exclusive_all(fds + 1, where + 1, 1, name, 40), -1);
+	close(fds[0]);
+	/* fds[1] stayed unbound after waiting: it takes the lock once it is free. */
+	assert_int_equal(engine_exclusive_all(fds + 1, where + 1, 1, name, 40), 0);
+	other = engine_exclusive(name, 0);
+	assert_int_equal(other, -1);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1059,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_verify_fails),
 		cmocka_unit_test(test_engine_reuseport_group),
 		cmocka_unit_test(test_engine_exclusive),
+		cmocka_unit_test(test_engine_exclusive_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
