@@ -301,6 +301,14 @@ static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 				      "most %d)\n", len, CLI_NETNS_SPEC_MAX);
 			return -EINVAL;
 		}
+		/* The selector language has no escapes: a value is quoted with the other quote. */
+		if (strchr(arg, '\'') && strchr(arg, '"')) {
+			fprintf(errf, "sockreap: --netns: a name with both ' and \" cannot be written "
+				      "in a selector: \"%s\"; --netns-of PID reaches it through a "
+				      "process in it\n",
+				shown(&b, arg));
+			return -EINVAL;
+		}
 		if (len)
 			return 0;
 		fprintf(errf, "sockreap: --netns: empty name\n");

@@ -354,6 +354,10 @@ static void test_cli_engine_and_doctor(void **state)
 		assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns", long_name)),
 				 EXIT_USAGE);
 	}
+	/* Both quote characters: no selector can say it, so neither can the flag (fuzz_cli). */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("-n", "--netns", "blue'x\"y", "state", "close-wait")), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "--netns: a name with both ' and \" cannot be"));
 	/* "doctor" anywhere else is a selector word, and not a valid one. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "doctor")), EXIT_USAGE);
 }
