@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sockreap — plain make. `make V=1` shows the commands.
 
 VERSION := 0.1.0
@@ -6,31 +7,52 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Debian's zsh reads packages' completions from vendor-completions and the local admin's from
+# /usr/local/share/zsh/site-functions; fish and bash look under PREFIX/share either way.
+ifeq ($(PREFIX),/usr)
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+else
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+endif
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := libnl-3.0 libcap-ng libbpf
 
-# Debian packages the build, the tests and the demo need.
-DEB_PKGS := build-essential clang libclang-rt-dev pkg-config libnl-3-dev libcap-ng-dev libcmocka-dev \
-	libbpf-dev iproute2 jq util-linux procps nftables libcap2-bin
+# Debian packages: to build (debian/control's Build-Depends must list these, less
+# build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
+# and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
+# them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
+BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev
+TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
+	libcap2-bin bc logrotate
+DIST_PKGS := debhelper lintian debootstrap
+DEB_PKGS := $(BUILD_PKGS) $(TEST_PKGS) $(DIST_PKGS)
 
+# CPPFLAGS, CFLAGS and LDFLAGS belong to whoever builds (dpkg-buildflags' hardening flags, or
+# `make CFLAGS=-O0`); what the code needs to build at all lives in SR_* and is always added.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
-	-D_GNU_SOURCE -pthread -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' -MMD -MP \
+# The BPF owner lookup (src/bpf/): compiled for the BPF target and embedded by src/taskfiles.c.
+TASKFILES_OBJ := build/bpf/taskfiles.bpf.o
+SR_CPPFLAGS := -D_GNU_SOURCE -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' \
 	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
+SR_CFLAGS := -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
+# -Werror is for the developer and test builds (make check, clang-check, sanitizers, tests):
+# a release build with a newer compiler must not fail on a new warning.
+WERROR ?=
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+ALL_CFLAGS = $(SR_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(SR_CFLAGS) $(WERROR) $(CFLAGS)
+DEV_CFLAGS = $(SR_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(SR_CFLAGS) -Werror $(CFLAGS)
 
-# The BPF owner lookup (src/bpf/): compiled for the BPF target and embedded by src/taskfiles.c.
 # -target bpf does not search the multiarch include directory that <asm/types.h> is in.
-TASKFILES_OBJ := build/bpf/taskfiles.bpf.o
 BPF_CLANG ?= clang
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude \
+BPF_CFLAGS := -target bpf -O2 -g -Wall $(WERROR) -Iinclude \
 	-I/usr/include/$(shell gcc -print-multiarch 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -51,21 +73,35 @@ HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tes
 	build/tests/churnrig build/tests/faildump.so
 
 .SECONDARY:
-.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench
+.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
+	deb-check
 
 all: sockreap
 
 sockreap: build/obj/main.o build/obj/libsockreap.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/obj/libsockreap.a: $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/obj/%.o: src/%.c
+# The flags each build used: a change (make CFLAGS=...) rebuilds its objects. Not WERROR, which
+# changes no object: make check after make would rebuild everything for nothing.
+build/obj/flags: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(subst ','\'',$(CC) $(filter-out $(WERROR),$(ALL_CFLAGS)))' | \
+		cmp -s - $@ || \
+		printf '%s\n' '$(subst ','\'',$(CC) $(filter-out $(WERROR),$(ALL_CFLAGS)))' >$@
+build/san/flags: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(subst ','\'',$(CC) $(DEV_CFLAGS) $(SAN_FLAGS))' | cmp -s - $@ || \
+		printf '%s\n' '$(subst ','\'',$(CC) $(DEV_CFLAGS) $(SAN_FLAGS))' >$@
+FORCE:
+
+build/obj/%.o: src/%.c build/obj/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c include/taskfiles.h
 	@mkdir -p $(dir $@)
@@ -75,22 +111,22 @@ $(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c include/taskfiles.h
 build/obj/taskfiles.o build/san/taskfiles.o: $(TASKFILES_OBJ)
 
 # The test build: everything under AddressSanitizer and UndefinedBehaviorSanitizer.
-build/san/%.o: src/%.c
+build/san/%.o: src/%.c build/san/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC san  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(DEV_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 build/san/libsockreap.a: $(SAN_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/san/sockreap: build/san/main.o build/san/libsockreap.a
 	@echo "  LD san  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(DEV_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-build/tests/%.o: tests/unit/%.c
+build/tests/%.o: tests/unit/%.c build/san/flags
 	@mkdir -p $(dir $@)
 	@echo "  CC test $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(DEV_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 # Fakes of the system seams a suite needs; they come before the library, so they replace
 # its members.
@@ -99,19 +135,19 @@ FAKES_engine := build/tests/fake_diag.o build/tests/fake_rawio.o
 .SECONDEXPANSION:
 build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a
 	@echo "  LD test $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(FAKES_$*) build/san/libsockreap.a \
+	$(Q)$(CC) $(DEV_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $< $(FAKES_$*) build/san/libsockreap.a \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
 build/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $<
+	$(Q)$(CC) $(DEV_CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $<
 
 # LD_PRELOAD shims for the integration tests (faildump.so: a sock_diag dump that fails).
 build/tests/%.so: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC so   $@"
-	$(Q)$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
+	$(Q)$(CC) $(DEV_CFLAGS) -MMD -MP -shared -fPIC $(LDFLAGS) -o $@ $< -ldl
 
 # libFuzzer (clang only): `make fuzz FUZZ_SECONDS=3600`; make check runs it briefly.
 # One target per parser; `make fuzz FUZZ_TARGET=cli` runs one of them. New inputs go to
@@ -159,7 +195,8 @@ $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: build/fuzz/fuzz_%
 
 # The plain build too: test_owners.sh gives a copy file capabilities and runs it as nobody.
 check: deps
-	$(Q)$(MAKE) --no-print-directory sockreap build/san/sockreap $(UNIT_BINS) $(HELPERS)
+	$(Q)$(MAKE) --no-print-directory WERROR=-Werror sockreap build/san/sockreap $(UNIT_BINS) \
+		$(HELPERS) $(BENCH_BINS)
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=build/fuzz/fuzz_%); fi
 	$(Q)$(MAKE) --no-print-directory clang-check
@@ -170,7 +207,7 @@ clang-check:
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		echo "  CLANG   -Wall -Wextra -Werror"; \
 		for f in src/*.c tests/unit/*.c tests/helpers/*.c tests/fuzz/*.c; do \
-			clang $(filter-out -MMD -MP,$(CFLAGS)) $(PKG_CFLAGS) -Itests/unit \
+			clang $(DEV_CFLAGS) -Itests/unit \
 				-fsyntax-only $$f || exit 1; \
 		done; \
 	else echo "  CLANG   skipped: clang is not installed"; fi
@@ -178,20 +215,20 @@ clang-check:
 deps:
 	$(Q)missing=""; \
 	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
-	for t in cc clang ip ss jq setpriv nft setcap; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	for t in cc clang ip ss jq setpriv nft setcap bc logrotate; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "sockreap: build dependencies are missing; as root, run:" >&2; \
-			echo "  apt-get update && apt-get install -y $(DEB_PKGS)" >&2; \
+			echo "  apt-get update && apt-get install -y $(BUILD_PKGS) $(TEST_PKGS)" >&2; \
 			exit 1; \
 		fi; \
-		echo "  DEPS    apt-get install $(DEB_PKGS)"; \
+		echo "  DEPS    apt-get install $(BUILD_PKGS) $(TEST_PKGS)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
+			apt-get install -y -qq $(BUILD_PKGS) $(TEST_PKGS) >/dev/null || exit 1; \
 	fi
 
 # Benchmarks against the anchors in the same run (root: it builds its workload in a namespace).
-BENCH_BINS := build/bench/holder build/bench/measure build/bench/floor
+BENCH_BINS := build/bench/holder build/bench/nsholder build/bench/measure build/bench/floor
 
 build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
@@ -200,28 +237,38 @@ build/bench/%: bench/%.c
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS) build/tests/churnrig
-	$(Q)bench/run.sh | tee build/bench/results.md
+	$(Q){ bench/run.sh; echo $$? >build/bench/status; } | tee build/bench/results.md; \
+		exit "$$(cat build/bench/status)"
 
 print-deps:
 	@echo $(DEB_PKGS)
+
+# Build the .deb from the tracked files, lintian, install it into a debootstrap minbase root
+# and run sockreap doctor there (about a minute; needs root and the Debian mirror).
+deb-check:
+	$(Q)tests/deb_check.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory sockreap build/tests/sockrig
 	$(Q)tests/demo.sh
 
+# Installed files other than the program, man page and completions live in dist/ (today the
+# logrotate file for /var/log/sockreap). uninstall removes these files and nothing else
+# (directories stay: they may have been there before).
 install: sockreap
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(LOGROTATEDIR)
 	install -m 0755 sockreap $(DESTDIR)$(SBINDIR)/sockreap
 	install -m 0644 man/sockreap.8 $(DESTDIR)$(MANDIR)/man8/sockreap.8
 	install -m 0644 completions/sockreap.bash $(DESTDIR)$(BASHCOMPDIR)/sockreap
 	install -m 0644 completions/_sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap
 	install -m 0644 completions/sockreap.fish $(DESTDIR)$(FISHCOMPDIR)/sockreap.fish
+	install -m 0644 dist/logrotate $(DESTDIR)$(LOGROTATEDIR)/sockreap
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockreap $(DESTDIR)$(MANDIR)/man8/sockreap.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap \
-		$(DESTDIR)$(FISHCOMPDIR)/sockreap.fish
+		$(DESTDIR)$(FISHCOMPDIR)/sockreap.fish $(DESTDIR)$(LOGROTATEDIR)/sockreap
 
 clean:
 	rm -rf build sockreap

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * floor PORT: the kernel's own cost of the kill, as a yardstick — dump the TCP CLOSE_WAIT
  * sockets whose local port is PORT (IPv4 and IPv6), then SOCK_DESTROY them 256 per sendmsg

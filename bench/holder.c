@@ -1,9 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * holder: one bench workload process, at most ~9,000 fds.
  *   holder -L LADDR -p PORT -n N close-wait   N connections from 127.0.0.1 to a listener on
  *                                             LADDR:PORT; the client ends shut down writing and
  *                                             are kept (FIN_WAIT_2), so the server ends sit in
  *                                             CLOSE_WAIT, held here, with no orphan limit
+ *   holder -L LADDR -p PORT -n N established  the same connections left open both ways:
+ *                                             load in the TCP hash table that no close-wait
+ *                                             selector matches (row 8)
  *   holder -n N unrelated                     N plain UDP sockets: socket fds that no TCP dump
  *                                             lists, for the owner-scan rows
  * Prints "ready" once set up, then holds everything until its standard input closes.
@@ -63,7 +67,8 @@ int main(int argc, char **argv)
 				die("connect");
 			if (accept(lfd, NULL, NULL) < 0)
 				die("accept");
-			shutdown(c, SHUT_WR);
+			if (strcmp(argv[optind], "established"))
+				shutdown(c, SHUT_WR);
 		}
 		close(lfd);
 		usleep(200000);

@@ -1,28 +1,44 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: sockreap against its anchor in the same run, on workloads built in a namespace of
 # our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
 # table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
 # BENCH_ROWS ("1 2 3 4 5 6 7") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
-# (10000) sizes row 7.
+# (10000) sizes row 7; BENCH_NS_N (1000) sizes row 8, BENCH_NS_LOADS ("0 100000") its loads.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SR=$PWD/sockreap
 B=$PWD/build/bench
 RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES:-"1000 10000 100000"}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8} "
 RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
 NS="sr-bench-$$"
-TMP=$(mktemp -d /tmp/sockreap-bench.XXXXXX)
 HOLDERS=()
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root for its network namespace (sudo make bench)" >&2
 	exit 1
 fi
+# Every tool any row uses, checked before anything runs: a missing one once printed 0.0 MiB
+# rows and exited 0. Packages: iproute2, bc, jq, util-linux, coreutils, mawk (make deps).
+missing=()
+for t in ip ss bc jq taskset awk mkfifo stat paste sort seq cut; do
+	command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench: ${missing[*]} not found; install them (make deps lists the packages)" >&2
+	exit 1
+fi
+for b in "$SR" "$B/holder" "$B/measure" "$B/floor"; do
+	[ -x "$b" ] || { echo "bench: $b is not built (make bench builds it)" >&2; exit 1; }
+done
+# Made only now that nothing above can refuse the run: cleanup removes it.
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockreap-bench.XXXXXX") || exit 1
 cleanup() {
+	declare -F ns_release >/dev/null && ns_release
 	release
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$TMP"
@@ -78,10 +94,16 @@ median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; e
 # One table row from the samples of a tool and its anchor: samples are "seconds rss status".
 row() { # row LABEL N UNRELATED TOOL SAMPLEFILE ANCHORFILE SURVIVORFILE
 	local label=$1 n=$2 u=$3 tool=$4 f=$5 a=$6 s=${7:-} med rss ratio surv="-"
+	# measure's status 126/127: the command was not found or could not run. A row of its
+	# times would be a lie.
+	if awk '$3 == 126 || $3 == 127 { bad = 1 } END { exit !bad }' "$f" ${a:+"$a"}; then
+		echo "bench: row $label: $tool (or its anchor) could not run (exit 126/127)" >&2
+		exit 1
+	fi
 	med=$(cut -d' ' -f1 "$f" | median)
 	rss=$(cut -d' ' -f2 "$f" | sort -n | tail -1)
 	if [ -n "$a" ]; then
-		ratio=$(paste -d' ' "$a" "$f" | awk '{print $1 / $4}' | median)
+		ratio=$(paste -d' ' "$a" "$f" | awk '{print $1 / $(NF / 2 + 1)}' | median)
 		ratio=$(awk -v r="$ratio" 'BEGIN {
 			if (r >= 1) printf "%.2f× faster", r; else printf "%.2f× slower", 1 / r }')
 	else
@@ -89,7 +111,7 @@ row() { # row LABEL N UNRELATED TOOL SAMPLEFILE ANCHORFILE SURVIVORFILE
 	fi
 	[ -n "$s" ] && surv=$(sort -n "$s" | tail -1)
 	printf '| %s | %s | %s | %s | %.4f | %s | %.1f | %s |\n' "$label" "$n" "$u" "$tool" "$med" \
-		"$ratio" "$(echo "$rss / 1024" | bc -l)" "$surv"
+		"$ratio" "$(echo "$rss / 1024" | bc -l)" "$surv" || exit 1
 }
 
 echo "| row | N | unrelated fds | command | median s | vs anchor (median of pair ratios) | peak RSS MiB | survivors (max) |"
@@ -125,9 +147,9 @@ want 1 && for n in $SIZES; do
 	row "1 kill" "$n" 0 floor "$TMP/k.fl" "$TMP/k.ss" "$TMP/s.fl"
 	# How close sockreap is to the kernel's own cost: floor time / sockreap time.
 	printf '| 1 kill | %s | 0 | sockreap vs floor | | %.2f× the floor'"'"'s time | | |\n' "$n" \
-		"$(paste -d' ' "$TMP/k.sr" "$TMP/k.fl" | awk '{print $1 / $4}' | median)"
+		"$(paste -d' ' "$TMP/k.sr" "$TMP/k.fl" | awk '{print $1 / $(NF / 2 + 1)}' | median)"
 	printf '| 1 kill | %s | 0 | taskset -c 0 sockreap vs floor | | %.2f× the floor'"'"'s time | | |\n' \
-		"$n" "$(paste -d' ' "$TMP/k.one" "$TMP/k.fl" | awk '{print $1 / $4}' | median)"
+		"$n" "$(paste -d' ' "$TMP/k.one" "$TMP/k.fl" | awk '{print $1 / $(NF / 2 + 1)}' | median)"
 done
 
 preview_rows() { # preview_rows LABEL N UNRELATED OURS-NAME ANCHOR-ARGS... -- SOCKREAP-ARGS...
@@ -247,4 +269,108 @@ if want 7; then
 	CHURN_BENCH=1 CHURN_MIN_EVENTS=${BENCH_CHURN_EVENTS:-10000} CHURN_MIN_RUNS=100 \
 		CHURN_MAX_RUNS=2000 CHURN_SECONDS=900 SOCKREAP=$SR bash tests/integration/test_churn.sh |
 		awk '/^\|/ { print; next } { print > "/dev/stderr" }'
+fi
+
+# 8. Many namespaces (issue 12): NS_N named namespaces (sr-b<pid>-I, made and always removed
+# by bench/nsholder, 250 a process: 42 fds each), each with 10 CLOSE_WAIT and 10 healthy
+# ESTABLISHED connections; `sockreap --all-netns` against the shell loop operators write today
+# over the same namespaces (ip netns exec ... ss -K), alternating; the holders rebuild the
+# CLOSE_WAITs after every run and count, from their own descriptors, the CLOSE_WAITs left
+# and the healthy ends no longer established. sockreap also visits the host's other
+# namespaces (here: ours, and the bench's own $NS). Quiet, then next to LOAD unrelated
+# sockets: LOAD / 2 established loopback connections held in $NS (the host's TCP hash table is
+# shared by every namespace: each dump walks all of it).
+# sockreap also visits the host's other namespaces (ours, the bench's $NS, and whatever else
+# runs here): --sport keeps it to the bench's CLOSE_WAITs there too, at the same cost (the
+# port is tested in the kernel, and the walk is what costs).
+NS_N=${BENCH_NS_N:-1000}
+NS_PORT=9100
+NS_PREFIX="sr-b$$"
+NS_PIDS=()
+NS_W=()
+NS_R=()
+ns_hold() { # ns_hold N: start the holders of N namespaces, wait until all are ready
+	local n=$1 first=0 per=250 k line
+	for ((k = 0; first < n; k++, first += per)); do
+		mkfifo "$TMP/ns.in.$k" "$TMP/ns.out.$k" || exit 1
+		"$B/nsholder" -P "$NS_PREFIX" -p "$NS_PORT" -f "$first" \
+			-c $((n - first < per ? n - first : per)) \
+			<"$TMP/ns.in.$k" >"$TMP/ns.out.$k" &
+		NS_PIDS+=($!)
+		exec {w}<>"$TMP/ns.in.$k" {r}<>"$TMP/ns.out.$k"
+		NS_W+=("$w")
+		NS_R+=("$r")
+	done
+	for r in "${NS_R[@]}"; do
+		read -r -t 600 -u "$r" line && [ "$line" = ready ] ||
+			{ echo "bench: namespace holders did not get ready" >&2; exit 1; }
+	done
+}
+ns_cmd() { # ns_cmd CMD: send CMD to every holder; prints "survivors S collateral C" summed
+	local line s=0 c=0 w r
+	for w in "${NS_W[@]}"; do echo "$1" >&"$w"; done
+	for r in "${NS_R[@]}"; do
+		read -r -t 600 -u "$r" line || { echo "bench: a namespace holder did not answer" >&2; exit 1; }
+		set -- "$1" $line
+		[ "$2" = survivors ] && { s=$((s + $3)); c=$((c + $5)); }
+	done
+	echo "survivors $s collateral $c"
+}
+ns_release() { # close the holders' input: each removes its namespaces and exits
+	local fd p f
+	for fd in "${NS_W[@]}" "${NS_R[@]}"; do exec {fd}>&-; done
+	for p in "${NS_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	NS_W=(); NS_R=(); NS_PIDS=()
+	rm -f "$TMP"/ns.in.* "$TMP"/ns.out.*
+	# A holder killed outright cannot clean up: remove what is left of ours, and only ours.
+	for f in /run/netns/"$NS_PREFIX"-*; do
+		[ -e "$f" ] || continue
+		umount -l "$f" 2>/dev/null
+		rm -f "$f"
+	done
+}
+# ns_once SAMPLES SURVIVORS COLLATERAL CMD...: one timed run, what it left, then a rebuild.
+ns_once() {
+	local f=$1 s=$2 c=$3 st
+	shift 3
+	# Every dump walks the host's whole TCP table: what else the host holds says what a run cost.
+	awk '$1 == "TCP:" { print $9 }' /proc/net/sockstat >>"$TMP/n.alloc"
+	measure "$@" >>"$f"
+	st=$(ns_cmd check)
+	set -- $st
+	echo "$2" >>"$s"
+	echo "$4" >>"$c"
+	[ "$(ns_cmd rebuild)" = "survivors 0 collateral 0" ] || { echo "bench: rebuild failed" >&2; exit 1; }
+}
+if want 8; then
+	cat >"$TMP/loop.sh" <<LOOP
+for ns in \$(ip netns list | awk '{print \$1}' | grep '^$NS_PREFIX-'); do ip netns exec "\$ns" ss -K state close-wait; done
+LOOP
+	for load in ${BENCH_NS_LOADS:-0 100000}; do
+		h=$(((load / 2 + PER_HOLDER - 1) / PER_HOLDER))
+		[ "$load" -gt 0 ] && hold "$h" -L 127.0.2.@K@ -p "$PORT" -n $(((load / 2 + h - 1) / h)) established
+		ns_hold "$NS_N"
+		for f in n.loop n.sr ns.loop ns.sr nc.loop nc.sr n.alloc; do : >"$TMP/$f"; done
+		for ((r = 0; r < RUNS; r++)); do
+			ns_once "$TMP/n.loop" "$TMP/ns.loop" "$TMP/nc.loop" bash "$TMP/loop.sh"
+			ns_once "$TMP/n.sr" "$TMP/ns.sr" "$TMP/nc.sr" \
+				"$SR" --all-netns --yes --no-audit --state close-wait --sport "$NS_PORT"
+		done
+		row "8 netns" "$NS_N" "$load" 'ip netns exec ss -K loop' "$TMP/n.loop" "" "$TMP/ns.loop"
+		row "8 netns" "$NS_N" "$load" 'sockreap --all-netns' "$TMP/n.sr" "$TMP/n.loop" "$TMP/ns.sr"
+		printf '| 8 netns | %s | %s | sockreap: collateral (max), exit status | | %s, %s | | |\n' \
+			"$NS_N" "$load" "$(sort -n "$TMP/nc.sr" | tail -1)" \
+			"$(cut -d' ' -f3 "$TMP/n.sr" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+		printf '| 8 netns | %s | %s | CPU s (user + sys, median): loop, sockreap | | %s, %s | | |\n' \
+			"$NS_N" "$load" "$(cut -d' ' -f4 "$TMP/n.loop" | median)" \
+			"$(cut -d' ' -f4 "$TMP/n.sr" | median)"
+		printf '| 8 netns | %s | %s | TCP sockets on the host before each run (sockstat alloc) | | %s to %s | | |\n' \
+			"$NS_N" "$load" "$(sort -n "$TMP/n.alloc" | head -1)" "$(sort -n "$TMP/n.alloc" | tail -1)"
+		for v in ns.sr nc.sr; do
+			[ "$(sort -n "$TMP/$v" | tail -1)" = 0 ] ||
+				echo "bench: row 8: sockreap left CLOSE_WAITs or killed healthy connections" >&2
+		done
+		ns_release
+		[ "$load" -gt 0 ] && release
+	done
 fi

@@ -1,7 +1,8 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bash completion for sockreap(8)
 
 _sockreap_states="established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck"
-_sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev and or not"
+_sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns and or not"
 
 _sockreap()
 {
@@ -51,13 +52,24 @@ _sockreap()
 		COMPREPLY=($(compgen -W "tcp udp" -- "$cur"))
 		return
 		;;
-	--netns)
-		# A path is a namespace file; anything else a name from ip netns (or /run/netns).
+	--netns|netns)
+		# A path is a namespace file; anything else a name from ip netns (or /run/netns);
+		# the selector's netns also takes "inode N" and "pid N".
 		if [[ $cur == */* ]]; then
 			COMPREPLY=($(compgen -f -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "$( { ip netns list 2>/dev/null || ls -1 /run/netns 2>/dev/null; } |
-				awk '{print $1}')" -- "$cur"))
+			local names
+			names=$( { ip netns list 2>/dev/null || ls -1 /run/netns 2>/dev/null; } | awk '{print $1}')
+			[ "$prev" = netns ] && names="$names inode pid"
+			COMPREPLY=($(compgen -W "$names" -- "$cur"))
+		fi
+		return
+		;;
+	inode)
+		# netns inode N: the inodes of the namespaces there are (a socket's inode: none).
+		if [ "$COMP_CWORD" -ge 2 ] && [ "${COMP_WORDS[COMP_CWORD-2]}" = netns ]; then
+			COMPREPLY=($(compgen -W "$(stat -L -c %i /run/netns/* /proc/[0-9]*/ns/net 2>/dev/null |
+				sort -u)" -- "$cur"))
 		fi
 		return
 		;;
@@ -74,7 +86,7 @@ _sockreap()
 		return
 		;;
 	doctor)
-		COMPREPLY=($(compgen -W "--json" -- "$cur"))
+		COMPREPLY=($(compgen -W "--json --netns --netns-of --all-netns" -- "$cur"))
 		return
 		;;
 	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle)
@@ -86,7 +98,9 @@ _sockreap()
 		return
 		;;
 	esac
-	if [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then
+	if [ "${COMP_WORDS[1]}" = doctor ] && [ "$COMP_CWORD" -gt 1 ]; then
+		COMPREPLY=($(compgen -W "--json --netns --netns-of --all-netns" -- "$cur"))
+	elif [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then
 		COMPREPLY=($(compgen -W "doctor $_sockreap_keywords" -- "$cur"))
 	elif [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts -t -u -4 -6 -n -j -y -s -p -h -V" -- "$cur"))

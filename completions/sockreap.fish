@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fish completion for sockreap(8)
 
 set -l states established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck
@@ -30,6 +31,7 @@ complete -c sockreap -l netns-of -x -a '(ps -eo pid=,comm= | string trim | strin
 complete -c sockreap -l all-netns -d 'Act in every network namespace on the host'
 complete -c sockreap -s y -l yes -d 'Do not ask for confirmation'
 complete -c sockreap -n '__fish_use_subcommand' -a doctor -d 'Which engines work here, and why'
+complete -c sockreap -n '__fish_seen_subcommand_from doctor' -l json -d 'One JSON document'
 complete -c sockreap -l max -x -d 'Refuse a plan of more than N sockets'
 complete -c sockreap -l all -d 'Allow an empty selector'
 complete -c sockreap -l include-self -d "May select the caller's own SSH connection"
@@ -37,7 +39,8 @@ complete -c sockreap -l audit-log -r -F -d 'Audit file'
 complete -c sockreap -l no-audit -d 'Kill without an audit file'
 complete -c sockreap -s h -l help -d 'Show help'
 complete -c sockreap -s V -l version -d 'Show the version'
-complete -c sockreap -a 'state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev and or not' -d 'Selector keyword'
+complete -c sockreap -a 'state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns and or not' -d 'Selector keyword'
 complete -c sockreap -n '__fish_seen_subcommand_from comm' -a '(ps -eo comm= | sort -u)' -d 'Process name'
 complete -c sockreap -n '__fish_seen_subcommand_from dev' -a '(ls /sys/class/net)' -d 'Interface'
 complete -c sockreap -n 'string match -qr "^(sport|dport|port|idle|uid|ppid|recv-q|send-q|inode)\$" -- (commandline -opc)[-1]' -a 'eq neq ne lt le gt ge' -d 'Operator (as in ss)'
+complete -c sockreap -n '__fish_seen_subcommand_from netns' -a '(begin; ip netns list 2>/dev/null; or ls -1 /run/netns 2>/dev/null; end | string replace -r " .*" "")' -d 'Network namespace'

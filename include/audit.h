@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The audit trail: JSON lines in an append-only file, and syslog lines before and after. */
 #ifndef SOCKREAP_AUDIT_H
 #define SOCKREAP_AUDIT_H

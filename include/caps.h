@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Capabilities through libcap-ng: what this process holds, and dropping the rest. */
 #ifndef SOCKREAP_CAPS_H
 #define SOCKREAP_CAPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cgroup v2: where it is mounted, a path's id and its descendants' ids, a unit's cgroup. */
 #ifndef SOCKREAP_CGROUP_H
 #define SOCKREAP_CGROUP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* argv -> struct config: options, the selector argument, and the AST they build together. */
 #ifndef SOCKREAP_CLI_H
 #define SOCKREAP_CLI_H
@@ -11,6 +12,7 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
 
 /* How many --netns/--netns-of one command line may give (--all-netns has no limit). */
 #define CLI_NETNS_MAX 64
+#define CLI_NETNS_SPEC_MAX 255 /* as any selector value: the flag is the same atom */
 
 struct config {
 	enum cli_action action;
@@ -41,8 +43,9 @@ struct config {
 
 /*
  * Parses argv (getenv supplies SOCKREAP_AUDIT_LOG; pass NULL for none). On a usage or
- * selector error prints to errf and returns 2 (EXIT_USAGE), out of memory 6 (EXIT_ERROR);
- * 0 otherwise.
+ * selector error prints to errf and returns 2 (EXIT_USAGE), for a network namespace the
+ * selector names that we may not open 4 (EXIT_PRIV), out of memory 6 (EXIT_ERROR); 0
+ * otherwise.
  */
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
 	      FILE *errf);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* sock_diag over libnl-3 core: dump, exact lookup, batched SOCK_DESTROY. */
 #ifndef SOCKREAP_DIAG_H
 #define SOCKREAP_DIAG_H
@@ -18,6 +19,11 @@ int diag_open(struct diag **out);
  */
 int diag_open_worker(struct diag **out);
 void diag_close(struct diag *d);
+/*
+ * Frees the handle's buffers until its next use (which allocates them again): a run that
+ * holds a handle per namespace keeps only those in use. Accepts NULL.
+ */
+void diag_trim(struct diag *d);
 
 /* Called for each dumped socket; a negative return is remembered and returned by the dump. */
 typedef int (*diag_sock_cb)(const struct sock_rec *rec, void *arg);

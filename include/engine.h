@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Kill engines behind one small interface: act on a plan, set every record's outcome. */
 #ifndef SOCKREAP_ENGINE_H
 #define SOCKREAP_ENGINE_H
@@ -12,6 +13,7 @@ struct engine_ctx {
 	const struct diag_filter *scope;	/* the selector's bytecode, for verification */
 	struct rawio *raw;		/* the rst engine's sockets; NULL until opened */
 	bool raw_allowed;		/* CAP_NET_RAW held: the rst engine may open them */
+	int raw_err;			/* why raw is NULL and may not be opened (0: -EPERM) */
 	const int *keep_caps;		/* what to keep once they are open */
 	size_t nkeep_caps;
 	bool peer_reset;		/* rst: reset the peer end too, if another host's */
@@ -56,7 +58,8 @@ void engine_classify_missing(struct diag *d, struct sock_rec *rec);
 
 /*
  * Opens ctx->raw if it is not open yet (CAP_NET_RAW), then keeps only ctx->keep_caps.
- * 0, -EPERM when not allowed, or the error opening it (already reported on stderr).
+ * 0, ctx->raw_err (else -EPERM) when not allowed, or the error opening it (already reported
+ * on stderr).
  */
 int engine_open_raw(struct engine_ctx *ctx);
 
@@ -69,6 +72,21 @@ int engine_open_raw(struct engine_ctx *ctx);
  * stderr: the run goes on, and its outcomes may overlap the other run's).
  */
 int engine_exclusive(const char *name, int wait_ms);
+
+/*
+ * The same lock in several namespaces at once. fds[i] is an unbound AF_UNIX stream socket
+ * made inside namespace where[i] (engine_lock_socket, called there: the abstract name it binds
+ * is that namespace's wherever this process is later); the caller orders them by namespace
+ * inode, so that two runs locking overlapping sets wait for each other instead of each holding
+ * what the other waits for. Every lock is waited for within wait_ms in all, with a line naming
+ * the namespace; past it, the rest are tried once and the run acts anyway (said on stderr).
+ * Each fds[i] held listens until the caller closes it. 0 when every one is held, else -1.
+ */
+int engine_exclusive_all(const int *fds, const char *const *where, size_t n, const char *name,
+			 int wait_ms);
+
+/* An unbound socket for engine_exclusive_all, in the calling thread's namespace, or -errno. */
+int engine_lock_socket(void);
 
 /* Reads an integer from a /proc/sys file. 0 or a negative errno. */
 int engine_sysctl(const char *path, int *val);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Open-addressing map from a non-zero 64-bit key to a 32-bit value; sized once, no per-entry allocation. */
 #ifndef SOCKREAP_HASHMAP_H
 #define SOCKREAP_HASHMAP_H

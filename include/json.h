@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A streaming JSON writer to a FILE or to a growing buffer (an audit record, formatted whole
  * before its one write): one document or one JSON-lines record at a time.

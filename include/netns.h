@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Network namespaces: finding every one on the host, and entering one by name, path or pid. */
 #ifndef SOCKREAP_NETNS_H
 #define SOCKREAP_NETNS_H
@@ -66,6 +67,14 @@ void netns_list_free(struct netns_list *l);
  */
 int netns_open(const struct netns_roots *roots, const char *spec, bool by_pid,
 	       struct netns_info *info);
+
+/*
+ * The inode of the namespace spec names (as netns_open, which it checks the same way) and the
+ * file that opens it, without a scan of /proc: for naming one, not entering it. 0 or as
+ * netns_open.
+ */
+int netns_resolve(const struct netns_roots *roots, const char *spec, bool by_pid,
+		  uint64_t *inode, char *path, size_t size);
 
 /*
  * Opens a discovered namespace again by its path: the fd, -ENOENT when it vanished, -ESTALE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The preview and the outcome, as a table or one JSON document, from one field emitter. */
 #ifndef SOCKREAP_OUTPUT_H
 #define SOCKREAP_OUTPUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* TCP segments for the rst engine: building probes and resets, parsing captured replies. */
 #ifndef SOCKREAP_PACKET_H
 #define SOCKREAP_PACKET_H

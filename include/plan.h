@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The victims: the guards that keep sockets out of a plan, and outcomes -> exit status. */
 #ifndef SOCKREAP_PLAN_H
 #define SOCKREAP_PLAN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Socket inode -> every owning (pid, fd, comm) from /proc; the root is overridable for tests. */
 #ifndef SOCKREAP_PROCMAP_H
 #define SOCKREAP_PROCMAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The rst engine's system seam: raw sockets that send TCP segments we build, and one packet
  * socket that captures the replies leaving local sockets.
@@ -15,12 +16,19 @@ struct rawio;
 #define RAWIO_BATCH 256
 
 /*
- * Opens an IPPROTO_RAW socket per family and the capture socket (filter attached before it is
- * bound, so nothing unfiltered is queued). Needs CAP_NET_RAW; nothing of it afterwards.
+ * Opens an IPPROTO_RAW socket per family, the capture socket (filter attached, not bound: it
+ * receives nothing yet) and an rtnetlink socket, all in the calling thread's network namespace,
+ * where they act from then on. Needs CAP_NET_RAW; nothing of it afterwards.
  * Returns 0 or a negative errno; *what names the socket that failed.
  */
 int rawio_open(struct rawio **out, const char **what);
 void rawio_close(struct rawio *io);
+
+/*
+ * Starts the capture (binds it; no capability needed) and allocates its frame buffers; again
+ * is a no-op. Before it, rawio_poll answers -ENOTCONN. 0 or a negative errno.
+ */
+int rawio_capture(struct rawio *io);
 
 /*
  * Sends up to RAWIO_BATCH segments (one sendmmsg per family run). errs[i] gets 0 or a negative

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The pipeline from a parsed command line to outcomes and an exit status. */
 #ifndef SOCKREAP_REAP_H
 #define SOCKREAP_REAP_H

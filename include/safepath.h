@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Opening a file to append to without trusting its path (the audit log). */
 #ifndef SOCKREAP_SAFEPATH_H
 #define SOCKREAP_SAFEPATH_H

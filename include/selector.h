@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The selector language: tokens with positions, the AST, evaluation, kernel prefilter. */
 #ifndef SOCKREAP_SELECTOR_H
 #define SOCKREAP_SELECTOR_H
@@ -49,7 +50,7 @@ enum sel_kind {
 	SEL_EXE,	/* u.text (glob) */
 	SEL_PPID,	/* u.num */
 	SEL_MARK,	/* u.mark */
-	SEL_DEV,	/* u.num.value = ifindex */
+	SEL_DEV,	/* u.dev */
 	SEL_CGROUP,	/* u.cg: cgroup PATH or unit NAME, and below */
 	SEL_UID,	/* u.num */
 	SEL_IDLE,	/* u.num, milliseconds */
@@ -57,6 +58,7 @@ enum sel_kind {
 	SEL_SENDQ,	/* u.num */
 	SEL_INODE,	/* u.num */
 	SEL_COOKIE,	/* u.num */
+	SEL_NETNS,	/* u.ns: the network namespace a socket lives in */
 };
 
 enum sel_end { END_SRC, END_DST, END_ANY };
@@ -95,11 +97,26 @@ struct sel_node {
 			uint32_t value, mask;
 		} mark;
 		struct {
+			uint64_t value;	/* ifindex where sockreap starts; 0: no such device */
+			char *name;	/* IFNAME as given; NULL: an index, the same everywhere */
+			uint32_t *per_ns;	/* by netns index (selector_dev_prepare); NULL */
+			size_t n;
+		} dev;
+		struct {
 			char *path;	/* cgroup PATH, or the unit's once resolved */
 			char *unit;	/* unit NAME as given, or NULL */
 			uint64_t *ids;	/* sorted; NULL until resolved */
 			size_t n;
 		} cg;
+		struct {
+			char *spec;	/* NAME|PATH, or pid N's N, as given; NULL: inode */
+			int32_t pid;	/* netns pid N (--netns-of); 0 otherwise */
+			bool from_flag;	/* --netns/--netns-of: left unresolved when missing */
+			bool bound;	/* index is set (selector_netns_bind) */
+			int32_t index;	/* records with this netns index live in it; -1: none */
+			uint64_t inode;	/* netns inode N, or resolved; 0 until then */
+			char *path;	/* once resolved: a file that opens it */
+		} ns;
 		char *text;
 	} u;
 };
@@ -135,6 +152,49 @@ void sel_node_free(struct sel_node *n);
  * Returns 0, or a negative errno with err set to the offending node's span.
  */
 int selector_resolve(struct sel_node *n, const char *cgroup_root_dir, struct sel_error *err);
+
+/*
+ * A netns atom as --netns SPEC or --netns-of PID give it (from_flag): the same atom the
+ * expression's `netns SPEC` and `netns pid PID` build. NULL out of memory.
+ */
+struct sel_node *selector_netns_flag(const char *spec, bool by_pid);
+
+struct netns_roots;
+/*
+ * Binds every netns atom to the namespace it names, once, before anything runs: its inode and
+ * a path that opens it (roots: NULL for /proc and /run/netns). An atom of a flag that cannot
+ * be opened stays unresolved (inode 0: it matches nothing, and the run says why) unless
+ * strict. Returns 0, or a negative errno with err on the atom (-ENOENT no such namespace,
+ * -EINVAL not a network namespace, -EACCES/-EPERM not allowed to open it, -ENOMEM).
+ */
+int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, bool strict,
+			   struct sel_error *err);
+/*
+ * Whether n can match a socket of the namespace of inode: netns atoms decided, every other
+ * predicate taken as unknown. The namespaces a run visits are the ones this says may match.
+ */
+bool selector_netns_may_match(const struct sel_node *n, uint64_t inode);
+/*
+ * Ties netns atoms to the namespaces a run visits: inodes[i] is the namespace of the records
+ * whose netns index is i. Until bound, a netns atom evaluates UNKNOWN.
+ */
+void selector_netns_bind(struct sel_node *n, const uint64_t *inodes, size_t count);
+/*
+ * dev IFNAME names a different device in each network namespace. Several namespaces (or one
+ * other): prepare makes room for count of them, and bind_here, called inside the namespace
+ * with that index, looks the name up there (0: no such device, nothing there matches). Once
+ * prepared, dev is tested in user space only. 0 or -ENOMEM.
+ */
+int selector_dev_prepare(struct sel_node *n, size_t count);
+void selector_dev_bind_here(struct sel_node *n, size_t index);
+/*
+ * A run that stays where it starts: every dev IFNAME must exist here. 0, or -ENODEV with err
+ * on the first that does not.
+ */
+int selector_dev_check_here(const struct sel_node *n, struct sel_error *err);
+
+/* Whether every predicate in n is a netns atom (a scope, not a selection of sockets). */
+bool selector_only_netns(const struct sel_node *n);
 
 /* Canonical text that re-parses to the same AST. Returns the length it needed. */
 size_t selector_format(const struct sel_node *n, char *buf, size_t size);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The sockets the caller's own login depends on, found in /proc (root overridable for tests). */
 #ifndef SOCKREAP_SELFGUARD_H
 #define SOCKREAP_SELFGUARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The socket record every stage shares, state and outcome names. */
 #ifndef SOCKREAP_SOCK_H
 #define SOCKREAP_SOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Socket files of every task, read from a BPF task_file iterator (src/taskfiles.c). */
 #ifndef SOCKREAP_TASKFILES_H
 #define SOCKREAP_TASKFILES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Untrusted text (process names, paths, cgroup names) made safe to print or to encode. */
 #ifndef SOCKREAP_TEXT_H
 #define SOCKREAP_TEXT_H

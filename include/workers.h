@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Sharing a job among threads: the destroy engine (the kernel does each destroy's work in the
  * sending thread) and the owner scan (a readlinkat per fd) spend their time in the kernel, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Audit records: a "start" record, "intent" records carrying the sockets before acting
  * (fsynced), "result" records carrying each socket's outcome after, a "summary", and syslog

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The capability seam: libcap-ng behind two calls, so tests can stand in for it. */
 #include "caps.h"
 

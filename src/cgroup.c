@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * cgroup v2 lookups for the selector. A socket carries the id of its creator's cgroup; on
  * cgroup2 that id is the directory's inode number, so "this cgroup or below" is a set of ids.

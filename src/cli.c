@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Command line: one option table generates the getopt string, the struct option array and
  * --help. Selector flags parse through the selector's own predicate parser, so the same
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
 	OPT_PORT = 256,
@@ -78,7 +80,7 @@ static const struct cli_option options[] = {
 	{ "netns-of", OPT_NETNS_OF, "PID", NULL, "act in the network namespace process PID lives in "
 						 "(repeatable)" },
 	{ "all-netns", OPT_ALL_NETNS, NULL, NULL, "act in every network namespace on the host, "
-						  "ours included (not with --engine rst)" },
+						  "ours included" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -124,11 +126,13 @@ void cli_usage(FILE *f)
 {
 	fprintf(f, "Usage: sockreap [OPTIONS] [SELECTOR]\n"
 		   "       sockreap --dry-run [OPTIONS] [SELECTOR]\n"
-		   "       sockreap doctor [--json]\n"
+		   "       sockreap doctor [--json] [--netns NAME|PATH]... [--netns-of PID]...\n"
+		   "                       [--all-netns]\n"
 		   "\n"
 		   "Force-close TCP (and, when asked, UDP) sockets that match SELECTOR\n"
 		   "(SOCK_DESTROY by socket cookie, or exact RST segments: --engine).\n"
-		   "'sockreap doctor' tells which engines work on this machine, and why.\n"
+		   "'sockreap doctor' tells which engines work on this machine, and why\n"
+		   "(with --netns, --netns-of or --all-netns: in each of those namespaces).\n"
 		   "\n"
 		   "Options:\n");
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -152,6 +156,7 @@ void cli_usage(FILE *f)
 		   "  cgroup [!=] /PATH | unit [!=] NAME | idle OP DURATION | recv-q/send-q OP N\n"
 		   "  inode N | cookie HEX | family inet|inet6 | proto tcp|udp\n"
 		   "  mark [!=] V[/M] | dev [!=] IFNAME\n"
+		   "  netns [!=] NAME|PATH | netns inode N | netns pid N (the run visits them)\n"
 		   "  combined with and (&&, or nothing), or (||), not (!) and parentheses.\n"
 		   "  OP is one of = == != < <= > >= or, as in ss, eq neq ne lt le gt ge.\n"
 		   "  States: established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait\n"
@@ -280,7 +285,7 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
-/* --netns NAME|PATH is not empty; --netns-of PID is a positive number. 0 or -EINVAL. */
+/* --netns NAME|PATH is not empty and fits a selector value; --netns-of PID is a positive number. 0 or -EINVAL. */
 static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 {
 	struct shown b;
@@ -288,7 +293,23 @@ static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 	long v;
 
 	if (!by_pid) {
-		if (*arg)
+		size_t len = strlen(arg);
+
+		/* The expression's limit for a value (selector_parse.c): the flag is the same atom. */
+		if (len > CLI_NETNS_SPEC_MAX) {
+			fprintf(errf, "sockreap: --netns: name or path too long (%zu characters; at "
+				      "most %d)\n", len, CLI_NETNS_SPEC_MAX);
+			return -EINVAL;
+		}
+		/* The selector language has no escapes: a value is quoted with the other quote. */
+		if (strchr(arg, '\'') && strchr(arg, '"')) {
+			fprintf(errf, "sockreap: --netns: a name with both ' and \" cannot be written "
+				      "in a selector: \"%s\"; --netns-of PID reaches it through a "
+				      "process in it\n",
+				shown(&b, arg));
+			return -EINVAL;
+		}
+		if (len)
 			return 0;
 		fprintf(errf, "sockreap: --netns: empty name\n");
 		return -EINVAL;
@@ -344,22 +365,161 @@ static bool option_after_selector(int argc, char **argv, int first, FILE *errf)
 	return false;
 }
 
-/* sockreap doctor [--json] */
+/*
+ * doctor's --netns X, --netns=X, --netns-of PID: 1 when argv[*i] is one (its value taken, *i
+ * moved past it), 0 when it is not, -1 after printing why it is wrong.
+ */
+static int doctor_netns_arg(struct config *cfg, int argc, char **argv, int *i, FILE *errf)
+{
+	static const char *const names[] = { "--netns", "--netns-of" };
+
+	for (int k = 0; k < 2; k++) {
+		size_t len = strlen(names[k]);
+		const char *val;
+
+		if (strncmp(argv[*i], names[k], len) || (argv[*i][len] && argv[*i][len] != '='))
+			continue;
+		if (argv[*i][len] == '=') {
+			val = argv[*i] + len + 1;
+		} else if (*i + 1 < argc) {
+			val = argv[++*i];
+		} else {
+			fprintf(errf, "sockreap: doctor: option \"%s\" needs an argument\n", names[k]);
+			return -1;
+		}
+		if (check_netns_arg(k == 1, val, errf) < 0)
+			return -1;
+		if (cfg->nnetns == CLI_NETNS_MAX) {
+			fprintf(errf, "sockreap: doctor: more than %d --netns/--netns-of; "
+				      "--all-netns looks at every namespace\n", CLI_NETNS_MAX);
+			return -1;
+		}
+		cfg->netns_v[cfg->nnetns].spec = val;
+		cfg->netns_v[cfg->nnetns++].by_pid = k == 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* sockreap doctor [--json] [--netns NAME|PATH]... [--netns-of PID]... [--all-netns] */
 static int parse_doctor(struct config *cfg, int argc, char **argv, FILE *errf)
 {
 	cfg->action = CLI_DOCTOR;
 	for (int i = 2; i < argc; i++) {
+		int ret = doctor_netns_arg(cfg, argc, argv, &i, errf);
+
+		if (ret < 0)
+			return EXIT_USAGE;
+		if (ret)
+			continue;
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
 			cfg->json = true;
+		} else if (!strcmp(argv[i], "--all-netns")) {
+			cfg->all_netns = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			cfg->action = CLI_HELP;
 		} else {
 			struct shown b;
 
-			fprintf(errf, "sockreap: doctor: unknown argument \"%s\" (it takes --json)\n"
+			fprintf(errf, "sockreap: doctor: unknown argument \"%s\" (it takes --json, "
+				      "--netns, --netns-of and --all-netns)\n"
 				      "Try 'sockreap --help'.\n", shown(&b, argv[i]));
 			return EXIT_USAGE;
 		}
+	}
+	if (cfg->all_netns && cfg->nnetns) {
+		fprintf(errf, "sockreap: doctor: --all-netns already looks at every network "
+			      "namespace: give it or --netns/--netns-of, not both\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* --netns and --netns-of share one group of repeats: the option table's --netns entry. */
+static size_t netns_group(void)
+{
+	size_t i = 0;
+
+	while (i < NOPTS && options[i].val != OPT_NETNS)
+		i++;
+	return i;
+}
+
+/* The netns atoms of n in order, at most max (the count of all of them is returned). */
+static size_t netns_atoms(const struct sel_node *n, const struct sel_node **v, size_t max,
+			  size_t k)
+{
+	if (!n)
+		return k;
+	if (n->kind == SEL_NETNS) {
+		if (k < max)
+			v[k] = n;
+		return k + 1;
+	}
+	return netns_atoms(n->r, v, max, netns_atoms(n->l, v, max, k));
+}
+
+static bool same_atom_ns(const struct sel_node *a, const struct sel_node *b)
+{
+	if (a->u.ns.inode || b->u.ns.inode)
+		return a->u.ns.inode == b->u.ns.inode;
+	return (a->u.ns.pid != 0) == (b->u.ns.pid != 0) && !strcmp(a->u.ns.spec, b->u.ns.spec);
+}
+
+/*
+ * The namespaces a run visits, from the AST: each namespace a netns atom names, and the one
+ * we started in, where the selector can match a socket there (a namespace where it cannot is
+ * not entered); a --netns that does not exist is kept, for the run to say it is skipped.
+ * --all-netns visits every one: the atoms only filter. Fills netns_v (none: the run stays
+ * where it started), and netns for a run that visits one other namespace.
+ */
+static int derive_netns(struct config *cfg, FILE *errf)
+{
+	const struct sel_node *v[2 * CLI_NETNS_MAX];
+	size_t n = netns_atoms(cfg->ast, v, 2 * CLI_NETNS_MAX, 0);
+	bool home_named = false;
+	uint64_t home = 0;
+	struct stat st;
+
+	if (!n || cfg->all_netns)
+		return 0;
+	if (n > 2 * CLI_NETNS_MAX) {
+		fprintf(errf, "sockreap: the selector names more than %d network namespaces; "
+			      "--all-netns visits every one\n", 2 * CLI_NETNS_MAX);
+		return -EINVAL;
+	}
+	if (stat("/proc/self/ns/net", &st) == 0)
+		home = st.st_ino;
+	for (size_t i = 0; i < n; i++) {
+		const struct sel_node *a = v[i];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = same_atom_ns(a, v[j]);
+		if (seen || (a->u.ns.inode && !selector_netns_may_match(cfg->ast, a->u.ns.inode)))
+			continue;
+		if (cfg->nnetns == CLI_NETNS_MAX) {
+			fprintf(errf, "sockreap: more than %d network namespaces to visit; "
+				      "--all-netns visits every namespace\n", CLI_NETNS_MAX);
+			return -EINVAL;
+		}
+		home_named |= home && a->u.ns.inode == home;
+		/* Resolved from an inode: the file discovery found opens it. */
+		cfg->netns_v[cfg->nnetns].spec = a->u.ns.spec ? a->u.ns.spec : a->u.ns.path;
+		cfg->netns_v[cfg->nnetns++].by_pid = a->u.ns.pid != 0;
+	}
+	if (cfg->nnetns && !home_named && selector_netns_may_match(cfg->ast, home)) {
+		if (cfg->nnetns == CLI_NETNS_MAX) {
+			fprintf(errf, "sockreap: more than %d network namespaces to visit; "
+				      "--all-netns visits every namespace\n", CLI_NETNS_MAX);
+			return -EINVAL;
+		}
+		cfg->netns_v[cfg->nnetns].spec = "/proc/self/ns/net";
+		cfg->netns_v[cfg->nnetns++].by_pid = false;
+	}
+	if (cfg->nnetns == 1) {
+		cfg->netns = cfg->netns_v[0].spec;
+		cfg->netns_by_pid = cfg->netns_v[0].by_pid;
 	}
 	return 0;
 }
@@ -375,7 +535,8 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	struct option longopts[NOPTS + 1];
 	char optstring[2 * NOPTS + 3], *op = optstring;
 	struct repeats groups[NOPTS] = { 0 };
-	bool fam4 = false, fam6 = false, tcp = false, udp = false;
+	bool fam4 = false, fam6 = false, tcp = false, udp = false, flag_netns = false;
+	char *expr = NULL;	/* the expression, for messages that point into it */
 	int ret = EXIT_USAGE;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -529,17 +690,24 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			cfg->no_owners = true;
 			break;
 		case OPT_NETNS:
-		case OPT_NETNS_OF:
+		case OPT_NETNS_OF: {
+			/* Both are netns atoms, OR-ed together: the run visits each. */
+			struct repeats *g = &groups[netns_group()];
+			struct sel_node *n;
+
 			if (check_netns_arg(c == OPT_NETNS_OF, optarg, errf) < 0)
 				goto fail;
-			if (cfg->nnetns == CLI_NETNS_MAX) {
+			if (g->n == CLI_NETNS_MAX) {
 				fprintf(errf, "sockreap: more than %d --netns/--netns-of; "
 					      "--all-netns visits every namespace\n", CLI_NETNS_MAX);
 				goto fail;
 			}
-			cfg->netns_v[cfg->nnetns].spec = optarg;
-			cfg->netns_v[cfg->nnetns++].by_pid = c == OPT_NETNS_OF;
+			n = selector_netns_flag(optarg, c == OPT_NETNS_OF);
+			if (!n || repeats_push(g, n) < 0)
+				goto nomem;
+			flag_netns = true;
 			break;
+		}
 		case OPT_ALL_NETNS:
 			cfg->all_netns = true;
 			break;
@@ -562,19 +730,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			      "one\n");
 		goto fail;
 	}
-	if (cfg->all_netns && cfg->nnetns) {
+		if (cfg->all_netns && flag_netns) {
 		fprintf(errf, "sockreap: --all-netns already visits every network namespace: give "
 			      "it or --netns/--netns-of, not both\n");
-		goto fail;
-	}
-	if (cfg->nnetns == 1 && !cfg->all_netns) {
-		cfg->netns = cfg->netns_v[0].spec;
-		cfg->netns_by_pid = cfg->netns_v[0].by_pid;
-	}
-	/* The rst engine's raw sockets would have to be opened in each namespace: not yet. */
-	if (cli_many_netns(cfg) && cfg->engine && !strcmp(cfg->engine, "rst")) {
-		fprintf(errf, "sockreap: --engine rst with more than one network namespace is not "
-			      "supported yet: use the destroy engine, or one --netns per run\n");
 		goto fail;
 	}
 	for (size_t i = 0; i < NOPTS; i++)
@@ -591,33 +749,54 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		goto fail;
 	if (optind < argc) {
 		struct sel_error err;
-		char *expr = join_args(argc - optind, argv + optind);
 
+		expr = join_args(argc - optind, argv + optind);
 		if (!expr)
 			goto nomem;
 		struct sel_node *n = selector_parse(expr, &err);
 
 		if (!n && err.msg[0]) {
 			cli_print_error(errf, "selector", expr, 0, &err);
-			free(expr);
 			goto fail;
 		}
 		if (n && selector_uses(n, SEL_CGROUP) && selector_resolve(n, NULL, &err) < 0) {
 			cli_print_error(errf, "selector", expr, 0, &err);
 			sel_node_free(n);
-			free(expr);
 			goto fail;
 		}
-		free(expr);
+		/* A namespace the expression names must exist: caret under it, exit 2 (or 4). */
+		if (n && selector_uses(n, SEL_NETNS) &&
+		    (ret = selector_resolve_netns(n, NULL, true, &err)) < 0) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			sel_node_free(n);
+			ret = ret == -ENOMEM ? EXIT_ERROR
+			      : ret == -EACCES || ret == -EPERM ? EXIT_PRIV : EXIT_USAGE;
+			goto fail;
+		}
+		ret = EXIT_USAGE;
 		if (n && and_into(&cfg->ast, n, SEL_AND) < 0)
 			goto nomem;
 	}
-	/* Until names resolve inside: dev NAME became an index here, not in the namespace. */
-	if ((cfg->nnetns || cfg->all_netns) && selector_uses(cfg->ast, SEL_DEV)) {
-		fprintf(errf, "sockreap: the dev predicate is not supported with --netns or "
-			      "--netns-of yet: interface names and indexes are looked up in the "
-			      "namespace sockreap starts in\n");
+	if (flag_netns) {
+		struct sel_error err;
+
+		/* Flags: one that is missing is skipped with a line by the run, as before. */
+		if (selector_resolve_netns(cfg->ast, NULL, false, &err) < 0)
+			goto nomem;
+	}
+	if (derive_netns(cfg, errf) < 0)
 		goto fail;
+	/*
+	 * dev IFNAME is looked up in each namespace the run visits; one that stays here must
+	 * name a device here (only the expression has dev).
+	 */
+	if (!cfg->nnetns && !cfg->all_netns && expr) {
+		struct sel_error err;
+
+		if (selector_dev_check_here(cfg->ast, &err) < 0) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			goto fail;
+		}
 	}
 	if (fam4 != fam6) {
 		struct sel_error err;
@@ -647,11 +826,13 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 		cfg->audit_path = env ? env : CLI_DEFAULT_AUDIT_LOG;
 	}
+	free(expr);
 	return 0;
 nomem:
 	fprintf(errf, "sockreap: out of memory; nothing killed\n");
 	ret = EXIT_ERROR;
 fail:
+	free(expr);
 	for (size_t i = 0; i < NOPTS; i++)
 		repeats_free(&groups[i]);
 	cli_free(cfg);

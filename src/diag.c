@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The only file that talks sock_diag. Sockets and message parsing come from libnl-3 core;
  * requests are built here because libnl's idiag module predates cookies and bytecode.
@@ -67,10 +68,6 @@ static int open_handle(struct diag **out, bool with_dump)
 
 	if (!d)
 		goto cleanup;
-	d->buf = malloc(RECV_BUF);
-	d->req = malloc(DIAG_BATCH * sizeof(struct diag_request));
-	if (!d->buf || !d->req)
-		goto cleanup;
 	ret = with_dump ? open_one(&d->dump) : 0;
 	if (ret < 0)
 		goto cleanup;
@@ -83,6 +80,32 @@ static int open_handle(struct diag **out, bool with_dump)
 cleanup:
 	diag_close(d);
 	return ret;
+}
+
+/*
+ * The buffers come with the first use and go with diag_trim: a run that holds a handle in each
+ * of 1,000 namespaces touched ~12 KiB of them per handle (12 MiB), though it uses one or two
+ * at a time.
+ */
+static int bufs(struct diag *d)
+{
+	if (d->buf)
+		return 0;
+	d->buf = malloc(RECV_BUF);
+	d->req = malloc(DIAG_BATCH * sizeof(struct diag_request));
+	if (d->buf && d->req)
+		return 0;
+	diag_trim(d);
+	return -ENOMEM;
+}
+
+void diag_trim(struct diag *d)
+{
+	if (!d)
+		return;
+	free(d->buf);
+	free(d->req);
+	d->buf = d->req = NULL;
 }
 
 int diag_open(struct diag **out)
@@ -173,6 +196,24 @@ static int send_all(struct nl_sock *sk, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Both families of TCP in one walk: the kernel's old TCPDIAG_GETSOCK request dumps with family
+ * AF_UNSPEC (inet_diag_dump_compat), where SOCK_DIAG_BY_FAMILY needs one request, and one walk
+ * of the shared established hash table, per family. Same state mask, bytecode and records.
+ */
+static int append_compat(struct nl_msg **msg, const struct diag_filter *flt)
+{
+	struct inet_diag_req req;
+
+	*msg = nlmsg_alloc_simple(TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP);
+	if (!*msg)
+		return -ENOMEM;
+	memset(&req, 0, sizeof(req));
+	req.idiag_states = flt->states;
+	req.idiag_ext = flt->no_info ? 0 : 1U << (INET_DIAG_INFO - 1);
+	return nlmsg_append(*msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0 ? -ENOMEM : 0;
+}
+
 int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg)
 {
 	struct nl_msg *msg;
@@ -180,23 +221,33 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 	uint32_t seq;
 	int fd, protocol = flt->protocol;
 	int ret = 0;
+	uint16_t type = SOCK_DIAG_BY_FAMILY;
 
 	if (!d->dump)
 		return -EBADF; /* a worker's handle: destroy and lookup only */
+	if (bufs(d) < 0)
+		return -ENOMEM;
 	fd = nl_socket_get_fd(d->dump);
-	msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
-	if (!msg)
-		return -ENOMEM;
-	memset(&req, 0, sizeof(req));
-	req.sdiag_family = (uint8_t)flt->family;
-	req.sdiag_protocol = (uint8_t)flt->protocol;
-	req.idiag_states = flt->states;
-	req.idiag_ext = flt->no_info ? 0 : 1U << (INET_DIAG_INFO - 1);
-	if (nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0 ||
-	    (flt->bclen && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)flt->bclen, flt->bytecode) < 0)) {
-		nlmsg_free(msg);
-		return -ENOMEM;
+	if (flt->family == AF_UNSPEC) {
+		if (protocol != IPPROTO_TCP)
+			return -EINVAL;
+		type = TCPDIAG_GETSOCK;
+		if (append_compat(&msg, flt) < 0)
+			goto nomem;
+	} else {
+		msg = nlmsg_alloc_simple(SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP);
+		if (!msg)
+			return -ENOMEM;
+		memset(&req, 0, sizeof(req));
+		req.sdiag_family = (uint8_t)flt->family;
+		req.sdiag_protocol = (uint8_t)flt->protocol;
+		req.idiag_states = flt->states;
+		req.idiag_ext = flt->no_info ? 0 : 1U << (INET_DIAG_INFO - 1);
+		if (nlmsg_append(msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0)
+			goto nomem;
 	}
+	if (flt->bclen && nla_put(msg, INET_DIAG_REQ_BYTECODE, (int)flt->bclen, flt->bytecode) < 0)
+		goto nomem;
 	seq = d->seq++;
 	nlmsg_hdr(msg)->nlmsg_seq = seq;
 	errno = 0;
@@ -230,7 +281,7 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 
 				return e->error ? e->error : ret;
 			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || ret < 0)
+			if (h->nlmsg_type != type || ret < 0)
 				continue;
 			struct sock_rec rec;
 
@@ -242,6 +293,9 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 			}
 		}
 	}
+nomem:
+	nlmsg_free(msg);
+	return -ENOMEM;
 }
 
 /* Called for each answer read: i is the request's index in its batch. */
@@ -304,12 +358,15 @@ static void destroy_answer(void *arg, uint32_t i, struct nlmsghdr *h)
 
 int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, int *errs)
 {
-	struct diag_request *q = (struct diag_request *)d->req;
+	struct diag_request *q;
 	uint32_t base = d->seq;
 	int ret;
 
 	if (n > DIAG_BATCH)
 		return -EINVAL;
+	if (bufs(d) < 0)
+		return -ENOMEM;
+	q = (struct diag_request *)d->req;
 	/*
 	 * No NLM_F_ACK: the kernel answers a request only when it fails (netlink_rcv_skb acks
 	 * an error whether asked or not), so a success costs no message at all and every
@@ -415,6 +472,8 @@ int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, boo
 
 	if (n > DIAG_BATCH)
 		return -EINVAL;
+	if (bufs(d) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		present[i] = false;
 	for (int tries = 0; tries < 16; tries++) {
@@ -452,6 +511,8 @@ int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
 	int fd = nl_socket_get_fd(d->kill);
 	int ret = -ENOENT;
 
+	if (bufs(d) < 0)
+		return -ENOMEM;
 	fill_request(&q, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, seq, rec->family, rec->protocol,
 		     SS_ALL_MASK);
 	q.r.id = rec->id;

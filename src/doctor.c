@@ -1,25 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * sockreap doctor: which engines work here and why. Each engine is tried for real on a
  * throwaway loopback connection this process makes (nothing else is touched, no packet leaves
- * loopback); capabilities and the sysctls that decide the rst engine's reach are read.
+ * loopback); capabilities and the sysctls that decide the rst engine's reach are read. With
+ * --netns/--netns-of/--all-netns the same checks run inside each namespace in turn (setns
+ * there, the checks, setns back), one section each.
  */
 #include "doctor.h"
 #include "caps.h"
+#include "cli.h"
 #include "diag.h"
 #include "engine.h"
 #include "json.h"
 #include "plan.h"
+#include "netns.h"
+#include "output.h"
 #include "procmap.h"
 #include "rawio.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -117,7 +128,8 @@ static void try_destroy(struct report *r, struct diag *d)
 	ret = loopback_pair(&cfd, &afd);
 	if (ret < 0) {
 		snprintf(r->destroy.why, sizeof(r->destroy.why),
-			 "cannot make a loopback connection to try it on: %s", strerror(-ret));
+			 "cannot make a loopback connection to try it on: %s%s", strerror(-ret),
+			 ret == -ENETUNREACH ? " (is lo up in this namespace?)" : "");
 		r->destroy.v = V_UNTESTED;
 		return;
 	}
@@ -171,7 +183,8 @@ static void try_rst(struct report *r, struct diag *d)
 	ret = loopback_pair(&cfd, &afd);
 	if (ret < 0) {
 		snprintf(r->rst.why, sizeof(r->rst.why),
-			 "cannot make a loopback connection to try it on: %s", strerror(-ret));
+			 "cannot make a loopback connection to try it on: %s%s", strerror(-ret),
+			 ret == -ENETUNREACH ? " (is lo up in this namespace?)" : "");
 		r->rst.v = V_UNTESTED;
 		goto out;
 	}
@@ -223,7 +236,8 @@ static const char *choice(const struct report *r)
 	if (r->rst.v == V_WORKS)
 		return "rst";
 	if (r->destroy.v == V_UNTESTED && r->rst.v == V_UNTESTED)
-		return "unknown (run doctor as root)";
+		return r->cap_admin || r->cap_raw ? "unknown (neither could be tried here)"
+						  : "unknown (run doctor as root)";
 	return "none";
 }
 
@@ -239,11 +253,10 @@ static const char *choice_word(const struct report *r)
 	return "none";
 }
 
-static void print_text(FILE *f, const struct report *r)
+static void print_checks(FILE *f, const struct report *r, const char *where)
 {
 	static const char *const mark[] = { "ok", "NO", "??" };
 
-	fprintf(f, "sockreap doctor (kernel %s)\n\n", r->kernel);
 	fprintf(f, "Engines\n");
 	fprintf(f, "  [%s] destroy  %s\n", mark[r->destroy.v], r->destroy.why);
 	fprintf(f, "  [%s] rst      %s\n", mark[r->rst.v], r->rst.why);
@@ -267,7 +280,7 @@ static void print_text(FILE *f, const struct report *r)
 			  "re-probed after 600 ms)" : "");
 	fprintf(f, "  tcp_invalid_ratelimit %d ms  (per socket; our re-probes carry a byte, "
 		   "which is exempt)\n", r->invalid_ratelimit);
-	fprintf(f, "\nThis machine will use: %s\n", choice(r));
+	fprintf(f, "\nThis %s will use: %s\n", where, choice(r));
 	if (r->destroy.v != V_WORKS && r->rst.v != V_WORKS)
 		fprintf(f, "Neither engine can kill sockets here%s.\n",
 			r->cap_admin || r->cap_raw ? "" : ": run sockreap as root");
@@ -279,11 +292,46 @@ static void print_text(FILE *f, const struct report *r)
 			   "be reached; every local socket can.\n");
 }
 
+static void print_text(FILE *f, const struct report *r)
+{
+	fprintf(f, "sockreap doctor (kernel %s)\n\n", r->kernel);
+	print_checks(f, r, "machine");
+}
+
 static void json_check(struct json *j, const char *key, const struct check *c)
 {
 	json_obj_begin(j, key);
 	json_str(j, "status", verdict_names[c->v]);
 	json_str(j, "why", c->why);
+	json_obj_end(j);
+}
+
+/* Every field of one report, in the object open in j. */
+static void json_report(struct json *j, const struct report *r)
+{
+	json_str(j, "engine", choice_word(r));
+	json_bool(j, "rst_fallback", r->destroy.v == V_WORKS && r->rst.v == V_WORKS);
+	json_obj_begin(j, "engines");
+	json_check(j, "destroy", &r->destroy);
+	json_check(j, "rst", &r->rst);
+	json_obj_end(j);
+	json_check(j, "sock_diag", &r->sock_diag);
+	json_check(j, "raw_sockets", &r->raw);
+	json_check(j, "packet_socket", &r->packet);
+	json_obj_begin(j, "owners");
+	json_str(j, "source", r->owners_bpf ? "bpf" : "proc");
+	json_str(j, "why", r->owners_bpf ? NULL : r->owners_why);
+	json_obj_end(j);
+	json_obj_begin(j, "capabilities");
+	json_bool(j, "CAP_NET_ADMIN", r->cap_admin);
+	json_bool(j, "CAP_NET_RAW", r->cap_raw);
+	json_bool(j, "CAP_SYS_PTRACE", r->cap_ptrace);
+	json_bool(j, "CAP_DAC_READ_SEARCH", r->cap_dac);
+	json_obj_end(j);
+	json_obj_begin(j, "sysctl");
+	json_int(j, "net.ipv4.tcp_rfc1337", r->rfc1337);
+	json_int(j, "net.ipv4.tcp_challenge_ack_limit", r->challenge_limit);
+	json_int(j, "net.ipv4.tcp_invalid_ratelimit", r->invalid_ratelimit);
 	json_obj_end(j);
 }
 
@@ -295,70 +343,290 @@ static void print_json(FILE *f, const struct report *r)
 	json_obj_begin(&j, NULL);
 	json_int(&j, "schema", 1);
 	json_str(&j, "kernel", r->kernel);
-	json_str(&j, "engine", choice_word(r));
-	json_bool(&j, "rst_fallback", r->destroy.v == V_WORKS && r->rst.v == V_WORKS);
-	json_obj_begin(&j, "engines");
-	json_check(&j, "destroy", &r->destroy);
-	json_check(&j, "rst", &r->rst);
-	json_obj_end(&j);
-	json_check(&j, "sock_diag", &r->sock_diag);
-	json_check(&j, "raw_sockets", &r->raw);
-	json_check(&j, "packet_socket", &r->packet);
-	json_obj_begin(&j, "owners");
-	json_str(&j, "source", r->owners_bpf ? "bpf" : "proc");
-	json_str(&j, "why", r->owners_bpf ? NULL : r->owners_why);
-	json_obj_end(&j);
-	json_obj_begin(&j, "capabilities");
-	json_bool(&j, "CAP_NET_ADMIN", r->cap_admin);
-	json_bool(&j, "CAP_NET_RAW", r->cap_raw);
-	json_bool(&j, "CAP_SYS_PTRACE", r->cap_ptrace);
-	json_bool(&j, "CAP_DAC_READ_SEARCH", r->cap_dac);
-	json_obj_end(&j);
-	json_obj_begin(&j, "sysctl");
-	json_int(&j, "net.ipv4.tcp_rfc1337", r->rfc1337);
-	json_int(&j, "net.ipv4.tcp_challenge_ack_limit", r->challenge_limit);
-	json_int(&j, "net.ipv4.tcp_invalid_ratelimit", r->invalid_ratelimit);
-	json_obj_end(&j);
+	json_report(&j, r);
 	json_obj_end(&j);
 	fputc('\n', f);
 }
 
-int doctor_run(FILE *f, bool json)
+/* Every check, where this thread is: the network namespace decides all but the kernel. */
+static void examine(struct report *r)
 {
-	struct report r = { 0 };
 	struct utsname u;
 	struct diag *d = NULL;
 	int ret;
 
 	if (uname(&u) == 0)
-		snprintf(r.kernel, sizeof(r.kernel), "%s", u.release);
-	r.cap_admin = caps_have(CAP_NET_ADMIN);
-	r.cap_raw = caps_have(CAP_NET_RAW);
-	r.cap_ptrace = caps_have(CAP_SYS_PTRACE);
-	r.cap_dac = caps_have(CAP_DAC_READ_SEARCH);
-	r.rfc1337 = sysctl_or("tcp_rfc1337");
-	r.challenge_limit = sysctl_or("tcp_challenge_ack_limit");
-	r.invalid_ratelimit = sysctl_or("tcp_invalid_ratelimit");
-	r.owners_bpf = procmap_bpf_usable(r.owners_why, sizeof(r.owners_why));
+		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
+	r->cap_admin = caps_have(CAP_NET_ADMIN);
+	r->cap_raw = caps_have(CAP_NET_RAW);
+	r->cap_ptrace = caps_have(CAP_SYS_PTRACE);
+	r->cap_dac = caps_have(CAP_DAC_READ_SEARCH);
+	/* /proc/sys/net shows the namespace of the thread that opens it: this one's. */
+	r->rfc1337 = sysctl_or("tcp_rfc1337");
+	r->challenge_limit = sysctl_or("tcp_challenge_ack_limit");
+	r->invalid_ratelimit = sysctl_or("tcp_invalid_ratelimit");
+	r->owners_bpf = procmap_bpf_usable(r->owners_why, sizeof(r->owners_why));
 
 	ret = diag_open(&d);
 	if (ret < 0) {
-		snprintf(r.sock_diag.why, sizeof(r.sock_diag.why), "cannot open: %s",
+		snprintf(r->sock_diag.why, sizeof(r->sock_diag.why), "cannot open: %s",
 			 strerror(-ret));
-		r.sock_diag.v = V_FAILS;
-		set(&r.destroy, V_FAILS, "needs sock_diag");
-		set(&r.rst, V_FAILS, "needs sock_diag (to plan and verify)");
-		set(&r.raw, V_UNTESTED, "not tried");
-		set(&r.packet, V_UNTESTED, "not tried");
+		r->sock_diag.v = V_FAILS;
+		set(&r->destroy, V_FAILS, "needs sock_diag");
+		set(&r->rst, V_FAILS, "needs sock_diag (to plan and verify)");
+		set(&r->raw, V_UNTESTED, "not tried");
+		set(&r->packet, V_UNTESTED, "not tried");
 	} else {
-		set(&r.sock_diag, V_WORKS, "TCP sockets can be listed");
-		try_destroy(&r, d);
-		try_rst(&r, d);
+		set(&r->sock_diag, V_WORKS, "TCP sockets can be listed");
+		try_destroy(r, d);
+		try_rst(r, d);
 	}
 	diag_close(d);
+}
+
+int doctor_run(FILE *f, bool json)
+{
+	struct report r = { 0 };
+
+	examine(&r);
 	if (json)
 		print_json(f, &r);
 	else
 		print_text(f, &r);
 	return r.destroy.v == V_WORKS || r.rst.v == V_WORKS ? EXIT_DONE : EXIT_PRIV;
+}
+
+/* One namespace doctor looks at: what it found there, or why it could not look. */
+struct ns_exam {
+	struct netns_info info;	/* inode 0: could not even be opened */
+	const char *spec;	/* as given (--netns/--netns-of); NULL: discovered */
+	bool by_pid;
+	int fd;			/* open for setns; -1 */
+	int err;		/* 0: examined; else why not (negative errno) */
+	struct report r;
+};
+
+struct ns_exams {
+	struct ns_exam *v;
+	size_t n;
+};
+
+static struct ns_exam *exam_add(struct ns_exams *l)
+{
+	struct ns_exam *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	l->v = v;
+	memset(&v[l->n], 0, sizeof(v[l->n]));
+	v[l->n].fd = -1;
+	v[l->n].info.pid = -1;
+	return &v[l->n++];
+}
+
+/* The namespaces named (each once, by inode) or, with --all-netns, every one. 0 or -ENOMEM. */
+static int exams_list(struct ns_exams *l, const struct config *cfg, uint64_t home)
+{
+	struct netns_list all = { 0 };
+	struct ns_exam *e;
+
+	if (cfg->all_netns) {
+		if (netns_discover(NULL, &all) < 0 || !netns_list_get(&all, home))
+			goto nomem;
+		for (size_t i = 0; i < all.n; i++) {
+			if (!(e = exam_add(l)))
+				goto nomem;
+			e->info = all.v[i];
+		}
+		netns_list_free(&all);
+		return 0;
+	}
+	for (size_t i = 0; i < cfg->nnetns; i++) {
+		struct netns_info info;
+		int fd = netns_open(NULL, cfg->netns_v[i].spec, cfg->netns_v[i].by_pid, &info);
+		bool seen = false;
+
+		for (size_t j = 0; fd >= 0 && j < l->n && !seen; j++)
+			seen = l->v[j].info.inode == info.inode;
+		if (seen) {
+			close(fd);
+			continue;
+		}
+		if (!(e = exam_add(l))) {
+			if (fd >= 0)
+				close(fd);
+			return -ENOMEM;
+		}
+		e->spec = cfg->netns_v[i].spec;
+		e->by_pid = cfg->netns_v[i].by_pid;
+		if (fd < 0) {
+			e->err = fd;
+		} else {
+			e->info = info;
+			e->fd = fd;
+		}
+	}
+	return 0;
+nomem:
+	netns_list_free(&all);
+	return -ENOMEM;
+}
+
+/* Enters e's namespace, examines it there and comes back. -1 when we could not come back. */
+static int exam_one(struct ns_exam *e, int home_fd, uint64_t home)
+{
+	int fd;
+
+	if (e->info.inode == home) {
+		examine(&e->r);
+		return 0;
+	}
+	fd = e->fd >= 0 ? e->fd : netns_open_info(&e->info);
+	e->fd = -1;
+	if (fd < 0) {
+		e->err = fd;
+		return 0;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		e->err = -errno;
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	examine(&e->r);
+	return setns(home_fd, CLONE_NEWNET) < 0 ? -1 : 0;
+}
+
+static const char *exam_label(const struct ns_exam *e, char *buf, size_t size)
+{
+	char shown[2 * NAME_MAX];
+
+	if (!e->info.inode) {
+		text_escape(shown, sizeof(shown), e->spec, strlen(e->spec));
+		snprintf(buf, size, "%s \"%s\"", e->by_pid ? "--netns-of" : "--netns", shown);
+	} else if (e->info.name[0]) {
+		text_escape(shown, sizeof(shown), e->info.name, strlen(e->info.name));
+		snprintf(buf, size, "%s", shown);
+	} else {
+		snprintf(buf, size, "ino:%llu", (unsigned long long)e->info.inode);
+	}
+	return buf;
+}
+
+/* Why a namespace could not be looked at, in words. */
+static const char *exam_why(const struct ns_exam *e, char *buf, size_t size)
+{
+	if (e->err == -ENOENT && !e->info.inode)
+		snprintf(buf, size, "%s", e->by_pid ? "no such process"
+				  : strchr(e->spec, '/') ? "no such file"
+							 : "no network namespace of that name in /run/netns");
+	else if (e->err == -ENOENT || e->err == -ESTALE)
+		snprintf(buf, size, "gone since it was found");
+	else if (e->err == -EINVAL)
+		snprintf(buf, size, "not a network namespace");
+	else if (e->err == -EPERM)
+		snprintf(buf, size, "cannot enter it: %s (needs CAP_SYS_ADMIN)", strerror(EPERM));
+	else
+		snprintf(buf, size, "cannot enter it: %s", strerror(-e->err));
+	return buf;
+}
+
+static void print_exams_text(FILE *f, const struct ns_exams *l)
+{
+	char label[4 * NAME_MAX + 64], why[128];
+	struct utsname u;
+
+	fprintf(f, "sockreap doctor (kernel %s), %zu network namespace%s\n",
+		uname(&u) == 0 ? u.release : "?", l->n, l->n == 1 ? "" : "s");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ns_exam *e = &l->v[i];
+
+		fprintf(f, "\n== network namespace %s", exam_label(e, label, sizeof(label)));
+		if (e->info.inode)
+			fprintf(f, " (inode %llu, pid %d)", (unsigned long long)e->info.inode,
+				(int)e->info.pid);
+		fputc('\n', f);
+		if (e->err)
+			fprintf(f, "  [NO] %s\n", exam_why(e, why, sizeof(why)));
+		else
+			print_checks(f, &e->r, "namespace");
+	}
+}
+
+static void print_exams_json(FILE *f, const struct ns_exams *l)
+{
+	struct json j;
+	struct utsname u;
+	char why[128];
+
+	json_init(&j, f);
+	json_obj_begin(&j, NULL);
+	json_int(&j, "schema", 1);
+	json_str(&j, "kernel", uname(&u) == 0 ? u.release : NULL);
+	json_arr_begin(&j, "netns");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ns_exam *e = &l->v[i];
+
+		json_obj_begin(&j, NULL);
+		if (e->info.inode)
+			output_netns_json(&j, "netns", &e->info);
+		else
+			json_null(&j, "netns");
+		json_str(&j, "spec", e->spec);
+		json_bool(&j, "entered", !e->err);
+		if (e->err)
+			json_str(&j, "error", exam_why(e, why, sizeof(why)));
+		else
+			json_report(&j, &e->r);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	fputc('\n', f);
+}
+
+int doctor_run_netns(FILE *f, const struct config *cfg)
+{
+	struct ns_exams l = { 0 };
+	struct stat st;
+	int home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), status = EXIT_DONE;
+
+	if (home_fd < 0 || fstat(home_fd, &st) < 0) {
+		fprintf(stderr, "sockreap: doctor: cannot open our own network namespace "
+				"(/proc/self/ns/net): %s\n", strerror(errno));
+		if (home_fd >= 0)
+			close(home_fd);
+		return EXIT_ERROR;
+	}
+	if (exams_list(&l, cfg, st.st_ino) < 0) {
+		fprintf(stderr, "sockreap: doctor: out of memory\n");
+		status = EXIT_ERROR;
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].err)
+			continue;
+		/* Never go on in another namespace: what follows would look at the wrong one. */
+		if (exam_one(&l.v[i], home_fd, st.st_ino) < 0) {
+			fprintf(stderr, "sockreap: doctor: cannot return to our own network "
+					"namespace: %s\n", strerror(errno));
+			status = EXIT_ERROR;
+			goto out;
+		}
+	}
+	if (cfg->json)
+		print_exams_json(f, &l);
+	else
+		print_exams_text(f, &l);
+	/* 0 only when an engine works in every namespace asked about. */
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].err || (l.v[i].r.destroy.v != V_WORKS && l.v[i].r.rst.v != V_WORKS))
+			status = EXIT_PRIV;
+out:
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].fd >= 0)
+			close(l.v[i].fd);
+	free(l.v);
+	close(home_fd);
+	return status;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The destroy engine: SOCK_DESTROY with each socket's dumped id, cookie included, in batches
  * on the second netlink socket; then one re-dump checks that every killed cookie is gone.

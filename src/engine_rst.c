@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The rst engine: make each local socket tell us its rcv_nxt, then reset it exactly.
  *
@@ -652,6 +653,10 @@ static int rst_kill(struct engine_ctx *ctx, struct sock_set *set)
 		return 0;
 	/* Without its sockets every target is unsupported here (said once, by engine_open_raw). */
 	int raw = engine_open_raw(ctx);
+
+	if (raw == 0 && (raw = rawio_capture(ctx->raw)) < 0)
+		fprintf(stderr, "sockreap: rst engine: cannot start the capture: %s\n",
+			strerror(-raw));
 
 	/* Frames of an earlier run on this capture socket (its peer resets) are not this run's. */
 	if (raw == 0)

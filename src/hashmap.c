@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The one hash map: inodes to socket indices in procmap, cookies in verification. */
 #include "hashmap.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * JSON writer: escaping and commas, nothing else; compact output, one value per call. Strings
  * come out as valid UTF-8 whatever bytes they hold (process names are not).

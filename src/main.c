@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Entry point: parse, then dispatch. */
 #include "cli.h"
 #include "doctor.h"
@@ -38,7 +39,8 @@ int main(int argc, char **argv)
 		printf("sockreap %s\n", SOCKREAP_VERSION);
 		break;
 	case CLI_DOCTOR:
-		status = doctor_run(stdout, cfg.json);
+		status = cfg.nnetns || cfg.all_netns ? doctor_run_netns(stdout, &cfg)
+						     : doctor_run(stdout, cfg.json);
 		break;
 	case CLI_RUN:
 		if (cfg.explain)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Network namespaces: which ones exist on the host (names under /run/netns, nsfs bind mounts,
  * every process's /proc/PID/ns/net, one entry per inode) and entering one with setns(2). Only
@@ -424,6 +425,22 @@ int netns_open(const struct netns_roots *roots, const char *spec, bool by_pid,
 	if (by_pid)
 		parse_pid(spec, &info->pid);
 	return fd;
+}
+
+int netns_resolve(const struct netns_roots *roots, const char *spec, bool by_pid,
+		  uint64_t *inode, char *path, size_t size)
+{
+	struct stat st;
+	int fd, ret = netns_spec_path(roots, spec, by_pid, path, size);
+
+	if (ret < 0)
+		return ret;
+	fd = open_netns(path, &st);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	*inode = st.st_ino;
+	return 0;
 }
 
 int netns_open_info(const struct netns_info *info)

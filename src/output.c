@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Table and JSON output. Every field is named once, in output_sock_json and the table row. */
 #include "output.h"
 #include "text.h"

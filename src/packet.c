@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * TCP segments for the rst engine: IPv4 and IPv6 headers, TCP without options, checksums,
  * the parser for captured replies and the capture socket's BPF program.

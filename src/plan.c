@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Guards on the plan (LISTEN, the caller's own connection: SSH_CONNECTION's 4-tuple and the
  * sockets selfguard finds in /proc, each with its other end) and the exit status it earns.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Owners of sockets: walks /proc/PID/fd of the named pids, or of every process, looking up
  * each socket inode in a hash map built from the selected records only.

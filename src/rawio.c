@@ -1,9 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Raw and packet sockets for the rst engine. IPPROTO_RAW implies a header we write ourselves
  * (IPv4: the kernel fixes the header checksum and length); one cooked AF_PACKET socket over
  * every interface sees the replies (and local ends' resets, ours among them) leave, filtered in
  * the kernel by packet_reply_filter().
  * Whether a peer address is local is the kernel's route lookup (rtnetlink), remembered.
+ *
+ * Every socket here, the rtnetlink one included, is opened by rawio_open and stays bound to
+ * the network namespace it was opened in: sends, captures, interfaces and routes are that
+ * namespace's wherever this process is later. The capture is bound, and its buffers allocated,
+ * only when the engine starts (rawio_capture): until then it queues nothing, however long a
+ * prompt waits, and one rawio per namespace costs a few descriptors and no frame buffers.
  */
 #include "rawio.h"
 
@@ -29,24 +36,28 @@ struct local_entry {
 	bool local;
 };
 
-struct rawio {
-	int raw4;
-	int raw6;
-	int cap;
-	int rt;			/* rtnetlink, opened on first use (no capability needed) */
-	uint32_t rt_seq;
-	unsigned next_entry;
-	struct local_entry cache[LOCAL_CACHE];
+/* What a capture receives into (~60 KiB): allocated by rawio_capture. */
+struct rawio_rx {
 	uint8_t frames[RAWIO_BATCH][PKT_SNAPLEN];
 	struct sockaddr_ll from[RAWIO_BATCH];
 	struct mmsghdr msgs[RAWIO_BATCH];
 	struct iovec iov[RAWIO_BATCH];
 };
 
+struct rawio {
+	int raw4;
+	int raw6;
+	int cap;		/* unbound (receives nothing) until rawio_capture */
+	int rt;			/* rtnetlink, for rawio_is_local */
+	uint32_t rt_seq;
+	unsigned next_entry;
+	struct local_entry cache[LOCAL_CACHE];
+	struct rawio_rx *rx;	/* NULL until rawio_capture */
+};
+
 static int open_capture(int *out)
 {
 	const struct sock_fprog *prog = packet_reply_filter();
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	int size = CAPTURE_RCVBUF;
 	/* Protocol 0 receives nothing until bound: the filter is in place before any frame. */
 	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -58,8 +69,6 @@ static int open_capture(int *out)
 	/* FORCE needs CAP_NET_ADMIN; without it the kernel caps the size at rmem_max. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		goto fail;
 	*out = fd;
 	return 0;
 fail:;
@@ -91,10 +100,11 @@ int rawio_open(struct rawio **out, const char **what)
 	ret = open_capture(&io->cap);
 	if (ret < 0)
 		goto fail;
-	for (int i = 0; i < RAWIO_BATCH; i++) {
-		io->iov[i].iov_base = io->frames[i];
-		io->iov[i].iov_len = PKT_SNAPLEN;
-	}
+	/* Here, not on first use: the routes looked up must be this namespace's. */
+	*what = "rtnetlink socket";
+	io->rt = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (io->rt < 0)
+		goto fail_errno;
 	*what = NULL;
 	*out = io;
 	return 0;
@@ -117,7 +127,32 @@ void rawio_close(struct rawio *io)
 		close(io->cap);
 	if (io->rt >= 0)
 		close(io->rt);
+	free(io->rx);
 	free(io);
+}
+
+int rawio_capture(struct rawio *io)
+{
+	/* Binding needs no capability: CAP_NET_RAW was checked when the socket was made. */
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+
+	if (io->rx)
+		return 0;
+	io->rx = malloc(sizeof(*io->rx));
+	if (!io->rx)
+		return -ENOMEM;
+	if (bind(io->cap, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		int err = -errno;
+
+		free(io->rx);
+		io->rx = NULL;
+		return err;
+	}
+	for (int i = 0; i < RAWIO_BATCH; i++) {
+		io->rx->iov[i].iov_base = io->rx->frames[i];
+		io->rx->iov[i].iov_len = PKT_SNAPLEN;
+	}
+	return 0;
 }
 
 /* Sends pkts[0..n), all of one family, on fd; sendmmsg stops at the first error. */
@@ -194,7 +229,11 @@ void rawio_send(struct rawio *io, const struct pkt_tcp *pkts, const int *ifindex
 
 int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg)
 {
+	struct rawio_rx *rx = io->rx;
 	int passed = 0;
+
+	if (!rx)
+		return -ENOTCONN;
 
 	if (timeout_ms > 0) {
 		struct pollfd pfd = { io->cap, POLLIN, 0 };
@@ -207,13 +246,13 @@ int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg)
 	}
 	for (;;) {
 		for (int i = 0; i < RAWIO_BATCH; i++) {
-			memset(&io->msgs[i].msg_hdr, 0, sizeof(io->msgs[i].msg_hdr));
-			io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
-			io->msgs[i].msg_hdr.msg_iovlen = 1;
-			io->msgs[i].msg_hdr.msg_name = &io->from[i];
-			io->msgs[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
+			memset(&rx->msgs[i].msg_hdr, 0, sizeof(rx->msgs[i].msg_hdr));
+			rx->msgs[i].msg_hdr.msg_iov = &rx->iov[i];
+			rx->msgs[i].msg_hdr.msg_iovlen = 1;
+			rx->msgs[i].msg_hdr.msg_name = &rx->from[i];
+			rx->msgs[i].msg_hdr.msg_namelen = sizeof(rx->from[i]);
 		}
-		int r = recvmmsg(io->cap, io->msgs, RAWIO_BATCH, MSG_DONTWAIT, NULL);
+		int r = recvmmsg(io->cap, rx->msgs, RAWIO_BATCH, MSG_DONTWAIT, NULL);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -222,11 +261,11 @@ int rawio_poll(struct rawio *io, int timeout_ms, rawio_reply_cb cb, void *arg)
 		}
 		for (int i = 0; i < r; i++) {
 			struct pkt_tcp p;
-			size_t len = io->msgs[i].msg_len;
+			size_t len = rx->msgs[i].msg_len;
 
 			if (len > PKT_SNAPLEN)
 				len = PKT_SNAPLEN;
-			if (packet_parse(io->frames[i], len, ntohs(io->from[i].sll_protocol),
+			if (packet_parse(rx->frames[i], len, ntohs(rx->from[i].sll_protocol),
 					 &p) < 0 || p.payload)
 				continue; /* our own data-carrying probes, or not TCP */
 			cb(&p, arg);
@@ -253,11 +292,6 @@ static int route_type(struct rawio *io, int family, const uint32_t addr[4])
 	} ans;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 
-	if (io->rt < 0) {
-		io->rt = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-		if (io->rt < 0)
-			return -errno;
-	}
 	memset(&q, 0, sizeof(q));
 	q.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(sizeof(q.r) + RTA_LENGTH(alen));
 	q.h.nlmsg_type = RTM_GETROUTE;

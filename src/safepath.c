@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The audit log's path, opened the way ssh's StrictModes checks a key file: from "/" one
  * component at a time with O_NOFOLLOW, so a symbolic link anywhere on the way (/tmp/dir ->

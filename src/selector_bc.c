@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The kernel prefilter: what part of the AST the kernel can apply to a dump. It must only
  * ever widen: every socket the full evaluation would match has to pass it.
@@ -368,8 +369,14 @@ static struct prog compile(struct bc *b, const struct sel_node *n, int depth)
 		return p;
 	}
 	case SEL_DEV: {
-		uint32_t ifindex = (uint32_t)n->u.num.value;
+		uint32_t ifindex = (uint32_t)n->u.dev.value;
 
+		/*
+		 * One index per namespace: the bytecode is shared by all of them, so user space
+		 * decides. A name not found here (0) would match every unbound socket.
+		 */
+		if (n->u.dev.per_ns || (n->u.dev.name && !ifindex))
+			return (struct prog){ .none = true };
 		return leaf(b, &ifindex, sizeof(ifindex), INET_DIAG_BC_DEV_COND);
 	}
 	default:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector evaluation (three-valued while owners are unresolved) and the canonical form. */
 #include "selector.h"
 
@@ -212,7 +213,14 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 	case SEL_MARK:
 		return yes((rec->mark & n->u.mark.mask) == n->u.mark.value);
 	case SEL_DEV:
-		return yes(rec->id.idiag_if == n->u.num.value);
+		if (n->u.dev.per_ns) {
+			uint32_t idx = rec->netns < n->u.dev.n ? n->u.dev.per_ns[rec->netns] : 0;
+
+			/* No such device in the record's namespace: nothing there is bound to it. */
+			return yes(idx && rec->id.idiag_if == idx);
+		}
+		/* A name with no device here is no device: not "unbound" (index 0). */
+		return yes((n->u.dev.value || !n->u.dev.name) && rec->id.idiag_if == n->u.dev.value);
 	case SEL_CGROUP:
 		return yes(rec->cgroup_id && n->u.cg.ids &&
 			   bsearch(&rec->cgroup_id, n->u.cg.ids, n->u.cg.n, sizeof(uint64_t),
@@ -230,6 +238,10 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 		return yes(cmp_u64(n->u.num.cmp, rec->inode, n->u.num.value));
 	case SEL_COOKIE:
 		return yes(cmp_u64(n->u.num.cmp, sock_cookie(rec), n->u.num.value));
+	case SEL_NETNS:
+		if (!n->u.ns.bound)
+			return SEL_UNKNOWN;
+		return yes(n->u.ns.index >= 0 && rec->netns == (uint32_t)n->u.ns.index);
 	case SEL_PID:
 	case SEL_COMM:
 	case SEL_EXE:
@@ -237,6 +249,65 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 		return eval_owner(n, rec, owners);
 	}
 	return SEL_NO;
+}
+
+/* Kleene evaluation with netns atoms decided for one namespace and every other leaf unknown. */
+static enum sel_result netns_partial(const struct sel_node *n, uint64_t inode)
+{
+	enum sel_result a, b;
+
+	switch (n->kind) {
+	case SEL_AND:
+		a = netns_partial(n->l, inode);
+		b = a == SEL_NO ? SEL_NO : netns_partial(n->r, inode);
+		return a == SEL_NO || b == SEL_NO ? SEL_NO
+		       : a == SEL_YES && b == SEL_YES ? SEL_YES : SEL_UNKNOWN;
+	case SEL_OR:
+		a = netns_partial(n->l, inode);
+		b = a == SEL_YES ? SEL_YES : netns_partial(n->r, inode);
+		return a == SEL_YES || b == SEL_YES ? SEL_YES
+		       : a == SEL_NO && b == SEL_NO ? SEL_NO : SEL_UNKNOWN;
+	case SEL_NOT:
+		a = netns_partial(n->l, inode);
+		return a == SEL_UNKNOWN ? SEL_UNKNOWN : yes(a == SEL_NO);
+	case SEL_NETNS:
+		/* Unresolved (a --netns that does not exist) names no namespace at all. */
+		return yes(n->u.ns.inode && n->u.ns.inode == inode);
+	default:
+		return SEL_UNKNOWN;
+	}
+}
+
+bool selector_netns_may_match(const struct sel_node *n, uint64_t inode)
+{
+	return !n || netns_partial(n, inode) != SEL_NO;
+}
+
+void selector_netns_bind(struct sel_node *n, const uint64_t *inodes, size_t count)
+{
+	if (!n)
+		return;
+	if (n->kind == SEL_NETNS) {
+		n->u.ns.bound = true;
+		n->u.ns.index = -1;
+		for (size_t i = 0; n->u.ns.inode && i < count && i <= INT32_MAX; i++)
+			if (inodes[i] == n->u.ns.inode) {
+				n->u.ns.index = (int32_t)i;
+				break;
+			}
+		return;
+	}
+	selector_netns_bind(n->l, inodes, count);
+	selector_netns_bind(n->r, inodes, count);
+}
+
+bool selector_only_netns(const struct sel_node *n)
+{
+	if (n->kind == SEL_AND || n->kind == SEL_OR)
+		return selector_only_netns(n->l) && selector_only_netns(n->r);
+	if (n->kind == SEL_NOT)
+		return selector_only_netns(n->l);
+	return n->kind == SEL_NETNS;
 }
 
 bool selector_names_listen(const struct sel_node *n)
@@ -471,7 +542,10 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 			put(o, "mark = 0x%x/0x%x", n->u.mark.value, n->u.mark.mask);
 		break;
 	case SEL_DEV:
-		put(o, "dev = %" PRIu64, n->u.num.value);
+		if (n->u.dev.name)
+			put_text(o, "dev", n->u.dev.name);
+		else
+			put(o, "dev = %" PRIu64, n->u.dev.value);
 		break;
 	case SEL_CGROUP:
 		if (n->u.cg.unit)
@@ -496,6 +570,14 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 		break;
 	case SEL_COOKIE:
 		put(o, "cookie %s %" PRIx64, cmp_text(n->u.num.cmp), n->u.num.value);
+		break;
+	case SEL_NETNS:
+		if (n->u.ns.pid)
+			put(o, "netns pid %d", (int)n->u.ns.pid);
+		else if (n->u.ns.spec)
+			put_text(o, "netns", n->u.ns.spec);
+		else
+			put(o, "netns inode %" PRIu64, n->u.ns.inode);
 		break;
 	}
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector tokens: words, parentheses, commas, operators; each with its source span. */
 #include "selector.h"
 

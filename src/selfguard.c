@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The caller's own connection, found from the process tree rather than the environment (sudo's
  * env_reset drops SSH_CONNECTION): the sockets held by this process and its ancestors (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Socket records: the growable set, names of states and outcomes, endpoint formatting. */
 #include "sock.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The BPF owner lookup's loader: the iter/task_file program (src/bpf/taskfiles.bpf.c),
  * compiled by the build and embedded in this binary, loaded with libbpf and turned into one

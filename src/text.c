@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Untrusted text on a terminal. A process may name itself with escape sequences (comm is
  * whatever prctl(PR_SET_NAME) was given): printed raw, they can rewrite the preview above

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Starting, skipping and joining the helper threads of a shared job (workers.h). */
 #include "workers.h"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The main job on a built-in scenario: a throwaway namespace where a leaky server holds
 # CLOSE_WAIT sockets next to healthy ESTABLISHED ones; preview, kill, outcome, audit, clean up.
 cd "$(dirname "$0")/.." || exit 1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs the cmocka unit binaries given as arguments and every tests/integration/test_*.sh,
 # then prints one closing line: "N passed, N failed, N skipped". Exits 1 if anything failed.
 cd "$(dirname "$0")/.." || exit 1

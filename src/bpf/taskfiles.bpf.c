@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The owner lookup in the kernel: an iter/task_file program that writes one fixed record
  * (struct taskfiles_rec, include/taskfiles.h) for every socket file of every task. The kernel
@@ -73,4 +74,4 @@ int taskfiles(struct bpf_iter__task_file *ctx)
 }
 
 /* bpf_seq_write is GPL-only: the kernel loads this only under a GPL-compatible licence. */
-char LICENSE[] SEC("license") = "Dual MIT/GPL";
+char LICENSE[] SEC("license") = "GPL";

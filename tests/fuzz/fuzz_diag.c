@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target for the sock_diag reply parser: the input is one receive buffer of netlink
  * messages, walked as diag_dump walks it; every SOCK_DIAG_BY_FAMILY message goes through

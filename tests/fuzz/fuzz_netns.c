@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target for what netns.c reads from /proc: a /proc/self/mountinfo line and the
  * text of a /proc/PID/ns/net link. A line that parses names a network namespace (inode > 0)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target for the packet parser of the rst engine: the input's first byte picks the
  * ethertype (even: IPv4, odd: IPv6), the rest is a captured frame. A frame that parses must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer target for the selector: any input either parses, or fails with an error span
  * inside it. What parses must print a canonical form that parses back to the same canonical

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make check's short fuzzing run: every fuzz target over its checked-in seed corpus, about 45 s
 # in all by default (the selector 16 s, netns 5 s, the others 7 s each; FUZZ_BRIEF_SECONDS sets
 # them all alike). New inputs go to build/fuzz/corpus/TARGET and crashes to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * churnrig: N TCP connections to one listener, each from its own fixed client port, and a churn
  * that aborts them and reconnects from the same port (same 4-tuple, new cookies) while something

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * logsink PATH: binds a datagram socket at PATH (as syslogd does at /dev/log), prints "ready",
  * then prints every message it receives, one per line, until it has waited 10 s in silence.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * pairrig: TCP connections between two network namespaces (joined by the test's veth pair),
  * one per requested state of the local end, and what each end's holder sees afterwards.

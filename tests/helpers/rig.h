@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the socket rigs share: dying with a reason, "ADDR" + port -> sockaddr, a TCP state. */
 #ifndef SOCKREAP_RIG_H
 #define SOCKREAP_RIG_H

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * sockrig: a test rig that builds N loopback (or namespace-local) TCP connections in a chosen
  * state, holds them, and on request reports what the holder sees on each held socket.
  *
- *   sockrig [-a ADDR] [-p PORT] [-n N] [-F] MODE
+ *   sockrig [-a ADDR] [-p PORT] [-n N] [-F] [-d IFNAME] MODE
  *   MODE: close-wait   holds N server ends in CLOSE_WAIT (client ends closed: FIN_WAIT_2 orphans)
  *         established  holds both ends of N connections
  *         fin-wait-2   holds N client ends in FIN_WAIT_2 and their server ends in CLOSE_WAIT
@@ -12,6 +13,8 @@
  *                      the first of them bound explicitly to PORT + 1, the rest autobound
  *         reuseport    holds N TCP listeners sharing PORT with SO_REUSEPORT (one group)
  *
+ * -d binds the TCP listener to device IFNAME (SO_BINDTODEVICE), for the dev predicate (with
+ * listen -n 0: a device other than lo carries no loopback connection).
  * -F (the connection modes) forks once the sockets are set up: parent and child both hold
  * every socket (the child dies with the parent). Prints "ready PID" when set up ("ready PID
  * CHILD" with -F). Reads commands on stdin: "report" prints
@@ -146,15 +149,18 @@ static int reuseport_rig(const char *addr, int port, int n)
 
 int main(int argc, char **argv)
 {
-	const char *addr = "127.0.0.1";
+	const char *addr = "127.0.0.1", *dev = NULL;
 	int port = 7000, n = 10, opt, one = 1;
 	bool forked = false;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char line[64];
 
-	while ((opt = getopt(argc, argv, "a:p:n:F")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:n:Fd:")) != -1) {
 		switch (opt) {
+		case 'd':
+			dev = optarg;
+			break;
 		case 'F':
 			forked = true;
 			break;
@@ -168,12 +174,12 @@ int main(int argc, char **argv)
 			n = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N] [-F] MODE\n");
+			fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N] [-F] [-d IFNAME] MODE\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1 || n < 0 || n > 9000) {
-		fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N<=9000] [-F] MODE\n");
+		fprintf(stderr, "usage: sockrig [-a ADDR] [-p PORT] [-n N<=9000] [-F] [-d IFNAME] MODE\n");
 		return 2;
 	}
 	const char *mode = argv[optind];
@@ -193,6 +199,8 @@ int main(int argc, char **argv)
 	if (lfd < 0)
 		rig_die("socket");
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (dev && setsockopt(lfd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)) < 0)
+		rig_die("SO_BINDTODEVICE");
 	if (bind(lfd, (struct sockaddr *)&ss, sl) < 0)
 		rig_die("bind");
 	if (listen(lfd, 4096) < 0)

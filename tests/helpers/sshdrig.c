@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * sshdrig: a stand-in for an sshd session process, for the tests of the guard that keeps the
  * caller's own connection out of a plan.

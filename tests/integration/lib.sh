@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the integration tests: namespaces they create and always delete, rigs they start
 # and stop by pid, and TAP-like result lines ("ok", "not ok", "skipped") that tests/run.sh counts.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The audit trail holds: concurrent runs and a torn last line leave only whole JSON lines;
 # signals during a kill are held until every record is written (and the summaries say the exit
 # status they cause); a full disk or a file-size limit is exit 3 with a count of what is missing;

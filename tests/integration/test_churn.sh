@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # 4-tuple churn (issue 10): connections that close and come back on the same 4-tuple (a client
 # reusing its source ports) while sockreap kills the planned ones. Every kill must land on a
 # planned cookie, and no socket the churn replaced may be reported `killed`. churnrig holds the

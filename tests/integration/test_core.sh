@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The core path on real kernel sockets: preview = plan, kill exactly that set, outcomes, audit,
 # exit statuses, safety defaults. Every namespace and rig here is ours and is removed at exit.
 cd "$(dirname "$0")/../.." || exit 1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The demo (tests/demo.sh, `make demo`) as a newcomer reads it: it says what it runs, writes no
 # escape codes into a pipe, shows a real audit record, and ends with what to try next.
 cd "$(dirname "$0")/../.." || exit 1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The engines never report a false outcome and never touch what the preview did not show, on
 # real sockets in namespaces of our own: an SO_REUSEPORT group (a destroy lands on a sibling),
 # a verification dump that fails (LD_PRELOAD shim), connections whose peer end is a local socket.
@@ -60,8 +61,11 @@ if [ ! -e "$SHIM" ]; then
 	not_ok "unverified: $SHIM is not built"
 else
 	port=7710
+	# More than one batch of exact lookups (256), which would verify a smaller plan without
+	# a dump: the verification is then a dump, the one the shim makes fail.
+	nv=260
 	for engine in destroy rst; do
-		if ! rig_start "C$port" "$B" -a 127.0.0.1 -p "$port" -n 3 close-wait; then
+		if ! rig_start "C$port" "$B" -a 127.0.0.1 -p "$port" -n $nv close-wait; then
 			not_ok "unverified $engine: sockrig did not start"
 			continue
 		fi
@@ -75,12 +79,12 @@ else
 			--yes --json --audit-log "$TMP/audit-$engine.log" "$sel"
 		check "unverified $engine: every outcome is failed(unverified) ($(jq -r '[.sockets[] | "\(.outcome) \(.error)"] | unique | join(",")' "$TMP/out"))" \
 			[ "$(jq -r '[.sockets[] | "\(.outcome) \(.error)"] | unique | join(",")' "$TMP/out")" = "failed unverified" ]
-		check "unverified $engine: summary 0 killed, 3 failed" \
-			[ "$(jq -r '"\(.summary.killed) \(.summary.failed) \(.summary.exit_status)"' "$TMP/out")" = "0 3 3" ]
+		check "unverified $engine: summary 0 killed, $nv failed" \
+			[ "$(jq -r '"\(.summary.killed) \(.summary.failed) \(.summary.exit_status)"' "$TMP/out")" = "0 $nv 3" ]
 		check "unverified $engine: stderr says the kill could not be verified" \
-			grep -q "3 sockets could not be verified" "$TMP/err"
+			grep -q "$nv sockets could not be verified" "$TMP/err"
 		check "unverified $engine: the audit log records failed(unverified)" \
-			[ "$(jq -s '[.[] | select(.event == "result" and .outcome == "failed" and .error == "unverified") | .cookies[]] | length' "$TMP/audit-$engine.log")" = 3 ]
+			[ "$(jq -s '[.[] | select(.event == "result" and .outcome == "failed" and .error == "unverified") | .cookies[]] | length' "$TMP/audit-$engine.log")" = $nv ]
 		check "unverified $engine: the audit summary says exit 3" \
 			[ "$(jq -s '[.[] | select(.event == "summary")][0].exit_status' "$TMP/audit-$engine.log")" = 3 ]
 		port=$((port + 1))

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Big plans at a glance and tables that fit (issue 13): on a terminal a plan taller than the
 # screen is summarized, a table wider than it loses columns, never addresses; pipes and JSON get
 # every row and column. A pseudo-terminal (tests/helpers/ptyrun.py) stands for the operator's.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Honest hints (issue 13): when nothing is killed or something is left out, the messages say why
 # and what to type instead; exit statuses stay what EXIT STATUS in sockreap(8) lists. Every
 # namespace and rig here is ours and is removed at exit.

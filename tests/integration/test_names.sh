@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Hostile process names on real sockets: a rig whose comm holds terminal escape sequences, a C1
 # control and a byte that is not UTF-8, holding a CLOSE_WAIT socket. The table and the prompt
 # must show it escaped; the JSON output and the audit log must stay valid UTF-8 JSON.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --netns NAME|PATH and --netns-of PID on real namespaces: a named one (ip netns add) and
 # unnamed ones (a process under unshare -n, reachable only through /proc/PID/ns/net), killed
 # from another namespace with both engines, whose own sockets must survive; the refusals.
@@ -109,11 +110,6 @@ test_named() {
 		in_ns "$home" "$SR" --netns "/proc/$NC/ns/uts" "${kill[@]}"
 	expect_status 2 "refused: --netns-of a process that does not exist" \
 		in_ns "$home" "$SR" --netns-of 2147483646 "${kill[@]}"
-	expect_status 2 "refused: two namespaces with --engine rst (not supported yet)" \
-		in_ns "$home" "$SR" --netns "$ns" --netns-of "$NC" --engine rst "${kill[@]}"
-	check "refused: says not supported yet" grep -q "not supported yet" "$TMP/err"
-	expect_status 2 "refused: --all-netns --engine rst (not supported yet)" \
-		in_ns "$home" "$SR" --all-netns --engine rst "${kill[@]}"
 	if command -v setpriv >/dev/null; then
 		expect_status 4 "refused: nobody may not enter the namespace (EPERM)" \
 			in_ns "$home" setpriv --reuid=nobody --regid=nogroup --clear-groups \

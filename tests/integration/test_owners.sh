@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Owners on real sockets: every process that holds a socket is an owner (a forked child as much
 # as its parent), and an owner that cannot be read (no CAP_SYS_PTRACE, hidepid) is unknown,
 # never "nobody": a socket whose selection depends on it is reported skipped, never killed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The privilege boundary: a setcap install run by a non-root caller, the capabilities held while
 # a person is asked, and honest exit statuses for what an engine cannot do.
 cd "$(dirname "$0")/../.." || exit 1

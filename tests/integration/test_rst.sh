@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The rst engine on real sockets: two namespaces joined by a veth pair (addresses that exist
 # only there), the local end of one connection per state in the first, the peer end in the
 # second. Every probe and reset goes to those addresses; nothing leaves the namespaces.

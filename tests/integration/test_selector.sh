@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The selector on a mixed population of real sockets (states, ports, IPv4/IPv6, several owners,
 # UDP): each preview is compared with the kernel's own answer through ss and the same filter.
 # Port and address tests run in the kernel as bytecode, so this also checks that the kernel
@@ -8,8 +9,29 @@ cd "$(dirname "$0")/../.." || exit 1
 
 require_netns selector
 
+# exe_check DESC: the 4 sockets of rig P1 must be selected to kill by `exe`, not merely listed
+# as skipped for an unknown owner. The kernel names P1's executable as seen from the mount
+# namespace `ip netns exec` made: under a chroot that is not $PWD/build/tests/sockrig but the
+# path from that namespace's root. So take the path the kernel reports, and make sure by device
+# and inode that it is our rig.
+exe_check() {
+	local rig_exe
+	rig_exe=$(in_ns "$NS" readlink "/proc/$P1/exe")
+	if [ "$(stat -L -c %d:%i "/proc/$P1/exe")" != "$(stat -c %d:%i "$RIG")" ]; then
+		not_ok "$1: /proc/$P1/exe ($rig_exe) is not $RIG"
+		return
+	fi
+	check "$1 ($rig_exe)" [ "$(in_ns "$NS" "$SR" --dry-run --json \
+		"exe $rig_exe and sport = :8001" 2>/dev/null |
+		jq '[.sockets[] | select(.outcome != "skipped")] | length')" = 4 ]
+}
+
 ns_new NS || { not_ok "selector: namespace"; exit 0; }
 rig_start P1 "$NS" -p 8001 -n 4 close-wait || { not_ok "selector: rig P1"; exit 0; }
+if [ -n "${SR_EXE_ONLY:-}" ]; then
+	exe_check "selector: exe under a chroot"
+	exit 0
+fi
 rig_start P2 "$NS" -p 8002 -n 3 established || { not_ok "selector: rig P2"; exit 0; }
 rig_start P3 "$NS" -a ::1 -p 8003 -n 2 close-wait || { skipped "selector: no IPv6 loopback"; exit 0; }
 rig_start P4 "$NS" -p 8004 -n 3 time-wait || { not_ok "selector: rig P4"; exit 0; }
@@ -64,7 +86,26 @@ check "selector: pid P1 = its 4 close-wait" [ "$(ours "pid $P1" | wc -l)" = 4 ]
 check "selector: pid P2,P6 = 6 + 4 held sockets" [ "$(ours "pid $P2,$P6" | wc -l)" = 10 ]
 check "selector: comm and state" [ "$(ours 'comm sockrig and state close-wait' | wc -l)" = "$(kernels -t state close-wait | wc -l)" ]
 check "selector: comm glob" [ "$(ours 'comm "sock*" and sport = :8002' | wc -l)" = 3 ]
-check "selector: exe" [ "$(ours "exe $PWD/build/tests/sockrig and sport = :8001" | wc -l)" = 4 ]
+exe_check "selector: exe"
+if [ -z "${SR_EXE_ONLY:-}" ]; then
+	# The same with the tree under a chroot (all of / bind-mounted below /tmp, in a mount
+	# namespace of its own that vanishes with it): there the kernel's path for the rig is not
+	# $PWD's.
+	if ! command -v chroot >/dev/null || ! unshare -m --propagation private true 2>/dev/null; then
+		skipped "selector: exe under a chroot: no chroot, or no mount namespace of our own here"
+	else
+		unshare -m --propagation private bash -c 'r=$(mktemp -d /tmp/sockreap-chroot.XXXXXX) || exit 1
+			if ! mount --rbind / "$r"; then
+				echo "skipped - selector: exe under a chroot: cannot bind-mount / here"
+				rmdir "$r"
+				exit 0
+			fi
+			chroot "$r" env SR_EXE_ONLY=1 bash "$0"; s=$?
+			umount -R "$r"; rmdir "$r"; exit $s' "$(realpath "$0")" 2>&1 |
+			grep -E '^(ok|not ok|skipped) - ' ||
+			not_ok "selector: exe under a chroot printed nothing"
+	fi
+fi
 # The rigs are children of this shell.
 check "selector: ppid" [ "$(ours "ppid $$ and sport = :8001" | wc -l)" = 4 ]
 check "selector: ppid of someone else" [ "$(ours "ppid 1 and sport = :8001" | wc -l)" = 0 ]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The guard on the caller's own connection, with the environment stripped as sudo's env_reset
 # strips it (no SSH_CONNECTION): a simulated sshd (tests/helpers/sshdrig.c) holds the server
 # end of a port-22 connection in a namespace of ours and runs the commands below; a bystander

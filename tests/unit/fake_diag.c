@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The netlink seam, scripted: destroys (reuseport groups too), lookups, checks, dumps, faults. */
 #include "fake_diag.h"
 
@@ -19,7 +20,7 @@ static struct sock_rec dumped;
 static fake_diag_extra_fn extra;
 static bool dead[FAKE_DIAG_COOKIES];	/* reuseport group members destroyed */
 static unsigned queries, fail_nth;
-static int fail_err, dump_fail_family, dump_fail_err;
+static int fail_err, dump_fail_family, dump_fail_err, check_fail_err;
 
 void fake_diag_extra(fake_diag_extra_fn fn)
 {
@@ -36,13 +37,18 @@ void fake_diag_script(const struct fake_sock *socks, size_t n)
 	worker_fail = 0;
 	memset(dead, 0, sizeof(dead));
 	queries = fail_nth = 0;
-	fail_err = dump_fail_family = dump_fail_err = 0;
+	fail_err = dump_fail_family = dump_fail_err = check_fail_err = 0;
 }
 
 void fake_diag_fail_dumps(int family, int err)
 {
 	dump_fail_family = family;
 	dump_fail_err = err;
+}
+
+void fake_diag_fail_checks(int err)
+{
+	check_fail_err = err;
 }
 
 void fake_diag_fail_query(unsigned nth, int err)
@@ -92,6 +98,11 @@ int diag_open_worker(struct diag **out)
 	workers_open++;
 	workers_opened++;
 	return 0;
+}
+
+void diag_trim(struct diag *d)
+{
+	(void)d;
 }
 
 void diag_close(struct diag *d)
@@ -258,6 +269,8 @@ int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, boo
 		return -EINVAL;
 	if (ret)
 		return ret;
+	if (check_fail_err)
+		return check_fail_err;
 	for (size_t i = 0; i < n; i++) {
 		struct sock_rec tmp;
 

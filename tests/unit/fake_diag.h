@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A scripted stand-in for diag.c (the netlink seam), for engine tests. */
 #ifndef SOCKREAP_FAKE_DIAG_H
 #define SOCKREAP_FAKE_DIAG_H
@@ -38,6 +39,8 @@ int fake_diag_workers(int *still_open);
 void fake_diag_fail_query(unsigned nth, int err);
 /* Every dump of family (0: any) fails with err from now on (0: none). Reset by the script. */
 void fake_diag_fail_dumps(int family, int err);
+/* Every batched check fails with err from now on (0: none). Reset by the script. */
+void fake_diag_fail_checks(int err);
 /* Queries (dumps and batched checks) since the last script. */
 unsigned fake_diag_queries(void);
 /* diag_open_worker answers err (0: succeeds) until the next script. */

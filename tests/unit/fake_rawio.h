@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A scripted stand-in for rawio.c (raw and packet sockets) that behaves like the kernel's TCP
  * for the rst engine: probes draw ACKs carrying snd_nxt/rcv_nxt, only an exact reset kills.
@@ -25,7 +26,7 @@ enum fake_tcp_quirk {
 	FQ_REPLACED_ON_REPLY = 128,
 	FQ_REPLACED_ON_PROBE = 256,
 	FQ_REPLACED_ON_DEATH = 512,
-	FQ_BREAKS_DUMPS = 1024,	/* once it dies, every netlink dump fails (ENOBUFS) */
+	FQ_BREAKS_DUMPS = 1024,	/* once it dies, every netlink dump and check fails (ENOBUFS) */
 	/* Its peer has no socket: it answers our probe's reply with an exact reset. */
 	FQ_PEER_CLOSED = 2048,
 	/*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Socket records for the unit tests. */
 #ifndef SOCKREAP_TEST_FIXTURES_H
 #define SOCKREAP_TEST_FIXTURES_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Audit records: exact JSON lines with a fixed clock; whole lines only, whatever writes at the
  * same time, a torn last line or a full file; signals held and reported; the syslog check.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* cgroup v2 lookups and selector resolution on a fixture tree. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Option parsing: flags and the expression into one AST, errors, defaults. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "plan.h"
@@ -314,7 +316,48 @@ static void test_cli_engine_and_doctor(void **state)
 	assert_true(cfg.json);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "state")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: doctor: unknown argument \"state\" (it takes "
-				    "--json)\nTry 'sockreap --help'.\n");
+				    "--json, --netns, --netns-of and --all-netns)\n"
+				    "Try 'sockreap --help'.\n");
+	/* doctor --netns/--netns-of/--all-netns: the namespaces to look in, as a run takes them. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("doctor", "--netns", "blue", "--json", "--netns-of=12",
+				    "--netns=/x/y")), 0);
+	assert_int_equal(cfg.action, CLI_DOCTOR);
+	assert_true(cfg.json);
+	assert_int_equal(cfg.nnetns, 3);
+	assert_string_equal(cfg.netns_v[0].spec, "blue");
+	assert_false(cfg.netns_v[0].by_pid);
+	assert_string_equal(cfg.netns_v[1].spec, "12");
+	assert_true(cfg.netns_v[1].by_pid);
+	assert_string_equal(cfg.netns_v[2].spec, "/x/y");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--all-netns")), 0);
+	assert_true(cfg.all_netns);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: doctor: option \"--netns\" needs an argument\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns-of", "x")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --netns-of: not a process id: \"x\"\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("doctor", "--all-netns", "--netns", "a")), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "give it or --netns/--netns-of, not both"));
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netnsx")), EXIT_USAGE);
+	/* A name the expression would refuse as too long is refused as a flag too (fuzz_cli). */
+	{
+		char long_name[300];
+
+		memset(long_name, 'r', sizeof(long_name) - 1);
+		long_name[sizeof(long_name) - 1] = '\0';
+		assert_int_equal(parse(&cfg, NULL, 0, env_none,
+				       ARGV("-n", "--netns", long_name, "state", "close-wait")),
+				 EXIT_USAGE);
+		assert_non_null(strstr(errbuf, "--netns: name or path too long (299 characters"));
+		assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns", long_name)),
+				 EXIT_USAGE);
+	}
+	/* Both quote characters: no selector can say it, so neither can the flag (fuzz_cli). */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("-n", "--netns", "blue'x\"y", "state", "close-wait")), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "--netns: a name with both ' and \" cannot be"));
 	/* "doctor" anywhere else is a selector word, and not a valid one. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "doctor")), EXIT_USAGE);
 }
@@ -392,20 +435,20 @@ static void test_cli_netns(void **state)
 			 EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --all-netns already visits every network namespace: "
 				    "give it or --netns/--netns-of, not both\n");
-	/* The rst engine's sockets would have to be opened in each namespace: refused for now. */
+	/* The rst engine opens its sockets in each namespace: any number of them. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
-			       ARGV("--all-netns", "--engine", "rst", "--all")), EXIT_USAGE);
-	assert_string_equal(errbuf, "sockreap: --engine rst with more than one network namespace "
-				    "is not supported yet: use the destroy engine, or one --netns "
-				    "per run\n");
+			       ARGV("--all-netns", "--engine", "rst", "--all")), 0);
+	assert_true(cli_many_netns(&cfg));
+	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
-			       ARGV("--netns", "a", "--netns", "b", "--engine", "rst", "--all")),
-			 EXIT_USAGE);
+			       ARGV("--netns", "a", "--netns", "b", "--engine", "rst", "--all")), 0);
+	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
 			       ARGV("--netns", "a", "--engine", "rst", "--all")), 0);
 	cli_free(&cfg);
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "dev", "lo")),
-			 EXIT_USAGE);
+	/* dev IFNAME is looked up in each namespace visited: taken with them. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--all-netns", "dev", "lo")), 0);
+	cli_free(&cfg);
 	{
 		/* One more than CLI_NETNS_MAX: refused, pointing at --all-netns. */
 		char *argv[2 * CLI_NETNS_MAX + 8];
@@ -422,17 +465,20 @@ static void test_cli_netns(void **state)
 		assert_non_null(strstr(errbuf, "--all-netns visits every namespace"));
 	}
 	/*
-	 * dev NAME is resolved to an index while parsing, in the namespace sockreap starts in:
-	 * with --netns it would name another namespace's interface. Refused until it resolves
-	 * inside.
+	 * dev NAME names a device in each namespace the run visits: one that exists only there is
+	 * fine; a run that stays here needs it here (caret under it, exit 2).
 	 */
-	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "blue", "dev", "lo")),
-			 EXIT_USAGE);
-	assert_string_equal(errbuf, "sockreap: the dev predicate is not supported with --netns or "
-				    "--netns-of yet: interface names and indexes are looked up in "
-				    "the namespace sockreap starts in\n");
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,
-			       ARGV("--netns-of", "1", "state close-wait and not dev 1")), EXIT_USAGE);
+			       ARGV("--netns", "blue", "dev", "nosuchdev0")), 0);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("dev", "nosuchdev0")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: selector: no interface \"nosuchdev0\" in this "
+				    "network namespace\n"
+				    "  dev nosuchdev0\n"
+				    "  ^^^^^^^^^^^^^^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--netns-of", "1", "state close-wait and not dev 1")), 0);
+	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --netns: empty name\n");
 	const char *bad[] = { "0", "-1", "+5", " 5", "12x", "", "99999999999" };
@@ -488,6 +534,86 @@ static void test_cli_caller_under_file_caps(void **state)
 	cli_free(&cfg);
 }
 
+/*
+ * --netns/--netns-of are netns atoms of the one AST, and the namespaces a run visits come from
+ * the AST: each one named where the selector may match, and ours where it may match outside.
+ */
+static void test_cli_netns_predicate(void **state)
+{
+	struct config cfg;
+	char out[512], self[32], expr[128];
+
+	(void)state;
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	/* The flags print as the expression says the same thing. */
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("--netns", "/x/y", "--netns-of", self, "--state", "close-wait")), 0);
+	snprintf(expr, sizeof(expr), "state close-wait and (netns = /x/y or netns pid %s)", self);
+	assert_string_equal(out, expr);
+	/* The missing one is kept for the run to skip with a line; ours is named: two. */
+	assert_int_equal(cfg.nnetns, 2);
+	assert_string_equal(cfg.netns_v[0].spec, "/x/y");
+	assert_string_equal(cfg.netns_v[1].spec, self);
+	assert_true(cfg.netns_v[1].by_pid);
+	cli_free(&cfg);
+
+	/* Named by the expression: the one namespace, entered as --netns-of would. */
+	snprintf(expr, sizeof(expr), "netns pid %s and state close-wait", self);
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV(expr)), 0);
+	assert_string_equal(out, expr);
+	assert_int_equal(cfg.nnetns, 1);
+	assert_string_equal(cfg.netns, self);
+	assert_true(cfg.netns_by_pid);
+	cli_free(&cfg);
+
+	/* Only a socket outside the named ones can match: the run stays where it started. */
+	snprintf(expr, sizeof(expr), "not netns pid %s and dport 80", self);
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV(expr)), 0);
+	assert_int_equal(cfg.nnetns, 0);
+	assert_null(cfg.netns);
+	cli_free(&cfg);
+
+	/* Flags are AND-ed with the expression: only the flag's namespace can match. */
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("--netns", "/x/y", "netns /proc/self/ns/net or dport 80")), 0);
+	assert_int_equal(cfg.nnetns, 1);
+	assert_string_equal(cfg.netns, "/x/y");
+	cli_free(&cfg);
+	/* Ours named, "or dport 80" matches nowhere else that is named: ours, once. */
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("netns /proc/self/ns/net or dport 80")), 0);
+	assert_int_equal(cfg.nnetns, 1);
+	assert_string_equal(cfg.netns, "/proc/self/ns/net");
+	cli_free(&cfg);
+
+	/* --all-netns visits every one: the atom only filters. */
+	snprintf(expr, sizeof(expr), "not netns pid %s", self);
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("--all-netns", expr)), 0);
+	assert_true(cfg.all_netns);
+	assert_int_equal(cfg.nnetns, 0);
+	cli_free(&cfg);
+
+	/* A namespace the expression names must exist: exit 2, caret under it. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("state close-wait and netns /x/y")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: selector: no such file \"/x/y\"\n"
+				    "  state close-wait and netns /x/y\n"
+				    "                       ^^^^^^^^^^\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("netns pid 2147483646")),
+			 EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "netns pid 2147483646: no such process"));
+	/* With --all-netns nothing is entered by name: flags naming one are refused as before. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--all-netns", "--netns-of", self, "--all")), EXIT_USAGE);
+	/* A run that goes elsewhere looks dev names up there. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--netns", "/x/y", "dev nosuchdev0")), 0);
+	cli_free(&cfg);
+	snprintf(expr, sizeof(expr), "not netns pid %s and dev nosuchdev0", self);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV(expr)), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "no interface \"nosuchdev0\" in this network namespace"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -506,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_cli_help_and_version),
 		cmocka_unit_test(test_cli_caller_under_file_caps),
 		cmocka_unit_test(test_cli_netns),
+		cmocka_unit_test(test_cli_netns_predicate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

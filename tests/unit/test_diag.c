@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Parsing a SOCK_DIAG_BY_FAMILY message built by hand, as the kernel lays it out; the batched
  * exact lookup against a loopback connection of this process (nothing leaves loopback).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The engines through their seams: destroy's every netlink answer maps to its outcome; rst
  * against a fake TCP that answers probes as the kernel does; auto falls back to rst exactly
@@ -822,6 +823,7 @@ static void test_engine_verify_dump_fails(void **state)
 	fake_diag_script(script, 5);
 	fake_rawio_script(NULL, 0);
 	fake_diag_fail_dumps(AF_INET, -ENOBUFS);
+	fake_diag_fail_checks(-ENOBUFS); /* the lookups that spare a small plan the dump */
 	for (uint64_t k = 1; k <= 4; k++) {
 		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2",
 					   (uint16_t)(40000 + k), SS_CLOSE_WAIT, k);
@@ -840,6 +842,80 @@ static void test_engine_verify_dump_fails(void **state)
 	EXPECT(4, OUT_KILLED, 0);
 	plan_count(&set, &c);
 	assert_int_equal(plan_exit_status(&c), EXIT_PARTIAL);
+	release(&ctx, &set);
+}
+
+/*
+ * A small TCP plan is verified by exact lookups, not by a dump (every dump walks the host's
+ * whole established hash table, once per namespace): the dumps fail here, and the outcomes
+ * are exact all the same. A listener is still dumped: its lookup may land on a sibling.
+ */
+static void test_engine_verify_by_lookup(void **state)
+{
+	static const struct fake_sock script[] = {
+		{ .cookie = 1, .destroy_err = 0 },
+		{ .cookie = 2, .destroy_err = 0, .survives = true },
+		{ .cookie = 3, .destroy_err = -ENOENT },
+		{ .cookie = 4, .destroy_err = 0 },
+	};
+	struct engine_ctx ctx = { 0 };
+	struct sock_set set = { 0 };
+
+	(void)state;
+	fake_diag_script(script, 4);
+	fake_rawio_script(NULL, 0);
+	fake_diag_fail_dumps(0, -ENOBUFS);
+	for (uint64_t k = 1; k <= 3; k++) {
+		struct sock_rec r = fx_rec(k == 3 ? AF_INET6 : AF_INET, k == 3 ? "fd00::1" : "10.0.0.1",
+					   5432, k == 3 ? "fd00::2" : "10.0.0.2",
+					   (uint16_t)(40000 + k), SS_CLOSE_WAIT, k);
+
+		sock_set_push(&set, &r);
+	}
+	assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
+	EXPECT(0, OUT_KILLED, 0);
+	EXPECT(1, OUT_FAILED, SOCK_ERR_SURVIVED);
+	EXPECT(2, OUT_GONE, 0);
+	assert_int_equal(fake_diag_queries(), 1);
+	sock_set_free(&set);
+
+	/* A listener among them: the dump decides, and it fails. */
+	fake_diag_script(script, 4);
+	fake_diag_fail_dumps(0, -ENOBUFS);
+	struct sock_rec l = fx_rec(AF_INET, "10.0.0.1", 5432, "0.0.0.0", 0, SS_LISTEN, 4);
+	struct sock_rec e = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2", 40001, SS_ESTABLISHED, 1);
+
+	sock_set_push(&set, &l);
+	sock_set_push(&set, &e);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), -ENOBUFS);
+	EXPECT(0, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+	EXPECT(1, OUT_KILLED, 0);
+	release(&ctx, &set);
+}
+
+/* More than one batch of lookups: one dump is cheaper, and it still finds the survivors. */
+static void test_engine_verify_many_by_dump(void **state)
+{
+	static struct fake_sock script[DIAG_BATCH + 1];
+	struct engine_ctx ctx = { 0 };
+	struct sock_set set = { 0 };
+
+	(void)state;
+	for (size_t k = 0; k <= DIAG_BATCH; k++) {
+		script[k] = (struct fake_sock){ .cookie = k + 1, .survives = k == 7 };
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2",
+					   (uint16_t)(30000 + k), SS_CLOSE_WAIT, k + 1);
+
+		sock_set_push(&set, &r);
+	}
+	fake_diag_script(script, DIAG_BATCH + 1);
+	fake_rawio_script(NULL, 0);
+	fake_diag_fail_checks(-ENOBUFS);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
+	EXPECT(7, OUT_FAILED, SOCK_ERR_SURVIVED);
+	EXPECT(8, OUT_KILLED, 0);
+	EXPECT(DIAG_BATCH, OUT_KILLED, 0);
+	assert_int_equal(fake_diag_queries(), 1);
 	release(&ctx, &set);
 }
 
@@ -948,6 +1024,35 @@ static void test_engine_exclusive(void **state)
 	close(b);
 }
 
+/*
+ * Several namespaces' locks: each pre-made socket is bound in turn; one held by another run is
+ * waited for (here 40 ms), then the rest are still taken and the run is told it acts anyway.
+ */
+static void test_engine_exclusive_all(void **state)
+{
+	const char *where[2] = { "a", "b" };
+	char name[64];
+	int other, fds[2];
+
+	(void)state;
+	snprintf(name, sizeof(name), "sockreap-test-all/%d", (int)getpid());
+	fds[0] = engine_lock_socket();
+	fds[1] = engine_lock_socket();
+	assert_true(fds[0] >= 0 && fds[1] >= 0);
+	assert_int_equal(engine_exclusive_all(fds, where, 1, name, 40), 0);
+	/* Held by fds[0] now: a run that wants it (engine_exclusive) is refused. */
+	other = engine_exclusive(name, 0);
+	assert_int_equal(other, -1);
+	/* The same name again on another socket of this namespace: held, so not all are had. */
+	assert_int_equal(engine_exclusive_all(fds + 1, where + 1, 1, name, 40), -1);
+	close(fds[0]);
+	/* fds[1] stayed unbound after waiting: it takes the lock once it is free. */
+	assert_int_equal(engine_exclusive_all(fds + 1, where + 1, 1, name, 40), 0);
+	other = engine_exclusive(name, 0);
+	assert_int_equal(other, -1);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -977,10 +1082,13 @@ int main(void)
 		cmocka_unit_test(test_engine_rst_local_peer),
 		cmocka_unit_test(test_engine_auto_local_peer),
 		cmocka_unit_test(test_engine_verify_dump_fails),
+		cmocka_unit_test(test_engine_verify_by_lookup),
+		cmocka_unit_test(test_engine_verify_many_by_dump),
 		cmocka_unit_test(test_engine_rst_check_fails),
 		cmocka_unit_test(test_engine_rst_verify_fails),
 		cmocka_unit_test(test_engine_reuseport_group),
 		cmocka_unit_test(test_engine_exclusive),
+		cmocka_unit_test(test_engine_exclusive_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

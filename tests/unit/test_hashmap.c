@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The hash map: put, overwrite, miss, sequential keys, full table. */
 #include <setjmp.h>
 #include <stdarg.h>

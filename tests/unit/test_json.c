@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* The JSON writer: commas, nesting, escaping. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Namespace discovery on a fixture /proc and /run/netns built in a temporary directory, and
  * the parsers under it. Real nsfs files cannot be made here: the fixture's /run/netns entries

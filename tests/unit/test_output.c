@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Table and JSON output of a plan and of outcomes. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Packets for the rst engine: checksums against vectors computed independently (RFC 1071, a
  * textbook IPv4 header, a Python reference), build/parse round trips, and the capture filter

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Guards (LISTEN, the caller's own connection: SSH_CONNECTION and the sockets its ancestors
  * and login session hold, on fixture /proc trees) and outcomes -> exit status.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* /proc parsing on a fixture tree built in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * safepath_open_append on a fixture tree under /tmp: what it accepts, what it refuses and the
  * component it names. Ownership cases chown to another uid, so they need root (else skipped).

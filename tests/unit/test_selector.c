@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector: the case table (parse, canonical form, errors), evaluation, and the prefilter. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "fixtures.h"
+#include "netns.h"
 #include "selector.h"
 
 #define CASES "tests/unit/data/selector.t"
@@ -736,6 +741,229 @@ static void test_selector_prefilter_never_drops_a_match(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* A parsed selector whose netns atoms are tied to the namespaces inodes[0..n) of a run. */
+static struct sel_node *bound(const char *expr, const uint64_t *inodes, size_t n)
+{
+	struct sel_error err;
+	struct sel_node *sel = selector_parse(expr, &err);
+
+	if (!sel)
+		fail_msg("\"%s\": %s", expr, err.msg);
+	selector_netns_bind(sel, inodes, n);
+	return sel;
+}
+
+static void test_selector_eval_netns(void **state)
+{
+	const uint64_t visit[] = { 111, 222, 333 };
+	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.9", 4000, SS_CLOSE_WAIT);
+	struct sel_node *n;
+	struct sel_error err;
+
+	(void)state;
+	/* Unbound, an atom cannot know: UNKNOWN, never a silent yes or no. */
+	n = selector_parse("netns inode 222", &err);
+	assert_non_null(n);
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_UNKNOWN);
+	sel_node_free(n);
+
+	n = bound("netns inode 222 and sport 80", visit, 3);
+	r.netns = 1;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_YES);
+	r.netns = 0;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	r.netns = 2;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	sel_node_free(n);
+
+	n = bound("not netns inode 111", visit, 3);
+	r.netns = 0;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	r.netns = 2;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_YES);
+	sel_node_free(n);
+
+	/* A namespace the run does not visit matches none of its records. */
+	n = bound("netns inode 444 or dport 1", visit, 3);
+	for (uint16_t i = 0; i < 3; i++) {
+		r.netns = i;
+		assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	}
+	sel_node_free(n);
+	/* An atom still unresolved (a --netns that does not exist) matches nothing. */
+	n = selector_netns_flag("no-such-ns", false);
+	assert_non_null(n);
+	selector_netns_bind(n, visit, 3);
+	r.netns = 0;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	sel_node_free(n);
+}
+
+/* The visit rule: a namespace is visited when the selector may match a socket there. */
+static void test_selector_netns_may_match(void **state)
+{
+	static const struct {
+		const char *expr;
+		bool in_111, elsewhere;
+	} cases[] = {
+		{ "netns inode 111", true, false },
+		{ "netns inode 111 and state close-wait", true, false },
+		{ "netns inode 111 or dport 80", true, true },
+		{ "not netns inode 111", false, true },
+		{ "netns inode 111 and netns inode 222", false, false },
+		{ "netns inode 111 or netns inode 222", true, false },
+		{ "not (netns inode 111 or netns inode 222) and dport 80", false, true },
+		{ "state close-wait", true, true },
+	};
+
+	(void)state;
+	assert_true(selector_netns_may_match(NULL, 111));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sel_error err;
+		struct sel_node *n = selector_parse(cases[i].expr, &err);
+
+		assert_non_null(n);
+		if (selector_netns_may_match(n, 111) != cases[i].in_111 ||
+		    selector_netns_may_match(n, 999) != cases[i].elsewhere)
+			fail_msg("\"%s\": may match in 111 %d, elsewhere %d", cases[i].expr,
+				 selector_netns_may_match(n, 111), selector_netns_may_match(n, 999));
+		sel_node_free(n);
+	}
+}
+
+static void test_selector_only_netns(void **state)
+{
+	struct sel_error err;
+	struct sel_node *a = selector_parse("netns a or not netns inode 5", &err);
+	struct sel_node *b = selector_parse("netns a and state close-wait", &err);
+
+	(void)state;
+	assert_true(selector_only_netns(a));
+	assert_false(selector_only_netns(b));
+	sel_node_free(a);
+	sel_node_free(b);
+}
+
+/* The kernel cannot see namespaces: the atom leaves the prefilter as if it were absent. */
+static void test_selector_prefilter_leaves_netns_out(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "netns a and dport 80 and state close-wait", "dport 80 and state close-wait" },
+		{ "not netns a and src 10.0.0.0/8", "src 10.0.0.0/8" },
+		{ "netns inode 7 or dport 80", "" },
+		{ "not netns a", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		struct sel_prefilter with = pf_of(pairs[i][0]), without = pf_of(pairs[i][1]);
+
+		assert_int_equal(with.states, without.states);
+		assert_int_equal(with.inet, without.inet);
+		assert_int_equal(with.inet6, without.inet6);
+		assert_int_equal(with.bclen, without.bclen);
+		assert_memory_equal(with.bc, without.bc, with.bclen);
+	}
+}
+
+/* dev IFNAME in several namespaces: an index each, looked up in each; none: no match there. */
+static void test_selector_dev_per_namespace(void **state)
+{
+	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.9", 4000, SS_LISTEN);
+	struct sel_error err;
+	struct sel_node *n = selector_parse("dev lo", &err), *none;
+	uint8_t bc[256];
+	bool exact;
+
+	(void)state;
+	assert_non_null(n);
+	/* Where sockreap starts, lo is index 1 and the kernel tests it. */
+	assert_true(selector_bytecode(n, bc, sizeof(bc), &exact) > 0);
+	assert_int_equal(selector_dev_prepare(n, 3), 0);
+	/* Namespace 0 has lo (looked up here); 1 and 2 were never bound: no such device. */
+	selector_dev_bind_here(n, 0);
+	r.id.idiag_if = 1;
+	r.netns = 0;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_YES);
+	r.netns = 1;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	r.id.idiag_if = 0;
+	assert_int_equal(selector_eval(n, &r, NULL), SEL_NO);
+	/* Each namespace its own index: no bytecode for it. */
+	assert_int_equal(selector_bytecode(n, bc, sizeof(bc), &exact), 0);
+	sel_node_free(n);
+
+	none = selector_parse("dev nosuchdev0", &err);
+	assert_non_null(none);
+	assert_int_equal(selector_dev_check_here(none, &err), -ENODEV);
+	assert_string_equal(err.msg, "no interface \"nosuchdev0\" in this network namespace");
+	/* Not found here: never compiled (index 0 would match every unbound socket). */
+	assert_int_equal(selector_bytecode(none, bc, sizeof(bc), &exact), 0);
+	r.id.idiag_if = 0;
+	r.netns = 0;
+	assert_int_equal(selector_eval(none, &r, NULL), SEL_NO);
+	sel_node_free(none);
+}
+
+/* Names, paths and pids resolve once, to inodes; what does not exist is an error at the atom. */
+static void test_selector_resolve_netns(void **state)
+{
+	char src[128], dir[] = "/tmp/sr-netns-XXXXXX", file[64];
+	struct netns_roots roots = { "/proc", dir };
+	struct sel_error err;
+	struct sel_node *n;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	snprintf(src, sizeof(src), "state close-wait and netns pid %d", (int)getpid());
+	n = selector_parse(src, &err);
+	assert_non_null(n);
+	assert_int_equal(selector_resolve_netns(n, &roots, true, &err), 0);
+	assert_int_equal(n->r->u.ns.inode, (uint64_t)st.st_ino);
+	sel_node_free(n);
+
+	n = selector_parse("state close-wait and netns nosuch", &err);
+	assert_non_null(n);
+	assert_int_equal(selector_resolve_netns(n, &roots, true, &err), -ENOENT);
+	assert_string_equal(err.msg, "no network namespace \"nosuch\" in /run/netns");
+	assert_int_equal(err.pos, 21);
+	assert_int_equal(err.len, 12);
+	sel_node_free(n);
+
+	/* A file that is not a namespace; an inode no namespace has. */
+	snprintf(file, sizeof(file), "%s/plain", dir);
+	fclose(fopen(file, "w"));
+	snprintf(src, sizeof(src), "netns %s", file);
+	n = selector_parse(src, &err);
+	assert_non_null(n);
+	assert_int_equal(selector_resolve_netns(n, &roots, true, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "is not a network namespace"));
+	sel_node_free(n);
+	unlink(file);
+	n = selector_parse("netns inode 1", &err);
+	assert_non_null(n);
+	assert_int_equal(selector_resolve_netns(n, &roots, true, &err), -ENOENT);
+	assert_string_equal(err.msg, "no network namespace with inode 1 on this host");
+	sel_node_free(n);
+	snprintf(src, sizeof(src), "netns inode %llu", (unsigned long long)st.st_ino);
+	n = selector_parse(src, &err);
+	assert_non_null(n);
+	assert_int_equal(selector_resolve_netns(n, &roots, true, &err), 0);
+	assert_non_null(n->u.ns.path);
+	sel_node_free(n);
+
+	/* A flag's atom that does not exist is the run's to skip, unless strict. */
+	n = selector_netns_flag("nosuch", false);
+	assert_non_null(n);
+	assert_int_equal(selector_resolve_netns(n, &roots, false, &err), 0);
+	assert_int_equal(n->u.ns.inode, 0);
+	assert_int_equal(selector_resolve_netns(n, &roots, true, &err), -ENOENT);
+	sel_node_free(n);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +983,12 @@ int main(void)
 		cmocka_unit_test(test_selector_eval_numbers),
 		cmocka_unit_test(test_selector_prefilter_masks),
 		cmocka_unit_test(test_selector_prefilter_never_drops_a_match),
+		cmocka_unit_test(test_selector_eval_netns),
+		cmocka_unit_test(test_selector_netns_may_match),
+		cmocka_unit_test(test_selector_only_netns),
+		cmocka_unit_test(test_selector_prefilter_leaves_netns_out),
+		cmocka_unit_test(test_selector_resolve_netns),
+		cmocka_unit_test(test_selector_dev_per_namespace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

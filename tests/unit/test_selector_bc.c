@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The bytecode prefilter against an emulation of the kernel's INET_DIAG bytecode auditor and
  * interpreter (net/ipv4/inet_diag.c semantics, re-implemented here): random selectors compile

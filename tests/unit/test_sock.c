@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* State and outcome names, endpoint and duration formatting. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /* Terminal-safe text: what passes, what is escaped, and that the output is always clean. */
 #include <setjmp.h>
 #include <stdarg.h>

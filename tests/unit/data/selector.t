@@ -211,10 +211,11 @@ mark != 0x10 ; ok ; not mark = 0x10
 mark x ; fail ; invalid mark "x"
 mark 0x10/ ; fail ; invalid mark "0x10/"
 mark > 1 ; fail ; "mark" takes = or !=
-dev lo ; ok ; dev = 1
+dev lo ; ok ; dev = lo
 dev 1 ; ok ; dev = 1
-dev != lo ; ok ; not dev = 1
-dev nosuchdev0 ; fail ; no interface "nosuchdev0" in this network namespace
+dev != lo ; ok ; not dev = lo
+dev nosuchdev0 ; ok ; dev = nosuchdev0
+dev abcdefghijklmnop ; fail ; invalid interface name "abcdefghijklmnop" (at most 15 characters)
 dev ; fail ; expected an interface name or index after "dev", found end of input
 # -- cgroups and units (resolved against the system after parsing)
 cgroup /system.slice ; ok ; cgroup = /system.slice
@@ -277,3 +278,28 @@ state close-wait state ; fail ; expected a state name after "state", found end o
 comm 123456789012345 ; ok ; comm = 123456789012345
 comm 1234567890123456 ; fail ; comm "1234567890123456" has 16 characters: the kernel keeps 15
 comm 'java-long-name*' ; ok ; comm = java-long-name*
+# -- network namespaces (names, paths and pids resolved against the system after parsing)
+netns blue ; ok ; netns = blue
+netns = blue ; ok ; netns = blue
+NETNS Blue ; ok ; netns = Blue
+netns != blue ; ok ; not netns = blue
+not netns blue ; ok ; not netns = blue
+netns /run/netns/blue ; ok ; netns = /run/netns/blue
+netns /proc/42/ns/net ; ok ; netns = /proc/42/ns/net
+netns 'my ns' ; ok ; netns = "my ns"
+netns inode 4026531840 ; ok ; netns inode 4026531840
+netns pid 42 ; ok ; netns pid 42
+netns pid 042 ; ok ; netns pid 42
+netns != pid 42 ; ok ; not netns pid 42
+netns inode ; ok ; netns = inode
+netns pid and state listen ; ok ; netns = pid and state listen
+netns a or netns b and dport 80 ; ok ; netns = a or netns = b and dport = 80
+(netns a or netns b) and state close-wait ; ok ; (netns = a or netns = b) and state close-wait
+netns pid 0 ; fail ; invalid process id "0" after "netns pid"
+netns pid 2147483648 ; fail ; invalid process id "2147483648" after "netns pid"
+netns inode 12x ; fail ; invalid namespace inode "12x" after "netns inode"
+netns inode 0 ; fail ; invalid namespace inode "0" after "netns inode"
+netns .. ; fail ; invalid network namespace name ".."
+netns ; fail ; expected a namespace name or path, inode N or pid N after "netns", found end of input
+netns < a ; fail ; "netns" takes = or !=
+netnz a ; fail ; unknown predicate "netnz" (did you mean netns?)
