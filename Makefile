@@ -21,13 +21,13 @@ LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng
+PKGS := libnl-3.0 libcap-ng libbpf
 
 # Debian packages: to build (debian/control's Build-Depends must list these, less
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
 # and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
-# them all: CI installs that.
-BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev
+# them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
+BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
 	libcap2-bin bc logrotate
 DIST_PKGS := debhelper lintian debootstrap
@@ -36,7 +36,10 @@ DEB_PKGS := $(BUILD_PKGS) $(TEST_PKGS) $(DIST_PKGS)
 # CPPFLAGS, CFLAGS and LDFLAGS belong to whoever builds (dpkg-buildflags' hardening flags, or
 # `make CFLAGS=-O0`); what the code needs to build at all lives in SR_* and is always added.
 CFLAGS ?= -O2 -g
-SR_CPPFLAGS := -D_GNU_SOURCE -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"'
+# The BPF owner lookup (src/bpf/): compiled for the BPF target and embedded by src/taskfiles.c.
+TASKFILES_OBJ := build/bpf/taskfiles.bpf.o
+SR_CPPFLAGS := -D_GNU_SOURCE -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' \
+	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
 SR_CFLAGS := -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
 # -Werror is for the developer and test builds (make check, clang-check, sanitizers, tests):
 # a release build with a newer compiler must not fail on a new warning.
@@ -46,6 +49,11 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = $(SR_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(SR_CFLAGS) $(WERROR) $(CFLAGS)
 DEV_CFLAGS = $(SR_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(SR_CFLAGS) -Werror $(CFLAGS)
+
+# -target bpf does not search the multiarch include directory that <asm/types.h> is in.
+BPF_CLANG ?= clang
+BPF_CFLAGS := -target bpf -O2 -g -Wall $(WERROR) -Iinclude \
+	-I/usr/include/$(shell gcc -print-multiarch 2>/dev/null)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -95,6 +103,13 @@ build/obj/%.o: src/%.c build/obj/flags
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c include/taskfiles.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF     $@"
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+build/obj/taskfiles.o build/san/taskfiles.o: $(TASKFILES_OBJ)
+
 # The test build: everything under AddressSanitizer and UndefinedBehaviorSanitizer.
 build/san/%.o: src/%.c build/san/flags
 	@mkdir -p $(dir $@)
@@ -142,7 +157,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := selector diag packet cli netns
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -Iinclude -Itests/unit
+	-fno-sanitize-recover=all -Iinclude -Itests/unit \
+	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
 FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
 	src/selector_bc.c src/sock.c src/cgroup.c
 FUZZ_SRCS_packet := src/packet.c
@@ -163,7 +179,7 @@ FUZZ_MAXLEN_cli := 1024
 FUZZ_MAXLEN_netns := 4096
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
-		tests/unit/fixtures.h
+		tests/unit/fixtures.h $(TASKFILES_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS_$*)
@@ -199,7 +215,7 @@ clang-check:
 deps:
 	$(Q)missing=""; \
 	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
-	for t in cc ip ss jq setpriv nft setcap bc logrotate; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	for t in cc clang ip ss jq setpriv nft setcap bc logrotate; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "sockreap: build dependencies are missing; as root, run:" >&2; \

@@ -229,18 +229,33 @@ fi
 
 # 6. The default audited kill, as a runbook runs it: owners looked up, start and intent records
 # written and fsynced before acting, results and summary after, against ss -K; and what the
-# audit file takes per socket (the intent carries the socket, the result its outcome).
+# audit file takes per socket (the intent carries the socket, the result its outcome). Then
+# where its time goes, in the same run: without the audit file, without owners, and with
+# owners read from /proc instead of the BPF iterator.
 want 6 && for n in $SIZES; do
-	: >"$TMP/a.ss"; : >"$TMP/a.sr"; : >"$TMP/as.ss"; : >"$TMP/as.sr"; : >"$TMP/a.bytes"
+	for f in a.ss a.sr as.ss as.sr a.bytes a.na as.na a.no as.no a.pr as.pr; do : >"$TMP/$f"; done
 	for ((r = 0; r < RUNS; r++)); do
 		kill_once "$n" "$TMP/a.ss" "$TMP/as.ss" ss -K -tan state close-wait "sport = :$PORT"
 		rm -f "$TMP/audit.log"
 		kill_once "$n" "$TMP/a.sr" "$TMP/as.sr" \
 			"$SR" --yes --state close-wait --sport "$PORT" --audit-log "$TMP/audit.log"
 		echo $(($(stat -c %s "$TMP/audit.log") / n)) >>"$TMP/a.bytes"
+		kill_once "$n" "$TMP/a.na" "$TMP/as.na" \
+			"$SR" --yes --no-audit --state close-wait --sport "$PORT"
+		rm -f "$TMP/audit.log"
+		kill_once "$n" "$TMP/a.no" "$TMP/as.no" "$SR" --yes --no-owners --state close-wait \
+			--sport "$PORT" --audit-log "$TMP/audit.log"
+		rm -f "$TMP/audit.log"
+		kill_once "$n" "$TMP/a.pr" "$TMP/as.pr" env SOCKREAP_OWNERS=proc \
+			"$SR" --yes --state close-wait --sport "$PORT" --audit-log "$TMP/audit.log"
 	done
 	row "6 audited" "$n" 0 'ss -K' "$TMP/a.ss" "" "$TMP/as.ss"
 	row "6 audited" "$n" 0 'sockreap (owners, audit file)' "$TMP/a.sr" "$TMP/a.ss" "$TMP/as.sr"
+	row "6 audited" "$n" 0 'sockreap --no-audit' "$TMP/a.na" "$TMP/a.ss" "$TMP/as.na"
+	row "6 audited" "$n" 0 'sockreap --no-owners (audit file)' "$TMP/a.no" "$TMP/a.ss" \
+		"$TMP/as.no"
+	row "6 audited" "$n" 0 'SOCKREAP_OWNERS=proc sockreap (owners from /proc)' "$TMP/a.pr" \
+		"$TMP/a.ss" "$TMP/as.pr"
 	printf '| 6 audited | %s | 0 | audit file bytes per socket | %s | | | |\n' "$n" \
 		"$(median <"$TMP/a.bytes")"
 done

@@ -19,6 +19,8 @@ struct output_run {
 	const struct netns_info *netns;	/* the namespace the run acted in (--netns); NULL: here */
 	/* Several namespaces: every record's netns indexes it; NULL: one namespace. */
 	const struct netns_list *visited;
+	/* Where owners came from: "bpf" or "proc" (procmap_source); NULL: not looked up (null). */
+	const char *owners_source;
 };
 
 /*

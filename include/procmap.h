@@ -6,6 +6,8 @@
 #include "selector.h"
 #include "sock.h"
 
+#include <sys/types.h>
+
 struct procmap;
 
 /* proc_root NULL means "/proc". */
@@ -13,6 +15,22 @@ struct procmap *procmap_new(const char *proc_root);
 void procmap_free(struct procmap *pm);
 /* Lets a full scan share the processes among up to n threads (1, the default: this one). */
 void procmap_workers(struct procmap *pm, int n);
+
+/*
+ * Whether a full scan of the real /proc may ask a BPF task_file iterator instead (needs
+ * CAP_BPF and CAP_PERFMON; /proc is read whenever it cannot be loaded, in a pid namespace of
+ * our own, or with SOCKREAP_OWNERS=proc in the environment). Off by default.
+ */
+void procmap_allow_bpf(struct procmap *pm, bool allow);
+/*
+ * Loads the BPF iterator now, if allowed, for the next full scan (which reads it at its own
+ * time). Loading costs ~11 MiB of memory for the kernel's BTF, freed once loaded: done
+ * before the dump, that is not added to the run's peak; and the capabilities it takes can be
+ * dropped before the dump too. Returns whether it is loaded.
+ */
+bool procmap_open_bpf(struct procmap *pm);
+/* Whether a full scan would use the BPF iterator now (it is loaded to know); why: if not, why. */
+bool procmap_bpf_usable(char *why, size_t size);
 
 /*
  * Finds the owners of the records in set whose pid is still unknown (-1), reading only the fd
@@ -24,6 +42,19 @@ void procmap_workers(struct procmap *pm, int n);
  * owner is unknown).
  */
 int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pids, int npids);
+
+/* Reads up to size bytes of iterator records into buf: bytes read, 0 at the end, or -errno. */
+typedef ssize_t (*procmap_read_fn)(void *arg, void *buf, size_t size);
+
+/*
+ * procmap_resolve from a stream of struct taskfiles_rec (what the BPF iterator writes), for
+ * every socket of every process; the owning pids' comm, ppid and exe are read under the root.
+ */
+int procmap_resolve_records(struct procmap *pm, struct sock_set *set, procmap_read_fn read_fn,
+			    void *arg);
+
+/* Where the last resolve found owners: "bpf" or "proc"; NULL before one. */
+const char *procmap_source(const struct procmap *pm);
 
 /* The owners of resolved records, for the selector and the output. */
 void procmap_owner_ctx(struct procmap *pm, struct sel_owner_ctx *ctx);

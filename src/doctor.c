@@ -15,6 +15,7 @@
 #include "plan.h"
 #include "netns.h"
 #include "output.h"
+#include "procmap.h"
 #include "rawio.h"
 #include "text.h"
 
@@ -47,6 +48,8 @@ struct report {
 	bool cap_admin, cap_raw, cap_ptrace, cap_dac;
 	int rfc1337, challenge_limit, invalid_ratelimit; /* -1: unreadable */
 	struct check sock_diag, destroy, raw, packet, rst;
+	bool owners_bpf;	/* the owner lookup's BPF iterator loads (else: /proc) */
+	char owners_why[160];
 };
 
 /* A connected loopback pair: *cfd the client end, *afd the accepted one. 0 or -errno. */
@@ -264,6 +267,10 @@ static void print_checks(FILE *f, const struct report *r, const char *where)
 	fprintf(f, "  capabilities       CAP_NET_ADMIN %s, CAP_NET_RAW %s, CAP_SYS_PTRACE %s, "
 		   "CAP_DAC_READ_SEARCH %s\n", r->cap_admin ? "yes" : "no",
 		r->cap_raw ? "yes" : "no", r->cap_ptrace ? "yes" : "no", r->cap_dac ? "yes" : "no");
+	fprintf(f, "  owner lookup       %s%s%s\n",
+		r->owners_bpf ? "BPF task_file iterator" : "/proc (every fd of every process)",
+		r->owners_bpf ? "" : ": the BPF iterator is not used: ",
+		r->owners_bpf ? "" : r->owners_why);
 	fprintf(f, "  tcp_rfc1337        %d%s\n", r->rfc1337,
 		r->rfc1337 > 0 ? "  (rst cannot kill TIME_WAIT: TIME_WAIT ignores resets)"
 		: r->rfc1337 == 0 ? "  (rst can kill TIME_WAIT)" : "  (unreadable)");
@@ -311,6 +318,10 @@ static void json_report(struct json *j, const struct report *r)
 	json_check(j, "sock_diag", &r->sock_diag);
 	json_check(j, "raw_sockets", &r->raw);
 	json_check(j, "packet_socket", &r->packet);
+	json_obj_begin(j, "owners");
+	json_str(j, "source", r->owners_bpf ? "bpf" : "proc");
+	json_str(j, "why", r->owners_bpf ? NULL : r->owners_why);
+	json_obj_end(j);
 	json_obj_begin(j, "capabilities");
 	json_bool(j, "CAP_NET_ADMIN", r->cap_admin);
 	json_bool(j, "CAP_NET_RAW", r->cap_raw);
@@ -354,6 +365,7 @@ static void examine(struct report *r)
 	r->rfc1337 = sysctl_or("tcp_rfc1337");
 	r->challenge_limit = sysctl_or("tcp_challenge_ack_limit");
 	r->invalid_ratelimit = sysctl_or("tcp_invalid_ratelimit");
+	r->owners_bpf = procmap_bpf_usable(r->owners_why, sizeof(r->owners_why));
 
 	ret = diag_open(&d);
 	if (ret < 0) {

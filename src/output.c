@@ -566,6 +566,7 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 	/* The same fields whether or not anything matched: a kill that found nothing counts 0s. */
 	json_obj_begin(&j, "summary");
 	json_uint(&j, "selected", set->n);
+	json_str(&j, "owners_source", run->owners_source);
 	if (run->counts || !strcmp(run->mode, "kill"))
 		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
 			json_uint(&j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);
@@ -619,8 +620,8 @@ void output_explain(FILE *f, const struct sel_node *ast)
 		fprintf(f, "            no bytecode (no port or address test the kernel can apply)\n");
 	}
 	fprintf(f, "user space: the whole selector, on what the kernel returns%s\n",
-		selector_needs_owners(ast) ? "; owner predicates (pid, comm) last, from /proc, "
-					     "only for sockets that passed the rest"
+		selector_needs_owners(ast) ? "; owner predicates (pid, comm) last, only for "
+					     "sockets that passed the rest"
 					   : "");
 	if (!selector_names_listen(ast))
 		fprintf(f, "guards:     listening sockets are not selected (name \"state listen\" to "

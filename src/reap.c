@@ -190,31 +190,43 @@ static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
 }
 
 /*
+ * Before the dump: the owner lookup's state, with its BPF iterator loaded when the lookup
+ * will be a full scan (not scoped by pid). Returns 0 or -ENOMEM.
+ */
+static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
+{
+	int32_t *pids = NULL;
+	int npids = selector_pid_scope(ast, &pids);
+
+	free(pids);
+	*pm = procmap_new(NULL);
+	if (!*pm)
+		return -ENOMEM;
+	procmap_workers(*pm, workers_available());
+	procmap_allow_bpf(*pm, true);
+	if (npids < 0)
+		procmap_open_bpf(*pm);
+	return 0;
+}
+
+/*
  * Reads the owners of the records in set (only the named pids' fd tables when that decides
  * exactly) and keeps what the whole selector matches: *nplan gets how many are to be acted on,
  * the skipped ones follow. An unreadable /proc is a warning: every owner is then unknown.
- * Returns 0, or -ENOMEM before anything was read.
  */
-static int resolve_owners(const struct sel_node *ast, struct sock_set *set, struct procmap **pm,
-			  struct sel_owner_ctx *ctx, size_t *nplan)
+static void resolve_owners(const struct sel_node *ast, struct sock_set *set, struct procmap *pm,
+			   struct sel_owner_ctx *ctx, size_t *nplan)
 {
 	int32_t *pids = NULL;
 	int npids = selector_pid_scope(ast, &pids), ret;
 
-	*pm = procmap_new(NULL);
-	if (!*pm) {
-		free(pids);
-		return -ENOMEM;
-	}
-	procmap_workers(*pm, workers_available());
-	ret = procmap_resolve(*pm, set, pids, npids);
+	ret = procmap_resolve(pm, set, pids, npids);
 	free(pids);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: cannot read /proc: %s; owners unknown\n",
 			strerror(-ret));
-	procmap_owner_ctx(*pm, ctx);
+	procmap_owner_ctx(pm, ctx);
 	*nplan = ast ? filter_owned(set, ast, ctx) : set->n;
-	return 0;
 }
 
 /* Why some sockets were left alone, and what would let us decide. */
@@ -365,10 +377,14 @@ static void explain_failures(const struct sock_set *set, const struct engine *en
  * What the stages before acting may use: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
  * users' /proc/PID/fd, CAP_NET_ADMIN for marks and destroys, CAP_NET_RAW for the rst engine's
  * sockets, CAP_DAC_OVERRIDE to open the audit file in a setcap install (PRIVILEGES in the man
- * page). Everything else a root caller holds is dropped first thing.
+ * page), and, until the dump starts, CAP_BPF and CAP_PERFMON to load the owner lookup's
+ * task_file iterator (reading it later needs none). Everything else a root caller holds is
+ * dropped first thing; only what is held is kept (a setcap install gains nothing).
  */
 static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
-				   CAP_DAC_OVERRIDE };
+				   CAP_DAC_OVERRIDE, CAP_BPF, CAP_PERFMON };
+/* early_caps without the BPF loader's last two. */
+#define AFTER_OWNERS_CAPS (sizeof(early_caps) / sizeof(early_caps[0]) - 2)
 
 /*
  * What a run opens inside each namespace it visits besides the sock_diag handle, while setns
@@ -1028,6 +1044,25 @@ static int stage_collect(struct run *r)
 	bool no_info = !selector_uses(cfg->ast, SEL_IDLE) && !cfg->dry_run && !cfg->json &&
 		       cfg->no_audit && !r->confirming;
 
+	/*
+	 * Owners: only for what passed everything else; only the named pids if we can; and
+	 * only when something needs them: the selector, a preview shown to a person, or the
+	 * audit record. A scripted `--yes --no-audit` kill, or `--no-owners`, skips the scan
+	 * (about a second per 200,000 open fds on the machine; a few milliseconds on a quiet
+	 * one) and reports owners as not looked up; the selector's owner tests still read them.
+	 */
+	bool want_owners = selector_needs_owners(cfg->ast) ||
+			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
+
+	if (want_owners && prepare_owners(cfg->ast, &r->pm) < 0) {
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
+	}
+	/* The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON. */
+	if (caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
+		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
+		return EXIT_PRIV;
+	}
 	if (bind_netns(r) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
@@ -1041,28 +1076,13 @@ static int stage_collect(struct run *r)
 		return report_kernel_error("cannot dump sockets", ret);
 	explain_kept(&dc, &r->guards);
 
-	/*
-	 * Owners: only for what passed everything else; only the named pids if we can; and
-	 * only when something needs them: the selector, a preview shown to a person, or the
-	 * audit record. A scripted `--yes --no-audit` kill, or `--no-owners`, skips the scan
-	 * (about a second per 200,000 open fds on the machine; a few milliseconds on a quiet
-	 * one) and reports owners as not looked up; the selector's owner tests still read them.
-	 */
-	bool want_owners = selector_needs_owners(cfg->ast) ||
-			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
-
 	r->nplan = r->set.n;
 	if (r->set.n && want_owners) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		progress_say(&r->progress, "sockreap: owners: reading /proc for %zu sockets",
-			     r->set.n);
-		ret = resolve_owners(cfg->ast, &r->set, &r->pm, &r->owner_ctx, &r->nplan);
+		progress_say(&r->progress, "sockreap: owners: looking up %zu sockets", r->set.n);
+		resolve_owners(cfg->ast, &r->set, r->pm, &r->owner_ctx, &r->nplan);
 		r->ms_owners = ms_since(&t);
 		progress_clear(&r->progress);
-		if (ret < 0) {
-			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
-			return EXIT_ERROR;
-		}
 		r->owners = &r->owner_ctx;
 	}
 	return RUN_ON;
@@ -1194,7 +1214,8 @@ static int stage_show(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { cfg->dry_run ? "dry-run" : "kill", r->selector, r->engine->name,
-				  NULL, 0, 0, r->in_netns, r->visit.n ? &r->visit : NULL };
+				  NULL, 0, 0, r->in_netns, r->visit.n ? &r->visit : NULL,
+				  procmap_source(r->pm) };
 	bool over_max = cfg->max >= 0 && r->nplan > (size_t)cfg->max;
 	struct output_fit fit;
 
@@ -1519,7 +1540,8 @@ static int stage_report(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms,
-				  0, r->in_netns, r->visit.n ? &r->visit : NULL };
+				  0, r->in_netns, r->visit.n ? &r->visit : NULL,
+				  procmap_source(r->pm) };
 	size_t by_rst = 0;
 	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
 	int status = r->signal ? 128 + r->signal
@@ -1626,6 +1648,27 @@ nomem:
 	return EXIT_ERROR;
 }
 
+/*
+ * Where owners would be read from: the named pids' /proc/PID/fd when the selector's pids
+ * decide (already fast), else the BPF iterator if it loads (tried for real, as doctor does).
+ */
+static void explain_owners(FILE *f, const struct sel_node *ast)
+{
+	int32_t *pids = NULL;
+	int npids = selector_pid_scope(ast, &pids);
+	char why[160];
+
+	free(pids);
+	if (npids >= 0)
+		fprintf(f, "owners:     /proc/PID/fd of the named pids only\n");
+	else if (procmap_bpf_usable(why, sizeof(why)))
+		fprintf(f, "owners:     a BPF task_file iterator (every socket file of every "
+			   "task), /proc for the owners' names\n");
+	else
+		fprintf(f, "owners:     /proc (every fd of every process); not the BPF iterator: "
+			   "%s\n", why);
+}
+
 int reap_explain(FILE *f, const struct config *cfg)
 {
 	bool netns = cfg->nnetns || cfg->all_netns;
@@ -1639,8 +1682,10 @@ int reap_explain(FILE *f, const struct config *cfg)
 		output_explain_json(f, cfg->ast, NULL);
 		return 0;
 	}
-	if (!cfg->json)
+	if (!cfg->json) {
 		output_explain(f, cfg->ast);
+		explain_owners(f, cfg->ast);
+	}
 	return netns ? explain_netns(f, cfg, cfg->json) : 0;
 }
 

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f = fmemopen(out, sizeof(out), "w");
 
 	if (f) {
-		struct output_run run = { "dry-run", "", "destroy", NULL, 0, 0, NULL, NULL };
+		struct output_run run = { "dry-run", "", "destroy", NULL, 0, 0, NULL, NULL, NULL };
 
 		output_table(f, &set, NULL, false);
 		output_json(f, &set, NULL, &run);

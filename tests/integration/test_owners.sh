@@ -48,15 +48,20 @@ test_forked() {
 	expect_status 1 "forked: not pid PARENT matches none" \
 		in_ns "$ns" "$SR" --dry-run --json "not pid $parent and sport = :8101"
 
+	# The /proc scan (SOCKREAP_OWNERS=proc: the BPF iterator is (e) below).
 	local unknown=null more=+1
 	if ! root_reads_all; then
 		unknown='"unreadable"' more=+1+?
 	fi
-	expect_status 0 "forked: full scan" in_ns "$ns" "$SR" --dry-run --json "sport = :8101"
+	expect_status 0 "forked: full scan of /proc" \
+		in_ns "$ns" env SOCKREAP_OWNERS=proc "$SR" --dry-run --json "sport = :8101"
 	check "forked: each socket lists both owners (others unknown: $unknown)" \
 		[ "$(jq -c "[.sockets[] | [([.owners[].pid] | sort), .owner_count, .owners_unknown]] | unique" \
 			"$TMP/out")" = "[[[$parent,$child],2,$unknown]]" ]
-	expect_status 0 "forked: table" in_ns "$ns" "$SR" --dry-run "sport = :8101"
+	check "forked: the summary says /proc was read" \
+		[ "$(jq -r .summary.owners_source "$TMP/out")" = proc ]
+	expect_status 0 "forked: table" \
+		in_ns "$ns" env SOCKREAP_OWNERS=proc "$SR" --dry-run "sport = :8101"
 	check "forked: the table shows the lowest pid and one more ($more)" \
 		[ "$(grep -c " $parent/sockrig$more\$" "$TMP/out")" = 4 ]
 	expect_status 0 "forked: --pid CHILD table" in_ns "$ns" "$SR" --dry-run --pid "$child"
@@ -128,6 +133,8 @@ test_unreadable() {
 	check "unreadable: owners null, owners_unknown unreadable" \
 		[ "$(jq -c '[.sockets[] | [.owners, .owner_count, .owners_unknown]] | unique' "$TMP/out")" = \
 			'[[null,null,"unreadable"]]' ]
+	check "unreadable: a setcap'd copy (no CAP_BPF) read /proc" \
+		[ "$(jq -r .summary.owners_source "$TMP/out")" = proc ]
 	check "unreadable: stderr says how many and what to do" \
 		grep -q '20 sockets skipped.*CAP_SYS_PTRACE' "$TMP/err"
 	check "unreadable: the kernel still lists all 20" \
@@ -224,7 +231,70 @@ test_hidepid() {
 		[ "$(rig_report H)" = "held=20 closed=0 eof=20 ECONNABORTED=0 ECONNRESET=0 EAGAIN=0 other=0" ]
 }
 
+# --- (d) owners through the BPF task_file iterator: the same answer as /proc -----------------
+# owners_of FILE: each socket's inode, its owners (pid, fd, comm) in order, and their count.
+owners_of() {
+	jq -c '[.sockets[] | [.inode, (.owners // [] | map([.pid, .fd, .comm]) | sort),
+		.owner_count]] | sort' "$1"
+}
+
+test_bpf() {
+	local ns parent child why
+	why=$("$SR" doctor --json 2>/dev/null | jq -r '.owners.why // empty')
+	if [ "$("$SR" doctor --json 2>/dev/null | jq -r .owners.source)" != bpf ]; then
+		skipped "bpf: the BPF task_file iterator cannot be used here: ${why:-doctor failed}"
+		return
+	fi
+	ns_new ns || { not_ok "bpf: namespace"; return; }
+	rig_start B "$ns" -p 8401 -n 30 -F close-wait || { not_ok "bpf: rig"; return; }
+	read -r parent child <<<"$B"
+	rig_start C "$ns" -p 8402 -n 5 established || { not_ok "bpf: rig C"; return; }
+
+	expect_status 0 "bpf: full scan (default)" \
+		in_ns "$ns" "$SR" --dry-run --json "sport 8401-8402 or dport = :8402"
+	cp "$TMP/out" "$TMP/bpf.json"
+	check "bpf: the summary says bpf" [ "$(jq -r .summary.owners_source "$TMP/bpf.json")" = bpf ]
+	check "bpf: nothing is unreadable through the kernel's task list" \
+		[ "$(jq -c '[.sockets[].owners_unknown] | unique' "$TMP/bpf.json")" = '[null]' ]
+	check "bpf: 30 forked sockets held by both rig processes, 10 by rig C" \
+		[ "$(jq -c '[.sockets[] | [([.owners[].pid] | sort | unique | length), .owner_count]]
+			| group_by(.) | map([.[0], length])' "$TMP/bpf.json")" = '[[[1,1],10],[[2,2],30]]' ]
+	expect_status 0 "bpf: full scan of /proc (SOCKREAP_OWNERS=proc)" \
+		in_ns "$ns" env SOCKREAP_OWNERS=proc "$SR" --dry-run --json \
+		"sport 8401-8402 or dport = :8402"
+	cp "$TMP/out" "$TMP/proc.json"
+	check "bpf: the /proc run says proc" [ "$(jq -r .summary.owners_source "$TMP/proc.json")" = proc ]
+	check "bpf: the same 40 sockets, owners (pid, fd, comm) and counts as /proc" \
+		[ "$(owners_of "$TMP/bpf.json")" = "$(owners_of "$TMP/proc.json")" -a \
+		  "$(jq '.sockets | length' "$TMP/bpf.json")" = 40 ]
+	expect_status 0 "bpf: --explain names the iterator" "$SR" --explain --state close-wait
+	check "bpf: --explain: owners from the BPF iterator" grep -q '^owners: *a BPF task_file' "$TMP/out"
+
+	# Without CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN, dropped first thing), /proc again.
+	expect_status 0 "bpf: root without CAP_BPF, CAP_PERFMON" \
+		in_ns "$ns" setpriv --inh-caps=-bpf,-perfmon --bounding-set=-bpf,-perfmon \
+		"$SR" --dry-run --json "sport 8401-8402 or dport = :8402"
+	check "bpf: without them: the summary says proc" \
+		[ "$(jq -r .summary.owners_source "$TMP/out")" = proc ]
+	check "bpf: without them: the same owners" \
+		[ "$(owners_of "$TMP/out")" = "$(owners_of "$TMP/bpf.json")" ]
+	expect_status 0 "bpf: --explain without them" \
+		setpriv --bounding-set=-bpf,-perfmon,-sys_admin "$SR" --explain --state close-wait
+	check "bpf: --explain without them says /proc and why" \
+		grep -q '^owners: */proc .*needs CAP_BPF and CAP_PERFMON' "$TMP/out"
+
+	# The default kill, audited: owners in the intent records, every socket killed.
+	expect_status 0 "bpf: the default kill of :8401" \
+		in_ns "$ns" "$SR" --yes --json --audit-log "$TMP/bpf-audit.log" --state close-wait \
+		--sport 8401
+	check "bpf: 30 killed" [ "$(jq .summary.killed "$TMP/out")" = 30 ]
+	check "bpf: the intents name both owners of each socket" \
+		[ "$(jq -c 'select(.event == "intent") | .sockets[] | [.owners[].pid] | sort' \
+			"$TMP/bpf-audit.log" | sort | uniq -c | awk '{print $1, $2}')" = "30 [$parent,$child]" ]
+}
+
 test_forked
+test_bpf
 ns_new CAPS_NS || { not_ok "owners: namespace"; exit 0; }
 if make_caps_copy "$CAPS_NS" >"$TMP/why" 2>&1; then
 	test_unreadable

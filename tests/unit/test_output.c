@@ -199,7 +199,7 @@ static void test_output_json_preview(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL, NULL };
 
 	(void)state;
 	output_json(f, &set, &owners, &run);
@@ -221,8 +221,27 @@ static void test_output_json_preview(void **state)
 		"\"cgroup_id\":0,\"mark\":null,"
 		"\"recv_q\":0,\"send_q\":0,\"idle_ms\":null,\"owners\":[],\"owner_count\":0,"
 		"\"owners_unknown\":null}],"
-		"\"summary\":{\"selected\":2,\"exit_status\":0,\"elapsed_ms\":0.000}}\n");
+		"\"summary\":{\"selected\":2,\"owners_source\":null,\"exit_status\":0,"
+		"\"elapsed_ms\":0.000}}\n");
 	sock_set_free(&set);
+}
+
+/* Where the owners came from is in the summary (null when they were not looked up). */
+static void test_output_json_owners_source(void **state)
+{
+	char buf[1024];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL,
+				  "bpf" };
+
+	(void)state;
+	output_json(f, &set, NULL, &run);
+	fclose(f);
+	assert_string_equal(buf, "{\"schema\":1,\"mode\":\"dry-run\",\"selector\":"
+				 "\"state close-wait\",\"engine\":\"destroy\",\"sockets\":[],"
+				 "\"summary\":{\"selected\":0,\"owners_source\":\"bpf\","
+				 "\"exit_status\":0,\"elapsed_ms\":0.000}}\n");
 }
 
 /* --netns: the document names the namespace after the engine; without it, nothing is added. */
@@ -232,7 +251,7 @@ static void test_output_json_netns(void **state)
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = { 0 };
 	struct netns_info ns = { .inode = 4026532174ULL, .name = "blue", .pid = 321 };
-	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, &ns, NULL };
+	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, &ns, NULL, NULL };
 
 	(void)state;
 	output_json(f, &set, NULL, &run);
@@ -240,7 +259,8 @@ static void test_output_json_netns(void **state)
 	assert_string_equal(buf, "{\"schema\":1,\"mode\":\"dry-run\",\"selector\":"
 				 "\"state close-wait\",\"engine\":\"destroy\",\"netns\":"
 				 "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321},"
-				 "\"sockets\":[],\"summary\":{\"selected\":0,\"exit_status\":0,"
+				 "\"sockets\":[],\"summary\":{\"selected\":0,\"owners_source\":null,"
+				 "\"exit_status\":0,"
 				 "\"elapsed_ms\":0.000}}\n");
 }
 
@@ -258,7 +278,7 @@ static void test_output_several_netns(void **state)
 				   { .inode = 4026532999ULL, .name = "", .pid = -1 } };
 	struct netns_list visited = { v, 3, 3 };
 	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL,
-				  &visited };
+				  &visited, NULL };
 
 	(void)state;
 	set.v[1].netns = 1;
@@ -284,7 +304,8 @@ static void test_output_several_netns(void **state)
 				    "\"name\":null,\"pid\":1}},"));
 	assert_non_null(strstr(buf, "\"owners_unknown\":null,\"netns\":{\"inode\":4026532174,"
 				    "\"name\":\"blue\",\"pid\":321}}]"));
-	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"exit_status\":0,"
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"owners_source\":null,"
+					"\"exit_status\":0,"
 				    "\"elapsed_ms\":0.000,\"netns\":["
 				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1},"
 				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1},"
@@ -329,7 +350,7 @@ static void test_output_table_rst_outcomes(void **state)
 	assert_string_equal(sock_peer_end(&set.v[0]), "local-left");
 	set.v[0].flags = SOCK_F_PEER_RESET;
 	f = fmemopen(json, sizeof(json), "w");
-	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0, 0, NULL, NULL };
+	struct output_run run = { "kill", "state close-wait", "rst", NULL, 0, 0, NULL, NULL, NULL };
 	struct plan_counts c;
 
 	plan_count(&set, &c);
@@ -357,7 +378,8 @@ static void test_output_json_outcomes(void **state)
 	set.v[1].err = SOCK_ERR_SURVIVED;
 	plan_count(&set, &c);
 	/* exit_status is what the process exits with (a held SIGINT here), not the outcomes' 3. */
-	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 130, NULL, NULL };
+	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 130, NULL, NULL,
+				  NULL };
 
 	output_json(f, &set, &owners, &run);
 	fclose(f);
@@ -366,7 +388,8 @@ static void test_output_json_outcomes(void **state)
 				    "\"engine\":\"destroy\",\"peer_reset\":false,\"peer_end\":null}"));
 	assert_non_null(strstr(buf, "\"outcome\":\"failed\",\"error\":\"still-present\","
 				    "\"engine\":null,\"peer_reset\":false,\"peer_end\":null}"));
-	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"killed\":1,\"gone\":0,"
+	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"owners_source\":null,"
+					"\"killed\":1,\"gone\":0,"
 				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
 				    "\"skipped\":0,\"exit_status\":130,\"elapsed_ms\":1.500}}\n"));
 	sock_set_free(&set);
@@ -377,7 +400,7 @@ static void test_output_owners_not_looked_up(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL };
+	struct output_run run = { "kill", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL, NULL };
 
 	(void)state;
 	set.v[0].pid = -1; /* a scripted kill that needed no owners */
@@ -403,7 +426,7 @@ static void test_output_owners_unknown(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL, NULL };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL, NULL, NULL };
 
 	(void)state;
 	output_table(f, &set, &some_unknown, false);
@@ -436,7 +459,7 @@ static void test_output_preview_shows_skipped(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL, NULL };
+	struct output_run run = { "dry-run", "not comm java", "destroy", NULL, 0, 0, NULL, NULL, NULL };
 
 	(void)state;
 	set.v[0].pid = 0;
@@ -497,7 +520,7 @@ static void test_output_explain(void **state)
 		"space):\n"
 		"             0  dport = 5432                 yes +8   no +12 (fail)\n"
 		"user space: the whole selector, on what the kernel returns; owner predicates (pid, "
-		"comm) last, from /proc, only for sockets that passed the rest\n"
+		"comm) last, only for sockets that passed the rest\n"
 		"guards:     listening sockets are not selected (name \"state listen\" to select "
 		"them)\n");
 }
@@ -563,7 +586,7 @@ static void test_output_json_names_are_valid_utf8(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0, 0, NULL, NULL };
+	struct output_run run = { "dry-run", "comm = \"\xff\"", "destroy", NULL, 0, 0, NULL, NULL, NULL };
 
 	(void)state;
 	output_json(f, &set, &hostile, &run);
@@ -645,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
+		cmocka_unit_test(test_output_json_owners_source),
 		cmocka_unit_test(test_output_json_netns),
 		cmocka_unit_test(test_output_json_outcomes),
 		cmocka_unit_test(test_output_table_rst_outcomes),

@@ -15,6 +15,9 @@
 
 #include "fixtures.h"
 #include "procmap.h"
+#include "taskfiles.h"
+
+#include <errno.h>
 
 static char root[PATH_MAX];
 
@@ -489,6 +492,115 @@ static void test_procmap_parse_hidepid(void **state)
 	assert_false(procmap_parse_hidepid("", "/proc", &gid));
 }
 
+/* Serves a fixture record stream in reads of step bytes, cutting records in two. */
+struct stream {
+	const char *data;
+	size_t len, off, step;
+	int fail;	/* returned once the data is served, instead of the end */
+};
+
+static ssize_t read_stream(void *arg, void *buf, size_t size)
+{
+	struct stream *st = arg;
+	size_t n = st->len - st->off;
+
+	if (!n)
+		return st->fail;
+	if (n > st->step)
+		n = st->step;
+	if (n > size)
+		n = size;
+	memcpy(buf, st->data + st->off, n);
+	st->off += n;
+	return (ssize_t)n;
+}
+
+/*
+ * What the BPF iterator reports for the fixture's processes: 100 holds 1001 on fd 3 and an
+ * unselected socket on fd 4; 300 holds 1001 on fd 7, and its thread 301, with a table of its
+ * own, reports the same fd again (one owner, not two) and fd 9 (another); 200 holds 1002.
+ */
+static const struct taskfiles_rec bpf_recs[] = {
+	{ .tgid = 300, .tid = 300, .fd = 7, .inode = 1001 },
+	{ .tgid = 100, .tid = 100, .fd = 4, .inode = 555 },
+	{ .tgid = 100, .tid = 100, .fd = 3, .inode = 1001 },
+	{ .tgid = 300, .tid = 301, .fd = 7, .inode = 1001 },
+	{ .tgid = 300, .tid = 301, .fd = 9, .inode = 1001 },
+	{ .tgid = 200, .tid = 200, .fd = 5, .inode = 1002 },
+	{ .tgid = 200, .tid = 200, .fd = 6, .inode = 1ULL << 32 | 1002 },
+};
+
+static void test_procmap_bpf_records(void **state)
+{
+	static const size_t steps[] = { 1, 7, sizeof(struct taskfiles_rec), sizeof(bpf_recs) };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		struct stream st = { (const char *)bpf_recs, sizeof(bpf_recs), 0, steps[k], 0 };
+		struct procmap *pm = procmap_new(root);
+		struct sock_set set;
+
+		fill(&set);
+		assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &st), 0);
+		assert_string_equal(procmap_source(pm), "bpf");
+		assert_int_equal(set.v[0].pid, 100);
+		assert_int_equal(set.v[0].fd, 3);
+		assert_int_equal(set.v[0].nowners, 3);
+		assert_string_equal(owners_of(pm, &set.v[0]), "100/3/java 300/7/java 300/9/java");
+		/* An inode beyond 32 bits is not 1002, whatever its low bits. */
+		assert_string_equal(owners_of(pm, &set.v[1]), "200/5/nginx");
+		assert_int_equal(set.v[1].nowners, 1);
+		assert_int_equal(set.v[2].pid, 0);
+		assert_int_equal(set.v[3].pid, 0);
+		/* The kernel's task list leaves nothing unreadable: every owner is known. */
+		assert_null(procmap_unknown_reason(pm));
+		assert_int_equal(eval(pm, "comm nginx", &set.v[2]), SEL_NO);
+		assert_int_equal(eval(pm, "pid 300", &set.v[0]), SEL_YES);
+		assert_int_equal(eval(pm, "not comm java", &set.v[1]), SEL_YES);
+		procmap_free(pm);
+		sock_set_free(&set);
+	}
+}
+
+/* A stream cut inside a record, or failing, leaves every owner unknown, never "none". */
+static void test_procmap_bpf_records_broken(void **state)
+{
+	struct stream cut = { (const char *)bpf_recs, sizeof(bpf_recs) - 3, 0, 64, 0 };
+	struct stream failing = { (const char *)bpf_recs, 2 * sizeof(bpf_recs[0]), 0, 64, -EIO };
+	struct stream *streams[] = { &cut, &failing };
+	const int errs[] = { -EPROTO, -EIO };
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		struct procmap *pm = procmap_new(root);
+		struct sock_set set;
+
+		fill(&set);
+		assert_int_equal(procmap_resolve_records(pm, &set, read_stream, streams[k]),
+				 errs[k]);
+		assert_string_equal(procmap_unknown_reason(pm), "unreadable");
+		assert_int_equal(eval(pm, "comm nginx", &set.v[2]), SEL_UNKNOWN);
+		procmap_free(pm);
+		sock_set_free(&set);
+	}
+}
+
+/* A fixture root is never read through BPF, allowed or not: its processes are not the kernel's. */
+static void test_procmap_fixture_is_proc(void **state)
+{
+	struct procmap *pm = procmap_new(root);
+	struct sock_set set;
+
+	(void)state;
+	fill(&set);
+	procmap_allow_bpf(pm, true);
+	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+	assert_string_equal(procmap_source(pm), "proc");
+	assert_string_equal(owners_of(pm, &set.v[0]), "100/3/java 300/7/java");
+	procmap_free(pm);
+	sock_set_free(&set);
+}
+
 static void test_procmap_parse_link(void **state)
 {
 	(void)state;
@@ -514,6 +626,9 @@ int main(void)
 		cmocka_unit_test(test_procmap_hidepid),
 		cmocka_unit_test(test_procmap_parse_hidepid),
 		cmocka_unit_test(test_procmap_parse_link),
+		cmocka_unit_test(test_procmap_bpf_records),
+		cmocka_unit_test(test_procmap_bpf_records_broken),
+		cmocka_unit_test(test_procmap_fixture_is_proc),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

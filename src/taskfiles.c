@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The BPF owner lookup's loader: the iter/task_file program (src/bpf/taskfiles.bpf.c),
+ * compiled by the build and embedded in this binary, loaded with libbpf and turned into one
+ * iterator descriptor. The descriptor keeps the program alive by itself, so everything else
+ * is released before returning; reading it runs the program over every task.
+ */
+#include "taskfiles.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The object file, placed in .rodata by the assembler (the Makefile builds it first). */
+__asm__(".pushsection .rodata\n"
+	".balign 8\n"
+	".globl taskfiles_obj_start\n"
+	"taskfiles_obj_start:\n"
+	".incbin \"" SOCKREAP_TASKFILES_OBJ "\"\n"
+	".globl taskfiles_obj_end\n"
+	"taskfiles_obj_end:\n"
+	".popsection\n");
+extern const char taskfiles_obj_start[], taskfiles_obj_end[];
+
+/* libbpf reports every failed probe on stderr: the caller says the one thing that matters. */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+int taskfiles_open(char *why, size_t size)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sockreap_taskfiles");
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_link *link = NULL;
+	const char *step = "open";
+	libbpf_print_fn_t was = libbpf_set_print(quiet);
+	int ret;
+
+	/*
+	 * libbpf reads the kernel's BTF (~5 MB here) into one block and frees it after loading.
+	 * Freeing a block that big makes glibc raise its mmap threshold to it, so the dump's
+	 * growing arrays would then come from the heap, where each realloc copies and the old
+	 * copies stay resident: 3.5 MB more at 100,000 sockets. A fixed threshold (the default
+	 * value) keeps large blocks in mmap, as they were.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+
+	obj = bpf_object__open_mem(taskfiles_obj_start,
+				   (size_t)(taskfiles_obj_end - taskfiles_obj_start), &opts);
+	if (!obj) {
+		ret = -errno;
+		goto fail;
+	}
+	step = "load";
+	ret = bpf_object__load(obj);
+	if (ret < 0)
+		goto cleanup;
+	prog = bpf_object__find_program_by_name(obj, "taskfiles");
+	step = "attach";
+	link = prog ? bpf_program__attach_iter(prog, NULL) : NULL;
+	if (!link) {
+		ret = prog ? -errno : -ENOENT;
+		goto cleanup;
+	}
+	step = "create the iterator";
+	ret = bpf_iter_create(bpf_link__fd(link));
+	if (ret < 0)
+		ret = -errno;
+cleanup:
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+fail:
+	libbpf_set_print(was);
+	if (ret >= 0)
+		return ret;
+	snprintf(why, size, "cannot %s the BPF task_file iterator: %s%s", step, strerror(-ret),
+		 ret == -EPERM ? " (needs CAP_BPF and CAP_PERFMON)" : "");
+	return ret;
+}
