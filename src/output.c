@@ -30,10 +30,22 @@ static const char *owners_unknown(const struct sock_rec *rec, const struct sel_o
 	return owners->incomplete ? owners->incomplete(owners->arg, rec) : NULL;
 }
 
+/* "1234/java" for rec's first owner (rec->pid > 0); snprintf's return. */
+static int owner_name(char *buf, size_t size, const struct sock_rec *rec,
+		      const struct sel_owner_ctx *owners)
+{
+	struct sel_owner_info o;
+	const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
+	char name[64];
+
+	/* A process names itself: it must not be able to steer the terminal. */
+	text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
+	return snprintf(buf, size, "%d/%s", rec->pid, name);
+}
+
 static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel_owner_ctx *owners)
 {
 	const char *unknown = owners_unknown(rec, owners);
-	struct sel_owner_info o;
 
 	sock_format_endpoint(r->local, sizeof(r->local), rec->family, rec->id.idiag_src,
 			     sock_sport(rec));
@@ -41,12 +53,7 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 			     sock_dport(rec));
 	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
 	if (rec->pid > 0 && !selector_ownerless(rec)) {
-		const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
-		char name[64];
-
-		/* A process names itself: it must not be able to steer the terminal. */
-		text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
-		int k = snprintf(r->proc, sizeof(r->proc), "%d/%s", rec->pid, name);
+		int k = owner_name(r->proc, sizeof(r->proc), rec, owners);
 
 		if (rec->nowners > 1 && k > 0 && (size_t)k < sizeof(r->proc))
 			k += snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+%u",
@@ -307,10 +314,8 @@ static void owner_summary(FILE *f, const struct sock_set *set, const struct sel_
 		if (top[i].pid < 0) {
 			snprintf(name, sizeof(name), "?");
 		} else if (top[i].pid > 0) {
-			struct row r;
-
-			fill_row(&r, &set->v[top[i].idx], owners);
-			snprintf(name, sizeof(name), "%.*s", (int)strcspn(r.proc, "+"), r.proc);
+			/* Not the table's cell cut at "+": a comm may hold a "+" itself. */
+			owner_name(name, sizeof(name), &set->v[top[i].idx], owners);
 		}
 		fprintf(f, "%s%s %zu", i ? ", " : "", name, top[i].n);
 	}

@@ -194,6 +194,42 @@ static void test_output_table_summary_on_a_small_screen(void **state)
 	sock_set_free(&set);
 }
 
+/* A process that names itself "a+\e[2Jb": the summary names it whole, and escaped. */
+static bool plus_owner(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out)
+{
+	(void)arg;
+	(void)rec;
+	if (i > 0)
+		return false;
+	*out = (struct sel_owner_info){ 4321, 5, "a+\033[2Jb", NULL, 1 };
+	return true;
+}
+
+static void test_output_summary_owner_named_with_a_plus(void **state)
+{
+	static char buf[65536];
+	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
+						   (void *)&all_known };
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct output_fit fit = { 10, 80 };
+
+	(void)state;
+	for (unsigned i = 0; i < 20; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.5", 5432, "10.0.0.9", (uint16_t)(40000 + i),
+					   SS_CLOSE_WAIT, i + 1);
+
+		r.pid = 4321;
+		r.nowners = 2;
+		sock_set_push(&set, &r);
+	}
+	output_table_fit(f, &set, &plus, false, NULL, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, "owners: 4321/a+\\x1b[2Jb 20\n"));
+	assert_null(strchr(buf, '\033'));
+	sock_set_free(&set);
+}
+
 static void test_output_json_preview(void **state)
 {
 	char buf[4096];
@@ -642,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_output_explain_json),
 		cmocka_unit_test(test_output_table_fits_the_terminal),
 		cmocka_unit_test(test_output_table_summary_on_a_small_screen),
+		cmocka_unit_test(test_output_summary_owner_named_with_a_plus),
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
