@@ -151,6 +151,11 @@ static void test_cli_options_go_before_the_selector(void **state)
 			 0);
 	assert_string_equal(out, "comm = -n");
 	cli_free(&cfg);
+	/* "--" right before the value, as a hint read literally would have it: the way out shown. */
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("-n", "comm", "--", "-n")),
+			 EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "put \"--\" before the selector's first word: "
+				       "sockreap [OPTIONS] -- comm -n"));
 }
 
 /* --help fits an 80-column terminal. */
