@@ -519,7 +519,8 @@ void output_netns_json(struct json *j, const char *key, const struct netns_info 
 
 /*
  * The summary per namespace visited, in the order visited: each with its selected count and,
- * after a kill, its outcomes. A namespace with nothing selected is listed too (0).
+ * after a kill, its outcomes. A namespace with nothing selected is listed too (0), and one
+ * left out says why (left_out: an errno name).
  */
 static void netns_counts_json(struct json *j, const struct sock_set *set,
 			      const struct netns_list *visited, bool with_outcome)
@@ -544,6 +545,9 @@ static void netns_counts_json(struct json *j, const struct sock_set *set,
 		json_uint(j, "selected", n[k][OUT_MAX]);
 		for (unsigned o = OUT_KILLED; with_outcome && o < OUT_MAX; o++)
 			json_uint(j, sock_outcome_name(o), n[k][o]);
+		/* Its 0 then means "not looked in", not "nothing there". */
+		json_str(j, "left_out", visited->v[k].left_out
+						? sock_errno_name(visited->v[k].left_out) : NULL);
 		json_obj_end(j);
 	}
 	json_arr_end(j);

@@ -640,6 +640,7 @@ static int open_namespaces(struct run *r)
 			ns_label(ns, label, sizeof(label));
 			if (err < 0) {
 				r->nsd[i] = NULL;
+				r->visit.v[i].left_out = err;
 				fprintf(stderr, "sockreap: network namespace %s: cannot open "
 						"sock_diag: %s; skipped\n", label, strerror(-err));
 			} else {
@@ -652,6 +653,7 @@ static int open_namespaces(struct run *r)
 		fds[i] = -1;
 		ns_label(ns, label, sizeof(label));
 		if (fd < 0) {
+			r->visit.v[i].left_out = fd;
 			fprintf(stderr, "sockreap: network namespace %s: %s; skipped\n", label,
 				fd == -ENOENT || fd == -ESTALE ? "gone since it was found"
 							       : strerror(-fd));
@@ -660,6 +662,7 @@ static int open_namespaces(struct run *r)
 		err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
 		close(fd);
 		if (err) {
+			r->visit.v[i].left_out = err;
 			fprintf(stderr, "sockreap: cannot enter network namespace %s: %s%s; skipped\n",
 				label, strerror(-err), err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 			continue;
@@ -679,6 +682,7 @@ static int open_namespaces(struct run *r)
 			fprintf(stderr, "sockreap: network namespace %s: cannot open sock_diag: %s; "
 					"skipped\n", label, strerror(-err));
 			r->nsd[i] = NULL;
+			r->visit.v[i].left_out = err;
 			continue;
 		}
 		entered++;

@@ -322,9 +322,24 @@ static void test_output_several_netns(void **state)
 				    "\"name\":\"blue\",\"pid\":321}}]"));
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"exit_status\":0,"
 				    "\"elapsed_ms\":0.000,\"netns\":["
-				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1},"
-				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1},"
-				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0}]}"));
+				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1,"
+				    "\"left_out\":null},"
+				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1,"
+				    "\"left_out\":null},"
+				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0,"
+				    "\"left_out\":null}]}"));
+	/*
+	 * A namespace left out (not entered, no sock_diag) is not one with nothing in it: its 0
+	 * says "not looked in", and why.
+	 */
+	v[2].left_out = -EMFILE;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, &owners, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,"
+				    "\"selected\":1,\"left_out\":null},"
+				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,"
+				    "\"selected\":0,\"left_out\":\"EMFILE\"}]}"));
 	sock_set_free(&set);
 }
 
