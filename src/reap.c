@@ -1193,6 +1193,22 @@ static void say_phases(const struct run *r, bool kill)
 	fputs(")\n", stderr);
 }
 
+/*
+ * "No sockets match" is about the namespaces looked in: those left out (each with its line
+ * already) are unknown, not empty.
+ */
+static void say_left_out(const struct run *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->visit.n; i++)
+		n += r->visit.v[i].left_out != 0;
+	if (n)
+		fprintf(stderr, "sockreap: %zu network namespace%s not looked in (above): what %s "
+				"unknown\n", n, n == 1 ? " was" : "s were",
+			n == 1 ? "it holds is" : "they hold is");
+}
+
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
 static int stage_show(struct run *r)
 {
@@ -1212,11 +1228,14 @@ static int stage_show(struct run *r)
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
 		bool pids = !r->visit.n && hint_pids(r, NULL);
 
-		if (!pids && hint_kept_listeners(r))
+		if (!pids && hint_kept_listeners(r)) {
+			say_left_out(r);
 			return EXIT_NOMATCH;
+		}
 		/* The canonical form quotes names as given: escape them for the terminal. */
 		text_escape(shown, sizeof(shown), r->selector, strlen(r->selector));
 		fprintf(stderr, "sockreap: no sockets match%s%s\n", *shown ? ": " : "", shown);
+		say_left_out(r);
 		if (pids)
 			hint_pids(r, stderr);
 		return EXIT_NOMATCH;

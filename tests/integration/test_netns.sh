@@ -366,6 +366,8 @@ test_left_out() {
 	check "left out: summary says a was left out (EPERM), home was looked in ($(jq -c .summary.netns "$TMP/out"))" \
 		[ "$(jq -r '[.summary.netns[] | "\(.inode):\(.selected):\(.left_out)"] | sort | join(" ")' "$TMP/out")" = \
 		  "$(printf '%s\n' "$ia:0:EPERM" "$ih:0:null" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+	check "left out: \"no sockets match\" says where it did not look" \
+		grep -qx "sockreap: 1 network namespace was not looked in (above): what it holds is unknown" "$TMP/err"
 	check "left out: a's 2 untouched" [ "$(cw_count "$a" 7650)" = 2 ]
 }
 
