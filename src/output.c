@@ -85,7 +85,7 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 
 /* One table line, built in place: a 100,000-row table is cheaper without printf per cell. */
 struct line {
-	char buf[512];
+	char buf[2048];	/* a NETNS cell alone may be 255 bytes escaped 4 to a byte */
 	size_t len;
 };
 
@@ -225,6 +225,17 @@ static void table_rows(FILE *f, const struct sock_set *set, size_t n,
 		fill_row(&r, rec, owners);
 		if (t->nscol) {
 			ns_cell(ns, sizeof(ns), &visited->v[rec->netns]);
+			/* Narrowed to fit (output_table_fit): cut, ">" where the cut is. */
+			if ((int)text_columns(ns, strlen(ns)) > t->wn) {
+				size_t k = (size_t)t->wn - 1;
+
+				while (k && text_columns(ns, k) > (size_t)t->wn - 1)
+					k--;
+				while (k && ((unsigned char)ns[k] & 0xc0) == 0x80)
+					k--;
+				ns[k] = '>';
+				ns[k + 1] = '\0';
+			}
 			cell(&l, ns, t->wn, false);
 		}
 		if (t->udp)
@@ -370,8 +381,8 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 	}
 	for (size_t i = 0; t.nscol && i < shown; i++) {
 		ns_cell(ns, sizeof(ns), &visited->v[set->v[i].netns]);
-		if ((int)strlen(ns) > t.wn)
-			t.wn = (int)strlen(ns);
+		if ((int)text_columns(ns, strlen(ns)) > t.wn)
+			t.wn = (int)text_columns(ns, strlen(ns));
 	}
 	for (size_t i = 0; i < shown; i++) {
 		t.udp |= set->v[i].protocol == IPPROTO_UDP;
@@ -396,6 +407,12 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		t.queues = false;
 	if (cols > 0 && layout_width(&t) > cols)
 		t.idle = false;
+	/* Then a long namespace name (255 bytes are allowed) is cut, not the addresses. */
+	if (cols > 0 && t.nscol && layout_width(&t) > cols) {
+		int wn = t.wn - (layout_width(&t) - cols);
+
+		t.wn = wn > 8 ? wn : 8;
+	}
 	if (summary) {
 		count_summary(f, set, with_outcome);
 		owner_summary(f, set, owners);

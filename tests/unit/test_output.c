@@ -344,6 +344,44 @@ static void test_output_several_netns(void **state)
 }
 
 /*
+ * A namespace named with 255 bytes (a name /run/netns allows) on an 80-column terminal: its
+ * cell is cut, never the addresses that say which socket a kill would hit.
+ */
+static void test_output_long_netns_name_keeps_addresses(void **state)
+{
+	static char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	static struct netns_info v[2] = { { .inode = 4026531840ULL, .name = "", .pid = 1 },
+					  { .inode = 4026532174ULL, .pid = 321 } };
+	struct netns_list visited = { v, 2, 2 };
+	struct output_fit fit = { 0, 80 };
+
+	(void)state;
+	memset(v[1].name, 'n', 255);
+	v[1].name[255] = '\0';
+	set.v[0].netns = 1;
+	output_table_fit(f, &set, &owners, false, &visited, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, " 10.0.0.5:5432 "));
+	assert_non_null(strstr(buf, " 10.0.0.9:41234"));
+	assert_non_null(strstr(buf, " [2001:db8::7]:50000"));
+	for (char *p = buf, *nl; (nl = strchr(p, '\n')); p = nl + 1)
+		assert_true(nl - p <= 80);
+	/* Into a pipe: the whole name, 255 control bytes escaped to 1,020 columns, then the row. */
+	memset(v[1].name, 1, 255);
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, &owners, false, &visited, NULL);
+	fclose(f);
+	char *row = strstr(buf, "\\x01");
+
+	assert_non_null(row);
+	assert_int_equal(strspn(row, "\\x01"), 255 * 4);
+	assert_non_null(strstr(row + 255 * 4, " 10.0.0.5:5432 "));
+	sock_set_free(&set);
+}
+
+/*
  * The rst engine says so in the table, and whether the peer end was reset too, or left alone
  * as a local socket the plan does not hold.
  */
@@ -708,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_escapes_names),
 		cmocka_unit_test(test_output_json_names_are_valid_utf8),
 		cmocka_unit_test(test_output_several_netns),
+		cmocka_unit_test(test_output_long_netns_name_keeps_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
