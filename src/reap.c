@@ -830,7 +830,12 @@ static int dump_all(struct sel_prefilter *pf, struct diag *d, struct dump_ctx *d
 		size_t n = dc->set->n;
 
 		ret = diag_dump(d, &flt, admit, dc);
-		if (ret == -ENOMEM)
+		/*
+		 * Only a refusal (the request or its bytecode: EINVAL, EOPNOTSUPP) is retried as
+		 * two: after a receive that failed mid-dump (ENOBUFS) the kernel's dump is still
+		 * running on this socket, and a new request would only be told EBUSY.
+		 */
+		if (ret < 0 && ret != -EINVAL && ret != -EOPNOTSUPP)
 			return ret;
 		both_tcp = ret == 0;
 		if (ret < 0) {
