@@ -976,6 +976,7 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 			ok++;
 			continue;
 		}
+		r->visit.v[i].left_out = rets[i];
 		fprintf(stderr, "sockreap: network namespace %s: cannot dump sockets: %s; "
 				"skipped\n", ns_label(&r->visit.v[i], label, sizeof(label)),
 			strerror(-rets[i]));

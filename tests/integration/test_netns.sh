@@ -381,6 +381,9 @@ test_left_out() {
 		--state close-wait --sport 7650
 	check "left out: a's dump failure is named as it was (ENOBUFS, not EBUSY)" \
 		grep -q "network namespace $a: cannot dump sockets: No buffer space available; skipped" "$TMP/err"
+	check "left out: a's dump failure is left_out ENOBUFS ($(jq -c .summary.netns "$TMP/out"))" \
+		[ "$(jq -r '[.summary.netns[] | "\(.inode):\(.left_out)"] | sort | join(" ")' "$TMP/out")" = \
+		  "$(printf '%s\n' "$ia:ENOBUFS" "$ih:null" | sort | tr '\n' ' ' | sed 's/ $//')" ]
 }
 
 # --- two descriptors per namespace: a low soft fd limit is raised to the hard one --------------
