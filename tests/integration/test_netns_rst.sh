@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The rst engine across several network namespaces in one run (its raw, capture and route
 # sockets opened inside each), the run lock taken in every namespace a run acts in, and a
 # namespace deleted while a run waits for its confirmation. Namespaces: two named ones, an
