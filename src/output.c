@@ -40,7 +40,19 @@ static int owner_name(char *buf, size_t size, const struct sock_rec *rec,
 
 	/* A process names itself: it must not be able to steer the terminal. */
 	text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
-	return snprintf(buf, size, "%d/%s", rec->pid, name);
+	/* Nor fake the "+N" of further owners: a "+" of its own shows as \x2b. */
+	char *p = strchr(name, '+');
+
+	if (!p)
+		return snprintf(buf, size, "%d/%s", rec->pid, name);
+	int k = snprintf(buf, size, "%d/", rec->pid);
+
+	for (const char *q = name; *q && k >= 0; q++) {
+		size_t used = (size_t)k < size ? (size_t)k : size;
+
+		k += snprintf(buf + used, size - used, *q == '+' ? "\\x2b" : "%c", *q);
+	}
+	return k;
 }
 
 static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel_owner_ctx *owners)

@@ -225,8 +225,29 @@ static void test_output_summary_owner_named_with_a_plus(void **state)
 	}
 	output_table_fit(f, &set, &plus, false, NULL, &fit);
 	fclose(f);
-	assert_non_null(strstr(buf, "owners: 4321/a+\\x1b[2Jb 20\n"));
+	assert_non_null(strstr(buf, "owners: 4321/a\\x2b\\x1b[2Jb 20\n"));
 	assert_null(strchr(buf, '\033'));
+	sock_set_free(&set);
+}
+
+/* "PID/COMM+N": a "+" inside the name must not read as the count of further owners. */
+static void test_output_table_owner_named_with_a_plus(void **state)
+{
+	static char buf[65536];
+	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
+						   (void *)&all_known };
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct output_fit fit = { 100, 200 };
+	struct sock_rec r = fx_rec(AF_INET, "10.0.0.5", 5432, "10.0.0.9", 40000, SS_CLOSE_WAIT, 1);
+
+	(void)state;
+	r.pid = 4321;
+	r.nowners = 2;
+	sock_set_push(&set, &r);
+	output_table_fit(f, &set, &plus, false, NULL, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, " 4321/a\\x2b\\x1b[2Jb+1"));
 	sock_set_free(&set);
 }
 
@@ -755,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_fits_the_terminal),
 		cmocka_unit_test(test_output_table_summary_on_a_small_screen),
 		cmocka_unit_test(test_output_summary_owner_named_with_a_plus),
+		cmocka_unit_test(test_output_table_owner_named_with_a_plus),
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
