@@ -433,6 +433,7 @@ struct run {
 	struct ns_act *nsx;	/* per namespace visited, next to nsd */
 	bool ns_rst;		/* open the rst engine's sockets in each namespace */
 	uint64_t home;		/* the inode of the namespace we started in */
+	size_t named_unopened;	/* named namespaces that could not even be opened (not in visit) */
 	struct timespec t0;	/* when the run began: the summary's whole time */
 	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
 	struct progress progress;
@@ -531,6 +532,7 @@ static int list_namespaces(struct run *r, int **fds)
 
 		if (fd < 0) {
 			say_netns_error(c->spec, c->by_pid, fd, "skipped");
+			r->named_unopened++;
 			continue;
 		}
 		size_t n = r->visit.n;
@@ -1235,6 +1237,32 @@ static void say_left_out(const struct run *r)
 			n == 1 ? "it holds is" : "they hold is");
 }
 
+/*
+ * Namespaces the command line or the expression named (or ours, visited because the selector
+ * can match there) that were left out: part of what was asked was not done, so the run exits
+ * 3 whatever it found elsewhere. --all-netns discovery is not counted: namespaces come and go
+ * under it, and one that could not be entered was never asked for by name.
+ */
+static size_t named_left_out(const struct run *r)
+{
+	size_t n = r->named_unopened;
+
+	if (r->cfg->all_netns)
+		return 0;
+	for (size_t i = 0; i < r->visit.n; i++)
+		n += r->visit.v[i].left_out != 0;
+	return n;
+}
+
+/* ", 1 named network namespace left out" for the summary line, when one was. */
+static void say_named_left_out(const struct run *r)
+{
+	size_t n = named_left_out(r);
+
+	if (n)
+		fprintf(stderr, ", %zu named network namespace%s left out", n, n == 1 ? "" : "s");
+}
+
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
 static int stage_show(struct run *r)
 {
@@ -1249,7 +1277,9 @@ static int stage_show(struct run *r)
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
 
-		run.exit_status = EXIT_NOMATCH;
+		int none = named_left_out(r) ? EXIT_PARTIAL : EXIT_NOMATCH;
+
+		run.exit_status = none;
 		if (cfg->json)
 			output_json(stdout, &r->set, r->owners, &run);
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
@@ -1257,7 +1287,7 @@ static int stage_show(struct run *r)
 
 		if (!pids && hint_kept_listeners(r)) {
 			say_left_out(r);
-			return EXIT_NOMATCH;
+			return none;
 		}
 		/* The canonical form quotes names as given: escape them for the terminal. */
 		text_escape(shown, sizeof(shown), r->selector, strlen(r->selector));
@@ -1265,7 +1295,7 @@ static int stage_show(struct run *r)
 		say_left_out(r);
 		if (pids)
 			hint_pids(r, stderr);
-		return EXIT_NOMATCH;
+		return none;
 	}
 	/* A dry run shows the plan --max would refuse: seeing it is how one chooses N. */
 	if (over_max && !cfg->dry_run) {
@@ -1275,7 +1305,8 @@ static int stage_show(struct run *r)
 	}
 	if (!cfg->dry_run)
 		return RUN_ON;
-	run.exit_status = over_max ? EXIT_GUARD : nskipped(r) ? EXIT_PARTIAL : EXIT_DONE;
+	run.exit_status = over_max ? EXIT_GUARD
+			  : nskipped(r) || named_left_out(r) ? EXIT_PARTIAL : EXIT_DONE;
 	if (cfg->json) {
 		output_json(stdout, &r->set, r->owners, &run);
 	} else {
@@ -1293,8 +1324,10 @@ static int stage_show(struct run *r)
 				"refused (dry run)\n", r->nplan, r->nplan == 1 ? "" : "s", cfg->max);
 		return EXIT_GUARD;
 	}
-	fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run", r->nplan,
+	fprintf(stderr, "sockreap: %zu socket%s would be killed", r->nplan,
 		r->nplan == 1 ? "" : "s");
+	say_named_left_out(r);
+	fputs(" (dry run", stderr);
 	say_phases(r, false);
 	return run.exit_status;
 }
@@ -1576,6 +1609,10 @@ static int stage_report(struct run *r)
 	int status = r->signal ? 128 + r->signal
 		     : r->audit_err < 0 ? EXIT_PARTIAL : (int)plan_exit_status(&r->counts);
 
+	/* A namespace named and left out: not all that was asked was done (never 4 over it). */
+	if ((status == EXIT_DONE || status == EXIT_NOMATCH) && named_left_out(r))
+		status = EXIT_PARTIAL;
+
 	run.exit_status = status;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
@@ -1589,6 +1626,7 @@ static int stage_report(struct run *r)
 		note_owners(r);
 	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
 	output_counts(stderr, &r->counts);
+	say_named_left_out(r);
 	for (size_t i = 0; i < r->set.n; i++)
 		by_rst += r->set.v[i].engine == SOCK_ENGINE_RST;
 	if (r->engine == &engine_auto && by_rst)

@@ -130,7 +130,7 @@ check "error: a caret under the atom" \
 expect_status 2 "error: netns inode that no namespace has" \
 	in_ns "$home" "$SR" -n "netns inode 1"
 check "error: says so" grep -q "no network namespace with inode 1 on this host" "$TMP/err"
-expect_status 0 "flags: a missing --netns among two is skipped with a line" \
+expect_status 3 "flags: a missing --netns among two is skipped with a line, exit 3" \
 	in_ns "$home" "$SR" -n --json --netns "sr-no-such-$$" --netns "$a" --state close-wait
 check "flags: the line says skipped" grep -q "\"sr-no-such-$$\": no network namespace of that name in /run/netns; skipped" "$TMP/err"
 check "flags: a's 3 all the same" [ "$(per_ns "$TMP/out")" = "$ia:3" ]
