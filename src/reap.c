@@ -759,6 +759,29 @@ static void many_netns_engine(struct run *r)
 		r->nkeep = 1; /* CAP_NET_ADMIN; the raw sockets, if any, are open by then */
 }
 
+/*
+ * `netns a or dport 443`: the branch `netns a` selects every socket in a, as `netns a` alone
+ * would, and is refused the same way, naming the branch (a slip of "or" for "and" must not
+ * empty a namespace).
+ */
+static int refuse_netns_branch(const struct sel_node *ast)
+{
+	bool neg = false;
+	const struct sel_node *b = selector_netns_only_branch(ast, &neg);
+	char text[1024], shown[4 * sizeof(text)];
+
+	if (!b)
+		return RUN_ON;
+	selector_format(b, text, sizeof(text));
+	/* Names come from the command line, maybe pasted from a hostile name. */
+	text_escape(shown, sizeof(shown), text, strlen(text));
+	fprintf(stderr, "sockreap: refusing to select every socket in a network namespace: the "
+			"branch \"%s%s%s\" of the selector names nothing but namespaces; narrow "
+			"it, or --all to mean it\nTry 'sockreap --help'.\n", neg ? "not (" : "",
+		shown, neg ? ")" : "");
+	return EXIT_GUARD;
+}
+
 /* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
 static int stage_prepare(struct run *r)
 {
@@ -771,6 +794,8 @@ static int stage_prepare(struct run *r)
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
 	}
+	if (!cfg->all && (ret = refuse_netns_branch(cfg->ast)) != RUN_ON)
+		return ret;
 	/* Before the capabilities are dropped: setns needs CAP_SYS_ADMIN, kept for nothing else. */
 	if (cfg->netns && (ret = enter_netns(r)) != RUN_ON)
 		return ret;
