@@ -1522,9 +1522,10 @@ static void lock_namespaces(struct run *r)
 	const char **where = malloc(r->visit.n * sizeof(*where));
 	char *labels = malloc(r->visit.n * (size_t)(4 * NAME_MAX + 32));
 	int *fds = malloc(r->visit.n * sizeof(*fds));
+	struct diag **ds = malloc(r->visit.n * sizeof(*ds));
 	size_t n = 0;
 
-	if (!idx || !where || !labels || !fds) {
+	if (!idx || !where || !labels || !fds || !ds) {
 		fprintf(stderr, "sockreap: warning: out of memory: acting without the run lock\n");
 		goto out;
 	}
@@ -1546,10 +1547,12 @@ static void lock_namespaces(struct run *r)
 		char *label = labels + i * (size_t)(4 * NAME_MAX + 32);
 
 		fds[i] = r->nsx[idx[i]].lock;
+		ds[i] = r->nsd[idx[i]]; /* who holds a lock there: its own sock_diag */
 		where[i] = ns_label(&r->visit.v[idx[i]], label, 4 * NAME_MAX + 32);
 	}
-	engine_exclusive_all(fds, where, n, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
+	engine_exclusive_all(ds, fds, where, n, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 out:
+	free(ds);
 	free(idx);
 	free(where);
 	free(labels);
@@ -1572,7 +1575,7 @@ static int stage_act(struct run *r)
 	if (r->nplan && r->visit.n)
 		lock_namespaces(r);
 	else if (r->nplan)
-		r->lock = engine_exclusive(ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
+		r->lock = engine_exclusive(r->d, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 	audit_who_fill(&who);
 	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
 				  &who, r->in_netns };
