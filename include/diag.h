@@ -13,6 +13,13 @@ struct nlmsghdr;
 #define DIAG_NO_ACK 1
 
 int diag_open(struct diag **out);
+
+/*
+ * The owner (uid) of the AF_UNIX stream socket bound to the abstract name "\0name" in the
+ * handle's network namespace: 0, -ENOENT when no socket is bound to it, -EOPNOTSUPP when the
+ * kernel does not say (UNIX_DIAG_UID came with Linux 5.3), or another -errno.
+ */
+int diag_unix_owner(struct diag *d, const char *name, uint32_t *uid);
 /*
  * A handle for a destroy worker thread: its own netlink socket and buffers, for
  * diag_destroy_batch and diag_lookup (not diag_dump). One thread per handle.

@@ -67,23 +67,28 @@ int engine_open_raw(struct engine_ctx *ctx);
  * One run acts at a time in a network namespace: a second run's rst resets would meet sockets
  * the first had just killed, and both would claim them. The lock is an abstract unix socket
  * (abstract names belong to the network namespace, as the sockets do), held by listening on
- * it; a waiter learns the holder's pid from SO_PEERCRED and says so. Returns the descriptor to
- * close when the engine is done, or -1 when it could not be had within wait_ms (said on
- * stderr: the run goes on, and its outcomes may overlap the other run's).
+ * it; a waiter learns the holder's pid from SO_PEERCRED and says so. Any local user can bind
+ * the name, so only a holder owned by root or our real uid is waited for: its owner comes
+ * from sock_diag through d (NULL, or a kernel that does not say: SO_PEERCRED; neither: it is
+ * waited for), and one of another uid is named in a warning and ignored. Returns the
+ * descriptor to close when the engine is done, or -1 when it could not be had within wait_ms
+ * or was ignored (said on stderr: the run goes on, and its outcomes may overlap the other's).
  */
-int engine_exclusive(const char *name, int wait_ms);
+int engine_exclusive(struct diag *d, const char *name, int wait_ms);
 
 /*
  * The same lock in several namespaces at once. fds[i] is an unbound AF_UNIX stream socket
  * made inside namespace where[i] (engine_lock_socket, called there: the abstract name it binds
  * is that namespace's wherever this process is later); the caller orders them by namespace
  * inode, so that two runs locking overlapping sets wait for each other instead of each holding
- * what the other waits for. Every lock is waited for within wait_ms in all, with a line naming
- * the namespace; past it, the rest are tried once and the run acts anyway (said on stderr).
+ * what the other waits for. ds[i] (or NULL) is a sock_diag handle in namespace where[i], to
+ * learn the owner of a lock held there (as engine_exclusive: another user's is ignored).
+ * Every lock is waited for within wait_ms in all, with a line naming the namespace; past it,
+ * the rest are tried once and the run acts anyway (said on stderr).
  * Each fds[i] held listens until the caller closes it. 0 when every one is held, else -1.
  */
-int engine_exclusive_all(const int *fds, const char *const *where, size_t n, const char *name,
-			 int wait_ms);
+int engine_exclusive_all(struct diag *const *ds, const int *fds, const char *const *where,
+			 size_t n, const char *name, int wait_ms);
 
 /* An unbound socket for engine_exclusive_all, in the calling thread's namespace, or -errno. */
 int engine_lock_socket(void);

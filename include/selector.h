@@ -196,6 +196,13 @@ int selector_dev_check_here(const struct sel_node *n, struct sel_error *err);
 /* Whether every predicate in n is a netns atom (a scope, not a selection of sockets). */
 bool selector_only_netns(const struct sel_node *n);
 
+/*
+ * The first branch of n's top-level OR (nested ORs flattened, parentheses looked through, a
+ * NOT pushed inward) made of netns atoms alone: a branch that selects every socket in some
+ * namespace. NULL when there is none (or n is NULL); *negated: the branch is "not" the node.
+ */
+const struct sel_node *selector_netns_only_branch(const struct sel_node *n, bool *negated);
+
 /* Canonical text that re-parses to the same AST. Returns the length it needed. */
 size_t selector_format(const struct sel_node *n, char *buf, size_t size);
 

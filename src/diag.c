@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/tcp.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -304,6 +305,83 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 nomem:
 	nlmsg_free(msg);
 	return -ENOMEM;
+}
+
+/*
+ * One AF_UNIX dump, with each socket's name and owner: the run lock's name is found among a
+ * few hundred sockets in well under a millisecond, so a waiter asks again each time it tries.
+ */
+int diag_unix_owner(struct diag *d, const char *name, uint32_t *uid)
+{
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} q;
+	size_t len = strlen(name);
+	uint32_t seq;
+	int fd, ret = -ENOENT;
+
+	if (!d->dump)
+		return -EBADF;
+	if (bufs(d) < 0)
+		return -ENOMEM;
+	fd = nl_socket_get_fd(d->dump);
+	memset(&q, 0, sizeof(q));
+	q.h.nlmsg_len = sizeof(q);
+	q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	q.h.nlmsg_seq = seq = d->seq++;
+	q.r.sdiag_family = AF_UNIX;
+	q.r.udiag_states = ~0U;
+	q.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_UID;
+	errno = 0;
+	if ((ret = send_all(d->dump, &q, sizeof(q))) < 0)
+		return ret;
+	ret = -ENOENT;
+	for (;;) {
+		ssize_t n = recv(fd, d->buf, RECV_BUF, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		int rem = (int)n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
+		     h = nlmsg_next(h, &rem)) {
+			struct nlattr *tb[UNIX_DIAG_MAX + 1];
+			const struct nlattr *a;
+
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return ret;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = nlmsg_data(h);
+
+				/* ENOENT here: no unix_diag in this kernel, not "no such name". */
+				return e->error == -ENOENT ? -EOPNOTSUPP : e->error ? e->error : ret;
+			}
+			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || ret != -ENOENT ||
+			    nlmsg_parse(h, sizeof(struct unix_diag_msg), tb, UNIX_DIAG_MAX, NULL) < 0)
+				continue;
+			/* Abstract names are per socket type: only a stream socket holds the lock. */
+			if (((const struct unix_diag_msg *)nlmsg_data(h))->udiag_type != SOCK_STREAM)
+				continue;
+			/* An abstract name: sun_path with its leading 0, no terminator. */
+			a = tb[UNIX_DIAG_NAME];
+			if (!a || (size_t)nla_len(a) != len + 1 || *(const char *)nla_data(a) ||
+			    memcmp((const char *)nla_data(a) + 1, name, len))
+				continue;
+			if (!tb[UNIX_DIAG_UID] || nla_len(tb[UNIX_DIAG_UID]) < 4) {
+				ret = -EOPNOTSUPP; /* before Linux 5.3 */
+				continue;
+			}
+			*uid = nla_get_u32(tb[UNIX_DIAG_UID]);
+			ret = 0;
+		}
+	}
 }
 
 /* Called for each answer read: i is the request's index in its batch. */

@@ -270,7 +270,8 @@ static int try_lock(const char *name, struct ucred *holder)
 	/* Held: ask the holder who it is (it listens; the connection is never accepted). */
 	if (err == EADDRINUSE && holder) {
 		socklen_t cl = sizeof(*holder);
-		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Non-blocking: a holder whose backlog is full would hold this connect forever. */
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 		if (c >= 0 && connect(c, (struct sockaddr *)&a, len) == 0)
 			getsockopt(c, SOL_SOCKET, SO_PEERCRED, holder, &cl);
@@ -281,12 +282,51 @@ static int try_lock(const char *name, struct ucred *holder)
 	return -err;
 }
 
-int engine_exclusive(const char *name, int wait_ms)
+/*
+ * Whether the holder of the lock is to be waited for. Anyone may bind an abstract name, so
+ * the name alone says nothing: only root or our real uid can be a run worth waiting for. The
+ * owner comes from sock_diag (which also sees a holder that does not listen), else from peer
+ * (SO_PEERCRED, pid > 0 when it answered); unknown, it is waited for as before. A holder of
+ * another uid gets one warning per lock (*said), in namespace where (NULL: this one).
+ */
+static bool holder_counts(struct diag *d, const char *name, const struct ucred *peer,
+			  const char *where, bool *said)
+{
+	uint32_t uid;
+	int ret = d ? diag_unix_owner(d, name, &uid) : -EOPNOTSUPP;
+	uid_t me = getuid();
+
+	if (ret == -ENOENT)
+		return true; /* let go meanwhile: the next try takes it */
+	if (ret < 0 && peer && peer->pid > 0)
+		uid = peer->uid;
+	else if (ret < 0)
+		return true;
+	if (uid == 0 || uid == me)
+		return true;
+	if (!*said) {
+		fprintf(stderr, "sockreap: warning: %s%s%sthe run lock is held by uid %u, ",
+			where ? "network namespace " : "", where ? where : "", where ? ": " : "",
+			uid);
+		if (me)
+			fprintf(stderr, "neither root nor ours (%u): ignored\n", (unsigned)me);
+		else
+			fputs("not root: ignored\n", stderr);
+	}
+	*said = true;
+	return false;
+}
+
+int engine_exclusive(struct diag *d, const char *name, int wait_ms)
 {
 	struct ucred holder = { 0 };
 	int waited = 0, fd;
+	bool said = false;
 
+	/* SO_PEERCRED is asked once: each ask leaves a connection in the holder's backlog. */
 	while ((fd = try_lock(name, waited ? NULL : &holder)) == -EADDRINUSE) {
+		if (!holder_counts(d, name, &holder, NULL, &said))
+			return -1;
 		if (!waited && holder.pid > 0)
 			fprintf(stderr, "sockreap: waiting for another run acting in this network "
 					"namespace (pid %d, uid %u)\n", holder.pid, holder.uid);
@@ -308,20 +348,21 @@ int engine_exclusive(const char *name, int wait_ms)
 	return fd;
 }
 
-int engine_exclusive_all(const int *fds, const char *const *where, size_t n, const char *name,
-			 int wait_ms)
+int engine_exclusive_all(struct diag *const *ds, const int *fds, const char *const *where,
+			 size_t n, const char *name, int wait_ms)
 {
 	int waited = 0, ret = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		bool said = false;
+		bool said = false, ignored = false;
 		int err;
 
 		/*
 		 * No pid for the holder: asking needs a socket in that namespace, which only a
-		 * setns could give us now.
+		 * setns could give us now. Its owner comes from that namespace's sock_diag.
 		 */
-		while ((err = bind_lock(fds[i], name)) == -EADDRINUSE && waited < wait_ms) {
+		while ((err = bind_lock(fds[i], name)) == -EADDRINUSE && waited < wait_ms &&
+		       holder_counts(ds ? ds[i] : NULL, name, NULL, where[i], &ignored)) {
 			if (!said)
 				fprintf(stderr, "sockreap: waiting for another run acting in network "
 						"namespace %s\n", where[i]);
@@ -329,11 +370,11 @@ int engine_exclusive_all(const int *fds, const char *const *where, size_t n, con
 			usleep(20 * 1000);
 			waited += 20;
 		}
-		if (err == -EADDRINUSE)
+		if (err == -EADDRINUSE && !ignored)
 			fprintf(stderr, "sockreap: warning: network namespace %s: still held after "
 					"%d s; acting anyway: sockets the other run kills meanwhile may "
 					"be reported killed by both\n", where[i], wait_ms / 1000);
-		else if (err < 0)
+		else if (err < 0 && err != -EADDRINUSE)
 			fprintf(stderr, "sockreap: warning: network namespace %s: cannot hold the run "
 					"lock: %s\n", where[i], strerror(-err));
 		if (err < 0)

@@ -433,6 +433,7 @@ struct run {
 	struct ns_act *nsx;	/* per namespace visited, next to nsd */
 	bool ns_rst;		/* open the rst engine's sockets in each namespace */
 	uint64_t home;		/* the inode of the namespace we started in */
+	size_t named_unopened;	/* named namespaces that could not even be opened (not in visit) */
 	struct timespec t0;	/* when the run began: the summary's whole time */
 	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
 	struct progress progress;
@@ -531,6 +532,7 @@ static int list_namespaces(struct run *r, int **fds)
 
 		if (fd < 0) {
 			say_netns_error(c->spec, c->by_pid, fd, "skipped");
+			r->named_unopened++;
 			continue;
 		}
 		size_t n = r->visit.n;
@@ -757,6 +759,29 @@ static void many_netns_engine(struct run *r)
 		r->nkeep = 1; /* CAP_NET_ADMIN; the raw sockets, if any, are open by then */
 }
 
+/*
+ * `netns a or dport 443`: the branch `netns a` selects every socket in a, as `netns a` alone
+ * would, and is refused the same way, naming the branch (a slip of "or" for "and" must not
+ * empty a namespace).
+ */
+static int refuse_netns_branch(const struct sel_node *ast)
+{
+	bool neg = false;
+	const struct sel_node *b = selector_netns_only_branch(ast, &neg);
+	char text[1024], shown[4 * sizeof(text)];
+
+	if (!b)
+		return RUN_ON;
+	selector_format(b, text, sizeof(text));
+	/* Names come from the command line, maybe pasted from a hostile name. */
+	text_escape(shown, sizeof(shown), text, strlen(text));
+	fprintf(stderr, "sockreap: refusing to select every socket in a network namespace: the "
+			"branch \"%s%s%s\" of the selector names nothing but namespaces; narrow "
+			"it, or --all to mean it\nTry 'sockreap --help'.\n", neg ? "not (" : "",
+		shown, neg ? ")" : "");
+	return EXIT_GUARD;
+}
+
 /* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
 static int stage_prepare(struct run *r)
 {
@@ -769,6 +794,8 @@ static int stage_prepare(struct run *r)
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
 	}
+	if (!cfg->all && (ret = refuse_netns_branch(cfg->ast)) != RUN_ON)
+		return ret;
 	/* Before the capabilities are dropped: setns needs CAP_SYS_ADMIN, kept for nothing else. */
 	if (cfg->netns && (ret = enter_netns(r)) != RUN_ON)
 		return ret;
@@ -1235,6 +1262,32 @@ static void say_left_out(const struct run *r)
 			n == 1 ? "it holds is" : "they hold is");
 }
 
+/*
+ * Namespaces the command line or the expression named (or ours, visited because the selector
+ * can match there) that were left out: part of what was asked was not done, so the run exits
+ * 3 whatever it found elsewhere. --all-netns discovery is not counted: namespaces come and go
+ * under it, and one that could not be entered was never asked for by name.
+ */
+static size_t named_left_out(const struct run *r)
+{
+	size_t n = r->named_unopened;
+
+	if (r->cfg->all_netns)
+		return 0;
+	for (size_t i = 0; i < r->visit.n; i++)
+		n += r->visit.v[i].left_out != 0;
+	return n;
+}
+
+/* ", 1 named network namespace left out" for the summary line, when one was. */
+static void say_named_left_out(const struct run *r)
+{
+	size_t n = named_left_out(r);
+
+	if (n)
+		fprintf(stderr, ", %zu named network namespace%s left out", n, n == 1 ? "" : "s");
+}
+
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
 static int stage_show(struct run *r)
 {
@@ -1249,7 +1302,9 @@ static int stage_show(struct run *r)
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
 
-		run.exit_status = EXIT_NOMATCH;
+		int none = named_left_out(r) ? EXIT_PARTIAL : EXIT_NOMATCH;
+
+		run.exit_status = none;
 		if (cfg->json)
 			output_json(stdout, &r->set, r->owners, &run);
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
@@ -1257,7 +1312,7 @@ static int stage_show(struct run *r)
 
 		if (!pids && hint_kept_listeners(r)) {
 			say_left_out(r);
-			return EXIT_NOMATCH;
+			return none;
 		}
 		/* The canonical form quotes names as given: escape them for the terminal. */
 		text_escape(shown, sizeof(shown), r->selector, strlen(r->selector));
@@ -1265,7 +1320,7 @@ static int stage_show(struct run *r)
 		say_left_out(r);
 		if (pids)
 			hint_pids(r, stderr);
-		return EXIT_NOMATCH;
+		return none;
 	}
 	/* A dry run shows the plan --max would refuse: seeing it is how one chooses N. */
 	if (over_max && !cfg->dry_run) {
@@ -1275,7 +1330,8 @@ static int stage_show(struct run *r)
 	}
 	if (!cfg->dry_run)
 		return RUN_ON;
-	run.exit_status = over_max ? EXIT_GUARD : nskipped(r) ? EXIT_PARTIAL : EXIT_DONE;
+	run.exit_status = over_max ? EXIT_GUARD
+			  : nskipped(r) || named_left_out(r) ? EXIT_PARTIAL : EXIT_DONE;
 	if (cfg->json) {
 		output_json(stdout, &r->set, r->owners, &run);
 	} else {
@@ -1293,8 +1349,10 @@ static int stage_show(struct run *r)
 				"refused (dry run)\n", r->nplan, r->nplan == 1 ? "" : "s", cfg->max);
 		return EXIT_GUARD;
 	}
-	fprintf(stderr, "sockreap: %zu socket%s would be killed (dry run", r->nplan,
+	fprintf(stderr, "sockreap: %zu socket%s would be killed", r->nplan,
 		r->nplan == 1 ? "" : "s");
+	say_named_left_out(r);
+	fputs(" (dry run", stderr);
 	say_phases(r, false);
 	return run.exit_status;
 }
@@ -1464,9 +1522,10 @@ static void lock_namespaces(struct run *r)
 	const char **where = malloc(r->visit.n * sizeof(*where));
 	char *labels = malloc(r->visit.n * (size_t)(4 * NAME_MAX + 32));
 	int *fds = malloc(r->visit.n * sizeof(*fds));
+	struct diag **ds = malloc(r->visit.n * sizeof(*ds));
 	size_t n = 0;
 
-	if (!idx || !where || !labels || !fds) {
+	if (!idx || !where || !labels || !fds || !ds) {
 		fprintf(stderr, "sockreap: warning: out of memory: acting without the run lock\n");
 		goto out;
 	}
@@ -1488,10 +1547,12 @@ static void lock_namespaces(struct run *r)
 		char *label = labels + i * (size_t)(4 * NAME_MAX + 32);
 
 		fds[i] = r->nsx[idx[i]].lock;
+		ds[i] = r->nsd[idx[i]]; /* who holds a lock there: its own sock_diag */
 		where[i] = ns_label(&r->visit.v[idx[i]], label, 4 * NAME_MAX + 32);
 	}
-	engine_exclusive_all(fds, where, n, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
+	engine_exclusive_all(ds, fds, where, n, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 out:
+	free(ds);
 	free(idx);
 	free(where);
 	free(labels);
@@ -1514,7 +1575,7 @@ static int stage_act(struct run *r)
 	if (r->nplan && r->visit.n)
 		lock_namespaces(r);
 	else if (r->nplan)
-		r->lock = engine_exclusive(ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
+		r->lock = engine_exclusive(r->d, ENGINE_LOCK_NAME, ENGINE_LOCK_WAIT_MS);
 	audit_who_fill(&who);
 	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
 				  &who, r->in_netns };
@@ -1576,6 +1637,10 @@ static int stage_report(struct run *r)
 	int status = r->signal ? 128 + r->signal
 		     : r->audit_err < 0 ? EXIT_PARTIAL : (int)plan_exit_status(&r->counts);
 
+	/* A namespace named and left out: not all that was asked was done (never 4 over it). */
+	if ((status == EXIT_DONE || status == EXIT_NOMATCH) && named_left_out(r))
+		status = EXIT_PARTIAL;
+
 	run.exit_status = status;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
@@ -1589,6 +1654,7 @@ static int stage_report(struct run *r)
 		note_owners(r);
 	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
 	output_counts(stderr, &r->counts);
+	say_named_left_out(r);
 	for (size_t i = 0; i < r->set.n; i++)
 		by_rst += r->set.v[i].engine == SOCK_ENGINE_RST;
 	if (r->engine == &engine_auto && by_rst)

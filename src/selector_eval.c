@@ -310,6 +310,32 @@ bool selector_only_netns(const struct sel_node *n)
 	return n->kind == SEL_NETNS;
 }
 
+/*
+ * The disjuncts of n (negated when neg): an OR's are its sides', and so are a negated AND's
+ * (De Morgan); a NOT flips neg; anything else is one disjunct.
+ */
+static const struct sel_node *netns_only_disjunct(const struct sel_node *n, bool neg,
+						  bool *negated)
+{
+	const struct sel_node *b;
+
+	if (n->kind == SEL_NOT)
+		return netns_only_disjunct(n->l, !neg, negated);
+	if (n->kind == (neg ? SEL_AND : SEL_OR)) {
+		b = netns_only_disjunct(n->l, neg, negated);
+		return b ? b : netns_only_disjunct(n->r, neg, negated);
+	}
+	if (!selector_only_netns(n))
+		return NULL;
+	*negated = neg;
+	return n;
+}
+
+const struct sel_node *selector_netns_only_branch(const struct sel_node *n, bool *negated)
+{
+	return n ? netns_only_disjunct(n, false, negated) : NULL;
+}
+
 bool selector_names_listen(const struct sel_node *n)
 {
 	if (!n)

@@ -130,7 +130,7 @@ check "error: a caret under the atom" \
 expect_status 2 "error: netns inode that no namespace has" \
 	in_ns "$home" "$SR" -n "netns inode 1"
 check "error: says so" grep -q "no network namespace with inode 1 on this host" "$TMP/err"
-expect_status 0 "flags: a missing --netns among two is skipped with a line" \
+expect_status 3 "flags: a missing --netns among two is skipped with a line, exit 3" \
 	in_ns "$home" "$SR" -n --json --netns "sr-no-such-$$" --netns "$a" --state close-wait
 check "flags: the line says skipped" grep -q "\"sr-no-such-$$\": no network namespace of that name in /run/netns; skipped" "$TMP/err"
 check "flags: a's 3 all the same" [ "$(per_ns "$TMP/out")" = "$ia:3" ]
@@ -141,6 +141,12 @@ check "nothing killed anywhere" \
 expect_status 5 "guard: 'netns A' alone" in_ns "$home" "$SR" --yes --no-audit "netns $a"
 check "guard: says refusing" grep -q "refusing to select every socket" "$TMP/err"
 expect_status 5 "guard: --netns A alone" in_ns "$home" "$SR" --yes --no-audit --netns "$a"
+# One branch of an OR that is only a namespace selects every socket in it, the same way.
+expect_status 5 "guard: 'netns A or (sport 7800 and state close-wait)'" \
+	in_ns "$home" "$SR" --yes --no-audit "netns $a or (sport 7800 and state close-wait)"
+check "guard: names the branch" grep -q "refusing to select every socket in a network namespace: the branch \"netns = $a\" " "$TMP/err"
+expect_status 5 "guard: 'state close-wait and sport 7800 or netns inode A' (dry run too)" \
+	in_ns "$home" "$SR" --dry-run "state close-wait and sport 7800 or netns inode $ia"
 check "guard: nothing killed in a" [ "$(cw "$a" 7800)" = 3 ]
 
 # --- a kill by the predicate: only there, and the audit's selector says it ----------------------

@@ -232,6 +232,73 @@ test_lock() {
 		[ "$(count "$lo" close-wait "sport = :7720") $(count "$hi" close-wait "sport = :7720")" = "0 0" ]
 }
 
+# --- the run lock held by another user: named and ignored, not waited for 60 s ----------------
+# Anyone may bind the abstract name sockreap/act. A holder that is neither root nor the caller
+# is ignored at once: in one namespace, whether its owner comes from sock_diag or SO_PEERCRED;
+# over several, from each namespace's sock_diag (a datagram socket of the same name, another
+# name to the kernel, must not be taken for the holder). A root holder is still waited for
+# (test_lock).
+nobody_python() {
+	local p
+	for p in /usr/bin/python3 "$(command -v python3)"; do
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$p" -c '' 2>/dev/null &&
+			{ echo "$p"; return 0; }
+	done
+	return 1
+}
+
+test_lock_users() {
+	local home x y py t0 ms rc nobody
+	if ! command -v setpriv >/dev/null || ! py=$(nobody_python); then
+		skipped "lock users: no setpriv or no python3 that nobody may run"
+		return
+	fi
+	nobody=$(id -u nobody)
+	ns_new home || { not_ok "lock users: home namespace"; return; }
+	ns_new x || { not_ok "lock users: namespace x"; return; }
+	ns_new y || { not_ok "lock users: namespace y"; return; }
+	rig_start UX "$x" -p 7740 -n 2 close-wait || { not_ok "lock users: rig in x"; return; }
+	rig_start UY "$y" -p 7740 -n 3 close-wait || { not_ok "lock users: rig in y"; return; }
+	settled "$x" close-wait "sport = :7740" 2 && settled "$y" close-wait "sport = :7740" 3 ||
+		{ not_ok "lock users: rigs did not settle"; return; }
+	local holder='
+import os, socket, sys
+kind = socket.SOCK_DGRAM if sys.argv[1] == "dgram" else socket.SOCK_STREAM
+s = socket.socket(socket.AF_UNIX, kind)
+s.bind("\0sockreap/act")
+if kind == socket.SOCK_STREAM:
+    s.listen(1)
+print("ready", os.getpid(), flush=True)
+sys.stdin.read()'
+	rig_spawn NX ip netns exec "$x" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$py" -c "$holder" stream || { not_ok "lock users: nobody's holder in x"; return; }
+	rig_spawn NY ip netns exec "$y" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$py" -c "$holder" stream || { not_ok "lock users: nobody's holder in y"; return; }
+	rig_spawn DY ip netns exec "$y" "$py" -c "$holder" dgram ||
+		{ not_ok "lock users: root's datagram decoy in y"; return; }
+
+	t0=$(date +%s%N)
+	expect_status 0 "lock users: a root run in x, nobody holds the lock there" \
+		in_ns "$x" "$SR" --engine destroy --yes --no-audit --state close-wait --sport 7740
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "lock users: it did not wait ($ms ms < 10 s)" [ "$ms" -lt 10000 ]
+	check "lock users: it names the holder's uid and ignores it" \
+		grep -qx "sockreap: warning: the run lock is held by uid $nobody, not root: ignored" "$TMP/err"
+	check "lock users: it killed x's 2" grep -q "2 selected: 2 killed" "$TMP/err"
+
+	t0=$(date +%s%N)
+	expect_status 0 "lock users: a root run over x and y (nobody holds the lock in y)" \
+		in_ns "$home" "$SR" --netns "$y" --netns "$x" --engine destroy --yes --no-audit \
+		--state close-wait --sport 7740
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	check "lock users: it did not wait either ($ms ms < 10 s)" [ "$ms" -lt 10000 ]
+	check "lock users: it names y and the uid" \
+		grep -qx "sockreap: warning: network namespace $y: the run lock is held by uid $nobody, not root: ignored" "$TMP/err"
+	check "lock users: it killed y's 3" grep -q "3 selected: 3 killed" "$TMP/err"
+	check "lock users: none left" \
+		[ "$(count "$x" close-wait "sport = :7740") $(count "$y" close-wait "sport = :7740")" = "0 0" ]
+}
+
 # --- a namespace deleted while the run waits for its confirmation (rst) ------------------------
 # One named namespace loses its processes and its name, one unnamed one its processes; our
 # sockets keep both namespaces themselves alive, so the kill goes through their handles as
@@ -293,6 +360,6 @@ test_vanish() {
 }
 
 # SR_TESTS="lock vanish" runs only those.
-for t in ${SR_TESTS:-three auto rfc1337 lock vanish}; do
+for t in ${SR_TESTS:-three auto rfc1337 lock lock_users vanish}; do
 	"test_$t"
 done

@@ -21,6 +21,8 @@ static fake_diag_extra_fn extra;
 static bool dead[FAKE_DIAG_COOKIES];	/* reuseport group members destroyed */
 static unsigned queries, fail_nth;
 static int fail_err, dump_fail_family, dump_fail_err, check_fail_err;
+static int unix_owner_ret = -ENOENT;
+static uint32_t unix_owner_uid;
 
 void fake_diag_extra(fake_diag_extra_fn fn)
 {
@@ -38,6 +40,21 @@ void fake_diag_script(const struct fake_sock *socks, size_t n)
 	memset(dead, 0, sizeof(dead));
 	queries = fail_nth = 0;
 	fail_err = dump_fail_family = dump_fail_err = check_fail_err = 0;
+}
+
+void fake_diag_unix_owner(int ret, uint32_t uid)
+{
+	unix_owner_ret = ret;
+	unix_owner_uid = uid;
+}
+
+int diag_unix_owner(struct diag *d, const char *name, uint32_t *uid)
+{
+	(void)d;
+	(void)name;
+	if (!unix_owner_ret)
+		*uid = unix_owner_uid;
+	return unix_owner_ret;
 }
 
 void fake_diag_fail_dumps(int family, int err)

@@ -43,6 +43,8 @@ void fake_diag_fail_dumps(int family, int err);
 void fake_diag_fail_checks(int err);
 /* Queries (dumps and batched checks) since the last script. */
 unsigned fake_diag_queries(void);
+/* diag_unix_owner answers ret (and uid when ret is 0) from now on; -ENOENT at the start. */
+void fake_diag_unix_owner(int ret, uint32_t uid);
 /* diag_open_worker answers err (0: succeeds) until the next script. */
 void fake_diag_worker_fail(int err);
 

@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "engine.h"
 #include "fake_diag.h"
@@ -1014,12 +1015,12 @@ static void test_engine_exclusive(void **state)
 
 	(void)state;
 	snprintf(name, sizeof(name), "sockreap-test/%d", (int)getpid());
-	a = engine_exclusive(name, 0);
+	a = engine_exclusive(NULL, name, 0);
 	assert_true(a >= 0);
-	b = engine_exclusive(name, 0); /* held: not had, and said so */
+	b = engine_exclusive(NULL, name, 0); /* held: not had, and said so */
 	assert_int_equal(b, -1);
 	close(a);
-	b = engine_exclusive(name, 0); /* released with its holder */
+	b = engine_exclusive(NULL, name, 0); /* released with its holder */
 	assert_true(b >= 0);
 	close(b);
 }
@@ -1039,18 +1040,83 @@ static void test_engine_exclusive_all(void **state)
 	fds[0] = engine_lock_socket();
 	fds[1] = engine_lock_socket();
 	assert_true(fds[0] >= 0 && fds[1] >= 0);
-	assert_int_equal(engine_exclusive_all(fds, where, 1, name, 40), 0);
+	assert_int_equal(engine_exclusive_all(NULL, fds, where, 1, name, 40), 0);
 	/* Held by fds[0] now: a run that wants it (engine_exclusive) is refused. */
-	other = engine_exclusive(name, 0);
+	other = engine_exclusive(NULL, name, 0);
 	assert_int_equal(other, -1);
 	/* The same name again on another socket of this namespace: held, so not all are had. */
-	assert_int_equal(engine_exclusive_all(fds + 1, where + 1, 1, name, 40), -1);
+	assert_int_equal(engine_exclusive_all(NULL, fds + 1, where + 1, 1, name, 40), -1);
 	close(fds[0]);
 	/* fds[1] stayed unbound after waiting: it takes the lock once it is free. */
-	assert_int_equal(engine_exclusive_all(fds + 1, where + 1, 1, name, 40), 0);
-	other = engine_exclusive(name, 0);
+	assert_int_equal(engine_exclusive_all(NULL, fds + 1, where + 1, 1, name, 40), 0);
+	other = engine_exclusive(NULL, name, 0);
 	assert_int_equal(other, -1);
 	close(fds[1]);
+}
+
+static double ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/*
+ * Any local user can bind the lock's name: a holder owned by another uid is ignored at once
+ * (a 60 s wait would be theirs to impose on every run); root, our real uid, or an owner
+ * sock_diag cannot tell (SO_PEERCRED then says it is us) is waited for, wait_ms and no more.
+ */
+static void test_engine_exclusive_ignores_other_users(void **state)
+{
+	static const struct {
+		int ret;		/* what sock_diag answers */
+		uint32_t uid;
+		bool waits;
+	} cases[] = {
+		{ 0, 65534, false },
+		{ 0, 0, true },
+		{ 0, 4242, false },
+		{ -EOPNOTSUPP, 65534, true },	/* SO_PEERCRED: the holder is this process */
+	};
+	struct diag *d;
+	char name[64];
+	int a, b, fds[1];
+	const char *where[1] = { "a" };
+
+	(void)state;
+	snprintf(name, sizeof(name), "sockreap-test-uid/%d", (int)getpid());
+	assert_int_equal(diag_open_worker(&d), 0);
+	a = engine_exclusive(NULL, name, 0);
+	assert_true(a >= 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double t0, one, all;
+
+		fake_diag_unix_owner(cases[i].ret, cases[i].uid);
+		t0 = ms_now();
+		b = engine_exclusive(d, name, cases[i].waits ? 100 : 5000);
+		one = ms_now() - t0;
+		fds[0] = engine_lock_socket();
+		assert_true(fds[0] >= 0);
+		t0 = ms_now();
+		assert_int_equal(engine_exclusive_all(&d, fds, where, 1, name,
+						      cases[i].waits ? 100 : 5000), -1);
+		all = ms_now() - t0;
+		close(fds[0]);
+		assert_int_equal(b, -1);
+		if (cases[i].waits ? one < 100 || all < 100 : one > 1000 || all > 1000)
+			fail_msg("case %zu (uid %u): waited %.0f ms, all %.0f ms; expected %s", i,
+				 cases[i].uid, one, all, cases[i].waits ? "100" : "none");
+	}
+	/* Our own real uid, whoever runs the test, is waited for. */
+	fake_diag_unix_owner(0, (uint32_t)getuid());
+	double t0 = ms_now();
+
+	assert_int_equal(engine_exclusive(d, name, 100), -1);
+	assert_true(ms_now() - t0 >= 100);
+	fake_diag_unix_owner(-ENOENT, 0);
+	close(a);
+	diag_close(d);
 }
 
 int main(void)
@@ -1089,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_engine_reuseport_group),
 		cmocka_unit_test(test_engine_exclusive),
 		cmocka_unit_test(test_engine_exclusive_all),
+		cmocka_unit_test(test_engine_exclusive_ignores_other_users),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

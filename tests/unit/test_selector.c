@@ -844,6 +844,57 @@ static void test_selector_only_netns(void **state)
 	sel_node_free(b);
 }
 
+/*
+ * A branch of the top-level OR made of netns atoms alone selects every socket in a namespace,
+ * as "netns a" alone does: found through nested ORs, parentheses and a NOT pushed inward.
+ */
+static void test_selector_netns_only_branch(void **state)
+{
+	static const struct {
+		const char *expr, *branch;	/* branch: NULL when none */
+		bool negated;
+	} cases[] = {
+		{ "netns a", "netns a", false },
+		{ "netns a or dport 443", "netns a", false },
+		{ "dport 443 or netns a", "netns a", false },
+		{ "dport 1 or (sport 2 or (netns a and not netns b))", "netns a and not netns b", false },
+		{ "(dport 1 or netns pid 1) or sport 2", "netns pid 1", false },
+		{ "not (netns a and dport 443)", "netns a", true },
+		{ "not not (dport 443 or netns a)", "netns a", false },
+		{ "netns a and dport 443", NULL, false },
+		{ "state close-wait and (netns a or dport 443)", NULL, false },
+		{ "not (netns a or dport 443)", NULL, false },
+		{ "dport 1 or sport 2", NULL, false },
+		{ "(netns a or netns b) and dport 443", NULL, false },
+	};
+
+	(void)state;
+	assert_null(selector_netns_only_branch(NULL, &(bool){ false }));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sel_error err;
+		struct sel_node *n = selector_parse(cases[i].expr, &err);
+		const struct sel_node *b;
+		char got[256] = "(none)", want[256] = "(none)";
+		bool neg = !cases[i].negated;
+
+		assert_non_null(n);
+		b = selector_netns_only_branch(n, &neg);
+		if (b)
+			selector_format(b, got, sizeof(got));
+		if (cases[i].branch) {
+			struct sel_node *w = selector_parse(cases[i].branch, &err);
+
+			assert_non_null(w);
+			selector_format(w, want, sizeof(want));
+			sel_node_free(w);
+		}
+		if (strcmp(got, want) || (b && neg != cases[i].negated))
+			fail_msg("\"%s\": branch \"%s\" negated %d, expected \"%s\" negated %d",
+				 cases[i].expr, got, b ? neg : -1, want, cases[i].negated);
+		sel_node_free(n);
+	}
+}
+
 /* The kernel cannot see namespaces: the atom leaves the prefilter as if it were absent. */
 static void test_selector_prefilter_leaves_netns_out(void **state)
 {
@@ -986,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_selector_eval_netns),
 		cmocka_unit_test(test_selector_netns_may_match),
 		cmocka_unit_test(test_selector_only_netns),
+		cmocka_unit_test(test_selector_netns_only_branch),
 		cmocka_unit_test(test_selector_prefilter_leaves_netns_out),
 		cmocka_unit_test(test_selector_resolve_netns),
 		cmocka_unit_test(test_selector_dev_per_namespace),
