@@ -273,8 +273,10 @@ static void test_output_several_netns(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct netns_info v[3] = { { .inode = 4026531840ULL, .name = "", .pid = 1 },
-				   { .inode = 4026532174ULL, .name = "blue", .pid = 321 },
+	struct netns_info v[3] = { { .inode = 4026531840ULL, .name = "", .pid = 1,
+				     .collect = NETNS_COLLECT_BPF },
+				   { .inode = 4026532174ULL, .name = "blue", .pid = 321,
+				     .collect = NETNS_COLLECT_DUMP },
 				   { .inode = 4026532999ULL, .name = "", .pid = -1 } };
 	struct netns_list visited = { v, 3, 3 };
 	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL,
@@ -306,10 +308,14 @@ static void test_output_several_netns(void **state)
 				    "\"name\":\"blue\",\"pid\":321}}]"));
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"owners_source\":null,"
 					"\"exit_status\":0,"
-				    "\"elapsed_ms\":0.000,\"netns\":["
-				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1},"
-				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1},"
-				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0}]}"));
+				    "\"elapsed_ms\":0.000,"
+				    "\"collect\":{\"bpf_proven\":1,\"dumped\":1},\"netns\":["
+				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1,"
+				    "\"collect\":\"bpf\"},"
+				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1,"
+				    "\"collect\":\"dump\"},"
+				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0,"
+				    "\"collect\":null}]}"));
 	sock_set_free(&set);
 }
 
