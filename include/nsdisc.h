@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One-pass discovery of TCP sockets across network namespaces (src/nsdisc.c): the records of
  * the BPF task_file pass, and the proof that a namespace's records are all its sockets.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * One-pass discovery: the TCP socket files of every task in every network namespace, read
  * from the BPF iterator (src/bpf/taskfiles.bpf.c), and the proof that decides, per

@@ -988,10 +988,11 @@ static bool disc_pass(struct run *r, struct nsdisc *d)
 }
 
 /*
- * A namespace the pass proved complete (one dumping thread's): its candidates (a state the selection asks for)
- * fetched by exact gets through its own handle, so every record is the kernel's, as a dump
- * would give it; then the UDP dump as ever. 1: not proven (dump it), 0 or a negative errno.
- * A socket gone since the pass, or whose 4-tuple now finds another socket, is not collected.
+ * A namespace the pass proved complete (in one dumping thread): its candidates (a state the
+ * selection asks for) fetched by exact gets through its own handle, so every record is the
+ * kernel's, as a dump would give it; then the UDP dump as ever. A socket gone since the
+ * pass, or whose 4-tuple now finds another socket, is not collected. 1: not proven (dump
+ * it), 0, or a negative errno.
  */
 static int collect_proven(struct run *r, size_t i, const struct nsdisc *d,
 			  struct sel_prefilter *pf, struct dump_ctx *dc, bool no_info)

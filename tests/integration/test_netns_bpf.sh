@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The one-pass discovery over several namespaces: a namespace whose every hashed TCP socket
 # has a file (sockstat's count matches the BPF pass) is not dumped; one with a CLOSE_WAIT in
 # an accept queue is, and that socket is still found and killed; a selection the proof cannot

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The one-pass discovery's pure parts: reading sockstat's counts, which selections a proof can
  * stand for, the proof itself (counts and records in, decision out), the records' order and
