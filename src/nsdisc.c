@@ -11,6 +11,11 @@
  * unhashed, and request sockets are never counted: neither is in the count, and neither has
  * a file. So when the distinct sockets seen with a file in a hashed state (not CLOSE) equal
  * the count, no hashed socket lacks a file: none sits in an accept queue, none is an orphan.
+ *
+ * The count is read before the pass and after it, and both must agree. What that cannot
+ * rule out: during the pass (milliseconds), one socket with a file hashed and another
+ * unhashed where a socket without a file sits, balancing exactly; that socket is then missed
+ * for this run, as one that changes state just after a dump is.
  */
 #include "nsdisc.h"
 
@@ -84,6 +89,15 @@ bool nsdisc_states_provable(uint32_t states)
 			   SS_BIT(SS_CLOSE) | SS_BIT(SS_FIN_WAIT2)));
 }
 
+static int cmp_sock(const void *a, const void *b)
+{
+	const struct nsdisc_sock *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
 static int cmp_rec(const void *a, const void *b)
 {
 	const struct taskfiles_tcp *x = a, *y = b;
@@ -93,35 +107,56 @@ static int cmp_rec(const void *a, const void *b)
 	return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
-void nsdisc_finish(struct nsdisc *d)
+/* Sorts v[0, *n) of size-byte elements and keeps the first of each run of equals. */
+static void sort_unique(void *v, size_t *n, size_t size, int (*cmp)(const void *, const void *))
 {
+	char *b = v;
 	size_t k = 0;
 
-	if (!d->n)
+	if (!*n)
 		return;
-	qsort(d->v, d->n, sizeof(*d->v), cmp_rec);
-	for (size_t i = 1; i < d->n; i++)
-		if (cmp_rec(&d->v[k], &d->v[i]))
-			d->v[++k] = d->v[i];
-	d->n = k + 1;
+	qsort(v, *n, size, cmp);
+	for (size_t i = 1; i < *n; i++)
+		if (cmp(b + k * size, b + i * size))
+			memcpy(b + ++k * size, b + i * size, size);
+	*n = k + 1;
 }
 
-int nsdisc_read(struct nsdisc *d, int fd)
+/* Room for one more element in *v (cap *cap); false: out of memory. */
+static bool grow(void **v, size_t n, size_t *cap, size_t size)
 {
-	size_t have = 0; /* bytes of a record a read ended inside */
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? *cap * 2 : 1024;
+	void *nv = realloc(*v, c * size);
+
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = c;
+	return true;
+}
+
+static int keep(struct nsdisc *d, const struct taskfiles_tcp *t, uint32_t states)
+{
+	if (!grow((void **)&d->all, d->n, &d->cap, sizeof(*d->all)))
+		return -ENOMEM;
+	d->all[d->n++] = (struct nsdisc_sock){ t->inode, t->netns, t->family, t->state, 0 };
+	if (t->state >= 32 || !(SS_BIT(t->state) & states))
+		return 0;
+	if (!grow((void **)&d->cand, d->ncand, &d->capcand, sizeof(*d->cand)))
+		return -ENOMEM;
+	d->cand[d->ncand++] = *t;
+	return 0;
+}
+
+int nsdisc_read(struct nsdisc *d, int fd, uint32_t states)
+{
+	struct taskfiles_tcp buf[256];
+	size_t have = 0; /* bytes in buf, the start of a record a read ended inside included */
 
 	for (;;) {
-		if (d->n + 1 > d->cap) {
-			size_t cap = d->cap ? d->cap * 2 : 1024;
-			struct taskfiles_tcp *v = realloc(d->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			d->v = v;
-			d->cap = cap;
-		}
-		char *at = (char *)(d->v + d->n) + have;
-		ssize_t got = read(fd, at, (d->cap - d->n) * sizeof(*d->v) - have);
+		ssize_t got = read(fd, (char *)buf + have, sizeof(buf) - have);
 
 		if (got < 0) {
 			if (errno == EINTR)
@@ -131,12 +166,18 @@ int nsdisc_read(struct nsdisc *d, int fd)
 		if (!got)
 			break;
 		have += (size_t)got;
-		d->n += have / sizeof(*d->v);
-		have %= sizeof(*d->v);
+		size_t whole = have / sizeof(buf[0]);
+
+		for (size_t i = 0; i < whole; i++)
+			if (keep(d, &buf[i], states) < 0)
+				return -ENOMEM;
+		have -= whole * sizeof(buf[0]);
+		memmove(buf, buf + whole, have);
 	}
 	if (have)
 		return -EPROTO;
-	nsdisc_finish(d);
+	sort_unique(d->all, &d->n, sizeof(*d->all), cmp_sock);
+	sort_unique(d->cand, &d->ncand, sizeof(*d->cand), cmp_rec);
 	return 0;
 }
 
@@ -144,30 +185,53 @@ void nsdisc_free(struct nsdisc *d)
 {
 	if (!d)
 		return;
-	free(d->v);
-	d->v = NULL;
-	d->n = d->cap = 0;
+	free(d->all);
+	free(d->cand);
+	memset(d, 0, sizeof(*d));
 }
 
-void nsdisc_range(const struct nsdisc *d, uint32_t netns, size_t *first, size_t *end)
+static uint32_t sock_netns(const void *e)
 {
-	size_t lo = 0, hi = d->n;
+	return ((const struct nsdisc_sock *)e)->netns;
+}
+
+static uint32_t rec_netns(const void *e)
+{
+	return ((const struct taskfiles_tcp *)e)->netns;
+}
+
+/* The range of netns in v[0, n) of size-byte elements, sorted by namespace first. */
+static void range(const void *v, size_t n, size_t size, uint32_t (*netns_of)(const void *),
+		  uint32_t netns, size_t *first, size_t *end)
+{
+	const char *b = v;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (d->v[mid].netns < netns)
+		if (netns_of(b + mid * size) < netns)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	*first = lo;
-	while (lo < d->n && d->v[lo].netns == netns)
+	while (lo < n && netns_of(b + lo * size) == netns)
 		lo++;
 	*end = lo;
 }
 
-bool nsdisc_proven(const struct taskfiles_tcp *v, size_t n, const struct nsdisc_inuse *before,
+void nsdisc_range(const struct nsdisc *d, uint32_t netns, size_t *first, size_t *end)
+{
+	range(d->all, d->n, sizeof(*d->all), sock_netns, netns, first, end);
+}
+
+void nsdisc_cand_range(const struct nsdisc *d, uint32_t netns, size_t *first, size_t *end)
+{
+	range(d->cand, d->ncand, sizeof(*d->cand), rec_netns, netns, first, end);
+}
+
+bool nsdisc_proven(const struct nsdisc_sock *v, size_t n, const struct nsdisc_inuse *before,
 		   const struct nsdisc_inuse *after)
 {
 	uint64_t seen[2] = { 0, 0 };

@@ -612,15 +612,20 @@ static void open_in_ns(struct run *r, size_t i, const char *label)
 }
 
 /*
- * The one-pass discovery is tried for several namespaces unless a test asks for dumps
- * (SOCKREAP_COLLECT=dump, or SOCKREAP_OWNERS=proc: no BPF at all; secure_getenv, so a
- * setcap'd run ignores both).
+ * The one-pass discovery's iterator, for several namespaces and a selection it can prove
+ * whole, unless a test asks for dumps (SOCKREAP_COLLECT=dump, or SOCKREAP_OWNERS=proc).
+ * Loaded first thing, while CAP_BPF is held and before the namespaces' handles: libbpf reads
+ * the kernel's BTF for it, ~12 MiB for a moment (then returned), and on top of 1,000
+ * namespaces' handles that made the run's peak 19 MiB. The pass runs when it is read.
  */
-static bool disc_wanted(const struct run *r)
+static void disc_open(struct run *r)
 {
-	char why[64];
+	struct sel_prefilter pf;
+	char why[160];
 
-	return cli_many_netns(r->cfg) && nsdisc_permitted(why, sizeof(why));
+	selector_prefilter(r->cfg->ast, &pf);
+	if (pf.tcp && nsdisc_states_provable(pf.states) && nsdisc_permitted(why, sizeof(why)))
+		r->disc_iter = taskfiles_open_tcp(why, sizeof(why));
 }
 
 /*
@@ -723,7 +728,7 @@ static int open_namespaces(struct run *r)
 		ret = EXIT_ERROR;
 	for (size_t i = 0; !ret && i < r->visit.n; i++)
 		r->nsx[i] = (struct ns_act){ NULL, 0, -1, -1 };
-	if (!ret && disc_wanted(r) && !disc_alloc(r, r->visit.n))
+	if (!ret && r->disc_iter >= 0 && !disc_alloc(r, r->visit.n))
 		ret = EXIT_ERROR;
 	if (ret == EXIT_ERROR)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
@@ -860,6 +865,8 @@ static int stage_prepare(struct run *r)
 		if (cli_many_netns(cfg))
 			many_netns_engine(r);
 	}
+	if (cli_many_netns(cfg))
+		disc_open(r);
 	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
 		return ret;
 	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
@@ -966,9 +973,9 @@ static bool disc_pass(struct run *r, struct nsdisc *d)
 {
 	int ret;
 
-	if (r->disc_iter < 0 || !r->pf.tcp || !nsdisc_states_provable(r->pf.states))
+	if (r->disc_iter < 0 || !r->sockstat)
 		return false;
-	ret = nsdisc_read(d, r->disc_iter);
+	ret = nsdisc_read(d, r->disc_iter, r->pf.states);
 	close(r->disc_iter);
 	r->disc_iter = -1;
 	if (ret < 0) {
@@ -1003,9 +1010,10 @@ static int collect_proven(struct run *r, size_t i, const struct nsdisc *d,
 	int ret = 0;
 
 	nsdisc_range(d, (uint32_t)r->visit.v[i].inode, &first, &end);
-	if (!r->inuse[i].known || !nsdisc_proven(d->v + first, end - first, &r->inuse[i],
+	if (!r->inuse[i].known || !nsdisc_proven(d->all + first, end - first, &r->inuse[i],
 						 &r->inuse[i]))
 		return 1;
+	nsdisc_cand_range(d, (uint32_t)r->visit.v[i].inode, &first, &end);
 	cand = malloc(DIAG_BATCH * sizeof(*cand));
 	got = malloc(DIAG_BATCH * sizeof(*got));
 	if (!cand || !got) {
@@ -1014,7 +1022,7 @@ static int collect_proven(struct run *r, size_t i, const struct nsdisc *d,
 	}
 	for (size_t k = first; k <= end && ret == 0; k++) {
 		if (k < end) {
-			const struct taskfiles_tcp *t = &d->v[k];
+			const struct taskfiles_tcp *t = &d->cand[k];
 
 			if (!(SS_BIT(t->state) & pf->states) ||
 			    !(t->family == AF_INET ? pf->inet : pf->inet6))
@@ -1242,16 +1250,6 @@ static int stage_collect(struct run *r)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
-	/*
-	 * The discovery pass's iterator, while CAP_BPF is held (read when the dump would start),
-	 * for a selection it can prove whole.
-	 */
-	selector_prefilter(cfg->ast, &r->pf);
-	if (r->sockstat && r->pf.tcp && nsdisc_states_provable(r->pf.states)) {
-		char why[160];
-
-		r->disc_iter = taskfiles_open_tcp(why, sizeof(why));
-	}
 	/* The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON. */
 	if (caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
@@ -1261,6 +1259,7 @@ static int stage_collect(struct run *r)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
+	selector_prefilter(cfg->ast, &r->pf);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(&r->pf, r->d, &dc, no_info);
 	r->ms_dump = ms_since(&t);

@@ -105,12 +105,12 @@ static struct taskfiles_tcp rec(uint32_t netns, uint64_t inode, int family, int 
 
 static void test_nsdisc_proven(void **state)
 {
-	const struct taskfiles_tcp v[] = {
-		rec(7, 1, AF_INET, SS_LISTEN),
-		rec(7, 2, AF_INET, SS_CLOSE_WAIT),
-		rec(7, 3, AF_INET, SS_ESTABLISHED),
-		rec(7, 4, AF_INET, SS_CLOSE),	/* bound or closed: in no count */
-		rec(7, 5, AF_INET6, SS_CLOSE_WAIT),
+	const struct nsdisc_sock v[] = {
+		{ 1, 7, AF_INET, SS_LISTEN, 0 },
+		{ 2, 7, AF_INET, SS_CLOSE_WAIT, 0 },
+		{ 3, 7, AF_INET, SS_ESTABLISHED, 0 },
+		{ 4, 7, AF_INET, SS_CLOSE, 0 },	/* bound or closed: in no count */
+		{ 5, 7, AF_INET6, SS_CLOSE_WAIT, 0 },
 	};
 	struct nsdisc_inuse in = { { 3, 1 }, true }, other = in;
 
@@ -142,7 +142,10 @@ static void test_nsdisc_proven(void **state)
 	assert_false(nsdisc_proven(NULL, 0, &in, &in));
 }
 
-/* Reads records cut anywhere, sorts by (namespace, inode) and keeps a socket once. */
+/*
+ * Reads records cut anywhere, sorts by (namespace, inode) and keeps a socket once; whole
+ * records only for the states asked for.
+ */
 static void test_nsdisc_read_sorts_and_dedups(void **state)
 {
 	const struct taskfiles_tcp v[] = {
@@ -166,15 +169,27 @@ static void test_nsdisc_read_sorts_and_dedups(void **state)
 		assert_int_equal(write(p[1], bytes + off, len), (ssize_t)len);
 	}
 	close(p[1]);
-	assert_int_equal(nsdisc_read(&d, p[0]), 0);
+	assert_int_equal(nsdisc_read(&d, p[0], SS_BIT(SS_CLOSE_WAIT)), 0);
 	close(p[0]);
 	assert_int_equal(d.n, 4);
-	assert_int_equal(d.v[0].netns, 7);
-	assert_int_equal(d.v[0].inode, 1);
-	assert_int_equal(d.v[1].netns, 7);
-	assert_int_equal(d.v[1].inode, 2);
-	assert_int_equal(d.v[2].netns, 8);
-	assert_int_equal(d.v[3].netns, 9);
+	assert_int_equal(d.all[0].netns, 7);
+	assert_int_equal(d.all[0].inode, 1);
+	assert_int_equal(d.all[0].family, AF_INET6);
+	assert_int_equal(d.all[0].state, SS_LISTEN);
+	assert_int_equal(d.all[1].netns, 7);
+	assert_int_equal(d.all[1].inode, 2);
+	assert_int_equal(d.all[2].netns, 8);
+	assert_int_equal(d.all[3].netns, 9);
+	assert_int_equal(d.ncand, 2);
+	assert_int_equal(d.cand[0].netns, 7);
+	assert_int_equal(d.cand[0].inode, 2);
+	assert_int_equal(d.cand[1].netns, 9);
+	assert_int_equal(d.cand[1].inode, 5);
+	nsdisc_cand_range(&d, 9, &first, &end);
+	assert_int_equal(first, 1);
+	assert_int_equal(end, 2);
+	nsdisc_cand_range(&d, 8, &first, &end);
+	assert_int_equal(first, end);
 	nsdisc_range(&d, 7, &first, &end);
 	assert_int_equal(first, 0);
 	assert_int_equal(end, 2);
@@ -189,6 +204,38 @@ static void test_nsdisc_read_sorts_and_dedups(void **state)
 	nsdisc_free(NULL);
 }
 
+/* More records than one read takes (256), in pieces that do not end on a record. */
+static void test_nsdisc_read_many(void **state)
+{
+	enum { N = 1000 };
+	struct taskfiles_tcp *v = calloc(N, sizeof(*v));
+	int p[2];
+	struct nsdisc d = { 0 };
+
+	(void)state;
+	assert_non_null(v);
+	for (int i = 0; i < N; i++)
+		v[i] = rec((uint32_t)(i % 3), (uint64_t)(N - i),
+			   AF_INET, i % 2 ? SS_ESTABLISHED : SS_CLOSE_WAIT);
+	assert_int_equal(pipe(p), 0);
+	/* 64,000 bytes: within a pipe's 64 KiB, so all can be written before reading. */
+	for (size_t off = 0; off < N * sizeof(*v); off += 1000)
+		assert_int_equal(write(p[1], (char *)v + off, 1000), 1000);
+	close(p[1]);
+	assert_int_equal(nsdisc_read(&d, p[0], SS_BIT(SS_CLOSE_WAIT)), 0);
+	close(p[0]);
+	assert_int_equal(d.n, N);
+	assert_int_equal(d.ncand, N / 2);
+	for (size_t i = 1; i < d.n; i++)
+		assert_true(d.all[i - 1].netns < d.all[i].netns ||
+			    (d.all[i - 1].netns == d.all[i].netns &&
+			     d.all[i - 1].inode < d.all[i].inode));
+	for (size_t i = 0; i < d.ncand; i++)
+		assert_int_equal(d.cand[i].state, SS_CLOSE_WAIT);
+	nsdisc_free(&d);
+	free(v);
+}
+
 /* A stream that ends inside a record is refused. */
 static void test_nsdisc_read_truncated(void **state)
 {
@@ -200,7 +247,7 @@ static void test_nsdisc_read_truncated(void **state)
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(write(p[1], &v, sizeof(v) - 1), (ssize_t)sizeof(v) - 1);
 	close(p[1]);
-	assert_int_equal(nsdisc_read(&d, p[0]), -EPROTO);
+	assert_int_equal(nsdisc_read(&d, p[0], SS_ALL_MASK), -EPROTO);
 	close(p[0]);
 	nsdisc_free(&d);
 }
@@ -243,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_nsdisc_states_provable),
 		cmocka_unit_test(test_nsdisc_proven),
 		cmocka_unit_test(test_nsdisc_read_sorts_and_dedups),
+		cmocka_unit_test(test_nsdisc_read_many),
 		cmocka_unit_test(test_nsdisc_read_truncated),
 		cmocka_unit_test(test_nsdisc_to_rec),
 	};
