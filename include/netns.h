@@ -20,6 +20,7 @@ struct netns_info {
 	char name[NAME_MAX + 1];	/* its name under run_netns; "" when it has none */
 	int32_t pid;			/* one process living in it (the lowest); -1: none found */
 	char path[PATH_MAX];		/* a file that opens it */
+	int left_out;			/* a run's: 0, or the -errno it was not looked in for */
 	uint8_t collect;		/* enum netns_collect: how a run collected its sockets */
 };
 

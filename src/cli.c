@@ -357,9 +357,18 @@ static bool option_after_selector(int argc, char **argv, int first, FILE *errf)
 		struct shown a;
 
 		fprintf(errf, "sockreap: options go before the selector: \"%s\" comes after "
-			      "\"%s\"\n"
-			      "  (a selector value that starts with \"-\" goes after \"--\")\n",
+			      "\"%s\"\n",
 			shown(&b, argv[i]), shown(&a, argv[first]));
+		/*
+		 * Not "goes after --": `comm -- -n` follows that to the letter, and its "--" is
+		 * a selector word like any other. Show the command that means it.
+		 */
+		fputs("  (a selector with a value that starts with \"-\": put \"--\" before the "
+		      "selector's first word: sockreap [OPTIONS] --", errf);
+		for (int k = first; k < argc; k++)
+			if (strcmp(argv[k], "--"))
+				fprintf(errf, " %s", shown(&a, argv[k]));
+		fputs(")\n", errf);
 		return true;
 	}
 	return false;

@@ -46,9 +46,17 @@ static int open_one(struct nl_sock **out)
 		return -ENOMEM;
 	err = nl_connect(sk, NETLINK_SOCK_DIAG);
 	if (err < 0) {
+		/* libnl folds EMFILE/ENFILE into NLE_FAILURE; its errno still says which. */
+		int sys = errno;
+
 		nl_socket_free(sk);
-		return err == -NLE_PROTO_MISMATCH || err == -NLE_NOADDR ? -EPROTONOSUPPORT
-									: -EIO;
+		if (err == -NLE_PROTO_MISMATCH || err == -NLE_NOADDR)
+			return -EPROTONOSUPPORT;
+		if (err == -NLE_NOMEM)
+			return -ENOMEM;
+		if (err == -NLE_PERM)
+			return -EPERM;
+		return sys == EMFILE || sys == ENFILE ? -sys : -EIO;
 	}
 	int fd = nl_socket_get_fd(sk);
 

@@ -206,6 +206,22 @@ static const char *name_under(const char *run, const char *path)
 }
 
 /*
+ * Whether a file known to be on nsfs is a network namespace: any type may be bind-mounted
+ * here, and setns(CLONE_NEWNET) refuses the others. Opening an nsfs file does nothing. A
+ * kernel before 4.11 (no NS_GET_NSTYPE) or a test's plain file cannot say: kept.
+ */
+static bool is_netns_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), type;
+
+	if (fd < 0)
+		return true;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	close(fd);
+	return type < 0 || type == CLONE_NEWNET;
+}
+
+/*
  * Files under run_netns that are namespaces: on the nsfs device (an entry whose bind mount is
  * gone is a plain empty file). The device is the one proc/self/ns/net lives on.
  */
@@ -231,7 +247,7 @@ static int scan_run(const struct netns_roots *roots, struct netns_list *l)
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", run, de->d_name) >= sizeof(path))
 			continue;
-		if (stat(path, &st) < 0 || st.st_dev != self.st_dev)
+		if (stat(path, &st) < 0 || st.st_dev != self.st_dev || !is_netns_file(path))
 			continue;
 		e = list_get(l, st.st_ino);
 		if (!e) {

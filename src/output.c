@@ -30,10 +30,34 @@ static const char *owners_unknown(const struct sock_rec *rec, const struct sel_o
 	return owners->incomplete ? owners->incomplete(owners->arg, rec) : NULL;
 }
 
+/* "1234/java" for rec's first owner (rec->pid > 0); snprintf's return. */
+static int owner_name(char *buf, size_t size, const struct sock_rec *rec,
+		      const struct sel_owner_ctx *owners)
+{
+	struct sel_owner_info o;
+	const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
+	char name[64];
+
+	/* A process names itself: it must not be able to steer the terminal. */
+	text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
+	/* Nor fake the "+N" of further owners: a "+" of its own shows as \x2b. */
+	char *p = strchr(name, '+');
+
+	if (!p)
+		return snprintf(buf, size, "%d/%s", rec->pid, name);
+	int k = snprintf(buf, size, "%d/", rec->pid);
+
+	for (const char *q = name; *q && k >= 0; q++) {
+		size_t used = (size_t)k < size ? (size_t)k : size;
+
+		k += snprintf(buf + used, size - used, *q == '+' ? "\\x2b" : "%c", *q);
+	}
+	return k;
+}
+
 static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel_owner_ctx *owners)
 {
 	const char *unknown = owners_unknown(rec, owners);
-	struct sel_owner_info o;
 
 	sock_format_endpoint(r->local, sizeof(r->local), rec->family, rec->id.idiag_src,
 			     sock_sport(rec));
@@ -41,12 +65,7 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 			     sock_dport(rec));
 	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
 	if (rec->pid > 0 && !selector_ownerless(rec)) {
-		const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
-		char name[64];
-
-		/* A process names itself: it must not be able to steer the terminal. */
-		text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
-		int k = snprintf(r->proc, sizeof(r->proc), "%d/%s", rec->pid, name);
+		int k = owner_name(r->proc, sizeof(r->proc), rec, owners);
 
 		if (rec->nowners > 1 && k > 0 && (size_t)k < sizeof(r->proc))
 			k += snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+%u",
@@ -78,7 +97,7 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 
 /* One table line, built in place: a 100,000-row table is cheaper without printf per cell. */
 struct line {
-	char buf[512];
+	char buf[2048];	/* a NETNS cell alone may be 255 bytes escaped 4 to a byte */
 	size_t len;
 };
 
@@ -218,6 +237,17 @@ static void table_rows(FILE *f, const struct sock_set *set, size_t n,
 		fill_row(&r, rec, owners);
 		if (t->nscol) {
 			ns_cell(ns, sizeof(ns), &visited->v[rec->netns]);
+			/* Narrowed to fit (output_table_fit): cut, ">" where the cut is. */
+			if ((int)text_columns(ns, strlen(ns)) > t->wn) {
+				size_t k = (size_t)t->wn - 1;
+
+				while (k && text_columns(ns, k) > (size_t)t->wn - 1)
+					k--;
+				while (k && ((unsigned char)ns[k] & 0xc0) == 0x80)
+					k--;
+				ns[k] = '>';
+				ns[k + 1] = '\0';
+			}
 			cell(&l, ns, t->wn, false);
 		}
 		if (t->udp)
@@ -307,10 +337,8 @@ static void owner_summary(FILE *f, const struct sock_set *set, const struct sel_
 		if (top[i].pid < 0) {
 			snprintf(name, sizeof(name), "?");
 		} else if (top[i].pid > 0) {
-			struct row r;
-
-			fill_row(&r, &set->v[top[i].idx], owners);
-			snprintf(name, sizeof(name), "%.*s", (int)strcspn(r.proc, "+"), r.proc);
+			/* Not the table's cell cut at "+": a comm may hold a "+" itself. */
+			owner_name(name, sizeof(name), &set->v[top[i].idx], owners);
 		}
 		fprintf(f, "%s%s %zu", i ? ", " : "", name, top[i].n);
 	}
@@ -365,8 +393,8 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 	}
 	for (size_t i = 0; t.nscol && i < shown; i++) {
 		ns_cell(ns, sizeof(ns), &visited->v[set->v[i].netns]);
-		if ((int)strlen(ns) > t.wn)
-			t.wn = (int)strlen(ns);
+		if ((int)text_columns(ns, strlen(ns)) > t.wn)
+			t.wn = (int)text_columns(ns, strlen(ns));
 	}
 	for (size_t i = 0; i < shown; i++) {
 		t.udp |= set->v[i].protocol == IPPROTO_UDP;
@@ -391,6 +419,12 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		t.queues = false;
 	if (cols > 0 && layout_width(&t) > cols)
 		t.idle = false;
+	/* Then a long namespace name (255 bytes are allowed) is cut, not the addresses. */
+	if (cols > 0 && t.nscol && layout_width(&t) > cols) {
+		int wn = t.wn - (layout_width(&t) - cols);
+
+		t.wn = wn > 8 ? wn : 8;
+	}
 	if (summary) {
 		count_summary(f, set, with_outcome);
 		owner_summary(f, set, owners);
@@ -514,7 +548,8 @@ void output_netns_json(struct json *j, const char *key, const struct netns_info 
 
 /*
  * The summary per namespace visited, in the order visited: each with its selected count and,
- * after a kill, its outcomes. A namespace with nothing selected is listed too (0).
+ * after a kill, its outcomes. A namespace with nothing selected is listed too (0), and one
+ * left out says why (left_out: an errno name).
  */
 static void netns_counts_json(struct json *j, const struct sock_set *set,
 			      const struct netns_list *visited, bool with_outcome)
@@ -544,6 +579,9 @@ static void netns_counts_json(struct json *j, const struct sock_set *set,
 				 visited->v[k].collect == NETNS_COLLECT_BPF ? "bpf" : "dump");
 		for (unsigned o = OUT_KILLED; with_outcome && o < OUT_MAX; o++)
 			json_uint(j, sock_outcome_name(o), n[k][o]);
+		/* Its 0 then means "not looked in", not "nothing there". */
+		json_str(j, "left_out", visited->v[k].left_out
+						? sock_errno_name(visited->v[k].left_out) : NULL);
 		json_obj_end(j);
 	}
 	json_arr_end(j);

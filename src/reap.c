@@ -743,6 +743,7 @@ static int open_namespaces(struct run *r)
 			ns_label(ns, label, sizeof(label));
 			if (err < 0) {
 				r->nsd[i] = NULL;
+				r->visit.v[i].left_out = err;
 				fprintf(stderr, "sockreap: network namespace %s: cannot open "
 						"sock_diag: %s; skipped\n", label, strerror(-err));
 			} else {
@@ -756,6 +757,7 @@ static int open_namespaces(struct run *r)
 		fds[i] = -1;
 		ns_label(ns, label, sizeof(label));
 		if (fd < 0) {
+			r->visit.v[i].left_out = fd;
 			fprintf(stderr, "sockreap: network namespace %s: %s; skipped\n", label,
 				fd == -ENOENT || fd == -ESTALE ? "gone since it was found"
 							       : strerror(-fd));
@@ -764,6 +766,7 @@ static int open_namespaces(struct run *r)
 		err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
 		close(fd);
 		if (err) {
+			r->visit.v[i].left_out = err;
 			fprintf(stderr, "sockreap: cannot enter network namespace %s: %s%s; skipped\n",
 				label, strerror(-err), err == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
 			continue;
@@ -785,6 +788,7 @@ static int open_namespaces(struct run *r)
 			fprintf(stderr, "sockreap: network namespace %s: cannot open sock_diag: %s; "
 					"skipped\n", label, strerror(-err));
 			r->nsd[i] = NULL;
+			r->visit.v[i].left_out = err;
 			continue;
 		}
 		entered++;
@@ -934,7 +938,12 @@ static int dump_all(struct sel_prefilter *pf, struct diag *d, struct dump_ctx *d
 		size_t n = dc->set->n;
 
 		ret = diag_dump(d, &flt, admit, dc);
-		if (ret == -ENOMEM)
+		/*
+		 * Only a refusal (the request or its bytecode: EINVAL, EOPNOTSUPP) is retried as
+		 * two: after a receive that failed mid-dump (ENOBUFS) the kernel's dump is still
+		 * running on this socket, and a new request would only be told EBUSY.
+		 */
+		if (ret < 0 && ret != -EINVAL && ret != -EOPNOTSUPP)
 			return ret;
 		both_tcp = ret == 0;
 		if (ret < 0) {
@@ -1175,6 +1184,7 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 			ok++;
 			continue;
 		}
+		r->visit.v[i].left_out = rets[i];
 		fprintf(stderr, "sockreap: network namespace %s: cannot dump sockets: %s; "
 				"skipped\n", ns_label(&r->visit.v[i], label, sizeof(label)),
 			strerror(-rets[i]));
@@ -1409,6 +1419,22 @@ static void say_phases(const struct run *r, bool kill)
 	fputs(")\n", stderr);
 }
 
+/*
+ * "No sockets match" is about the namespaces looked in: those left out (each with its line
+ * already) are unknown, not empty.
+ */
+static void say_left_out(const struct run *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->visit.n; i++)
+		n += r->visit.v[i].left_out != 0;
+	if (n)
+		fprintf(stderr, "sockreap: %zu network namespace%s not looked in (above): what %s "
+				"unknown\n", n, n == 1 ? " was" : "s were",
+			n == 1 ? "it holds is" : "they hold is");
+}
+
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
 static int stage_show(struct run *r)
 {
@@ -1429,11 +1455,14 @@ static int stage_show(struct run *r)
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
 		bool pids = !r->visit.n && hint_pids(r, NULL);
 
-		if (!pids && hint_kept_listeners(r))
+		if (!pids && hint_kept_listeners(r)) {
+			say_left_out(r);
 			return EXIT_NOMATCH;
+		}
 		/* The canonical form quotes names as given: escape them for the terminal. */
 		text_escape(shown, sizeof(shown), r->selector, strlen(r->selector));
 		fprintf(stderr, "sockreap: no sockets match%s%s\n", *shown ? ": " : "", shown);
+		say_left_out(r);
 		if (pids)
 			hint_pids(r, stderr);
 		return EXIT_NOMATCH;

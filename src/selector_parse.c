@@ -313,9 +313,13 @@ static bool need_value(struct parser *p, const char *keyword, const char *what)
 {
 	char d[64];
 
-	if (p->tok.kind == TOK_WORD && p->tok.len > MAX_WORD) {
+	/* The value's length: its quotes are no part of it (tok_text strips them). */
+	int vlen = p->tok.len >= 2 && strchr("\"'", p->src[p->tok.pos]) ? p->tok.len - 2
+									 : p->tok.len;
+
+	if (p->tok.kind == TOK_WORD && vlen > MAX_WORD) {
 		fail_at(p, p->tok.pos, p->tok.len, "value for \"%s\" is too long (%d characters)",
-			keyword, p->tok.len);
+			keyword, vlen);
 		return false;
 	}
 	if (p->tok.kind == TOK_WORD && !tok_is_word(p, "and") && !tok_is_word(p, "or"))

@@ -344,6 +344,49 @@ test_vanish() {
 	check "vanish: none left in a" [ "$(cw_count "$a" 7500)" = 0 ]
 }
 
+# --- a namespace left out says so in JSON: its 0 is "not looked in", not "nothing there" ------
+# Root without CAP_SYS_ADMIN (setpriv) cannot setns into a; home needs no entering.
+test_left_out() {
+	local home a ia ih
+	if ! command -v setpriv >/dev/null; then
+		skipped "left out: setpriv is not installed (util-linux)"
+		return
+	fi
+	ns_new home || { not_ok "left out: home namespace"; return; }
+	ns_new a || { not_ok "left out: namespace a"; return; }
+	rig_start LA "$a" -p 7650 -n 2 close-wait || { not_ok "left out: rig LA"; return; }
+	settled "$a" 7650 2 || { not_ok "left out: rig did not settle"; return; }
+	ia=$(ns_inode "/run/netns/$a")
+	ih=$(ns_inode "/run/netns/$home")
+	expect_status 1 "left out: --netns a --netns home without CAP_SYS_ADMIN, a dry run" \
+		in_ns "$home" env ASAN_OPTIONS=detect_leaks=0 setpriv --bounding-set=-sys_admin \
+		--inh-caps=-sys_admin "$SR" --netns "$a" --netns "$home" --dry-run --json \
+		--state close-wait --sport 7650
+	check "left out: a's line on stderr" grep -q "cannot enter network namespace $a: .*skipped" "$TMP/err"
+	check "left out: summary says a was left out (EPERM), home was looked in ($(jq -c .summary.netns "$TMP/out"))" \
+		[ "$(jq -r '[.summary.netns[] | "\(.inode):\(.selected):\(.left_out)"] | sort | join(" ")' "$TMP/out")" = \
+		  "$(printf '%s\n' "$ia:0:EPERM" "$ih:0:null" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+	check "left out: \"no sockets match\" says where it did not look" \
+		grep -qx "sockreap: 1 network namespace was not looked in (above): what it holds is unknown" "$TMP/err"
+	check "left out: a's 2 untouched" [ "$(cw_count "$a" 7650)" = 2 ]
+	# A dump that fails (faildump.so: the first one answers ENOBUFS) leaves a out as well
+	# (SOCKREAP_COLLECT=dump: a namespace the BPF pass proves whole is not dumped at all).
+	local shim=${FAILDUMP:-build/tests/faildump.so}
+	if [ ! -f "$shim" ]; then
+		not_ok "left out: $shim is not built"
+		return
+	fi
+	expect_status 1 "left out: --netns a --netns home, a's dump fails" \
+		in_ns "$home" env ASAN_OPTIONS=verify_asan_link_order=0 SR_FAIL_DUMP=1 \
+		SOCKREAP_COLLECT=dump LD_PRELOAD="$PWD/$shim" "$SR" --netns "$a" --netns "$home" \
+		--dry-run --json --state close-wait --sport 7650
+	check "left out: a's dump failure is named as it was (ENOBUFS, not EBUSY)" \
+		grep -q "network namespace $a: cannot dump sockets: No buffer space available; skipped" "$TMP/err"
+	check "left out: a's dump failure is left_out ENOBUFS ($(jq -c .summary.netns "$TMP/out"))" \
+		[ "$(jq -r '[.summary.netns[] | "\(.inode):\(.left_out)"] | sort | join(" ")' "$TMP/out")" = \
+		  "$(printf '%s\n' "$ia:ENOBUFS" "$ih:null" | sort | tr '\n' ' ' | sed 's/ $//')" ]
+}
+
 # --- two descriptors per namespace: a low soft fd limit is raised to the hard one --------------
 # (a soft limit of 1,024, common under systemd, would otherwise stop a run at ~500 namespaces)
 test_fdlimit() {
@@ -367,4 +410,5 @@ test_unnamed
 test_cgroup
 test_many
 test_vanish
+test_left_out
 test_fdlimit

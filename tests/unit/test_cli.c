@@ -151,6 +151,11 @@ static void test_cli_options_go_before_the_selector(void **state)
 			 0);
 	assert_string_equal(out, "comm = -n");
 	cli_free(&cfg);
+	/* "--" right before the value, as a hint read literally would have it: the way out shown. */
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none, ARGV("-n", "comm", "--", "-n")),
+			 EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "put \"--\" before the selector's first word: "
+				       "sockreap [OPTIONS] -- comm -n"));
 }
 
 /* --help fits an 80-column terminal. */
@@ -353,6 +358,31 @@ static void test_cli_engine_and_doctor(void **state)
 		assert_non_null(strstr(errbuf, "--netns: name or path too long (299 characters"));
 		assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor", "--netns", long_name)),
 				 EXIT_USAGE);
+		/*
+		 * 255 bytes that need quotes in the canonical form (fuzz_cli, again): the quotes
+		 * are no part of the value's length, in the flag or in the expression.
+		 */
+		char expr[320], out[400];
+		struct sel_error err;
+
+		memset(long_name, 'r', 255);
+		long_name[100] = ' ';
+		long_name[255] = '\0';
+		assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+				       ARGV("-n", "--netns", long_name, "state", "close-wait")),
+				 0);
+		struct sel_node *n = selector_parse(out, &err);
+
+		assert_non_null(n);
+		sel_node_free(n);
+		cli_free(&cfg);
+		snprintf(expr, sizeof(expr), "netns \"%s\"", long_name);
+		n = selector_parse(expr, &err);
+		assert_non_null(n);
+		sel_node_free(n);
+		snprintf(expr, sizeof(expr), "netns \"%sr\"", long_name);
+		assert_null(selector_parse(expr, &err));
+		assert_non_null(strstr(err.msg, "too long (256 characters)"));
 	}
 	/* Both quote characters: no selector can say it, so neither can the flag (fuzz_cli). */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none,

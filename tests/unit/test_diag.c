@@ -16,6 +16,7 @@
 #include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -239,6 +240,30 @@ static void test_diag_check_batch_overflow(void **state)
 	sock_set_free(&f.set);
 }
 
+/*
+ * Out of descriptors (a run over hundreds of namespaces under a low limit): the error says so,
+ * not "Input/output error", which sends the operator to the kernel instead of to ulimit.
+ */
+static void test_diag_open_out_of_fds(void **state)
+{
+	struct rlimit old, low;
+	struct diag *d = NULL;
+	int fd = dup(0), ret;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)fd; /* the lowest free descriptor is one past the limit */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ret = diag_open(&d);
+	setrlimit(RLIMIT_NOFILE, &old);
+	if (ret == 0)
+		diag_close(d);
+	assert_int_equal(ret, -EMFILE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_diag_parse_minimal_and_request_socks),
 		cmocka_unit_test(test_diag_check_batch),
 		cmocka_unit_test(test_diag_check_batch_overflow),
+		cmocka_unit_test(test_diag_open_out_of_fds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

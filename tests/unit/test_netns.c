@@ -230,6 +230,37 @@ static void test_netns_discover_dedups_by_inode(void **state)
 	netns_list_free(NULL);
 }
 
+/*
+ * Under /run/netns, only network namespaces: a file there on nsfs may be another type's (a
+ * UTS or mount namespace bind-mounted by mistake, or on purpose), which setns(CLONE_NEWNET)
+ * refuses; a run would list it as a network namespace and skip it with "Invalid argument".
+ * The real /proc/self/ns links stand for the bind mounts (stat follows them to nsfs).
+ */
+static void test_netns_discover_only_network_namespaces(void **state)
+{
+	char run[PATH_MAX + 16];
+	struct netns_list l;
+	struct stat net, uts;
+
+	(void)state;
+	if (stat("/proc/self/ns/net", &net) < 0 || stat("/proc/self/ns/uts", &uts) < 0)
+		skip();
+	put_dir("run");
+	put_dir("run/netns");
+	put_link("run/netns/ours", "/proc/self/ns/net");
+	put_link("run/netns/uts", "/proc/self/ns/uts");
+	snprintf(run, sizeof(run), "%s/run/netns", root);
+	struct netns_roots r = { NULL, run };
+
+	assert_int_equal(netns_discover(&r, &l), 0);
+	const struct netns_info *e = netns_list_find(&l, net.st_ino);
+
+	assert_non_null(e);
+	assert_string_equal(e->name, "ours");
+	assert_null(netns_list_find(&l, uts.st_ino));
+	netns_list_free(&l);
+}
+
 /* Nothing to read is an empty list, not an error. */
 static void test_netns_discover_empty(void **state)
 {
@@ -351,6 +382,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_netns_open_and_reopen, setup, teardown),
 		cmocka_unit_test(test_netns_list_get),
 		cmocka_unit_test_setup_teardown(test_netns_discover_dedups_by_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_netns_discover_only_network_namespaces, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_netns_discover_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns_enter_refuses_non_netns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netns_enter_opens_only_namespace_files, setup,

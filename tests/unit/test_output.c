@@ -194,6 +194,63 @@ static void test_output_table_summary_on_a_small_screen(void **state)
 	sock_set_free(&set);
 }
 
+/* A process that names itself "a+\e[2Jb": the summary names it whole, and escaped. */
+static bool plus_owner(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out)
+{
+	(void)arg;
+	(void)rec;
+	if (i > 0)
+		return false;
+	*out = (struct sel_owner_info){ 4321, 5, "a+\033[2Jb", NULL, 1 };
+	return true;
+}
+
+static void test_output_summary_owner_named_with_a_plus(void **state)
+{
+	static char buf[65536];
+	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
+						   (void *)&all_known };
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct output_fit fit = { 10, 80 };
+
+	(void)state;
+	for (unsigned i = 0; i < 20; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.5", 5432, "10.0.0.9", (uint16_t)(40000 + i),
+					   SS_CLOSE_WAIT, i + 1);
+
+		r.pid = 4321;
+		r.nowners = 2;
+		sock_set_push(&set, &r);
+	}
+	output_table_fit(f, &set, &plus, false, NULL, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, "owners: 4321/a\\x2b\\x1b[2Jb 20\n"));
+	assert_null(strchr(buf, '\033'));
+	sock_set_free(&set);
+}
+
+/* "PID/COMM+N": a "+" inside the name must not read as the count of further owners. */
+static void test_output_table_owner_named_with_a_plus(void **state)
+{
+	static char buf[65536];
+	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
+						   (void *)&all_known };
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = { 0 };
+	struct output_fit fit = { 100, 200 };
+	struct sock_rec r = fx_rec(AF_INET, "10.0.0.5", 5432, "10.0.0.9", 40000, SS_CLOSE_WAIT, 1);
+
+	(void)state;
+	r.pid = 4321;
+	r.nowners = 2;
+	sock_set_push(&set, &r);
+	output_table_fit(f, &set, &plus, false, NULL, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, " 4321/a\\x2b\\x1b[2Jb+1"));
+	sock_set_free(&set);
+}
+
 static void test_output_json_preview(void **state)
 {
 	char buf[4096];
@@ -311,11 +368,61 @@ static void test_output_several_netns(void **state)
 				    "\"elapsed_ms\":0.000,"
 				    "\"collect\":{\"bpf_proven\":1,\"dumped\":1},\"netns\":["
 				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1,"
-				    "\"collect\":\"bpf\"},"
+				    "\"collect\":\"bpf\",\"left_out\":null},"
 				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1,"
-				    "\"collect\":\"dump\"},"
+				    "\"collect\":\"dump\",\"left_out\":null},"
 				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0,"
-				    "\"collect\":null}]}"));
+				    "\"collect\":null,\"left_out\":null}]}"));
+	/*
+	 * A namespace left out (not entered, no sock_diag) is not one with nothing in it: its 0
+	 * says "not looked in", and why.
+	 */
+	v[2].left_out = -EMFILE;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, &owners, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,"
+				    "\"selected\":1,\"collect\":\"dump\",\"left_out\":null},"
+				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,"
+				    "\"selected\":0,\"collect\":null,\"left_out\":\"EMFILE\"}]}"));
+	sock_set_free(&set);
+}
+
+/*
+ * A namespace named with 255 bytes (a name /run/netns allows) on an 80-column terminal: its
+ * cell is cut, never the addresses that say which socket a kill would hit.
+ */
+static void test_output_long_netns_name_keeps_addresses(void **state)
+{
+	static char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	static struct netns_info v[2] = { { .inode = 4026531840ULL, .name = "", .pid = 1 },
+					  { .inode = 4026532174ULL, .pid = 321 } };
+	struct netns_list visited = { v, 2, 2 };
+	struct output_fit fit = { 0, 80 };
+
+	(void)state;
+	memset(v[1].name, 'n', 255);
+	v[1].name[255] = '\0';
+	set.v[0].netns = 1;
+	output_table_fit(f, &set, &owners, false, &visited, &fit);
+	fclose(f);
+	assert_non_null(strstr(buf, " 10.0.0.5:5432 "));
+	assert_non_null(strstr(buf, " 10.0.0.9:41234"));
+	assert_non_null(strstr(buf, " [2001:db8::7]:50000"));
+	for (char *p = buf, *nl; (nl = strchr(p, '\n')); p = nl + 1)
+		assert_true(nl - p <= 80);
+	/* Into a pipe: the whole name, 255 control bytes escaped to 1,020 columns, then the row. */
+	memset(v[1].name, 1, 255);
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table_fit(f, &set, &owners, false, &visited, NULL);
+	fclose(f);
+	char *row = strstr(buf, "\\x01");
+
+	assert_non_null(row);
+	assert_int_equal(strspn(row, "\\x01"), 255 * 4);
+	assert_non_null(strstr(row + 255 * 4, " 10.0.0.5:5432 "));
 	sock_set_free(&set);
 }
 
@@ -671,6 +778,8 @@ int main(void)
 		cmocka_unit_test(test_output_explain_json),
 		cmocka_unit_test(test_output_table_fits_the_terminal),
 		cmocka_unit_test(test_output_table_summary_on_a_small_screen),
+		cmocka_unit_test(test_output_summary_owner_named_with_a_plus),
+		cmocka_unit_test(test_output_table_owner_named_with_a_plus),
 		cmocka_unit_test(test_output_table_preview),
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
@@ -686,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_escapes_names),
 		cmocka_unit_test(test_output_json_names_are_valid_utf8),
 		cmocka_unit_test(test_output_several_netns),
+		cmocka_unit_test(test_output_long_netns_name_keeps_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
