@@ -72,6 +72,14 @@ int diag_destroy_batch(struct diag *d, struct sock_rec *const *recs, size_t n, i
 int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool with_cookie,
 		     bool *present, struct sock_rec *found);
 
+/*
+ * diag_check_batch for collecting: the records it finds are what a dump with the same
+ * no_info would give (tcp_info included unless no_info). A record whose cookie is
+ * INET_DIAG_NOCOOKIE is looked up by its 4-tuple alone.
+ */
+int diag_get_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool no_info,
+		   bool *present, struct sock_rec *found);
+
 /* Looks one socket up by its 4-tuple (and cookie, if with_cookie). 0 found, -ENOENT, -errno. */
 int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,
 		struct sock_rec *found);

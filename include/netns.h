@@ -21,6 +21,14 @@ struct netns_info {
 	int32_t pid;			/* one process living in it (the lowest); -1: none found */
 	char path[PATH_MAX];		/* a file that opens it */
 	int left_out;			/* a run's: 0, or the -errno it was not looked in for */
+	uint8_t collect;		/* enum netns_collect: how a run collected its sockets */
+};
+
+/* How a run found a visited namespace's sockets (JSON "collect"). */
+enum netns_collect {
+	NETNS_COLLECT_NONE,	/* not collected (not entered, dump failed) */
+	NETNS_COLLECT_DUMP,	/* sock_diag dumps */
+	NETNS_COLLECT_BPF,	/* the BPF pass, proven complete, then exact gets (nsdisc.h) */
 };
 
 struct netns_list {

@@ -14,6 +14,24 @@ struct taskfiles_rec {
 	__u64 inode;	/* the socket's inode, as sock_diag reports it */
 };
 
+/*
+ * One TCP socket file, from the discovery program: where it lives and what sock_diag needs
+ * to get it by its identity. A socket held by several fds comes once per fd.
+ */
+struct taskfiles_tcp {
+	__u64 inode;
+	__u64 cookie;	/* sock_diag's cookie, 0: not generated yet */
+	__u32 netns;	/* the inode of its network namespace */
+	__u32 src[4];	/* network order; v4 in [0] */
+	__u32 dst[4];
+	__s32 bound_dev_if;
+	__u16 sport;	/* host order */
+	__u16 dport;	/* network order, as the kernel keeps it */
+	__u16 family;
+	__u8 state;
+	__u8 pad;
+};
+
 #ifndef __bpf__
 #include <stddef.h>
 
@@ -24,6 +42,9 @@ struct taskfiles_rec {
  * reason on failure.
  */
 int taskfiles_open(char *why, size_t size);
+
+/* The same for the discovery program: its reads yield taskfiles_tcp records. */
+int taskfiles_open_tcp(char *why, size_t size);
 #endif
 
 #endif

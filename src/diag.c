@@ -393,19 +393,21 @@ typedef void (*answer_fn)(void *arg, uint32_t i, struct nlmsghdr *h);
  * ACK_VEC datagrams per system call, each into a slot of the receive buffer. A datagram longer
  * than its slot is cut to the slot, its nlmsg_len too. Returns true if answers were dropped.
  */
-static bool drain_answers(struct diag *d, uint32_t base, size_t n, answer_fn fn, void *arg)
+static bool drain_slots(struct diag *d, uint32_t base, size_t n, answer_fn fn, void *arg,
+			unsigned nvec)
 {
 	int fd = nl_socket_get_fd(d->kill);
 	struct mmsghdr mm[ACK_VEC];
 	struct iovec iov[ACK_VEC];
 	bool overflow = false;
+	const size_t slot = RECV_BUF / nvec;
 
-	for (size_t k = 0; k < ACK_VEC; k++) {
-		iov[k] = (struct iovec){ d->buf + k * ACK_SLOT, ACK_SLOT };
+	for (size_t k = 0; k < nvec; k++) {
+		iov[k] = (struct iovec){ d->buf + k * slot, slot };
 		mm[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k], .msg_iovlen = 1 };
 	}
 	for (;;) {
-		int got = recvmmsg(fd, mm, ACK_VEC, MSG_DONTWAIT, NULL);
+		int got = recvmmsg(fd, mm, nvec, MSG_DONTWAIT, NULL);
 
 		if (got < 0) {
 			if (errno == EINTR)
@@ -418,9 +420,9 @@ static bool drain_answers(struct diag *d, uint32_t base, size_t n, answer_fn fn,
 		}
 		for (int k = 0; k < got; k++) {
 			/* A truncated datagram still starts with its header and error code. */
-			int rem = mm[k].msg_len < ACK_SLOT ? (int)mm[k].msg_len : ACK_SLOT;
+			int rem = mm[k].msg_len < slot ? (int)mm[k].msg_len : (int)slot;
 
-			for (struct nlmsghdr *h = (struct nlmsghdr *)(d->buf + (size_t)k * ACK_SLOT);
+			for (struct nlmsghdr *h = (struct nlmsghdr *)(d->buf + (size_t)k * slot);
 			     rem >= (int)NLMSG_LENGTH(sizeof(int)) && h->nlmsg_len >= NLMSG_HDRLEN;
 			     h = nlmsg_next(h, &rem)) {
 				uint32_t i = h->nlmsg_seq - base;
@@ -432,6 +434,11 @@ static bool drain_answers(struct diag *d, uint32_t base, size_t n, answer_fn fn,
 			}
 		}
 	}
+}
+
+static bool drain_answers(struct diag *d, uint32_t base, size_t n, answer_fn fn, void *arg)
+{
+	return drain_slots(d, base, n, fn, arg, ACK_VEC);
 }
 
 static void destroy_answer(void *arg, uint32_t i, struct nlmsghdr *h)
@@ -484,6 +491,7 @@ struct check_run {
 	bool *answered;
 	struct sock_rec *found;
 	bool dropped;		/* an answer could not be queued: ask again */
+	uint8_t ext;		/* idiag_ext: what a dump would ask for too */
 	int err;		/* the first answer that is neither a socket nor "none" */
 };
 
@@ -530,6 +538,7 @@ static int check_send(struct diag *d, struct check_run *c, const uint32_t *which
 		q[k].r.id = rec->id;
 		if (!with_cookie)
 			q[k].r.id.idiag_cookie[0] = q[k].r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+		q[k].r.idiag_ext = c->ext;
 	}
 	d->seq += (uint32_t)m;
 	errno = 0;
@@ -538,7 +547,9 @@ static int check_send(struct diag *d, struct check_run *c, const uint32_t *which
 		return ret;
 	c->which = which;
 	c->dropped = false;
-	*overflow = drain_answers(d, base, m, check_answer, c) || c->dropped;
+	/* An answer with tcp_info (~400 bytes) needs a bigger slot than an ack's. */
+	*overflow = drain_slots(d, base, m, check_answer, c, c->ext ? ACK_VEC / 8 : ACK_VEC) ||
+		    c->dropped;
 	return c->err;
 }
 
@@ -547,12 +558,12 @@ static int check_send(struct diag *d, struct check_run *c, const uint32_t *which
  * and counts against the receive buffer, which without CAP_NET_ADMIN is only rmem_max: a
  * batch whose answers did not all fit is asked again, unanswered part only, in halves.
  */
-int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool with_cookie,
-		     bool *present, struct sock_rec *found)
+static int check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool with_cookie,
+		       uint8_t ext, bool *present, struct sock_rec *found)
 {
 	bool answered[DIAG_BATCH] = { false };
 	uint32_t which[DIAG_BATCH];
-	struct check_run c = { recs, NULL, present, answered, found, false, 0 };
+	struct check_run c = { recs, NULL, present, answered, found, false, ext, 0 };
 	size_t step = n;
 	bool dropped = true;	/* ask (again) */
 
@@ -587,6 +598,19 @@ int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, boo
 			step /= 2;
 	}
 	return -ENOBUFS;
+}
+
+int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool with_cookie,
+		     bool *present, struct sock_rec *found)
+{
+	return check_batch(d, recs, n, with_cookie, 0, present, found);
+}
+
+int diag_get_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool no_info,
+		   bool *present, struct sock_rec *found)
+{
+	return check_batch(d, recs, n, true, no_info ? 0 : 1U << (INET_DIAG_INFO - 1), present,
+			   found);
 }
 
 int diag_lookup(struct diag *d, const struct sock_rec *rec, bool with_cookie,

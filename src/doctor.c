@@ -14,6 +14,7 @@
 #include "json.h"
 #include "plan.h"
 #include "netns.h"
+#include "nsdisc.h"
 #include "output.h"
 #include "procmap.h"
 #include "rawio.h"
@@ -50,6 +51,8 @@ struct report {
 	struct check sock_diag, destroy, raw, packet, rst;
 	bool owners_bpf;	/* the owner lookup's BPF iterator loads (else: /proc) */
 	char owners_why[160];
+	bool collect_bpf;	/* several namespaces' one-pass discovery loads (else: dumps) */
+	char collect_why[160];
 };
 
 /* A connected loopback pair: *cfd the client end, *afd the accepted one. 0 or -errno. */
@@ -271,6 +274,10 @@ static void print_checks(FILE *f, const struct report *r, const char *where)
 		r->owners_bpf ? "BPF task_file iterator" : "/proc (every fd of every process)",
 		r->owners_bpf ? "" : ": the BPF iterator is not used: ",
 		r->owners_bpf ? "" : r->owners_why);
+	fprintf(f, "  namespace scan     %s%s\n",
+		r->collect_bpf ? "one BPF pass finds TCP sockets of every namespace"
+			       : "a sock_diag dump per namespace: the BPF pass is not used: ",
+		r->collect_bpf ? "" : r->collect_why);
 	fprintf(f, "  tcp_rfc1337        %d%s\n", r->rfc1337,
 		r->rfc1337 > 0 ? "  (rst cannot kill TIME_WAIT: TIME_WAIT ignores resets)"
 		: r->rfc1337 == 0 ? "  (rst can kill TIME_WAIT)" : "  (unreadable)");
@@ -322,6 +329,10 @@ static void json_report(struct json *j, const struct report *r)
 	json_str(j, "source", r->owners_bpf ? "bpf" : "proc");
 	json_str(j, "why", r->owners_bpf ? NULL : r->owners_why);
 	json_obj_end(j);
+	json_obj_begin(j, "collect");
+	json_str(j, "source", r->collect_bpf ? "bpf" : "dump");
+	json_str(j, "why", r->collect_bpf ? NULL : r->collect_why);
+	json_obj_end(j);
 	json_obj_begin(j, "capabilities");
 	json_bool(j, "CAP_NET_ADMIN", r->cap_admin);
 	json_bool(j, "CAP_NET_RAW", r->cap_raw);
@@ -366,6 +377,7 @@ static void examine(struct report *r)
 	r->challenge_limit = sysctl_or("tcp_challenge_ack_limit");
 	r->invalid_ratelimit = sysctl_or("tcp_invalid_ratelimit");
 	r->owners_bpf = procmap_bpf_usable(r->owners_why, sizeof(r->owners_why));
+	r->collect_bpf = nsdisc_usable(r->collect_why, sizeof(r->collect_why));
 
 	ret = diag_open(&d);
 	if (ret < 0) {

@@ -572,6 +572,11 @@ static void netns_counts_json(struct json *j, const struct sock_set *set,
 		json_obj_begin(j, NULL);
 		netns_fields(j, &visited->v[k]);
 		json_uint(j, "selected", n[k][OUT_MAX]);
+		if (visited->v[k].collect == NETNS_COLLECT_NONE)
+			json_null(j, "collect");
+		else
+			json_str(j, "collect",
+				 visited->v[k].collect == NETNS_COLLECT_BPF ? "bpf" : "dump");
 		for (unsigned o = OUT_KILLED; with_outcome && o < OUT_MAX; o++)
 			json_uint(j, sock_outcome_name(o), n[k][o]);
 		/* Its 0 then means "not looked in", not "nothing there". */
@@ -610,8 +615,18 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 			json_uint(&j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);
 	json_uint(&j, "exit_status", (unsigned)run->exit_status);
 	json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
-	if (run->visited)
+	if (run->visited) {
+		size_t by[3] = { 0, 0, 0 };
+
+		for (size_t k = 0; k < run->visited->n; k++)
+			by[run->visited->v[k].collect < 3 ? run->visited->v[k].collect : 0]++;
+		/* How many namespaces the one-pass discovery spared a dump. */
+		json_obj_begin(&j, "collect");
+		json_uint(&j, "bpf_proven", by[NETNS_COLLECT_BPF]);
+		json_uint(&j, "dumped", by[NETNS_COLLECT_DUMP]);
+		json_obj_end(&j);
 		netns_counts_json(&j, set, run->visited, run->counts != NULL);
+	}
 	json_obj_end(&j);
 	json_obj_end(&j);
 	fputc('\n', f);

@@ -12,11 +12,13 @@
 #include "diag.h"
 #include "engine.h"
 #include "netns.h"
+#include "nsdisc.h"
 #include "workers.h"
 #include "output.h"
 #include "plan.h"
 #include "procmap.h"
 #include "rawio.h"
+#include "taskfiles.h"
 #include "text.h"
 
 #include <errno.h>
@@ -438,6 +440,15 @@ struct run {
 	double ms_dump, ms_owners;	/* the phases before the kill (elapsed_ms is the kill's) */
 	struct progress progress;
 	bool owner_note_said;	/* "? = owners unknown" is said once a run */
+	/*
+	 * The one-pass discovery (several namespaces): per namespace, sockstat and sockstat6
+	 * opened inside it (-1: none) and their counts then; the BPF pass's descriptor (-1:
+	 * none).
+	 */
+	int (*sockstat)[2];
+	size_t sockstat_max;	/* namespaces the fd limit leaves room to open them for */
+	struct nsdisc_inuse *inuse;
+	int disc_iter;
 };
 
 /* A stage's "carry on"; anything else is the run's exit status. */
@@ -603,6 +614,80 @@ static void open_in_ns(struct run *r, size_t i, const char *label)
 }
 
 /*
+ * The one-pass discovery's iterator, for several namespaces and a selection it can prove
+ * whole, unless a test asks for dumps (SOCKREAP_COLLECT=dump, or SOCKREAP_OWNERS=proc).
+ * Loaded first thing, while CAP_BPF is held and before the namespaces' handles: libbpf reads
+ * the kernel's BTF for it, ~12 MiB for a moment (then returned), and on top of 1,000
+ * namespaces' handles that made the run's peak 19 MiB. The pass runs when it is read.
+ */
+static void disc_open(struct run *r)
+{
+	struct sel_prefilter pf;
+	char why[160];
+
+	selector_prefilter(r->cfg->ast, &pf);
+	if (pf.tcp && nsdisc_states_provable(pf.states) && nsdisc_permitted(why, sizeof(why)))
+		r->disc_iter = taskfiles_open_tcp(why, sizeof(why));
+}
+
+/*
+ * Two more descriptors per namespace until the pass is over, on top of what each holds for
+ * the run (sock_diag's two, a kill's lock, rst's four): only as many namespaces as leave
+ * those room get them (the rest are dumped). raise_fd_limit has run.
+ */
+static bool disc_alloc(struct run *r, size_t n)
+{
+	struct rlimit rl;
+	size_t held = n * (2 + (r->cfg->dry_run ? 0 : 1) + (r->ns_rst ? 4 : 0)) + 256;
+
+	r->sockstat_max = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > held)
+		r->sockstat_max = rl.rlim_cur == RLIM_INFINITY ? n
+							       : (size_t)(rl.rlim_cur - held) / 2;
+	r->sockstat = malloc(n * sizeof(*r->sockstat));
+	r->inuse = calloc(n, sizeof(*r->inuse));
+	if (!r->sockstat || !r->inuse)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		r->sockstat[i][0] = r->sockstat[i][1] = -1;
+	return true;
+}
+
+static void disc_free(struct run *r)
+{
+	for (size_t i = 0; r->sockstat && i < r->visit.n; i++)
+		for (int k = 0; k < 2; k++)
+			if (r->sockstat[i][k] >= 0)
+				close(r->sockstat[i][k]);
+	free(r->sockstat);
+	free(r->inuse);
+	r->sockstat = NULL;
+	r->inuse = NULL;
+	if (r->disc_iter >= 0)
+		close(r->disc_iter);
+	r->disc_iter = -1;
+}
+
+/*
+ * Inside namespace i: its TCP counts now, and descriptors to read them again after the BPF
+ * pass. /proc/thread-self/net is the namespace this thread is in when opened, and an open
+ * sockstat stays bound to that namespace (single_open_net keeps its net). A failure leaves
+ * the namespace to be dumped.
+ */
+static void open_sockstat(struct run *r, size_t i)
+{
+	static const char *const path[2] = { "/proc/thread-self/net/sockstat",
+					     "/proc/thread-self/net/sockstat6" };
+
+	if (!r->sockstat || i >= r->sockstat_max)
+		return;
+	for (int k = 0; k < 2; k++)
+		r->sockstat[i][k] = open(path[k], O_RDONLY | O_CLOEXEC);
+	if (r->sockstat[i][0] >= 0 && r->sockstat[i][1] >= 0)
+		nsdisc_read_inuse(r->sockstat[i][0], r->sockstat[i][1], &r->inuse[i]);
+}
+
+/*
  * Several namespaces: setns into each in turn and open its sock_diag handle there, then come
  * back. A netlink socket stays bound to the namespace it was created in, so the dump, the
  * destroys and their verification later need neither setns nor CAP_SYS_ADMIN, which is
@@ -645,6 +730,8 @@ static int open_namespaces(struct run *r)
 		ret = EXIT_ERROR;
 	for (size_t i = 0; !ret && i < r->visit.n; i++)
 		r->nsx[i] = (struct ns_act){ NULL, 0, -1, -1 };
+	if (!ret && r->disc_iter >= 0 && !disc_alloc(r, r->visit.n))
+		ret = EXIT_ERROR;
 	if (ret == EXIT_ERROR)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 	for (size_t i = 0; !ret && i < r->visit.n; i++) {
@@ -663,6 +750,7 @@ static int open_namespaces(struct run *r)
 						"sock_diag: %s; skipped\n", label, strerror(-err));
 			} else {
 				open_in_ns(r, i, label);
+				open_sockstat(r, i);
 			}
 			entered += err == 0;
 			continue;
@@ -687,8 +775,10 @@ static int open_namespaces(struct run *r)
 		}
 		err = diag_open(&r->nsd[i]);
 		selector_dev_bind_here(r->cfg->ast, i);
-		if (!err)
+		if (!err) {
 			open_in_ns(r, i, label);
+			open_sockstat(r, i);
+		}
 		/* Never carry on in a namespace other than ours: the rest would act there. */
 		if (setns(home, CLONE_NEWNET) < 0) {
 			fprintf(stderr, "sockreap: cannot return to our own network namespace: %s; "
@@ -806,6 +896,8 @@ static int stage_prepare(struct run *r)
 		if (cli_many_netns(cfg))
 			many_netns_engine(r);
 	}
+	if (cli_many_netns(cfg))
+		disc_open(r);
 	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
 		return ret;
 	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
@@ -908,6 +1000,96 @@ static int dump_all(struct sel_prefilter *pf, struct diag *d, struct dump_ctx *d
 	return ret;
 }
 
+/*
+ * The BPF pass over every task's socket files, then each namespace's counts again: true when
+ * d holds the pass's records. Only for a selection the proof can stand for (no TIME_WAIT,
+ * SYN_RECV or CLOSE); any failure means every namespace is dumped.
+ */
+static bool disc_pass(struct run *r, struct nsdisc *d)
+{
+	int ret;
+
+	if (r->disc_iter < 0 || !r->sockstat)
+		return false;
+	ret = nsdisc_read(d, r->disc_iter, r->pf.states);
+	close(r->disc_iter);
+	r->disc_iter = -1;
+	if (ret < 0) {
+		nsdisc_free(d);
+		return false;
+	}
+	for (size_t i = 0; i < r->visit.n; i++) {
+		struct nsdisc_inuse now = { { 0, 0 }, false };
+
+		if (r->inuse[i].known)
+			nsdisc_read_inuse(r->sockstat[i][0], r->sockstat[i][1], &now);
+		/* Kept in before's place: both must agree for the proof. */
+		if (!now.known || now.n[0] != r->inuse[i].n[0] || now.n[1] != r->inuse[i].n[1])
+			r->inuse[i].known = false;
+	}
+	return true;
+}
+
+/*
+ * A namespace the pass proved complete (in one dumping thread): its candidates (a state the
+ * selection asks for) fetched by exact gets through its own handle, so every record is the
+ * kernel's, as a dump would give it; then the UDP dump as ever. A socket gone since the
+ * pass, or whose 4-tuple now finds another socket, is not collected. 1: not proven (dump
+ * it), 0, or a negative errno.
+ */
+static int collect_proven(struct run *r, size_t i, const struct nsdisc *d,
+			  struct sel_prefilter *pf, struct dump_ctx *dc, bool no_info)
+{
+	struct sock_rec *cand = NULL, *got = NULL, *ptr[DIAG_BATCH];
+	bool present[DIAG_BATCH];
+	size_t first, end, m = 0;
+	int ret = 0;
+
+	nsdisc_range(d, (uint32_t)r->visit.v[i].inode, &first, &end);
+	if (!r->inuse[i].known || !nsdisc_proven(d->all + first, end - first, &r->inuse[i],
+						 &r->inuse[i]))
+		return 1;
+	nsdisc_cand_range(d, (uint32_t)r->visit.v[i].inode, &first, &end);
+	cand = malloc(DIAG_BATCH * sizeof(*cand));
+	got = malloc(DIAG_BATCH * sizeof(*got));
+	if (!cand || !got) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t k = first; k <= end && ret == 0; k++) {
+		if (k < end) {
+			const struct taskfiles_tcp *t = &d->cand[k];
+
+			if (!(SS_BIT(t->state) & pf->states) ||
+			    !(t->family == AF_INET ? pf->inet : pf->inet6))
+				continue;
+			nsdisc_to_rec(t, &cand[m]);
+			ptr[m] = &cand[m];
+			if (++m < DIAG_BATCH)
+				continue;
+		}
+		if (!m)
+			break;
+		ret = diag_get_batch(r->nsd[i], ptr, m, no_info, present, got);
+		for (size_t j = 0; j < m && ret == 0; j++)
+			if (present[j] && got[j].inode == cand[j].inode &&
+			    (SS_BIT(got[j].state) & pf->states))
+				ret = admit(&got[j], dc);
+		m = 0;
+	}
+	if (ret == 0 && pf->udp) {
+		bool tcp = pf->tcp;
+
+		pf->tcp = false;
+		ret = dump_all(pf, r->nsd[i], dc, no_info);
+		pf->tcp = tcp;
+	}
+cleanup:
+	free(cand);
+	free(got);
+	return ret;
+}
+
 /* Below this many namespaces one thread dumps them all: a thread costs more than it saves. */
 #define NS_PARALLEL_MIN 8
 
@@ -918,6 +1100,7 @@ struct ns_dumper {
 	bool no_info;
 	size_t lo, hi;
 	struct sel_prefilter pf;	/* its own copy: a refused bytecode is noted per thread */
+	const struct nsdisc *disc;	/* the BPF pass's records; NULL: dump every namespace */
 	struct sock_set set;
 	struct dump_ctx dc;
 	int *rets;		/* per namespace: 0, or why its dump failed */
@@ -938,7 +1121,12 @@ static void *dump_share(void *arg)
 			continue;
 		w->dc.netns = (uint16_t)i;
 		w->dc.guards = r->visit.v[i].inode == r->home ? &r->guards : w->away;
-		ret = dump_all(&w->pf, r->nsd[i], &w->dc, w->no_info);
+		ret = w->disc ? collect_proven(r, i, w->disc, &w->pf, &w->dc, w->no_info) : 1;
+		r->visit.v[i].collect = ret == 1 ? NETNS_COLLECT_DUMP : NETNS_COLLECT_BPF;
+		if (ret == 1)
+			ret = dump_all(&w->pf, r->nsd[i], &w->dc, w->no_info);
+		if (ret < 0)
+			r->visit.v[i].collect = NETNS_COLLECT_NONE;
 		diag_trim(r->nsd[i]);
 		if (ret < 0)
 			w->set.n = before;
@@ -971,9 +1159,11 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 	int first = 0, nw = r->visit.n < NS_PARALLEL_MIN ? 1 : workers_available(), ret = 0;
 	int *rets = calloc(r->visit.n, sizeof(*rets));
 	size_t ok = 0, share;
+	struct nsdisc found = { 0 }, *disc;
 
 	if (!rets)
 		return -ENOMEM;
+	disc = disc_pass(r, &found) ? &found : NULL;
 	away.nkeep = 0;
 	away.unsure = false;
 	share = (r->visit.n + (size_t)nw - 1) / (size_t)nw;
@@ -982,12 +1172,14 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 
 		w[k] = (struct ns_dumper){ r, &away, no_info, lo < r->visit.n ? lo : r->visit.n,
 					   lo + share < r->visit.n ? lo + share : r->visit.n,
-					   r->pf, { 0 }, *dc, rets, 0 };
+					   r->pf, disc, { 0 }, *dc, rets, 0 };
 		/* One thread draws the progress line: it has no lock. */
 		if (k)
 			w[k].dc.progress = NULL;
 	}
 	workers_run(dump_share, w, sizeof(w[0]), nw);
+	nsdisc_free(&found);
+	disc_free(r);
 	/* One allocation of the joined size: the shares are freed as they are copied. */
 	size_t total = r->set.n;
 
@@ -1241,6 +1433,14 @@ static void say_phases(const struct run *r, bool kill)
 {
 	fprintf(stderr, "; run %.1f ms: dump %.1f, owners %.1f", ms_since(&r->t0), r->ms_dump,
 		r->ms_owners);
+	if (r->visit.n) {
+		size_t by[3] = { 0, 0, 0 };
+
+		for (size_t i = 0; i < r->visit.n; i++)
+			by[r->visit.v[i].collect < 3 ? r->visit.v[i].collect : 0]++;
+		fprintf(stderr, "; namespaces: %zu found whole by the BPF pass, %zu dumped",
+			by[NETNS_COLLECT_BPF], by[NETNS_COLLECT_DUMP]);
+	}
 	if (kill)
 		fprintf(stderr, ", kill %.1f", r->elapsed_ms);
 	fputs(")\n", stderr);
@@ -1697,6 +1897,31 @@ static int stage_report(struct run *r)
  * --explain with --netns/--netns-of/--all-netns: the namespaces a run would visit, each once,
  * found as the run finds them; none is entered and nothing is dumped.
  */
+/* Whether the one-pass discovery will spare namespaces their dump, or why not. */
+static void explain_collect(FILE *f, const struct config *cfg)
+{
+	struct sel_prefilter pf;
+	char why[160];
+
+	selector_prefilter(cfg->ast, &pf);
+	if (!pf.tcp) {
+		fputs("collect:    sock_diag dumps (no TCP socket to find)\n", f);
+		return;
+	}
+	if (!nsdisc_states_provable(pf.states)) {
+		fputs("collect:    sock_diag dumps: the states include time-wait, syn-recv, "
+		      "fin-wait-2 or close, which sockets without a file can be in\n", f);
+		return;
+	}
+	if (!nsdisc_usable(why, sizeof(why))) {
+		fprintf(f, "collect:    sock_diag dumps (%s)\n", why);
+		return;
+	}
+	fputs("collect:    TCP: one BPF pass over every task's socket files; a namespace whose\n"
+	      "            TCP counts (sockstat) it matches is not dumped: its sockets are\n"
+	      "            fetched by exact lookups; the rest are dumped\n", f);
+}
+
 static int explain_netns(FILE *f, const struct config *cfg, bool json)
 {
 	struct netns_list l = { 0 };
@@ -1732,9 +1957,11 @@ static int explain_netns(FILE *f, const struct config *cfg, bool json)
 		fprintf(f, "netns:      %s (inode %llu, pid %d)\n",
 			ns_label(&l.v[i], label, sizeof(label)), (unsigned long long)l.v[i].inode,
 			(int)l.v[i].pid);
-	if (cfg->all_netns || cfg->nnetns > 1)
+	if (cfg->all_netns || cfg->nnetns > 1) {
 		fprintf(f, "            %zu network namespace%s, each entered once to open its "
 			   "sock_diag sockets\n", l.n, l.n == 1 ? "" : "s");
+		explain_collect(f, cfg);
+	}
 	netns_list_free(&l);
 	return 0;
 nomem:
@@ -1787,7 +2014,7 @@ int reap_explain(FILE *f, const struct config *cfg)
 int reap_run(const struct config *cfg)
 {
 	struct run r = { .cfg = cfg, .engine = engine_find(cfg->engine ? cfg->engine : "auto"),
-			 .lock = -1 };
+			 .lock = -1, .disc_iter = -1 };
 	int (*const stages[])(struct run *) = { stage_prepare, stage_collect, stage_show,
 						stage_arm, stage_act, stage_report };
 	int status = RUN_ON;
@@ -1809,6 +2036,7 @@ int reap_run(const struct config *cfg)
 	rawio_close(r.ectx.raw);
 	audit_close(&r.audit);
 	procmap_free(r.pm);
+	disc_free(&r);
 	plan_guards_free(&r.guards);
 	diag_close(r.d);
 	for (size_t i = 0; r.nsd && i < r.visit.n; i++)

@@ -35,7 +35,8 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-int taskfiles_open(char *why, size_t size)
+/* Loads the one program named (the other is not loaded: no verifier time spent on it). */
+static int open_prog(const char *name, char *why, size_t size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sockreap_taskfiles");
 	struct bpf_object *obj;
@@ -60,11 +61,13 @@ int taskfiles_open(char *why, size_t size)
 		ret = -errno;
 		goto fail;
 	}
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), name));
 	step = "load";
 	ret = bpf_object__load(obj);
 	if (ret < 0)
 		goto cleanup;
-	prog = bpf_object__find_program_by_name(obj, "taskfiles");
+	prog = bpf_object__find_program_by_name(obj, name);
 	step = "attach";
 	link = prog ? bpf_program__attach_iter(prog, NULL) : NULL;
 	if (!link) {
@@ -85,4 +88,14 @@ fail:
 	snprintf(why, size, "cannot %s the BPF task_file iterator: %s%s", step, strerror(-ret),
 		 ret == -EPERM ? " (needs CAP_BPF and CAP_PERFMON)" : "");
 	return ret;
+}
+
+int taskfiles_open(char *why, size_t size)
+{
+	return open_prog("taskfiles", why, size);
+}
+
+int taskfiles_open_tcp(char *why, size_t size)
+{
+	return open_prog("tcpsocks", why, size);
 }

@@ -5,6 +5,11 @@
  * visits each file table once (threads sharing their leader's table are skipped), so this
  * replaces a readlinkat of every fd of every process under /proc.
  *
+ * A second program (tcpsocks) walks the same files for the one-pass discovery: for every TCP
+ * socket with a file, in every network namespace, its namespace, identity and state
+ * (struct taskfiles_tcp), so that namespaces whose every hashed socket has a file need no
+ * sock_diag dump (src/nsdisc.c).
+ *
  * The few kernel structures it reads are declared here with preserve_access_index: libbpf
  * relocates each field against the running kernel's BTF (CO-RE), so no vmlinux.h is needed.
  */
@@ -29,6 +34,53 @@ struct inode {
 
 struct file {
 	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+/* Only what tcpsocks reads; each relocated against the running kernel. */
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct in6_addr {
+	union {
+		__u32 u6_addr32[4];
+	} in6_u;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	__s64 counter;
+} atomic64_t;
+
+struct sock_common {
+	__u32 skc_daddr;
+	__u32 skc_rcv_saddr;
+	__u16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+	int skc_bound_dev_if;
+	possible_net_t skc_net;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+	atomic64_t skc_cookie;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+	__u16 sk_type;
+	__u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	struct sock *sk;
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -69,6 +121,58 @@ int taskfiles(struct bpf_iter__task_file *ctx)
 	rec.fd = (__s32)ctx->fd;
 	rec.pad = 0;
 	rec.inode = inode->i_ino;
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}
+
+#define AF_INET_NR 2
+#define AF_INET6_NR 10
+#define SOCK_STREAM_NR 1
+#define IPPROTO_TCP_NR 6
+
+SEC("iter/task_file")
+int tcpsocks(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+	struct taskfiles_tcp rec;
+	struct socket *sock;
+	struct sock *sk;
+	struct inode *inode;
+
+	if (!ctx->task || !file)
+		return 0;
+	inode = file->f_inode;
+	if (!inode || !inode->i_sb || inode->i_sb->s_magic != SOCKFS_MAGIC_NR)
+		return 0;
+	/* A typed pointer (NULL for a file that is not a socket): no probe reads needed. */
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || sk->sk_type != SOCK_STREAM_NR || sk->sk_protocol != IPPROTO_TCP_NR)
+		return 0;
+	rec.family = sk->__sk_common.skc_family;
+	if (rec.family != AF_INET_NR && rec.family != AF_INET6_NR)
+		return 0;
+	rec.inode = inode->i_ino;
+	rec.netns = sk->__sk_common.skc_net.net->ns.inum;
+	rec.state = sk->__sk_common.skc_state;
+	rec.pad = 0;
+	rec.sport = sk->__sk_common.skc_num;
+	rec.dport = sk->__sk_common.skc_dport;
+	rec.bound_dev_if = sk->__sk_common.skc_bound_dev_if;
+	rec.cookie = (__u64)sk->__sk_common.skc_cookie.counter;
+	if (rec.family == AF_INET_NR) {
+		rec.src[0] = sk->__sk_common.skc_rcv_saddr;
+		rec.dst[0] = sk->__sk_common.skc_daddr;
+		rec.src[1] = rec.src[2] = rec.src[3] = 0;
+		rec.dst[1] = rec.dst[2] = rec.dst[3] = 0;
+	} else {
+		for (int i = 0; i < 4; i++) {
+			rec.src[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			rec.dst[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	}
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

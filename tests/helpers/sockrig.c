@@ -9,6 +9,8 @@
  *         fin-wait-2   holds N client ends in FIN_WAIT_2 and their server ends in CLOSE_WAIT
  *         time-wait    leaves N client ends in TIME_WAIT, holds nothing
  *         listen       holds only the listener
+ *         unaccepted   holds the listener; N connections never accepted, their client ends
+ *                      closed: server ends in CLOSE_WAIT in the accept queue, without a file
  *         udp          holds one UDP socket bound at PORT and N UDP sockets connected to it,
  *                      the first of them bound explicitly to PORT + 1, the rest autobound
  *         reuseport    holds N TCP listeners sharing PORT with SO_REUSEPORT (one group)
@@ -211,6 +213,8 @@ int main(int argc, char **argv)
 			rig_die("socket");
 		if (connect(cli[i], (struct sockaddr *)&ss, sl) < 0)
 			rig_die("connect");
+		if (!strcmp(mode, "unaccepted"))
+			continue;
 		srv[i] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (srv[i] < 0)
 			rig_die("accept");
@@ -237,6 +241,9 @@ int main(int argc, char **argv)
 		usleep(100000); /* let the FINs land before the server ends answer */
 		for (int i = 0; i < n; i++)
 			close(srv[i]);
+	} else if (!strcmp(mode, "unaccepted")) {
+		for (int i = 0; i < n; i++)
+			close(cli[i]);
 	} else if (!strcmp(mode, "listen")) {
 		for (int i = 0; i < n; i++) {
 			close(cli[i]);

@@ -330,8 +330,10 @@ static void test_output_several_netns(void **state)
 	char buf[4096];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = two();
-	struct netns_info v[3] = { { .inode = 4026531840ULL, .name = "", .pid = 1 },
-				   { .inode = 4026532174ULL, .name = "blue", .pid = 321 },
+	struct netns_info v[3] = { { .inode = 4026531840ULL, .name = "", .pid = 1,
+				     .collect = NETNS_COLLECT_BPF },
+				   { .inode = 4026532174ULL, .name = "blue", .pid = 321,
+				     .collect = NETNS_COLLECT_DUMP },
 				   { .inode = 4026532999ULL, .name = "", .pid = -1 } };
 	struct netns_list visited = { v, 3, 3 };
 	struct output_run run = { "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL,
@@ -363,13 +365,14 @@ static void test_output_several_netns(void **state)
 				    "\"name\":\"blue\",\"pid\":321}}]"));
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"owners_source\":null,"
 					"\"exit_status\":0,"
-				    "\"elapsed_ms\":0.000,\"netns\":["
+				    "\"elapsed_ms\":0.000,"
+				    "\"collect\":{\"bpf_proven\":1,\"dumped\":1},\"netns\":["
 				    "{\"inode\":4026531840,\"name\":null,\"pid\":1,\"selected\":1,"
-				    "\"left_out\":null},"
+				    "\"collect\":\"bpf\",\"left_out\":null},"
 				    "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,\"selected\":1,"
-				    "\"left_out\":null},"
+				    "\"collect\":\"dump\",\"left_out\":null},"
 				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,\"selected\":0,"
-				    "\"left_out\":null}]}"));
+				    "\"collect\":null,\"left_out\":null}]}"));
 	/*
 	 * A namespace left out (not entered, no sock_diag) is not one with nothing in it: its 0
 	 * says "not looked in", and why.
@@ -379,9 +382,9 @@ static void test_output_several_netns(void **state)
 	output_json(f, &set, &owners, &run);
 	fclose(f);
 	assert_non_null(strstr(buf, "{\"inode\":4026532174,\"name\":\"blue\",\"pid\":321,"
-				    "\"selected\":1,\"left_out\":null},"
+				    "\"selected\":1,\"collect\":\"dump\",\"left_out\":null},"
 				    "{\"inode\":4026532999,\"name\":null,\"pid\":null,"
-				    "\"selected\":0,\"left_out\":\"EMFILE\"}]}"));
+				    "\"selected\":0,\"collect\":null,\"left_out\":\"EMFILE\"}]}"));
 	sock_set_free(&set);
 }
 
