@@ -223,12 +223,72 @@ static int append_compat(struct nl_msg **msg, const struct diag_filter *flt)
 	return nlmsg_append(*msg, &req, sizeof(req), NLMSG_ALIGNTO) < 0 ? -ENOMEM : 0;
 }
 
+/*
+ * Reads the answers to dump seq until its DONE: each message of type goes to each(), whose
+ * first error is kept while the rest of the dump is drained. Returns that error, or the one a
+ * dump that failed part-way puts in DONE's payload, or NLMSG_ERROR's, or 0.
+ */
+static int read_dump(struct diag *d, uint32_t seq, uint16_t type,
+		     int (*each)(struct nlmsghdr *h, void *arg), void *arg)
+{
+	int fd = nl_socket_get_fd(d->dump), ret = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, d->buf, RECV_BUF, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		int rem = (int)n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
+		     h = nlmsg_next(h, &rem)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				if (nlmsg_datalen(h) >= (int)sizeof(int) && *(int *)nlmsg_data(h) < 0 &&
+				    !ret)
+					ret = *(int *)nlmsg_data(h);
+				return ret;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = nlmsg_data(h);
+
+				return e->error ? e->error : ret;
+			}
+			if (h->nlmsg_type != type || ret < 0)
+				continue;
+			int r = each(h, arg);
+
+			if (r < 0)
+				ret = r;
+		}
+	}
+}
+
+/* diag_dump's callback and its argument: a record per socket the kernel answered with. */
+struct inet_answers {
+	int protocol;
+	diag_sock_cb cb;
+	void *arg;
+};
+
+static int inet_answer(struct nlmsghdr *h, void *arg)
+{
+	const struct inet_answers *st = arg;
+	struct sock_rec rec;
+
+	return diag_parse(h, st->protocol, &rec) == 0 ? st->cb(&rec, st->arg) : 0;
+}
+
 int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg)
 {
 	struct nl_msg *msg;
 	struct inet_diag_req_v2 req;
 	uint32_t seq;
-	int fd, protocol = flt->protocol;
+	int protocol = flt->protocol;
 	int ret = 0;
 	uint16_t type = SOCK_DIAG_BY_FAMILY;
 
@@ -236,7 +296,6 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 		return -EBADF; /* a worker's handle: destroy and lookup only */
 	if (bufs(d) < 0)
 		return -ENOMEM;
-	fd = nl_socket_get_fd(d->dump);
 	if (flt->family == AF_UNSPEC) {
 		if (protocol != IPPROTO_TCP)
 			return -EINVAL;
@@ -264,47 +323,46 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 	nlmsg_free(msg);
 	if (ret < 0)
 		return ret;
-	for (;;) {
-		ssize_t n = recv(fd, d->buf, RECV_BUF, 0);
+	struct inet_answers st = { protocol, cb, arg };
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		int rem = (int)n;
-
-		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
-		     h = nlmsg_next(h, &rem)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				/* A dump that failed part-way says so in DONE's payload. */
-				if (nlmsg_datalen(h) >= (int)sizeof(int) && *(int *)nlmsg_data(h) < 0 &&
-				    !ret)
-					ret = *(int *)nlmsg_data(h);
-				return ret;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = nlmsg_data(h);
-
-				return e->error ? e->error : ret;
-			}
-			if (h->nlmsg_type != type || ret < 0)
-				continue;
-			struct sock_rec rec;
-
-			if (diag_parse(h, protocol, &rec) == 0) {
-				int r = cb(&rec, arg);
-
-				if (r < 0)
-					ret = r;
-			}
-		}
-	}
+	return read_dump(d, seq, type, inet_answer, &st);
 nomem:
 	nlmsg_free(msg);
 	return -ENOMEM;
+}
+
+/* diag_unix_owner's callback and its argument: the lock's name, what was found. */
+struct unix_answers {
+	const char *name;
+	size_t len;
+	uint32_t uid;
+	int ret;	/* -ENOENT until the name is found */
+};
+
+static int unix_answer(struct nlmsghdr *h, void *arg)
+{
+	struct unix_answers *st = arg;
+	struct nlattr *tb[UNIX_DIAG_MAX + 1];
+	const struct nlattr *a;
+
+	if (st->ret != -ENOENT ||
+	    nlmsg_parse(h, sizeof(struct unix_diag_msg), tb, UNIX_DIAG_MAX, NULL) < 0)
+		return 0;
+	/* Abstract names are per socket type: only a stream socket holds the lock. */
+	if (((const struct unix_diag_msg *)nlmsg_data(h))->udiag_type != SOCK_STREAM)
+		return 0;
+	/* An abstract name: sun_path with its leading 0, no terminator. */
+	a = tb[UNIX_DIAG_NAME];
+	if (!a || (size_t)nla_len(a) != st->len + 1 || *(const char *)nla_data(a) ||
+	    memcmp((const char *)nla_data(a) + 1, st->name, st->len))
+		return 0;
+	if (!tb[UNIX_DIAG_UID] || nla_len(tb[UNIX_DIAG_UID]) < 4) {
+		st->ret = -EOPNOTSUPP; /* before Linux 5.3 */
+		return 0;
+	}
+	st->uid = nla_get_u32(tb[UNIX_DIAG_UID]);
+	st->ret = 0;
+	return 0;
 }
 
 /*
@@ -317,71 +375,31 @@ int diag_unix_owner(struct diag *d, const char *name, uint32_t *uid)
 		struct nlmsghdr h;
 		struct unix_diag_req r;
 	} q;
-	size_t len = strlen(name);
-	uint32_t seq;
-	int fd, ret = -ENOENT;
+	struct unix_answers st = { name, strlen(name), 0, -ENOENT };
+	int ret;
 
 	if (!d->dump)
 		return -EBADF;
 	if (bufs(d) < 0)
 		return -ENOMEM;
-	fd = nl_socket_get_fd(d->dump);
 	memset(&q, 0, sizeof(q));
 	q.h.nlmsg_len = sizeof(q);
 	q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	q.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	q.h.nlmsg_seq = seq = d->seq++;
+	q.h.nlmsg_seq = d->seq++;
 	q.r.sdiag_family = AF_UNIX;
 	q.r.udiag_states = ~0U;
 	q.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_UID;
 	errno = 0;
 	if ((ret = send_all(d->dump, &q, sizeof(q))) < 0)
 		return ret;
-	ret = -ENOENT;
-	for (;;) {
-		ssize_t n = recv(fd, d->buf, RECV_BUF, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		int rem = (int)n;
-
-		for (struct nlmsghdr *h = (struct nlmsghdr *)d->buf; nlmsg_ok(h, rem);
-		     h = nlmsg_next(h, &rem)) {
-			struct nlattr *tb[UNIX_DIAG_MAX + 1];
-			const struct nlattr *a;
-
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return ret;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = nlmsg_data(h);
-
-				/* ENOENT here: no unix_diag in this kernel, not "no such name". */
-				return e->error == -ENOENT ? -EOPNOTSUPP : e->error ? e->error : ret;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || ret != -ENOENT ||
-			    nlmsg_parse(h, sizeof(struct unix_diag_msg), tb, UNIX_DIAG_MAX, NULL) < 0)
-				continue;
-			/* Abstract names are per socket type: only a stream socket holds the lock. */
-			if (((const struct unix_diag_msg *)nlmsg_data(h))->udiag_type != SOCK_STREAM)
-				continue;
-			/* An abstract name: sun_path with its leading 0, no terminator. */
-			a = tb[UNIX_DIAG_NAME];
-			if (!a || (size_t)nla_len(a) != len + 1 || *(const char *)nla_data(a) ||
-			    memcmp((const char *)nla_data(a) + 1, name, len))
-				continue;
-			if (!tb[UNIX_DIAG_UID] || nla_len(tb[UNIX_DIAG_UID]) < 4) {
-				ret = -EOPNOTSUPP; /* before Linux 5.3 */
-				continue;
-			}
-			*uid = nla_get_u32(tb[UNIX_DIAG_UID]);
-			ret = 0;
-		}
-	}
+	ret = read_dump(d, q.h.nlmsg_seq, SOCK_DIAG_BY_FAMILY, unix_answer, &st);
+	/* ENOENT here: no unix_diag in this kernel, not "no such name". */
+	if (ret < 0)
+		return ret == -ENOENT ? -EOPNOTSUPP : ret;
+	if (st.ret == 0)
+		*uid = st.uid;
+	return st.ret;
 }
 
 /* Called for each answer read: i is the request's index in its batch. */
