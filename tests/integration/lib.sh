@@ -149,6 +149,35 @@ ss_count() {
 	shift
 	ip netns exec "$ns" ss -tanH "$@" | wc -l
 }
+# cw_count NS|pid:PID PORT: close-wait sockets on local PORT in a named namespace or a pid's.
+cw_count() {
+	if [ "${1#pid:}" != "$1" ]; then
+		nsenter -t "${1#pid:}" -n ss -tanH state close-wait "sport = :$2" | wc -l
+	else
+		ss_count "$1" state close-wait "sport = :$2"
+	fi
+}
+
+# cw_settled NS|pid:PID PORT N: waits (bounded) until N close-wait sockets are listed on PORT.
+cw_settled() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		[ "$(cw_count "$1" "$2")" = "$3" ] && return 0
+		sleep 0.01
+	done
+	echo "settled: $3 close-wait on port $2 in $1 expected, $(cw_count "$1" "$2") listed" >&2
+	return 1
+}
+
+# audit_outcomes LOG INODE: "N outcome, ..." of the results the audit LOG gives the sockets its
+# intents place in network namespace INODE.
+audit_outcomes() {
+	jq -rs --argjson ino "$2" '
+		([.[] | select(.event=="intent") | .sockets[] | select(.netns.inode == $ino) | .cookie]) as $c
+		| [.[] | select(.event=="result") | .outcome as $o | .cookies[] | select(. as $k | $c | index($k)) | $o]
+		| group_by(.) | map("\(length) \(.[0])") | join(", ")' "$1"
+}
+
 
 # expect_status WANT DESC CMD...: runs CMD, checks its exit status, keeps stdout/stderr.
 expect_status() {

@@ -17,26 +17,6 @@ rig_start_unshared() {
 	rig_spawn "$var" unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$RIG" "$@"
 }
 
-# cw_count NS|pid:PID PORT: close-wait sockets on local PORT in a named namespace or a pid's.
-cw_count() {
-	if [ "${1#pid:}" != "$1" ]; then
-		nsenter -t "${1#pid:}" -n ss -tanH state close-wait "sport = :$2" | wc -l
-	else
-		ss_count "$1" state close-wait "sport = :$2"
-	fi
-}
-
-# settled WHERE PORT N: waits (bounded) until N close-wait sockets are listed on PORT.
-settled() {
-	local i
-	for ((i = 0; i < 3000; i++)); do
-		[ "$(cw_count "$1" "$2")" = "$3" ] && return 0
-		sleep 0.01
-	done
-	echo "settled: $3 close-wait on port $2 in $1 expected, $(cw_count "$1" "$2") listed" >&2
-	return 1
-}
-
 ns_inode() {
 	stat -L -c %i "$1"
 }
@@ -49,7 +29,7 @@ test_named() {
 	rig_start NC "$ns" -p 7000 -n 4 close-wait || { not_ok "named: rig NC"; return; }
 	rig_start NE "$ns" -p 7001 -n 4 established || { not_ok "named: rig NE"; return; }
 	rig_start NH "$home" -p 7000 -n 4 close-wait || { not_ok "named: rig NH"; return; }
-	settled "$ns" 7000 4 && settled "$home" 7000 4 || { not_ok "named: rigs did not settle"; return; }
+	cw_settled "$ns" 7000 4 && cw_settled "$home" 7000 4 || { not_ok "named: rigs did not settle"; return; }
 
 	expect_status 0 "named: dry-run --netns NAME from home" \
 		in_ns "$home" "$SR" --netns "$ns" --dry-run --json --state close-wait --sport 7000
@@ -97,7 +77,7 @@ test_named() {
 
 	# Refusals: exit 2 or 4, a message naming what is wrong, nothing killed anywhere.
 	rig_start NR "$ns" -p 7002 -n 2 close-wait || { not_ok "named: rig NR"; return; }
-	settled "$ns" 7002 2 || { not_ok "named: rig NR did not settle"; return; }
+	cw_settled "$ns" 7002 2 || { not_ok "named: rig NR did not settle"; return; }
 	local kill=(--yes --audit-log "$TMP/refused.log" --state close-wait)
 	expect_status 2 "refused: --netns of an unknown name" \
 		in_ns "$home" "$SR" --netns "sr-no-such-$$" "${kill[@]}"
@@ -131,7 +111,7 @@ test_unnamed() {
 	rig_start UH "$home" -p 7000 -n 3 close-wait || { not_ok "unnamed: home rig"; return; }
 	rig_start_unshared U1 -p 7000 -n 3 close-wait || { not_ok "unnamed: rig U1"; return; }
 	rig_start_unshared U2 -p 7000 -n 3 close-wait || { not_ok "unnamed: rig U2"; return; }
-	settled "pid:$U1" 7000 3 && settled "pid:$U2" 7000 3 && settled "$home" 7000 3 ||
+	cw_settled "pid:$U1" 7000 3 && cw_settled "pid:$U2" 7000 3 && cw_settled "$home" 7000 3 ||
 		{ not_ok "unnamed: rigs did not settle"; return; }
 
 	expect_status 0 "unnamed: kill --netns-of PID --engine destroy" \
@@ -172,7 +152,7 @@ test_cgroup() {
 	ns_new ns || { not_ok "cgroup: namespace"; return; }
 	RIG_CGROUP=$cg rig_start CA "$ns" -p 7950 -n 3 close-wait || { not_ok "cgroup: rig in cgroup"; return; }
 	rig_start CB "$ns" -p 7950 -n 2 close-wait -a 127.0.0.2 || { not_ok "cgroup: rig outside"; return; }
-	settled "$ns" 7950 5 || { not_ok "cgroup: rigs did not settle"; return; }
+	cw_settled "$ns" 7950 5 || { not_ok "cgroup: rigs did not settle"; return; }
 	# nsenter --net, unlike ip netns exec, leaves /sys alone: home sees cgroupfs as the host does.
 	expect_status 0 "cgroup: dry-run --netns NAME by cgroup path" \
 		nsenter --net="/run/netns/$home" "$SR" --netns "$ns" --dry-run --json "cgroup /$name"
@@ -196,8 +176,8 @@ test_many() {
 	rig_start_unshared MU -p 7400 -n 5 close-wait || { not_ok "many: rig MU"; return; }
 	rig_start EA "$a" -p 7401 -n 2 established || { not_ok "many: rig EA"; return; }
 	rig_start_unshared EU -p 7401 -n 2 established || { not_ok "many: rig EU"; return; }
-	settled "$home" 7400 2 && settled "$a" 7400 3 && settled "$b" 7400 4 &&
-		settled "pid:$MU" 7400 5 || { not_ok "many: rigs did not settle"; return; }
+	cw_settled "$home" 7400 2 && cw_settled "$a" 7400 3 && cw_settled "$b" 7400 4 &&
+		cw_settled "pid:$MU" 7400 5 || { not_ok "many: rigs did not settle"; return; }
 	ih=$(ns_inode "/run/netns/$home")
 	ia=$(ns_inode "/run/netns/$a")
 	ib=$(ns_inode "/run/netns/$b")
@@ -312,7 +292,7 @@ test_vanish() {
 	ns_new a || { not_ok "vanish: namespace a"; return; }
 	rig_start VA "$a" -p 7500 -n 2 close-wait || { not_ok "vanish: rig VA"; return; }
 	rig_start_unshared VV -p 7500 -n 3 close-wait || { not_ok "vanish: rig VV"; return; }
-	settled "$a" 7500 2 && settled "pid:$VV" 7500 3 || { not_ok "vanish: rigs did not settle"; return; }
+	cw_settled "$a" 7500 2 && cw_settled "pid:$VV" 7500 3 || { not_ok "vanish: rigs did not settle"; return; }
 	ia=$(ns_inode "/run/netns/$a")
 	iv=$(ns_inode "/proc/$VV/ns/net")
 	mkfifo "$TMP/answer"
@@ -338,12 +318,7 @@ test_vanish() {
 	exec {v}>&-
 	check "vanish: exit 0 (every socket handled: killed or gone; exit $rc)" [ "$rc" = 0 ]
 	# Outcome per namespace, from the audit: intents say where, results say what.
-	outcomes() {
-		jq -rs --argjson ino "$1" '
-			([.[] | select(.event=="intent") | .sockets[] | select(.netns.inode == $ino) | .cookie]) as $c
-			| [.[] | select(.event=="result") | .outcome as $o | .cookies[] | select(. as $k | $c | index($k)) | $o]
-			| group_by(.) | map("\(length) \(.[0])") | join(", ")' "$log"
-	}
+	outcomes() { audit_outcomes "$log" "$1"; }
 	check "vanish: the vanished namespace's 3 sockets are gone ($(outcomes "$iv"))" [ "$(outcomes "$iv")" = "3 gone" ]
 	check "vanish: the other namespace's 2 are killed ($(outcomes "$ia"))" [ "$(outcomes "$ia")" = "2 killed" ]
 	check "vanish: none left in a" [ "$(cw_count "$a" 7500)" = 0 ]
@@ -360,7 +335,7 @@ test_left_out() {
 	ns_new home || { not_ok "left out: home namespace"; return; }
 	ns_new a || { not_ok "left out: namespace a"; return; }
 	rig_start LA "$a" -p 7650 -n 2 close-wait || { not_ok "left out: rig LA"; return; }
-	settled "$a" 7650 2 || { not_ok "left out: rig did not settle"; return; }
+	cw_settled "$a" 7650 2 || { not_ok "left out: rig did not settle"; return; }
 	ia=$(ns_inode "/run/netns/$a")
 	ih=$(ns_inode "/run/netns/$home")
 	# a was named and not looked in: exit 3, not 1 ("nothing matched" would be a guess).

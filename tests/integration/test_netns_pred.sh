@@ -10,22 +10,6 @@ cd "$(dirname "$0")/../.." || exit 1
 
 require_netns netns_pred
 
-# cw WHERE PORT: close-wait sockets on local PORT in a named namespace.
-cw() {
-	ss_count "$1" state close-wait "sport = :$2"
-}
-
-# settled NS PORT N: waits (bounded) until N close-wait sockets are listed on PORT in NS.
-settled() {
-	local i
-	for ((i = 0; i < 3000; i++)); do
-		[ "$(cw "$1" "$2")" = "$3" ] && return 0
-		sleep 0.01
-	done
-	echo "settled: $3 close-wait on port $2 in $1 expected, $(cw "$1" "$2") listed" >&2
-	return 1
-}
-
 ino() {
 	stat -L -c %i "$1"
 }
@@ -56,7 +40,7 @@ rig_start PH "$home" -p 7800 -n 2 close-wait || { not_ok "netns_pred: rig PH"; e
 rig_start PA "$a" -p 7800 -n 3 close-wait || { not_ok "netns_pred: rig PA"; exit 0; }
 rig_start EA "$a" -p 7801 -n 2 established || { not_ok "netns_pred: rig EA"; exit 0; }
 rig_start PB "$b" -p 7800 -n 4 close-wait || { not_ok "netns_pred: rig PB"; exit 0; }
-settled "$home" 7800 2 && settled "$a" 7800 3 && settled "$b" 7800 4 ||
+cw_settled "$home" 7800 2 && cw_settled "$a" 7800 3 && cw_settled "$b" 7800 4 ||
 	{ not_ok "netns_pred: rigs did not settle"; exit 0; }
 ih=$(ino "/run/netns/$home")
 ia=$(ino "/run/netns/$a")
@@ -76,7 +60,7 @@ check "the JSON selector shows the atom" \
 	[ "$(jq -r .selector "$TMP/expr.json")" = "netns = $a and state close-wait" ]
 check "the flags' selector shows the same atom" \
 	[ "$(jq -r .selector "$TMP/flags.json")" = "state close-wait and netns = $a" ]
-check "the dry runs killed nothing" [ "$(cw "$a" 7800)" = 3 ]
+check "the dry runs killed nothing" [ "$(cw_count "$a" 7800)" = 3 ]
 
 # --- the other forms: path, inode, pid -----------------------------------------------------------
 expect_status 0 "expr: netns /run/netns/A" \
@@ -135,7 +119,7 @@ expect_status 3 "flags: a missing --netns among two is skipped with a line, exit
 check "flags: the line says skipped" grep -q "\"sr-no-such-$$\": no network namespace of that name in /run/netns; skipped" "$TMP/err"
 check "flags: a's 3 all the same" [ "$(per_ns "$TMP/out")" = "$ia:3" ]
 check "nothing killed anywhere" \
-	[ "$(cw "$a" 7800)$(cw "$b" 7800)$(cw "$home" 7800)" = 342 ]
+	[ "$(cw_count "$a" 7800)$(cw_count "$b" 7800)$(cw_count "$home" 7800)" = 342 ]
 
 # --- a namespace alone is every socket in it: refused without --all ------------------------------
 expect_status 5 "guard: 'netns A' alone" in_ns "$home" "$SR" --yes --no-audit "netns $a"
@@ -147,15 +131,15 @@ expect_status 5 "guard: 'netns A or (sport 7800 and state close-wait)'" \
 check "guard: names the branch" grep -q "refusing to select every socket in a network namespace: the branch \"netns = $a\" " "$TMP/err"
 expect_status 5 "guard: 'state close-wait and sport 7800 or netns inode A' (dry run too)" \
 	in_ns "$home" "$SR" --dry-run "state close-wait and sport 7800 or netns inode $ia"
-check "guard: nothing killed in a" [ "$(cw "$a" 7800)" = 3 ]
+check "guard: nothing killed in a" [ "$(cw_count "$a" 7800)" = 3 ]
 
 # --- a kill by the predicate: only there, and the audit's selector says it ----------------------
 log=$TMP/audit.log
 expect_status 0 "kill: 'netns A and state close-wait and sport 7800'" \
 	in_ns "$home" "$SR" --yes --json --audit-log "$log" "netns $a and state close-wait and sport 7800"
 check "kill: 3 killed" [ "$(jq .summary.killed "$TMP/out")" = 3 ]
-check "kill: none left in a" [ "$(cw "$a" 7800)" = 0 ]
-check "kill: home and b untouched" [ "$(cw "$home" 7800)$(cw "$b" 7800)" = 24 ]
+check "kill: none left in a" [ "$(cw_count "$a" 7800)" = 0 ]
+check "kill: home and b untouched" [ "$(cw_count "$home" 7800)$(cw_count "$b" 7800)" = 24 ]
 check "kill: the audit's selector shows the atom ($(jq -r 'select(.event=="start") | .selector' "$log"))" \
 	[ "$(jq -r 'select(.event=="start") | .selector' "$log")" = "netns = $a and state close-wait and sport = 7800" ]
 rep=$(rig_report EA)

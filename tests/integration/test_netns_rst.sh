@@ -347,12 +347,7 @@ test_vanish() {
 	rc=$?
 	exec {v}>&-
 	check "vanish: exit 0 (every socket handled: killed or gone; exit $rc)" [ "$rc" = 0 ]
-	outcomes() {
-		jq -rs --argjson ino "$1" '
-			([.[] | select(.event=="intent") | .sockets[] | select(.netns.inode == $ino) | .cookie]) as $c
-			| [.[] | select(.event=="result") | .outcome as $o | .cookies[] | select(. as $k | $c | index($k)) | $o]
-			| group_by(.) | map("\(length) \(.[0])") | join(", ")' "$log"
-	}
+	outcomes() { audit_outcomes "$log" "$1"; }
 	check "vanish: the deleted named namespace's 2 sockets are gone ($(outcomes "$ic"))" [ "$(outcomes "$ic")" = "2 gone" ]
 	check "vanish: the unnamed one's 3 are gone ($(outcomes "$iu"))" [ "$(outcomes "$iu")" = "3 gone" ]
 	check "vanish: a's 2 are killed ($(outcomes "$ia"))" [ "$(outcomes "$ia")" = "2 killed" ]
