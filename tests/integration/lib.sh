@@ -128,6 +128,14 @@ rig_start() {
 	fi
 }
 
+# rig_start_unshared VAR ARGS...: sockrig in a new unnamed network namespace (lo up). unshare
+# and sh exec, so VAR (the rig's pid) is the pid lib.sh's cleanup stops.
+rig_start_unshared() {
+	local var=$1
+	shift
+	rig_spawn "$var" unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$RIG" "$@"
+}
+
 # rig_report VAR: what the rig's held sockets see now.
 rig_report() {
 	local w="${1}_in" r="${1}_out" line

@@ -9,14 +9,6 @@ cd "$(dirname "$0")/../.." || exit 1
 
 require_netns netns
 
-# rig_start_unshared VAR ARGS...: sockrig in a new unnamed network namespace (lo up). unshare
-# and sh exec, so VAR (the rig's pid) is the pid lib.sh's cleanup stops.
-rig_start_unshared() {
-	local var=$1
-	shift
-	rig_spawn "$var" unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$RIG" "$@"
-}
-
 ns_inode() {
 	stat -L -c %i "$1"
 }

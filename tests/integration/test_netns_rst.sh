@@ -11,13 +11,6 @@ cd "$(dirname "$0")/../.." || exit 1
 SHIM=${FAILDUMP:-build/tests/faildump.so}
 require_netns netns_rst
 
-# rig_start_unshared VAR ARGS...: sockrig in a new unnamed network namespace (lo up).
-rig_start_unshared() {
-	local var=$1
-	shift
-	rig_spawn "$var" unshare -n sh -c 'ip link set lo up && exec "$@"' sh "$RIG" "$@"
-}
-
 # where NS|pid:PID CMD...: runs CMD in a named namespace or in a pid's.
 where() {
 	local w=$1
