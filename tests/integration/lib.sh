@@ -157,6 +157,20 @@ ss_count() {
 	shift
 	ip netns exec "$ns" ss -tanH "$@" | wc -l
 }
+# wait_exit PID...: waits (bounded, 30 s) until none of these processes is left; 1 if some is.
+wait_exit() {
+	local i p alive
+	for ((i = 0; i < 3000; i++)); do
+		alive=
+		for p in "$@"; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		[ -z "$alive" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
 # cw_count NS|pid:PID PORT: close-wait sockets on local PORT in a named namespace or a pid's.
 cw_count() {
 	if [ "${1#pid:}" != "$1" ]; then

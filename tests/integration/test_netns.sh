@@ -300,10 +300,7 @@ test_vanish() {
 	check "vanish: the preview shows where each lives (NETNS: a, ino:N)" \
 		[ "$(grep -c -e "^$a " -e "^ino:$iv " "$TMP/vanish.out")" = 5 ]
 	kill "$VV"
-	for ((i = 0; i < 3000; i++)); do
-		kill -0 "$VV" 2>/dev/null || break
-		sleep 0.01
-	done
+	wait_exit "$VV"
 	echo y >&"$v"
 	wait "$spid"
 	rc=$?

@@ -329,10 +329,7 @@ test_vanish() {
 	check "vanish: while it asks, the idle namespace holds none of our sockets" \
 		[ "$(in_ns "$idle" ss -0 -a -p | grep -c '"sockreap"')$(in_ns "$idle" ss -x -a -p | grep -c '"sockreap"')" = 00 ]
 	kill "$VU" "$VC"
-	for ((i = 0; i < 3000; i++)); do
-		kill -0 "$VU" 2>/dev/null || kill -0 "$VC" 2>/dev/null || break
-		sleep 0.01
-	done
+	wait_exit "$VU" "$VC"
 	ip netns del "$c"
 	check "vanish: c's name is deleted" [ ! -e "/run/netns/$c" ]
 	echo y >&"$v"
