@@ -11,6 +11,7 @@
 #include "sha256.h"
 #include "sock.h"
 
+struct diag;
 struct sel_owner_ctx;
 
 #define PLANFILE_SCHEMA "sockreap-plan/1"
@@ -80,6 +81,17 @@ void planfile_free(struct planfile *p);
  */
 int planfile_check(const struct planfile *p, const struct planfile_host *here, int64_t now,
 		   int64_t max_age, char *why, size_t whylen);
+
+/*
+ * Looks the plan's sockets up again through d (ns_gone: their namespace is gone, and they
+ * with it). Each one still there, the very socket (cookie and 4-tuple), goes to keep as the
+ * kernel gives it; the others are pushed to missing with outcome OUT_GONE, or OUT_CHANGED
+ * when their 4-tuple now belongs to another socket (never acted on). Returns 0, the first
+ * negative keep returned, or a negative errno.
+ */
+int planfile_lookup(struct diag *d, const struct sock_set *plan, bool ns_gone,
+		    int (*keep)(const struct sock_rec *rec, void *arg), void *arg,
+		    struct sock_set *missing);
 
 /* "15m", "900s", "900", "2h", "1d", "0s" -> seconds. 0 or -EINVAL. */
 int planfile_parse_age(const char *s, int64_t *secs);

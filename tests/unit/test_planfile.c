@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fake_diag.h"
 #include "fixtures.h"
 #include "planfile.h"
 
@@ -304,6 +305,62 @@ static void test_planfile_save_round_trip(void **state)
 	sock_set_free(&set);
 }
 
+static int keep_into(const struct sock_rec *rec, void *arg)
+{
+	return sock_set_push(arg, rec);
+}
+
+/*
+ * --apply's lookup (the diag fake): the very socket still there is kept, one whose 4-tuple
+ * another socket took is changed, one not there is gone; a namespace gone takes all with it.
+ */
+static void test_planfile_lookup_keeps_only_the_very_sockets(void **state)
+{
+	static const struct fake_sock socks[] = {
+		{ .cookie = 0x11, .survives = true },
+		{ .cookie = 0x22, .reused = true },
+	};
+	struct sock_set plan = { 0 }, kept = { 0 }, missing = { 0 };
+	const uint64_t cookies[] = { 0x11, 0x22, 0x33 };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.5", (uint16_t)(40000 + i), "10.0.0.9",
+					   5432, SS_CLOSE_WAIT, cookies[i]);
+
+		assert_int_equal(sock_set_push(&plan, &r), 0);
+	}
+	fake_diag_script(socks, 2);
+	assert_int_equal(planfile_lookup(NULL, &plan, false, keep_into, &kept, &missing), 0);
+	assert_int_equal(kept.n, 1);
+	assert_int_equal(sock_cookie(&kept.v[0]), 0x11);
+	assert_int_equal(missing.n, 2);
+	assert_int_equal(sock_cookie(&missing.v[0]), 0x22);
+	assert_int_equal(missing.v[0].outcome, OUT_CHANGED);
+	assert_int_equal(sock_cookie(&missing.v[1]), 0x33);
+	assert_int_equal(missing.v[1].outcome, OUT_GONE);
+	assert_int_equal(missing.v[1].pid, 0);	/* nobody holds what is not there */
+
+	kept.n = missing.n = 0;
+	fake_diag_script(socks, 2);
+	assert_int_equal(planfile_lookup(NULL, &plan, true, keep_into, &kept, &missing), 0);
+	assert_int_equal(kept.n, 0);
+	assert_int_equal(missing.n, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(missing.v[i].outcome, OUT_GONE);
+	assert_int_equal(fake_diag_queries(), 0);	/* nothing asked of a namespace gone */
+
+	/* A failed lookup is the run's error, not "gone". */
+	kept.n = missing.n = 0;
+	fake_diag_script(socks, 2);
+	fake_diag_fail_checks(-ENOBUFS);
+	assert_int_equal(planfile_lookup(NULL, &plan, false, keep_into, &kept, &missing), -ENOBUFS);
+	assert_int_equal(kept.n, 0);
+	sock_set_free(&plan);
+	sock_set_free(&kept);
+	sock_set_free(&missing);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_planfile_check_host_boot_age),
 		cmocka_unit_test(test_planfile_parse_age),
 		cmocka_unit_test(test_planfile_save_round_trip),
+		cmocka_unit_test(test_planfile_lookup_keeps_only_the_very_sockets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
