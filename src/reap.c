@@ -1867,8 +1867,11 @@ static int stage_arm(struct run *r)
 	if (r->confirming && r->nplan) {
 		struct output_fit fit;
 
+		/* --apply: what is still there; the gone and changed are said above. */
+		struct sock_set shown = { r->set.v, r->set.n - r->plan_missing, r->set.n };
+
 		output_screen(STDERR_FILENO, &fit);
-		output_table_fit(stderr, &r->set, r->owners, false, &r->visit, &fit);
+		output_table_fit(stderr, &shown, r->owners, false, &r->visit, &fit);
 		note_owners(r);
 		if (!confirm(r->nplan)) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
