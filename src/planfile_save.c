@@ -2,6 +2,10 @@
 /*
  * --save-plan: the preview written as a plan file, atomically, with the tool's own JSON writer
  * (json.c), each socket as the --json output names it, so that a plan reads like a preview.
+ * jansson (which reads plans) was measured for writing: the 100,000-socket --json document took
+ * 1.0-1.7 s to build and dump against json.c's 0.15-0.27 s, while the whole --json preview of
+ * 100,000 sockets takes 0.8 s: everything the tool writes stays with json.c. A 100,000-socket
+ * plan is 38.6 MB and costs the preview 0.3 s.
  */
 #include "planfile.h"
 #include "audit.h"
