@@ -85,8 +85,8 @@ int planfile_check(const struct planfile *p, const struct planfile_host *here, i
 /*
  * Looks the plan's sockets up again through d (ns_gone: their namespace is gone, and they
  * with it). Each one still there, the very socket (cookie and 4-tuple), goes to keep as the
- * kernel gives it; the others are pushed to missing with outcome OUT_GONE, or OUT_CHANGED
- * when their 4-tuple now belongs to another socket (never acted on). Returns 0, the first
+ * kernel gives it; the others are pushed to missing (their netns index kept) with outcome
+ * OUT_GONE, or OUT_CHANGED when their 4-tuple now belongs to another socket (never acted on). Returns 0, the first
  * negative keep returned, or a negative errno.
  */
 int planfile_lookup(struct diag *d, const struct sock_set *plan, bool ns_gone,

@@ -149,7 +149,6 @@ int planfile_lookup(struct diag *d, const struct sock_set *plan, bool ns_gone,
 		else
 			rec.outcome = f.seen[i] == 2 ? OUT_CHANGED : OUT_GONE;
 		/* Not there: nobody holds it (the table says "-", not "?"). */
-		rec.netns = 0;
 		rec.pid = 0;
 		rec.nowners = 0;
 		ret = sock_set_push(missing, &rec);

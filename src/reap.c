@@ -459,6 +459,7 @@ struct run {
 	struct planfile plan;
 	bool plan_listen;	/* the plan's selector named listen */
 	bool plan_ns_gone;	/* the plan's namespace is not found again */
+	bool plan_many;		/* the plan's sockets live in several namespaces: visit lists them */
 	size_t plan_missing;
 	struct audit_plan audit_plan;
 };
@@ -538,6 +539,15 @@ static int list_namespaces(struct run *r, int **fds)
 	const struct config *cfg = r->cfg;
 
 	*fds = NULL;
+	/* --apply: the plan's, listed already (plan_visit), each opened by its path. */
+	if (r->plan_many) {
+		*fds = malloc((r->visit.n ? r->visit.n : 1) * sizeof(**fds));
+		if (!*fds)
+			return EXIT_ERROR;
+		for (size_t i = 0; i < r->visit.n; i++)
+			(*fds)[i] = -1;
+		return 0;
+	}
 	if (cfg->all_netns) {
 		if (netns_discover(NULL, &r->visit) < 0)
 			return EXIT_ERROR;
@@ -699,6 +709,15 @@ static void open_sockstat(struct run *r, size_t i)
 		nsdisc_read_inuse(r->sockstat[i][0], r->sockstat[i][1], &r->inuse[i]);
 }
 
+/* Whether every namespace left out was left out because it is gone. */
+static bool plan_all_gone(const struct run *r)
+{
+	for (size_t i = 0; i < r->visit.n; i++)
+		if (r->visit.v[i].left_out != -ENOENT && r->visit.v[i].left_out != -ESTALE)
+			return false;
+	return true;
+}
+
 /*
  * Several namespaces: setns into each in turn and open its sock_diag handle there, then come
  * back. A netlink socket stays bound to the namespace it was created in, so the dump, the
@@ -812,7 +831,8 @@ static int open_namespaces(struct run *r)
 			close(fds[i]);
 	free(fds);
 	close(home);
-	if (!ret && !entered) {
+	/* --apply: namespaces that are gone took their sockets with them; that is an answer. */
+	if (!ret && !entered && !(r->plan_many && plan_all_gone(r))) {
 		fprintf(stderr, "sockreap: no network namespace could be entered; nothing killed\n");
 		ret = EXIT_PRIV;
 	}
@@ -885,9 +905,40 @@ static int refuse_netns_branch(const struct sel_node *ast)
 }
 
 /*
+ * --apply over several namespaces: visit lists the plan's, in the plan's order (a socket's
+ * netns index is the same in both), each found again by its inode; one that is gone stays
+ * listed without a path, for open_namespaces to leave out and collect_plan to call its
+ * sockets gone.
+ */
+static int plan_visit(struct run *r)
+{
+	struct netns_list l = { 0 };
+	int ret = RUN_ON;
+
+	if (r->plan.nnetns > UINT16_MAX + 1u || netns_discover(NULL, &l) < 0) {
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
+	}
+	for (size_t k = 0; k < r->plan.nnetns && ret == RUN_ON; k++) {
+		const struct netns_info *found = netns_list_find(&l, r->plan.netns[k]);
+		struct netns_info *e = netns_list_get(&r->visit, r->plan.netns[k]);
+
+		if (!e)
+			ret = EXIT_ERROR;
+		else if (found)
+			*e = *found;
+	}
+	netns_list_free(&l);
+	if (ret != RUN_ON)
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+	r->plan_many = true;
+	return ret;
+}
+
+/*
  * --apply: the namespace a one-namespace plan was made in, found again by its inode and
  * entered (before any socket is opened, while CAP_SYS_ADMIN is held). One that is gone leaves
- * every socket of the plan gone. Plans over several namespaces are refused for now.
+ * every socket of the plan gone. Several: plan_visit.
  */
 static int plan_enter_netns(struct run *r)
 {
@@ -896,12 +947,8 @@ static int plan_enter_netns(struct run *r)
 	struct stat st;
 	int fd, ret;
 
-	if (r->plan.nnetns > 1) {
-		fprintf(stderr, "sockreap: --apply %s: a plan over %zu network namespaces is not "
-				"supported yet (apply one saved per namespace); nothing killed\n",
-			r->cfg->apply, r->plan.nnetns);
-		return EXIT_USAGE;
-	}
+	if (r->plan.nnetns > 1)
+		return plan_visit(r);
 	if (!r->plan.nnetns || (stat("/proc/self/ns/net", &st) == 0 &&
 				st.st_ino == r->plan.netns[0]))
 		return RUN_ON;
@@ -1004,12 +1051,12 @@ static int stage_prepare(struct run *r)
 		ret = choose_engine(&r->engine, &r->ectx, r->keep_caps, &r->nkeep);
 		if (ret)
 			return ret;
-		if (cli_many_netns(cfg))
+		if (cli_many_netns(cfg) || r->plan_many)
 			many_netns_engine(r);
 	}
 	if (cli_many_netns(cfg))
 		disc_open(r);
-	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
+	if ((cli_many_netns(cfg) || r->plan_many) && (ret = open_namespaces(r)) != RUN_ON)
 		return ret;
 	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
 	if (caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
@@ -1370,6 +1417,47 @@ static int bind_netns(struct run *r)
 	return 0;
 }
 
+/*
+ * --apply over several namespaces: each namespace's part of the plan looked up through its
+ * own handle, in the plan's namespace order (the set is then contiguous per namespace, as
+ * act_namespaces wants it). The caller's SSH connection is recognized by its 4-tuple only
+ * where we started, as in dump_namespaces. A namespace that is gone: its sockets are gone;
+ * one that could not be entered: theirs failed, with the reason.
+ */
+static int plan_lookup_namespaces(struct run *r, struct dump_ctx *dc, struct sock_set *missing)
+{
+	struct plan_guards away = r->guards;
+	struct sock_set part = { 0 };
+	int ret = 0;
+
+	away.nkeep = 0;
+	away.unsure = false;
+	for (size_t k = 0; k < r->visit.n && ret == 0; k++) {
+		const struct netns_info *ns = &r->visit.v[k];
+		bool gone = ns->left_out == -ENOENT || ns->left_out == -ESTALE;
+		size_t before = missing->n;
+
+		part.n = 0;
+		for (size_t i = 0; i < r->plan.socks.n && ret == 0; i++)
+			if (r->plan.socks.v[i].netns == k)
+				ret = sock_set_push(&part, &r->plan.socks.v[i]);
+		if (ret < 0 || !part.n)
+			continue;
+		dc->netns = (uint16_t)k;
+		dc->guards = ns->inode == r->home ? &r->guards : &away;
+		ret = planfile_lookup(r->nsd[k], &part, !r->nsd[k], admit, dc, missing);
+		for (size_t i = before; i < missing->n && !r->nsd[k] && !gone; i++) {
+			missing->v[i].outcome = OUT_FAILED;
+			missing->v[i].err = -ns->left_out;
+		}
+		if (r->nsd[k])
+			diag_trim(r->nsd[k]);
+	}
+	dc->guards = &r->guards;
+	sock_set_free(&part);
+	return ret;
+}
+
 static size_t count_outcome(const struct sock_set *set, unsigned outcome)
 {
 	size_t n = 0;
@@ -1388,7 +1476,9 @@ static int collect_plan(struct run *r, struct dump_ctx *dc, bool want_owners)
 {
 	struct sock_set missing = { 0 };
 	size_t n = r->plan.socks.n, still;
-	int ret = planfile_lookup(r->d, &r->plan.socks, r->plan_ns_gone, admit, dc, &missing);
+	int ret = r->plan_many ? plan_lookup_namespaces(r, dc, &missing)
+			       : planfile_lookup(r->d, &r->plan.socks, r->plan_ns_gone, admit, dc,
+						 &missing);
 
 	if (ret < 0) {
 		sock_set_free(&missing);
@@ -1642,7 +1732,8 @@ static size_t named_left_out(const struct run *r)
 {
 	size_t n = r->named_unopened;
 
-	if (r->cfg->all_netns)
+	/* --apply: a plan's namespace left out has its sockets' outcomes to say so. */
+	if (r->cfg->all_netns || r->cfg->apply)
 		return 0;
 	for (size_t i = 0; i < r->visit.n; i++)
 		n += r->visit.v[i].left_out != 0;

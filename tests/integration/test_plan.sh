@@ -200,7 +200,39 @@ test_netns() {
 	check "netns: its 2 sockets are gone" [ "$(jq .summary.gone "$TMP/out")" = 2 ]
 }
 
+# --- several namespaces: applied in each, found by inode; one deleted meanwhile: gone ---------
+test_many_netns() {
+	local a b c plan="$TMP/many.json" ia ib
+	ns_new a || { not_ok "many-netns: namespace a"; return; }
+	ns_new b || { not_ok "many-netns: namespace b"; return; }
+	ns_new c || { not_ok "many-netns: namespace c"; return; }
+	rig_start QA "$a" -p 7700 -n 3 close-wait || { not_ok "many-netns: rig a"; return; }
+	rig_start QB "$b" -p 7700 -n 2 close-wait || { not_ok "many-netns: rig b"; return; }
+	rig_start QC "$c" -p 7700 -n 4 close-wait || { not_ok "many-netns: rig c"; return; }
+	expect_status 0 "many-netns: save over --netns a, b and c" \
+		"$SR" --dry-run --netns "$a" --netns "$b" --netns "$c" --state close-wait \
+		--sport 7700 --save-plan "$plan"
+	check "many-netns: plan lists 9 sockets in 3 namespaces" \
+		[ "$(jq -r '"\(.count) \([.sockets[].netns.inode] | unique | length)"' "$plan")" = "9 3" ]
+	ia=$(stat -L -c %i "/run/netns/$a")
+	# c goes away with its sockets; a gets a new matching socket that was not planned.
+	rig_stop QC || { not_ok "many-netns: rig c did not exit"; return; }
+	ip netns del "$c"
+	rig_start QD "$a" -p 7701 -n 1 close-wait || { not_ok "many-netns: rig d"; return; }
+	expect_status 0 "many-netns: apply from outside" \
+		"$SR" --apply "$plan" --yes --json --audit-log "$TMP/many.log"
+	check "many-netns: 5 killed, 4 gone" \
+		[ "$(jq -r '.summary | "\(.killed) \(.gone)"' "$TMP/out")" = "5 4" ]
+	check "many-netns: none left on 7700 in a and b" \
+		[ "$(cw_count "$a" 7700) $(cw_count "$b" 7700)" = "0 0" ]
+	check "many-netns: the new socket in a is untouched" [ "$(cw_count "$a" 7701)" = 1 ]
+	check "many-netns: audit: a's 3 killed" [ "$(audit_outcomes "$TMP/many.log" "$ia")" = "3 killed" ]
+	ib=$(stat -L -c %i "/run/netns/$b")
+	check "many-netns: audit: b's 2 killed" [ "$(audit_outcomes "$TMP/many.log" "$ib")" = "2 killed" ]
+}
+
 test_apply
+test_many_netns
 test_changed
 test_refusals
 test_netns
