@@ -231,7 +231,35 @@ test_many_netns() {
 	check "many-netns: audit: b's 2 killed" [ "$(audit_outcomes "$TMP/many.log" "$ib")" = "2 killed" ]
 }
 
+# --- on a terminal: the prompt shows the plan's survivors and says what became of the rest ----
+test_confirm() {
+	local ns plan="$TMP/confirm.json" PTY="python3 tests/helpers/ptyrun.py"
+	if ! command -v python3 >/dev/null; then
+		skipped "confirm: python3 is not installed (tests/helpers/ptyrun.py)"
+		return
+	fi
+	ns_new ns || { not_ok "confirm: namespace"; return; }
+	rig_start PK "$ns" -p 7800 -n 3 close-wait || { not_ok "confirm: rig"; return; }
+	rig_start PL "$ns" -p 7801 -n 2 close-wait || { not_ok "confirm: rig 2"; return; }
+	expect_status 0 "confirm: save a plan of 5" \
+		in_ns "$ns" "$SR" --dry-run --state close-wait --save-plan "$plan"
+	rig_stop PL || { not_ok "confirm: rig 2 did not exit"; return; }
+	port_empty "$ns" 7801 || { not_ok "confirm: rig 2's sockets did not go"; return; }
+	in_ns "$ns" $PTY 24 100 --answer $'n\n' "$SR" --apply "$plan" --audit-log "$TMP/confirm.log" >"$TMP/tty" 2>&1
+	check "confirm: declined: exit 5" [ $? = 5 ]
+	check "confirm: says 5 planned, 3 still there, 2 gone" \
+		grep -q "5 sockets, 3 still there, 2 gone, 0 changed" "$TMP/tty"
+	check "confirm: asks about the 3" grep -q "Kill 3 sockets? \[y/N\]" "$TMP/tty"
+	check "confirm: the table lists the 3 still there, not the gone" \
+		[ "$(grep -c '127.0.0.1:7800 ' "$TMP/tty") $(grep -c '127.0.0.1:7801 ' "$TMP/tty")" = "3 0" ]
+	check "confirm: declined: nothing killed" [ "$(cw_count "$ns" 7800)" = 3 ]
+	in_ns "$ns" $PTY 24 100 --answer $'y\n' "$SR" --apply "$plan" --audit-log "$TMP/confirm.log" >"$TMP/tty" 2>&1
+	check "confirm: confirmed: exit 0" [ $? = 0 ]
+	check "confirm: confirmed: the 3 killed" [ "$(cw_count "$ns" 7800)" = 0 ]
+}
+
 test_apply
+test_confirm
 test_many_netns
 test_changed
 test_refusals
