@@ -448,10 +448,15 @@ int audit_commit(struct audit *a)
 
 static void who_line(char *buf, size_t size, const struct audit *a, const struct audit_run *run)
 {
-	snprintf(buf, size, "run %s uid=%u euid=%u sudo_user=%s engine=%s selector=\"%s\"",
-		 a->run_id, run->who->uid, run->who->euid,
-		 run->who->sudo_user ? run->who->sudo_user : "-", run->engine,
-		 run->selector ? run->selector : "");
+	int n = snprintf(buf, size, "run %s uid=%u euid=%u sudo_user=%s engine=%s selector=\"%s\"",
+			 a->run_id, run->who->uid, run->who->euid,
+			 run->who->sudo_user ? run->who->sudo_user : "-", run->engine,
+			 run->selector ? run->selector : "");
+
+	/* --apply: syslog names the plan too, as every audit record does. */
+	if (a->plan && n >= 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " plan_sha256=%s plan_author_uid=%u",
+			 a->plan->sha256, a->plan->author->uid);
 }
 
 /* Said before acting: a run stopped by force still leaves this behind. */

@@ -258,7 +258,37 @@ test_confirm() {
 	check "confirm: confirmed: the 3 killed" [ "$(cw_count "$ns" 7800)" = 0 ]
 }
 
+# --- syslog: with --no-audit the lines before and after the kill name the plan ---------------
+test_syslog() {
+	local ns plan="$TMP/sys.json" digest rc
+	ns_new ns || { not_ok "syslog: namespace"; return; }
+	rig_start PS "$ns" -p 7900 -n 2 close-wait || { not_ok "syslog: rig"; return; }
+	expect_status 0 "syslog: save a plan" \
+		in_ns "$ns" "$SR" --dry-run --state close-wait --save-plan "$plan"
+	digest=$(sha256sum "$plan" | cut -d' ' -f1)
+	# A private /dev (an empty tmpfs) where only our logsink listens at /dev/log.
+	in_ns "$ns" unshare -m --propagation private bash -c '
+		mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 &&
+		ln -s /proc/self/fd /dev/fd || exit 99
+		"$1" /dev/log >>"$2" & sink=$!
+		for _ in $(seq 100); do grep -q ready "$2" && break; sleep 0.1; done
+		"$3" --apply "$4" --yes --no-audit >/dev/null 2>&1
+		echo "rc=$?" >>"$2"
+		for _ in $(seq 100); do [ "$(grep -c plan_sha256 "$2")" -ge 2 ] && break; sleep 0.05; done
+		kill $sink' _ "$PWD/build/tests/logsink" "$TMP/sys.log" "$SR" "$plan"
+	rc=$?
+	if [ "$rc" = 99 ]; then
+		skipped "syslog: cannot make a private mount namespace here"
+		return
+	fi
+	check "syslog: the apply exited 0 ($(grep rc= "$TMP/sys.log"))" grep -q "^rc=0" "$TMP/sys.log"
+	check "syslog: both lines name the plan's sha256" \
+		[ "$(grep -c "plan_sha256=$digest plan_author_uid=$(id -u)" "$TMP/sys.log")" = 2 ]
+	check "syslog: the 2 are killed" [ "$(cw_count "$ns" 7900)" = 0 ]
+}
+
 test_apply
+test_syslog
 test_confirm
 test_many_netns
 test_changed
