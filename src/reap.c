@@ -1320,30 +1320,26 @@ static int stage_collect(struct run *r)
 /* Listeners the selector matches (YES) or may match (owners unread), kept by the guard. */
 struct kept_listen {
 	const struct sel_node *ast;
+	uint16_t netns;		/* the index records of this dump are tagged with */
 	size_t yes, maybe;
 };
 
 static int count_listener(const struct sock_rec *rec, void *arg)
 {
 	struct kept_listen *k = arg;
-	enum sel_result m = k->ast ? selector_eval(k->ast, rec, NULL) : SEL_YES;
+	struct sock_rec tagged = *rec;
+	enum sel_result m;
 
+	/* As admit: the netns predicate reads the index. */
+	tagged.netns = k->netns;
+	m = k->ast ? selector_eval(k->ast, &tagged, NULL) : SEL_YES;
 	k->yes += m == SEL_YES;
 	k->maybe += m == SEL_UNKNOWN;
 	return 0;
 }
 
-/*
- * Nothing selected, and the LISTEN guard may be why: the prefilter never asked for listeners,
- * so ask now (one more dump, listeners only; a run that selected something never pays it).
- * Says so and returns true when some matched.
- */
-static bool hint_kept_listeners(struct run *r)
+static void count_listeners(struct run *r, struct diag *d, struct kept_listen *k)
 {
-	struct kept_listen k = { r->cfg->ast, 0, 0 };
-
-	if (!r->d || selector_names_listen(r->cfg->ast))
-		return false;
 	for (int p = 0; p < 2; p++)
 		for (int f = 0; f < 2; f++) {
 			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
@@ -1351,8 +1347,30 @@ static bool hint_kept_listeners(struct run *r)
 						   SS_BIT(SS_LISTEN), r->pf.bc, r->pf.bclen, true };
 
 			if ((p ? r->pf.udp : r->pf.tcp) && (f ? r->pf.inet6 : r->pf.inet))
-				diag_dump(r->d, &flt, count_listener, &k);
+				diag_dump(d, &flt, count_listener, k);
 		}
+}
+
+/*
+ * Nothing selected, and the LISTEN guard may be why: the prefilter never asked for listeners,
+ * so ask now (one more dump, listeners only, in every namespace the run visits; a run that
+ * selected something never pays it). Says so and returns true when some matched.
+ */
+static bool hint_kept_listeners(struct run *r)
+{
+	struct kept_listen k = { r->cfg->ast, 0, 0, 0 };
+
+	if (selector_names_listen(r->cfg->ast))
+		return false;
+	if (r->visit.n) {
+		for (size_t i = 0; r->nsd && i < r->visit.n; i++)
+			if (r->nsd[i]) {
+				k.netns = (uint16_t)i;
+				count_listeners(r, r->nsd[i], &k);
+			}
+	} else if (r->d) {
+		count_listeners(r, r->d, &k);
+	}
 	size_t n = k.yes ? k.yes : k.maybe;
 
 	if (!n)
@@ -1365,9 +1383,9 @@ static bool hint_kept_listeners(struct run *r)
 }
 
 /*
- * Nothing selected with --pid: a pid that names no process, or one whose sockets live in
- * another network namespace (where this run's dump cannot see them), says so on f (NULL:
- * only counts). Returns how many pids got a line.
+ * Nothing selected with --pid: a pid that names no process, or one whose sockets live in a
+ * network namespace this run does not look in (where its dump cannot see them), says so on f
+ * (NULL: only counts). Returns how many pids got a line.
  */
 static int hint_pids(const struct run *r, FILE *f)
 {
@@ -1388,7 +1406,15 @@ static int hint_pids(const struct run *r, FILE *f)
 			continue;
 		}
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pids[i]);
-		if (stat(path, &there) == 0 && there.st_ino != here.st_ino) {
+		if (stat(path, &there) < 0)
+			continue;
+		if (r->visit.n && !netns_list_find(&r->visit, there.st_ino)) {
+			said++;
+			if (f)
+				fprintf(f, "sockreap: process %d lives in a network namespace this run "
+					   "does not visit (net:[%llu]): add --netns-of %d\n",
+					(int)pids[i], (unsigned long long)there.st_ino, (int)pids[i]);
+		} else if (!r->visit.n && there.st_ino != here.st_ino) {
 			said++;
 			if (f)
 				fprintf(f, "sockreap: process %d lives in another network namespace "
@@ -1508,7 +1534,7 @@ static int stage_show(struct run *r)
 		if (cfg->json)
 			output_json(stdout, &r->set, r->owners, &run);
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
-		bool pids = !r->visit.n && hint_pids(r, NULL);
+		bool pids = hint_pids(r, NULL);
 
 		if (!pids && hint_kept_listeners(r)) {
 			say_left_out(r);
