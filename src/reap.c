@@ -46,11 +46,27 @@ struct progress {
 	bool drawn;		/* a line is on the screen */
 	const struct timespec *t0;
 	size_t seen;		/* records the dump returned */
+	double after_ms;	/* how long a run goes before the first line */
 };
 
 #define PROGRESS_AFTER_MS 1000.0
 
 static double ms_since(const struct timespec *t0);
+
+/*
+ * PROGRESS_AFTER_MS; the test build (SOCKREAP_TESTING: tests/integration/test_glance.sh) lets
+ * SOCKREAP_TEST_PROGRESS_MS shorten it, so that a test need not make a run last a second.
+ */
+static double progress_after_ms(void)
+{
+#ifdef SOCKREAP_TESTING
+	const char *e = secure_getenv("SOCKREAP_TEST_PROGRESS_MS");
+
+	if (e && *e)
+		return strtod(e, NULL);
+#endif
+	return PROGRESS_AFTER_MS;
+}
 
 static void progress_clear(struct progress *p)
 {
@@ -66,7 +82,7 @@ static void progress_say(struct progress *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!p->tty || ms_since(p->t0) < PROGRESS_AFTER_MS)
+	if (!p->tty || ms_since(p->t0) < p->after_ms)
 		return;
 	fputs("\r\033[K", stderr);
 	va_start(ap, fmt);
@@ -2046,7 +2062,8 @@ int reap_run(const struct config *cfg)
 	int status = RUN_ON;
 
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
-	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0 };
+	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0,
+				       progress_after_ms() };
 	audit_init(&r.audit);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]) && status == RUN_ON; i++)
 		status = stages[i](&r);
