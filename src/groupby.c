@@ -88,20 +88,20 @@ bool groupby_needs_owners(const struct groupby_spec *spec)
 	return false;
 }
 
-/* Key bytes of one record, built in place. */
+/*
+ * Key bytes of one record, built in place: each key's text is at most a 255-byte name (unit,
+ * netns), so ten keys always fit.
+ */
 struct kbuf {
-	char b[4096];
+	char b[GROUPBY_MAX_KEYS * (NAME_MAX + 3) + 64];
 	size_t len;
-	bool full;
 };
 
 /* One key: tag ('=' a value, '-' none, '?' unknown), the text, NUL. */
 static void put(struct kbuf *k, char tag, const char *text, size_t len)
 {
-	if (k->len + len + 2 > sizeof(k->b)) {
-		k->full = true;
-		return;
-	}
+	if (k->len + len + 2 > sizeof(k->b))
+		return; /* cannot happen (see struct kbuf); a shorter key rather than an overrun */
 	k->b[k->len++] = tag;
 	memcpy(k->b + k->len, text, len);
 	k->len += len;
@@ -147,7 +147,6 @@ static void record_key(struct kbuf *k, const struct groupby_spec *spec, const st
 	struct sel_owner_info o;
 
 	k->len = 0;
-	k->full = false;
 	for (size_t i = 0; i < spec->n; i++) {
 		switch (spec->k[i]) {
 		case GB_STATE:
