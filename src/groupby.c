@@ -190,9 +190,13 @@ static void record_key(struct kbuf *k, const struct groupby_spec *spec, const st
 				put_num(k, rec->uid);
 			break;
 		case GB_UNIT: {
-			const char *u = selector_ownerless(rec) || !rec->cgroup_id ? ""
-					: env->unit ? env->unit(env->unit_arg, rec->cgroup_id)
-						    : NULL;
+			/*
+			 * TIME_WAIT and request sockets belong to no cgroup; any other socket
+			 * does (the root's id is 1), so id 0 is one the kernel did not report.
+			 */
+			const char *u = selector_ownerless(rec)		 ? ""
+					: !rec->cgroup_id || !env->unit ? NULL
+					: env->unit(env->unit_arg, rec->cgroup_id);
 
 			if (!u)
 				put(k, '?', "", 0);
