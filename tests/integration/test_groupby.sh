@@ -53,6 +53,20 @@ check "runbook: header names the keys" \
 check "runbook: the sockets are all still there" \
 	[ "$(cw_count "$ns" 8501) $(cw_count "$ns" 8502)" = "7 3" ]
 
+# --- on a terminal: sized to it, as the socket table is --------------------------------------
+# local,state: the two listeners' ends (7 and 3) and one group per orphaned client end.
+python3 tests/helpers/ptyrun.py 6 34 ip netns exec "$ns" "$SR" -n --state stuck \
+	--group-by local,state >"$TMP/tty" 2>&1
+tr -d '\r' <"$TMP/tty" | grep -v '^sockreap:' >"$TMP/tty.out"
+check "terminal: 6 rows: header, 3 groups, what is left, the total" \
+	[ "$(wc -l <"$TMP/tty.out")" = 6 ]
+check "terminal: the rest is counted ($(grep '^\.\.\.' "$TMP/tty.out"))" \
+	grep -q "^\.\.\. $((2 + fw2 - 3)) more groups ($((fw2 - 1)) s" "$TMP/tty.out"
+check "terminal: no line wider than 34 columns, long ones cut with >" \
+	eval '[ "$(awk "length > 34" "$TMP/tty.out" | wc -l)" = 0 ] && grep -q ">\$" "$TMP/tty.out"'
+check "terminal: the largest group first (its state cut off at the edge)" \
+	grep -Eq '^ +7 +[^ ]+ +10\.77\.0\.2:8501 +>$' "$TMP/tty.out"
+
 # --- by peer, JSON ----------------------------------------------------------------------------
 expect_status 0 "peer: --json --state close-wait --group-by peer" \
 	in_ns "$ns" "$SR" -n --json --state close-wait --group-by peer
