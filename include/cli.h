@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "groupby.h"
 #include "selector.h"
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
@@ -35,6 +36,7 @@ struct config {
 	} netns_v[CLI_NETNS_MAX];
 	size_t nnetns;
 	bool all_netns;		/* --all-netns: every namespace on the host, ours included */
+	struct groupby_spec group_by;	/* --group-by: counts instead of rows (n 0: none) */
 	int argc;
 	char **argv;
 };

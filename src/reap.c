@@ -11,6 +11,7 @@
 #include "caps.h"
 #include "diag.h"
 #include "engine.h"
+#include "groupby.h"
 #include "netns.h"
 #include "nsdisc.h"
 #include "workers.h"
@@ -1296,7 +1297,7 @@ static int stage_collect(struct run *r)
 	 * (about a second per 200,000 open fds on the machine; a few milliseconds on a quiet
 	 * one) and reports owners as not looked up; the selector's owner tests still read them.
 	 */
-	bool want_owners = selector_needs_owners(cfg->ast) ||
+	bool want_owners = selector_needs_owners(cfg->ast) || groupby_needs_owners(&cfg->group_by) ||
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
 	if (want_owners && prepare_owners(cfg->ast, &r->pm) < 0) {
@@ -1530,6 +1531,59 @@ static void say_named_left_out(const struct run *r)
 		fprintf(stderr, ", %zu named network namespace%s left out", n, n == 1 ? "" : "s");
 }
 
+/*
+ * --group-by: the preview as counts (every record shown, the skipped ones too, as the table
+ * would list them). 0, or -ENOMEM (nothing printed).
+ */
+static int show_groups(struct run *r, const struct output_run *run)
+{
+	const struct config *cfg = r->cfg;
+	struct groupby_units units = { 0 };
+	struct netns_info here = { .inode = r->home, .pid = -1 };
+	struct groupby_env env = { r->owners, r->visit.n ? &r->visit : NULL,
+				   r->in_netns ? r->in_netns : &here, NULL, NULL };
+	struct groupby_result res;
+	struct output_fit fit;
+	struct stat st;
+	int ret;
+
+	if (!here.inode && stat("/proc/self/ns/net", &st) == 0)
+		here.inode = st.st_ino;
+	for (size_t i = 0; i < cfg->group_by.n; i++) {
+		if (cfg->group_by.k[i] != GB_UNIT || !r->set.n)
+			continue;
+		/* Without the cgroup tree every unit is unknown ("?"): said, not fatal. */
+		ret = groupby_units_load(&units, NULL);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret == -ENOENT)
+			fprintf(stderr, "sockreap: warning: units unknown (?): cgroup v2 is not "
+					"mounted here (`ip netns exec` hides it by remounting /sys; "
+					"nsenter --net=/run/netns/NAME does not)\n");
+		else if (ret < 0)
+			fprintf(stderr, "sockreap: warning: units unknown (?): cannot read the "
+					"cgroup v2 tree: %s\n", strerror(-ret));
+		env.unit = groupby_unit_of;
+		env.unit_arg = &units;
+	}
+	ret = groupby_run(&res, &cfg->group_by, &r->set, &env);
+	groupby_units_free(&units);
+	if (ret < 0)
+		return ret;
+	if (cfg->json) {
+		struct json j;
+
+		output_json_open(&j, stdout, run);
+		groupby_json(&j, &res);
+		output_json_close(&j, stdout, &r->set, run);
+	} else {
+		output_screen(STDOUT_FILENO, &fit);
+		groupby_table(stdout, &res, fit.rows, fit.cols);
+	}
+	groupby_free(&res);
+	return 0;
+}
+
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
 static int stage_show(struct run *r)
 {
@@ -1547,7 +1601,9 @@ static int stage_show(struct run *r)
 		int none = named_left_out(r) ? EXIT_PARTIAL : EXIT_NOMATCH;
 
 		run.exit_status = none;
-		if (cfg->json)
+		if (cfg->json && cfg->group_by.n)
+			show_groups(r, &run);
+		else if (cfg->json)
 			output_json(stdout, &r->set, r->owners, &run);
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
 		bool pids = hint_pids(r, NULL);
@@ -1574,7 +1630,12 @@ static int stage_show(struct run *r)
 		return RUN_ON;
 	run.exit_status = over_max ? EXIT_GUARD
 			  : nskipped(r) || named_left_out(r) ? EXIT_PARTIAL : EXIT_DONE;
-	if (cfg->json) {
+	if (cfg->group_by.n) {
+		if (show_groups(r, &run) < 0) {
+			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+			return EXIT_ERROR;
+		}
+	} else if (cfg->json) {
 		output_json(stdout, &r->set, r->owners, &run);
 	} else {
 		output_screen(STDOUT_FILENO, &fit);
