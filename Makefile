@@ -56,8 +56,9 @@ BPF_CLANG ?= clang
 BPF_CFLAGS := -target bpf -O2 -g -Wall $(WERROR) -Iinclude \
 	-I/usr/include/$(shell gcc -print-multiarch 2>/dev/null)
 
+# SOCKREAP_TESTING: the test build's seams (grep for it); the installed binary has none.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
+	-fno-omit-frame-pointer -DSOCKREAP_TESTING
 
 ifeq ($(V),1)
 Q :=

@@ -3,7 +3,7 @@
 # make bench: sockreap against its anchor in the same run, on workloads built in a namespace of
 # our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
 # table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
-# BENCH_ROWS ("1 2 3 4 5 6 7") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
+# BENCH_ROWS ("1 2 3 4 5 6 7 8 9") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
 # (10000) sizes row 7; BENCH_NS_N (1000) sizes row 8, BENCH_NS_LOADS ("0 100000") its loads.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -11,7 +11,7 @@ SR=$PWD/sockreap
 B=$PWD/build/bench
 RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES:-"1000 10000 100000"}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9} "
 RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
@@ -373,4 +373,32 @@ LOOP
 		ns_release
 		[ "$load" -gt 0 ] && release
 	done
+fi
+
+# 9. --group-by at the largest N: the counts against the plain preview they stand in for (same
+# selection, owners read by both), A B alternating. A run that failed or miscounted would make
+# a fast row out of nothing: both must exit 0 and the counts must add up to what is there.
+if want 9; then
+	build "$big" 0
+	sel="state close-wait and sport = :$PORT"
+	: >"$TMP/g.a"; : >"$TMP/g.b"
+	for ((r = 0; r < RUNS; r++)); do
+		measure "$SR" --dry-run "$sel" >>"$TMP/g.a"
+		measure "$SR" --dry-run --group-by comm,peer "$sel" >>"$TMP/g.b"
+	done
+	if awk '$3 != 0 { bad = 1 } END { exit !bad }' "$TMP/g.a" "$TMP/g.b"; then
+		echo "bench: row 9: a preview exited non-zero: $(cut -d' ' -f3 "$TMP/g.a" "$TMP/g.b" |
+			sort -u | tr '\n' ' ')" >&2
+		exit 1
+	fi
+	got=$(ip netns exec "$NS" "$SR" --dry-run --json --group-by comm,peer "$sel" 2>/dev/null |
+		jq '[.groups[].count] | add')
+	have=$(survivors)
+	[ "$got" = "$have" ] || { echo "bench: row 9: --group-by counted '$got' of $have" >&2; exit 1; }
+	row "9 group-by" "$big" 0 "sockreap --dry-run" "$TMP/g.a" ""
+	row "9 group-by" "$big" 0 "sockreap --dry-run --group-by comm,peer" "$TMP/g.b" "$TMP/g.a"
+	# CPU time says what the work cost where wall time on a loaded machine also says waiting.
+	printf '| 9 group-by | %s | 0 | CPU s (user + sys, median): preview, --group-by | | %s, %s | | |\n' \
+		"$big" "$(cut -d' ' -f4 "$TMP/g.a" | median)" "$(cut -d' ' -f4 "$TMP/g.b" | median)"
+	release
 fi

@@ -29,4 +29,18 @@ int cgroup_ids(const char *root, const char *path, uint64_t **ids);
  */
 int cgroup_find_unit(const char *root, const char *name, char *path, size_t size);
 
+/*
+ * The systemd unit a cgroup path (relative to the root, leading '/') belongs to, as systemd
+ * names it: the first component after the leading slices when it is a unit (nginx.service,
+ * session-3.scope, user@1000.service); a path of slices alone is its last slice; "" for the
+ * root or a path systemd did not make. Returns unit.
+ */
+const char *cgroup_path_unit(const char *path, char *unit, size_t size);
+
+/*
+ * Calls fn for root and every cgroup below it with its id and its path relative to root
+ * ("/" for root itself), until fn returns non-zero (returned). 0 or a negative errno.
+ */
+int cgroup_each(const char *root, int (*fn)(uint64_t id, const char *path, void *arg), void *arg);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "groupby.h"
 #include "selector.h"
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
@@ -41,6 +42,7 @@ struct config {
 	int64_t max_age;	/* --apply: refuse a plan older than this many seconds */
 	bool max_age_given;
 	bool engine_given;	/* --engine: else --apply uses the plan's */
+	struct groupby_spec group_by;	/* --group-by: counts instead of rows (n 0: none) */
 	int argc;
 	char **argv;
 };

@@ -60,6 +60,13 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		      const struct output_fit *fit);
 void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		 const struct output_run *run);
+/*
+ * output_json in two halves, for a document with other contents than "sockets" (--group-by):
+ * open writes the run's head fields, close the summary (of set) and the end.
+ */
+void output_json_open(struct json *j, FILE *f, const struct output_run *run);
+void output_json_close(struct json *j, FILE *f, const struct sock_set *set,
+		       const struct output_run *run);
 /* --explain: the canonical selector, what the kernel filters, what runs in user space. */
 void output_explain(FILE *f, const struct sel_node *ast);
 

@@ -207,3 +207,87 @@ int cgroup_find_unit(const char *root, const char *name, char *path, size_t size
 	free(queue);
 	return ret;
 }
+
+/* Whether the n bytes at s end in a unit type a cgroup can stand for. */
+static bool is_unit(const char *s, size_t n)
+{
+	static const char *const types[] = { ".service", ".scope", ".socket", ".mount", ".swap" };
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t t = strlen(types[i]);
+
+		if (n > t && !memcmp(s + n - t, types[i], t))
+			return true;
+	}
+	return false;
+}
+
+const char *cgroup_path_unit(const char *path, char *unit, size_t size)
+{
+	const char *slice = NULL, *p = path;
+	size_t slen = 0;
+
+	unit[0] = '\0';
+	/* systemd's cg_path_get_unit: skip the slices, the next component is the unit. */
+	for (;;) {
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+
+		if (!n)
+			break;
+		if (n > 6 && !memcmp(p + n - 6, ".slice", 6)) {
+			slice = p;
+			slen = n;
+			p += n;
+			continue;
+		}
+		if (is_unit(p, n))
+			snprintf(unit, size, "%.*s", (int)n, p);
+		return unit;
+	}
+	if (slice)
+		snprintf(unit, size, "%.*s", (int)slen, slice);
+	return unit;
+}
+
+static int each(const char *root, char *rel, size_t len, size_t size, int depth,
+		int (*fn)(uint64_t, const char *, void *), void *arg)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int ret;
+
+	if (snprintf(dir, sizeof(dir), "%s%s", root, rel) >= (int)sizeof(dir))
+		return 0;
+	if (stat(dir, &st) < 0)
+		return errno == ENOENT ? 0 : -errno; /* removed while we looked */
+	ret = fn(st.st_ino, len ? rel : "/", arg);
+	if (ret || depth > 64 || !(d = opendir(dir)))
+		return ret;
+	while (ret == 0 && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' || len + n + 2 > size)
+			continue;
+		rel[len] = '/';
+		memcpy(rel + len + 1, de->d_name, n + 1);
+		ret = each(root, rel, len + n + 1, size, depth + 1, fn, arg);
+		rel[len] = '\0';
+	}
+	closedir(d);
+	return ret;
+}
+
+int cgroup_each(const char *root, int (*fn)(uint64_t id, const char *path, void *arg), void *arg)
+{
+	char rel[PATH_MAX] = "";
+	struct stat st;
+
+	/* Below the root a cgroup removed while we look is no error; the root missing is. */
+	if (stat(root, &st) < 0)
+		return -errno;
+	return each(root, rel, 0, sizeof(rel), 0, fn, arg);
+}

@@ -43,6 +43,7 @@ enum {
 	OPT_SAVE_PLAN,
 	OPT_APPLY,
 	OPT_MAX_AGE,
+	OPT_GROUP_BY,
 };
 
 struct cli_option {
@@ -72,6 +73,9 @@ static const struct cli_option options[] = {
 	{ "ipv6", '6', NULL, NULL, "IPv6 sockets only" },
 	{ "dry-run", 'n', NULL, NULL, "show what would be killed; touch nothing" },
 	{ "json", 'j', NULL, NULL, "print one JSON document instead of a table" },
+	{ "group-by", OPT_GROUP_BY, "KEY[,KEY]", NULL, "with -n: count the sockets per key instead "
+						       "of listing them; keys: state pid comm local "
+						       "peer dport sport uid unit netns" },
 	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector, what runs in the kernel and "
 							  "the namespaces visited" },
 	{ "engine", OPT_ENGINE, "NAME", NULL, "destroy, rst or auto (the default: destroy, rst where "
@@ -455,6 +459,15 @@ static int parse_doctor(struct config *cfg, int argc, char **argv, FILE *errf)
 	return 0;
 }
 
+/* The first key of spec that needs owners (groupby_needs_owners is true). */
+static unsigned first_owner_key(const struct groupby_spec *spec)
+{
+	for (size_t i = 0; i < spec->n; i++)
+		if (spec->k[i] == GB_PID || spec->k[i] == GB_COMM)
+			return spec->k[i];
+	return GB_PID;
+}
+
 /* --netns and --netns-of share one group of repeats: the option table's --netns entry. */
 static size_t netns_group(void)
 {
@@ -797,6 +810,15 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		case OPT_ALL_NETNS:
 			cfg->all_netns = true;
 			break;
+		case OPT_GROUP_BY: {
+			char msg[512];
+
+			if (groupby_parse(optarg, &cfg->group_by, msg, sizeof(msg)) < 0) {
+				fprintf(errf, "sockreap: --group-by: %s\n", msg);
+				goto fail;
+			}
+			break;
+		}
 		case 'h':
 			cfg->action = CLI_HELP;
 			break;
@@ -818,7 +840,18 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			      "one\n");
 		goto fail;
 	}
-		if (cfg->all_netns && flag_netns) {
+	/* Counts are a preview: a kill with them would act on sockets nobody saw listed. */
+	if (cfg->group_by.n && !cfg->dry_run) {
+		fprintf(errf, "sockreap: --group-by shows counts, not a kill: add -n/--dry-run\n");
+		goto fail;
+	}
+	if (groupby_needs_owners(&cfg->group_by) && cfg->no_owners) {
+		fprintf(errf, "sockreap: --group-by %s needs the owner lookup that --no-owners "
+			      "turns off: give one\n",
+			groupby_key_name(first_owner_key(&cfg->group_by)));
+		goto fail;
+	}
+	if (cfg->all_netns && flag_netns) {
 		fprintf(errf, "sockreap: --all-netns already visits every network namespace: give "
 			      "it or --netns/--netns-of, not both\n");
 		goto fail;

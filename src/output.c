@@ -593,42 +593,53 @@ void output_json(FILE *f, const struct sock_set *set, const struct sel_owner_ctx
 {
 	struct json j;
 
-	json_init(&j, f);
-	json_obj_begin(&j, NULL);
-	json_uint(&j, "schema", OUTPUT_SCHEMA);
-	json_str(&j, "mode", run->mode);
-	json_str(&j, "selector", run->selector);
-	json_str(&j, "engine", run->engine);
-	if (run->netns)
-		output_netns_json(&j, "netns", run->netns);
+	output_json_open(&j, f, run);
 	json_arr_begin(&j, "sockets");
 	for (size_t i = 0; i < set->n; i++)
 		output_sock_json_ns(&j, NULL, &set->v[i], owners, run->counts != NULL,
 				    run->visited ? &run->visited->v[set->v[i].netns] : NULL);
 	json_arr_end(&j);
+	output_json_close(&j, f, set, run);
+}
+
+void output_json_open(struct json *j, FILE *f, const struct output_run *run)
+{
+	json_init(j, f);
+	json_obj_begin(j, NULL);
+	json_uint(j, "schema", OUTPUT_SCHEMA);
+	json_str(j, "mode", run->mode);
+	json_str(j, "selector", run->selector);
+	json_str(j, "engine", run->engine);
+	if (run->netns)
+		output_netns_json(j, "netns", run->netns);
+}
+
+void output_json_close(struct json *j, FILE *f, const struct sock_set *set,
+		       const struct output_run *run)
+{
 	/* The same fields whether or not anything matched: a kill that found nothing counts 0s. */
-	json_obj_begin(&j, "summary");
-	json_uint(&j, "selected", set->n);
-	json_str(&j, "owners_source", run->owners_source);
+	json_obj_begin(j, "summary");
+	json_uint(j, "selected", set->n);
+	json_str(j, "owners_source", run->owners_source);
 	if (run->counts || !strcmp(run->mode, "kill"))
 		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
-			json_uint(&j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);
-	json_uint(&j, "exit_status", (unsigned)run->exit_status);
-	json_double(&j, "elapsed_ms", run->elapsed_ms, 3);
+			json_uint(j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);
+	json_uint(j, "exit_status", (unsigned)run->exit_status);
+	json_double(j, "elapsed_ms", run->elapsed_ms, 3);
 	if (run->visited) {
 		size_t by[3] = { 0, 0, 0 };
 
 		for (size_t k = 0; k < run->visited->n; k++)
 			by[run->visited->v[k].collect < 3 ? run->visited->v[k].collect : 0]++;
 		/* How many namespaces the one-pass discovery spared a dump. */
-		json_obj_begin(&j, "collect");
-		json_uint(&j, "bpf_proven", by[NETNS_COLLECT_BPF]);
-		json_uint(&j, "dumped", by[NETNS_COLLECT_DUMP]);
-		json_obj_end(&j);
-		netns_counts_json(&j, set, run->visited, run->counts != NULL);
+		json_obj_begin(j, "collect");
+		json_uint(j, "bpf_proven", by[NETNS_COLLECT_BPF]);
+		json_uint(j, "dumped", by[NETNS_COLLECT_DUMP]);
+		json_obj_end(j);
+		netns_counts_json(j, set, run->visited, run->counts != NULL);
 	}
-	json_obj_end(&j);
-	json_obj_end(&j);
+	json_obj_end(j);
+	json_obj_end(j);
 	fputc('\n', f);
 }
 

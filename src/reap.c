@@ -11,6 +11,7 @@
 #include "caps.h"
 #include "diag.h"
 #include "engine.h"
+#include "groupby.h"
 #include "netns.h"
 #include "nsdisc.h"
 #include "workers.h"
@@ -48,11 +49,27 @@ struct progress {
 	bool drawn;		/* a line is on the screen */
 	const struct timespec *t0;
 	size_t seen;		/* records the dump returned */
+	double after_ms;	/* how long a run goes before the first line */
 };
 
 #define PROGRESS_AFTER_MS 1000.0
 
 static double ms_since(const struct timespec *t0);
+
+/*
+ * PROGRESS_AFTER_MS; the test build (SOCKREAP_TESTING: tests/integration/test_glance.sh) lets
+ * SOCKREAP_TEST_PROGRESS_MS shorten it, so that a test need not make a run last a second.
+ */
+static double progress_after_ms(void)
+{
+#ifdef SOCKREAP_TESTING
+	const char *e = secure_getenv("SOCKREAP_TEST_PROGRESS_MS");
+
+	if (e && *e)
+		return strtod(e, NULL);
+#endif
+	return PROGRESS_AFTER_MS;
+}
 
 static void progress_clear(struct progress *p)
 {
@@ -68,7 +85,7 @@ static void progress_say(struct progress *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!p->tty || ms_since(p->t0) < PROGRESS_AFTER_MS)
+	if (!p->tty || ms_since(p->t0) < p->after_ms)
 		return;
 	fputs("\r\033[K", stderr);
 	va_start(ap, fmt);
@@ -1535,7 +1552,7 @@ static int stage_collect(struct run *r)
 	 * (about a second per 200,000 open fds on the machine; a few milliseconds on a quiet
 	 * one) and reports owners as not looked up; the selector's owner tests still read them.
 	 */
-	bool want_owners = selector_needs_owners(cfg->ast) ||
+	bool want_owners = selector_needs_owners(cfg->ast) || groupby_needs_owners(&cfg->group_by) ||
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
 	if (want_owners && prepare_owners(cfg->ast, &r->pm) < 0) {
@@ -1580,30 +1597,26 @@ static int stage_collect(struct run *r)
 /* Listeners the selector matches (YES) or may match (owners unread), kept by the guard. */
 struct kept_listen {
 	const struct sel_node *ast;
+	uint16_t netns;		/* the index records of this dump are tagged with */
 	size_t yes, maybe;
 };
 
 static int count_listener(const struct sock_rec *rec, void *arg)
 {
 	struct kept_listen *k = arg;
-	enum sel_result m = k->ast ? selector_eval(k->ast, rec, NULL) : SEL_YES;
+	struct sock_rec tagged = *rec;
+	enum sel_result m;
 
+	/* As admit: the netns predicate reads the index. */
+	tagged.netns = k->netns;
+	m = k->ast ? selector_eval(k->ast, &tagged, NULL) : SEL_YES;
 	k->yes += m == SEL_YES;
 	k->maybe += m == SEL_UNKNOWN;
 	return 0;
 }
 
-/*
- * Nothing selected, and the LISTEN guard may be why: the prefilter never asked for listeners,
- * so ask now (one more dump, listeners only; a run that selected something never pays it).
- * Says so and returns true when some matched.
- */
-static bool hint_kept_listeners(struct run *r)
+static void count_listeners(struct run *r, struct diag *d, struct kept_listen *k)
 {
-	struct kept_listen k = { r->cfg->ast, 0, 0 };
-
-	if (!r->d || selector_names_listen(r->cfg->ast))
-		return false;
 	for (int p = 0; p < 2; p++)
 		for (int f = 0; f < 2; f++) {
 			struct diag_filter flt = { f ? AF_INET6 : AF_INET,
@@ -1611,8 +1624,30 @@ static bool hint_kept_listeners(struct run *r)
 						   SS_BIT(SS_LISTEN), r->pf.bc, r->pf.bclen, true };
 
 			if ((p ? r->pf.udp : r->pf.tcp) && (f ? r->pf.inet6 : r->pf.inet))
-				diag_dump(r->d, &flt, count_listener, &k);
+				diag_dump(d, &flt, count_listener, k);
 		}
+}
+
+/*
+ * Nothing selected, and the LISTEN guard may be why: the prefilter never asked for listeners,
+ * so ask now (one more dump, listeners only, in every namespace the run visits; a run that
+ * selected something never pays it). Says so and returns true when some matched.
+ */
+static bool hint_kept_listeners(struct run *r)
+{
+	struct kept_listen k = { r->cfg->ast, 0, 0, 0 };
+
+	if (selector_names_listen(r->cfg->ast))
+		return false;
+	if (r->visit.n) {
+		for (size_t i = 0; r->nsd && i < r->visit.n; i++)
+			if (r->nsd[i]) {
+				k.netns = (uint16_t)i;
+				count_listeners(r, r->nsd[i], &k);
+			}
+	} else if (r->d) {
+		count_listeners(r, r->d, &k);
+	}
 	size_t n = k.yes ? k.yes : k.maybe;
 
 	if (!n)
@@ -1625,9 +1660,9 @@ static bool hint_kept_listeners(struct run *r)
 }
 
 /*
- * Nothing selected with --pid: a pid that names no process, or one whose sockets live in
- * another network namespace (where this run's dump cannot see them), says so on f (NULL:
- * only counts). Returns how many pids got a line.
+ * Nothing selected with --pid: a pid that names no process, or one whose sockets live in a
+ * network namespace this run does not look in (where its dump cannot see them), says so on f
+ * (NULL: only counts). Returns how many pids got a line.
  */
 static int hint_pids(const struct run *r, FILE *f)
 {
@@ -1648,7 +1683,15 @@ static int hint_pids(const struct run *r, FILE *f)
 			continue;
 		}
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pids[i]);
-		if (stat(path, &there) == 0 && there.st_ino != here.st_ino) {
+		if (stat(path, &there) < 0)
+			continue;
+		if (r->visit.n && !netns_list_find(&r->visit, there.st_ino)) {
+			said++;
+			if (f)
+				fprintf(f, "sockreap: process %d lives in a network namespace this run "
+					   "does not visit (net:[%llu]): add --netns-of %d\n",
+					(int)pids[i], (unsigned long long)there.st_ino, (int)pids[i]);
+		} else if (!r->visit.n && there.st_ino != here.st_ino) {
 			said++;
 			if (f)
 				fprintf(f, "sockreap: process %d lives in another network namespace "
@@ -1790,6 +1833,59 @@ static int save_plan(struct run *r)
 	return RUN_ON;
 }
 
+/*
+ * --group-by: the preview as counts (every record shown, the skipped ones too, as the table
+ * would list them). 0, or -ENOMEM (nothing printed).
+ */
+static int show_groups(struct run *r, const struct output_run *run)
+{
+	const struct config *cfg = r->cfg;
+	struct groupby_units units = { 0 };
+	struct netns_info here = { .inode = r->home, .pid = -1 };
+	struct groupby_env env = { r->owners, r->visit.n ? &r->visit : NULL,
+				   r->in_netns ? r->in_netns : &here, NULL, NULL };
+	struct groupby_result res;
+	struct output_fit fit;
+	struct stat st;
+	int ret;
+
+	if (!here.inode && stat("/proc/self/ns/net", &st) == 0)
+		here.inode = st.st_ino;
+	for (size_t i = 0; i < cfg->group_by.n; i++) {
+		if (cfg->group_by.k[i] != GB_UNIT || !r->set.n)
+			continue;
+		/* Without the cgroup tree every unit is unknown ("?"): said, not fatal. */
+		ret = groupby_units_load(&units, NULL);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret == -ENOENT)
+			fprintf(stderr, "sockreap: warning: units unknown (?): cgroup v2 is not "
+					"mounted here (`ip netns exec` hides it by remounting /sys; "
+					"nsenter --net=/run/netns/NAME does not)\n");
+		else if (ret < 0)
+			fprintf(stderr, "sockreap: warning: units unknown (?): cannot read the "
+					"cgroup v2 tree: %s\n", strerror(-ret));
+		env.unit = groupby_unit_of;
+		env.unit_arg = &units;
+	}
+	ret = groupby_run(&res, &cfg->group_by, &r->set, &env);
+	groupby_units_free(&units);
+	if (ret < 0)
+		return ret;
+	if (cfg->json) {
+		struct json j;
+
+		output_json_open(&j, stdout, run);
+		groupby_json(&j, &res);
+		output_json_close(&j, stdout, &r->set, run);
+	} else {
+		output_screen(STDOUT_FILENO, &fit);
+		groupby_table(stdout, &res, fit.rows, fit.cols);
+	}
+	groupby_free(&res);
+	return 0;
+}
+
 /* 3. Nothing matched, too many, or a dry run: the preview is the plan. */
 static int stage_show(struct run *r)
 {
@@ -1807,12 +1903,14 @@ static int stage_show(struct run *r)
 		int none = named_left_out(r) ? EXIT_PARTIAL : EXIT_NOMATCH;
 
 		run.exit_status = none;
-		if (cfg->json)
+		if (cfg->json && cfg->group_by.n)
+			show_groups(r, &run);
+		else if (cfg->json)
 			output_json(stdout, &r->set, r->owners, &run);
 		if (cfg->save_plan && save_plan(r) != RUN_ON)
 			return EXIT_ERROR;
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
-		bool pids = !r->visit.n && hint_pids(r, NULL);
+		bool pids = hint_pids(r, NULL);
 
 		if (!pids && hint_kept_listeners(r)) {
 			say_left_out(r);
@@ -1836,7 +1934,12 @@ static int stage_show(struct run *r)
 		return RUN_ON;
 	run.exit_status = over_max ? EXIT_GUARD
 			  : nskipped(r) || named_left_out(r) ? EXIT_PARTIAL : EXIT_DONE;
-	if (cfg->json) {
+	if (cfg->group_by.n) {
+		if (show_groups(r, &run) < 0) {
+			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+			return EXIT_ERROR;
+		}
+	} else if (cfg->json) {
 		output_json(stdout, &r->set, r->owners, &run);
 	} else {
 		output_screen(STDOUT_FILENO, &fit);
@@ -2331,7 +2434,8 @@ int reap_run(const struct config *cfg)
 	int status = RUN_ON;
 
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
-	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0 };
+	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0,
+				       progress_after_ms() };
 	audit_init(&r.audit);
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]) && status == RUN_ON; i++)
 		status = stages[i](&r);

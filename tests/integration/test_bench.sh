@@ -49,3 +49,16 @@ if [ "$rc" = 0 ] && [ "$rows" = 6 ] && [ "$zero" = 0 ]; then
 else
 	not_ok "bench: small run exit $rc, $rows rows, $zero with 0 MiB: $(head -c 300 "$TMP/err")"
 fi
+
+# Row 9 (--group-by against the plain preview) at a small size: both rows, a ratio, no 0.0 MiB.
+timeout 300 env BENCH_ROWS=9 BENCH_RUNS=1 BENCH_SIZES=1000 bash bench/run.sh >"$TMP/out" 2>"$TMP/err"
+rc=$?
+rows=$(grep -c '^| 9 group-by | 1000 | 0 | sockreap' "$TMP/out")
+zero=$(awk -F'|' '/^\| 9 group-by \| 1000 \| 0 \| sockreap/ && $8 + 0 == 0' "$TMP/out" | wc -l)
+if [ "$rc" = 0 ] && [ "$rows" = 2 ] && [ "$zero" = 0 ] &&
+	grep -q '^| 9 group-by .*--group-by comm,peer | [0-9.]* | [0-9.]*× ' "$TMP/out" &&
+	grep -q '^| 9 group-by .* CPU s .* | | [0-9.]*, [0-9.]* |' "$TMP/out"; then
+	ok "bench: row 9 measures --group-by against the preview (2 rows, a ratio, CPU)"
+else
+	not_ok "bench: row 9: exit $rc, $rows rows, $zero with 0 MiB: $(head -c 300 "$TMP/err")"
+fi

@@ -57,3 +57,6 @@ check "doctor --json then --all completes --all-netns ($(comp doctor --json --al
 	[ "$(comp doctor --json --all)" = --all-netns ]
 check "doctor --netns completes names ($(comp doctor --netns r))" [ "$(comp doctor --netns r)" = red ]
 check "--all-netns is an option ($(comp --all-n))" [ "$(comp --all-n)" = --all-netns ]
+check "--group-by completes its keys ($(comp -n --group-by s))" [ "$(comp -n --group-by s)" = "state sport" ]
+check "--group-by completes after a comma ($(comp -n --group-by comm,pe))" [ "$(comp -n --group-by comm,pe)" = comm,peer ]
+check "--group-by is an option ($(comp --group))" [ "$(comp --group)" = --group-by ]

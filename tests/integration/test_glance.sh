@@ -91,8 +91,29 @@ test_progress_only_on_a_terminal() {
 	fi
 }
 
+# The dump and owner phases of a big run say how far they are. A second's wait before the first
+# line is what a real run has; the test build (SOCKREAP_TESTING) lets the wait be 0 ms, so that
+# 18,000 close-wait records (two rigs: the fd limit; one dump line per 16,384) show it at once.
+test_progress_phases() {
+	local ns
+	ns_new ns || { not_ok "phases: namespace"; return; }
+	rig_start PH "$ns" -p 7430 -n 9000 close-wait || { not_ok "phases: rig"; return; }
+	rig_start PH2 "$ns" -p 7431 -n 9000 close-wait || { not_ok "phases: rig 2"; return; }
+	in_ns "$ns" $PTY 24 80 env SOCKREAP_TEST_PROGRESS_MS=0 "$SR" --dry-run --state close-wait \
+		>"$TMP/tty" 2>&1
+	check "phases: a dry run on a terminal exits 0" [ "$?" = 0 ]
+	check "phases: the dump says how many records it has read" \
+		grep -qE 'sockreap: dump: 16384 sockets read, [0-9]+ selected' "$TMP/tty"
+	check "phases: the owner lookup says how many sockets it looks up" \
+		grep -qF "sockreap: owners: looking up 18000 sockets" "$TMP/tty"
+	check "phases: ... and the line is erased before the table" grep -qF $'\r\033[K' "$TMP/tty"
+	in_ns "$ns" env SOCKREAP_TEST_PROGRESS_MS=0 "$SR" --dry-run --state close-wait >"$TMP/out" 2>"$TMP/err"
+	check "phases: a pipe's stderr gets no progress" not_grep "sockreap: dump:" "$TMP/err"
+}
+
 not_grep() { ! grep -qF "$1" "$2"; }
 
 test_big_plan
 test_narrow
 test_progress_only_on_a_terminal
+test_progress_phases

@@ -41,6 +41,32 @@ test_pid_elsewhere() {
 	check "pid: says there is no such process" grep -qF "no process 2147483646 (pid)" "$TMP/err"
 }
 
+# --- the same hints when a run visits several namespaces -----------------------------------------
+test_many_namespaces() {
+	local a b c ino
+	ns_new a || { not_ok "many: namespace a"; return; }
+	ns_new b || { not_ok "many: namespace b"; return; }
+	ns_new c || { not_ok "many: namespace c"; return; }
+	rig_start ML "$b" -p 7320 -n 0 listen || { not_ok "many: listen rig"; return; }
+	expect_status 1 "many: a listener in one of two namespaces, matched by port, is not selected" \
+		"$SR" --dry-run --netns "$a" --netns "$b" sport 7320
+	check "many: says it matched and was kept, and how to include it" \
+		grep -qF '1 listening socket matched and was kept: say `state listen` to include it' "$TMP/err"
+	expect_status 0 "many: state listen selects it" "$SR" --dry-run --netns "$a" --netns "$b" \
+		sport 7320 state listen
+	rig_start MP "$c" -p 7321 -n 2 close-wait || { not_ok "many: pid rig"; return; }
+	ino=$(stat -Lc %i "/proc/$MP/ns/net")
+	expect_status 1 "many: --pid of a process in a namespace the run does not visit" \
+		"$SR" --dry-run --netns "$a" --netns "$b" --pid "$MP"
+	check "many: says where its sockets are and how to reach them" \
+		grep -qF "process $MP lives in a network namespace this run does not visit (net:[$ino]): add --netns-of $MP" "$TMP/err"
+	expect_status 1 "many: --pid of no process, several namespaces" \
+		"$SR" --dry-run --netns "$a" --netns "$b" --pid 2147483646
+	check "many: says there is no such process" grep -qF "no process 2147483646 (pid)" "$TMP/err"
+	expect_status 0 "many: --pid in a visited namespace selects" \
+		"$SR" --dry-run --netns "$a" --netns "$c" --pid "$MP"
+}
+
 # --- --max 0 --dry-run still shows the plan it would refuse -------------------------------------
 test_max_dry_run() {
 	local ns
@@ -98,6 +124,7 @@ test_table() {
 
 test_listen_kept
 test_pid_elsewhere
+test_many_namespaces
 test_max_dry_run
 test_json
 test_table

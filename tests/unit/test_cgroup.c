@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "fixtures.h"
+#include "groupby.h"
 #include "selector.h"
 
 static char root[PATH_MAX];
@@ -168,6 +169,56 @@ static void test_cgroup_selector_resolves_and_matches(void **state)
 	sel_node_free(n);
 }
 
+static void test_cgroup_path_unit_as_systemd_names_it(void **state)
+{
+	char u[256];
+
+	(void)state;
+	assert_string_equal(cgroup_path_unit("/system.slice/nginx.service", u, sizeof(u)),
+			    "nginx.service");
+	/* A unit's own sub-cgroups belong to it. */
+	assert_string_equal(cgroup_path_unit("/system.slice/nginx.service/worker", u, sizeof(u)),
+			    "nginx.service");
+	/* The system manager's unit, as systemctl status shows it, not the user manager's. */
+	assert_string_equal(cgroup_path_unit("/user.slice/user-1000.slice/user@1000.service/app.slice/"
+					     "foo.service", u, sizeof(u)),
+			    "user@1000.service");
+	assert_string_equal(cgroup_path_unit("/user.slice/user-1000.slice/session-3.scope", u,
+					     sizeof(u)), "session-3.scope");
+	assert_string_equal(cgroup_path_unit("/init.scope", u, sizeof(u)), "init.scope");
+	assert_string_equal(cgroup_path_unit("/user.slice/user-1000.slice", u, sizeof(u)),
+			    "user-1000.slice");
+	assert_string_equal(cgroup_path_unit("/", u, sizeof(u)), "");
+	/* Not systemd's (a cgroupfs container runtime): no unit. */
+	assert_string_equal(cgroup_path_unit("/docker/0123abcd", u, sizeof(u)), "");
+	assert_string_equal(cgroup_path_unit("/system.slice/a.slicex", u, sizeof(u)), "");
+}
+
+static void test_cgroup_units_map_every_id(void **state)
+{
+	struct groupby_units u;
+
+	(void)state;
+	assert_int_equal(groupby_units_load(&u, root), 0);
+	assert_string_equal(groupby_unit_of(&u, ino("/system.slice/nginx.service/worker")),
+			    "nginx.service");
+	assert_string_equal(groupby_unit_of(&u, ino("/system.slice/nginx.service")), "nginx.service");
+	assert_string_equal(groupby_unit_of(&u, ino("/system.slice")), "system.slice");
+	assert_string_equal(groupby_unit_of(&u, ino("/a/b")), "");
+	assert_string_equal(groupby_unit_of(&u, ino("")), "");
+	/* An id not in the tree (a cgroup removed since): unknown, not "none". */
+	assert_null(groupby_unit_of(&u, 1));
+	groupby_units_free(&u);
+	groupby_units_free(&u);
+	assert_null(groupby_unit_of(NULL, 1));
+	char missing[PATH_MAX + 16];
+
+	snprintf(missing, sizeof(missing), "%s/nonexistent", root);
+	assert_int_equal(groupby_units_load(&u, missing), -ENOENT);
+	assert_null(groupby_unit_of(&u, ino("/a")));
+	groupby_units_free(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +226,8 @@ int main(void)
 		cmocka_unit_test(test_cgroup_ids_cover_the_subtree),
 		cmocka_unit_test(test_cgroup_path_cannot_leave_the_root),
 		cmocka_unit_test(test_cgroup_find_unit),
+		cmocka_unit_test(test_cgroup_path_unit_as_systemd_names_it),
+		cmocka_unit_test(test_cgroup_units_map_every_id),
 		cmocka_unit_test(test_cgroup_selector_resolves_and_matches),
 	};
 

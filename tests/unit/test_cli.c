@@ -707,6 +707,47 @@ static void test_cli_plan_options(void **state)
 	assert_string_equal(errbuf, "sockreap: --apply: empty path\n");
 }
 
+/* --group-by: counts are a preview; its keys are checked before anything runs. */
+static void test_cli_group_by(void **state)
+{
+	struct config cfg;
+	char out[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, out, sizeof(out), env_none,
+			       ARGV("-n", "--state", "stuck", "--group-by", "comm,state")), 0);
+	assert_int_equal(cfg.group_by.n, 2);
+	assert_int_equal(cfg.group_by.k[0], GB_COMM);
+	assert_int_equal(cfg.group_by.k[1], GB_STATE);
+	assert_string_equal(out, "state fin-wait-2,close-wait,last-ack,closing");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--group-by=peer", "--dry-run", "--all")),
+			 0);
+	assert_int_equal(cfg.group_by.n, 1);
+	cli_free(&cfg);
+	/* Without it: no group-by at all. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "--all")), 0);
+	assert_int_equal(cfg.group_by.n, 0);
+	cli_free(&cfg);
+
+	/* Never a kill: a kill would act on sockets nobody saw listed. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--yes", "--state", "close-wait", "--group-by", "comm")), 2);
+	assert_non_null(strstr(errbuf, "--group-by shows counts, not a kill: add -n/--dry-run"));
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("-n", "--state", "close-wait", "--group-by", "comm,pier")), 2);
+	assert_string_equal(errbuf, "sockreap: --group-by: unknown key \"pier\" (keys: state, pid, "
+				    "comm, local, peer, dport, sport, uid, unit, netns)\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "--all", "--group-by")), 2);
+	/* Owner keys need the owner lookup that --no-owners turns off. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("-n", "--all", "--no-owners", "--group-by", "state,pid")), 2);
+	assert_non_null(strstr(errbuf, "--group-by pid needs the owner lookup that --no-owners"));
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("-n", "--all", "--no-owners", "--group-by", "peer,unit")), 0);
+	cli_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_cli_caller_under_file_caps),
 		cmocka_unit_test(test_cli_netns),
 		cmocka_unit_test(test_cli_netns_predicate),
+		cmocka_unit_test(test_cli_group_by),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
