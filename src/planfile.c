@@ -318,7 +318,8 @@ int planfile_parse(const char *buf, size_t len, struct planfile *p, char *why, s
 
 int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	/* O_NONBLOCK: a FIFO given as the plan must not hang the open (refused below). */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ret;
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;

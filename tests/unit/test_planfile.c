@@ -361,6 +361,26 @@ static void test_planfile_lookup_keeps_only_the_very_sockets(void **state)
 	sock_set_free(&missing);
 }
 
+/* A FIFO (or a device) given as the plan is refused at once: opening it must not wait. */
+static void test_planfile_load_refuses_a_fifo(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	struct planfile p;
+
+	(void)state;
+	strcpy(dir, "/tmp/sockreap-plan.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "not a regular file");
+	planfile_free(&p);
+	assert_int_equal(planfile_load(dir, &p, why, sizeof(why)), -EINVAL);
+	planfile_free(&p);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_planfile_check_host_boot_age),
 		cmocka_unit_test(test_planfile_parse_age),
 		cmocka_unit_test(test_planfile_save_round_trip),
+		cmocka_unit_test(test_planfile_load_refuses_a_fifo),
 		cmocka_unit_test(test_planfile_lookup_keeps_only_the_very_sockets),
 	};
 
