@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Runbook 1: a server leaks CLOSE_WAIT (its clients closed, it never does) while another client
+# keeps healthy connections to the same port. The runbook kills the leaked sockets of that one
+# process; the healthy connections survive and still carry data.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/runbooks/lib.sh
+
+require_netns "runbook close-wait leak"
+ns_new ns || { not_ok "close-wait leak: namespace"; exit 0; }
+port=7400
+rig_spawn S ip netns exec "$ns" "$ECHORIG" -p $port listen || { not_ok "close-wait leak: server"; exit 0; }
+rig_spawn L ip netns exec "$ns" "$ECHORIG" -p $port -n 40 connect || { not_ok "close-wait leak: leaking clients"; exit 0; }
+rig_spawn H ip netns exec "$ns" "$ECHORIG" -p $port -n 10 connect || { not_ok "close-wait leak: healthy clients"; exit 0; }
+check "close-wait leak: healthy clients get echoes before" [ "$(rig_say H "send hello")" = "replied=10 of 10" ]
+# The leaking clients go away (FIN sent); the server never closes its ends.
+echo quit >&"$L_in"
+wait_exit "$L"
+check "close-wait leak: 40 CLOSE_WAIT on :$port before" cw_settled "$ns" $port 40
+check "close-wait leak: every CLOSE_WAIT is the server's" \
+	[ "$(in_ns "$ns" ss -tanpH state close-wait "sport = :$port" | grep -c "pid=$S,")" = 40 ]
+
+runbook "close-wait leak" "$ns" "sockreap --state close-wait --pid PID --yes" PID="$S"
+
+check "close-wait leak: no CLOSE_WAIT left on :$port" [ "$(cw_count "$ns" $port)" = 0 ]
+check "close-wait leak: audit says 40 killed" \
+	[ "$(jq -r 'select(.event=="summary") | .killed' "$SOCKREAP_AUDIT_LOG")" = 40 ]
+check "close-wait leak: the 10 healthy connections are still ESTABLISHED (both ends)" \
+	[ "$(ss_count "$ns" state established "( sport = :$port or dport = :$port )")" = 20 ]
+check "close-wait leak: healthy clients still get echoes after" \
+	[ "$(rig_say H "send after")" = "replied=10 of 10" ]
+check "close-wait leak: the server is still running" kill -0 "$S"
