@@ -30,19 +30,19 @@ man_runbooks() {
 		sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/\\(aq/'"'"'/g'
 }
 
-# runbook DESC NS TEMPLATE NAME=VALUE...: checks that TEMPLATE is one of the man page's runbook
-# commands, then does what the man page says in NS: previews it with --dry-run, runs it
-# (sockreap being the test build, each placeholder NAME replaced by VALUE; exit 0 expected),
-# and checks that what was killed is exactly what the preview showed. TEMPLATE is plain words.
-runbook() {
-	local desc=$1 ns=$2 template=$3 word kv shown=
-	local -a words argv=()
-	shift 3
+# runbook_words DESC TEMPLATE NAME=VALUE...: checks that TEMPLATE is one of the man page's
+# runbook commands; RB_ARGV gets it to run (sockreap being the test build, each placeholder
+# NAME replaced by VALUE), RB_SHOWN the same as text. TEMPLATE is plain words, no quoting.
+runbook_words() {
+	local desc=$1 template=$2 word kv
+	local -a words
+	shift 2
 	if man_runbooks | grep -qxF -- "$template"; then
 		ok "$desc: sockreap(8) RUNBOOKS prints \"$template\""
 	else
 		not_ok "$desc: \"$template\" is not among sockreap(8)'s RUNBOOKS commands"
 	fi
+	RB_ARGV=() RB_SHOWN=
 	read -ra words <<<"$template"
 	for word in "${words[@]}"; do
 		if [ "$word" = sockreap ]; then
@@ -52,13 +52,32 @@ runbook() {
 				word=${word//"${kv%%=*}"/"${kv#*=}"}
 			done
 		fi
-		argv+=("$word")
-		shown+=" $word"
+		RB_ARGV+=("$word")
+		RB_SHOWN+=" $word"
 	done
-	shown=${shown/"$SR"/sockreap}
-	expect_status 0 "$desc: preview:$shown --dry-run --json" in_ns "$ns" "${argv[@]}" --dry-run --json
+	RB_SHOWN=${RB_SHOWN/"$SR"/sockreap}
+}
+
+# runbook_look DESC NS TEMPLATE NAME=VALUE...: one of the man page's first-look commands (a
+# dry run) in NS, with --json added; its document is left in $TMP/out.
+runbook_look() {
+	local desc=$1 ns=$2
+	shift 2
+	runbook_words "$desc" "$@"
+	expect_status 0 "$desc: ran$RB_SHOWN --json" in_ns "$ns" "${RB_ARGV[@]}" --json
+}
+
+# runbook DESC NS TEMPLATE NAME=VALUE...: what the man page says to do with a runbook's
+# command, in NS: preview it with --dry-run, run it (exit 0 expected), and check that what was
+# killed is exactly what the preview showed.
+runbook() {
+	local desc=$1 ns=$2
+	shift 2
+	runbook_words "$desc" "$@"
+	expect_status 0 "$desc: preview:$RB_SHOWN --dry-run --json" \
+		in_ns "$ns" "${RB_ARGV[@]}" --dry-run --json
 	jq -r '.sockets[].cookie' "$TMP/out" | sort >"$TMP/runbook.preview"
-	expect_status 0 "$desc: ran$shown" in_ns "$ns" "${argv[@]}"
+	expect_status 0 "$desc: ran$RB_SHOWN" in_ns "$ns" "${RB_ARGV[@]}"
 	jq -r 'select(.event=="result" and .outcome=="killed") | .cookies[]' "$SOCKREAP_AUDIT_LOG" |
 		sort >"$TMP/runbook.killed"
 	check "$desc: killed exactly the $(wc -l <"$TMP/runbook.preview") previewed sockets" \

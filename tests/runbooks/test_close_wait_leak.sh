@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Runbook 1: a server leaks CLOSE_WAIT (its clients closed, it never does) while another client
-# keeps healthy connections to the same port. The runbook kills the leaked sockets of that one
-# process; the healthy connections survive and still carry data.
+# keeps healthy connections to the same port. The first look (--group-by) finds the process;
+# the runbook kills the leaked sockets of that one process; the healthy connections survive and
+# still carry data.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/runbooks/lib.sh
 
@@ -20,7 +21,19 @@ check "close-wait leak: 40 CLOSE_WAIT on :$port before" cw_settled "$ns" $port 4
 check "close-wait leak: every CLOSE_WAIT is the server's" \
 	[ "$(in_ns "$ns" ss -tanpH state close-wait "sport = :$port" | grep -c "pid=$S,")" = 40 ]
 
-runbook "close-wait leak" "$ns" "sockreap --state close-wait --pid PID --yes" PID="$S"
+# The first look says which program and state pile up, the second which process: its pid
+# comes from sockreap's answer, as it would in an incident.
+runbook_look "close-wait leak: first look" "$ns" "sockreap -n --state stuck --group-by comm,state"
+check "close-wait leak: first look counts 40 echorig close-wait" \
+	[ "$(jq -c '[.groups[] | select(.comm == "echorig" and .state == "close-wait") | .count]' \
+		"$TMP/out")" = "[40]" ]
+runbook_look "close-wait leak: which process" "$ns" "sockreap -n --state STATE --group-by pid" \
+	STATE=close-wait
+pid=$(jq -r 'if (.groups | length) == 1 and .groups[0].count == 40 then .groups[0].pid else "none" end' \
+	"$TMP/out")
+check "close-wait leak: it names the server, pid $S, with all 40 ($pid)" [ "$pid" = "$S" ]
+
+runbook "close-wait leak" "$ns" "sockreap --state close-wait --pid PID --yes" PID="$pid"
 
 check "close-wait leak: no CLOSE_WAIT left on :$port" [ "$(cw_count "$ns" $port)" = 0 ]
 check "close-wait leak: audit says 40 killed" \
