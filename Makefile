@@ -30,7 +30,9 @@ PKGS := libnl-3.0 libcap-ng libbpf jansson
 BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev \
 	libjansson-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
-	libcap2-bin bc logrotate
+	libcap2-bin bc logrotate $(RUNBOOK_PKGS)
+# The servers the incident runbooks (tests/runbooks/) stage their incidents with.
+RUNBOOK_PKGS := redis-server redis-tools postgresql
 DIST_PKGS := debhelper lintian debootstrap
 DEB_PKGS := $(BUILD_PKGS) $(TEST_PKGS) $(DIST_PKGS)
 
@@ -72,10 +74,10 @@ SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
-	build/tests/churnrig build/tests/faildump.so
+	build/tests/churnrig build/tests/faildump.so build/tests/echorig
 
 .SECONDARY:
-.PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
+.PHONY: all check check-runbooks install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
 	deb-check
 
 all: sockreap
@@ -208,6 +210,12 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory clang-check
 	$(Q)tests/run.sh $(UNIT_BINS)
 
+# The incident runbooks alone (make check runs them too): each stages an incident in namespaces
+# and resolves it with the command sockreap(8)'s RUNBOOKS section prints. Root.
+check-runbooks: deps
+	$(Q)$(MAKE) --no-print-directory WERROR=-Werror build/san/sockreap build/tests/echorig
+	$(Q)TEST_SCRIPTS='tests/runbooks/test_*.sh' tests/run.sh
+
 # -Werror under the other compiler too, when it is here (make deps installs it).
 clang-check:
 	$(Q)if command -v clang >/dev/null 2>&1; then \
@@ -221,7 +229,9 @@ clang-check:
 deps:
 	$(Q)missing=""; \
 	for p in $(PKGS) cmocka; do $(PKG_CONFIG) --exists $$p 2>/dev/null || missing=1; done; \
-	for t in cc clang ip ss jq setpriv nft setcap bc logrotate; do command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	for t in cc clang ip ss jq setpriv nft setcap bc logrotate redis-server redis-cli psql; do \
+		command -v $$t >/dev/null 2>&1 || missing=1; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "sockreap: build dependencies are missing; as root, run:" >&2; \

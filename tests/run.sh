@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Runs the cmocka unit binaries given as arguments and every tests/integration/test_*.sh,
-# then prints one closing line: "N passed, N failed, N skipped". Exits 1 if anything failed.
+# Runs the cmocka unit binaries given as arguments and every tests/integration/test_*.sh and
+# tests/runbooks/test_*.sh (or the scripts TEST_SCRIPTS names), then prints one closing line:
+# "N passed, N failed, N skipped". Exits 1 if anything failed.
 cd "$(dirname "$0")/.." || exit 1
 passed=0 failed=0 skipped=0
 
@@ -20,7 +21,8 @@ for bin in "$@"; do
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 
-for t in tests/integration/test_*.sh tests/fuzz/test_*.sh; do
+# TEST_SCRIPTS (globs) runs only those scripts: make check-runbooks.
+for t in ${TEST_SCRIPTS:-tests/integration/test_*.sh tests/runbooks/test_*.sh tests/fuzz/test_*.sh}; do
 	[ -e "$t" ] || continue
 	echo "== $t"
 	log=$(mktemp)
