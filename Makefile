@@ -21,13 +21,14 @@ LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng libbpf
+PKGS := libnl-3.0 libcap-ng libbpf jansson
 
 # Debian packages: to build (debian/control's Build-Depends must list these, less
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
 # and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
 # them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
-BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev
+BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev \
+	libjansson-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
 	libcap2-bin bc logrotate $(RUNBOOK_PKGS)
 # The servers the incident runbooks (tests/runbooks/) stage their incidents with.
@@ -134,6 +135,7 @@ build/tests/%.o: tests/unit/%.c build/san/flags
 # Fakes of the system seams a suite needs; they come before the library, so they replace
 # its members.
 FAKES_engine := build/tests/fake_diag.o build/tests/fake_rawio.o
+FAKES_planfile := build/tests/fake_diag.o
 
 .SECONDEXPANSION:
 build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a
@@ -157,7 +159,7 @@ build/tests/%.so: tests/helpers/%.c
 # build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET/ (a crash that is fixed
 # goes into tests/fuzz/corpus/TARGET as a regression seed).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := selector diag packet cli netns
+FUZZ_TARGETS := selector diag packet cli netns planfile
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Itests/unit \
@@ -166,20 +168,23 @@ FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.
 	src/selector_bc.c src/sock.c src/cgroup.c
 FUZZ_SRCS_packet := src/packet.c
 FUZZ_SRCS_netns := src/netns.c
+FUZZ_SRCS_planfile := src/planfile.c src/sha256.c src/sock.c
 # The dump records go on through the output, and the command line through everything cli.c
 # calls: those two take the whole library, so that a new dependency cannot break their link.
 FUZZ_SRCS_diag := $(LIB_SRCS)
 FUZZ_SRCS_cli := $(LIB_SRCS)
 FUZZ_LIBS_diag = $(PKG_LIBS)
 FUZZ_LIBS_cli = $(PKG_LIBS)
+FUZZ_LIBS_planfile = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 FUZZ_LDFLAGS_cli := -Wl,--wrap=cgroup_root
 # The longest input each reads: a selector, a dump buffer, a captured frame, a command line,
-# a mountinfo line.
+# a mountinfo line, a plan file.
 FUZZ_MAXLEN_selector := 512
 FUZZ_MAXLEN_diag := 4096
 FUZZ_MAXLEN_packet := 256
 FUZZ_MAXLEN_cli := 1024
 FUZZ_MAXLEN_netns := 4096
+FUZZ_MAXLEN_planfile := 16384
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
 		tests/unit/fixtures.h $(TASKFILES_OBJ)

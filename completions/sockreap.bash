@@ -14,8 +14,8 @@ _sockreap()
 	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --comm --uid --cgroup --unit --idle --tcp --udp --ipv4 --ipv6
-		--dry-run --json --group-by --explain --engine --no-peer-reset --no-owners --netns --netns-of --all-netns --yes --max --all --include-self
-		--audit-log --no-audit --help --version"
+		--dry-run --json --group-by --explain --engine --no-peer-reset --no-owners --netns --netns-of --all-netns
+		--save-plan --apply --max-age --yes --max --all --include-self --audit-log --no-audit --help --version"
 
 	case $prev in
 	-s|--state|state)
@@ -85,7 +85,7 @@ _sockreap()
 		COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
 		return
 		;;
-	--audit-log)
+	--audit-log|--save-plan|--apply)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -97,7 +97,7 @@ _sockreap()
 		COMPREPLY=($(compgen -W "--json --netns --netns-of --all-netns" -- "$cur"))
 		return
 		;;
-	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle)
+	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle|--max-age)
 		return
 		;;
 	# After a keyword that compares, ss's operator words.

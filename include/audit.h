@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "audit_who.h"
 #include "json.h"
 #include "output.h"
 #include "plan.h"
@@ -23,6 +24,12 @@ struct audit_outcome {
 	const char *peer_end;
 };
 
+/* The plan file an --apply run carries out (planfile.h): its digest and its author. */
+struct audit_plan {
+	const char *sha256;		/* 64 hex digits of the file's bytes */
+	const struct audit_who *author;
+};
+
 struct audit {
 	int fd;			/* -1: no file (--no-audit) */
 	struct json_buf buf;	/* one record, formatted whole before its write */
@@ -38,14 +45,7 @@ struct audit {
 	char host[256];
 	struct timespec (*now)(void);	/* clock seam for tests */
 	const char *syslog_path;	/* what audit_syslog_reachable tries (tests: elsewhere) */
-};
-
-/* Who ran us, as the audit record states it. */
-struct audit_who {
-	unsigned uid, euid;
-	long long loginuid, sessionid;	/* -1: unset */
-	const char *sudo_user;		/* as claimed by the environment */
-	const char *tty;
+	const struct audit_plan *plan;	/* NULL unless --apply: then in every record */
 };
 
 struct audit_run {
@@ -71,6 +71,8 @@ void audit_open_fd(struct audit *a, int fd);
 void audit_close(struct audit *a);
 
 void audit_who_fill(struct audit_who *w);
+/* w as the "who" object of a record (and a plan file's author: the same fields). */
+void audit_who_json(struct json *j, const char *key, const struct audit_who *w);
 
 /*
  * Records. Each is one JSON line written with one write(2) under flock(LOCK_EX), held from the

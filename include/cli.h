@@ -4,6 +4,7 @@
 #define SOCKREAP_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "groupby.h"
@@ -36,6 +37,11 @@ struct config {
 	} netns_v[CLI_NETNS_MAX];
 	size_t nnetns;
 	bool all_netns;		/* --all-netns: every namespace on the host, ours included */
+	const char *save_plan;	/* --save-plan FILE (with --dry-run) */
+	const char *apply;	/* --apply FILE: the plan is the selection (ast is NULL) */
+	int64_t max_age;	/* --apply: refuse a plan older than this many seconds */
+	bool max_age_given;
+	bool engine_given;	/* --engine: else --apply uses the plan's */
 	struct groupby_spec group_by;	/* --group-by: counts instead of rows (n 0: none) */
 	int argc;
 	char **argv;

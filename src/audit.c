@@ -219,6 +219,13 @@ static bool record_begin(struct audit *a, const char *event, bool host)
 	/* The host is said once per batch (start, summary): the sockets' records are many. */
 	if (host)
 		json_str(&a->j, "host", a->host);
+	/* An --apply run: every record names the plan it carried out, and who made it. */
+	if (a->plan) {
+		json_obj_begin(&a->j, "plan");
+		json_str(&a->j, "sha256", a->plan->sha256);
+		audit_who_json(&a->j, "author", a->plan->author);
+		json_obj_end(&a->j);
+	}
 	return true;
 }
 
@@ -327,6 +334,18 @@ static void id_or_null(struct json *j, const char *key, long long v)
 		json_int(j, key, v);
 }
 
+void audit_who_json(struct json *j, const char *key, const struct audit_who *w)
+{
+	json_obj_begin(j, key);
+	json_uint(j, "uid", w->uid);
+	json_uint(j, "euid", w->euid);
+	id_or_null(j, "loginuid", w->loginuid);
+	id_or_null(j, "sessionid", w->sessionid);
+	json_str(j, "sudo_user", w->sudo_user);
+	json_str(j, "tty", w->tty);
+	json_obj_end(j);
+}
+
 void audit_start(struct audit *a, const struct audit_run *run)
 {
 	struct json *j = &a->j;
@@ -334,14 +353,7 @@ void audit_start(struct audit *a, const struct audit_run *run)
 	sockets_close(a);
 	if (!record_begin(a, "start", true))
 		return;
-	json_obj_begin(j, "who");
-	json_uint(j, "uid", run->who->uid);
-	json_uint(j, "euid", run->who->euid);
-	id_or_null(j, "loginuid", run->who->loginuid);
-	id_or_null(j, "sessionid", run->who->sessionid);
-	json_str(j, "sudo_user", run->who->sudo_user);
-	json_str(j, "tty", run->who->tty);
-	json_obj_end(j);
+	audit_who_json(j, "who", run->who);
 	json_arr_begin(j, "argv");
 	for (int i = 0; i < run->argc; i++)
 		json_str(j, NULL, run->argv[i]);
@@ -436,10 +448,15 @@ int audit_commit(struct audit *a)
 
 static void who_line(char *buf, size_t size, const struct audit *a, const struct audit_run *run)
 {
-	snprintf(buf, size, "run %s uid=%u euid=%u sudo_user=%s engine=%s selector=\"%s\"",
-		 a->run_id, run->who->uid, run->who->euid,
-		 run->who->sudo_user ? run->who->sudo_user : "-", run->engine,
-		 run->selector ? run->selector : "");
+	int n = snprintf(buf, size, "run %s uid=%u euid=%u sudo_user=%s engine=%s selector=\"%s\"",
+			 a->run_id, run->who->uid, run->who->euid,
+			 run->who->sudo_user ? run->who->sudo_user : "-", run->engine,
+			 run->selector ? run->selector : "");
+
+	/* --apply: syslog names the plan too, as every audit record does. */
+	if (a->plan && n >= 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " plan_sha256=%s plan_author_uid=%u",
+			 a->plan->sha256, a->plan->author->uid);
 }
 
 /* Said before acting: a run stopped by force still leaves this behind. */

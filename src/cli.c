@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "plan.h"
+#include "planfile.h"
 #include "text.h"
 
 #include <errno.h>
@@ -39,6 +40,9 @@ enum {
 	OPT_NETNS,
 	OPT_NETNS_OF,
 	OPT_ALL_NETNS,
+	OPT_SAVE_PLAN,
+	OPT_APPLY,
+	OPT_MAX_AGE,
 	OPT_GROUP_BY,
 };
 
@@ -85,6 +89,12 @@ static const struct cli_option options[] = {
 						 "(repeatable)" },
 	{ "all-netns", OPT_ALL_NETNS, NULL, NULL, "act in every network namespace on the host, "
 						  "ours included" },
+	{ "save-plan", OPT_SAVE_PLAN, "FILE", NULL, "with --dry-run: save the plan as a JSON file "
+						    "for --apply (mode 0600)" },
+	{ "apply", OPT_APPLY, "FILE", NULL, "kill the sockets of a saved plan that are still there "
+					    "(same cookie and 4-tuple); no selector" },
+	{ "max-age", OPT_MAX_AGE, "DURATION", NULL, "with --apply: refuse a plan older than this "
+						    "(default 15m)" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -130,6 +140,7 @@ void cli_usage(FILE *f)
 {
 	fprintf(f, "Usage: sockreap [OPTIONS] [SELECTOR]\n"
 		   "       sockreap --dry-run [OPTIONS] [SELECTOR]\n"
+		   "       sockreap --apply FILE [--yes] [--json] [--engine E] [--max-age DURATION]\n"
 		   "       sockreap doctor [--json] [--netns NAME|PATH]... [--netns-of PID]...\n"
 		   "                       [--all-netns]\n"
 		   "\n"
@@ -546,6 +557,47 @@ static int derive_netns(struct config *cfg, FILE *errf)
 	return 0;
 }
 
+/*
+ * --save-plan saves a preview; --apply carries a saved one out, and the plan is its whole
+ * selection: a selector next to it would suggest a narrowing that never happens. 0 or -EINVAL
+ * (said on errf).
+ */
+static int cli_plan_options(struct config *cfg, const char *selecting, const char *expr,
+			    FILE *errf)
+{
+	struct shown b;
+
+	if (cfg->save_plan && !cfg->dry_run) {
+		fprintf(errf, "sockreap: --save-plan needs --dry-run: a plan is a preview, saved "
+			      "for --apply\n");
+		return -EINVAL;
+	}
+	if (cfg->save_plan && cfg->apply) {
+		fprintf(errf, "sockreap: --save-plan and --apply contradict each other: give one\n");
+		return -EINVAL;
+	}
+	if (cfg->max_age_given && !cfg->apply) {
+		fprintf(errf, "sockreap: --max-age goes with --apply\n");
+		return -EINVAL;
+	}
+	if (!cfg->apply)
+		return 0;
+	if (cfg->dry_run) {
+		fprintf(errf, "sockreap: --apply and --dry-run contradict each other: the saved plan "
+			      "is the preview\n");
+		return -EINVAL;
+	}
+	if (selecting || expr) {
+		fprintf(errf, "sockreap: --apply: the plan is the selection: no selector with it "
+			      "(\"%s%s\" given)\n", selecting ? "--" : "",
+			shown(&b, selecting ? selecting : expr));
+		return -EINVAL;
+	}
+	if (!cfg->max_age_given)
+		cfg->max_age = PLANFILE_MAX_AGE_DEFAULT;
+	return 0;
+}
+
 bool cli_many_netns(const struct config *cfg)
 {
 	return cfg->all_netns || cfg->nnetns > 1;
@@ -558,6 +610,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	char optstring[2 * NOPTS + 3], *op = optstring;
 	struct repeats groups[NOPTS] = { 0 };
 	bool fam4 = false, fam6 = false, tcp = false, udp = false, flag_netns = false;
+	const char *selecting = NULL;	/* the first option that selects, for --apply's refusal */
 	char *expr = NULL;	/* the expression, for messages that point into it */
 	int ret = EXIT_USAGE;
 
@@ -616,6 +669,10 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 		const struct cli_option *o = &options[idx];
 
+		if (!selecting && (o->keyword || strchr("tu46", c) || c == OPT_ALL ||
+				   c == OPT_NETNS || c == OPT_NETNS_OF || c == OPT_ALL_NETNS ||
+				   c == OPT_EXPLAIN))
+			selecting = o->name;
 		if (o->keyword) {
 			struct sel_error err;
 			struct sel_node *n = selector_parse_flag(o->keyword, optarg, &err);
@@ -694,7 +751,27 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		case OPT_EXPLAIN:
 			cfg->explain = true;
 			break;
+		case OPT_SAVE_PLAN:
+		case OPT_APPLY:
+			if (!*optarg) {
+				fprintf(errf, "sockreap: --%s: empty path\n", o->name);
+				goto fail;
+			}
+			*(c == OPT_APPLY ? &cfg->apply : &cfg->save_plan) = optarg;
+			break;
+		case OPT_MAX_AGE: {
+			struct shown b;
+
+			if (planfile_parse_age(optarg, &cfg->max_age) < 0) {
+				fprintf(errf, "sockreap: --max-age: not a duration: \"%s\" (900s, 15m, "
+					      "2h, 1d)\n", shown(&b, optarg));
+				goto fail;
+			}
+			cfg->max_age_given = true;
+			break;
+		}
 		case OPT_ENGINE:
+			cfg->engine_given = true;
 			if (strcmp(optarg, "destroy") && strcmp(optarg, "rst") &&
 			    strcmp(optarg, "auto")) {
 				struct shown b;
@@ -756,6 +833,8 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			      "or neither for both families\n");
 		goto fail;
 	}
+	if (cli_plan_options(cfg, selecting, optind < argc ? argv[optind] : NULL, errf) < 0)
+		goto fail;
 	if (cfg->no_audit && cfg->audit_path_given) {
 		fprintf(errf, "sockreap: --no-audit and --audit-log contradict each other: give "
 			      "one\n");

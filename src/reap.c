@@ -17,6 +17,7 @@
 #include "workers.h"
 #include "output.h"
 #include "plan.h"
+#include "planfile.h"
 #include "procmap.h"
 #include "rawio.h"
 #include "taskfiles.h"
@@ -24,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
@@ -466,6 +468,17 @@ struct run {
 	size_t sockstat_max;	/* namespaces the fd limit leaves room to open them for */
 	struct nsdisc_inuse *inuse;
 	int disc_iter;
+	/*
+	 * --apply: the plan read back, and its sockets that are not there any more (gone,
+	 * changed), kept behind the ones to act on in set: counted, shown and audited, never
+	 * acted on.
+	 */
+	struct planfile plan;
+	bool plan_listen;	/* the plan's selector named listen */
+	bool plan_ns_gone;	/* the plan's namespace is not found again */
+	bool plan_many;		/* the plan's sockets live in several namespaces: visit lists them */
+	size_t plan_missing;
+	struct audit_plan audit_plan;
 };
 
 /* A stage's "carry on"; anything else is the run's exit status. */
@@ -473,7 +486,7 @@ struct run {
 
 static size_t nskipped(const struct run *r)
 {
-	return r->set.n - r->nplan;
+	return r->set.n - r->nplan - r->plan_missing;
 }
 
 /*
@@ -543,6 +556,15 @@ static int list_namespaces(struct run *r, int **fds)
 	const struct config *cfg = r->cfg;
 
 	*fds = NULL;
+	/* --apply: the plan's, listed already (plan_visit), each opened by its path. */
+	if (r->plan_many) {
+		*fds = malloc((r->visit.n ? r->visit.n : 1) * sizeof(**fds));
+		if (!*fds)
+			return EXIT_ERROR;
+		for (size_t i = 0; i < r->visit.n; i++)
+			(*fds)[i] = -1;
+		return 0;
+	}
 	if (cfg->all_netns) {
 		if (netns_discover(NULL, &r->visit) < 0)
 			return EXIT_ERROR;
@@ -704,6 +726,15 @@ static void open_sockstat(struct run *r, size_t i)
 		nsdisc_read_inuse(r->sockstat[i][0], r->sockstat[i][1], &r->inuse[i]);
 }
 
+/* Whether every namespace left out was left out because it is gone. */
+static bool plan_all_gone(const struct run *r)
+{
+	for (size_t i = 0; i < r->visit.n; i++)
+		if (r->visit.v[i].left_out != -ENOENT && r->visit.v[i].left_out != -ESTALE)
+			return false;
+	return true;
+}
+
 /*
  * Several namespaces: setns into each in turn and open its sock_diag handle there, then come
  * back. A netlink socket stays bound to the namespace it was created in, so the dump, the
@@ -817,7 +848,8 @@ static int open_namespaces(struct run *r)
 			close(fds[i]);
 	free(fds);
 	close(home);
-	if (!ret && !entered) {
+	/* --apply: namespaces that are gone took their sockets with them; that is an answer. */
+	if (!ret && !entered && !(r->plan_many && plan_all_gone(r))) {
 		fprintf(stderr, "sockreap: no network namespace could be entered; nothing killed\n");
 		ret = EXIT_PRIV;
 	}
@@ -889,14 +921,140 @@ static int refuse_netns_branch(const struct sel_node *ast)
 	return EXIT_GUARD;
 }
 
+/*
+ * --apply over several namespaces: visit lists the plan's, in the plan's order (a socket's
+ * netns index is the same in both), each found again by its inode; one that is gone stays
+ * listed without a path, for open_namespaces to leave out and collect_plan to call its
+ * sockets gone.
+ */
+static int plan_visit(struct run *r)
+{
+	struct netns_list l = { 0 };
+	int ret = RUN_ON;
+
+	if (r->plan.nnetns > UINT16_MAX + 1u || netns_discover(NULL, &l) < 0) {
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
+	}
+	for (size_t k = 0; k < r->plan.nnetns && ret == RUN_ON; k++) {
+		const struct netns_info *found = netns_list_find(&l, r->plan.netns[k]);
+		struct netns_info *e = netns_list_get(&r->visit, r->plan.netns[k]);
+
+		if (!e)
+			ret = EXIT_ERROR;
+		else if (found)
+			*e = *found;
+	}
+	netns_list_free(&l);
+	if (ret != RUN_ON)
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+	r->plan_many = true;
+	return ret;
+}
+
+/*
+ * --apply: the namespace a one-namespace plan was made in, found again by its inode and
+ * entered (before any socket is opened, while CAP_SYS_ADMIN is held). One that is gone leaves
+ * every socket of the plan gone. Several: plan_visit.
+ */
+static int plan_enter_netns(struct run *r)
+{
+	struct netns_list l = { 0 };
+	const struct netns_info *ns;
+	struct stat st;
+	int fd, ret;
+
+	if (r->plan.nnetns > 1)
+		return plan_visit(r);
+	if (!r->plan.nnetns || (stat("/proc/self/ns/net", &st) == 0 &&
+				st.st_ino == r->plan.netns[0]))
+		return RUN_ON;
+	if (netns_discover(NULL, &l) < 0) {
+		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+		return EXIT_ERROR;
+	}
+	ns = netns_list_find(&l, r->plan.netns[0]);
+	fd = ns ? netns_open_info(ns) : -ENOENT;
+	if (fd == -ENOENT || fd == -ESTALE) {
+		fprintf(stderr, "sockreap: --apply %s: network namespace ino:%llu is gone: its "
+				"sockets with it\n", r->cfg->apply,
+			(unsigned long long)r->plan.netns[0]);
+		r->plan_ns_gone = true;
+		netns_list_free(&l);
+		return RUN_ON;
+	}
+	ret = fd < 0 ? fd : setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ret) {
+		r->netns = *ns;
+		r->in_netns = &r->netns;
+	}
+	netns_list_free(&l);
+	if (!ret)
+		return RUN_ON;
+	fprintf(stderr, "sockreap: cannot enter the plan's network namespace ino:%llu: %s%s; "
+			"nothing killed\n", (unsigned long long)r->plan.netns[0], strerror(-ret),
+		ret == -EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+	return ret == -EPERM || ret == -EACCES ? EXIT_PRIV : EXIT_ERROR;
+}
+
+/*
+ * --apply FILE: the plan read and checked before anything else; what it says replaces the
+ * selector (its canonical text, whether it named listen) and, unless --engine, the engine.
+ * Malformed JSON is a usage error (2); a document that is not a plan, is inconsistent, or is
+ * for another host, another boot or too old is refused (5). Nothing is killed either way.
+ */
+static int plan_open(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	struct planfile_host here;
+	struct sel_error err;
+	struct sel_node *ast = NULL;
+	struct timespec now;
+	char why[512], shown[4 * PATH_MAX];
+	int ret = planfile_load(cfg->apply, &r->plan, why, sizeof(why));
+
+	text_escape(shown, sizeof(shown), cfg->apply, strlen(cfg->apply));
+	if (!ret) {
+		planfile_host_fill(&here);
+		clock_gettime(CLOCK_REALTIME, &now);
+		ret = planfile_check(&r->plan, &here, now.tv_sec, cfg->max_age, why, sizeof(why));
+	}
+	memset(&err, 0, sizeof(err));
+	if (!ret && !(ast = selector_parse(r->plan.selector, &err)) && err.msg[0]) {
+		snprintf(why, sizeof(why), "its selector does not parse: %s", err.msg);
+		ret = -EINVAL;
+	}
+	if (ret < 0) {
+		char w[4 * sizeof(why)];
+
+		text_escape(w, sizeof(w), why, strlen(why));
+		fprintf(stderr, "sockreap: --apply %s: %s%s; nothing killed\n", shown,
+			ret == -EINVAL || ret == -EPERM ? "refused: " : "", w);
+		return ret == -EINVAL || ret == -EPERM ? EXIT_GUARD
+		       : ret == -ENOMEM		 ? EXIT_ERROR
+						 : EXIT_USAGE;
+	}
+	r->plan_listen = ast && selector_names_listen(ast);
+	sel_node_free(ast);
+	snprintf(r->selector, sizeof(r->selector), "%s", r->plan.selector);
+	if (!cfg->engine_given)
+		r->engine = engine_find(r->plan.engine);
+	r->audit_plan = (struct audit_plan){ r->plan.sha256, &r->plan.author };
+	return plan_enter_netns(r);
+}
+
 /* The command's own guards, the engine and its capabilities, the self guard, sock_diag. */
 static int stage_prepare(struct run *r)
 {
 	const struct config *cfg = r->cfg;
 	int ret;
 
+	if (cfg->apply && (ret = plan_open(r)) != RUN_ON)
+		return ret;
 	/* `netns a` alone (--netns a) selects every socket there: as empty as no selector. */
-	if ((!cfg->ast || selector_only_netns(cfg->ast)) && !cfg->all) {
+	if ((!cfg->ast || selector_only_netns(cfg->ast)) && !cfg->all && !cfg->apply) {
 		fprintf(stderr, "sockreap: refusing to select every socket: give a selector, or "
 				"--all to mean it\nTry 'sockreap --help'.\n");
 		return EXIT_GUARD;
@@ -910,26 +1068,27 @@ static int stage_prepare(struct run *r)
 		ret = choose_engine(&r->engine, &r->ectx, r->keep_caps, &r->nkeep);
 		if (ret)
 			return ret;
-		if (cli_many_netns(cfg))
+		if (cli_many_netns(cfg) || r->plan_many)
 			many_netns_engine(r);
 	}
 	if (cli_many_netns(cfg))
 		disc_open(r);
-	if (cli_many_netns(cfg) && (ret = open_namespaces(r)) != RUN_ON)
+	if ((cli_many_netns(cfg) || r->plan_many) && (ret = open_namespaces(r)) != RUN_ON)
 		return ret;
 	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
 	if (caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
-	selector_format(cfg->ast, r->selector, sizeof(r->selector));
+	if (!cfg->apply)
+		selector_format(cfg->ast, r->selector, sizeof(r->selector));
 	if (selector_uses(cfg->ast, SEL_MARK) && !caps_have(CAP_NET_ADMIN))
 		fprintf(stderr, "sockreap: warning: the kernel shows socket marks only to "
 				"CAP_NET_ADMIN; without it every mark reads as 0\n");
 	struct plan_self_src self = { getenv("SSH_CONNECTION"), NULL, getpid(), NULL, NULL };
 
-	if (plan_guards_init(&r->guards, selector_names_listen(cfg->ast), cfg->include_self,
-			     &self) < 0) {
+	if (plan_guards_init(&r->guards, cfg->apply ? r->plan_listen : selector_names_listen(cfg->ast),
+			     cfg->include_self, &self) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
@@ -1275,6 +1434,102 @@ static int bind_netns(struct run *r)
 	return 0;
 }
 
+/*
+ * --apply over several namespaces: each namespace's part of the plan looked up through its
+ * own handle, in the plan's namespace order (the set is then contiguous per namespace, as
+ * act_namespaces wants it). The caller's SSH connection is recognized by its 4-tuple only
+ * where we started, as in dump_namespaces. A namespace that is gone: its sockets are gone;
+ * one that could not be entered: theirs failed, with the reason.
+ */
+static int plan_lookup_namespaces(struct run *r, struct dump_ctx *dc, struct sock_set *missing)
+{
+	struct plan_guards away = r->guards;
+	struct sock_set part = { 0 };
+	int ret = 0;
+
+	away.nkeep = 0;
+	away.unsure = false;
+	for (size_t k = 0; k < r->visit.n && ret == 0; k++) {
+		const struct netns_info *ns = &r->visit.v[k];
+		bool gone = ns->left_out == -ENOENT || ns->left_out == -ESTALE;
+		size_t before = missing->n;
+
+		part.n = 0;
+		for (size_t i = 0; i < r->plan.socks.n && ret == 0; i++)
+			if (r->plan.socks.v[i].netns == k)
+				ret = sock_set_push(&part, &r->plan.socks.v[i]);
+		if (ret < 0 || !part.n)
+			continue;
+		dc->netns = (uint16_t)k;
+		dc->guards = ns->inode == r->home ? &r->guards : &away;
+		ret = planfile_lookup(r->nsd[k], &part, !r->nsd[k], admit, dc, missing);
+		for (size_t i = before; i < missing->n && !r->nsd[k] && !gone; i++) {
+			missing->v[i].outcome = OUT_FAILED;
+			missing->v[i].err = -ns->left_out;
+		}
+		if (r->nsd[k])
+			diag_trim(r->nsd[k]);
+	}
+	dc->guards = &r->guards;
+	sock_set_free(&part);
+	return ret;
+}
+
+static size_t count_outcome(const struct sock_set *set, unsigned outcome)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n += set->v[i].outcome == outcome;
+	return n;
+}
+
+/*
+ * --apply: the plan's sockets looked up again (planfile_lookup), never selected anew. The very
+ * socket still there goes through the guards (LISTEN, the caller's SSH) into the plan to act
+ * on; one that is not (gone, changed) is kept behind it for the report and the audit.
+ */
+static int collect_plan(struct run *r, struct dump_ctx *dc, bool want_owners)
+{
+	struct sock_set missing = { 0 };
+	size_t n = r->plan.socks.n, still;
+	int ret = r->plan_many ? plan_lookup_namespaces(r, dc, &missing)
+			       : planfile_lookup(r->d, &r->plan.socks, r->plan_ns_gone, admit, dc,
+						 &missing);
+
+	if (ret < 0) {
+		sock_set_free(&missing);
+		return report_kernel_error("cannot look the plan's sockets up", ret);
+	}
+	explain_kept(dc, &r->guards);
+	r->nplan = r->set.n;
+	if (want_owners) {
+		resolve_owners(NULL, &r->set, r->pm, &r->owner_ctx, &r->nplan);
+		r->owners = &r->owner_ctx;
+	}
+	still = r->set.n;
+	for (size_t i = 0; i < missing.n && ret == 0; i++)
+		ret = sock_set_push(&r->set, &missing.v[i]);
+	r->plan_missing = missing.n;
+	sock_set_free(&missing);
+	if (ret < 0)
+		return report_kernel_error("cannot look the plan's sockets up", ret);
+	/* The file's name and its author's are anyone's to choose: escaped for the terminal. */
+	char file[4 * PATH_MAX], sudo[1024] = "";
+	size_t changed = count_outcome(&r->set, OUT_CHANGED);
+
+	text_escape(file, sizeof(file), r->cfg->apply, strlen(r->cfg->apply));
+	if (r->plan.author.sudo_user)
+		text_escape(sudo, sizeof(sudo), r->plan.author.sudo_user,
+			    strlen(r->plan.author.sudo_user));
+	fprintf(stderr, "sockreap: plan %s (sha256 %.16s..., by uid %u%s%s, %" PRId64 " s old): "
+			"%zu socket%s, %zu still there, %zu gone, %zu changed\n", file,
+		r->plan.sha256, r->plan.author.uid, *sudo ? ", sudo " : "", sudo,
+		(int64_t)time(NULL) - r->plan.unix_time, n, n == 1 ? "" : "s", still,
+		r->plan_missing - changed, changed);
+	return RUN_ON;
+}
+
 /* 1. Dump everything first (act only once the dump is complete), 2. then owners. */
 static int stage_collect(struct run *r)
 {
@@ -1315,6 +1570,11 @@ static int stage_collect(struct run *r)
 	}
 	selector_prefilter(cfg->ast, &r->pf);
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (cfg->apply) {
+		ret = collect_plan(r, &dc, want_owners);
+		r->ms_dump = ms_since(&t);
+		return ret;
+	}
 	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(&r->pf, r->d, &dc, no_info);
 	r->ms_dump = ms_since(&t);
 	progress_clear(&r->progress);
@@ -1515,7 +1775,8 @@ static size_t named_left_out(const struct run *r)
 {
 	size_t n = r->named_unopened;
 
-	if (r->cfg->all_netns)
+	/* --apply: a plan's namespace left out has its sockets' outcomes to say so. */
+	if (r->cfg->all_netns || r->cfg->apply)
 		return 0;
 	for (size_t i = 0; i < r->visit.n; i++)
 		n += r->visit.v[i].left_out != 0;
@@ -1529,6 +1790,47 @@ static void say_named_left_out(const struct run *r)
 
 	if (n)
 		fprintf(stderr, ", %zu named network namespace%s left out", n, n == 1 ? "" : "s");
+}
+
+/*
+ * --save-plan: the preview just shown, written for --apply (an empty one too: it says so).
+ * Returns RUN_ON, or EXIT_ERROR when it could not be written.
+ */
+static int save_plan(struct run *r)
+{
+	struct planfile_host host;
+	struct audit_who who;
+	struct netns_info here = { .pid = -1 };
+	struct stat st;
+	char why[PATH_MAX + 256], file[4 * PATH_MAX], w[4 * sizeof(why)];
+	struct planfile_meta m = { &host, { 0, 0 }, &who, r->selector, r->engine->name, r->in_netns,
+				   r->visit.n ? &r->visit : NULL };
+	int ret;
+
+	planfile_host_fill(&host);
+	audit_who_fill(&who);
+	clock_gettime(CLOCK_REALTIME, &m.time);
+	/* Where it runs: the namespace --apply must find again by inode. */
+	if (!m.ns && !m.visit) {
+		if (stat("/proc/self/ns/net", &st) < 0) {
+			fprintf(stderr, "sockreap: cannot save the plan: /proc/self/ns/net: %s\n",
+				strerror(errno));
+			return EXIT_ERROR;
+		}
+		here.inode = st.st_ino;
+		m.ns = &here;
+	}
+	text_escape(file, sizeof(file), r->cfg->save_plan, strlen(r->cfg->save_plan));
+	ret = planfile_save(r->cfg->save_plan, &m, &r->set, r->nplan, r->owners, why, sizeof(why));
+	if (ret < 0) {
+		text_escape(w, sizeof(w), why, strlen(why));
+		fprintf(stderr, "sockreap: cannot save the plan: %s\n", w);
+		return EXIT_ERROR;
+	}
+	fprintf(stderr, "sockreap: plan saved to %s: %zu socket%s%s; carry it out with "
+			"sockreap --apply %s\n", file, r->nplan, r->nplan == 1 ? "" : "s",
+		r->nplan ? "" : " (nothing to kill)", file);
+	return RUN_ON;
 }
 
 /*
@@ -1605,6 +1907,8 @@ static int stage_show(struct run *r)
 			show_groups(r, &run);
 		else if (cfg->json)
 			output_json(stdout, &r->set, r->owners, &run);
+		if (cfg->save_plan && save_plan(r) != RUN_ON)
+			return EXIT_ERROR;
 		/* A pid that cannot match here is the first reason; then the LISTEN guard. */
 		bool pids = hint_pids(r, NULL);
 
@@ -1642,6 +1946,8 @@ static int stage_show(struct run *r)
 		output_table_fit(stdout, &r->set, r->owners, false, &r->visit, &fit);
 	}
 	note_owners(r);
+	if (cfg->save_plan && save_plan(r) != RUN_ON)
+		return EXIT_ERROR;
 	if (r->engine == &engine_rst && !cfg->no_peer_reset)
 		fprintf(stderr, "sockreap: the rst engine also resets the peer end of each "
 				"connection to another host (--no-peer-reset leaves it); a peer "
@@ -1755,8 +2061,11 @@ static int stage_arm(struct run *r)
 	if (r->confirming && r->nplan) {
 		struct output_fit fit;
 
+		/* --apply: what is still there; the gone and changed are said above. */
+		struct sock_set shown = { r->set.v, r->set.n - r->plan_missing, r->set.n };
+
 		output_screen(STDERR_FILENO, &fit);
-		output_table_fit(stderr, &r->set, r->owners, false, &r->visit, &fit);
+		output_table_fit(stderr, &shown, r->owners, false, &r->visit, &fit);
 		note_owners(r);
 		if (!confirm(r->nplan)) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
@@ -1883,6 +2192,8 @@ static int stage_act(struct run *r)
 	struct audit_run arun = { cfg->argc, cfg->argv, r->selector, r->engine->name, r->nplan,
 				  &who, r->in_netns };
 
+	if (cfg->apply)
+		r->audit.plan = &r->audit_plan;
 	audit_signals_hold(&r->held);
 	audit_start(&r->audit, &arun);
 	for (size_t i = 0; i < r->set.n; i++)
@@ -2154,5 +2465,6 @@ int reap_run(const struct config *cfg)
 	free(r.nsd);
 	netns_list_free(&r.visit);
 	sock_set_free(&r.set);
+	planfile_free(&r.plan);
 	return status;
 }

@@ -296,6 +296,14 @@ int diag_check_batch(struct diag *d, struct sock_rec *const *recs, size_t n, boo
 	return 0;
 }
 
+/* As the kernel answers gets by cookie: what diag_check_batch with the cookie finds. */
+int diag_get_batch(struct diag *d, struct sock_rec *const *recs, size_t n, bool no_info,
+		   bool *present, struct sock_rec *found)
+{
+	(void)no_info;
+	return diag_check_batch(d, recs, n, true, present, found);
+}
+
 int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, void *arg)
 {
 	int ret = query();

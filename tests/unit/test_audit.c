@@ -634,11 +634,58 @@ static void test_audit_syslog_reachable(void **state)
 	fx_rmtree(dir);
 }
 
+/* An --apply run: every record, whatever its event, names the plan's digest and its author. */
+static void test_audit_apply_records_carry_the_plan(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	struct audit a;
+	struct audit_who who = { 0, 0, 1000, 7, "bob", NULL };
+	struct audit_who author = { 0, 0, 1001, 9, "alice", "/dev/pts/1" };
+	struct audit_plan plan = { "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+				   &author };
+	char *argv[] = { "sockreap", "--apply", "p.json" };
+	struct audit_run run = { 3, argv, "state close-wait", "destroy", 1, &who, NULL };
+	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 40000, SS_CLOSE_WAIT, 0xab);
+	struct plan_counts c = { .total = 1 };
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	fixed_ids(&a);
+	a.plan = &plan;
+	audit_start(&a, &run);
+	audit_intent(&a, &r, NULL);
+	assert_int_equal(audit_commit(&a), 0);
+	r.outcome = OUT_KILLED;
+	audit_result(&a, &r);
+	c.n[OUT_KILLED] = 1;
+	audit_summary(&a, &c, 0.25);
+	assert_int_equal(audit_commit(&a), 0);
+	audit_close(&a);
+
+	char *log = slurp(path), *line = log;
+	const char *want = ",\"plan\":{\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+			   "\"author\":{\"uid\":0,\"euid\":0,\"loginuid\":1001,\"sessionid\":9,"
+			   "\"sudo_user\":\"alice\",\"tty\":\"/dev/pts/1\"}}";
+	int lines = 0;
+
+	for (char *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = '\0';
+		assert_non_null(strstr(line, want));
+		lines++;
+	}
+	assert_int_equal(lines, 4); /* start, intent, result, summary */
+	free(log);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_audit_time_format),
 		cmocka_unit_test(test_audit_records),
+		cmocka_unit_test(test_audit_apply_records_carry_the_plan),
 		cmocka_unit_test(test_audit_unset_ids_are_null),
 		cmocka_unit_test(test_audit_start_names_the_netns),
 		cmocka_unit_test(test_audit_open_creates_private_file),

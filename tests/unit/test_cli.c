@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "planfile.h"
 #include "plan.h"
 
 static char errbuf[4096];
@@ -644,6 +645,68 @@ static void test_cli_netns_predicate(void **state)
 	assert_non_null(strstr(errbuf, "no interface \"nosuchdev0\" in this network namespace"));
 }
 
+/* Plan files: --save-plan goes with --dry-run; --apply is the whole selection; --max-age. */
+static void test_cli_plan_options(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("-n", "--save-plan", "/tmp/p.json",
+							      "--state", "close-wait")), 0);
+	assert_string_equal(cfg.save_plan, "/tmp/p.json");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--save-plan", "/tmp/p.json",
+							      "--state", "close-wait")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --save-plan needs --dry-run: a plan is a preview, "
+				    "saved for --apply\n");
+
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--apply", "p.json", "--yes")), 0);
+	assert_string_equal(cfg.apply, "p.json");
+	assert_null(cfg.ast);
+	assert_int_equal(cfg.max_age, PLANFILE_MAX_AGE_DEFAULT);
+	assert_false(cfg.engine_given);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--apply", "p.json", "--max-age", "2h",
+							      "--engine", "rst")), 0);
+	assert_int_equal(cfg.max_age, 7200);
+	assert_true(cfg.engine_given);
+	cli_free(&cfg);
+
+	static const char *const selecting[][3] = {
+		{ "--state", "close-wait", "--state" }, { "--all", NULL, "--all" },
+		{ "-u", NULL, "--udp" }, { "-4", NULL, "--ipv4" }, { "--netns", "blue", "--netns" },
+		{ "--all-netns", NULL, "--all-netns" }, { "--explain", NULL, "--explain" },
+		{ "--dport", "443", "--dport" },
+	};
+	for (size_t i = 0; i < sizeof(selecting) / sizeof(selecting[0]); i++) {
+		char *argv[] = { "sockreap", "--apply", "p.json", (char *)selecting[i][0],
+				 (char *)selecting[i][1], NULL };
+		char want[160];
+
+		assert_int_equal(parse(&cfg, NULL, 0, env_none, argv), EXIT_USAGE);
+		snprintf(want, sizeof(want), "sockreap: --apply: the plan is the selection: no "
+					     "selector with it (\"%s\" given)\n", selecting[i][2]);
+		assert_string_equal(errbuf, want);
+	}
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--apply", "p.json", "dport 443")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --apply: the plan is the selection: no selector "
+				    "with it (\"dport 443\" given)\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--apply", "p.json", "-n")),
+			 EXIT_USAGE);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--apply", "p.json", "-n", "--save-plan", "q.json")), EXIT_USAGE);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--max-age", "5m", "--all")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --max-age goes with --apply\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--apply", "p.json", "--max-age", "5w")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --max-age: not a duration: \"5w\" (900s, 15m, 2h, "
+				    "1d)\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--apply", "")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --apply: empty path\n");
+}
+
 /* --group-by: counts are a preview; its keys are checked before anything runs. */
 static void test_cli_group_by(void **state)
 {
@@ -692,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_cli_selector_may_span_arguments),
 		cmocka_unit_test(test_cli_short_options_and_settings),
 		cmocka_unit_test(test_cli_conflicting_flags),
+		cmocka_unit_test(test_cli_plan_options),
 		cmocka_unit_test(test_cli_options_go_before_the_selector),
 		cmocka_unit_test(test_cli_help_fits_80_columns),
 		cmocka_unit_test(test_cli_audit_path_precedence),
