@@ -70,7 +70,7 @@ SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
-	build/tests/churnrig build/tests/faildump.so
+	build/tests/churnrig build/tests/faildump.so build/tests/readrig
 
 .SECONDARY:
 .PHONY: all check install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
@@ -131,6 +131,8 @@ build/tests/%.o: tests/unit/%.c build/san/flags
 # Fakes of the system seams a suite needs; they come before the library, so they replace
 # its members.
 FAKES_engine := build/tests/fake_diag.o build/tests/fake_rawio.o
+FAKES_engine_shutdown := build/tests/fake_diag.o build/tests/fake_rawio.o \
+	build/tests/fake_ownerfd.o
 
 .SECONDEXPANSION:
 build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a

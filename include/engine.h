@@ -36,8 +36,9 @@ struct engine {
 extern const struct engine engine_destroy;
 extern const struct engine engine_rst;
 extern const struct engine engine_auto;
+extern const struct engine engine_shutdown;
 
-/* "destroy", "rst", "auto"; NULL if unknown. */
+/* "destroy", "rst", "auto", "shutdown"; NULL if unknown. */
 const struct engine *engine_find(const char *name);
 
 /*

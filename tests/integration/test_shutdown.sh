@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# --engine shutdown on real processes in namespaces of our own: a reader blocked on an
+# established connection wakes with end-of-file and its peer sees a FIN (not a reset); close-wait
+# sockets end; what has no owner falls back to destroy; a descriptor reused between the preview
+# and the kill is left alone (changed); an owner we may not ptrace is denied. Every process
+# operated on keeps running.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+READRIG=${READRIG:-build/tests/readrig}
+require_netns shutdown
+
+# readrig_start VAR NS PORT [PREFIX...]: readrig in NS (run through PREFIX, e.g. setpriv);
+# VAR gets "HOLDER PEER FD".
+readrig_start() {
+	local var=$1 ns=$2 port=$3
+	shift 3
+	rig_spawn "$var" ip netns exec "$ns" "$@" "$READRIG" -a 127.0.0.1 -p "$port"
+}
+
+# settled_report VAR: the rig's report once neither end's read is blocked any more (bounded:
+# 10 s), else the last report.
+settled_report() {
+	local i line
+	for ((i = 0; i < 1000; i++)); do
+		line=$(rig_report "$1")
+		case $line in *blocked*) sleep 0.01 ;; *) break ;; esac
+	done
+	echo "$line"
+}
+
+# state_of NS PORT: the TCP state ss lists for the socket bound to local PORT ("" if none).
+state_of() {
+	in_ns "$1" ss -tanH "sport = :$2" | awk '{print $1}'
+}
+
+# --- a reader blocked in read() on an established connection ----------------------------------
+test_blocked_reader() {
+	local ns r holder peer fd rep
+	ns_new ns || { not_ok "reader: namespace"; return; }
+	readrig_start R "$ns" 9300 || { not_ok "reader: readrig did not start"; return; }
+	read -r holder peer fd <<<"$R"
+	check "reader: both ends blocked before ($(rig_report R))" \
+		[ "$(rig_report R)" = "holder=blocked peer=blocked write=- fd=open" ]
+	expect_status 0 "reader: --engine shutdown --pid exits 0" \
+		in_ns "$ns" "$SR" --yes --audit-log "$TMP/reader.log" --json --engine shutdown \
+		--pid "$holder"
+	r=$(jq -c '[.sockets[] | {state, outcome, error, engine}]' "$TMP/out")
+	check "reader: one socket killed(shutdown: closing) ($r)" \
+		[ "$r" = '[{"state":"established","outcome":"killed","error":"closing","engine":"shutdown"}]' ]
+	rep=$(settled_report R)
+	# end of file for the blocked reader, a FIN (end of file, not ECONNRESET) for the peer,
+	# EPIPE for the holder's next write, and the holder's fd still open.
+	check "reader: holder reads EOF, peer reads EOF, write EPIPE, fd kept ($rep)" \
+		[ "$rep" = "holder=eof peer=eof write=EPIPE fd=open" ]
+	check "reader: the holder's end is in fin-wait-2 ($(state_of "$ns" 9300))" \
+		[ "$(state_of "$ns" 9300)" = FIN-WAIT-2 ]
+	check "reader: holder and peer still run" kill -0 "$holder" "$peer"
+	check "reader: the audit result says engine shutdown" \
+		grep -q '"event":"result".*"engine":"shutdown"' "$TMP/reader.log"
+	check "reader: the summary names the engine" grep -q '(shutdown;' "$TMP/err"
+}
+
+# --- close-wait sockets end, their holder keeps running -------------------------------------
+test_close_wait() {
+	local ns r i
+	ns_new ns || { not_ok "close-wait: namespace"; return; }
+	rig_start C "$ns" -p 9310 -n 3 close-wait || { not_ok "close-wait: sockrig"; return; }
+	cw_settled "$ns" 9310 3 || { not_ok "close-wait: rig did not settle"; return; }
+	expect_status 0 "close-wait: --engine shutdown --state close-wait exits 0" \
+		in_ns "$ns" "$SR" --yes --no-audit --json --engine shutdown --state close-wait \
+		--sport 9310
+	r=$(jq -c '[.sockets[] | "\(.outcome)/\(.engine)"] | unique' "$TMP/out")
+	check "close-wait: every one killed by shutdown ($r)" [ "$r" = '["killed/shutdown"]' ]
+	check "close-wait: none left in close-wait" [ "$(cw_count "$ns" 9310)" = 0 ]
+	# last-ack until the peer's ACK: bounded wait until the kernel lists none at all.
+	for ((i = 0; i < 1000; i++)); do
+		[ "$(ss_count "$ns" state connected "sport = :9310")" = 0 ] && break
+		sleep 0.01
+	done
+	check "close-wait: the connections ended (none listed: $(ss_count "$ns" state connected "sport = :9310"))" \
+		[ "$(ss_count "$ns" state connected "sport = :9310")" = 0 ]
+	check "close-wait: the holder reads EOF on each, fds still its own ($(rig_report C))" \
+		grep -q '^held=3 .*eof=3' <<<"$(rig_report C)"
+	check "close-wait: the holder still runs" kill -0 "$C"
+}
+
+# --- time-wait (no owner) in the same selection falls back to destroy ------------------------
+test_fallback() {
+	local ns r
+	ns_new ns || { not_ok "fallback: namespace"; return; }
+	rig_start T "$ns" -p 9320 -n 2 time-wait || { not_ok "fallback: time-wait rig"; return; }
+	rig_start C2 "$ns" -p 9321 -n 1 close-wait || { not_ok "fallback: close-wait rig"; return; }
+	cw_settled "$ns" 9321 1 || { not_ok "fallback: rig did not settle"; return; }
+	expect_status 0 "fallback: time-wait and close-wait in one run exits 0" \
+		in_ns "$ns" "$SR" --yes --no-audit --json --engine shutdown \
+		'(state time-wait and dport 9320) or (state close-wait and sport 9321)'
+	r=$(jq -c '[.sockets[] | "\(.state) \(.outcome)/\(.engine)"] | sort' "$TMP/out")
+	check "fallback: time-wait destroyed, close-wait shut down ($r)" \
+		[ "$r" = '["close-wait killed/shutdown","time-wait killed/destroy","time-wait killed/destroy"]' ]
+	check "fallback: the summary says which engine did what" \
+		grep -q '(shutdown 1; without an owner: destroy 2, rst 0;' "$TMP/err"
+	check "fallback: no time-wait left" [ "$(ss_count "$ns" state time-wait "dport = :9320")" = 0 ]
+}
+
+# --- the fd reused for another socket between the preview and the kill ---------------------------
+test_changed() {
+	local ns holder peer fd fifo="$TMP/changed.in" spid line moved i
+	if ! command -v script >/dev/null; then
+		skipped "changed: script (util-linux) is not installed"
+		return
+	fi
+	ns_new ns || { not_ok "changed: namespace"; return; }
+	readrig_start RC "$ns" 9330 || { not_ok "changed: readrig did not start"; return; }
+	read -r holder peer fd <<<"$RC"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	in_ns "$ns" script -qefc "$SR --audit-log $TMP/changed.log --engine shutdown --pid $holder" \
+		/dev/null <"$fifo" >"$TMP/changed.out" 2>&1 &
+	spid=$!
+	exec {w}>"$fifo"
+	for ((i = 0; i < 3000; i++)); do
+		grep -q 'Kill 1 socket?' "$TMP/changed.out" && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.01
+	done
+	if ! grep -q 'Kill 1 socket?' "$TMP/changed.out"; then
+		exec {w}>&-
+		wait "$spid"
+		not_ok "changed: no prompt came: $(tail -n 3 "$TMP/changed.out")"
+		return
+	fi
+	# The holder moves the planned socket to another fd and opens a fresh one on its fd.
+	echo swap >&"$RC_in"
+	read -r -t 30 line <&"$RC_out"
+	moved=${line#swapped }
+	printf 'y\n' >&$w
+	exec {w}>&-
+	wait "$spid"
+	check "changed: the fd was swapped ($line)" [ -n "$moved" ]
+	check "changed: outcome changed(shutdown: fd-changed)" \
+		grep -q 'changed(shutdown: fd-changed)' "$TMP/changed.out"
+	check "changed: the planned socket still established, both reads blocked ($(rig_report RC))" \
+		[ "$(state_of "$ns" 9330)" = ESTAB ] &&
+		grep -q '^holder=blocked peer=blocked' <<<"$(rig_report RC)"
+	check "changed: holder still runs" kill -0 "$holder"
+}
+
+# --- an owner we may not ptrace: denied, nothing touched ------------------------------------------
+# The caller is nobody with CAP_BPF and CAP_PERFMON (ambient) and nothing else: the BPF owner
+# lookup tells it that root's rig holds the socket, but pidfd_getfd (PTRACE_MODE_ATTACH) over a
+# root process needs CAP_SYS_PTRACE, which it lacks.
+test_denied() {
+	local ns holder peer fd r rc
+	if ! command -v setpriv >/dev/null; then
+		skipped "denied: setpriv (util-linux) is not installed"
+		return
+	fi
+	ns_new ns || { not_ok "denied: namespace"; return; }
+	readrig_start RN "$ns" 9340 || { not_ok "denied: readrig did not start"; return; }
+	read -r holder peer fd <<<"$RN"
+	in_ns "$ns" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon \
+		env ASAN_OPTIONS=detect_leaks=0 "$SR" --yes --no-audit --json --engine shutdown \
+		--sport 9340 >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$(jq -c '.sockets[0].owners' "$TMP/out")" = null ]; then
+		skipped "denied: the BPF owner lookup is not available to nobody here ($(tail -n 1 "$TMP/err"))"
+		return
+	fi
+	check "denied: exit 4, as for a missing privilege (exit $rc)" [ "$rc" = 4 ]
+	r=$(jq -c '[.sockets[] | "\(.outcome)/\(.engine)/\(.error)"]' "$TMP/out")
+	check "denied: denied(EPERM) by shutdown ($r)" [ "$r" = '["denied/shutdown/EPERM"]' ]
+	check "denied: the reason names CAP_SYS_PTRACE" grep -q 'needs CAP_SYS_PTRACE' "$TMP/err"
+	check "denied: nothing touched ($(rig_report RN), $(state_of "$ns" 9340))" \
+		[ "$(state_of "$ns" 9340)" = ESTAB ] &&
+		grep -q '^holder=blocked peer=blocked' <<<"$(rig_report RN)"
+	check "denied: holder still runs" kill -0 "$holder"
+}
+
+test_blocked_reader
+test_close_wait
+test_fallback
+test_changed
+test_denied
