@@ -179,6 +179,26 @@ test_denied() {
 	check "denied: holder still runs" kill -0 "$holder"
 }
 
+# --- doctor: pidfd_getfd is here, and who it may reach ---------------------------------------
+test_doctor() {
+	local why
+	"$SR" doctor --json >"$TMP/doc" 2>/dev/null
+	check "doctor: shutdown works as root ($(jq -c .engines.shutdown "$TMP/doc"))" \
+		[ "$(jq -r .engines.shutdown.status "$TMP/doc")" = works ]
+	check "doctor: root reaches any owner" \
+		jq -e '.engines.shutdown.why | test("CAP_SYS_PTRACE: any owner")' "$TMP/doc" >/dev/null
+	if command -v setpriv >/dev/null; then
+		why=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			env ASAN_OPTIONS=detect_leaks=0 "$SR" doctor --json 2>/dev/null |
+			jq -r .engines.shutdown.why)
+		check "doctor: nobody only reaches its own uid's processes ($why)" \
+			grep -q 'only owners of our own uid' <<<"$why"
+	else
+		skipped "doctor: as nobody: setpriv (util-linux) is not installed"
+	fi
+}
+
+test_doctor
 test_blocked_reader
 test_close_wait
 test_fallback
