@@ -198,7 +198,51 @@ test_doctor() {
 	fi
 }
 
+# --- several namespaces in one run: pidfd_getfd reaches owners wherever their sockets live -----------
+test_many_netns() {
+	local a b r
+	ns_new a && ns_new b || { not_ok "netns: namespaces"; return; }
+	readrig_start RA "$a" 9350 && readrig_start RB "$b" 9350 ||
+		{ not_ok "netns: readrig did not start"; return; }
+	expect_status 0 "netns: --netns a --netns b --engine shutdown exits 0" \
+		"$SR" --yes --no-audit --json --engine shutdown --netns "$a" --netns "$b" \
+		'state established and sport 9350'
+	r=$(jq -c '[.sockets[] | "\(.outcome)/\(.engine)/\(.error)"]' "$TMP/out")
+	check "netns: both killed(shutdown: closing) ($r)" \
+		[ "$r" = '["killed/shutdown/closing","killed/shutdown/closing"]' ]
+	check "netns: a's reader and peer read EOF ($(settled_report RA))" \
+		[ "$(settled_report RA)" = "holder=eof peer=eof write=EPIPE fd=open" ]
+	check "netns: b's reader and peer read EOF ($(settled_report RB))" \
+		[ "$(settled_report RB)" = "holder=eof peer=eof write=EPIPE fd=open" ]
+}
+
+# --- a socket shared by a parent and its forked child; a listener -------------------------------
+test_shared_and_listener() {
+	local ns r
+	ns_new ns || { not_ok "shared: namespace"; return; }
+	rig_start F "$ns" -F -p 9360 -n 2 close-wait || { not_ok "shared: sockrig -F"; return; }
+	cw_settled "$ns" 9360 2 || { not_ok "shared: rig did not settle"; return; }
+	expect_status 0 "shared: parent and child hold each socket; exits 0" \
+		in_ns "$ns" "$SR" --yes --no-audit --json --engine shutdown \
+		'state close-wait and sport 9360'
+	r=$(jq -c '[.sockets[] | "\(.outcome)/\(.engine)/\(.owner_count)"] | unique' "$TMP/out")
+	# One shutdown ends the connection for every holder: the socket is one.
+	check "shared: each killed by shutdown, two owners each ($r)" [ "$r" = '["killed/shutdown/2"]' ]
+	check "shared: the parent reads EOF on both ($(rig_report F))" \
+		grep -q '^held=2 .*eof=2' <<<"$(rig_report F)"
+	check "shared: parent and child still run" kill -0 $F
+	rig_start L "$ns" -p 9361 -n 0 listen || { not_ok "listener: sockrig"; return; }
+	expect_status 0 "listener: 'state listen' with --engine shutdown exits 0" \
+		in_ns "$ns" "$SR" --yes --no-audit --json --engine shutdown 'state listen and sport 9361'
+	r=$(jq -c '[.sockets[] | "\(.outcome)/\(.engine)"]' "$TMP/out")
+	check "listener: killed by shutdown ($r)" [ "$r" = '["killed/shutdown"]' ]
+	check "listener: no longer listening" [ "$(ss_count "$ns" state listening "sport = :9361")" = 0 ]
+	check "listener: its holder still runs" kill -0 "$L"
+}
+
 test_doctor
+test_many_netns
+test_shared_and_listener
 test_blocked_reader
 test_close_wait
 test_fallback
