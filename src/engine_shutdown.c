@@ -14,6 +14,7 @@
  */
 #include "engine.h"
 #include "ownerfd.h"
+#include "selector.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -45,42 +46,82 @@ static void fd_moved(struct diag *d, struct sock_rec *rec)
 	}
 }
 
-/* Duplicates, checks and shuts down one owned socket; sets its provisional outcome. */
-static void shut_one(struct diag *d, struct sock_rec *rec)
+/* The i-th known owner of rec: every one procmap found, else the record's own. */
+static bool nth_owner(const struct engine_ctx *ctx, const struct sock_rec *rec, size_t i,
+		      int32_t *pid, int *fd)
+{
+	struct sel_owner_info o;
+
+	if (!ctx->owners || !ctx->owners->owner) {
+		*pid = rec->pid;
+		*fd = rec->fd;
+		return i == 0;
+	}
+	if (!ctx->owners->owner(ctx->owners->arg, rec, i, &o))
+		return false;
+	*pid = o.pid;
+	*fd = o.fd;
+	return true;
+}
+
+/*
+ * One owner's duplicate, checked and shut down: 0 done; -ESTALE this owner's fd no longer
+ * holds the socket (the process is gone, the fd closed or reused); else -errno (not done).
+ */
+static int shut_through(const struct sock_rec *rec, int32_t pid, int fd)
 {
 	uint64_t ino, cookie;
 	int sfd, ret;
 
+	sfd = ownerfd_get(pid, fd);
+	if (sfd == -ESRCH || sfd == -EBADF)
+		return -ESTALE;
+	if (sfd < 0)
+		return sfd;
+	ret = ownerfd_identity(sfd, &ino, &cookie);
+	/* The fd was reused for another file since the plan: nothing is done to it. */
+	if (ret == 0 && (ino != rec->inode || cookie != sock_cookie(rec)))
+		ret = -ESTALE;
+	if (ret == 0)
+		ret = ownerfd_shutdown(sfd);
+	ownerfd_close(sfd);
+	return ret;
+}
+
+/*
+ * Shuts one owned socket down through the first of its owners that still holds it and lets
+ * us (one shutdown ends it for every holder); sets its provisional outcome. An owner we may
+ * not reach is denied only when no other one did it.
+ */
+static void shut_one(const struct engine_ctx *ctx, struct sock_rec *rec)
+{
+	int32_t pid;
+	int fd, ret = -ESTALE, denied = 0;
+
 	rec->engine = SOCK_ENGINE_SHUTDOWN;
 	rec->err = 0;
-	sfd = ownerfd_get(rec->pid, rec->fd);
-	if (sfd == -ESRCH || sfd == -EBADF) {
-		fd_moved(d, rec);
-		return;
+	for (size_t i = 0; nth_owner(ctx, rec, i, &pid, &fd); i++) {
+		if (pid <= 0 || fd < 0)
+			continue;
+		ret = shut_through(rec, pid, fd);
+		if (ret == -EPERM || ret == -EACCES)
+			denied = ret;
+		else if (ret != -ESTALE)
+			break; /* done, or an error no other owner would change */
 	}
-	if (sfd < 0) {
-		rec->outcome = sfd == -EPERM || sfd == -EACCES ? OUT_DENIED
-			       : sfd == -ENOSYS		       ? OUT_UNSUPPORTED
-							       : OUT_FAILED;
-		rec->err = sfd;
-		return;
-	}
-	ret = ownerfd_identity(sfd, &ino, &cookie);
-	if (ret < 0) {
-		rec->outcome = OUT_FAILED;
-		rec->err = ret;
-	} else if (ino != rec->inode || cookie != sock_cookie(rec)) {
-		/* The fd was reused for another file since the plan: nothing is done to it. */
-		fd_moved(d, rec);
-	} else if ((ret = ownerfd_shutdown(sfd)) == 0) {
+	if (ret == 0) {
 		rec->outcome = OUT_KILLED; /* verification decides */
 	} else if (ret == -ENOTCONN) {
 		rec->outcome = OUT_GONE; /* closed by itself (reset by the peer) meanwhile */
+	} else if (denied && (ret == -ESTALE || ret == denied)) {
+		rec->outcome = OUT_DENIED;
+		rec->err = denied;
+	} else if (ret == -ESTALE) {
+		fd_moved(ctx->d, rec);
 	} else {
-		rec->outcome = OUT_FAILED;
+		rec->outcome = ret == -ENOSYS ? OUT_UNSUPPORTED : OUT_FAILED;
 		rec->err = ret;
 	}
-	ownerfd_close(sfd);
 }
 
 /* A state a shut-down socket passes through while its owner holds the fd. */
@@ -147,7 +188,7 @@ static int shutdown_kill(struct engine_ctx *ctx, struct sock_set *set)
 	}
 	for (size_t i = 0; i < set->n; i++)
 		if (shut_owned(&set->v[i]))
-			shut_one(ctx->d, &set->v[i]);
+			shut_one(ctx, &set->v[i]);
 	ret = shut_verify(ctx->d, set);
 	if (rest.n)
 		ret2 = engine_auto.kill(ctx, &rest);

@@ -1815,6 +1815,7 @@ static int stage_act(struct run *r)
 	r->scope = (struct diag_filter){ 0, 0, 0, r->pf.bc, r->pf.bclen, true };
 	r->ectx.d = r->d;
 	r->ectx.scope = &r->scope;
+	r->ectx.owners = r->owners;
 	r->ectx.peer_reset = !cfg->no_peer_reset;
 	r->ectx.probe_wait_ms = ENGINE_PROBE_WAIT_MS;
 	r->ectx.workers = workers_available();

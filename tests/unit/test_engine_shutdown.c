@@ -18,6 +18,7 @@
 #include "fake_ownerfd.h"
 #include "fake_rawio.h"
 #include "fixtures.h"
+#include "selector.h"
 
 /* A TCP record of cookie c in state st, held by pid at fd (pid 0: no owner; -1 unknown). */
 static struct sock_rec owned(uint64_t c, unsigned st, int32_t pid, int fd)
@@ -189,6 +190,77 @@ static void test_engine_shutdown_verify_fails(void **state)
 	sock_set_free(&set);
 }
 
+/* Two owners per cookie (a fork, fd passing), as procmap would give them, lowest pid first. */
+static const struct sel_owner_info two_owners[][2] = {
+	{ { 0 } },
+	{ { .pid = 401, .fd = 3 }, { .pid = 402, .fd = 4 } },
+	{ { .pid = 403, .fd = 3 }, { .pid = 404, .fd = 4 } },
+	{ { .pid = 405, .fd = 3 }, { .pid = 406, .fd = 4 } },
+	{ { .pid = 407, .fd = 3 }, { .pid = 408, .fd = 4 } },
+};
+
+static bool owner_of(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out)
+{
+	uint64_t c = sock_cookie(rec);
+
+	(void)arg;
+	if (i >= 2 || c >= sizeof(two_owners) / sizeof(two_owners[0]))
+		return false;
+	*out = two_owners[c][i];
+	return true;
+}
+
+/*
+ * Every known owner is tried in turn: one we may not reach, or whose fd moved on, does not
+ * stop another from doing it; denied only when none could, changed when none holds it.
+ */
+static void test_engine_shutdown_tries_every_owner(void **state)
+{
+	static const struct fake_sock socks[] = {
+		{ .cookie = 1, .survives = true, .state_after = SS_FIN_WAIT2 },
+		{ .cookie = 2, .survives = true, .state_after = SS_FIN_WAIT2 },
+		{ .cookie = 3, .survives = true },
+		{ .cookie = 4, .survives = true },
+	};
+	static const struct fake_owner owners[] = {
+		{ 401, 3, -EPERM, 0, 0, 0 },
+		{ 402, 4, 0, 7001, 1, 0 },
+		{ 403, 3, -ESRCH, 0, 0, 0 },
+		{ 404, 4, 0, 7002, 2, 0 },
+		{ 405, 3, -EPERM, 0, 0, 0 },
+		/* 406's fd 4 is closed: EBADF */
+		{ 407, 3, 0, 9998, 98, 0 },
+		{ 408, 4, 0, 9999, 99, 0 },
+	};
+	struct sel_owner_ctx octx = { .owner = owner_of };
+	struct engine_ctx ctx = { .owners = &octx };
+	struct sock_set set = { 0 };
+
+	(void)state;
+	fake_diag_script(socks, 4);
+	fake_rawio_script(NULL, 0);
+	fake_ownerfd_script(owners, 7);
+	for (uint64_t c = 1; c <= 4; c++) {
+		struct sock_rec r = owned(c, SS_ESTABLISHED, two_owners[c][0].pid,
+					  two_owners[c][0].fd);
+
+		r.nowners = 2;
+		assert_int_equal(sock_set_push(&set, &r), 0);
+	}
+	assert_int_equal(engine_shutdown.kill(&ctx, &set), 0);
+	assert_int_equal(set.v[0].outcome, OUT_KILLED);
+	assert_int_equal(fake_ownerfd_shutdowns(402, 4), 1);
+	assert_int_equal(set.v[1].outcome, OUT_KILLED);
+	assert_int_equal(fake_ownerfd_shutdowns(404, 4), 1);
+	assert_int_equal(set.v[2].outcome, OUT_DENIED);
+	assert_int_equal(set.v[2].err, -EPERM);
+	assert_int_equal(set.v[3].outcome, OUT_CHANGED);
+	assert_int_equal(set.v[3].err, SOCK_ERR_FD_CHANGED);
+	assert_int_equal(fake_ownerfd_shutdowns(407, 3) + fake_ownerfd_shutdowns(408, 4), 0);
+	assert_int_equal(fake_ownerfd_open(), 0);
+	sock_set_free(&set);
+}
+
 static void test_engine_shutdown_found_by_name(void **state)
 {
 	(void)state;
@@ -202,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_engine_shutdown_outcomes),
 		cmocka_unit_test(test_engine_shutdown_falls_back),
 		cmocka_unit_test(test_engine_shutdown_verify_fails),
+		cmocka_unit_test(test_engine_shutdown_tries_every_owner),
 		cmocka_unit_test(test_engine_shutdown_found_by_name),
 	};
 
