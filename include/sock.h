@@ -60,6 +60,8 @@ enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST, S
  * while its owner holds the fd: it carries no more data; the kernel finishes the close.
  */
 #define SOCK_F_CLOSING 0x20
+/* The engine chosen could not act on it (shutdown: no owner) and another did: engine says. */
+#define SOCK_F_FALLBACK 0x40
 
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a

@@ -194,8 +194,10 @@ static int shutdown_kill(struct engine_ctx *ctx, struct sock_set *set)
 		ret2 = engine_auto.kill(ctx, &rest);
 	/* rest holds them in set's order: the same walk puts each back in its place. */
 	for (size_t i = 0, k = 0; i < set->n && k < rest.n; i++)
-		if (!shut_owned(&set->v[i]))
+		if (!shut_owned(&set->v[i])) {
 			set->v[i] = rest.v[k++];
+			set->v[i].flags |= SOCK_F_FALLBACK;
+		}
 	sock_set_free(&rest);
 	return ret < 0 ? ret : ret2;
 }

@@ -158,11 +158,13 @@ static void test_engine_shutdown_falls_back(void **state)
 		assert_int_equal(set.v[c - 1].outcome, OUT_KILLED);
 		assert_int_equal(set.v[c - 1].engine, SOCK_ENGINE_DESTROY);
 		assert_int_equal(fake_diag_destroyed(c), 1);
-		/* put back in its own place */
+		/* put back in its own place, marked as another engine's doing */
 		assert_int_equal(sock_cookie(&set.v[c - 1]), c);
+		assert_true(set.v[c - 1].flags & SOCK_F_FALLBACK);
 	}
 	assert_int_equal(set.v[4].outcome, OUT_KILLED);
 	assert_int_equal(set.v[4].engine, SOCK_ENGINE_SHUTDOWN);
+	assert_false(set.v[4].flags & SOCK_F_FALLBACK);
 	assert_int_equal(fake_ownerfd_gets(), 1);
 	assert_int_equal(fake_ownerfd_open(), 0);
 	sock_set_free(&set);
