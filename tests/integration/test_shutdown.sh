@@ -245,7 +245,29 @@ test_shared_and_listener() {
 	check "listener: its holder still runs" kill -0 "$L"
 }
 
+# --- a caller without any capability shuts down its own uid's connection ----------------------------
+test_own_uid() {
+	local ns holder peer fd r
+	if ! command -v setpriv >/dev/null; then
+		skipped "own uid: setpriv (util-linux) is not installed"
+		return
+	fi
+	ns_new ns || { not_ok "own uid: namespace"; return; }
+	readrig_start RO "$ns" 9370 setpriv --reuid=nobody --regid=nogroup --clear-groups ||
+		{ not_ok "own uid: readrig did not start as nobody"; return; }
+	read -r holder peer fd <<<"$RO"
+	expect_status 0 "own uid: nobody, no capabilities, its own process: exits 0" \
+		in_ns "$ns" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env ASAN_OPTIONS=detect_leaks=0 "$SR" --yes --no-audit --json --engine shutdown \
+		--sport 9370
+	r=$(jq -c '[.sockets[] | "\(.outcome)/\(.engine)/\(.error)"]' "$TMP/out")
+	check "own uid: killed(shutdown: closing) ($r)" [ "$r" = '["killed/shutdown/closing"]' ]
+	check "own uid: holder and peer read EOF ($(settled_report RO))" \
+		[ "$(settled_report RO)" = "holder=eof peer=eof write=EPIPE fd=open" ]
+}
+
 test_doctor
+test_own_uid
 test_many_netns
 test_shared_and_listener
 test_blocked_reader
