@@ -42,6 +42,9 @@ extern const struct engine engine_rst;
 extern const struct engine engine_auto;
 extern const struct engine engine_shutdown;
 
+/* What the shutdown engine could not do and why, one line per kind, on f. */
+void engine_shutdown_explain(FILE *f, const struct sock_set *set);
+
 /* "destroy", "rst", "auto", "shutdown"; NULL if unknown. */
 const struct engine *engine_find(const char *name);
 

@@ -17,6 +17,7 @@
 #include "selector.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 
@@ -200,6 +201,33 @@ static int shutdown_kill(struct engine_ctx *ctx, struct sock_set *set)
 		}
 	sock_set_free(&rest);
 	return ret < 0 ? ret : ret2;
+}
+
+void engine_shutdown_explain(FILE *f, const struct sock_set *set)
+{
+	size_t denied = 0, moved = 0, nosys = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct sock_rec *r = &set->v[i];
+
+		if (r->engine != SOCK_ENGINE_SHUTDOWN)
+			continue;
+		denied += r->outcome == OUT_DENIED;
+		moved += r->outcome == OUT_CHANGED && r->err == SOCK_ERR_FD_CHANGED;
+		nosys += r->outcome == OUT_UNSUPPORTED && r->err == -ENOSYS;
+	}
+	if (denied)
+		fprintf(f, "sockreap: %zu socket%s denied: the shutdown engine needs CAP_SYS_PTRACE "
+			   "over the owner (pidfd_getfd), or the owner's own real uid\n", denied,
+			denied == 1 ? "" : "s");
+	if (moved)
+		fprintf(f, "sockreap: %zu socket%s left alone: the owner's descriptor no longer "
+			   "refers to the planned socket (closed or reused since the preview)\n",
+			moved, moved == 1 ? "" : "s");
+	if (nosys)
+		fprintf(f, "sockreap: this kernel has no pidfd_getfd (Linux 5.6 or later): %zu "
+			   "socket%s not shut down; --engine auto destroys them\n", nosys,
+			nosys == 1 ? "" : "s");
 }
 
 const struct engine engine_shutdown = {

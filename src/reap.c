@@ -1891,10 +1891,8 @@ static int stage_report(struct run *r)
 	if (r->counts.n[OUT_DENIED] > denied_shut)
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
-	if (denied_shut)
-		fprintf(stderr, "sockreap: %zu socket%s denied: the shutdown engine needs "
-				"CAP_SYS_PTRACE over the owner (pidfd_getfd), or the owner's own "
-				"real uid\n", denied_shut, denied_shut == 1 ? "" : "s");
+	if (r->engine == &engine_shutdown)
+		engine_shutdown_explain(stderr, &r->set);
 	explain_failures(&r->set, r->engine);
 	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
 	/* The sockets are dead but their record is not whole: say so, and where else it is. */

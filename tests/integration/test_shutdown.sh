@@ -146,6 +146,8 @@ test_changed() {
 	check "changed: the fd was swapped ($line)" [ -n "$moved" ]
 	check "changed: outcome changed(shutdown: fd-changed)" \
 		grep -q 'changed(shutdown: fd-changed)' "$TMP/changed.out"
+	check "changed: the run says why it left it alone" \
+		grep -q "left alone: the owner's descriptor no longer refers" "$TMP/changed.out"
 	check "changed: the planned socket still established, both reads blocked ($(rig_report RC))" \
 		[ "$(state_of "$ns" 9330)" = ESTAB ] &&
 		grep -q '^holder=blocked peer=blocked' <<<"$(rig_report RC)"

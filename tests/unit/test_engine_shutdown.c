@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <netinet/in.h>
 
 #include "engine.h"
@@ -120,6 +122,16 @@ static void test_engine_shutdown_outcomes(void **state)
 	assert_string_equal(sock_outcome_detail(&set.v[0]), "closing");
 	assert_string_equal(sock_outcome_detail(&set.v[4]), "fd-changed");
 	assert_int_equal(fake_ownerfd_open(), 0); /* every duplicate closed again */
+
+	char buf[1024] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	engine_shutdown_explain(f, &set);
+	fclose(f);
+	assert_non_null(strstr(buf, "sockreap: 1 socket denied: the shutdown engine needs "
+				    "CAP_SYS_PTRACE"));
+	assert_non_null(strstr(buf, "sockreap: 4 sockets left alone: the owner's descriptor"));
+	assert_non_null(strstr(buf, "no pidfd_getfd (Linux 5.6 or later): 1 socket not"));
 	sock_set_free(&set);
 }
 
