@@ -229,8 +229,9 @@ test_shared_and_listener() {
 	ns_new ns || { not_ok "shared: namespace"; return; }
 	rig_start F "$ns" -F -p 9360 -n 2 close-wait || { not_ok "shared: sockrig -F"; return; }
 	cw_settled "$ns" 9360 2 || { not_ok "shared: rig did not settle"; return; }
+	# --no-owners too: this engine looks owners up whatever it is told.
 	expect_status 0 "shared: parent and child hold each socket; exits 0" \
-		in_ns "$ns" "$SR" --yes --no-audit --json --engine shutdown \
+		in_ns "$ns" "$SR" --yes --no-audit --no-owners --json --engine shutdown \
 		'state close-wait and sport 9360'
 	r=$(jq -c '[.sockets[] | "\(.outcome)/\(.engine)/\(.owner_count)"] | unique' "$TMP/out")
 	# One shutdown ends the connection for every holder: the socket is one.
