@@ -11,12 +11,12 @@ cd "$(dirname "$0")/../.." || exit 1
 READRIG=${READRIG:-build/tests/readrig}
 require_netns shutdown
 
-# readrig_start VAR NS PORT [PREFIX...]: readrig in NS (run through PREFIX, e.g. setpriv);
-# VAR gets "HOLDER PEER FD".
+# readrig_start VAR NS PORT [PREFIX...]: readrig in NS (run through PREFIX, e.g. setpriv) on
+# RR_ADDR (127.0.0.1 unless set); VAR gets "HOLDER PEER FD".
 readrig_start() {
 	local var=$1 ns=$2 port=$3
 	shift 3
-	rig_spawn "$var" ip netns exec "$ns" "$@" "$READRIG" -a 127.0.0.1 -p "$port"
+	rig_spawn "$var" ip netns exec "$ns" "$@" "$READRIG" -a "${RR_ADDR:-127.0.0.1}" -p "$port"
 }
 
 # settled_report VAR: the rig's report once neither end's read is blocked any more (bounded:
@@ -269,11 +269,26 @@ test_own_uid() {
 		[ "$(settled_report RO)" = "holder=eof peer=eof write=EPIPE fd=open" ]
 }
 
+# --- IPv6: the same on ::1 -------------------------------------------------------------------
+test_ipv6() {
+	local ns holder peer fd r
+	ns_new ns || { not_ok "ipv6: namespace"; return; }
+	RR_ADDR=::1 readrig_start R6 "$ns" 9390 || { not_ok "ipv6: readrig did not start"; return; }
+	read -r holder peer fd <<<"$R6"
+	expect_status 0 "ipv6: --engine shutdown --pid exits 0" \
+		in_ns "$ns" "$SR" --yes --no-audit --json --engine shutdown --pid "$holder"
+	r=$(jq -c '[.sockets[] | "\(.family) \(.outcome)/\(.engine)/\(.error)"]' "$TMP/out")
+	check "ipv6: killed(shutdown: closing) ($r)" [ "$r" = '["inet6 killed/shutdown/closing"]' ]
+	check "ipv6: holder and peer read EOF ($(settled_report R6))" \
+		[ "$(settled_report R6)" = "holder=eof peer=eof write=EPIPE fd=open" ]
+}
+
 test_doctor
 test_own_uid
 test_many_netns
 test_shared_and_listener
 test_blocked_reader
+test_ipv6
 test_close_wait
 test_fallback
 test_changed
