@@ -1883,7 +1883,7 @@ static int stage_report(struct run *r)
 	if (r->engine == &engine_auto && by_rst)
 		fprintf(stderr, " (auto: destroy %zu, rst %zu", r->nplan - by_rst, by_rst);
 	else if (r->engine == &engine_shutdown && by_shut < r->nplan)
-		fprintf(stderr, " (shutdown %zu; without an owner: destroy %zu, rst %zu", by_shut,
+		fprintf(stderr, " (shutdown %zu, in its place: destroy %zu, rst %zu", by_shut,
 			r->nplan - by_shut - by_rst, by_rst);
 	else
 		fprintf(stderr, " (%s", r->engine->name);

@@ -100,7 +100,7 @@ test_fallback() {
 	check "fallback: time-wait destroyed, close-wait shut down ($r)" \
 		[ "$r" = '["close-wait killed/shutdown","time-wait killed/destroy","time-wait killed/destroy"]' ]
 	check "fallback: the summary says which engine did what" \
-		grep -q '(shutdown 1; without an owner: destroy 2, rst 0;' "$TMP/err"
+		grep -q '(shutdown 1, in its place: destroy 2, rst 0;' "$TMP/err"
 	rig_start T2 "$ns" -p 9322 -n 2 time-wait || { not_ok "fallback: second time-wait rig"; return; }
 	expect_status 0 "fallback: a table run exits 0" \
 		in_ns "$ns" "$SR" --yes --no-audit --engine shutdown 'state time-wait and dport 9322'
