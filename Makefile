@@ -74,7 +74,7 @@ SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
-	build/tests/churnrig build/tests/faildump.so build/tests/echorig
+	build/tests/churnrig build/tests/faildump.so build/tests/echorig build/tests/readrig
 
 .SECONDARY:
 .PHONY: all check check-runbooks install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
@@ -136,6 +136,8 @@ build/tests/%.o: tests/unit/%.c build/san/flags
 # its members.
 FAKES_engine := build/tests/fake_diag.o build/tests/fake_rawio.o
 FAKES_planfile := build/tests/fake_diag.o
+FAKES_engine_shutdown := build/tests/fake_diag.o build/tests/fake_rawio.o \
+	build/tests/fake_ownerfd.o
 
 .SECONDEXPANSION:
 build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a

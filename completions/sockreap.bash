@@ -90,7 +90,7 @@ _sockreap()
 		return
 		;;
 	--engine)
-		COMPREPLY=($(compgen -W "auto destroy rst" -- "$cur"))
+		COMPREPLY=($(compgen -W "auto destroy rst shutdown" -- "$cur"))
 		return
 		;;
 	doctor)

@@ -24,7 +24,7 @@ complete -c sockreap -s n -l dry-run -d 'Show what would be killed; touch nothin
 complete -c sockreap -s j -l json -d 'One JSON document instead of a table'
 complete -c sockreap -l group-by -x -a '(set -l t (commandline -ct | string match -r ".*,"); for k in state pid comm local peer dport sport uid unit netns; echo $t$k; end)' -d 'With -n: count the sockets per key (KEY[,KEY])'
 complete -c sockreap -l explain -d 'Show the canonical selector and what runs in the kernel'
-complete -c sockreap -l engine -x -a 'auto destroy rst' -d 'Kill engine'
+complete -c sockreap -l engine -x -a 'auto destroy rst shutdown' -d 'Kill engine'
 complete -c sockreap -l no-peer-reset -d 'rst: leave the peer end alone'
 complete -c sockreap -l no-owners -d 'do not look up owning processes in /proc'
 complete -c sockreap -l netns -x -a '(begin; ip netns list 2>/dev/null; or ls -1 /run/netns 2>/dev/null; end | string replace -r " .*" ""; __fish_complete_path (commandline -ct))' -d 'Act in this network namespace'

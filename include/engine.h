@@ -7,6 +7,8 @@
 #include "rawio.h"
 #include "sock.h"
 
+struct sel_owner_ctx;
+
 /* What an engine works with; the pipeline opens it all before capabilities are dropped. */
 struct engine_ctx {
 	struct diag *d;
@@ -21,6 +23,8 @@ struct engine_ctx {
 	int probe_wait_ms;		/* rst: how long a probe may stay unanswered */
 	int workers;			/* destroy: threads a big plan may use (0, 1: this one;
 					   workers_available()) */
+	const struct sel_owner_ctx *owners;	/* shutdown: every known owner of a record, tried
+						   in turn; NULL: rec->pid at rec->fd alone */
 };
 
 struct engine {
@@ -36,8 +40,12 @@ struct engine {
 extern const struct engine engine_destroy;
 extern const struct engine engine_rst;
 extern const struct engine engine_auto;
+extern const struct engine engine_shutdown;
 
-/* "destroy", "rst", "auto"; NULL if unknown. */
+/* What the shutdown engine could not do and why, one line per kind, on f. */
+void engine_shutdown_explain(FILE *f, const struct sock_set *set);
+
+/* "destroy", "rst", "auto", "shutdown"; NULL if unknown. */
 const struct engine *engine_find(const char *name);
 
 /*

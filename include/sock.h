@@ -41,7 +41,7 @@ enum sock_outcome {
 	OUT_MAX
 };
 
-enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST };
+enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST, SOCK_ENGINE_SHUTDOWN };
 
 #define SOCK_IDLE_UNKNOWN UINT32_MAX
 
@@ -55,6 +55,13 @@ enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST };
 #define SOCK_F_PEER_LEFT 0x08
 /* rst: the peer end is a socket of this namespace that the plan holds: its own target. */
 #define SOCK_F_PEER_PLANNED 0x10
+/*
+ * shutdown: shut down and still listed in a closing state (fin-wait, last-ack, time-wait)
+ * while its owner holds the fd: it carries no more data; the kernel finishes the close.
+ */
+#define SOCK_F_CLOSING 0x20
+/* The engine chosen could not act on it (shutdown: no owner) and another did: engine says. */
+#define SOCK_F_FALLBACK 0x40
 
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a
@@ -128,6 +135,8 @@ const char *sock_errno_name(int err);
 #define SOCK_ERR_FIREWALL 100004
 /* OUT_SKIPPED: whether the selector matches depends on an owner that could not be read. */
 #define SOCK_ERR_OWNER_UNKNOWN 100010
+/* shutdown: the owner's fd no longer refers to the planned socket (closed, reused, exited). */
+#define SOCK_ERR_FD_CHANGED 100011
 
 /* The kill could not be verified (the verification dump or identity check failed). */
 #define SOCK_ERR_UNVERIFIED 100005

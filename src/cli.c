@@ -79,7 +79,8 @@ static const struct cli_option options[] = {
 	{ "explain", OPT_EXPLAIN, NULL, NULL, "show the canonical selector, what runs in the kernel and "
 							  "the namespaces visited" },
 	{ "engine", OPT_ENGINE, "NAME", NULL, "destroy, rst or auto (the default: destroy, rst where "
-					      "the kernel cannot)" },
+					      "the kernel cannot); shutdown: FIN through the "
+					      "owner's fd, auto for sockets without one" },
 	{ "no-peer-reset", OPT_NO_PEER_RESET, NULL, NULL, "rst: leave the peer end alone" },
 	{ "no-owners", OPT_NO_OWNERS, NULL, NULL, "do not look up owning processes in /proc "
 						     "(shown as ?)" },
@@ -773,11 +774,11 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		case OPT_ENGINE:
 			cfg->engine_given = true;
 			if (strcmp(optarg, "destroy") && strcmp(optarg, "rst") &&
-			    strcmp(optarg, "auto")) {
+			    strcmp(optarg, "auto") && strcmp(optarg, "shutdown")) {
 				struct shown b;
 
 				fprintf(errf, "sockreap: --engine: unknown engine \"%s\" "
-					      "(destroy, rst or auto)\n", shown(&b, optarg));
+					      "(destroy, rst, auto or shutdown)\n", shown(&b, optarg));
 				goto fail;
 			}
 			cfg->engine = optarg;

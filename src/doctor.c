@@ -16,6 +16,7 @@
 #include "netns.h"
 #include "nsdisc.h"
 #include "output.h"
+#include "ownerfd.h"
 #include "procmap.h"
 #include "rawio.h"
 #include "text.h"
@@ -48,7 +49,7 @@ struct report {
 	char kernel[128];
 	bool cap_admin, cap_raw, cap_ptrace, cap_dac;
 	int rfc1337, challenge_limit, invalid_ratelimit; /* -1: unreadable */
-	struct check sock_diag, destroy, raw, packet, rst;
+	struct check sock_diag, destroy, raw, packet, rst, shutdown;
 	bool owners_bpf;	/* the owner lookup's BPF iterator loads (else: /proc) */
 	char owners_why[160];
 	bool collect_bpf;	/* several namespaces' one-pass discovery loads (else: dumps) */
@@ -152,6 +153,50 @@ static void try_destroy(struct report *r, struct diag *d)
 		snprintf(r->destroy.why, sizeof(r->destroy.why), "%s",
 			 ret ? strerror(-ret) : "the kernel acknowledged, but the socket stayed open"),
 			r->destroy.v = V_FAILS;
+	close(cfd);
+	close(afd);
+}
+
+/*
+ * shutdown, tried on a loopback connection of our own through our own pid (pidfd_getfd on
+ * ourselves is always allowed): whether this kernel has pidfd_getfd and a shutdown through the
+ * duplicate ends the connection with a FIN (the other end reads end-of-file). Over other
+ * processes it needs CAP_SYS_PTRACE, or their real uid: said with the verdict.
+ */
+static void try_shutdown(struct report *r)
+{
+	uint64_t ino, cookie;
+	int cfd, afd, sfd, ret;
+	char c;
+
+	ret = loopback_pair(&cfd, &afd);
+	if (ret < 0) {
+		snprintf(r->shutdown.why, sizeof(r->shutdown.why),
+			 "cannot make a loopback connection to try it on: %s%s", strerror(-ret),
+			 ret == -ENETUNREACH ? " (is lo up in this namespace?)" : "");
+		r->shutdown.v = V_UNTESTED;
+		return;
+	}
+	sfd = ownerfd_get(getpid(), afd);
+	ret = sfd < 0 ? sfd : ownerfd_identity(sfd, &ino, &cookie);
+	if (ret == 0)
+		ret = ownerfd_shutdown(sfd);
+	if (sfd >= 0)
+		ownerfd_close(sfd);
+	if (ret == 0 && recv(cfd, &c, 1, MSG_DONTWAIT) == 0)
+		set(&r->shutdown, V_WORKS, r->cap_ptrace
+			? "pidfd_getfd and shutdown ended a test connection with a FIN; "
+			  "CAP_SYS_PTRACE: any owner"
+			: "pidfd_getfd and shutdown ended a test connection with a FIN; no "
+			  "CAP_SYS_PTRACE: only owners of our own uid");
+	else if (ret == -ENOSYS)
+		set(&r->shutdown, V_FAILS, "this kernel has no pidfd_getfd (Linux 5.6 or later)");
+	else if (ret == -EPERM || ret == -EACCES)
+		set(&r->shutdown, V_FAILS, "pidfd_getfd refused even on this process (a seccomp "
+					   "filter or an LSM?)");
+	else
+		set(&r->shutdown, V_FAILS,
+		    ret ? strerror(-ret) : "shut down, but the other end read no end-of-file");
 	close(cfd);
 	close(afd);
 }
@@ -263,6 +308,7 @@ static void print_checks(FILE *f, const struct report *r, const char *where)
 	fprintf(f, "Engines\n");
 	fprintf(f, "  [%s] destroy  %s\n", mark[r->destroy.v], r->destroy.why);
 	fprintf(f, "  [%s] rst      %s\n", mark[r->rst.v], r->rst.why);
+	fprintf(f, "  [%s] shutdown %s\n", mark[r->shutdown.v], r->shutdown.why);
 	fprintf(f, "\nWhat they need\n");
 	fprintf(f, "  [%s] sock_diag        %s\n", mark[r->sock_diag.v], r->sock_diag.why);
 	fprintf(f, "  [%s] raw sockets      %s\n", mark[r->raw.v], r->raw.why);
@@ -321,6 +367,7 @@ static void json_report(struct json *j, const struct report *r)
 	json_obj_begin(j, "engines");
 	json_check(j, "destroy", &r->destroy);
 	json_check(j, "rst", &r->rst);
+	json_check(j, "shutdown", &r->shutdown);
 	json_obj_end(j);
 	json_check(j, "sock_diag", &r->sock_diag);
 	json_check(j, "raw_sockets", &r->raw);
@@ -388,10 +435,12 @@ static void examine(struct report *r)
 		set(&r->rst, V_FAILS, "needs sock_diag (to plan and verify)");
 		set(&r->raw, V_UNTESTED, "not tried");
 		set(&r->packet, V_UNTESTED, "not tried");
+		set(&r->shutdown, V_FAILS, "needs sock_diag (to plan and verify)");
 	} else {
 		set(&r->sock_diag, V_WORKS, "TCP sockets can be listed");
 		try_destroy(r, d);
 		try_rst(r, d);
+		try_shutdown(r);
 	}
 	diag_close(d);
 }

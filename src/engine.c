@@ -433,7 +433,8 @@ const struct engine engine_auto = {
 
 const struct engine *engine_find(const char *name)
 {
-	static const struct engine *const all[] = { &engine_destroy, &engine_rst, &engine_auto };
+	static const struct engine *const all[] = { &engine_destroy, &engine_rst, &engine_auto,
+						    &engine_shutdown };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if (!strcmp(all[i]->name, name))

@@ -80,9 +80,13 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 	const char *detail = sock_outcome_detail(rec);
 	/*
 	 * destroy is the usual engine; rst says so, whether the peer was reset too, or whether
-	 * it was a local socket the plan did not hold, left alone.
+	 * it was a local socket the plan did not hold, left alone; shutdown says so, and so does
+	 * destroy standing in for it.
 	 */
-	const char *via = rec->engine != SOCK_ENGINE_RST	   ? ""
+	const char *via = rec->engine == SOCK_ENGINE_SHUTDOWN ? "shutdown"
+			  : rec->engine == SOCK_ENGINE_DESTROY && rec->flags & SOCK_F_FALLBACK
+				? "destroy"
+			  : rec->engine != SOCK_ENGINE_RST	   ? ""
 			  : rec->flags & SOCK_F_PEER_RESET ? "rst+peer"
 			  : rec->flags & SOCK_F_PEER_LEFT  ? "rst, peer left"
 							   : "rst";

@@ -301,12 +301,27 @@ static int report_kernel_error(const char *what, int err)
  * Which engine, and the capabilities it keeps: destroy needs CAP_NET_ADMIN, rst CAP_NET_RAW
  * (until its sockets are open), auto CAP_NET_ADMIN and, for its fallback, CAP_NET_RAW; auto
  * without CAP_NET_ADMIN is rst. keep gets what to hold until the engine runs.
+ *
+ * shutdown is refused nothing up front: pidfd_getfd needs PTRACE_MODE_ATTACH over each owner
+ * (CAP_SYS_PTRACE, or the owner's real uid), so what it may not reach is denied per socket,
+ * and its fallback (auto) does what CAP_NET_ADMIN and CAP_NET_RAW, if held, allow.
  */
-static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, int keep[2],
+static int choose_engine(const struct engine **engine, struct engine_ctx *ctx, int keep[3],
 			 size_t *nkeep)
 {
 	bool admin = caps_have(CAP_NET_ADMIN), raw = caps_have(CAP_NET_RAW);
-	static const int after_raw[] = { CAP_NET_ADMIN };
+	static const int after_raw[] = { CAP_NET_ADMIN, CAP_SYS_PTRACE };
+
+	if (*engine == &engine_shutdown) {
+		keep[0] = CAP_NET_ADMIN;
+		keep[1] = CAP_SYS_PTRACE;
+		keep[2] = CAP_NET_RAW;
+		*nkeep = 3;
+		ctx->raw_allowed = raw;
+		ctx->keep_caps = after_raw;
+		ctx->nkeep_caps = 2;
+		return 0;
+	}
 
 	if (*engine == &engine_auto && !admin && raw) {
 		fprintf(stderr, "sockreap: no CAP_NET_ADMIN: using the rst engine\n");
@@ -423,7 +438,7 @@ struct run {
 	const struct config *cfg;
 	const struct engine *engine;
 	struct engine_ctx ectx;
-	int keep_caps[2];	/* what the engine keeps (choose_engine) */
+	int keep_caps[3];	/* what the engine keeps (choose_engine) */
 	size_t nkeep;
 	bool confirming;	/* a kill that asks on the terminal */
 	char selector[4096];	/* canonical form */
@@ -891,11 +906,14 @@ static bool destroy_supported(void)
  */
 static void many_netns_engine(struct run *r)
 {
+	bool falls_back = r->engine == &engine_auto || r->engine == &engine_shutdown;
+
 	r->ns_rst = r->engine == &engine_rst ||
-		    (r->engine == &engine_auto && r->ectx.raw_allowed && !destroy_supported());
+		    (falls_back && r->ectx.raw_allowed && !destroy_supported());
 	r->ectx.raw_allowed = false;
-	if (r->engine == &engine_auto)
-		r->nkeep = 1; /* CAP_NET_ADMIN; the raw sockets, if any, are open by then */
+	/* CAP_NET_ADMIN (and shutdown's CAP_SYS_PTRACE); the raw sockets are open by then. */
+	if (falls_back)
+		r->nkeep = r->engine == &engine_shutdown ? 2 : 1;
 }
 
 /*
@@ -1553,6 +1571,7 @@ static int stage_collect(struct run *r)
 	 * one) and reports owners as not looked up; the selector's owner tests still read them.
 	 */
 	bool want_owners = selector_needs_owners(cfg->ast) || groupby_needs_owners(&cfg->group_by) ||
+			   r->engine == &engine_shutdown ||
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
 	if (want_owners && prepare_owners(cfg->ast, &r->pm) < 0) {
@@ -2211,6 +2230,7 @@ static int stage_act(struct run *r)
 	r->scope = (struct diag_filter){ 0, 0, 0, r->pf.bc, r->pf.bclen, true };
 	r->ectx.d = r->d;
 	r->ectx.scope = &r->scope;
+	r->ectx.owners = r->owners;
 	r->ectx.peer_reset = !cfg->no_peer_reset;
 	r->ectx.probe_wait_ms = ENGINE_PROBE_WAIT_MS;
 	r->ectx.workers = workers_available();
@@ -2246,7 +2266,7 @@ static int stage_report(struct run *r)
 	struct output_run run = { "kill", r->selector, r->engine->name, &r->counts, r->elapsed_ms,
 				  0, r->in_netns, r->visit.n ? &r->visit : NULL,
 				  procmap_source(r->pm) };
-	size_t by_rst = 0;
+	size_t by_rst = 0, by_shut = 0, denied_shut = 0;
 	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
 	int status = r->signal ? 128 + r->signal
 		     : r->audit_err < 0 ? EXIT_PARTIAL : (int)plan_exit_status(&r->counts);
@@ -2269,16 +2289,25 @@ static int stage_report(struct run *r)
 	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
 	output_counts(stderr, &r->counts);
 	say_named_left_out(r);
-	for (size_t i = 0; i < r->set.n; i++)
+	for (size_t i = 0; i < r->set.n; i++) {
 		by_rst += r->set.v[i].engine == SOCK_ENGINE_RST;
+		by_shut += r->set.v[i].engine == SOCK_ENGINE_SHUTDOWN;
+		denied_shut += r->set.v[i].engine == SOCK_ENGINE_SHUTDOWN &&
+			       r->set.v[i].outcome == OUT_DENIED;
+	}
 	if (r->engine == &engine_auto && by_rst)
 		fprintf(stderr, " (auto: destroy %zu, rst %zu", r->nplan - by_rst, by_rst);
+	else if (r->engine == &engine_shutdown && by_shut < r->nplan)
+		fprintf(stderr, " (shutdown %zu, in its place: destroy %zu, rst %zu", by_shut,
+			r->nplan - by_shut - by_rst, by_rst);
 	else
 		fprintf(stderr, " (%s", r->engine->name);
 	say_phases(r, true);
-	if (r->counts.n[OUT_DENIED])
+	if (r->counts.n[OUT_DENIED] > denied_shut)
 		fprintf(stderr, "sockreap: denied sockets need CAP_NET_ADMIN over their network "
 				"namespace\n");
+	if (r->engine == &engine_shutdown)
+		engine_shutdown_explain(stderr, &r->set);
 	explain_failures(&r->set, r->engine);
 	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
 	/* The sockets are dead but their record is not whole: say so, and where else it is. */

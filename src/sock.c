@@ -209,6 +209,8 @@ static const struct {
 	{ SOCK_ERR_UNVERIFIED, "unverified" },
 	{ SOCK_ERR_SIBLING, "reuseport-sibling" },
 	{ SOCK_ERR_OWNER_UNKNOWN, "owner-unknown" },
+	{ SOCK_ERR_FD_CHANGED, "fd-changed" },
+	{ 0, "closing" },	/* a flag on killed (shutdown), not an err */
 };
 
 const char *sock_outcome_label(size_t i)
@@ -220,10 +222,12 @@ const char *sock_outcome_detail(const struct sock_rec *rec)
 {
 	if (rec->outcome == OUT_KILLED && (rec->flags & SOCK_F_STAYS_BOUND))
 		return details[0].label;
+	if (rec->outcome == OUT_KILLED && (rec->flags & SOCK_F_CLOSING))
+		return "closing";
 	if (!rec->err)
 		return NULL;
 	for (size_t i = 1; i < sizeof(details) / sizeof(details[0]); i++)
-		if (details[i].err == rec->err)
+		if (details[i].err && details[i].err == rec->err)
 			return details[i].label;
 	return sock_errno_name(rec->err);
 }
@@ -235,6 +239,8 @@ const char *sock_engine_name(unsigned engine)
 		return "destroy";
 	case SOCK_ENGINE_RST:
 		return "rst";
+	case SOCK_ENGINE_SHUTDOWN:
+		return "shutdown";
 	default:
 		return NULL;
 	}

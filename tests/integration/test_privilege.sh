@@ -87,6 +87,9 @@ test_prompt_caps() {
 	# CAP_NET_ADMIN is bit 12.
 	prompt_caps destroy 0000000000001000 "$ns"
 	prompt_caps rst 0000000000000000 "$ns"
+	# shutdown: CAP_SYS_PTRACE (19) for pidfd_getfd, CAP_NET_ADMIN and CAP_NET_RAW (13) for
+	# its fallback.
+	prompt_caps shutdown 0000000000083000 "$ns"
 	check "prompt: declined, nothing killed" [ "$(ss_count "$ns" state close-wait)" = 2 ]
 }
 

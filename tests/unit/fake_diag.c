@@ -253,8 +253,14 @@ static int lookup(const struct sock_rec *rec, bool with_cookie, struct sock_rec 
 		return 0;
 	if (!s)
 		return -ENOENT;
+	if (with_cookie && s->survives) {
+		*found = *rec;
+		if (s->state_after)
+			found->state = s->state_after;
+		return 0;
+	}
 	if (with_cookie)
-		return s->survives ? (*found = *rec, 0) : -ENOENT;
+		return -ENOENT;
 	if (!s->reused && !s->listener_behind)
 		return -ENOENT;
 	*found = *rec;

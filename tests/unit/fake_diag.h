@@ -17,6 +17,8 @@ struct fake_sock {
 	 * one the request names, else the answer is ENOENT. Members are listed while alive.
 	 */
 	int group;
+	/* The state a lookup by cookie finds a surviving socket in (0: the one it had). */
+	uint8_t state_after;
 };
 
 /* More sockets for the dump to list (the fake rawio's live ones); NULL for none. */

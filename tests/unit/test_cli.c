@@ -310,10 +310,13 @@ static void test_cli_engine_and_doctor(void **state)
 	assert_true(cfg.no_peer_reset);
 	assert_true(cfg.no_owners);
 	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--engine", "shutdown", "--all")), 0);
+	assert_string_equal(cfg.engine, "shutdown");
+	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--engine", "tcpkill", "--all")),
 			 EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --engine: unknown engine \"tcpkill\" "
-				    "(destroy, rst or auto)\n");
+				    "(destroy, rst, auto or shutdown)\n");
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("doctor")), 0);
 	assert_int_equal(cfg.action, CLI_DOCTOR);
 	assert_false(cfg.json);

@@ -430,6 +430,35 @@ static void test_output_long_netns_name_keeps_addresses(void **state)
  * The rst engine says so in the table, and whether the peer end was reset too, or left alone
  * as a local socket the plan does not hold.
  */
+/* shutdown says so, "closing" when still listed; destroy standing in for it says so too. */
+static void test_output_table_shutdown_outcomes(void **state)
+{
+	char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+
+	(void)state;
+	set.v[0].outcome = OUT_KILLED;
+	set.v[0].engine = SOCK_ENGINE_SHUTDOWN;
+	set.v[0].flags |= SOCK_F_CLOSING;
+	set.v[1].outcome = OUT_KILLED;
+	set.v[1].engine = SOCK_ENGINE_DESTROY;
+	set.v[1].flags |= SOCK_F_FALLBACK;
+	output_table(f, &set, &owners, true);
+	fclose(f);
+	assert_non_null(strstr(buf, " killed(shutdown: closing) "));
+	assert_non_null(strstr(buf, " killed(destroy) "));
+	f = fmemopen(buf, sizeof(buf), "w");
+	set.v[0].outcome = OUT_CHANGED;
+	set.v[0].err = SOCK_ERR_FD_CHANGED;
+	set.v[1].flags = 0; /* destroy chosen: the usual engine, said by nothing */
+	output_table(f, &set, &owners, true);
+	fclose(f);
+	assert_non_null(strstr(buf, " changed(shutdown: fd-changed) "));
+	assert_null(strstr(buf, "destroy"));
+	sock_set_free(&set);
+}
+
 static void test_output_table_rst_outcomes(void **state)
 {
 	char buf[4096];
@@ -787,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_output_json_netns),
 		cmocka_unit_test(test_output_json_outcomes),
 		cmocka_unit_test(test_output_table_rst_outcomes),
+		cmocka_unit_test(test_output_table_shutdown_outcomes),
 		cmocka_unit_test(test_output_owners_not_looked_up),
 		cmocka_unit_test(test_output_owners_unknown),
 		cmocka_unit_test(test_output_preview_shows_skipped),
