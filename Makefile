@@ -21,15 +21,16 @@ LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng libbpf
+PKGS := libnl-3.0 libcap-ng libbpf libnetfilter_conntrack
 
 # Debian packages: to build (debian/control's Build-Depends must list these, less
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
 # and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
 # them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
-BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev
+BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev \
+	libnetfilter-conntrack-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
-	libcap2-bin bc logrotate
+	libcap2-bin bc logrotate conntrack python3
 DIST_PKGS := debhelper lintian debootstrap
 DEB_PKGS := $(BUILD_PKGS) $(TEST_PKGS) $(DIST_PKGS)
 

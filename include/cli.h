@@ -37,6 +37,7 @@ struct config {
 	size_t nnetns;
 	bool all_netns;		/* --all-netns: every namespace on the host, ours included */
 	struct groupby_spec group_by;	/* --group-by: counts instead of rows (n 0: none) */
+	bool forwarded;		/* --forwarded: conntrack entries, not sockets (forward.h) */
 	int argc;
 	char **argv;
 };

@@ -40,6 +40,7 @@ enum {
 	OPT_NETNS_OF,
 	OPT_ALL_NETNS,
 	OPT_GROUP_BY,
+	OPT_FORWARDED,
 };
 
 struct cli_option {
@@ -85,6 +86,8 @@ static const struct cli_option options[] = {
 						 "(repeatable)" },
 	{ "all-netns", OPT_ALL_NETNS, NULL, NULL, "act in every network namespace on the host, "
 						  "ours included" },
+	{ "forwarded", OPT_FORWARDED, NULL, NULL, "select flows forwarded through this host "
+						     "(conntrack entries) instead of sockets" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -742,6 +745,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			}
 			break;
 		}
+		case OPT_FORWARDED:
+			cfg->forwarded = true;
+			break;
 		case 'h':
 			cfg->action = CLI_HELP;
 			break;
@@ -789,6 +795,15 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 	if (optind < argc && option_after_selector(argc, argv, optind, errf))
 		goto fail;
+	if (cfg->forwarded) {
+		struct sel_error err;
+
+		/* Only flags so far: no source text to point into. */
+		if (selector_check_source(cfg->ast, true, &err) < 0) {
+			fprintf(errf, "sockreap: %s\n", err.msg);
+			goto fail;
+		}
+	}
 	if (optind < argc) {
 		struct sel_error err;
 
@@ -799,6 +814,11 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 
 		if (!n && err.msg[0]) {
 			cli_print_error(errf, "selector", expr, 0, &err);
+			goto fail;
+		}
+		if (selector_check_source(n, cfg->forwarded, &err) < 0) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			sel_node_free(n);
 			goto fail;
 		}
 		if (n && selector_uses(n, SEL_CGROUP) && selector_resolve(n, NULL, &err) < 0) {
@@ -828,6 +848,11 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 	if (derive_netns(cfg, errf) < 0)
 		goto fail;
+	if (cfg->forwarded && cli_many_netns(cfg)) {
+		fprintf(errf, "sockreap: --forwarded in several network namespaces is not supported "
+			      "yet: give one --netns\n");
+		goto fail;
+	}
 	/*
 	 * dev IFNAME is looked up in each namespace the run visits; one that stays here must
 	 * name a device here (only the expression has dev).

@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "groupby.h"
+#include "forward.h"
 #include "netns.h"
 #include "nsdisc.h"
 #include "workers.h"
@@ -2122,6 +2123,8 @@ int reap_run(const struct config *cfg)
 						stage_arm, stage_act, stage_report };
 	int status = RUN_ON;
 
+	if (cfg->forwarded)
+		return forward_run(cfg);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0,
 				       progress_after_ms() };

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* --forwarded: the run over conntrack entries (flows through this host) instead of sockets. */
+#ifndef SOCKREAP_FORWARD_H
+#define SOCKREAP_FORWARD_H
+
+#include <stdio.h>
+
+#include "cli.h"
+#include "conntrack.h"
+#include "json.h"
+
+/* Returns the process exit status (enum exit_status), as reap_run. */
+int forward_run(const struct config *cfg);
+
+/* How a flow is shown: "established", "unreplied" (UDP without an answer), ... */
+const char *forward_flow_state(const struct ct_flow *f);
+
+/*
+ * The preview or outcome table: one line per flow, both directions and the translation.
+ * outcomes: with the OUTCOME column.
+ */
+void forward_table(FILE *f, const struct ct_set *set, bool outcomes);
+
+/* One flow as a JSON object (the output's and the audit log's; rec is a ct_flow's s). */
+void forward_flow_json(struct json *j, const char *key, const struct sock_rec *rec,
+		       bool with_outcome);
+
+/* mode "dry-run" or "kill"; counts NULL for a preview; exit_status what the run exits with. */
+struct forward_report {
+	const char *mode;
+	const char *selector;
+	const size_t *counts;	/* OUT_MAX entries, or NULL */
+	int exit_status;
+	double elapsed_ms;
+};
+void forward_json(FILE *f, const struct ct_set *set, const struct forward_report *rep);
+
+#endif

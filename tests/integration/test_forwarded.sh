@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# --forwarded: flows that only pass through a router. Three namespaces the test makes:
+# client (10.91.1.2) - router (forwarding, nftables masquerade out to the server side) -
+# server (10.91.2.2); real flows between client and server, sockreap run in the router. No
+# packet leaves these namespaces.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+FLOWRIG=${FLOWRIG:-tests/helpers/flowrig.py}
+require_netns forwarded
+if ! command -v conntrack >/dev/null || ! command -v nft >/dev/null ||
+   ! command -v python3 >/dev/null; then
+	skipped "forwarded: needs conntrack, nft and python3 (conntrack, nftables, python3)"
+	exit 0
+fi
+
+ns_new C && ns_new R && ns_new S || { not_ok "forwarded: cannot create namespaces"; exit 0; }
+topology() {
+	ip -n "$R" link add vrc type veth peer name vc netns "$C" &&
+	ip -n "$R" link add vrs type veth peer name vs netns "$S" &&
+	ip -n "$C" addr add 10.91.1.2/24 dev vc && ip -n "$C" link set vc up &&
+	ip -n "$C" route add default via 10.91.1.1 &&
+	ip -n "$R" addr add 10.91.1.1/24 dev vrc && ip -n "$R" link set vrc up &&
+	ip -n "$R" addr add 10.91.2.1/24 dev vrs && ip -n "$R" link set vrs up &&
+	ip -n "$S" addr add 10.91.2.2/24 dev vs && ip -n "$S" link set vs up &&
+	in_ns "$R" sysctl -qw net.ipv4.ip_forward=1 &&
+	in_ns "$R" nft -f - <<-'NFT'
+	table ip sr_nat {
+		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
+	}
+	NFT
+}
+if ! topology; then
+	not_ok "forwarded: cannot build the client - router - server topology"
+	exit 0
+fi
+
+flowrig() { # flowrig VAR NS ARGS...
+	local var=$1 ns=$2
+	shift 2
+	rig_spawn "$var" ip netns exec "$ns" python3 -u "$FLOWRIG" "$@"
+}
+# jqq FILTER FILE: jq -e without the printed value.
+jqq() { jq -e "$@" >/dev/null; }
+# ct_count NS ARGS...: the conntrack entries conntrack(8) lists in NS for these filters.
+ct_count() {
+	local ns=$1
+	shift
+	in_ns "$ns" conntrack -L "$@" 2>/dev/null | grep -c .
+}
+
+flowrig SRV "$S" tcp-server 8080 && flowrig SRV2 "$S" tcp-server 8081 &&
+flowrig USRV "$S" udp-server 5353 && flowrig USRV2 "$S" udp-server 5354 &&
+flowrig CLI "$C" tcp-client 10.91.2.2 8080 2 && flowrig CLI2 "$C" tcp-client 10.91.2.2 8081 1 &&
+flowrig UCLI "$C" udp-client 10.91.2.2 5353 40000 &&
+flowrig UCLI2 "$C" udp-client 10.91.2.2 5354 40001 ||
+	{ not_ok "forwarded: the flow rigs did not start"; exit 0; }
+
+run() { in_ns "$R" "$SR" --audit-log "$TMP/audit.log" "$@"; }
+
+# Selection and preview: both directions and the translation, table and JSON.
+expect_status 0 "forwarded: dry run selects the two flows to 8080" run --forwarded -n dport 8080
+check "forwarded: the preview lists 2 flows" [ "$(grep -c '^tcp ' "$TMP/out")" = 2 ]
+check "forwarded: the preview shows the reply direction to the masquerade address" \
+	grep -q '10.91.2.2:8080 -> 10.91.2.1:' "$TMP/out"
+check "forwarded: the preview names the translation" grep -q ' snat ' "$TMP/out"
+expect_status 0 "forwarded: JSON preview" run --forwarded -n --json 'dport 8080 and state established'
+check "forwarded: JSON has both directions, the NAT and conntrack's state" \
+	jqq '(.flows | length) == 2 and all(.flows[]; .original.src.addr == "10.91.1.2" and
+		.original.dst.addr == "10.91.2.2" and .reply.dst.addr == "10.91.2.1" and
+		.nat == "snat" and .ct_state == "established" and .state == "established")' "$TMP/out"
+expect_status 0 "forwarded: nat-src and ct-state select the masqueraded flows" \
+	run --forwarded -n --json 'nat-src 10.91.2.1 and ct-state established and dport 8080'
+check "forwarded: nat-src matched 2" jqq '.flows | length == 2' "$TMP/out"
+expect_status 1 "forwarded: nat-dst of another address matches nothing" \
+	run --forwarded -n 'nat-dst 10.91.9.9'
+expect_status 0 "forwarded: UDP only when named" run --forwarded -n --json --udp dport 5353
+check "forwarded: one UDP flow, answered" \
+	jqq '(.flows | length) == 1 and .flows[0].protocol == "udp" and
+		.flows[0].ct_state != "unreplied"' "$TMP/out"
+
+# Words that do not fit the records.
+expect_status 2 "forwarded: pid is refused with --forwarded" run --forwarded -n 'pid 1'
+check "forwarded: the refusal names the word" grep -q '"pid" does not apply to forwarded' "$TMP/err"
+expect_status 2 "forwarded: --comm is refused with --forwarded" run --forwarded -n --comm sshd
+expect_status 2 "forwarded: ct-state without --forwarded is refused" run -n 'ct-state established'
+check "forwarded: the refusal says --forwarded" grep -q 'give --forwarded' "$TMP/err"
+
+# TCP kill is not written yet: refused before anything is read.
+expect_status 2 "forwarded: a TCP kill is refused (not supported yet)" \
+	run --forwarded --yes dport 8080
+check "forwarded: the refusal says not supported yet" grep -q 'not supported yet' "$TMP/err"
+check "forwarded: the TCP flows are still there after the refusal" \
+	[ "$(ct_count "$R" -p tcp --dport 8080)" = 2 ]
+
+# UDP kill: the entry is deleted (the stale-NAT fix), the other flow untouched.
+expect_status 0 "forwarded: UDP kill" run --forwarded --yes --udp dport 5353
+check "forwarded: the outcome is killed" grep -q 'killed$' "$TMP/out"
+check "forwarded: the UDP entry is gone" [ "$(ct_count "$R" -p udp --dport 5353)" = 0 ]
+check "forwarded: the UDP flow not selected is untouched" \
+	[ "$(ct_count "$R" -p udp --dport 5354)" = 1 ]
+check "forwarded: the TCP flows are untouched" [ "$(ct_count "$R" -p tcp)" = 3 ]
+check "forwarded: the audit has the intent and the killed result" \
+	jqq -s '([.[] | select(.event == "intent") | .sockets[].cookie]) as $c |
+		($c | length) == 1 and
+		([.[] | select(.event == "result") | select(.cookies == $c) | .outcome] == ["killed"])' \
+		"$TMP/audit.log"
+check "forwarded: the audit names the flow's both directions" \
+	grep -q '"reply"' "$TMP/audit.log"
+echo next >&"$UCLI_in"
+read -r -t 30 line <&"$UCLI_out"
+check "forwarded: the next datagram is answered through a fresh mapping" [ "$line" = answered ]
+check "forwarded: the router made a fresh entry for it" [ "$(ct_count "$R" -p udp --dport 5353)" = 1 ]
+expect_status 1 "forwarded: nothing matched exits 1" run --forwarded --yes --udp dport 5999
