@@ -76,4 +76,11 @@ int conntrack_delete(struct conntrack *c, const struct ct_flow *f);
 /* Looks the original tuple up: 0 and *now filled, -ENOENT none, or a negative errno. */
 int conntrack_get(struct conntrack *c, const struct ct_flow *f, struct ct_flow *now);
 
+/*
+ * Whether --forwarded can work here: nf_conntrack in this namespace (count: its entries, or
+ * -1 when /proc/sys/net/netfilter/nf_conntrack_count is missing) and a ctnetlink lookup answered
+ * (needs CAP_NET_ADMIN and nf_conntrack_netlink). 0, or the negative errno of what failed.
+ */
+int conntrack_probe(long *count);
+
 #endif

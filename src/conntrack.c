@@ -9,6 +9,7 @@
 #include "conntrack.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -302,4 +303,28 @@ int conntrack_get(struct conntrack *c, const struct ct_flow *f, struct ct_flow *
 cleanup:
 	nfct_destroy(ct);
 	return ret;
+}
+
+int conntrack_probe(long *count)
+{
+	struct ct_flow none = { .s = { .family = AF_INET, .protocol = IPPROTO_TCP } }, got;
+	struct conntrack *c;
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_count", "re");
+	int ret;
+
+	*count = -1;
+	if (f) {
+		if (fscanf(f, "%ld", count) != 1)
+			*count = -1;
+		fclose(f);
+	}
+	if (*count < 0)
+		return -ENOENT;
+	ret = conntrack_open(&c);
+	if (ret < 0)
+		return ret;
+	/* 0.0.0.0:0 -> 0.0.0.0:0 is never tracked: ENOENT is the answer that proves access. */
+	ret = conntrack_get(c, &none, &got);
+	conntrack_close(c);
+	return ret == -ENOENT ? 0 : ret;
 }

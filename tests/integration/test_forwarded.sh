@@ -113,3 +113,21 @@ read -r -t 30 line <&"$UCLI_out"
 check "forwarded: the next datagram is answered through a fresh mapping" [ "$line" = answered ]
 check "forwarded: the router made a fresh entry for it" [ "$(ct_count "$R" -p udp --dport 5353)" = 1 ]
 expect_status 1 "forwarded: nothing matched exits 1" run --forwarded --yes --udp dport 5999
+
+# doctor: conntrack readable here, and not without CAP_NET_ADMIN.
+in_ns "$R" "$SR" doctor --json >"$TMP/doc" 2>&1
+check "forwarded: doctor says conntrack works in the router" \
+	jqq '.conntrack.status == "works"' "$TMP/doc"
+if command -v setpriv >/dev/null; then
+	in_ns "$R" setpriv --inh-caps=-net_admin --bounding-set=-net_admin "$SR" doctor --json \
+		>"$TMP/doc" 2>&1
+	check "forwarded: doctor says conntrack needs CAP_NET_ADMIN without it" \
+		jqq '.conntrack.status == "fails" and (.conntrack.why | test("CAP_NET_ADMIN"))' \
+		"$TMP/doc"
+	expect_status 4 "forwarded: a run without CAP_NET_ADMIN exits 4" \
+		in_ns "$R" setpriv --inh-caps=-net_admin --bounding-set=-net_admin "$SR" \
+		--forwarded -n dport 8080
+	check "forwarded: and says what it needs" grep -q 'needs CAP_NET_ADMIN' "$TMP/err"
+else
+	skipped "forwarded: doctor without CAP_NET_ADMIN: setpriv is not installed (util-linux)"
+fi
