@@ -25,6 +25,15 @@ void forward_table(FILE *f, const struct ct_set *set, bool outcomes);
 void forward_flow_json(struct json *j, const char *key, const struct sock_rec *rec,
 		       bool with_outcome);
 
+struct rawio;
+/*
+ * Kills forwarded TCP flows: a SYN probe to each flow's destination through the entry, the
+ * challenge ACK captured on its way back, an exact RST to each end through the entry, the
+ * entry deleted (forward_tcp.c says how and why). io: opened in the flow's namespace. Sets
+ * each flow's outcome; 0, or a negative errno when nothing could be tried.
+ */
+int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flows, size_t n);
+
 /* mode "dry-run" or "kill"; counts NULL for a preview; exit_status what the run exits with. */
 struct forward_report {
 	const char *mode;

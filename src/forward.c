@@ -14,6 +14,7 @@
 #include "netns.h"
 #include "output.h"
 #include "plan.h"
+#include "rawio.h"
 #include "text.h"
 
 #include <errno.h>
@@ -36,6 +37,7 @@ struct fwd_run {
 	struct netns_info netns;
 	const struct netns_info *in_netns;	/* --netns: where conntrack is read */
 	struct conntrack *ct;
+	struct rawio *raw;	/* TCP kills: opened where the flows are, before caps drop */
 	struct ct_set plan;
 	char selector[4096];
 	bool confirming;
@@ -225,12 +227,6 @@ static int fwd_prepare(struct fwd_run *r)
 		return EXIT_GUARD;
 	}
 	selector_prefilter(cfg->ast, &pf);
-	if (!cfg->dry_run && pf.tcp) {
-		fprintf(stderr, "sockreap: --forwarded: killing forwarded TCP flows is not supported "
-				"yet; nothing killed\n  preview them with --dry-run, or kill UDP "
-				"flows only (--udp)\n");
-		return EXIT_USAGE;
-	}
 	if (cfg->netns) {
 		ret = netns_enter(NULL, cfg->netns, cfg->netns_by_pid, &r->netns);
 		if (ret < 0) {
@@ -245,6 +241,17 @@ static int fwd_prepare(struct fwd_run *r)
 	ret = conntrack_open(&r->ct);
 	if (ret < 0)
 		return say_open_error(ret);
+	if (!cfg->dry_run && pf.tcp) {
+		const char *what;
+
+		ret = rawio_open(&r->raw, &what);
+		if (ret < 0) {
+			fprintf(stderr, "sockreap: cannot open a %s to reset forwarded TCP flows: %s%s; "
+					"nothing killed\n", what, strerror(-ret),
+				ret == -EPERM ? " (needs CAP_NET_RAW)" : "");
+			return ret == -ENOMEM ? EXIT_ERROR : EXIT_PRIV;
+		}
+	}
 	selector_format(cfg->ast, r->selector, sizeof(r->selector));
 	r->confirming = !cfg->dry_run && !cfg->yes && isatty(STDIN_FILENO);
 	return RUN_ON;
@@ -316,7 +323,10 @@ static bool confirm(size_t n)
 	return !strcasecmp(line, "y\n") || !strcasecmp(line, "yes\n");
 }
 
-/* 4. No audit record, no kill; then only CAP_NET_ADMIN (ctnetlink deletes) is kept. */
+/*
+ * 4. No audit record, no kill; then only CAP_NET_ADMIN (ctnetlink deletes) is kept: the raw
+ * and capture sockets are open already.
+ */
 static int fwd_arm(struct fwd_run *r)
 {
 	const struct config *cfg = r->cfg;
@@ -405,17 +415,27 @@ static int fwd_act(struct fwd_run *r)
 	}
 	audit_syslog_intent(&r->audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct ct_flow **tcp = calloc(r->plan.n, sizeof(*tcp));
+	size_t ntcp = 0;
+
 	for (size_t i = 0; i < r->plan.n; i++) {
 		struct ct_flow *f = &r->plan.v[i];
 
-		/* fwd_prepare refused TCP kills: the probes and resets are not written yet. */
-		if (f->s.protocol == IPPROTO_UDP) {
+		if (f->s.protocol == IPPROTO_UDP)
 			kill_udp(r->ct, f);
-		} else {
-			f->s.outcome = OUT_UNSUPPORTED;
-			f->s.err = EOPNOTSUPP;
+		else if (tcp)
+			tcp[ntcp++] = f;
+		else {
+			f->s.outcome = OUT_FAILED;
+			f->s.err = ENOMEM;
 		}
 	}
+	ret = ntcp ? forward_kill_tcp(r->ct, r->raw, tcp, ntcp) : 0;
+	for (size_t i = 0; ret < 0 && i < ntcp; i++) {
+		tcp[i]->s.outcome = OUT_FAILED;
+		tcp[i]->s.err = -ret;
+	}
+	free(tcp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->elapsed_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 			(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -433,6 +453,35 @@ static int fwd_act(struct fwd_run *r)
 		audit_syslog_missing(&r->audit, cfg->audit_path, r->plan.n, r->audit_err);
 	r->signal = audit_signals_release(&r->held);
 	return RUN_ON;
+}
+
+/* Why flows were not killed: one line per reason, with how many. */
+static void explain_failures(const struct ct_set *set)
+{
+	static const struct {
+		int err;
+		const char *why;
+	} whys[] = {
+		{ SOCK_ERR_NO_REPLY, "no-reply: the destination answered neither probe (gone, or "
+				     "a firewall in between drops them); nothing was sent to either end" },
+		{ SOCK_ERR_UNVERIFIED, "unverified: a reset did not leave translated (conntrack "
+				       "refused it as inexact: data still in flight?), or the entry "
+				       "could not be looked up; the entry was left in place" },
+		{ SOCK_ERR_SURVIVED, "still-present: the entry is still there (not in CLOSE, or "
+				     "not deleted)" },
+		{ SOCK_ERR_RST_STATE, "rst-cannot-reach-state: a flow that is still opening "
+				      "(syn-sent, syn-recv, none) draws no challenge ACK" },
+		{ SOCK_ERR_FIREWALL, "firewall: sending the probe was refused here (EPERM)" },
+	};
+
+	for (size_t k = 0; k < sizeof(whys) / sizeof(whys[0]); k++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < set->n; i++)
+			n += set->v[i].s.err == whys[k].err && set->v[i].s.outcome != OUT_KILLED;
+		if (n)
+			fprintf(stderr, "sockreap: %zu %s\n", n, whys[k].why);
+	}
 }
 
 /* 6. Outcomes and the exit status they earn. */
@@ -462,10 +511,11 @@ static int fwd_report(struct fwd_run *r)
 		fprintf(stderr, "%s%zu %s", sep, r->counts[o], sock_outcome_name(o));
 		sep = ", ";
 	}
-	fprintf(stderr, " (conntrack entries deleted, %.1f ms)\n", r->elapsed_ms);
+	fprintf(stderr, " (%.1f ms)\n", r->elapsed_ms);
 	if (r->counts[OUT_DENIED])
 		fprintf(stderr, "sockreap: deleting conntrack entries needs CAP_NET_ADMIN over "
 				"the namespace\n");
+	explain_failures(&r->plan);
 	if (r->audit_err < 0)
 		fprintf(stderr, "sockreap: audit log %s: the results could not be written (%s)\n",
 			cfg->audit_path, strerror(-r->audit_err));
@@ -490,6 +540,7 @@ int forward_run(const struct config *cfg)
 			status = 128 + late;
 	}
 	audit_close(&r.audit);
+	rawio_close(r.raw);
 	conntrack_close(r.ct);
 	ct_set_free(&r.plan);
 	return status;

@@ -27,6 +27,7 @@ topology() {
 	in_ns "$R" sysctl -qw net.ipv4.ip_forward=1 &&
 	in_ns "$R" nft -f - <<-'NFT'
 	table ip sr_nat {
+		chain pre { type nat hook prerouting priority -100; ip daddr 10.91.1.1 tcp dport 9090 dnat to 10.91.2.2:8080; }
 		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
 	}
 	NFT
@@ -53,6 +54,7 @@ ct_count() {
 flowrig SRV "$S" tcp-server 8080 && flowrig SRV2 "$S" tcp-server 8081 &&
 flowrig USRV "$S" udp-server 5353 && flowrig USRV2 "$S" udp-server 5354 &&
 flowrig CLI "$C" tcp-client 10.91.2.2 8080 2 && flowrig CLI2 "$C" tcp-client 10.91.2.2 8081 1 &&
+flowrig CLI3 "$C" tcp-client 10.91.1.1 9090 1 &&
 flowrig UCLI "$C" udp-client 10.91.2.2 5353 40000 &&
 flowrig UCLI2 "$C" udp-client 10.91.2.2 5354 40001 ||
 	{ not_ok "forwarded: the flow rigs did not start"; exit 0; }
@@ -87,20 +89,13 @@ expect_status 2 "forwarded: --comm is refused with --forwarded" run --forwarded 
 expect_status 2 "forwarded: ct-state without --forwarded is refused" run -n 'ct-state established'
 check "forwarded: the refusal says --forwarded" grep -q 'give --forwarded' "$TMP/err"
 
-# TCP kill is not written yet: refused before anything is read.
-expect_status 2 "forwarded: a TCP kill is refused (not supported yet)" \
-	run --forwarded --yes dport 8080
-check "forwarded: the refusal says not supported yet" grep -q 'not supported yet' "$TMP/err"
-check "forwarded: the TCP flows are still there after the refusal" \
-	[ "$(ct_count "$R" -p tcp --dport 8080)" = 2 ]
-
 # UDP kill: the entry is deleted (the stale-NAT fix), the other flow untouched.
 expect_status 0 "forwarded: UDP kill" run --forwarded --yes --udp dport 5353
 check "forwarded: the outcome is killed" grep -q 'killed$' "$TMP/out"
 check "forwarded: the UDP entry is gone" [ "$(ct_count "$R" -p udp --dport 5353)" = 0 ]
 check "forwarded: the UDP flow not selected is untouched" \
 	[ "$(ct_count "$R" -p udp --dport 5354)" = 1 ]
-check "forwarded: the TCP flows are untouched" [ "$(ct_count "$R" -p tcp)" = 3 ]
+check "forwarded: the TCP flows are untouched" [ "$(ct_count "$R" -p tcp)" = 4 ]
 check "forwarded: the audit has the intent and the killed result" \
 	jqq -s '([.[] | select(.event == "intent") | .sockets[].cookie]) as $c |
 		($c | length) == 1 and
@@ -113,6 +108,49 @@ read -r -t 30 line <&"$UCLI_out"
 check "forwarded: the next datagram is answered through a fresh mapping" [ "$line" = answered ]
 check "forwarded: the router made a fresh entry for it" [ "$(ct_count "$R" -p udp --dport 5353)" = 1 ]
 expect_status 1 "forwarded: nothing matched exits 1" run --forwarded --yes --udp dport 5999
+
+# TCP kill: a probe draws each flow's challenge ACK, an exact RST goes to each end through the
+# entry (NAT applied), the entry is deleted. Both ends' sockets must be gone; 8081 untouched.
+# est NS FILTER: established TCP sockets ss lists there.
+est() { in_ns "$1" ss -tnH state established "$2" | grep -c .; }
+check "forwarded: before the kill, client and server hold the 8080 connections" \
+	[ "$(est "$C" 'dport = :8080')" = 2 ] && [ "$(est "$S" 'sport = :8080')" = 3 ]
+expect_status 0 "forwarded: TCP kill of the flows to 8080" \
+	run --forwarded --yes 'dst 10.91.2.2 and dport 8080'
+check "forwarded: both flows killed" [ "$(grep -c ' killed$' "$TMP/out")" = 2 ]
+# gone NS FILTER N: waits (bounded) until N established sockets are left for the filter.
+gone() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		[ "$(est "$1" "$2")" = "$3" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+check "forwarded: the client's sockets are reset" gone "$C" 'dport = :8080' 0
+check "forwarded: the server's sockets are reset (the DNAT'd one left)" \
+	gone "$S" 'sport = :8080' 1
+check "forwarded: their conntrack entries are gone" \
+	[ "$(ct_count "$R" -p tcp --orig-dst 10.91.2.2 --dport 8080)" = 0 ]
+check "forwarded: the flow to 8081 is untouched (client)" [ "$(est "$C" 'dport = :8081')" = 1 ]
+check "forwarded: the flow to 8081 is untouched (conntrack)" \
+	[ "$(ct_count "$R" -p tcp --dport 8081)" = 1 ]
+check "forwarded: the audit says killed for each" \
+	jqq -s '[.[] | select(.event == "result" and .outcome == "killed") | .cookies[]] |
+		length >= 3' "$TMP/audit.log"
+
+# Destination NAT (a Service address in front of a backend, as on a Kubernetes node) and
+# masquerade both: each end gets its reset with the addresses it knows.
+expect_status 0 "forwarded: the DNAT'd flow is selected by nat-dst" \
+	run --forwarded -n --json 'nat-dst 10.91.2.2 and dport 9090'
+check "forwarded: its translation is snat+dnat" \
+	jqq '(.flows | length) == 1 and .flows[0].nat == "snat+dnat" and
+		.flows[0].reply.src.addr == "10.91.2.2" and .flows[0].reply.src.port == 8080' "$TMP/out"
+expect_status 0 "forwarded: TCP kill of the DNAT'd flow" run --forwarded --yes 'dport 9090'
+check "forwarded: the client's socket to the Service address is reset" \
+	gone "$C" 'dport = :9090' 0
+check "forwarded: the backend's socket is reset" gone "$S" 'sport = :8080' 0
+check "forwarded: its entry is gone" [ "$(ct_count "$R" -p tcp --dport 9090)" = 0 ]
 
 # doctor: conntrack readable here, and not without CAP_NET_ADMIN.
 in_ns "$R" "$SR" doctor --json >"$TMP/doc" 2>&1
