@@ -25,9 +25,16 @@ topology() {
 	ip -n "$R" addr add 10.91.2.1/24 dev vrs && ip -n "$R" link set vrs up &&
 	ip -n "$S" addr add 10.91.2.2/24 dev vs && ip -n "$S" link set vs up &&
 	in_ns "$R" sysctl -qw net.ipv4.ip_forward=1 &&
+	ip -n "$C" addr add fd91:1::2/64 dev vc nodad && ip -n "$C" route add default via fd91:1::1 &&
+	ip -n "$R" addr add fd91:1::1/64 dev vrc nodad && ip -n "$R" addr add fd91:2::1/64 dev vrs nodad &&
+	ip -n "$S" addr add fd91:2::2/64 dev vs nodad &&
+	in_ns "$R" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
 	in_ns "$R" nft -f - <<-'NFT'
 	table ip sr_nat {
 		chain pre { type nat hook prerouting priority -100; ip daddr 10.91.1.1 tcp dport 9090 dnat to 10.91.2.2:8080; }
+		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
+	}
+	table ip6 sr_nat6 {
 		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
 	}
 	NFT
@@ -55,6 +62,7 @@ flowrig SRV "$S" tcp-server 8080 && flowrig SRV2 "$S" tcp-server 8081 &&
 flowrig USRV "$S" udp-server 5353 && flowrig USRV2 "$S" udp-server 5354 &&
 flowrig CLI "$C" tcp-client 10.91.2.2 8080 2 && flowrig CLI2 "$C" tcp-client 10.91.2.2 8081 1 &&
 flowrig CLI3 "$C" tcp-client 10.91.1.1 9090 1 &&
+flowrig SRV6 "$S" tcp-server 8443 :: && flowrig CLI6 "$C" tcp-client fd91:2::2 8443 2 &&
 flowrig UCLI "$C" udp-client 10.91.2.2 5353 40000 &&
 flowrig UCLI2 "$C" udp-client 10.91.2.2 5354 40001 ||
 	{ not_ok "forwarded: the flow rigs did not start"; exit 0; }
@@ -95,7 +103,7 @@ check "forwarded: the outcome is killed" grep -q 'killed$' "$TMP/out"
 check "forwarded: the UDP entry is gone" [ "$(ct_count "$R" -p udp --dport 5353)" = 0 ]
 check "forwarded: the UDP flow not selected is untouched" \
 	[ "$(ct_count "$R" -p udp --dport 5354)" = 1 ]
-check "forwarded: the TCP flows are untouched" [ "$(ct_count "$R" -p tcp)" = 4 ]
+check "forwarded: the TCP flows are untouched" [ "$(ct_count "$R" -f ipv4 -p tcp)" = 4 ]
 check "forwarded: the audit has the intent and the killed result" \
 	jqq -s '([.[] | select(.event == "intent") | .sockets[].cookie]) as $c |
 		($c | length) == 1 and
@@ -169,3 +177,14 @@ if command -v setpriv >/dev/null; then
 else
 	skipped "forwarded: doctor without CAP_NET_ADMIN: setpriv is not installed (util-linux)"
 fi
+
+# IPv6, masqueraded as well.
+expect_status 0 "forwarded: IPv6 preview" run --forwarded -n --json -6 'dport 8443'
+check "forwarded: IPv6 flows with both directions" \
+	jqq '(.flows | length) == 2 and all(.flows[]; .family == "inet6" and
+		.original.src.addr == "fd91:1::2" and .reply.dst.addr == "fd91:2::1")' "$TMP/out"
+expect_status 0 "forwarded: IPv6 TCP kill" run --forwarded --yes 'dst fd91:2::2 and dport 8443'
+check "forwarded: IPv6 both flows killed" [ "$(grep -c ' killed$' "$TMP/out")" = 2 ]
+check "forwarded: IPv6 client sockets reset" gone "$C" 'dport = :8443' 0
+check "forwarded: IPv6 server sockets reset" gone "$S" 'sport = :8443' 0
+check "forwarded: IPv6 entries gone" [ "$(ct_count "$R" -f ipv6 -p tcp --dport 8443)" = 0 ]
