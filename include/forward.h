@@ -12,6 +12,9 @@
 /* Returns the process exit status (enum exit_status), as reap_run. */
 int forward_run(const struct config *cfg);
 
+/* --explain with --forwarded: the canonical selector and where the flows come from. */
+int forward_explain(FILE *f, const struct config *cfg);
+
 /* How a flow is shown: "established", "unreplied" (UDP without an answer), ... */
 const char *forward_flow_state(const struct ct_flow *f);
 

@@ -205,6 +205,34 @@ void forward_json(FILE *out, const struct ct_set *set, const struct forward_repo
 	fputc('\n', out);
 }
 
+int forward_explain(FILE *f, const struct config *cfg)
+{
+	char text[4096], shown[4 * sizeof(text)];
+
+	selector_format(cfg->ast, text, sizeof(text));
+	/* Values came from the command line, maybe pasted from a hostile name. */
+	text_escape(shown, sizeof(shown), text, strlen(text));
+	if (cfg->json) {
+		struct json j;
+
+		json_init(&j, f);
+		json_obj_begin(&j, NULL);
+		json_str(&j, "selector", cfg->ast ? shown : NULL);
+		json_str(&j, "source", "conntrack");
+		json_str(&j, "netns", cfg->netns);
+		json_bool(&j, "udp", selector_names_udp(cfg->ast));
+		json_obj_end(&j);
+		fputc('\n', f);
+		return 0;
+	}
+	fprintf(f, "selector:   %s\n", cfg->ast ? shown : "(empty: every flow, with --all)");
+	fprintf(f, "source:     conntrack (one ctnetlink dump of IPv4 and IPv6 entries%s), every "
+		   "entry judged in user space\n", cfg->netns ? " in the --netns namespace" : "");
+	fprintf(f, "protocols:  tcp%s\n", selector_names_udp(cfg->ast) ? ", udp" : " (udp when "
+		   "the selector names it)");
+	return 0;
+}
+
 static int say_open_error(int err)
 {
 	fprintf(stderr, "sockreap: cannot read conntrack: %s%s; nothing killed\n", strerror(-err),

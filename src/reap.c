@@ -2099,6 +2099,8 @@ int reap_explain(FILE *f, const struct config *cfg)
 {
 	bool netns = cfg->nnetns || cfg->all_netns;
 
+	if (cfg->forwarded)
+		return forward_explain(f, cfg);
 	/* As the run will: dev IFNAME in other namespaces is tested in user space. */
 	if (netns && selector_dev_prepare(cfg->ast, 1) < 0) {
 		fprintf(stderr, "sockreap: out of memory\n");

@@ -90,6 +90,12 @@ check "forwarded: one UDP flow, answered" \
 	jqq '(.flows | length) == 1 and .flows[0].protocol == "udp" and
 		.flows[0].ct_state != "unreplied"' "$TMP/out"
 
+expect_status 5 "forwarded: --max refuses a larger plan" run --forwarded --yes --max 1 dport 8080
+check "forwarded: nothing was touched by the refusal" [ "$(ct_count "$R" -p tcp --dport 8080)" = 2 ]
+expect_status 0 "forwarded: --explain" run --forwarded --explain 'dport 8080 and nat-src 10.91.2.1'
+check "forwarded: --explain names conntrack and the canonical selector" \
+	grep -q 'source:     conntrack' "$TMP/out" && grep -q 'nat-src = 10.91.2.1' "$TMP/out"
+
 # Words that do not fit the records.
 expect_status 2 "forwarded: pid is refused with --forwarded" run --forwarded -n 'pid 1'
 check "forwarded: the refusal names the word" grep -q '"pid" does not apply to forwarded' "$TMP/err"
