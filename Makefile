@@ -133,6 +133,7 @@ build/tests/%.o: tests/unit/%.c build/san/flags
 # Fakes of the system seams a suite needs; they come before the library, so they replace
 # its members.
 FAKES_engine := build/tests/fake_diag.o build/tests/fake_rawio.o
+FAKES_forward := build/tests/fake_fwdnet.o
 
 .SECONDEXPANSION:
 build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a
