@@ -90,6 +90,10 @@ check "forwarded: one UDP flow, answered" \
 	jqq '(.flows | length) == 1 and .flows[0].protocol == "udp" and
 		.flows[0].ct_state != "unreplied"' "$TMP/out"
 
+# From outside: --netns enters the router's namespace, and its conntrack is read there.
+expect_status 0 "forwarded: --netns reads the router's conntrack from the host" \
+	"$SR" --audit-log "$TMP/audit.log" --netns "$R" --forwarded -n --json 'dport 8080'
+check "forwarded: --netns found the router's 2 flows" jqq '.flows | length == 2' "$TMP/out"
 expect_status 5 "forwarded: --max refuses a larger plan" run --forwarded --yes --max 1 dport 8080
 check "forwarded: nothing was touched by the refusal" [ "$(ct_count "$R" -p tcp --dport 8080)" = 2 ]
 expect_status 0 "forwarded: --explain" run --forwarded --explain 'dport 8080 and nat-src 10.91.2.1'
