@@ -163,7 +163,9 @@ FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undef
 	-fno-sanitize-recover=all -Iinclude -Itests/unit \
 	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
 FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
-	src/selector_bc.c src/sock.c src/cgroup.c
+	src/selector_bc.c src/sock.c src/cgroup.c src/conntrack.c
+# conntrack.c: the flow words' state names (and libnetfilter_conntrack for its records).
+FUZZ_LIBS_selector = $(PKG_LIBS)
 FUZZ_SRCS_packet := src/packet.c
 FUZZ_SRCS_netns := src/netns.c
 # The dump records go on through the output, and the command line through everything cli.c

@@ -15,6 +15,7 @@
  */
 #include "forward.h"
 
+#include "hashmap.h"
 #include "packet.h"
 #include "rawio.h"
 
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
+#include <sys/random.h>
 #include <linux/netfilter/nf_conntrack_tcp.h>
 
 /* As the rst engine: a silent flow is probed again after this long, then given up. */
@@ -44,6 +46,9 @@ struct tcp_run {
 	struct rawio *io;
 	struct job *jobs;
 	size_t n;
+	/* What leaves towards either end of job i: (i << 1) | (towards the destination). */
+	struct hashmap by_tuple;
+	uint64_t rng;
 	struct pkt_tcp out[RAWIO_BATCH];
 	size_t nout;
 	size_t *out_job;	/* the job of each queued segment */
@@ -115,41 +120,56 @@ static bool towards_dst(const struct pkt_tcp *p, const struct ct_flow *f)
 	return same(p, f->reply_dst, f->reply_dport, f->reply_src, f->reply_sport);
 }
 
+/* FNV-1a over the addresses and ports as captured; 0 is the map's empty key. */
+static uint64_t tuple_key(int family, const uint32_t s[4], uint16_t sport, const uint32_t d[4],
+			  uint16_t dport)
+{
+	size_t alen = family == AF_INET6 ? 16 : 4;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)family;
+	const uint8_t *parts[2] = { (const uint8_t *)s, (const uint8_t *)d };
+
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < alen; i++)
+			h = (h ^ parts[k][i]) * 0x100000001b3ULL;
+	h = (h ^ sport) * 0x100000001b3ULL;
+	h = (h ^ dport) * 0x100000001b3ULL;
+	return h ? h : 1;
+}
+
 static void on_segment(const struct pkt_tcp *p, void *arg)
 {
 	struct tcp_run *r = arg;
+	uint32_t v;
 
-	if (p->family != AF_INET && p->family != AF_INET6)
+	if ((p->family != AF_INET && p->family != AF_INET6) ||
+	    !hashmap_get(&r->by_tuple, tuple_key(p->family, p->saddr, p->sport, p->daddr, p->dport),
+			 &v))
 		return;
-	for (size_t i = 0; i < r->n; i++) {
-		struct job *j = &r->jobs[i];
-		const struct ct_flow *f = j->f;
+	size_t i = v >> 1;
+	struct job *j = &r->jobs[i];
+	const struct ct_flow *f = j->f;
 
-		if (j->step == STEP_PROBE && (p->flags & (PKT_SYN | PKT_RST | PKT_FIN | PKT_ACK)) ==
-						  PKT_ACK && towards_src(p, f)) {
-			/* The destination's challenge ACK, on its way to the source. */
-			j->dst_snd_nxt = p->seq;
-			j->dst_rcv_nxt = p->ack;
-			j->step = STEP_RESET;
-			/* The source first: conntrack then sees the destination's reset in CLOSE. */
-			struct pkt_tcp a = to_src(f, PKT_RST, j->dst_snd_nxt);
-			struct pkt_tcp b = to_dst(f, PKT_RST, j->dst_rcv_nxt);
+	if (j->step == STEP_PROBE && (p->flags & (PKT_SYN | PKT_RST | PKT_FIN | PKT_ACK)) == PKT_ACK &&
+	    towards_src(p, f)) {
+		/* The destination's challenge ACK, on its way to the source. */
+		j->dst_snd_nxt = p->seq;
+		j->dst_rcv_nxt = p->ack;
+		j->step = STEP_RESET;
+		/* The source first: conntrack then sees the destination's reset in CLOSE. */
+		struct pkt_tcp a = to_src(f, PKT_RST, j->dst_snd_nxt);
+		struct pkt_tcp b = to_dst(f, PKT_RST, j->dst_rcv_nxt);
 
-			queue(r, i, &a);
-			queue(r, i, &b);
-			return;
-		}
-		if (j->step == STEP_RESET && (p->flags & PKT_RST)) {
-			if (towards_src(p, f) && p->seq == j->dst_snd_nxt)
-				j->src_reset_seen = true;
-			else if (towards_dst(p, f) && p->seq == j->dst_rcv_nxt)
-				j->dst_reset_seen = true;
-			else
-				continue;
-			if (j->src_reset_seen && j->dst_reset_seen)
-				j->step = STEP_DONE;
-			return;
-		}
+		queue(r, i, &a);
+		queue(r, i, &b);
+		return;
+	}
+	if (j->step == STEP_RESET && (p->flags & PKT_RST)) {
+		if (towards_src(p, f) && p->seq == j->dst_snd_nxt)
+			j->src_reset_seen = true;
+		else if (towards_dst(p, f) && p->seq == j->dst_rcv_nxt)
+			j->dst_reset_seen = true;
+		if (j->src_reset_seen && j->dst_reset_seen)
+			j->step = STEP_DONE;
 	}
 }
 
@@ -161,6 +181,15 @@ static long now_ms(void)
 	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
 }
 
+/* xorshift64*: a probe's sequence number only has to be unpredictable enough to be ours. */
+static uint32_t next_seq(struct tcp_run *r)
+{
+	r->rng ^= r->rng >> 12;
+	r->rng ^= r->rng << 25;
+	r->rng ^= r->rng >> 27;
+	return (uint32_t)((r->rng * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
 static bool probe_all(struct tcp_run *r)
 {
 	bool any = false;
@@ -170,7 +199,7 @@ static bool probe_all(struct tcp_run *r)
 
 		if (j->step != STEP_PROBE || j->probes >= PROBES)
 			continue;
-		struct pkt_tcp p = to_dst(j->f, PKT_SYN, (uint32_t)random());
+		struct pkt_tcp p = to_dst(j->f, PKT_SYN, next_seq(r));
 
 		p.window = 65535;
 		queue(r, i, &p);
@@ -262,11 +291,14 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 		return ret;
 	r.jobs = calloc(n ? n : 1, sizeof(*r.jobs));
 	r.out_job = calloc(RAWIO_BATCH, sizeof(*r.out_job));
-	if (!r.jobs || !r.out_job) {
+	if (!r.jobs || !r.out_job || hashmap_init(&r.by_tuple, 2 * n) < 0) {
 		free(r.jobs);
 		free(r.out_job);
 		return -ENOMEM;
 	}
+	if (getrandom(&r.rng, sizeof(r.rng), 0) != sizeof(r.rng))
+		r.rng = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL;
+	r.rng |= 1;
 	for (size_t i = 0; i < n; i++) {
 		struct ct_flow *f = flows[i];
 
@@ -277,13 +309,19 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 			f->s.outcome = OUT_UNSUPPORTED;
 			f->s.err = SOCK_ERR_RST_STATE;
 		} else {
-			r.jobs[m++].f = f;
+			r.jobs[m].f = f;
+			hashmap_put(&r.by_tuple, tuple_key(f->s.family, f->s.id.idiag_dst,
+							   sock_dport(&f->s), f->s.id.idiag_src,
+							   sock_sport(&f->s)), (uint32_t)m << 1);
+			hashmap_put(&r.by_tuple, tuple_key(f->s.family, f->reply_dst, f->reply_dport,
+							   f->reply_src, f->reply_sport),
+				    (uint32_t)m << 1 | 1);
+			m++;
 		}
 	}
 	r.n = m;
 	rawio_poll(io, 0, on_segment, &r);	/* what was queued before: not ours */
 	r.nout = 0;
-	srandom((unsigned)now_ms());
 	while (pending(&r) && probe_all(&r)) {
 		long until = now_ms() + PROBE_WAIT_MS;
 
@@ -301,6 +339,7 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 	}
 	for (size_t i = 0; i < m; i++)
 		settle(c, &r.jobs[i]);
+	hashmap_free(&r.by_tuple);
 	free(r.jobs);
 	free(r.out_job);
 	return 0;
