@@ -848,6 +848,11 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 	if (derive_netns(cfg, errf) < 0)
 		goto fail;
+	if (cfg->forwarded && cfg->group_by.n) {
+		fprintf(errf, "sockreap: --group-by with --forwarded is not supported yet: its keys "
+			      "are sockets' (pid, comm, unit)\n");
+		goto fail;
+	}
 	if (cfg->forwarded && cli_many_netns(cfg)) {
 		fprintf(errf, "sockreap: --forwarded in several network namespaces is not supported "
 			      "yet: give one --netns\n");

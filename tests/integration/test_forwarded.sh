@@ -104,6 +104,7 @@ check "forwarded: --explain names conntrack and the canonical selector" \
 expect_status 2 "forwarded: pid is refused with --forwarded" run --forwarded -n 'pid 1'
 check "forwarded: the refusal names the word" grep -q '"pid" does not apply to forwarded' "$TMP/err"
 expect_status 2 "forwarded: --comm is refused with --forwarded" run --forwarded -n --comm sshd
+expect_status 2 "forwarded: --group-by is refused with --forwarded" run --forwarded -n --group-by comm 'dport 1'
 expect_status 2 "forwarded: ct-state without --forwarded is refused" run -n 'ct-state established'
 check "forwarded: the refusal says --forwarded" grep -q 'give --forwarded' "$TMP/err"
 
