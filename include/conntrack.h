@@ -9,9 +9,6 @@
 
 #include "sock.h"
 
-/* sock_rec.flags: the record is the s of a struct ct_flow (a conntrack entry, not a socket). */
-#define SOCK_F_CONNTRACK 0x20
-
 /* ct_flow.ct_state for a flow without TCP state (UDP). */
 #define CT_STATE_NONE 0xff
 

@@ -55,6 +55,8 @@ enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST };
 #define SOCK_F_PEER_LEFT 0x08
 /* rst: the peer end is a socket of this namespace that the plan holds: its own target. */
 #define SOCK_F_PEER_PLANNED 0x10
+/* The record is the s of a struct ct_flow: a conntrack entry, not a socket (conntrack.h). */
+#define SOCK_F_CONNTRACK 0x20
 
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a

@@ -49,6 +49,8 @@ flowrig() { # flowrig VAR NS ARGS...
 	shift 2
 	rig_spawn "$var" ip netns exec "$ns" python3 -u "$FLOWRIG" "$@"
 }
+# est NS FILTER: established TCP sockets ss lists there.
+est() { in_ns "$1" ss -tnH state established "$2" | grep -c .; }
 # jqq FILTER FILE: jq -e without the printed value.
 jqq() { jq -e "$@" >/dev/null; }
 # ct_count NS ARGS...: the conntrack entries conntrack(8) lists in NS for these filters.
@@ -100,6 +102,18 @@ expect_status 0 "forwarded: --explain" run --forwarded --explain 'dport 8080 and
 check "forwarded: --explain names conntrack and the canonical selector" \
 	grep -q 'source:     conntrack' "$TMP/out" && grep -q 'nat-src = 10.91.2.1' "$TMP/out"
 
+# A connection to the router itself has an entry too, and a socket there: never a forwarded
+# flow (an operator's SSH session to the router must not go with --forwarded --all).
+if flowrig RSRV "$R" tcp-server 2222 && flowrig RCLI "$C" tcp-client 10.91.1.1 2222 1; then
+	expect_status 1 "forwarded: a flow that ends at the router is left out" \
+		run --forwarded --yes 'dport 2222'
+	check "forwarded: and the run says why" grep -q 'at this host, left out' "$TMP/err"
+	check "forwarded: its entry and socket are untouched" \
+		[ "$(ct_count "$R" -p tcp --dport 2222)" = 1 ] && [ "$(est "$C" 'dport = :2222')" = 1 ]
+else
+	not_ok "forwarded: the rigs for a flow to the router did not start"
+fi
+
 # Words that do not fit the records.
 expect_status 2 "forwarded: pid is refused with --forwarded" run --forwarded -n 'pid 1'
 check "forwarded: the refusal names the word" grep -q '"pid" does not apply to forwarded' "$TMP/err"
@@ -114,7 +128,7 @@ check "forwarded: the outcome is killed" grep -q 'killed$' "$TMP/out"
 check "forwarded: the UDP entry is gone" [ "$(ct_count "$R" -p udp --dport 5353)" = 0 ]
 check "forwarded: the UDP flow not selected is untouched" \
 	[ "$(ct_count "$R" -p udp --dport 5354)" = 1 ]
-check "forwarded: the TCP flows are untouched" [ "$(ct_count "$R" -f ipv4 -p tcp)" = 4 ]
+check "forwarded: the TCP flows are untouched (4 through, 1 to the router)" [ "$(ct_count "$R" -f ipv4 -p tcp)" = 5 ]
 check "forwarded: the audit has the intent and the killed result" \
 	jqq -s '([.[] | select(.event == "intent") | .sockets[].cookie]) as $c |
 		($c | length) == 1 and
@@ -130,8 +144,6 @@ expect_status 1 "forwarded: nothing matched exits 1" run --forwarded --yes --udp
 
 # TCP kill: a probe draws each flow's challenge ACK, an exact RST goes to each end through the
 # entry (NAT applied), the entry is deleted. Both ends' sockets must be gone; 8081 untouched.
-# est NS FILTER: established TCP sockets ss lists there.
-est() { in_ns "$1" ss -tnH state established "$2" | grep -c .; }
 check "forwarded: before the kill, client and server hold the 8080 connections" \
 	[ "$(est "$C" 'dport = :8080')" = 2 ] && [ "$(est "$S" 'sport = :8080')" = 3 ]
 expect_status 0 "forwarded: TCP kill of the flows to 8080" \
