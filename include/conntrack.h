@@ -23,7 +23,8 @@ struct ct_flow {
 	struct sock_rec s;
 	uint32_t reply_src[4], reply_dst[4];	/* network order, as s.id's */
 	uint16_t reply_sport, reply_dport;	/* host order */
-	uint32_t id;		/* conntrack's id: deletes carry it, so a reused tuple is spared */
+	uint32_t id;		/* conntrack's id: deletes carry it (a hash of the entry's address
+				 * and tuples: another entry on the tuple may repeat it) */
 	uint32_t timeout_s;	/* seconds left before conntrack drops the entry */
 	uint32_t status;	/* IPS_* bits */
 	uint16_t zone;
