@@ -21,16 +21,16 @@ LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng libbpf jansson
+PKGS := libnl-3.0 libcap-ng libbpf jansson libnetfilter_conntrack
 
 # Debian packages: to build (debian/control's Build-Depends must list these, less
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
 # and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
 # them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
 BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev \
-	libjansson-dev
+	libjansson-dev libnetfilter-conntrack-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
-	libcap2-bin bc logrotate $(RUNBOOK_PKGS)
+	libcap2-bin bc logrotate conntrack python3 $(RUNBOOK_PKGS)
 # The servers the incident runbooks (tests/runbooks/) stage their incidents with.
 RUNBOOK_PKGS := redis-server redis-tools postgresql
 DIST_PKGS := debhelper lintian debootstrap
@@ -138,6 +138,7 @@ FAKES_engine := build/tests/fake_diag.o build/tests/fake_rawio.o
 FAKES_planfile := build/tests/fake_diag.o
 FAKES_engine_shutdown := build/tests/fake_diag.o build/tests/fake_rawio.o \
 	build/tests/fake_ownerfd.o
+FAKES_forward := build/tests/fake_fwdnet.o
 
 .SECONDEXPANSION:
 build/tests/test_%: build/tests/test_%.o $$(FAKES_$$*) build/san/libsockreap.a
@@ -167,7 +168,9 @@ FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undef
 	-fno-sanitize-recover=all -Iinclude -Itests/unit \
 	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
 FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
-	src/selector_bc.c src/sock.c src/cgroup.c
+	src/selector_bc.c src/sock.c src/cgroup.c src/conntrack.c
+# conntrack.c: the flow words' state names (and libnetfilter_conntrack for its records).
+FUZZ_LIBS_selector = $(PKG_LIBS)
 FUZZ_SRCS_packet := src/packet.c
 FUZZ_SRCS_netns := src/netns.c
 FUZZ_SRCS_planfile := src/planfile.c src/sha256.c src/sock.c

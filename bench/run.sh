@@ -4,14 +4,15 @@
 # our own, A B A B alternating, medians and the median of pair ratios, peak RSS; one markdown
 # table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
 # BENCH_ROWS ("1 2 3 4 5 6 7 8 9") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
-# (10000) sizes row 7; BENCH_NS_N (1000) sizes row 8, BENCH_NS_LOADS ("0 100000") its loads.
+# (10000) sizes row 7; BENCH_NS_N (1000) sizes row 8, BENCH_NS_LOADS ("0 100000") its loads;
+# BENCH_FWD_N (1000) sizes row 10.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SR=$PWD/sockreap
 B=$PWD/build/bench
 RUNS=${BENCH_RUNS:-5}
 SIZES=${BENCH_SIZES:-"1000 10000 100000"}
-ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9} "
+ROWS=" ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9 10} "
 RST_N=${BENCH_RST_N:-10000}
 PORT=9000
 PER_HOLDER=4500 # connections per holder: 9,000 fds, under the 20,000 limit with room
@@ -39,6 +40,7 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockreap-bench.XXXXXX") || exit 1
 cleanup() {
 	declare -F ns_release >/dev/null && ns_release
+	declare -F fwd_teardown >/dev/null && fwd_teardown
 	release
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$TMP"
@@ -401,4 +403,78 @@ if want 9; then
 	printf '| 9 group-by | %s | 0 | CPU s (user + sys, median): preview, --group-by | | %s, %s | | |\n' \
 		"$big" "$(cut -d' ' -f4 "$TMP/g.a" | median)" "$(cut -d' ' -f4 "$TMP/g.b" | median)"
 	release
+fi
+
+# 10. Forwarded flows (issue 17): FWD_N idle TCP connections from a client namespace through a
+# router namespace (forwarding, nftables masquerade) to a server namespace, all made here;
+# killed from the router. sockreap --forwarded learns each flow's sequence numbers with a probe,
+# resets both ends exactly and deletes the entry; its anchor, conntrack -D, deletes the entries
+# only: both ends stay established (the survivors column counts the client's). No tcpkill-style
+# row: tcpkill waits for traffic, which an idle flow never sends (and it is not packaged here).
+FWD_N=${BENCH_FWD_N:-1000}
+FWD_NS=("sr-bf$$-c" "sr-bf$$-r" "sr-bf$$-s")
+FWD_PIDS=()
+fwd_teardown() {
+	local p ns
+	for p in "${FWD_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	FWD_PIDS=()
+	for ns in "${FWD_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+}
+fwd_topology() {
+	local c=${FWD_NS[0]} r=${FWD_NS[1]} s=${FWD_NS[2]} ns
+	for ns in "$c" "$r" "$s"; do ip netns add "$ns" && ip -n "$ns" link set lo up || return 1; done
+	ip -n "$r" link add vrc type veth peer name vc netns "$c" &&
+	ip -n "$r" link add vrs type veth peer name vs netns "$s" &&
+	ip -n "$c" addr add 10.91.1.2/24 dev vc && ip -n "$c" link set vc up &&
+	ip -n "$c" route add default via 10.91.1.1 &&
+	ip -n "$r" addr add 10.91.1.1/24 dev vrc && ip -n "$r" link set vrc up &&
+	ip -n "$r" addr add 10.91.2.1/24 dev vrs && ip -n "$r" link set vrs up &&
+	ip -n "$s" addr add 10.91.2.2/24 dev vs && ip -n "$s" link set vs up &&
+	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 &&
+	printf '%s\n' 'table ip sr_nat { chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }; }' |
+		ip netns exec "$r" nft -f -
+}
+# fwd_rig NS ARGS...: a flowrig in NS, fds for FWD_N sockets; waits for its "ready".
+fwd_rig() {
+	local ns=$1 line
+	shift
+	ip netns exec "$ns" sh -c 'ulimit -n 8192 && exec python3 -u "$@"' sh \
+		tests/helpers/flowrig.py "$@" <"$TMP/fwd.in" >"$TMP/fwd.out.${#FWD_PIDS[@]}" &
+	FWD_PIDS+=($!)
+	for _ in $(seq 600); do
+		grep -q ready "$TMP/fwd.out.$((${#FWD_PIDS[@]} - 1))" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: row 10: flowrig $* did not get ready" >&2
+	exit 1
+}
+# fwd_once SAMPLES SURVIVORS CMD...: FWD_N fresh flows, one timed run in the router, what the
+# client still holds established, the rigs stopped.
+fwd_once() {
+	local f=$1 s=$2 p
+	shift 2
+	fwd_rig "${FWD_NS[2]}" tcp-server 8080
+	fwd_rig "${FWD_NS[0]}" tcp-client 10.91.2.2 8080 "$FWD_N"
+	ip netns exec "${FWD_NS[1]}" "$B/measure" "$@" >>"$f"
+	ip netns exec "${FWD_NS[0]}" ss -tnH state established "dport = :8080" | wc -l >>"$s"
+	for p in "${FWD_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	FWD_PIDS=()
+	ip netns exec "${FWD_NS[1]}" conntrack -F >/dev/null 2>&1
+}
+if want 10; then
+	for t in python3 conntrack nft; do
+		command -v "$t" >/dev/null || { echo "bench: row 10 needs $t (python3, conntrack, nftables)" >&2; exit 1; }
+	done
+	fwd_topology || { echo "bench: row 10: cannot build the router topology" >&2; exit 1; }
+	mkfifo "$TMP/fwd.in" && exec {FWD_HOLD}<>"$TMP/fwd.in"
+	for f in f.ct f.sr fs.ct fs.sr f.ms; do : >"$TMP/$f"; done
+	for ((r = 0; r < RUNS; r++)); do
+		fwd_once "$TMP/f.ct" "$TMP/fs.ct" conntrack -D -p tcp --dport 8080
+		fwd_once "$TMP/f.sr" "$TMP/fs.sr" "$SR" --forwarded --yes --no-audit 'dport 8080'
+	done
+	row "10 forwarded" "$FWD_N" 0 'conntrack -D (entries only)' "$TMP/f.ct" "" "$TMP/fs.ct"
+	row "10 forwarded" "$FWD_N" 0 'sockreap --forwarded (resets + entries)' "$TMP/f.sr" \
+		"$TMP/f.ct" "$TMP/fs.sr"
+	exec {FWD_HOLD}>&-
+	fwd_teardown
 fi

@@ -4,6 +4,8 @@
 _sockreap_states="established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck"
 _sockreap_groupby_keys="state pid comm local peer dport sport uid unit netns"
 _sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns and or not"
+_sockreap_ct_states="none syn-sent syn-recv established fin-wait close-wait last-ack time-wait close syn-sent2"
+_sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns ct-state nat-src nat-dst zone timeout and or not"
 
 _sockreap()
 {
@@ -15,7 +17,7 @@ _sockreap()
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --comm --uid --cgroup --unit --idle --tcp --udp --ipv4 --ipv6
 		--dry-run --json --group-by --explain --engine --no-peer-reset --no-owners --netns --netns-of --all-netns
-		--save-plan --apply --max-age --yes --max --all --include-self --audit-log --no-audit --help --version"
+		--forwarded --save-plan --apply --max-age --yes --max --all --include-self --audit-log --no-audit --help --version"
 
 	case $prev in
 	-s|--state|state)
@@ -58,6 +60,13 @@ _sockreap()
 		;;
 	proto)
 		COMPREPLY=($(compgen -W "tcp udp" -- "$cur"))
+		return
+		;;
+	ct-state)
+		local prefix=""
+		[[ $cur == *,* ]] && prefix=${cur%,*},
+		COMPREPLY=($(compgen -P "$prefix" -W "$_sockreap_ct_states" -- "${cur##*,}"))
+		compopt -o nospace 2>/dev/null
 		return
 		;;
 	--netns|netns)

@@ -43,6 +43,7 @@ struct config {
 	bool max_age_given;
 	bool engine_given;	/* --engine: else --apply uses the plan's */
 	struct groupby_spec group_by;	/* --group-by: counts instead of rows (n 0: none) */
+	bool forwarded;		/* --forwarded: conntrack entries, not sockets (forward.h) */
 	int argc;
 	char **argv;
 };

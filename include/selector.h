@@ -59,6 +59,11 @@ enum sel_kind {
 	SEL_INODE,	/* u.num */
 	SEL_COOKIE,	/* u.num */
 	SEL_NETNS,	/* u.ns: the network namespace a socket lives in */
+	/* Forwarded flows only (--forwarded: conntrack entries, conntrack.h). */
+	SEL_CT_STATE,	/* u.states: bits of conntrack's TCP states (TCP_CONNTRACK_*) */
+	SEL_NAT_ADDR,	/* u.addr: END_SRC the source after NAT, END_DST the destination */
+	SEL_ZONE,	/* u.num */
+	SEL_CT_TIMEOUT,	/* u.num, milliseconds left */
 };
 
 enum sel_end { END_SRC, END_DST, END_ANY };
@@ -202,6 +207,13 @@ bool selector_only_netns(const struct sel_node *n);
  * namespace. NULL when there is none (or n is NULL); *negated: the branch is "not" the node.
  */
 const struct sel_node *selector_netns_only_branch(const struct sel_node *n, bool *negated);
+
+/*
+ * Whether n's words fit the records they select: conntrack entries (--forwarded) have no owner,
+ * inode, queue, cgroup, device or namespace word; sockets have no ct-state, nat-src, nat-dst,
+ * zone or timeout. 0, or -EINVAL with err on the first word that does not fit.
+ */
+int selector_check_source(const struct sel_node *n, bool conntrack, struct sel_error *err);
 
 /* Canonical text that re-parses to the same AST. Returns the length it needed. */
 size_t selector_format(const struct sel_node *n, char *buf, size_t size);

@@ -62,6 +62,8 @@ enum sock_engine { SOCK_ENGINE_NONE = 0, SOCK_ENGINE_DESTROY, SOCK_ENGINE_RST, S
 #define SOCK_F_CLOSING 0x20
 /* The engine chosen could not act on it (shutdown: no owner) and another did: engine says. */
 #define SOCK_F_FALLBACK 0x40
+/* The record is the s of a struct ct_flow: a conntrack entry, not a socket (conntrack.h). */
+#define SOCK_F_CONNTRACK 0x80
 
 /*
  * One socket as the kernel dumped it. The inet_diag_sockid is kept whole so that a

@@ -44,6 +44,7 @@ enum {
 	OPT_APPLY,
 	OPT_MAX_AGE,
 	OPT_GROUP_BY,
+	OPT_FORWARDED,
 };
 
 struct cli_option {
@@ -96,6 +97,8 @@ static const struct cli_option options[] = {
 					    "(same cookie and 4-tuple); no selector" },
 	{ "max-age", OPT_MAX_AGE, "DURATION", NULL, "with --apply: refuse a plan older than this "
 						    "(default 15m)" },
+	{ "forwarded", OPT_FORWARDED, NULL, NULL, "select flows forwarded through this host "
+						     "(conntrack entries) instead of sockets" },
 	{ "yes", 'y', NULL, NULL, "do not ask for confirmation on a terminal" },
 	{ "max", OPT_MAX, "N", NULL, "refuse a plan of more than N sockets" },
 	{ "all", OPT_ALL, NULL, NULL, "allow an empty selector (every socket but listeners)" },
@@ -820,6 +823,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			}
 			break;
 		}
+		case OPT_FORWARDED:
+			cfg->forwarded = true;
+			break;
 		case 'h':
 			cfg->action = CLI_HELP;
 			break;
@@ -869,6 +875,15 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		}
 	if (optind < argc && option_after_selector(argc, argv, optind, errf))
 		goto fail;
+	if (cfg->forwarded) {
+		struct sel_error err;
+
+		/* Only flags so far: no source text to point into. */
+		if (selector_check_source(cfg->ast, true, &err) < 0) {
+			fprintf(errf, "sockreap: %s\n", err.msg);
+			goto fail;
+		}
+	}
 	if (optind < argc) {
 		struct sel_error err;
 
@@ -879,6 +894,11 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 
 		if (!n && err.msg[0]) {
 			cli_print_error(errf, "selector", expr, 0, &err);
+			goto fail;
+		}
+		if (selector_check_source(n, cfg->forwarded, &err) < 0) {
+			cli_print_error(errf, "selector", expr, 0, &err);
+			sel_node_free(n);
 			goto fail;
 		}
 		if (n && selector_uses(n, SEL_CGROUP) && selector_resolve(n, NULL, &err) < 0) {
@@ -908,6 +928,16 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 	if (derive_netns(cfg, errf) < 0)
 		goto fail;
+	if (cfg->forwarded && cfg->group_by.n) {
+		fprintf(errf, "sockreap: --group-by with --forwarded is not supported yet: its keys "
+			      "are sockets' (pid, comm, unit)\n");
+		goto fail;
+	}
+	if (cfg->forwarded && cli_many_netns(cfg)) {
+		fprintf(errf, "sockreap: --forwarded in several network namespaces is not supported "
+			      "yet: give one --netns\n");
+		goto fail;
+	}
 	/*
 	 * dev IFNAME is looked up in each namespace the run visits; one that stays here must
 	 * name a device here (only the expression has dev).

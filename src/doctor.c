@@ -9,6 +9,7 @@
 #include "doctor.h"
 #include "caps.h"
 #include "cli.h"
+#include "conntrack.h"
 #include "diag.h"
 #include "engine.h"
 #include "json.h"
@@ -50,6 +51,7 @@ struct report {
 	bool cap_admin, cap_raw, cap_ptrace, cap_dac;
 	int rfc1337, challenge_limit, invalid_ratelimit; /* -1: unreadable */
 	struct check sock_diag, destroy, raw, packet, rst, shutdown;
+	struct check conntrack;	/* --forwarded: entries readable over ctnetlink */
 	bool owners_bpf;	/* the owner lookup's BPF iterator loads (else: /proc) */
 	char owners_why[160];
 	bool collect_bpf;	/* several namespaces' one-pass discovery loads (else: dumps) */
@@ -316,6 +318,7 @@ static void print_checks(FILE *f, const struct report *r, const char *where)
 	fprintf(f, "  capabilities       CAP_NET_ADMIN %s, CAP_NET_RAW %s, CAP_SYS_PTRACE %s, "
 		   "CAP_DAC_READ_SEARCH %s\n", r->cap_admin ? "yes" : "no",
 		r->cap_raw ? "yes" : "no", r->cap_ptrace ? "yes" : "no", r->cap_dac ? "yes" : "no");
+	fprintf(f, "  [%s] conntrack        %s\n", mark[r->conntrack.v], r->conntrack.why);
 	fprintf(f, "  owner lookup       %s%s%s\n",
 		r->owners_bpf ? "BPF task_file iterator" : "/proc (every fd of every process)",
 		r->owners_bpf ? "" : ": the BPF iterator is not used: ",
@@ -372,6 +375,7 @@ static void json_report(struct json *j, const struct report *r)
 	json_check(j, "sock_diag", &r->sock_diag);
 	json_check(j, "raw_sockets", &r->raw);
 	json_check(j, "packet_socket", &r->packet);
+	json_check(j, "conntrack", &r->conntrack);
 	json_obj_begin(j, "owners");
 	json_str(j, "source", r->owners_bpf ? "bpf" : "proc");
 	json_str(j, "why", r->owners_bpf ? NULL : r->owners_why);
@@ -406,6 +410,25 @@ static void print_json(FILE *f, const struct report *r)
 	fputc('\n', f);
 }
 
+/* --forwarded's needs: nf_conntrack here, and ctnetlink answering this process. */
+static void check_conntrack(struct check *c)
+{
+	long count;
+	int ret = conntrack_probe(&count);
+
+	if (!ret)
+		snprintf(c->why, sizeof(c->why), "%ld entries; ctnetlink answers (--forwarded works)",
+			 count);
+	else if (count < 0)
+		snprintf(c->why, sizeof(c->why), "nf_conntrack is not loaded in this namespace (no "
+			 "flows are tracked: --forwarded finds none)");
+	else
+		snprintf(c->why, sizeof(c->why), "%ld entries, but ctnetlink refuses: %s%s", count,
+			 strerror(-ret), ret == -EPERM ? " (needs CAP_NET_ADMIN)"
+			 : " (nf_conntrack_netlink missing?)");
+	c->v = ret ? V_FAILS : V_WORKS;
+}
+
 /* Every check, where this thread is: the network namespace decides all but the kernel. */
 static void examine(struct report *r)
 {
@@ -425,6 +448,7 @@ static void examine(struct report *r)
 	r->invalid_ratelimit = sysctl_or("tcp_invalid_ratelimit");
 	r->owners_bpf = procmap_bpf_usable(r->owners_why, sizeof(r->owners_why));
 	r->collect_bpf = nsdisc_usable(r->collect_why, sizeof(r->collect_why));
+	check_conntrack(&r->conntrack);
 
 	ret = diag_open(&d);
 	if (ret < 0) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Table and JSON output. Every field is named once, in output_sock_json and the table row. */
 #include "output.h"
+#include "forward.h"
 #include "text.h"
 
 #include <arpa/inet.h>
@@ -492,6 +493,10 @@ void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec 
 {
 	char cookie[20];
 
+	if (rec->flags & SOCK_F_CONNTRACK) {
+		forward_flow_json(j, key, rec, with_outcome);
+		return;
+	}
 	json_obj_begin(j, key);
 	/* 64-bit cookies do not survive JSON numbers (doubles): hex strings, as ss prints them. */
 	snprintf(cookie, sizeof(cookie), "%" PRIx64, sock_cookie(rec));

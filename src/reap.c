@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "groupby.h"
+#include "forward.h"
 #include "netns.h"
 #include "nsdisc.h"
 #include "workers.h"
@@ -2438,6 +2439,8 @@ int reap_explain(FILE *f, const struct config *cfg)
 {
 	bool netns = cfg->nnetns || cfg->all_netns;
 
+	if (cfg->forwarded)
+		return forward_explain(f, cfg);
 	/* As the run will: dev IFNAME in other namespaces is tested in user space. */
 	if (netns && selector_dev_prepare(cfg->ast, 1) < 0) {
 		fprintf(stderr, "sockreap: out of memory\n");
@@ -2462,6 +2465,8 @@ int reap_run(const struct config *cfg)
 						stage_arm, stage_act, stage_report };
 	int status = RUN_ON;
 
+	if (cfg->forwarded)
+		return forward_run(cfg);
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	r.progress = (struct progress){ isatty(STDERR_FILENO), false, &r.t0, 0,
 				       progress_after_ms() };

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector evaluation (three-valued while owners are unresolved) and the canonical form. */
 #include "selector.h"
+#include "conntrack.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -120,6 +122,32 @@ static bool eval_addr(const struct sel_node *n, const struct sock_rec *rec)
 static enum sel_result yes(bool b)
 {
 	return b ? SEL_YES : SEL_NO;
+}
+
+/* The words only a conntrack entry answers; a socket answers none of them. */
+static enum sel_result eval_flow(const struct sel_node *n, const struct sock_rec *rec)
+{
+	if (!(rec->flags & SOCK_F_CONNTRACK))
+		return SEL_NO;
+	const struct ct_flow *f = ct_flow_of(rec);
+	bool m;
+
+	switch (n->kind) {
+	case SEL_CT_STATE:
+		return yes(f->ct_state < 32 && (n->u.states.mask & (1U << f->ct_state)));
+	case SEL_NAT_ADDR:
+		/* After source NAT the reply goes back to reply_dst; after destination NAT it
+		 * comes from reply_src, the address really reached. */
+		m = addr_match(n, rec->family, n->u.addr.end == END_SRC ? f->reply_dst
+									 : f->reply_src);
+		return yes(n->u.addr.negate ? !m : m);
+	case SEL_ZONE:
+		return yes(cmp_u64(n->u.num.cmp, f->zone, n->u.num.value));
+	case SEL_CT_TIMEOUT:
+		return yes(cmp_u64(n->u.num.cmp, (uint64_t)f->timeout_s * 1000, n->u.num.value));
+	default:
+		return SEL_NO;
+	}
 }
 
 enum sel_result selector_owner_match(const struct sel_node *n, const struct sel_owner_info *o)
@@ -247,6 +275,11 @@ enum sel_result selector_eval(const struct sel_node *n, const struct sock_rec *r
 	case SEL_EXE:
 	case SEL_PPID:
 		return eval_owner(n, rec, owners);
+	case SEL_CT_STATE:
+	case SEL_NAT_ADDR:
+	case SEL_ZONE:
+	case SEL_CT_TIMEOUT:
+		return eval_flow(n, rec);
 	}
 	return SEL_NO;
 }
@@ -605,6 +638,28 @@ static void format_node(struct out *o, const struct sel_node *n, enum sel_kind p
 		else
 			put(o, "netns inode %" PRIu64, n->u.ns.inode);
 		break;
+	case SEL_CT_STATE:
+		put(o, "ct-state ");
+		for (unsigned s = 0; s < 32; s++)
+			if (n->u.states.mask & (1U << s)) {
+				put(o, "%s%s", sep, conntrack_state_name(s));
+				sep = ",";
+			}
+		break;
+	case SEL_NAT_ADDR:
+		inet_ntop(n->u.addr.family, n->u.addr.bytes, a, sizeof(a));
+		put(o, "%s %s %s", n->u.addr.end == END_SRC ? "nat-src" : "nat-dst",
+		    n->u.addr.negate ? "!=" : "=", a);
+		if (n->u.addr.prefix != (n->u.addr.family == AF_INET ? 32 : 128))
+			put(o, "/%d", n->u.addr.prefix);
+		break;
+	case SEL_ZONE:
+		put(o, "zone %s %" PRIu64, cmp_text(n->u.num.cmp), n->u.num.value);
+		break;
+	case SEL_CT_TIMEOUT:
+		put(o, "timeout %s ", cmp_text(n->u.num.cmp));
+		put_duration(o, n->u.num.value);
+		break;
 	}
 }
 
@@ -617,4 +672,77 @@ size_t selector_format(const struct sel_node *n, char *buf, size_t size)
 	if (n)
 		format_node(&o, n, SEL_OR);
 	return o.len;
+}
+
+/* The word a leaf was written with, for a message. */
+static const char *kind_word(const struct sel_node *n)
+{
+	switch (n->kind) {
+	case SEL_PID:
+		return "pid";
+	case SEL_COMM:
+		return "comm";
+	case SEL_EXE:
+		return "exe";
+	case SEL_PPID:
+		return "ppid";
+	case SEL_UID:
+		return "uid";
+	case SEL_CGROUP:
+		return n->u.cg.unit ? "unit" : "cgroup";
+	case SEL_IDLE:
+		return "idle";
+	case SEL_RECVQ:
+		return "recv-q";
+	case SEL_SENDQ:
+		return "send-q";
+	case SEL_INODE:
+		return "inode";
+	case SEL_COOKIE:
+		return "cookie";
+	case SEL_DEV:
+		return "dev";
+	case SEL_NETNS:
+		return "netns";
+	case SEL_CT_STATE:
+		return "ct-state";
+	case SEL_NAT_ADDR:
+		return n->u.addr.end == END_SRC ? "nat-src" : "nat-dst";
+	case SEL_ZONE:
+		return "zone";
+	case SEL_CT_TIMEOUT:
+		return "timeout";
+	default:
+		return NULL;
+	}
+}
+
+static bool flow_word(enum sel_kind k)
+{
+	return k == SEL_CT_STATE || k == SEL_NAT_ADDR || k == SEL_ZONE || k == SEL_CT_TIMEOUT;
+}
+
+int selector_check_source(const struct sel_node *n, bool conntrack, struct sel_error *err)
+{
+	if (!n)
+		return 0;
+	if (n->kind == SEL_AND || n->kind == SEL_OR || n->kind == SEL_NOT) {
+		int ret = selector_check_source(n->l, conntrack, err);
+
+		return ret || n->kind == SEL_NOT ? ret : selector_check_source(n->r, conntrack, err);
+	}
+	const char *w = kind_word(n);
+	bool fits = !w || (flow_word(n->kind) ? conntrack
+				     /* --netns picks where conntrack is read: a scope, not a word */
+				     : !conntrack || (n->kind == SEL_NETNS && n->u.ns.from_flag));
+
+	if (fits)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg), conntrack
+		 ? "\"%s\" does not apply to forwarded flows (--forwarded): a conntrack entry "
+		   "has no socket, owner or namespace word"
+		 : "\"%s\" selects forwarded flows: give --forwarded", w);
+	err->pos = n->pos;
+	err->len = n->len > 0 ? n->len : 1;
+	return -EINVAL;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Selector parser: recursive descent over sel_lex_next() into an AST; errors keep their span. */
 #include "cgroup.h"
+#include "conntrack.h"
 #include "selector.h"
 
 #include <arpa/inet.h>
@@ -718,6 +719,9 @@ static struct sel_node *parse_num(struct parser *p, int start, enum sel_kind kin
 	/* "idle 5m" means idle for at least 5 minutes; equality of durations is never meant. */
 	if (!given && kind == SEL_IDLE)
 		cmp = CMP_GE;
+	/* "timeout 30s": conntrack would drop it within 30 s (at most that long left). */
+	if (!given && kind == SEL_CT_TIMEOUT)
+		cmp = CMP_LE;
 	char buf[MAX_WORD + 1];
 	uint64_t v = 0;
 	bool ok;
@@ -996,10 +1000,60 @@ struct sel_node *selector_netns_flag(const char *spec, bool by_pid)
 	return n;
 }
 
+/* ct-state LIST: conntrack's own TCP state names (forwarded flows), comma-separated. */
+static struct sel_node *parse_ct_state(struct parser *p, int start)
+{
+	struct sel_node *n = node_new(SEL_CT_STATE, start, 0);
+	char buf[MAX_WORD + 1];
+
+	if (!n)
+		return NULL;
+	skip_equals(p);
+	for (;;) {
+		if (!need_value(p, "ct-state", "a conntrack state name"))
+			break;
+		tok_text(p, buf, sizeof(buf));
+		int s = conntrack_state_parse(buf, strlen(buf));
+
+		if (s < 0) {
+			fail_at(p, p->tok.pos, p->tok.len, "unknown conntrack state \"%s\" (expected "
+				"none, syn-sent, syn-recv, established, fin-wait, close-wait, "
+				"last-ack, time-wait, close or syn-sent2)", buf);
+			break;
+		}
+		n->u.states.mask |= 1U << s;
+		n->len = p->tok.pos + p->tok.len - start;
+		advance(p);
+		if (p->tok.kind != TOK_COMMA)
+			return n;
+		advance(p);
+	}
+	sel_node_free(n);
+	return NULL;
+}
+
+/* nat-src/nat-dst ADDR[/LEN]: an address alone (the ss form ADDR:PORT names no NAT'd port). */
+static struct sel_node *parse_nat_addr(struct parser *p, int start, enum sel_end end,
+				       const char *keyword)
+{
+	struct sel_node *n = parse_addr(p, start, end, keyword);
+
+	if (n && n->kind != SEL_ADDR) {
+		fail_at(p, n->pos, n->len, "\"%s\" takes an address or CIDR, without a port",
+			keyword);
+		sel_node_free(n);
+		return NULL;
+	}
+	if (n)
+		n->kind = SEL_NAT_ADDR;
+	return n;
+}
+
 static const char *const predicate_words[] = {
 	"state", "sport", "dport", "port", "src", "dst", "addr", "pid", "comm", "uid",
 	"idle", "recv-q", "send-q", "inode", "cookie", "family", "proto", "exe", "ppid", "mark",
-	"dev", "cgroup", "unit", "netns", NULL,
+	"dev", "cgroup", "unit", "netns", "ct-state", "nat-src", "nat-dst", "zone", "timeout",
+	NULL,
 };
 
 static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int start)
@@ -1036,6 +1090,16 @@ static struct sel_node *parse_predicate_kw(struct parser *p, const char *kw, int
 		return parse_netns(p, start);
 	if (!strcasecmp(kw, "ppid"))
 		return parse_num(p, start, SEL_PPID, "ppid", NUM_PLAIN);
+	if (!strcasecmp(kw, "ct-state"))
+		return parse_ct_state(p, start);
+	if (!strcasecmp(kw, "nat-src"))
+		return parse_nat_addr(p, start, END_SRC, "nat-src");
+	if (!strcasecmp(kw, "nat-dst"))
+		return parse_nat_addr(p, start, END_DST, "nat-dst");
+	if (!strcasecmp(kw, "zone"))
+		return parse_num(p, start, SEL_ZONE, "zone", NUM_PLAIN);
+	if (!strcasecmp(kw, "timeout"))
+		return parse_num(p, start, SEL_CT_TIMEOUT, "timeout", NUM_DURATION);
 	if (!strcasecmp(kw, "uid"))
 		return parse_num(p, start, SEL_UID, "uid", NUM_UID);
 	if (!strcasecmp(kw, "idle"))

@@ -303,3 +303,18 @@ netns .. ; fail ; invalid network namespace name ".."
 netns ; fail ; expected a namespace name or path, inode N or pid N after "netns", found end of input
 netns < a ; fail ; "netns" takes = or !=
 netnz a ; fail ; unknown predicate "netnz" (did you mean netns?)
+# -- forwarded flows (--forwarded): conntrack's words
+ct-state established ; ok ; ct-state established
+ct-state FIN_WAIT,close-wait ; ok ; ct-state fin-wait,close-wait
+ct-state = syn-sent2 ; ok ; ct-state syn-sent2
+ct-state fin-wait-1 ; fail ; unknown conntrack state "fin-wait-1"
+nat-src 10.91.2.1 ; ok ; nat-src = 10.91.2.1
+nat-dst != 10.244.0.0/16 ; ok ; nat-dst != 10.244.0.0/16
+nat-dst fd00::7 ; ok ; nat-dst = fd00::7
+nat-src 10.0.0.1:80 ; fail ; "nat-src" takes an address or CIDR, without a port
+zone 3 ; ok ; zone = 3
+zone > 1 ; ok ; zone > 1
+timeout 30s ; ok ; timeout <= 30s
+timeout > 2h ; ok ; timeout > 2h
+timeout soon ; fail ; invalid duration "soon"
+dport 53 and nat-dst 10.244.1.7 and not ct-state close ; ok ; dport = 53 and nat-dst = 10.244.1.7 and not ct-state close
