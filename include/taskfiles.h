@@ -43,6 +43,12 @@ struct taskfiles_tcp {
  */
 int taskfiles_open(char *why, size_t size);
 
+/*
+ * The same, and a second descriptor in *second, created from the same program and read
+ * independently (its walk starts when it is first read): for a second look after the first.
+ */
+int taskfiles_open_pair(int *second, char *why, size_t size);
+
 /* The same for the discovery program: its reads yield taskfiles_tcp records. */
 int taskfiles_open_tcp(char *why, size_t size);
 #endif

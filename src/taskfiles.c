@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The object file, placed in .rodata by the assembler (the Makefile builds it first). */
 __asm__(".pushsection .rodata\n"
@@ -35,8 +36,11 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* Loads the one program named (the other is not loaded: no verifier time spent on it). */
-static int open_prog(const char *name, char *why, size_t size)
+/*
+ * Loads the one program named (the other is not loaded: no verifier time spent on it). With
+ * second, a second iterator over the same link goes there: each is read once, at its own time.
+ */
+static int open_prog(const char *name, int *second, char *why, size_t size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sockreap_taskfiles");
 	struct bpf_object *obj;
@@ -78,6 +82,15 @@ static int open_prog(const char *name, char *why, size_t size)
 	ret = bpf_iter_create(bpf_link__fd(link));
 	if (ret < 0)
 		ret = -errno;
+	if (ret >= 0 && second) {
+		*second = bpf_iter_create(bpf_link__fd(link));
+		if (*second < 0) {
+			int err = errno;
+
+			close(ret);
+			ret = -err;
+		}
+	}
 cleanup:
 	bpf_link__destroy(link);
 	bpf_object__close(obj);
@@ -92,10 +105,15 @@ fail:
 
 int taskfiles_open(char *why, size_t size)
 {
-	return open_prog("taskfiles", why, size);
+	return open_prog("taskfiles", NULL, why, size);
+}
+
+int taskfiles_open_pair(int *second, char *why, size_t size)
+{
+	return open_prog("taskfiles", second, why, size);
 }
 
 int taskfiles_open_tcp(char *why, size_t size)
 {
-	return open_prog("tcpsocks", why, size);
+	return open_prog("tcpsocks", NULL, why, size);
 }
