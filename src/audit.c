@@ -374,12 +374,10 @@ void audit_intent_ns(struct audit *a, const struct sock_rec *rec,
 void audit_result(struct audit *a, const struct sock_rec *rec)
 {
 	struct audit_outcome o = outcome_of(rec);
-	char cookie[20];
 
 	if (!results_add(a, &o))
 		return;
-	snprintf(cookie, sizeof(cookie), "%" PRIx64, sock_cookie(rec));
-	json_str(&a->j, NULL, cookie);
+	json_hex(&a->j, NULL, sock_cookie(rec));
 	sockets_added(a);
 }
 
