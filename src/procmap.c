@@ -54,37 +54,26 @@ struct proc_list {
 	size_t n, cap;
 };
 
-/*
- * One iterator record kept by a prefetch: struct taskfiles_rec in 12 bytes (200,000 socket
- * fds: 2.4 MB), its inode known to fit, the tid only as whether it is another task's table.
- */
-struct owner_fd {
+/* One holder of a socket held by more than one fd. */
+struct shared_fd {
 	uint32_t inode;
-	int32_t tgid;
-	uint32_t fd;	/* OWNER_FD_THREAD set: reported by a task other than the leader */
+	int32_t pid;
+	int32_t fd;
 };
-
-#define OWNER_FD_THREAD 0x80000000U
 
 /*
  * The iterator read on a thread of its own while the dump runs (procmap_prefetch): every
- * socket file of every task, kept until the resolve knows which inodes it wants.
+ * socket file of every task, 12 bytes each (200,000 socket fds: 2.4 MB), kept until the
+ * resolve knows which inodes it wants.
  */
 struct prefetch {
 	pthread_t thread;
 	bool started;		/* joined by the resolve, or by procmap_free */
 	procmap_read_fn read_fn;
 	void *arg;
-	struct owner_fd *v;
+	struct shared_fd *v;	/* (inode, tgid, fd), sorted once read */
 	size_t n, cap;
 	int err;		/* the read's, or -ENOMEM */
-};
-
-/* One holder of a socket held by more than one fd. */
-struct shared_fd {
-	uint32_t inode;
-	int32_t pid;
-	int32_t fd;
 };
 
 struct procmap {
@@ -746,34 +735,21 @@ static int keep_record(void *ctx, const struct taskfiles_rec *t)
 		return 0;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 4096;
-		struct owner_fd *v = realloc(p->v, cap * sizeof(*v));
+		struct shared_fd *v = realloc(p->v, cap * sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		p->v = v;
 		p->cap = cap;
 	}
-	p->v[p->n++] = (struct owner_fd){ (uint32_t)t->inode, t->tgid,
-					  (uint32_t)t->fd | (t->tid != t->tgid ? OWNER_FD_THREAD : 0) };
+	p->v[p->n++] = (struct shared_fd){ (uint32_t)t->inode, t->tgid, t->fd };
 	return 0;
-}
-
-/* By inode, then pid, a process's leader before its other tasks, then fd. */
-static int cmp_owner_fd(const void *a, const void *b)
-{
-	const struct owner_fd *x = a, *y = b;
-
-	if (x->inode != y->inode)
-		return x->inode < y->inode ? -1 : 1;
-	if (x->tgid != y->tgid)
-		return x->tgid < y->tgid ? -1 : 1;
-	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
 /*
  * Reads and sorts by inode on this thread: the resolve then looks each selected socket up
- * in the sorted array, with no hash map of the selection beside it (the peak stays where it
- * was without a prefetch).
+ * in the sorted array, with no hash map of the selection beside it, and the sort is in place
+ * (the peak stays where it was without a prefetch).
  */
 static void *prefetch_main(void *arg)
 {
@@ -781,7 +757,7 @@ static void *prefetch_main(void *arg)
 
 	p->err = each_record(p->read_fn, p->arg, keep_record, p);
 	if (!p->err)
-		qsort(p->v, p->n, sizeof(*p->v), cmp_owner_fd);
+		sort_shared(p->v, p->n);
 	return NULL;
 }
 
@@ -849,14 +825,16 @@ static int feed_prefetched(struct scan_job *job, procmap_read_fn reread, void *r
 			continue;
 		for (size_t k = first_of(p, rec->inode); ret == 0 && k < p->n &&
 							    p->v[k].inode == rec->inode; k++) {
-			int32_t fd = (int32_t)(p->v[k].fd & ~OWNER_FD_THREAD);
-
-			if ((p->v[k].fd & OWNER_FD_THREAD) &&
-			    known_owner(pm, rec, p->v[k].tgid, fd))
+			/*
+			 * A task other than the leader, with a table of its own, may report an
+			 * fd its process's other tasks report too: one owner, not two.
+			 */
+			if (k && p->v[k - 1].inode == p->v[k].inode &&
+			    p->v[k - 1].pid == p->v[k].pid && p->v[k - 1].fd == p->v[k].fd)
 				continue;
-			ret = add_owner(pm, rec, p->v[k].tgid, fd);
+			ret = add_owner(pm, rec, p->v[k].pid, p->v[k].fd);
 			if (ret == 0)
-				ret = remember_owner(pm, p->v[k].tgid);
+				ret = remember_owner(pm, p->v[k].pid);
 		}
 		n += rec->pid < 0;
 	}

@@ -586,9 +586,10 @@ static void test_procmap_bpf_records_broken(void **state)
 }
 
 /*
- * A prefetch (the walk read while the dump runs) finds what a walk after the dump finds, the
- * leader's fd before its thread's copy of it, in every cut of the stream; 1003, a socket with
- * a file and no owner in it, gets the second look, which finds none either.
+ * A prefetch (the walk read while the dump runs) finds what a walk after the dump finds, an fd
+ * that a thread with a table of its own reports again counted once, in every cut of the
+ * stream; 1003, a socket with a file and no owner in it, gets the second look, which finds
+ * none either.
  */
 static void test_procmap_prefetch_records(void **state)
 {
