@@ -622,6 +622,60 @@ static void test_procmap_prefetch_records(void **state)
 }
 
 /*
+ * Many records (the lookup's directory of buckets), spread over almost all 32 bits and dense
+ * (several to a bucket): each selected socket gets exactly its own owner, the lowest and
+ * highest inodes included, and an inode outside the range none.
+ */
+static void test_procmap_prefetch_many(void **state)
+{
+	static const struct {
+		uint32_t n, step;
+	} shapes[] = { { 5000, 858993 }, { 50000, 3 } };
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		const uint32_t n = shapes[s].n, step = shapes[s].step;
+		const uint32_t picks[] = { 0, 1, 2, n / 2, n - 2, n - 1 };
+		const size_t npicks = sizeof(picks) / sizeof(picks[0]);
+		struct taskfiles_rec *recs = calloc(n, sizeof(*recs));
+		struct stream st = { (const char *)recs, n * sizeof(*recs), 0, 4096, 0 };
+		struct stream again = { (const char *)recs, 0, 0, 64, 0 };
+		struct procmap *pm = procmap_new(root);
+		struct sock_set set = { 0 };
+
+		assert_non_null(recs);
+		/* Inode 1000 + step k on fd k of pid 100, k = 0..n-1, out of order. */
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t k = (uint32_t)(((uint64_t)i * 7919U) % n);
+
+			recs[i] = (struct taskfiles_rec){ .tgid = 100, .tid = 100,
+							  .fd = (int32_t)k,
+							  .inode = 1000U + step * k };
+		}
+		for (size_t i = 0; i <= npicks; i++) {
+			struct sock_rec r;
+
+			memset(&r, 0, sizeof(r));
+			r.inode = i < npicks ? 1000U + step * picks[i] : 999;
+			r.pid = -1;
+			r.fd = -1;
+			assert_int_equal(sock_set_push(&set, &r), 0);
+		}
+		assert_int_equal(procmap_prefetch_records(pm, read_stream, &st), 0);
+		assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &again), 0);
+		for (size_t i = 0; i < npicks; i++) {
+			assert_int_equal(set.v[i].pid, 100);
+			assert_int_equal(set.v[i].fd, (int)picks[i]);
+			assert_int_equal(set.v[i].nowners, 1);
+		}
+		assert_int_equal(set.v[npicks].pid, 0);
+		procmap_free(pm);
+		sock_set_free(&set);
+		free(recs);
+	}
+}
+
+/*
  * A socket opened after the prefetch's walk passed its process (1002: not in the first
  * stream) is found by the second look; the owners found the first time are not counted twice.
  */
@@ -729,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_procmap_bpf_records),
 		cmocka_unit_test(test_procmap_bpf_records_broken),
 		cmocka_unit_test(test_procmap_prefetch_records),
+		cmocka_unit_test(test_procmap_prefetch_many),
 		cmocka_unit_test(test_procmap_prefetch_second_look),
 		cmocka_unit_test(test_procmap_prefetch_reads_once),
 		cmocka_unit_test(test_procmap_fixture_is_proc),
