@@ -41,6 +41,12 @@ bool procmap_open_bpf(struct procmap *pm);
  * negative errno when no iterator is loaded or no thread starts (the resolve reads it then).
  */
 int procmap_prefetch(struct procmap *pm);
+/*
+ * Before procmap_open_bpf: the prefetch's walk reports only sockets in these states (1 <<
+ * state, as the dump's filter), so that it keeps what the dump can select, not every socket
+ * of the machine (12 bytes each); the second look walks them all. 0 (the default): all.
+ */
+void procmap_bpf_states(struct procmap *pm, uint32_t states);
 /* The same over a record stream of the test's (procmap_resolve_records reads the second). */
 int procmap_prefetch_records(struct procmap *pm, procmap_read_fn read_fn, void *arg);
 /* Whether a full scan would use the BPF iterator now (it is loaded to know); why: if not, why. */

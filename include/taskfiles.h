@@ -34,6 +34,7 @@ struct taskfiles_tcp {
 
 #ifndef __bpf__
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Loads and attaches the iterator and returns a descriptor whose reads yield taskfiles_rec
@@ -44,10 +45,12 @@ struct taskfiles_tcp {
 int taskfiles_open(char *why, size_t size);
 
 /*
- * The same, and a second descriptor in *second, created from the same program and read
- * independently (its walk starts when it is first read): for a second look after the first.
+ * The same, and a second descriptor in *second, read independently (its walk starts when it
+ * is first read): for a second look after the first. With states (1 << state, as sock_diag
+ * numbers them) not 0, the first reports only sockets in those states; the second, always
+ * every socket.
  */
-int taskfiles_open_pair(int *second, char *why, size_t size);
+int taskfiles_open_pair(uint32_t states, int *second, char *why, size_t size);
 
 /* The same for the discovery program: its reads yield taskfiles_tcp records. */
 int taskfiles_open_tcp(char *why, size_t size);

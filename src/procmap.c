@@ -101,7 +101,8 @@ struct procmap {
 	int workers;
 	bool bpf;		/* a full scan may use the BPF iterator (procmap_allow_bpf) */
 	int iter;		/* its descriptor once opened (procmap_open_bpf), else -1 */
-	int iter2;		/* a second one, for the second look after a prefetch */
+	int iter2;		/* a second one, of every socket: the second look after a prefetch */
+	uint32_t states;	/* iter's walk reports sockets in these states only; 0: all */
 	struct prefetch pre;
 	const char *source;	/* "bpf" or "proc" once resolved */
 };
@@ -981,8 +982,13 @@ bool procmap_open_bpf(struct procmap *pm)
 		return false;
 	if (!bpf_permitted(why, sizeof(why)))
 		return false;
-	pm->iter = taskfiles_open_pair(&pm->iter2, why, sizeof(why));
+	pm->iter = taskfiles_open_pair(pm->states, &pm->iter2, why, sizeof(why));
 	return pm->iter >= 0;
+}
+
+void procmap_bpf_states(struct procmap *pm, uint32_t states)
+{
+	pm->states = states;
 }
 
 int procmap_prefetch(struct procmap *pm)
@@ -1006,7 +1012,8 @@ static int try_bpf(struct scan_job *job, int *ret)
 	} else {
 		if (!procmap_open_bpf(pm))
 			return 0;
-		*ret = feed_records(job, read_fd, &pm->iter);
+		/* Read after the dump, a walk by state could miss a socket that changed since. */
+		*ret = feed_records(job, read_fd, pm->states ? &pm->iter2 : &pm->iter);
 	}
 	close(pm->iter);
 	pm->iter = -1;

@@ -199,6 +199,7 @@ static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
 {
 	int32_t *pids = NULL;
 	int npids = selector_pid_scope(ast, &pids);
+	struct sel_prefilter pf;
 
 	free(pids);
 	*pm = procmap_new(NULL);
@@ -206,6 +207,11 @@ static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
 		return -ENOMEM;
 	procmap_workers(*pm, workers_available());
 	procmap_allow_bpf(*pm, true);
+	/* Walked during the dump (see stage_collect): only the states the dump asks for. */
+	if (!selector_needs_owners(ast)) {
+		selector_prefilter(ast, &pf);
+		procmap_bpf_states(*pm, pf.states);
+	}
 	if (npids < 0)
 		procmap_open_bpf(*pm);
 	return 0;
