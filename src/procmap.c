@@ -691,7 +691,11 @@ static int feed_record(struct scan_job *job, const struct taskfiles_rec *t)
 static int each_record(procmap_read_fn read_fn, void *arg,
 		       int (*fn)(void *ctx, const struct taskfiles_rec *t), void *ctx)
 {
-	enum { BUF_RECS = 2048 };
+	/*
+	 * 192 KB: above glibc's mmap threshold, so that its memory goes back to the system when
+	 * freed, also on the prefetch's thread, whose arena would keep a smaller block.
+	 */
+	enum { BUF_RECS = 8192 };
 	struct taskfiles_rec *buf = malloc(BUF_RECS * sizeof(*buf));
 	size_t have = 0;
 	int ret = 0;
@@ -741,7 +745,8 @@ static int keep_record(void *ctx, const struct taskfiles_rec *t)
 	if (!t->inode || t->inode > UINT32_MAX || t->tgid <= 0 || t->fd < 0)
 		return 0;
 	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 4096;
+		/* From 192 KB, in mmap from the start (see each_record). */
+		size_t cap = p->cap ? p->cap * 2 : 16384;
 		struct shared_fd *v = realloc(p->v, cap * sizeof(*v));
 
 		if (!v)
