@@ -65,8 +65,8 @@ struct shared_fd {
 
 /*
  * The iterator read on a thread of its own while the dump runs (procmap_prefetch): every
- * socket file of every task, 12 bytes each (200,000 socket fds: 2.4 MB), kept until the
- * resolve knows which inodes it wants.
+ * socket file of every task (in the dump's states: procmap_bpf_states), 12 bytes each
+ * (100,000 CLOSE_WAIT: 1.2 MB), kept until the resolve knows which inodes it wants.
  */
 struct prefetch {
 	pthread_t thread;
@@ -854,9 +854,10 @@ static size_t first_of(const struct prefetch *p, uint32_t inode)
 /*
  * The prefetched owners of every record still to be resolved (pid -1, an inode), then a
  * second look for those left without one: a socket with a file (an inode) opened after the
- * walk passed its process, while the dump ran. A socket with a file and no fd is rare (in
- * flight in SCM_RIGHTS), so the second walk (reread) is read only when one is seen, and only
- * for those.
+ * walk passed its process, or in another state then than the walk reported, while the dump
+ * ran. A socket with a file and no fd is rare (in flight in SCM_RIGHTS), so the second walk
+ * (reread, of every socket) is read only when one is seen, and only for those. A failed
+ * prefetch or second walk leaves every owner unknown (finish), never "none".
  */
 static int feed_prefetched(struct scan_job *job, procmap_read_fn reread, void *rearg)
 {
