@@ -14,6 +14,8 @@
 
 /* A record is closed (and written) once it holds this many bytes: one write(2) each. */
 #define AUDIT_RECORD_BYTES (60 * 1024)
+/* Written since the last writeback was started: start one every this many bytes. */
+#define AUDIT_WRITEBACK_BYTES (4 * 1024 * 1024)
 
 enum audit_event { AUDIT_EV_NONE = 0, AUDIT_EV_INTENT, AUDIT_EV_RESULT };
 
@@ -38,6 +40,7 @@ struct audit {
 	struct audit_outcome open_outcome;	/* of the open result record */
 	size_t open_n;		/* sockets in it */
 	bool locked, checked_end, wrote;
+	size_t unsynced;	/* bytes written since writeback was last started */
 	int err;		/* first failure to write (negative errno), 0 if none */
 	size_t results_missing;	/* result records' sockets that did not reach the file */
 	bool summary_missing;

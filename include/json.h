@@ -40,6 +40,8 @@ void json_str(struct json *j, const char *key, const char *val);	/* NULL -> null
 void json_strn(struct json *j, const char *key, const char *val, size_t len);
 void json_int(struct json *j, const char *key, int64_t val);
 void json_uint(struct json *j, const char *key, uint64_t val);
+/* A string of val in lowercase hex, as printf's %" PRIx64 " writes it, without printf. */
+void json_hex(struct json *j, const char *key, uint64_t val);
 void json_double(struct json *j, const char *key, double val, int decimals);
 void json_bool(struct json *j, const char *key, bool val);
 void json_null(struct json *j, const char *key);

@@ -10,6 +10,9 @@
 
 struct procmap;
 
+/* Reads up to size bytes of iterator records into buf: bytes read, 0 at the end, or -errno. */
+typedef ssize_t (*procmap_read_fn)(void *arg, void *buf, size_t size);
+
 /* proc_root NULL means "/proc". */
 struct procmap *procmap_new(const char *proc_root);
 void procmap_free(struct procmap *pm);
@@ -29,6 +32,23 @@ void procmap_allow_bpf(struct procmap *pm, bool allow);
  * dropped before the dump too. Returns whether it is loaded.
  */
 bool procmap_open_bpf(struct procmap *pm);
+/*
+ * Starts reading the loaded BPF iterator on a thread of its own, so that the walk runs while
+ * this thread dumps (the kernel does both: two CPUs, half the wait). A full-scan resolve then
+ * takes what it found, and walks again, only for them, for sockets with a file left without
+ * an owner (opened once the walk had passed their process). For owners that are shown and
+ * recorded; a selector that tests owners resolves after the dump as before. Returns 0, or a
+ * negative errno when no iterator is loaded or no thread starts (the resolve reads it then).
+ */
+int procmap_prefetch(struct procmap *pm);
+/*
+ * Before procmap_open_bpf: the prefetch's walk reports only sockets in these states (1 <<
+ * state, as the dump's filter), so that it keeps what the dump can select, not every socket
+ * of the machine (12 bytes each); the second look walks them all. 0 (the default): all.
+ */
+void procmap_bpf_states(struct procmap *pm, uint32_t states);
+/* The same over a record stream of the test's (procmap_resolve_records reads the second). */
+int procmap_prefetch_records(struct procmap *pm, procmap_read_fn read_fn, void *arg);
 /* Whether a full scan would use the BPF iterator now (it is loaded to know); why: if not, why. */
 bool procmap_bpf_usable(char *why, size_t size);
 
@@ -42,9 +62,6 @@ bool procmap_bpf_usable(char *why, size_t size);
  * owner is unknown).
  */
 int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pids, int npids);
-
-/* Reads up to size bytes of iterator records into buf: bytes read, 0 at the end, or -errno. */
-typedef ssize_t (*procmap_read_fn)(void *arg, void *buf, size_t size);
 
 /*
  * procmap_resolve from a stream of struct taskfiles_rec (what the BPF iterator writes), for

@@ -34,6 +34,7 @@ struct taskfiles_tcp {
 
 #ifndef __bpf__
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Loads and attaches the iterator and returns a descriptor whose reads yield taskfiles_rec
@@ -42,6 +43,14 @@ struct taskfiles_tcp {
  * reason on failure.
  */
 int taskfiles_open(char *why, size_t size);
+
+/*
+ * The same, and a second descriptor in *second, read independently (its walk starts when it
+ * is first read): for a second look after the first. With states (1 << state, as sock_diag
+ * numbers them) not 0, the first reports only sockets in those states; the second, always
+ * every socket.
+ */
+int taskfiles_open_pair(uint32_t states, int *second, char *why, size_t size);
 
 /* The same for the discovery program: its reads yield taskfiles_tcp records. */
 int taskfiles_open_tcp(char *why, size_t size);

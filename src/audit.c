@@ -200,6 +200,16 @@ static int put(struct audit *a, const char *buf, size_t len)
 		a->checked_end = false;	/* cannot cut it: at least end it before the next */
 	if (done == len)
 		a->wrote = true;
+	/*
+	 * The intents are fsynced before acting: start writing them back while the rest are
+	 * formatted, so that the fsync waits for the last few MiB, not all of them (35 MB at
+	 * 100,000 sockets). Only a hint: the fsync still decides.
+	 */
+	a->unsynced += done;
+	if (a->unsynced >= AUDIT_WRITEBACK_BYTES) {
+		sync_file_range(a->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		a->unsynced = 0;
+	}
 	return ret;
 }
 
@@ -386,12 +396,10 @@ void audit_intent_ns(struct audit *a, const struct sock_rec *rec,
 void audit_result(struct audit *a, const struct sock_rec *rec)
 {
 	struct audit_outcome o = outcome_of(rec);
-	char cookie[20];
 
 	if (!results_add(a, &o))
 		return;
-	snprintf(cookie, sizeof(cookie), "%" PRIx64, sock_cookie(rec));
-	json_str(&a->j, NULL, cookie);
+	json_hex(&a->j, NULL, sock_cookie(rec));
 	sockets_added(a);
 }
 

@@ -139,6 +139,29 @@ static void put_escaped(struct json *j, const char *s, size_t len)
  */
 static void put_string(struct json *j, const char *s, size_t len)
 {
+	struct json_buf *b = j->b;
+
+	/*
+	 * Into the buffer: copied as it is checked, in one pass; a byte that needs escaping
+	 * leaves what was copied unaccounted for and starts over the careful way.
+	 */
+	if (b && b->cap - b->len >= len + 2) {
+		char *d = b->p + b->len + 1;
+
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+				put_escaped(j, s, len);
+				return;
+			}
+			d[i] = (char)c;
+		}
+		d[-1] = '"';
+		d[len] = '"';
+		b->len += len + 2;
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -260,6 +283,20 @@ void json_double(struct json *j, const char *key, double val, int decimals)
 		}
 		free(big);
 	}
+}
+
+void json_hex(struct json *j, const char *key, uint64_t val)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[24], *p = buf + sizeof(buf);
+
+	*--p = '"';
+	do
+		*--p = digits[val & 0xf];
+	while (val >>= 4);
+	*--p = '"';
+	prefix(j, key);
+	out(j, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void json_bool(struct json *j, const char *key, bool val)

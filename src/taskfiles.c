@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The object file, placed in .rodata by the assembler (the Makefile builds it first). */
 __asm__(".pushsection .rodata\n"
@@ -35,13 +36,34 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* Loads the one program named (the other is not loaded: no verifier time spent on it). */
-static int open_prog(const char *name, char *why, size_t size)
+/* An iterator descriptor over prog, attached here (the link is released: the fd keeps it). */
+static int iter_of(struct bpf_program *prog)
+{
+	struct bpf_link *link = prog ? bpf_program__attach_iter(prog, NULL) : NULL;
+	int fd;
+
+	if (!link)
+		return prog ? -errno : -ENOENT;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		fd = -errno;
+	bpf_link__destroy(link);
+	return fd;
+}
+
+/*
+ * Loads the program named first, and the one named second if any, from one object (one BTF
+ * parse; the others are not loaded: no verifier time spent on them), with want_states set
+ * to states, and returns an iterator over the first; *second_fd gets one over the second.
+ * Each is read once, at its own time.
+ */
+static int open_progs(const char *first, const char *second, uint32_t states, int *second_fd,
+		      char *why, size_t size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sockreap_taskfiles");
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	struct bpf_link *link = NULL;
+	struct bpf_map *rodata;
 	const char *step = "open";
 	libbpf_print_fn_t was = libbpf_set_print(quiet);
 	int ret;
@@ -62,24 +84,28 @@ static int open_prog(const char *name, char *why, size_t size)
 		goto fail;
 	}
 	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), name));
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), first) ||
+						(second && !strcmp(bpf_program__name(prog), second)));
+	/* want_states is the only constant of the program: .rodata holds it alone. */
+	step = "set the states of";
+	rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	ret = rodata ? bpf_map__set_initial_value(rodata, &states, sizeof(states)) : -ENOENT;
+	if (ret < 0)
+		goto cleanup;
 	step = "load";
 	ret = bpf_object__load(obj);
 	if (ret < 0)
 		goto cleanup;
-	prog = bpf_object__find_program_by_name(obj, name);
-	step = "attach";
-	link = prog ? bpf_program__attach_iter(prog, NULL) : NULL;
-	if (!link) {
-		ret = prog ? -errno : -ENOENT;
-		goto cleanup;
-	}
 	step = "create the iterator";
-	ret = bpf_iter_create(bpf_link__fd(link));
-	if (ret < 0)
-		ret = -errno;
+	ret = iter_of(bpf_object__find_program_by_name(obj, first));
+	if (ret >= 0 && second_fd) {
+		*second_fd = iter_of(bpf_object__find_program_by_name(obj, second ? second : first));
+		if (*second_fd < 0) {
+			close(ret);
+			ret = *second_fd;
+		}
+	}
 cleanup:
-	bpf_link__destroy(link);
 	bpf_object__close(obj);
 fail:
 	libbpf_set_print(was);
@@ -92,10 +118,17 @@ fail:
 
 int taskfiles_open(char *why, size_t size)
 {
-	return open_prog("taskfiles", why, size);
+	return open_progs("taskfiles", NULL, 0, NULL, why, size);
+}
+
+int taskfiles_open_pair(uint32_t states, int *second, char *why, size_t size)
+{
+	if (!states)
+		return open_progs("taskfiles", NULL, 0, second, why, size);
+	return open_progs("taskfiles_in_states", "taskfiles", states, second, why, size);
 }
 
 int taskfiles_open_tcp(char *why, size_t size)
 {
-	return open_prog("tcpsocks", why, size);
+	return open_progs("tcpsocks", NULL, 0, NULL, why, size);
 }

@@ -99,8 +99,13 @@ struct bpf_iter__task_file {
 	struct file *file;
 } __attribute__((preserve_access_index));
 
-SEC("iter/task_file")
-int taskfiles(struct bpf_iter__task_file *ctx)
+/*
+ * The states (1 << state, sock_diag's numbers) the filtered walk reports, set by the loader
+ * before loading; the unfiltered program does not read it.
+ */
+const volatile __u32 want_states = 0;
+
+static __always_inline int report(struct bpf_iter__task_file *ctx, int filtered)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
@@ -116,6 +121,13 @@ int taskfiles(struct bpf_iter__task_file *ctx)
 	 */
 	if (!inode || !inode->i_sb || inode->i_sb->s_magic != SOCKFS_MAGIC_NR)
 		return 0;
+	if (filtered) {
+		struct socket *sock = bpf_sock_from_file(file);
+		struct sock *sk = sock ? sock->sk : 0;
+
+		if (!sk || !(want_states & (1U << (sk->__sk_common.skc_state & 31))))
+			return 0;
+	}
 	rec.tgid = task->tgid;
 	rec.tid = task->pid;
 	rec.fd = (__s32)ctx->fd;
@@ -123,6 +135,23 @@ int taskfiles(struct bpf_iter__task_file *ctx)
 	rec.inode = inode->i_ino;
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
+}
+
+SEC("iter/task_file")
+int taskfiles(struct bpf_iter__task_file *ctx)
+{
+	return report(ctx, 0);
+}
+
+/*
+ * The same for sockets in want_states only: the walk that runs while the dump does keeps
+ * only what the dump can select (a socket that changes state meanwhile is looked for again
+ * by the unfiltered walk).
+ */
+SEC("iter/task_file")
+int taskfiles_in_states(struct bpf_iter__task_file *ctx)
+{
+	return report(ctx, 1);
 }
 
 #define AF_INET_NR 2

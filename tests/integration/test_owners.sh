@@ -267,6 +267,18 @@ test_bpf() {
 	check "bpf: the same 40 sockets, owners (pid, fd, comm) and counts as /proc" \
 		[ "$(owners_of "$TMP/bpf.json")" = "$(owners_of "$TMP/proc.json")" -a \
 		  "$(jq '.sockets | length' "$TMP/bpf.json")" = 40 ]
+	# By state: the walk that runs during the dump keeps close-wait sockets only (rig C's
+	# established ones are left in the kernel); the answer is still /proc's.
+	expect_status 0 "bpf: by state (default)" \
+		in_ns "$ns" "$SR" --dry-run --json "state close-wait and sport 8401-8402"
+	cp "$TMP/out" "$TMP/bpf-state.json"
+	expect_status 0 "bpf: by state (SOCKREAP_OWNERS=proc)" \
+		in_ns "$ns" env SOCKREAP_OWNERS=proc "$SR" --dry-run --json \
+		"state close-wait and sport 8401-8402"
+	check "bpf: by state: the same 30 sockets, owners and counts as /proc" \
+		[ "$(owners_of "$TMP/bpf-state.json")" = "$(owners_of "$TMP/out")" -a \
+		  "$(jq '.sockets | length' "$TMP/bpf-state.json")" = 30 -a \
+		  "$(jq -r .summary.owners_source "$TMP/bpf-state.json")" = bpf ]
 	expect_status 0 "bpf: --explain names the iterator" "$SR" --explain --state close-wait
 	check "bpf: --explain: owners from the BPF iterator" grep -q '^owners: *a BPF task_file' "$TMP/out"
 

@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -93,12 +95,68 @@ static void test_json_strings_are_always_valid_utf8(void **state)
 	assert_string_equal(buf, "{\"k\xef\xbf\xbd\":\"\xc3\xa9\xef\xbf\xbd\"}");
 }
 
+/*
+ * A buffer writes what a stream writes, byte for byte: its one-pass copy starts over the
+ * careful way at a byte that needs escaping, wherever it is, and when the room runs out.
+ * Cookies in hex are printf's %" PRIx64 ".
+ */
+static void test_json_buffer_same_as_stream(void **state)
+{
+	static const char *const strs[] = { "plain", "", "\"front", "end\\", "mid\x01dle",
+					     "caf\xc3\xa9", "bad\xff", "\x7f" };
+	static const uint64_t hex[] = { 0, 1, 0xf, 0x10, 0xdeadbeef, UINT64_MAX };
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		char buf[1024];
+		FILE *f = fmemopen(buf, sizeof(buf), "w");
+		struct json_buf b = { 0 };
+		struct json j, jb;
+
+		/* Once from nothing, once from 8 bytes: grown mid-array, not only at the start. */
+		if (k) {
+			b.p = malloc(8);
+			assert_non_null(b.p);
+			b.cap = 8;
+		}
+		json_init(&j, f);
+		json_init_buf(&jb, &b);
+		json_arr_begin(&j, NULL);
+		json_arr_begin(&jb, NULL);
+		for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+			json_str(&j, NULL, strs[i]);
+			json_str(&jb, NULL, strs[i]);
+			json_obj_begin(&j, NULL);
+			json_obj_begin(&jb, NULL);
+			json_str(&j, strs[i], "v");
+			json_str(&jb, strs[i], "v");
+			json_obj_end(&j);
+			json_obj_end(&jb);
+		}
+		for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+			char want[24];
+
+			snprintf(want, sizeof(want), "%" PRIx64, hex[i]);
+			json_str(&j, NULL, want);
+			json_hex(&jb, NULL, hex[i]);
+		}
+		json_arr_end(&j);
+		json_arr_end(&jb);
+		fclose(f);
+		assert_false(b.oom);
+		assert_int_equal(b.len, strlen(buf));
+		assert_memory_equal(b.p, buf, b.len);
+		json_buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_nesting_and_commas),
 		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_json_strings_are_always_valid_utf8),
+		cmocka_unit_test(test_json_buffer_same_as_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

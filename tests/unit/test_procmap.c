@@ -585,6 +585,160 @@ static void test_procmap_bpf_records_broken(void **state)
 	}
 }
 
+/*
+ * A prefetch (the walk read while the dump runs) finds what a walk after the dump finds, an fd
+ * that a thread with a table of its own reports again counted once, in every cut of the
+ * stream; 1003, a socket with a file and no owner in it, gets the second look, which finds
+ * none either.
+ */
+static void test_procmap_prefetch_records(void **state)
+{
+	static const size_t steps[] = { 1, 7, sizeof(struct taskfiles_rec), sizeof(bpf_recs) };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		struct stream st = { (const char *)bpf_recs, sizeof(bpf_recs), 0, steps[k], 0 };
+		struct stream again = { (const char *)bpf_recs, sizeof(bpf_recs), 0, 64, 0 };
+		struct procmap *pm = procmap_new(root);
+		struct sock_set set;
+
+		fill(&set);
+		assert_int_equal(procmap_prefetch_records(pm, read_stream, &st), 0);
+		assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &again), 0);
+		assert_string_equal(procmap_source(pm), "bpf");
+		assert_int_equal(set.v[0].pid, 100);
+		assert_int_equal(set.v[0].fd, 3);
+		assert_int_equal(set.v[0].nowners, 3);
+		assert_string_equal(owners_of(pm, &set.v[0]), "100/3/java 300/7/java 300/9/java");
+		assert_string_equal(owners_of(pm, &set.v[1]), "200/5/nginx");
+		assert_int_equal(set.v[1].nowners, 1);
+		assert_int_equal(set.v[2].pid, 0);
+		assert_int_equal(set.v[3].pid, 0);
+		assert_int_equal(again.off, again.len);	/* 1003 was looked for again */
+		assert_null(procmap_unknown_reason(pm));
+		procmap_free(pm);
+		sock_set_free(&set);
+	}
+}
+
+/*
+ * Many records (the lookup's directory of buckets), spread over almost all 32 bits and dense
+ * (several to a bucket): each selected socket gets exactly its own owner, the lowest and
+ * highest inodes included, and an inode outside the range none.
+ */
+static void test_procmap_prefetch_many(void **state)
+{
+	static const struct {
+		uint32_t n, step;
+	} shapes[] = { { 5000, 858993 }, { 50000, 3 } };
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		const uint32_t n = shapes[s].n, step = shapes[s].step;
+		const uint32_t picks[] = { 0, 1, 2, n / 2, n - 2, n - 1 };
+		const size_t npicks = sizeof(picks) / sizeof(picks[0]);
+		struct taskfiles_rec *recs = calloc(n, sizeof(*recs));
+		struct stream st = { (const char *)recs, n * sizeof(*recs), 0, 4096, 0 };
+		struct stream again = { (const char *)recs, 0, 0, 64, 0 };
+		struct procmap *pm = procmap_new(root);
+		struct sock_set set = { 0 };
+
+		assert_non_null(recs);
+		/* Inode 1000 + step k on fd k of pid 100, k = 0..n-1, out of order. */
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t k = (uint32_t)(((uint64_t)i * 7919U) % n);
+
+			recs[i] = (struct taskfiles_rec){ .tgid = 100, .tid = 100,
+							  .fd = (int32_t)k,
+							  .inode = 1000U + step * k };
+		}
+		for (size_t i = 0; i <= npicks; i++) {
+			struct sock_rec r;
+
+			memset(&r, 0, sizeof(r));
+			r.inode = i < npicks ? 1000U + step * picks[i] : 999;
+			r.pid = -1;
+			r.fd = -1;
+			assert_int_equal(sock_set_push(&set, &r), 0);
+		}
+		assert_int_equal(procmap_prefetch_records(pm, read_stream, &st), 0);
+		assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &again), 0);
+		for (size_t i = 0; i < npicks; i++) {
+			assert_int_equal(set.v[i].pid, 100);
+			assert_int_equal(set.v[i].fd, (int)picks[i]);
+			assert_int_equal(set.v[i].nowners, 1);
+		}
+		assert_int_equal(set.v[npicks].pid, 0);
+		procmap_free(pm);
+		sock_set_free(&set);
+		free(recs);
+	}
+}
+
+/*
+ * A socket opened after the prefetch's walk passed its process (1002: not in the first
+ * stream) is found by the second look; the owners found the first time are not counted twice.
+ */
+static void test_procmap_prefetch_second_look(void **state)
+{
+	const struct taskfiles_rec early[] = { bpf_recs[0], bpf_recs[2], bpf_recs[3], bpf_recs[4] };
+	struct stream st = { (const char *)early, sizeof(early), 0, 64, 0 };
+	struct stream again = { (const char *)bpf_recs, sizeof(bpf_recs), 0, 64, 0 };
+	struct procmap *pm = procmap_new(root);
+	struct sock_set set;
+
+	(void)state;
+	fill(&set);
+	assert_int_equal(procmap_prefetch_records(pm, read_stream, &st), 0);
+	assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &again), 0);
+	assert_string_equal(owners_of(pm, &set.v[1]), "200/5/nginx");
+	assert_int_equal(set.v[1].nowners, 1);
+	assert_int_equal(set.v[0].nowners, 3);
+	assert_string_equal(owners_of(pm, &set.v[0]), "100/3/java 300/7/java 300/9/java");
+	assert_int_equal(eval(pm, "comm nginx", &set.v[1]), SEL_YES);
+	procmap_free(pm);
+	sock_set_free(&set);
+}
+
+/*
+ * Every socket with a file owned in the prefetch: the second walk is not read at all (its
+ * failure would show). A failed prefetch leaves every owner unknown, never "none".
+ */
+static void test_procmap_prefetch_reads_once(void **state)
+{
+	struct stream st = { (const char *)bpf_recs, sizeof(bpf_recs), 0, 64, 0 };
+	struct stream never = { (const char *)bpf_recs, sizeof(bpf_recs), 0, 64, -EIO };
+	struct stream failing = { (const char *)bpf_recs, 2 * sizeof(bpf_recs[0]), 0, 64, -EIO };
+	struct procmap *pm = procmap_new(root);
+	struct sock_set set;
+
+	(void)state;
+	fill(&set);
+	set.v[2].inode = 0;	/* 1003 gone: 1001 and 1002 both have owners */
+	assert_int_equal(procmap_prefetch_records(pm, read_stream, &st), 0);
+	assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &never), 0);
+	assert_int_equal(never.off, 0);
+	assert_string_equal(owners_of(pm, &set.v[1]), "200/5/nginx");
+	procmap_free(pm);
+	sock_set_free(&set);
+
+	pm = procmap_new(root);
+	fill(&set);
+	never.off = 0;
+	assert_int_equal(procmap_prefetch_records(pm, read_stream, &failing), 0);
+	assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &never), -EIO);
+	assert_string_equal(procmap_unknown_reason(pm), "unreadable");
+	assert_int_equal(eval(pm, "comm nginx", &set.v[2]), SEL_UNKNOWN);
+	procmap_free(pm);
+	sock_set_free(&set);
+
+	/* Freed unresolved: the thread is joined, its records freed (ASan would say). */
+	pm = procmap_new(root);
+	st.off = 0;
+	assert_int_equal(procmap_prefetch_records(pm, read_stream, &st), 0);
+	procmap_free(pm);
+}
+
 /* A fixture root is never read through BPF, allowed or not: its processes are not the kernel's. */
 static void test_procmap_fixture_is_proc(void **state)
 {
@@ -628,6 +782,10 @@ int main(void)
 		cmocka_unit_test(test_procmap_parse_link),
 		cmocka_unit_test(test_procmap_bpf_records),
 		cmocka_unit_test(test_procmap_bpf_records_broken),
+		cmocka_unit_test(test_procmap_prefetch_records),
+		cmocka_unit_test(test_procmap_prefetch_many),
+		cmocka_unit_test(test_procmap_prefetch_second_look),
+		cmocka_unit_test(test_procmap_prefetch_reads_once),
 		cmocka_unit_test(test_procmap_fixture_is_proc),
 	};
 
