@@ -1579,8 +1579,11 @@ static int stage_collect(struct run *r)
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
-	/* The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON. */
-	if (caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
+	/*
+	 * The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON;
+	 * a watcher keeps the early set, which its next cycle needs again.
+	 */
+	if (!cfg->hook && caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
@@ -1611,6 +1614,8 @@ static int stage_collect(struct run *r)
 		progress_clear(&r->progress);
 		r->owners = &r->owner_ctx;
 	}
+	if (cfg->hook && (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
+		return ret;
 	return RUN_ON;
 }
 
@@ -1917,6 +1922,8 @@ static int stage_show(struct run *r)
 	struct output_fit fit;
 
 	run.elapsed_ms = ms_since(&r->t0);
+	if (!r->set.n && cfg->hook)
+		return EXIT_NOMATCH;	/* a watcher's cycle: silence */
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
 
@@ -2074,7 +2081,7 @@ static int stage_arm(struct run *r)
 				"  'sockreap doctor' says what this machine supports\n");
 		return EXIT_PRIV;
 	}
-	if (caps_keep_only(r->keep_caps, r->nkeep) < 0) {
+	if (!cfg->hook && caps_keep_only(r->keep_caps, r->nkeep) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
@@ -2215,6 +2222,7 @@ static int stage_act(struct run *r)
 	if (cfg->apply)
 		r->audit.plan = &r->audit_plan;
 	audit_signals_hold(&r->held);
+	r->audit.rule = cfg->hook ? cfg->hook->rule : NULL;
 	audit_start(&r->audit, &arun);
 	for (size_t i = 0; i < r->set.n; i++)
 		audit_intent_ns(&r->audit, &r->set.v[i], r->owners,
@@ -2277,17 +2285,23 @@ static int stage_report(struct run *r)
 		status = EXIT_PARTIAL;
 
 	run.exit_status = status;
+	if (cfg->hook)
+		cfg->hook->counts = r->counts;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
-	else {
+	else if (!cfg->hook) {
 		struct output_fit fit;
 
 		output_screen(STDOUT_FILENO, &fit);
 		output_table_fit(stdout, &r->set, r->owners, true, &r->visit, &fit);
 	}
-	if (!cfg->json)
+	if (!cfg->json && !cfg->hook)
 		note_owners(r);
-	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
+	if (cfg->hook)
+		fprintf(stderr, "sockreap: watch: rule %s: ", cfg->hook->rule);
+	else
+		fputs("sockreap: ", stderr);
+	fprintf(stderr, "%zu selected: ", r->counts.total);
 	output_counts(stderr, &r->counts);
 	say_named_left_out(r);
 	for (size_t i = 0; i < r->set.n; i++) {
