@@ -21,14 +21,15 @@ LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng libbpf jansson libnetfilter_conntrack
+PKGS := libnl-3.0 libcap-ng libbpf jansson libnetfilter_conntrack libsystemd
 
 # Debian packages: to build (debian/control's Build-Depends must list these, less
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
 # and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
 # them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
 BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev \
-	libjansson-dev libnetfilter-conntrack-dev
+	libjansson-dev libnetfilter-conntrack-dev \
+	libsystemd-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
 	libcap2-bin bc logrotate conntrack python3 $(RUNBOOK_PKGS)
 # The servers the incident runbooks (tests/runbooks/) stage their incidents with.
