@@ -18,6 +18,13 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 endif
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
+# Debian 12 ships its units in /lib/systemd/system; a local install goes where systemd also
+# looks, under PREFIX.
+ifeq ($(PREFIX),/usr)
+SYSTEMDUNITDIR ?= /lib/systemd/system
+else
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -274,23 +281,29 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory sockreap build/tests/sockrig
 	$(Q)tests/demo.sh
 
-# Installed files other than the program, man page and completions live in dist/ (today the
-# logrotate file for /var/log/sockreap). uninstall removes these files and nothing else
+# Installed files other than the program, man page and completions live in dist/ (the
+# logrotate file for /var/log/sockreap, the sockreap watch service, its ExecStart pointed at
+# SBINDIR). uninstall removes these files and nothing else
 # (directories stay: they may have been there before).
 install: sockreap
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(LOGROTATEDIR)
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(LOGROTATEDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 sockreap $(DESTDIR)$(SBINDIR)/sockreap
 	install -m 0644 man/sockreap.8 $(DESTDIR)$(MANDIR)/man8/sockreap.8
 	install -m 0644 completions/sockreap.bash $(DESTDIR)$(BASHCOMPDIR)/sockreap
 	install -m 0644 completions/_sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap
 	install -m 0644 completions/sockreap.fish $(DESTDIR)$(FISHCOMPDIR)/sockreap.fish
 	install -m 0644 dist/logrotate $(DESTDIR)$(LOGROTATEDIR)/sockreap
+	sed 's|/usr/sbin/sockreap|$(SBINDIR)/sockreap|g' dist/sockreap-watch.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/sockreap-watch.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sockreap-watch.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockreap $(DESTDIR)$(MANDIR)/man8/sockreap.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap \
-		$(DESTDIR)$(FISHCOMPDIR)/sockreap.fish $(DESTDIR)$(LOGROTATEDIR)/sockreap
+		$(DESTDIR)$(FISHCOMPDIR)/sockreap.fish $(DESTDIR)$(LOGROTATEDIR)/sockreap \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/sockreap-watch.service
 
 clean:
 	rm -rf build sockreap

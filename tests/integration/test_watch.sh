@@ -216,7 +216,40 @@ reload() {
 	check "reload: SIGTERM stops it, exit 0" [ "$STOPPED" = 0 ]
 }
 
+# systemd's side of Type=notify, played by a datagram socket: READY=1 once the first cycle is
+# done, WATCHDOG=1 pings (WATCHDOG_USEC asks for them), STOPPING=1 on SIGTERM.
+notify() {
+	local ns
+	if ! command -v python3 >/dev/null; then
+		skipped "notify: python3 is not installed"
+		return
+	fi
+	ns_new ns || { not_ok "notify: namespace"; return; }
+	rig_spawn N python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+print("ready", 0, flush=True)
+with open(sys.argv[2], "w") as f:
+    while True:
+        m = s.recv(4096).decode()
+        f.write(m.replace("\n", " ") + "\n"); f.flush()
+' "$TMP/notify.sock" "$TMP/notify.log" || { not_ok "notify: listener"; return; }
+	NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=400000 watcher Y "$ns" --every 1s \
+		--no-audit --metrics-file "$TMP/notify.prom" 'n: state close-wait and sport 7440, older-than 1s'
+	wait_grep "$TMP/notify.log" "READY=1" || true
+	check "notify: READY=1 comes after the first cycle (its metrics are written)" \
+		[ -s "$TMP/notify.prom" ]
+	wait_grep "$TMP/notify.log" "WATCHDOG=1" || true
+	check "notify: READY=1 first" [ "$(head -1 "$TMP/notify.log")" = "READY=1" ]
+	check "notify: WATCHDOG=1 pings" grep -qx "WATCHDOG=1" "$TMP/notify.log"
+	stop "$Y"
+	check "notify: SIGTERM stops it, exit 0" [ "$STOPPED" = 0 ]
+	check "notify: STOPPING=1 last" [ "$(tail -1 "$TMP/notify.log")" = "STOPPING=1" ]
+	check "notify: without NOTIFY_SOCKET it runs all the same" [ -s "$TMP/ages.prom" ]
+}
+
 ages
 lose_age
+notify
 breaker
 reload
