@@ -1985,8 +1985,11 @@ static int stage_show(struct run *r)
 				"refused (dry run)\n", r->nplan, r->nplan == 1 ? "" : "s", cfg->max);
 		return EXIT_GUARD;
 	}
-	fprintf(stderr, "sockreap: %zu socket%s would be killed", r->nplan,
-		r->nplan == 1 ? "" : "s");
+	if (cfg->hook)
+		fprintf(stderr, "sockreap: watch: rule %s: ", cfg->hook->rule);
+	else
+		fputs("sockreap: ", stderr);
+	fprintf(stderr, "%zu socket%s would be killed", r->nplan, r->nplan == 1 ? "" : "s");
 	say_named_left_out(r);
 	fputs(" (dry run", stderr);
 	say_phases(r, false);

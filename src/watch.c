@@ -538,6 +538,8 @@ static void run_rule(struct watcher *w, struct watch_rule *r)
 	cfg.ast = r->ast;
 	cfg.hook = &hook;
 	status = reap_run(&cfg);
+	/* A dry run's table: to the journal (or a file) now, not when a buffer fills. */
+	fflush(stdout);
 	r->stats.matched += r->last_matched;
 	r->stats.killed += hook.counts.n[OUT_KILLED];
 	r->stats.failed += hook.counts.n[OUT_FAILED] + hook.counts.n[OUT_DENIED] +
@@ -833,6 +835,12 @@ static int load_rules(struct watcher *w, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (first == argc) {
+		if (!w->config_path && access(WATCH_DEFAULT_CONFIG, F_OK) < 0) {
+			fprintf(stderr, "sockreap: watch: no rules: give RULE arguments, --config "
+					"FILE, or write " WATCH_DEFAULT_CONFIG "\nTry 'sockreap "
+					"watch --help'.\n");
+			return EXIT_USAGE;
+		}
 		if (!w->config_path)
 			w->config_path = WATCH_DEFAULT_CONFIG;
 		return watch_config_load(w->config_path, &w->rules, stderr);

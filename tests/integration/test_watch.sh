@@ -38,11 +38,12 @@ stop_watchers() {
 }
 trap stop_watchers EXIT
 
-# watcher VAR NS ARGS...: sockreap watch in NS, its stderr in $TMP/VAR.err; VAR gets its pid.
+# watcher VAR NS ARGS...: sockreap watch in NS, its output in $TMP/VAR.out and .err; VAR gets
+# its pid.
 watcher() {
 	local var=$1 ns=$2
 	shift 2
-	ip netns exec "$ns" "$SR" watch "$@" 2>"$TMP/$var.err" &
+	ip netns exec "$ns" "$SR" watch "$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
 	WATCHERS+=($!)
 	printf -v "$var" '%s' "$!"
 }
@@ -248,8 +249,26 @@ with open(sys.argv[2], "w") as f:
 	check "notify: without NOTIFY_SOCKET it runs all the same" [ -s "$TMP/ages.prom" ]
 }
 
+dry_run() {
+	local ns
+	ns_new ns || { not_ok "dry-run: namespace"; return; }
+	rig_start D "$ns" -p 7450 -n 2 close-wait || { not_ok "dry-run: rig"; return; }
+	cw_settled "$ns" 7450 2 || { not_ok "dry-run: close-wait settled"; return; }
+	watcher V "$ns" -n --every 300ms --audit-log "$TMP/dry.log" \
+		'd: state close-wait and sport 7450, older-than 600ms'
+	wait_grep "$TMP/V.err" "rule d: 2 sockets would be killed" || true
+	check "dry-run: says what it would kill, with the rule" \
+		grep -q "rule d: 2 sockets would be killed (dry run" "$TMP/V.err"
+	check "dry-run: the table on stdout" grep -q "127.0.0.1:7450" "$TMP/V.out"
+	stop "$V"
+	check "dry-run: SIGTERM stops it, exit 0" [ "$STOPPED" = 0 ]
+	check "dry-run: nothing killed" [ "$(cw_count "$ns" 7450)" = 2 ]
+	check "dry-run: no audit file" [ ! -e "$TMP/dry.log" ]
+}
+
 ages
 lose_age
+dry_run
 notify
 breaker
 reload
