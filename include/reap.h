@@ -10,7 +10,8 @@
 
 /*
  * Watch mode runs the same stages once per rule and cycle, with this hook in its config:
- * after_collect sees the matching records, set->v[0, *nplan) to act on and the skipped behind,
+ * after_collect sees the matching records (before the owner lookup when the selector does not
+ * need owners, after it when it does), set->v[0, *nplan) to act on and the skipped behind,
  * and may drop records (the age filter) or return an exit status to stop the run before
  * anything is shown or killed (0: go on). Such a run also keeps the capabilities it started
  * with (the next cycle needs them again), prints no table and no "no sockets match", names the

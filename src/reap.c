@@ -1575,7 +1575,11 @@ static int stage_collect(struct run *r)
 			   r->engine == &engine_shutdown ||
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
-	if (want_owners && prepare_owners(cfg->ast, &r->pm) < 0) {
+	/*
+	 * A watcher keeps CAP_BPF: it loads the lookup (libbpf parses the kernel's BTF, tens of
+	 * ms) only in a cycle that has sockets to look up, not in every cycle.
+	 */
+	if (want_owners && !cfg->hook && prepare_owners(cfg->ast, &r->pm) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
@@ -1606,7 +1610,20 @@ static int stage_collect(struct run *r)
 	explain_kept(&dc, &r->guards);
 
 	r->nplan = r->set.n;
+	/*
+	 * A watcher's age filter drops most records every cycle (too young): before the owner
+	 * lookup when the match does not depend on owners, so that only the old enough are
+	 * looked up; after it when it does.
+	 */
+	bool hook_first = cfg->hook && !selector_needs_owners(cfg->ast);
+
+	if (hook_first && (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
+		return ret;
 	if (r->set.n && want_owners) {
+		if (!r->pm && prepare_owners(cfg->ast, &r->pm) < 0) {
+			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+			return EXIT_ERROR;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		progress_say(&r->progress, "sockreap: owners: looking up %zu sockets", r->set.n);
 		resolve_owners(cfg->ast, &r->set, r->pm, &r->owner_ctx, &r->nplan);
@@ -1614,7 +1631,8 @@ static int stage_collect(struct run *r)
 		progress_clear(&r->progress);
 		r->owners = &r->owner_ctx;
 	}
-	if (cfg->hook && (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
+	if (cfg->hook && !hook_first &&
+	    (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
 		return ret;
 	return RUN_ON;
 }
