@@ -170,7 +170,7 @@ build/tests/%.so: tests/helpers/%.c
 # build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET/ (a crash that is fixed
 # goes into tests/fuzz/corpus/TARGET as a regression seed).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := selector diag packet cli netns planfile
+FUZZ_TARGETS := selector diag packet cli netns planfile watch
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Itests/unit \
@@ -186,18 +186,22 @@ FUZZ_SRCS_planfile := src/planfile.c src/sha256.c src/sock.c
 # calls: those two take the whole library, so that a new dependency cannot break their link.
 FUZZ_SRCS_diag := $(LIB_SRCS)
 FUZZ_SRCS_cli := $(LIB_SRCS)
+FUZZ_SRCS_watch := $(LIB_SRCS)
 FUZZ_LIBS_diag = $(PKG_LIBS)
 FUZZ_LIBS_cli = $(PKG_LIBS)
 FUZZ_LIBS_planfile = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+FUZZ_LIBS_watch = $(PKG_LIBS)
 FUZZ_LDFLAGS_cli := -Wl,--wrap=cgroup_root
+FUZZ_LDFLAGS_watch := -Wl,--wrap=cgroup_root
 # The longest input each reads: a selector, a dump buffer, a captured frame, a command line,
-# a mountinfo line, a plan file.
+# a mountinfo line, a plan file, a few watch rules.
 FUZZ_MAXLEN_selector := 512
 FUZZ_MAXLEN_diag := 4096
 FUZZ_MAXLEN_packet := 256
 FUZZ_MAXLEN_cli := 1024
 FUZZ_MAXLEN_netns := 4096
 FUZZ_MAXLEN_planfile := 16384
+FUZZ_MAXLEN_watch := 2048
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
 		tests/unit/fixtures.h $(TASKFILES_OBJ)
