@@ -115,6 +115,8 @@ void audit_syslog_intent(const struct audit *a, const struct audit_run *run, con
 void audit_syslog(const struct audit *a, const struct audit_run *run, const struct plan_counts *c,
 		  bool audit_disabled);
 void audit_syslog_missing(const struct audit *a, const char *path, size_t total, int err);
+/* Watch mode: one line for a cycle that acted or refused ("cycle 12: java-cw 3 killed, ..."). */
+void audit_syslog_cycle(unsigned long long cycle, const char *what);
 /* Whether a syslog daemon listens at a->syslog_path (/dev/log): else syslog lines are lost. */
 bool audit_syslog_reachable(const struct audit *a);
 

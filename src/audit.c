@@ -515,6 +515,13 @@ void audit_syslog_missing(const struct audit *a, const char *path, size_t total,
 	closelog();
 }
 
+void audit_syslog_cycle(unsigned long long cycle, const char *what)
+{
+	openlog("sockreap", LOG_PID, LOG_AUTHPRIV);
+	syslog(LOG_NOTICE, "watch: cycle %llu: %s", cycle, what);
+	closelog();
+}
+
 bool audit_syslog_reachable(const struct audit *a)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };

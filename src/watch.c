@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -528,7 +529,35 @@ static void note_signal(struct watcher *w, int sig)
 	}
 }
 
-static void run_rule(struct watcher *w, struct watch_rule *r)
+/* What a cycle did, for its one syslog line: "java-cw 3 killed, 0 failed; fw2 refused 20". */
+struct cycle_line {
+	char text[1024];
+	size_t len;
+};
+
+static void cycle_add(struct cycle_line *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cycle_add(struct cycle_line *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->len >= sizeof(c->text) - 1)
+		return;
+	if (c->len)
+		c->len += (size_t)snprintf(c->text + c->len, sizeof(c->text) - c->len, "; ");
+	if (c->len >= sizeof(c->text) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(c->text + c->len, sizeof(c->text) - c->len, fmt, ap);
+	va_end(ap);
+	c->len += n > 0 ? (size_t)n : 0;
+	if (c->len > sizeof(c->text) - 1)
+		c->len = sizeof(c->text) - 1;
+}
+
+static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line *line)
 {
 	struct rule_run rr = { w, r, 0, watch_limit(r, w->max_per_cycle) };
 	struct reap_hook hook = { r->name, after_collect, &rr, { { 0 }, 0, 0 } };
@@ -544,6 +573,10 @@ static void run_rule(struct watcher *w, struct watch_rule *r)
 	r->stats.killed += hook.counts.n[OUT_KILLED];
 	r->stats.failed += hook.counts.n[OUT_FAILED] + hook.counts.n[OUT_DENIED] +
 			   hook.counts.n[OUT_UNSUPPORTED];
+	if (hook.counts.total)
+		cycle_add(line, "%s %zu killed, %zu gone, %zu not killed", r->name,
+			  hook.counts.n[OUT_KILLED], hook.counts.n[OUT_GONE],
+			  hook.counts.total - hook.counts.n[OUT_KILLED] - hook.counts.n[OUT_GONE]);
 	if (rr.refused) {
 		r->stats.refused += rr.refused;
 		fprintf(stderr, "sockreap: watch: rule %s: %zu sockets old enough, more than its "
@@ -552,6 +585,7 @@ static void run_rule(struct watcher *w, struct watch_rule *r)
 			w->base.dry_run ? "a kill would be refused (dry run)"
 					: "refused, nothing killed this cycle");
 		audit_refusal(w, r, rr.refused, rr.limit);
+		cycle_add(line, "%s refused %zu (max-per-cycle %ld)", r->name, rr.refused, rr.limit);
 	}
 	/* A signal held during the kill was consumed there: act on it here. */
 	if (status > 128)
@@ -656,10 +690,15 @@ static int watch_loop(struct watcher *w)
 	while (!w->stop) {
 		struct timespec c0;
 
+		struct cycle_line line = { "", 0 };
+
 		clock_gettime(CLOCK_MONOTONIC, &c0);
 		for (size_t i = 0; i < w->rules.n; i++)
-			run_rule(w, &w->rules.v[i]);
+			run_rule(w, &w->rules.v[i], &line);
 		w->totals.cycles++;
+		/* A dry run acts on nothing: its lines are on stderr only. */
+		if (line.len && !w->base.dry_run)
+			audit_syslog_cycle((unsigned long long)w->totals.cycles, line.text);
 		w->totals.last_cycle_ms = (double)ms_since(&c0);
 		write_metrics(w);
 		if (!ready) {

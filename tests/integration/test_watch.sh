@@ -266,8 +266,44 @@ dry_run() {
 	check "dry-run: no audit file" [ ! -e "$TMP/dry.log" ]
 }
 
+# One syslog line per cycle that acted (and the run's own intent and result lines, with the
+# rule), heard by a logsink on /dev/log in a private /dev.
+syslog_cycle() {
+	local ns rc
+	ns_new ns || { not_ok "syslog: namespace"; return; }
+	rig_start G "$ns" -p 7470 -n 3 close-wait || { not_ok "syslog: rig"; return; }
+	cw_settled "$ns" 7470 3 || { not_ok "syslog: close-wait settled"; return; }
+	ip netns exec "$ns" unshare -m --propagation private bash -c '
+		mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 &&
+		ln -s /proc/self/fd /dev/fd || exit 99
+		"$1" /dev/log >>"$2" & sink=$!
+		for _ in $(seq 100); do grep -q ready "$2" && break; sleep 0.1; done
+		"$3" watch --every 300ms --audit-log "$4" \
+			"s: state close-wait and sport 7470, older-than 0s" >/dev/null 2>&1 & w=$!
+		for _ in $(seq 600); do grep -q "watch: cycle" "$2" && break; sleep 0.1; done
+		sleep 1	# more cycles, which act on nothing: no line for them
+		kill -TERM $w
+		wait $w
+		echo "rc=$?" >>"$2"
+		sleep 0.2
+		kill $sink' _ "$PWD/build/tests/logsink" "$TMP/watch.syslog" "$SR" "$TMP/syslog.log"
+	rc=$?
+	if [ "$rc" = 99 ]; then
+		skipped "syslog: cannot make a private mount namespace here"
+		return
+	fi
+	check "syslog: one line for the cycle that acted" \
+		[ "$(grep -c "watch: cycle [0-9]*: s 3 killed, 0 gone, 0 not killed" "$TMP/watch.syslog")" = 1 ]
+	check "syslog: no line for the cycles that did nothing" \
+		[ "$(grep -c "watch: cycle" "$TMP/watch.syslog")" = 1 ]
+	check "syslog: the run's intent and result lines name the rule" \
+		[ "$(grep -c "rule=s .*\(intends to kill 3\|3 killed\)" "$TMP/watch.syslog")" = 2 ]
+	check "syslog: the watcher exited 0" grep -qx "rc=0" "$TMP/watch.syslog"
+}
+
 ages
 lose_age
+syslog_cycle
 dry_run
 notify
 breaker
