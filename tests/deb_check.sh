@@ -79,6 +79,7 @@ else
 	not_ok "the program is not PIE with full RELRO"
 fi
 want="./etc/logrotate.d/sockreap
+./lib/systemd/system/sockreap-watch.service
 ./usr/sbin/sockreap
 ./usr/share/bash-completion/completions/sockreap
 ./usr/share/doc/sockreap/changelog.gz
@@ -88,7 +89,7 @@ want="./etc/logrotate.d/sockreap
 ./usr/share/zsh/vendor-completions/_sockreap"
 got=$(cd "$W/x" && find . ! -type d | sort)
 if [ "$got" = "$want" ]; then
-	ok "the package holds the program, man page, three completions and logrotate file"
+	ok "the package holds the program, man page, three completions, logrotate file and service"
 else
 	not_ok "package contents: [$(tr '\n' ' ' <<<"$got")]"
 fi
@@ -158,9 +159,17 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up; then
 else
 	not_ok "cannot create a network namespace for doctor"
 fi
+# The watcher needs rules first: shipped, not enabled (dh_installsystemd --no-enable).
+if [ -e "$ROOT/lib/systemd/system/sockreap-watch.service" ] &&
+   [ ! -e "$ROOT/etc/systemd/system/multi-user.target.wants/sockreap-watch.service" ]; then
+	ok "sockreap-watch.service is installed and not enabled"
+else
+	not_ok "sockreap-watch.service: missing, or enabled by the package"
+fi
 if in_root dpkg --purge sockreap >"$W/purge.log" 2>&1 &&
-   [ ! -e "$ROOT/usr/sbin/sockreap" ] && [ ! -e "$ROOT/etc/logrotate.d/sockreap" ]; then
-	ok "dpkg --purge removes the program and the logrotate conffile"
+   [ ! -e "$ROOT/usr/sbin/sockreap" ] && [ ! -e "$ROOT/etc/logrotate.d/sockreap" ] &&
+   [ ! -e "$ROOT/lib/systemd/system/sockreap-watch.service" ]; then
+	ok "dpkg --purge removes the program, the service and the logrotate conffile"
 else
 	not_ok "dpkg --purge: $(tail -2 "$W/purge.log" | tr '\n' ' ')"
 fi
