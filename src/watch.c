@@ -566,6 +566,8 @@ static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line 
 
 	cfg.ast = r->ast;
 	cfg.hook = &hook;
+	/* A run that stops before its collect (sock_diag refused) matched nothing this cycle. */
+	r->last_matched = 0;
 	status = reap_run(&cfg);
 	/* A dry run's table: to the journal (or a file) now, not when a buffer fills. */
 	fflush(stdout);

@@ -301,8 +301,30 @@ syslog_cycle() {
 	check "syslog: the watcher exited 0" grep -qx "rc=0" "$TMP/watch.syslog"
 }
 
+# A cycle whose dump fails (faildump.so: the receive after the 2nd dump request answers
+# ENOBUFS) matched nothing: the matched counter counts the other cycles' 2 sockets only.
+failed_cycle() {
+	local ns shim=${FAILDUMP:-build/tests/faildump.so} cycles matched
+	[ -e "$shim" ] || { not_ok "failed cycle: $shim is not built"; return; }
+	ns_new ns || { not_ok "failed cycle: namespace"; return; }
+	rig_start E "$ns" -p 7480 -n 2 close-wait || { not_ok "failed cycle: rig"; return; }
+	cw_settled "$ns" 7480 2 || { not_ok "failed cycle: close-wait settled"; return; }
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 SR_FAIL_DUMP=2 \
+		LD_PRELOAD=$PWD/$shim watcher X "$ns" --every 200ms --no-audit \
+		--metrics-file "$TMP/fail.prom" 'f: state close-wait and sport 7480, older-than 1h'
+	cycles_done "$TMP/fail.prom" 4 || { not_ok "failed cycle: no fourth cycle"; return; }
+	stop "$X"
+	check "failed cycle: the watcher said the dump failed" grep -q "cannot dump sockets" "$TMP/X.err"
+	cycles=$(awk '$1 == "sockreap_watch_cycles_total" { print $2 }' "$TMP/fail.prom")
+	matched=$(awk '$1 == "sockreap_watch_matched_total{rule=\"f\"}" { print $2 }' "$TMP/fail.prom")
+	check "failed cycle: matched $matched over $cycles cycles, one of them failed" \
+		[ "$matched" = $((2 * (cycles - 1))) ]
+	check "failed cycle: SIGTERM stops it, exit 0" [ "$STOPPED" = 0 ]
+}
+
 ages
 lose_age
+failed_cycle
 syslog_cycle
 dry_run
 notify
