@@ -58,7 +58,7 @@ deb=$(echo "$W"/src/sockreap_*.deb)
 changes=$(echo "$W"/src/sockreap_*.changes)
 
 # Each C file built with Debian's flags and the Makefile's own together.
-cc_lines=$(grep -E '^(cc|gcc)\b.* -c .*src/[a-z_]+\.c' "$W/build.log")
+cc_lines=$(grep -E '^(cc|gcc)\b.* -c .*src/[a-z0-9_]+\.c' "$W/build.log")
 # The BPF program (src/bpf/) is built by clang for the BPF target, not with these flags.
 n_src=$(git ls-files ':(glob)src/*.c' | wc -l)
 if [ "$(grep -c . <<<"$cc_lines")" = "$n_src" ] &&
