@@ -18,17 +18,25 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 endif
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
+# Debian 12 ships its units in /lib/systemd/system; a local install goes where systemd also
+# looks, under PREFIX.
+ifeq ($(PREFIX),/usr)
+SYSTEMDUNITDIR ?= /lib/systemd/system
+else
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng libbpf jansson libnetfilter_conntrack
+PKGS := libnl-3.0 libcap-ng libbpf jansson libnetfilter_conntrack libsystemd
 
 # Debian packages: to build (debian/control's Build-Depends must list these, less
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
 # and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
 # them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
 BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev \
-	libjansson-dev libnetfilter-conntrack-dev
+	libjansson-dev libnetfilter-conntrack-dev \
+	libsystemd-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
 	libcap2-bin bc logrotate conntrack python3 $(RUNBOOK_PKGS)
 # The servers the incident runbooks (tests/runbooks/) stage their incidents with.
@@ -162,7 +170,7 @@ build/tests/%.so: tests/helpers/%.c
 # build/fuzz/corpus/TARGET, crashes to build/fuzz/artifacts/TARGET/ (a crash that is fixed
 # goes into tests/fuzz/corpus/TARGET as a regression seed).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := selector diag packet cli netns planfile
+FUZZ_TARGETS := selector diag packet cli netns planfile watch
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Itests/unit \
@@ -178,18 +186,22 @@ FUZZ_SRCS_planfile := src/planfile.c src/sha256.c src/sock.c
 # calls: those two take the whole library, so that a new dependency cannot break their link.
 FUZZ_SRCS_diag := $(LIB_SRCS)
 FUZZ_SRCS_cli := $(LIB_SRCS)
+FUZZ_SRCS_watch := $(LIB_SRCS)
 FUZZ_LIBS_diag = $(PKG_LIBS)
 FUZZ_LIBS_cli = $(PKG_LIBS)
 FUZZ_LIBS_planfile = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+FUZZ_LIBS_watch = $(PKG_LIBS)
 FUZZ_LDFLAGS_cli := -Wl,--wrap=cgroup_root
+FUZZ_LDFLAGS_watch := -Wl,--wrap=cgroup_root
 # The longest input each reads: a selector, a dump buffer, a captured frame, a command line,
-# a mountinfo line, a plan file.
+# a mountinfo line, a plan file, a few watch rules.
 FUZZ_MAXLEN_selector := 512
 FUZZ_MAXLEN_diag := 4096
 FUZZ_MAXLEN_packet := 256
 FUZZ_MAXLEN_cli := 1024
 FUZZ_MAXLEN_netns := 4096
 FUZZ_MAXLEN_planfile := 16384
+FUZZ_MAXLEN_watch := 2048
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
 		tests/unit/fixtures.h $(TASKFILES_OBJ)
@@ -273,23 +285,29 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory sockreap build/tests/sockrig
 	$(Q)tests/demo.sh
 
-# Installed files other than the program, man page and completions live in dist/ (today the
-# logrotate file for /var/log/sockreap). uninstall removes these files and nothing else
+# Installed files other than the program, man page and completions live in dist/ (the
+# logrotate file for /var/log/sockreap, the sockreap watch service, its ExecStart pointed at
+# SBINDIR). uninstall removes these files and nothing else
 # (directories stay: they may have been there before).
 install: sockreap
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(LOGROTATEDIR)
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) $(DESTDIR)$(LOGROTATEDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 sockreap $(DESTDIR)$(SBINDIR)/sockreap
 	install -m 0644 man/sockreap.8 $(DESTDIR)$(MANDIR)/man8/sockreap.8
 	install -m 0644 completions/sockreap.bash $(DESTDIR)$(BASHCOMPDIR)/sockreap
 	install -m 0644 completions/_sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap
 	install -m 0644 completions/sockreap.fish $(DESTDIR)$(FISHCOMPDIR)/sockreap.fish
 	install -m 0644 dist/logrotate $(DESTDIR)$(LOGROTATEDIR)/sockreap
+	sed 's|/usr/sbin/sockreap|$(SBINDIR)/sockreap|g' dist/sockreap-watch.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/sockreap-watch.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sockreap-watch.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sockreap $(DESTDIR)$(MANDIR)/man8/sockreap.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/sockreap $(DESTDIR)$(ZSHCOMPDIR)/_sockreap \
-		$(DESTDIR)$(FISHCOMPDIR)/sockreap.fish $(DESTDIR)$(LOGROTATEDIR)/sockreap
+		$(DESTDIR)$(FISHCOMPDIR)/sockreap.fish $(DESTDIR)$(LOGROTATEDIR)/sockreap \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/sockreap-watch.service
 
 clean:
 	rm -rf build sockreap

@@ -3,6 +3,7 @@
 
 _sockreap_states="established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck"
 _sockreap_groupby_keys="state pid comm local peer dport sport uid unit netns"
+_sockreap_watch_opts="--every --max-per-cycle --config --check --metrics-file --dry-run --engine --audit-log --no-audit --include-self --help"
 _sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns and or not"
 _sockreap_ct_states="none syn-sent syn-recv established fin-wait close-wait last-ack time-wait close syn-sent2"
 _sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns ct-state nat-src nat-dst zone timeout and or not"
@@ -106,6 +107,18 @@ _sockreap()
 		COMPREPLY=($(compgen -W "--json --netns --netns-of --all-netns" -- "$cur"))
 		return
 		;;
+	# watch: its options; a RULE is free text.
+	watch)
+		COMPREPLY=($(compgen -W "$_sockreap_watch_opts" -- "$cur"))
+		return
+		;;
+	--config|--check|--metrics-file)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	--every|--max-per-cycle)
+		return
+		;;
 	--port|--sport|--dport|--src|--dst|--max|--cgroup|--unit|--idle|--max-age)
 		return
 		;;
@@ -117,8 +130,10 @@ _sockreap()
 	esac
 	if [ "${COMP_WORDS[1]}" = doctor ] && [ "$COMP_CWORD" -gt 1 ]; then
 		COMPREPLY=($(compgen -W "--json --netns --netns-of --all-netns" -- "$cur"))
+	elif [ "${COMP_WORDS[1]}" = watch ] && [ "$COMP_CWORD" -gt 1 ]; then
+		[[ $cur == -* ]] && COMPREPLY=($(compgen -W "$_sockreap_watch_opts" -- "$cur"))
 	elif [ "$COMP_CWORD" = 1 ] && [[ $cur != -* ]]; then
-		COMPREPLY=($(compgen -W "doctor $_sockreap_keywords" -- "$cur"))
+		COMPREPLY=($(compgen -W "doctor watch $_sockreap_keywords" -- "$cur"))
 	elif [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts -t -u -4 -6 -n -j -y -s -p -h -V" -- "$cur"))
 	else

@@ -49,6 +49,7 @@ struct audit {
 	struct timespec (*now)(void);	/* clock seam for tests */
 	const char *syslog_path;	/* what audit_syslog_reachable tries (tests: elsewhere) */
 	const struct audit_plan *plan;	/* NULL unless --apply: then in every record */
+	const char *rule;	/* watch mode: the rule's name, in every record; NULL: none */
 };
 
 struct audit_run {
@@ -100,6 +101,11 @@ void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_
  * (negative errno): no intent record, no kill; results_missing says what a result batch lost.
  */
 int audit_commit(struct audit *a);
+/*
+ * Watch mode's circuit breaker: a "refused" record saying that planned sockets matched, more
+ * than limit, and none was killed. Written with audit_commit like the others.
+ */
+void audit_refused(struct audit *a, const struct audit_run *run, size_t limit);
 
 /* RFC 3339 UTC with milliseconds: 2026-11-21T05:06:57.123Z */
 void audit_format_time(char *buf, size_t size, struct timespec ts);
@@ -112,6 +118,8 @@ void audit_syslog_intent(const struct audit *a, const struct audit_run *run, con
 void audit_syslog(const struct audit *a, const struct audit_run *run, const struct plan_counts *c,
 		  bool audit_disabled);
 void audit_syslog_missing(const struct audit *a, const char *path, size_t total, int err);
+/* Watch mode: one line for a cycle that acted or refused ("cycle 12: java-cw 3 killed, ..."). */
+void audit_syslog_cycle(unsigned long long cycle, const char *what);
 /* Whether a syslog daemon listens at a->syslog_path (/dev/log): else syslog lines are lost. */
 bool audit_syslog_reachable(const struct audit *a);
 

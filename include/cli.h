@@ -16,6 +16,8 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
 #define CLI_NETNS_MAX 64
 #define CLI_NETNS_SPEC_MAX 255 /* as any selector value: the flag is the same atom */
 
+struct reap_hook;
+
 struct config {
 	enum cli_action action;
 	struct sel_node *ast;	/* flags AND-ed with the expression; NULL when empty */
@@ -46,6 +48,7 @@ struct config {
 	bool forwarded;		/* --forwarded: conntrack entries, not sockets (forward.h) */
 	int argc;
 	char **argv;
+	struct reap_hook *hook;	/* watch mode (reap.h); NULL: a one-shot run */
 };
 
 #define CLI_DEFAULT_AUDIT_LOG "/var/log/sockreap/audit.log"

@@ -4,8 +4,26 @@
 #define SOCKREAP_REAP_H
 
 #include "cli.h"
+#include "plan.h"
 
 #include <stdio.h>
+
+/*
+ * Watch mode runs the same stages once per rule and cycle, with this hook in its config:
+ * after_collect sees the matching records (before the owner lookup when the selector does not
+ * need owners, after it when it does), set->v[0, *nplan) to act on and the skipped behind,
+ * and may drop records (the age filter) or return an exit status to stop the run before
+ * anything is shown or killed (0: go on). Such a run also keeps the capabilities it started
+ * with (the next cycle needs them again), prints no table and no "no sockets match", names the
+ * rule in its messages and audit records, and leaves its outcome counts in counts.
+ */
+struct sock_set;
+struct reap_hook {
+	const char *rule;
+	int (*after_collect)(void *arg, struct sock_set *set, size_t *nplan);
+	void *arg;
+	struct plan_counts counts;	/* out: the run's outcomes (zero unless it acted) */
+};
 
 /* Returns the process exit status (enum exit_status). */
 int reap_run(const struct config *cfg);

@@ -143,6 +143,9 @@ struct sel_node *selector_parse(const char *src, struct sel_error *err);
 struct sel_node *selector_parse_flag(const char *keyword, const char *value,
 				     struct sel_error *err);
 
+/* "500ms", "30s", "5m", "2h", "1d" or plain seconds, as idle takes them: false if not one. */
+bool selector_parse_duration(const char *s, uint64_t *ms);
+
 struct sel_node *sel_node_new_binary(enum sel_kind kind, struct sel_node *l, struct sel_node *r);
 /*
  * v[0] kind v[1] kind ... v[n-1] (kind SEL_AND or SEL_OR, n >= 1) as a balanced tree, so that

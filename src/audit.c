@@ -226,6 +226,8 @@ static bool record_begin(struct audit *a, const char *event, bool host)
 	json_str(&a->j, "time", t);
 	json_str(&a->j, "event", event);
 	json_str(&a->j, "run", a->run_id);
+	if (a->rule)
+		json_str(&a->j, "rule", a->rule);
 	/* The host is said once per batch (start, summary): the sockets' records are many. */
 	if (host)
 		json_str(&a->j, "host", a->host);
@@ -436,6 +438,18 @@ void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_
 	record_end(a, AUDIT_EV_NONE, 0, true);
 }
 
+void audit_refused(struct audit *a, const struct audit_run *run, size_t limit)
+{
+	sockets_close(a);
+	if (!record_begin(a, "refused", true))
+		return;
+	json_str(&a->j, "selector", run->selector);
+	json_str(&a->j, "reason", "max-per-cycle");
+	json_uint(&a->j, "matched", run->planned);
+	json_uint(&a->j, "limit", limit);
+	record_end(a, AUDIT_EV_NONE, 0, false);
+}
+
 int audit_commit(struct audit *a)
 {
 	int ret;
@@ -456,8 +470,9 @@ int audit_commit(struct audit *a)
 
 static void who_line(char *buf, size_t size, const struct audit *a, const struct audit_run *run)
 {
-	int n = snprintf(buf, size, "run %s uid=%u euid=%u sudo_user=%s engine=%s selector=\"%s\"",
-			 a->run_id, run->who->uid, run->who->euid,
+	int n = snprintf(buf, size, "run %s%s%s uid=%u euid=%u sudo_user=%s engine=%s "
+			 "selector=\"%s\"", a->run_id, a->rule ? " rule=" : "", a->rule ? a->rule : "",
+			 run->who->uid, run->who->euid,
 			 run->who->sudo_user ? run->who->sudo_user : "-", run->engine,
 			 run->selector ? run->selector : "");
 
@@ -505,6 +520,13 @@ void audit_syslog_missing(const struct audit *a, const char *path, size_t total,
 	else
 		syslog(LOG_ERR, "run %s: audit log %s: the results could not be synced to disk (%s)",
 		       a->run_id, path, strerror(-err));
+	closelog();
+}
+
+void audit_syslog_cycle(unsigned long long cycle, const char *what)
+{
+	openlog("sockreap", LOG_PID, LOG_AUTHPRIV);
+	syslog(LOG_NOTICE, "watch: cycle %llu: %s", cycle, what);
 	closelog();
 }
 

@@ -4,8 +4,10 @@
 #include "doctor.h"
 #include "output.h"
 #include "reap.h"
+#include "watch.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -22,7 +24,11 @@ static const char *env(const char *name)
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	int status = cli_parse(&cfg, argc, argv, env, stderr);
+	int status;
+
+	if (argc > 1 && !strcmp(argv[1], "watch"))
+		return watch_main(argc, argv, env);
+	status = cli_parse(&cfg, argc, argv, env, stderr);
 
 	if (!status && cfg.action == CLI_RUN)
 		status = cli_check_caller(&cfg, getauxval(AT_SECURE) != 0, (unsigned)getuid(),

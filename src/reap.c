@@ -1581,12 +1581,19 @@ static int stage_collect(struct run *r)
 			   r->engine == &engine_shutdown ||
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
-	if (want_owners && prepare_owners(cfg->ast, &r->pm) < 0) {
+	/*
+	 * A watcher keeps CAP_BPF: it loads the lookup (libbpf parses the kernel's BTF, tens of
+	 * ms) only in a cycle that has sockets to look up, not in every cycle.
+	 */
+	if (want_owners && !cfg->hook && prepare_owners(cfg->ast, &r->pm) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
-	/* The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON. */
-	if (caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
+	/*
+	 * The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON;
+	 * a watcher keeps the early set, which its next cycle needs again.
+	 */
+	if (!cfg->hook && caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
@@ -1617,7 +1624,20 @@ static int stage_collect(struct run *r)
 	explain_kept(&dc, &r->guards);
 
 	r->nplan = r->set.n;
+	/*
+	 * A watcher's age filter drops most records every cycle (too young): before the owner
+	 * lookup when the match does not depend on owners, so that only the old enough are
+	 * looked up; after it when it does.
+	 */
+	bool hook_first = cfg->hook && !selector_needs_owners(cfg->ast);
+
+	if (hook_first && (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
+		return ret;
 	if (r->set.n && want_owners) {
+		if (!r->pm && prepare_owners(cfg->ast, &r->pm) < 0) {
+			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
+			return EXIT_ERROR;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		progress_say(&r->progress, "sockreap: owners: looking up %zu sockets", r->set.n);
 		resolve_owners(cfg->ast, &r->set, r->pm, &r->owner_ctx, &r->nplan);
@@ -1625,6 +1645,9 @@ static int stage_collect(struct run *r)
 		progress_clear(&r->progress);
 		r->owners = &r->owner_ctx;
 	}
+	if (cfg->hook && !hook_first &&
+	    (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
+		return ret;
 	return RUN_ON;
 }
 
@@ -1931,6 +1954,8 @@ static int stage_show(struct run *r)
 	struct output_fit fit;
 
 	run.elapsed_ms = ms_since(&r->t0);
+	if (!r->set.n && cfg->hook)
+		return EXIT_NOMATCH;	/* a watcher's cycle: silence */
 	if (!r->set.n) {
 		char shown[sizeof(r->selector)];
 
@@ -1992,8 +2017,11 @@ static int stage_show(struct run *r)
 				"refused (dry run)\n", r->nplan, r->nplan == 1 ? "" : "s", cfg->max);
 		return EXIT_GUARD;
 	}
-	fprintf(stderr, "sockreap: %zu socket%s would be killed", r->nplan,
-		r->nplan == 1 ? "" : "s");
+	if (cfg->hook)
+		fprintf(stderr, "sockreap: watch: rule %s: ", cfg->hook->rule);
+	else
+		fputs("sockreap: ", stderr);
+	fprintf(stderr, "%zu socket%s would be killed", r->nplan, r->nplan == 1 ? "" : "s");
 	say_named_left_out(r);
 	fputs(" (dry run", stderr);
 	say_phases(r, false);
@@ -2088,7 +2116,7 @@ static int stage_arm(struct run *r)
 				"  'sockreap doctor' says what this machine supports\n");
 		return EXIT_PRIV;
 	}
-	if (caps_keep_only(r->keep_caps, r->nkeep) < 0) {
+	if (!cfg->hook && caps_keep_only(r->keep_caps, r->nkeep) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
@@ -2229,6 +2257,7 @@ static int stage_act(struct run *r)
 	if (cfg->apply)
 		r->audit.plan = &r->audit_plan;
 	audit_signals_hold(&r->held);
+	r->audit.rule = cfg->hook ? cfg->hook->rule : NULL;
 	audit_start(&r->audit, &arun);
 	for (size_t i = 0; i < r->set.n; i++)
 		audit_intent_ns(&r->audit, &r->set.v[i], r->owners,
@@ -2291,17 +2320,23 @@ static int stage_report(struct run *r)
 		status = EXIT_PARTIAL;
 
 	run.exit_status = status;
+	if (cfg->hook)
+		cfg->hook->counts = r->counts;
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
-	else {
+	else if (!cfg->hook) {
 		struct output_fit fit;
 
 		output_screen(STDOUT_FILENO, &fit);
 		output_table_fit(stdout, &r->set, r->owners, true, &r->visit, &fit);
 	}
-	if (!cfg->json)
+	if (!cfg->json && !cfg->hook)
 		note_owners(r);
-	fprintf(stderr, "sockreap: %zu selected: ", r->counts.total);
+	if (cfg->hook)
+		fprintf(stderr, "sockreap: watch: rule %s: ", cfg->hook->rule);
+	else
+		fputs("sockreap: ", stderr);
+	fprintf(stderr, "%zu selected: ", r->counts.total);
 	output_counts(stderr, &r->counts);
 	say_named_left_out(r);
 	for (size_t i = 0; i < r->set.n; i++) {

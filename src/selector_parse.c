@@ -1335,3 +1335,8 @@ struct sel_node *selector_parse_flag(const char *keyword, const char *value,
 	n = parse_predicate_kw(&p, keyword, 0);
 	return finish(&p, n);
 }
+
+bool selector_parse_duration(const char *s, uint64_t *ms)
+{
+	return parse_duration_ms(s, ms);
+}

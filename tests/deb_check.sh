@@ -58,7 +58,7 @@ deb=$(echo "$W"/src/sockreap_*.deb)
 changes=$(echo "$W"/src/sockreap_*.changes)
 
 # Each C file built with Debian's flags and the Makefile's own together.
-cc_lines=$(grep -E '^(cc|gcc)\b.* -c .*src/[a-z_]+\.c' "$W/build.log")
+cc_lines=$(grep -E '^(cc|gcc)\b.* -c .*src/[a-z0-9_]+\.c' "$W/build.log")
 # The BPF program (src/bpf/) is built by clang for the BPF target, not with these flags.
 n_src=$(git ls-files ':(glob)src/*.c' | wc -l)
 if [ "$(grep -c . <<<"$cc_lines")" = "$n_src" ] &&
@@ -79,6 +79,7 @@ else
 	not_ok "the program is not PIE with full RELRO"
 fi
 want="./etc/logrotate.d/sockreap
+./lib/systemd/system/sockreap-watch.service
 ./usr/sbin/sockreap
 ./usr/share/bash-completion/completions/sockreap
 ./usr/share/doc/sockreap/changelog.gz
@@ -88,7 +89,7 @@ want="./etc/logrotate.d/sockreap
 ./usr/share/zsh/vendor-completions/_sockreap"
 got=$(cd "$W/x" && find . ! -type d | sort)
 if [ "$got" = "$want" ]; then
-	ok "the package holds the program, man page, three completions and logrotate file"
+	ok "the package holds the program, man page, three completions, logrotate file and service"
 else
 	not_ok "package contents: [$(tr '\n' ' ' <<<"$got")]"
 fi
@@ -158,9 +159,17 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up; then
 else
 	not_ok "cannot create a network namespace for doctor"
 fi
+# The watcher needs rules first: shipped, not enabled (dh_installsystemd --no-enable).
+if [ -e "$ROOT/lib/systemd/system/sockreap-watch.service" ] &&
+   [ ! -e "$ROOT/etc/systemd/system/multi-user.target.wants/sockreap-watch.service" ]; then
+	ok "sockreap-watch.service is installed and not enabled"
+else
+	not_ok "sockreap-watch.service: missing, or enabled by the package"
+fi
 if in_root dpkg --purge sockreap >"$W/purge.log" 2>&1 &&
-   [ ! -e "$ROOT/usr/sbin/sockreap" ] && [ ! -e "$ROOT/etc/logrotate.d/sockreap" ]; then
-	ok "dpkg --purge removes the program and the logrotate conffile"
+   [ ! -e "$ROOT/usr/sbin/sockreap" ] && [ ! -e "$ROOT/etc/logrotate.d/sockreap" ] &&
+   [ ! -e "$ROOT/lib/systemd/system/sockreap-watch.service" ]; then
+	ok "dpkg --purge removes the program, the service and the logrotate conffile"
 else
 	not_ok "dpkg --purge: $(tail -2 "$W/purge.log" | tr '\n' ' ')"
 fi

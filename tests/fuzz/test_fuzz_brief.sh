@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# make check's short fuzzing run: every fuzz target over its checked-in seed corpus, about 50 s
-# in all by default (the selector 16 s, netns and planfile 5 s, the others 7 s each;
+# make check's short fuzzing run: every fuzz target over its checked-in seed corpus, about 55 s
+# in all by default (the selector 16 s, netns, planfile and watch 5 s, the others 7 s each;
 # FUZZ_BRIEF_SECONDS sets them all alike). New inputs go to build/fuzz/corpus/TARGET and crashes to
 # build/fuzz/artifacts/TARGET/, never to the checked-in corpus.
 cd "$(dirname "$0")/../.." || exit 1
-targets="selector:16:512 diag:7:4096 packet:7:256 cli:7:1024 netns:5:4096 planfile:5:16384"
+targets="selector:16:512 diag:7:4096 packet:7:256 cli:7:1024 netns:5:4096 planfile:5:16384 watch:5:2048"
 
 for spec in $targets; do
 	IFS=: read -r t secs maxlen <<<"$spec"

@@ -60,3 +60,9 @@ check "--all-netns is an option ($(comp --all-n))" [ "$(comp --all-n)" = --all-n
 check "--group-by completes its keys ($(comp -n --group-by s))" [ "$(comp -n --group-by s)" = "state sport" ]
 check "--group-by completes after a comma ($(comp -n --group-by comm,pe))" [ "$(comp -n --group-by comm,pe)" = comm,peer ]
 check "--group-by is an option ($(comp --group))" [ "$(comp --group)" = --group-by ]
+check "watch is offered first ($(comp wat))" [ "$(comp wat)" = watch ]
+check "watch completes its options ($(comp watch --ch))" [ "$(comp watch --ch)" = --check ]
+check "watch --every then --m completes two ($(comp watch --every 5s --m))" \
+	[ "$(comp watch --every 5s --m)" = "--max-per-cycle --metrics-file" ]
+check "watch --config completes files ($(comp watch --config tests/integration/li))" \
+	[ "$(comp watch --config tests/integration/li)" = tests/integration/lib.sh ]

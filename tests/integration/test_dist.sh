@@ -32,10 +32,10 @@ check "flags: make check builds the plain program with -Werror" \
 check "flags: clang-check has -Werror" grep -q -- -Werror <<<"$(make_n clang-check)"
 
 # --- install / uninstall --------------------------------------------------------------------
-# install_round PREFIX ZSHDIR: install into a fresh DESTDIR, compare the file list, uninstall,
-# expect nothing but directories left.
+# install_round PREFIX ZSHDIR UNITDIR: install into a fresh DESTDIR, compare the file list,
+# uninstall, expect nothing but directories left.
 install_round() {
-	local prefix=$1 zsh=$2 d="$TMP/destdir${1//\//_}" got want
+	local prefix=$1 zsh=$2 unitdir=$3 d="$TMP/destdir${1//\//_}" got want
 	if ! make --no-print-directory -s install DESTDIR="$d" PREFIX="$prefix" >"$TMP/install.log" 2>&1; then
 		not_ok "install PREFIX=$prefix: make install failed: $(tail -3 "$TMP/install.log")"
 		return
@@ -46,7 +46,8 @@ install_round() {
 		".$prefix/share/bash-completion/completions/sockreap" \
 		".$prefix/share/fish/vendor_completions.d/sockreap.fish" \
 		".$prefix/share/man/man8/sockreap.8" \
-		".$prefix/share/zsh/$zsh/_sockreap" | sort)
+		".$prefix/share/zsh/$zsh/_sockreap" \
+		".$unitdir/sockreap-watch.service" | sort)
 	if [ "$got" = "$want" ]; then
 		ok "install PREFIX=$prefix: the files land where Debian looks ($(wc -l <<<"$got") files)"
 	else
@@ -54,6 +55,8 @@ install_round() {
 	fi
 	check "install PREFIX=$prefix: the program is executable, the rest is not" \
 		bash -c '[ -x "$1/'"$prefix"'/sbin/sockreap" ] && [ -z "$(cd "$1" && find . -type f -perm /111 ! -path "*/sbin/*")" ]' sh "$d"
+	check "install PREFIX=$prefix: the service runs $prefix/sbin/sockreap" \
+		grep -q "^ExecStart=$prefix/sbin/sockreap watch " "$d$unitdir/sockreap-watch.service"
 	make --no-print-directory -s uninstall DESTDIR="$d" PREFIX="$prefix" >/dev/null 2>&1
 	got=$(cd "$d" && find . ! -type d)
 	if [ -z "$got" ]; then
@@ -62,8 +65,29 @@ install_round() {
 		not_ok "uninstall PREFIX=$prefix: left behind: $(tr '\n' ' ' <<<"$got")"
 	fi
 }
-install_round /usr vendor-completions
-install_round /usr/local site-functions
+install_round /usr vendor-completions /lib/systemd/system
+install_round /usr/local site-functions /usr/local/lib/systemd/system
+
+# systemd's own checker on the unit, its ExecStart pointed at the program built here.
+if command -v systemd-analyze >/dev/null && [ -x ./sockreap ]; then
+	mkdir -p "$TMP/unit"
+	sed "s|/usr/sbin/sockreap|$PWD/sockreap|g" dist/sockreap-watch.service \
+		>"$TMP/unit/sockreap-watch.service"
+	if out=$(systemd-analyze verify --man=no "$TMP/unit/sockreap-watch.service" 2>&1) &&
+		! grep -v -e '^$' <<<"$out" | grep -q .; then
+		ok "dist: systemd-analyze verify accepts sockreap-watch.service"
+	else
+		not_ok "dist: systemd-analyze verify sockreap-watch.service: $(head -c 600 <<<"$out")"
+	fi
+	check "dist: the service is Type=notify with a watchdog" \
+		bash -c 'grep -qx Type=notify "$1" && grep -q ^WatchdogSec= "$1"' sh \
+		dist/sockreap-watch.service
+	check "dist: its capability bounding set is the issue's four" \
+		grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' \
+		dist/sockreap-watch.service
+else
+	skipped "dist: systemd-analyze (systemd) or ./sockreap missing: the unit is not verified"
+fi
 
 if command -v logrotate >/dev/null; then
 	out=$(logrotate -d -s "$TMP/lr.state" dist/logrotate 2>&1)

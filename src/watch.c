@@ -1,0 +1,965 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sockreap watch: rules (a name, a selector, an age) applied every interval by the one-shot
+ * pipeline (reap_run) with a hook after collect that keeps only the sockets whose cookie has
+ * matched continuously for the rule's age, and a breaker that refuses a flood. Owns the rule
+ * syntax, the config file, the per-rule age maps, the loop with its signals (signalfd), the
+ * metrics file and the systemd notifications.
+ */
+#include "watch.h"
+#include "audit.h"
+#include "cli.h"
+#include "plan.h"
+#include "reap.h"
+#include "text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Ages are kept in ticks of 100 ms: 32 bits last 13 years. */
+#define TICK_MS 100
+
+static void set_err(struct sel_error *err, int pos, int len, const char *msg)
+{
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	err->pos = pos;
+	err->len = len > 0 ? len : 1;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* [s, e) without the blanks around it. */
+static void trim(const char *line, int *s, int *e)
+{
+	while (*s < *e && is_space(line[*s]))
+		(*s)++;
+	while (*e > *s && (is_space(line[*e - 1]) || line[*e - 1] == '\n' || line[*e - 1] == '\r'))
+		(*e)--;
+}
+
+/* ", older-than 5m" or ", max 50" from [s, e): 1 when it is one (set in r), 0 if not, <0 bad. */
+static int parse_option(const char *line, int s, int e, struct watch_rule *r,
+			struct sel_error *err)
+{
+	char word[16], value[64];
+	int w = s, v;
+
+	while (w < e && !is_space(line[w]))
+		w++;
+	if (w - s >= (int)sizeof(word))
+		return 0;
+	memcpy(word, line + s, (size_t)(w - s));
+	word[w - s] = '\0';
+	if (strcmp(word, "older-than") && strcmp(word, "max"))
+		return 0;
+	v = w;
+	while (v < e && is_space(line[v]))
+		v++;
+	if (v == e || e - v >= (int)sizeof(value)) {
+		set_err(err, v == e ? w : v, v == e ? 1 : e - v,
+			!strcmp(word, "max") ? "max needs a count of sockets (max 50)"
+					     : "older-than needs a duration (30s, 10m, 2h, 1d)");
+		return -EINVAL;
+	}
+	memcpy(value, line + v, (size_t)(e - v));
+	value[e - v] = '\0';
+	if (!strcmp(word, "max")) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno || *end || !isdigit((unsigned char)value[0])) {
+			set_err(err, v, e - v, "max: not a count of sockets");
+			return -EINVAL;
+		}
+		r->max = n;
+		return 1;
+	}
+	if (!selector_parse_duration(value, &r->older_ms)) {
+		set_err(err, v, e - v, "older-than: not a duration (use 500ms, 30s, 10m, 2h, 1d)");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* Whether a selector can be watched: something to select, and where the watcher runs. */
+static int check_selector(struct sel_node *n, int at, int len, struct sel_error *err)
+{
+	if (!n || selector_only_netns(n)) {
+		set_err(err, at, len, "a rule needs a selector that names sockets (empty, or only "
+				      "network namespaces)");
+		return -EINVAL;
+	}
+	if (selector_uses(n, SEL_NETNS)) {
+		set_err(err, at, len, "netns in a watch rule is not supported yet: run one "
+				      "watcher per namespace (ip netns exec)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *err)
+{
+	int s = 0, e = (int)strlen(line), n = 0, sel_end, ret;
+	bool aged = false;
+	char *sel;
+
+	memset(r, 0, sizeof(*r));
+	r->max = -1;
+	trim(line, &s, &e);
+	while (s + n < e && (islower((unsigned char)line[s + n]) ||
+			     isdigit((unsigned char)line[s + n]) || line[s + n] == '_' ||
+			     line[s + n] == '-'))
+		n++;
+	if (!n || s + n == e || line[s + n] != ':') {
+		set_err(err, s + n, 1, "a rule starts with its name and a colon (NAME: SELECTOR, "
+				       "older-than DURATION); a name is a-z, 0-9, _ and -");
+		return -EINVAL;
+	}
+	if (n > WATCH_NAME_MAX) {
+		set_err(err, s, n, "rule name longer than 63 characters");
+		return -EINVAL;
+	}
+	memcpy(r->name, line + s, (size_t)n);
+	r->name[n] = '\0';
+	s += n + 1;
+	/* Options are the trailing comma-separated clauses; state lists keep their commas. */
+	sel_end = e;
+	for (;;) {
+		int c = sel_end - 1, os, oe;
+
+		while (c >= s && line[c] != ',')
+			c--;
+		if (c < s)
+			break;
+		os = c + 1;
+		oe = sel_end;
+		trim(line, &os, &oe);
+		ret = parse_option(line, os, oe, r, err);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			break;
+		aged |= line[os] == 'o';
+		sel_end = c;
+	}
+	trim(line, &s, &sel_end);
+	if (!aged) {
+		set_err(err, e, 1, "a rule needs an age: \", older-than DURATION\" (10m; 0s kills "
+				   "at first sight)");
+		return -EINVAL;
+	}
+	if (s == sel_end) {
+		set_err(err, s, 1, "a rule needs a selector (state close-wait and dport 5432)");
+		return -EINVAL;
+	}
+	sel = strndup(line + s, (size_t)(sel_end - s));
+	if (!sel)
+		return -ENOMEM;
+	r->ast = selector_parse(sel, err);
+	if (!r->ast && !err->msg[0]) {
+		free(sel);
+		set_err(err, s, sel_end - s, "a rule needs a selector");
+		return -EINVAL;
+	}
+	ret = !r->ast ? -EINVAL : 0;
+	if (!ret && selector_uses(r->ast, SEL_CGROUP) && selector_resolve(r->ast, NULL, err) < 0)
+		ret = -EINVAL;
+	if (!ret && selector_dev_check_here(r->ast, err) < 0)
+		ret = -EINVAL;
+	free(sel);
+	if (ret) {
+		err->pos += s;
+		watch_rule_free(r);
+		return ret;
+	}
+	if (check_selector(r->ast, s, sel_end - s, err) < 0) {
+		watch_rule_free(r);
+		return -EINVAL;
+	}
+	selector_format(r->ast, r->selector, sizeof(r->selector));
+	return 0;
+}
+
+void watch_rule_free(struct watch_rule *r)
+{
+	if (!r)
+		return;
+	sel_node_free(r->ast);
+	r->ast = NULL;
+	if (r->has_ages)
+		hashmap_free(&r->ages);
+	r->has_ages = false;
+}
+
+void watch_rules_free(struct watch_rules *rules)
+{
+	for (size_t i = 0; i < rules->n; i++)
+		watch_rule_free(&rules->v[i]);
+	free(rules->v);
+	rules->v = NULL;
+	rules->n = 0;
+}
+
+static int rules_push(struct watch_rules *rules, const struct watch_rule *r)
+{
+	struct watch_rule *v = realloc(rules->v, (rules->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	rules->v = v;
+	v[rules->n++] = *r;
+	return 0;
+}
+
+static const struct watch_rule *find_rule(const struct watch_rules *rules, const char *name)
+{
+	for (size_t i = 0; i < rules->n; i++)
+		if (!strcmp(rules->v[i].name, name))
+			return &rules->v[i];
+	return NULL;
+}
+
+/* One rule from the command line or line lineno of a file (what names it in messages). */
+static int add_rule(struct watch_rules *rules, const char *text, const char *what, FILE *errf)
+{
+	struct watch_rule r;
+	struct sel_error err = { "", 0, 0 };
+	int ret = watch_rule_parse(text, &r, &err);
+
+	if (ret == -ENOMEM) {
+		fprintf(errf, "sockreap: out of memory\n");
+		return EXIT_ERROR;
+	}
+	if (!ret && find_rule(rules, r.name)) {
+		set_err(&err, (int)strspn(text, " \t"), (int)strlen(r.name), "");
+		snprintf(err.msg, sizeof(err.msg), "a rule named \"%s\" is already given", r.name);
+		watch_rule_free(&r);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		cli_print_error(errf, what, text, 0, &err);
+		return EXIT_USAGE;
+	}
+	if (rules_push(rules, &r) < 0) {
+		watch_rule_free(&r);
+		fprintf(errf, "sockreap: out of memory\n");
+		return EXIT_ERROR;
+	}
+	return 0;
+}
+
+int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, what[4 * PATH_MAX + 32], shown[4 * PATH_MAX];
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int ret = 0;
+
+	rules->v = NULL;
+	rules->n = 0;
+	text_escape(shown, sizeof(shown), path, strlen(path));
+	if (!f) {
+		fprintf(errf, "sockreap: watch: cannot read %s: %s\n", shown, strerror(errno));
+		return EXIT_USAGE;
+	}
+	while (!ret && (len = getline(&line, &cap, f)) >= 0) {
+		size_t s = strspn(line, " \t");
+
+		lineno++;
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (!line[s] || line[s] == '#' || line[s] == '\r')
+			continue;
+		snprintf(what, sizeof(what), "%s:%zu", shown, lineno);
+		ret = add_rule(rules, line, what, errf);
+	}
+	if (!ret && ferror(f)) {
+		fprintf(errf, "sockreap: watch: cannot read %s: %s\n", shown, strerror(errno));
+		ret = EXIT_USAGE;
+	}
+	if (!ret && !rules->n) {
+		fprintf(errf, "sockreap: watch: %s holds no rule\n", shown);
+		ret = EXIT_USAGE;
+	}
+	free(line);
+	fclose(f);
+	if (ret)
+		watch_rules_free(rules);
+	return ret;
+}
+
+int watch_age_filter(struct watch_rule *r, struct sock_set *set, size_t *nplan, uint64_t now_ms)
+{
+	struct hashmap next;
+	uint32_t now = (uint32_t)((now_ms + TICK_MS - 1) / TICK_MS), first;
+	size_t w = 0;
+
+	if (hashmap_init(&next, *nplan) < 0) {
+		set->n = *nplan = 0;
+		return -ENOMEM;
+	}
+	r->last_matched = *nplan;
+	r->stats.oldest_ms = 0;
+	for (size_t i = 0; i < *nplan; i++) {
+		uint64_t cookie = sock_cookie(&set->v[i]), age;
+
+		/* No cookie, no identity across cycles: never old enough. */
+		if (!cookie)
+			continue;
+		if (!r->has_ages || !hashmap_get(&r->ages, cookie, &first))
+			first = now;
+		hashmap_put(&next, cookie, first);
+		age = now_ms > (uint64_t)first * TICK_MS ? now_ms - (uint64_t)first * TICK_MS : 0;
+		if (age > r->stats.oldest_ms)
+			r->stats.oldest_ms = age;
+		if (age >= r->older_ms)
+			set->v[w++] = set->v[i];
+	}
+	if (r->has_ages)
+		hashmap_free(&r->ages);
+	r->ages = next;
+	r->has_ages = true;
+	set->n = *nplan = w;
+	return 0;
+}
+
+long watch_limit(const struct watch_rule *r, long global)
+{
+	return r->max >= 0 ? r->max : global;
+}
+
+void watch_metrics_format(FILE *f, const struct watch_rules *rules, const struct watch_totals *t)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} per_rule[] = {
+		{ "sockreap_watch_matched_total", "counter",
+		  "Sockets that matched the rule's selector, counted once per cycle.",
+		  offsetof(struct watch_stats, matched) },
+		{ "sockreap_watch_killed_total", "counter", "Sockets the rule killed (verified).",
+		  offsetof(struct watch_stats, killed) },
+		{ "sockreap_watch_failed_total", "counter",
+		  "Sockets the rule tried to kill and could not (failed, denied, unsupported).",
+		  offsetof(struct watch_stats, failed) },
+		{ "sockreap_watch_refused_by_breaker_total", "counter",
+		  "Sockets left alone because the rule matched more than its max-per-cycle.",
+		  offsetof(struct watch_stats, refused) },
+	};
+
+	for (size_t k = 0; k < sizeof(per_rule) / sizeof(per_rule[0]); k++) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per_rule[k].name, per_rule[k].help,
+			per_rule[k].name, per_rule[k].type);
+		for (size_t i = 0; i < rules->n; i++) {
+			const char *p = (const char *)&rules->v[i].stats + per_rule[k].off;
+			uint64_t v;
+
+			memcpy(&v, p, sizeof(v));
+			/* Names are [a-z0-9_-]: nothing to escape in the label. */
+			fprintf(f, "%s{rule=\"%s\"} %llu\n", per_rule[k].name, rules->v[i].name,
+				(unsigned long long)v);
+		}
+	}
+	fputs("# HELP sockreap_watch_oldest_match_age_seconds Age of the oldest socket matching "
+	      "the rule at the last cycle (0: none).\n"
+	      "# TYPE sockreap_watch_oldest_match_age_seconds gauge\n", f);
+	for (size_t i = 0; i < rules->n; i++)
+		fprintf(f, "sockreap_watch_oldest_match_age_seconds{rule=\"%s\"} %.1f\n",
+			rules->v[i].name, (double)rules->v[i].stats.oldest_ms / 1000.0);
+	fprintf(f, "# HELP sockreap_watch_cycle_duration_seconds Wall time of the last cycle.\n"
+		   "# TYPE sockreap_watch_cycle_duration_seconds gauge\n"
+		   "sockreap_watch_cycle_duration_seconds %.6f\n"
+		   "# HELP sockreap_watch_cycles_total Cycles run since the watcher started.\n"
+		   "# TYPE sockreap_watch_cycles_total counter\n"
+		   "sockreap_watch_cycles_total %llu\n",
+		t->last_cycle_ms / 1000.0, (unsigned long long)t->cycles);
+}
+
+int watch_metrics_write(const char *path, const struct watch_rules *rules,
+			const struct watch_totals *t)
+{
+	char tmp[PATH_MAX];
+	int fd, ret = 0;
+	FILE *f;
+
+	/* Not *.prom: the textfile collector must never read a half-written file. */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		ret = -errno;
+		close(fd);
+		unlink(tmp);
+		return ret;
+	}
+	watch_metrics_format(f, rules, t);
+	if (fflush(f) || ferror(f))
+		ret = -(errno ? errno : EIO);
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+/* --- the watcher ------------------------------------------------------------------------ */
+
+enum {
+	OPT_EVERY = 256,
+	OPT_MAX_PER_CYCLE,
+	OPT_CONFIG,
+	OPT_CHECK,
+	OPT_METRICS_FILE,
+	OPT_ENGINE,
+	OPT_AUDIT_LOG,
+	OPT_NO_AUDIT,
+	OPT_INCLUDE_SELF,
+};
+
+struct watcher {
+	struct config base;	/* what every rule's run shares; ast and hook set per run */
+	struct watch_rules rules;
+	const char *config_path;	/* NULL: rules from the command line */
+	uint64_t every_ms;
+	long max_per_cycle;	/* -1: none */
+	const char *metrics_path;
+	struct timespec start;
+	struct watch_totals totals;
+	int sfd;
+	bool stop, reload;
+	int stop_sig;
+};
+
+/* What the hook needs for one rule's run. */
+struct rule_run {
+	struct watcher *w;
+	struct watch_rule *rule;
+	size_t refused;		/* the breaker refused this many */
+	long limit;
+};
+
+static uint64_t ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static int after_collect(void *arg, struct sock_set *set, size_t *nplan)
+{
+	struct rule_run *rr = arg;
+
+	if (watch_age_filter(rr->rule, set, nplan, ms_since(&rr->w->start)) < 0) {
+		fprintf(stderr, "sockreap: watch: rule %s: out of memory; nothing killed\n",
+			rr->rule->name);
+		return EXIT_ERROR;
+	}
+	if (rr->limit >= 0 && *nplan > (size_t)rr->limit) {
+		rr->refused = *nplan;
+		return EXIT_GUARD;
+	}
+	return 0;
+}
+
+/* The breaker's record: no kill, so no intent; a "refused" record says why. */
+static void audit_refusal(const struct watcher *w, const struct watch_rule *r, size_t n,
+			  long limit)
+{
+	struct audit a;
+	struct audit_who who;
+	char why[PATH_MAX + 128];
+	struct audit_run run = { w->base.argc, w->base.argv, r->selector, w->base.engine, n, &who,
+				 NULL };
+	int ret;
+
+	if (w->base.no_audit || w->base.dry_run)
+		return;
+	ret = audit_open(&a, w->base.audit_path, getauxval(AT_SECURE) ? 0 : getuid(), why,
+			 sizeof(why));
+	if (ret < 0) {
+		fprintf(stderr, "sockreap: watch: rule %s: cannot record the refusal in %s: %s\n",
+			r->name, w->base.audit_path, why);
+		return;
+	}
+	a.rule = r->name;
+	audit_who_fill(&who);
+	audit_start(&a, &run);
+	audit_refused(&a, &run, (size_t)limit);
+	ret = audit_commit(&a);
+	if (ret < 0)
+		fprintf(stderr, "sockreap: watch: rule %s: cannot record the refusal in %s: %s\n",
+			r->name, w->base.audit_path, strerror(-ret));
+	audit_close(&a);
+}
+
+static void note_signal(struct watcher *w, int sig)
+{
+	if (sig == SIGHUP) {
+		w->reload = true;
+	} else if (sig) {
+		w->stop = true;
+		if (!w->stop_sig)
+			w->stop_sig = sig;
+	}
+}
+
+/* What a cycle did, for its one syslog line: "java-cw 3 killed, 0 failed; fw2 refused 20". */
+struct cycle_line {
+	char text[1024];
+	size_t len;
+};
+
+static void cycle_add(struct cycle_line *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cycle_add(struct cycle_line *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->len >= sizeof(c->text) - 1)
+		return;
+	if (c->len)
+		c->len += (size_t)snprintf(c->text + c->len, sizeof(c->text) - c->len, "; ");
+	if (c->len >= sizeof(c->text) - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(c->text + c->len, sizeof(c->text) - c->len, fmt, ap);
+	va_end(ap);
+	c->len += n > 0 ? (size_t)n : 0;
+	if (c->len > sizeof(c->text) - 1)
+		c->len = sizeof(c->text) - 1;
+}
+
+static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line *line)
+{
+	struct rule_run rr = { w, r, 0, watch_limit(r, w->max_per_cycle) };
+	struct reap_hook hook = { r->name, after_collect, &rr, { { 0 }, 0, 0 } };
+	struct config cfg = w->base;
+	int status;
+
+	cfg.ast = r->ast;
+	cfg.hook = &hook;
+	/* A run that stops before its collect (sock_diag refused) matched nothing this cycle. */
+	r->last_matched = 0;
+	status = reap_run(&cfg);
+	/* A dry run's table: to the journal (or a file) now, not when a buffer fills. */
+	fflush(stdout);
+	r->stats.matched += r->last_matched;
+	r->stats.killed += hook.counts.n[OUT_KILLED];
+	r->stats.failed += hook.counts.n[OUT_FAILED] + hook.counts.n[OUT_DENIED] +
+			   hook.counts.n[OUT_UNSUPPORTED];
+	if (hook.counts.total)
+		cycle_add(line, "%s %zu killed, %zu gone, %zu not killed", r->name,
+			  hook.counts.n[OUT_KILLED], hook.counts.n[OUT_GONE],
+			  hook.counts.total - hook.counts.n[OUT_KILLED] - hook.counts.n[OUT_GONE]);
+	if (rr.refused) {
+		r->stats.refused += rr.refused;
+		fprintf(stderr, "sockreap: watch: rule %s: %zu sockets old enough, more than its "
+				"max-per-cycle %ld: %s (breaker: a flood usually means the rule "
+				"is wrong)\n", r->name, rr.refused, rr.limit,
+			w->base.dry_run ? "a kill would be refused (dry run)"
+					: "refused, nothing killed this cycle");
+		audit_refusal(w, r, rr.refused, rr.limit);
+		cycle_add(line, "%s refused %zu (max-per-cycle %ld)", r->name, rr.refused, rr.limit);
+	}
+	/* A signal held during the kill was consumed there: act on it here. */
+	if (status > 128)
+		note_signal(w, status - 128);
+}
+
+static void write_metrics(struct watcher *w)
+{
+	int ret;
+
+	if (!w->metrics_path)
+		return;
+	ret = watch_metrics_write(w->metrics_path, &w->rules, &w->totals);
+	if (ret < 0)
+		fprintf(stderr, "sockreap: watch: cannot write metrics file %s: %s\n",
+			w->metrics_path, strerror(-ret));
+}
+
+/* SIGHUP: the new file whole, or the old rules on; ages kept where name and selector are. */
+static void reload(struct watcher *w)
+{
+	struct watch_rules next;
+	int ret;
+
+	w->reload = false;
+	if (!w->config_path) {
+		fprintf(stderr, "sockreap: watch: SIGHUP: the rules came from the command line; "
+				"nothing to reload\n");
+		return;
+	}
+	ret = watch_config_load(w->config_path, &next, stderr);
+	if (ret) {
+		fprintf(stderr, "sockreap: watch: SIGHUP: %s not reloaded (above); the %zu rule%s "
+				"before it keep running\n", w->config_path, w->rules.n,
+			w->rules.n == 1 ? "" : "s");
+		return;
+	}
+	for (size_t i = 0; i < next.n; i++) {
+		struct watch_rule *old = NULL;
+
+		for (size_t j = 0; j < w->rules.n; j++)
+			if (!strcmp(w->rules.v[j].name, next.v[i].name))
+				old = &w->rules.v[j];
+		if (!old)
+			continue;
+		/* A counter keeps counting under its name; an age only for the same selector. */
+		next.v[i].stats = old->stats;
+		if (!strcmp(old->selector, next.v[i].selector) && old->has_ages) {
+			next.v[i].ages = old->ages;
+			next.v[i].has_ages = true;
+			old->has_ages = false;
+		}
+	}
+	watch_rules_free(&w->rules);
+	w->rules = next;
+	fprintf(stderr, "sockreap: watch: SIGHUP: %s reloaded: %zu rule%s\n", w->config_path,
+		w->rules.n, w->rules.n == 1 ? "" : "s");
+}
+
+static void drain_signals(struct watcher *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		note_signal(w, (int)si.ssi_signo);
+}
+
+/*
+ * Until the next cycle is due (the interval counts from the cycle's start), or a stop: the
+ * wait is a poll on the signalfd, woken for the watchdog's ping when systemd asks for one.
+ */
+static void sleep_until(struct watcher *w, const struct timespec *cycle_start, uint64_t wd_usec)
+{
+	for (;;) {
+		uint64_t spent = ms_since(cycle_start);
+		uint64_t left = spent >= w->every_ms ? 0 : w->every_ms - spent;
+		struct pollfd p = { w->sfd, POLLIN, 0 };
+
+		if (w->reload)
+			reload(w);
+		if (w->stop || !left)
+			return;
+		if (wd_usec && left > wd_usec / 2000)
+			left = wd_usec / 2000;
+		if (poll(&p, 1, (int)(left > INT_MAX ? INT_MAX : left)) > 0)
+			drain_signals(w);
+		if (wd_usec)
+			sd_notify(0, "WATCHDOG=1");
+	}
+}
+
+static int watch_loop(struct watcher *w)
+{
+	uint64_t wd_usec = 0;
+	bool ready = false;
+
+	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
+		wd_usec = 0;
+	fprintf(stderr, "sockreap: watch: %zu rule%s, every %.1f s%s\n", w->rules.n,
+		w->rules.n == 1 ? "" : "s", (double)w->every_ms / 1000.0,
+		w->base.dry_run ? " (dry run: nothing is killed)" : "");
+	while (!w->stop) {
+		struct timespec c0;
+
+		struct cycle_line line = { "", 0 };
+
+		clock_gettime(CLOCK_MONOTONIC, &c0);
+		for (size_t i = 0; i < w->rules.n; i++)
+			run_rule(w, &w->rules.v[i], &line);
+		w->totals.cycles++;
+		/* A dry run acts on nothing: its lines are on stderr only. */
+		if (line.len && !w->base.dry_run)
+			audit_syslog_cycle((unsigned long long)w->totals.cycles, line.text);
+		w->totals.last_cycle_ms = (double)ms_since(&c0);
+		write_metrics(w);
+		if (!ready) {
+			sd_notify(0, "READY=1");
+			ready = true;
+		}
+		if (wd_usec)
+			sd_notify(0, "WATCHDOG=1");
+		drain_signals(w);
+		sleep_until(w, &c0, wd_usec);
+	}
+	sd_notify(0, "STOPPING=1");
+	fprintf(stderr, "sockreap: watch: %s: stopped after %llu cycle%s\n",
+		audit_signal_name(w->stop_sig), (unsigned long long)w->totals.cycles,
+		w->totals.cycles == 1 ? "" : "s");
+	return EXIT_DONE;
+}
+
+static void watch_usage(FILE *f)
+{
+	fputs("Usage: sockreap watch [OPTIONS] RULE...\n"
+	      "       sockreap watch [OPTIONS] [--config FILE]\n"
+	      "       sockreap watch --check FILE\n"
+	      "\n"
+	      "Apply rules every interval, as a service: kill the sockets that have matched\n"
+	      "a rule's selector continuously (same cookie) for the rule's age.\n"
+	      "RULE is   NAME: SELECTOR, older-than DURATION[, max N]\n"
+	      "e.g.      'java-cw: state close-wait and unit app.service, older-than 10m'\n"
+	      "\n"
+	      "Options:\n"
+	      "      --every DURATION     how often to look (default 10s)\n"
+	      "      --max-per-cycle N    a rule whose kill would be larger kills nothing\n"
+	      "                           that cycle (its own `, max N' wins)\n"
+	      "      --config FILE        one rule per line, # comments (default\n"
+	      "                           " WATCH_DEFAULT_CONFIG " when no RULE is given)\n"
+	      "      --check FILE         validate FILE and exit (2 on an error)\n"
+	      "      --metrics-file PATH  Prometheus text file, rewritten after each cycle\n"
+	      "  -n, --dry-run            log what would be killed; touch nothing\n"
+	      "      --engine NAME        destroy, rst or auto (the default)\n"
+	      "      --audit-log PATH     audit file (default " CLI_DEFAULT_AUDIT_LOG ")\n"
+	      "      --no-audit           kill without an audit file (logged to syslog)\n"
+	      "      --include-self       rules may select the caller's own SSH connection\n"
+	      "  -h, --help               show this help\n"
+	      "\n"
+	      "SIGHUP reloads the config file (a bad file keeps the old rules); SIGTERM or\n"
+	      "SIGINT stops after the current cycle. See WATCH MODE in sockreap(8).\n",
+	      f);
+}
+
+static int parse_count(const char *opt, const char *arg, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)*arg)) {
+		char shown[256];
+
+		text_escape(shown, sizeof(shown), arg, strlen(arg));
+		fprintf(stderr, "sockreap: watch: %s: not a count of sockets: \"%s\"\n", opt, shown);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The options; *check gets --check's FILE. Returns 0, or an exit status. */
+static int parse_args(struct watcher *w, int argc, char **argv, const char **check,
+		      const char *(*getenv_fn)(const char *))
+{
+	static const struct option longopts[] = {
+		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "max-per-cycle", required_argument, NULL, OPT_MAX_PER_CYCLE },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "check", required_argument, NULL, OPT_CHECK },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
+		{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
+		{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc - 1, argv + 1, "+:nh", longopts, NULL)) != -1) {
+		char shown[256];
+
+		switch (c) {
+		case OPT_EVERY:
+			if (!selector_parse_duration(optarg, &w->every_ms) || !w->every_ms) {
+				text_escape(shown, sizeof(shown), optarg, strlen(optarg));
+				fprintf(stderr, "sockreap: watch: --every: not a duration above 0: "
+						"\"%s\" (use 500ms, 10s, 5m)\n", shown);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MAX_PER_CYCLE:
+			if (parse_count("--max-per-cycle", optarg, &w->max_per_cycle) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPT_CONFIG:
+			w->config_path = optarg;
+			break;
+		case OPT_CHECK:
+			*check = optarg;
+			break;
+		case OPT_METRICS_FILE:
+			w->metrics_path = optarg;
+			break;
+		case 'n':
+			w->base.dry_run = true;
+			break;
+		case OPT_ENGINE:
+			if (strcmp(optarg, "destroy") && strcmp(optarg, "rst") &&
+			    strcmp(optarg, "auto")) {
+				text_escape(shown, sizeof(shown), optarg, strlen(optarg));
+				fprintf(stderr, "sockreap: watch: --engine: unknown engine \"%s\" "
+						"(destroy, rst or auto)\n", shown);
+				return EXIT_USAGE;
+			}
+			w->base.engine = optarg;
+			break;
+		case OPT_AUDIT_LOG:
+			w->base.audit_path = optarg;
+			w->base.audit_path_given = true;
+			break;
+		case OPT_NO_AUDIT:
+			w->base.no_audit = true;
+			break;
+		case OPT_INCLUDE_SELF:
+			w->base.include_self = true;
+			break;
+		case 'h':
+			w->base.action = CLI_HELP;
+			break;
+		default:
+			text_escape(shown, sizeof(shown), argv[optind], strlen(argv[optind]));
+			fprintf(stderr, "sockreap: watch: %s \"%s\"\nTry 'sockreap watch --help'.\n",
+				c == ':' ? "option needs an argument:" : "unknown option", shown);
+			return EXIT_USAGE;
+		}
+	}
+	if (w->base.no_audit && w->base.audit_path_given) {
+		fprintf(stderr, "sockreap: watch: --no-audit and --audit-log contradict each other: "
+				"give one\n");
+		return EXIT_USAGE;
+	}
+	if (w->base.audit_path_given && !*w->base.audit_path) {
+		fprintf(stderr, "sockreap: watch: --audit-log: empty path\n");
+		return EXIT_USAGE;
+	}
+	if (!w->base.audit_path) {
+		const char *env = getenv_fn ? getenv_fn("SOCKREAP_AUDIT_LOG") : NULL;
+
+		w->base.audit_path = env && *env ? env : CLI_DEFAULT_AUDIT_LOG;
+	}
+	return 0;
+}
+
+/* The rules: from the command line, or from the config file (given or the default). */
+static int load_rules(struct watcher *w, int argc, char **argv)
+{
+	int first = optind + 1;	/* getopt ran over argv + 1 */
+
+	if (first < argc && w->config_path) {
+		fprintf(stderr, "sockreap: watch: rules on the command line and --config: give "
+				"one\n");
+		return EXIT_USAGE;
+	}
+	if (first == argc) {
+		if (!w->config_path && access(WATCH_DEFAULT_CONFIG, F_OK) < 0) {
+			fprintf(stderr, "sockreap: watch: no rules: give RULE arguments, --config "
+					"FILE, or write " WATCH_DEFAULT_CONFIG "\nTry 'sockreap "
+					"watch --help'.\n");
+			return EXIT_USAGE;
+		}
+		if (!w->config_path)
+			w->config_path = WATCH_DEFAULT_CONFIG;
+		return watch_config_load(w->config_path, &w->rules, stderr);
+	}
+	for (int i = first; i < argc; i++) {
+		char what[32];
+		int ret;
+
+		snprintf(what, sizeof(what), "watch: rule %d", i - first + 1);
+		ret = add_rule(&w->rules, argv[i], what, stderr);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Signals are blocked for the watcher's life and read from a signalfd while it sleeps; during
+ * a kill the audit holds them as in a one-shot run, and the run reports the one it consumed.
+ */
+static int block_signals(struct watcher *w)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	w->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return w->sfd < 0 ? -errno : 0;
+}
+
+int watch_main(int argc, char **argv, const char *(*getenv_fn)(const char *))
+{
+	struct watcher w = { .every_ms = WATCH_DEFAULT_EVERY_MS, .max_per_cycle = -1, .sfd = -1 };
+	const char *check = NULL;
+	int ret;
+
+	w.base.max = -1;
+	w.base.engine = "auto";
+	w.base.yes = true;
+	w.base.argc = argc;
+	w.base.argv = argv;
+	ret = parse_args(&w, argc, argv, &check, getenv_fn);
+	if (ret)
+		return ret;
+	if (w.base.action == CLI_HELP) {
+		watch_usage(stdout);
+		return 0;
+	}
+	if (check) {
+		if (optind + 1 < argc) {
+			fprintf(stderr, "sockreap: watch: --check takes a file, not rules\n");
+			return EXIT_USAGE;
+		}
+		ret = watch_config_load(check, &w.rules, stderr);
+		if (!ret)
+			printf("%s: %zu rule%s, OK\n", check, w.rules.n, w.rules.n == 1 ? "" : "s");
+		watch_rules_free(&w.rules);
+		return ret;
+	}
+	ret = cli_check_caller(&w.base, getauxval(AT_SECURE) != 0, (unsigned)getuid(),
+			       getenv("SOCKREAP_AUDIT_LOG") != NULL, stderr);
+	if (!ret)
+		ret = load_rules(&w, argc, argv);
+	if (!ret && block_signals(&w) < 0) {
+		fprintf(stderr, "sockreap: watch: cannot set up signals: %s\n", strerror(errno));
+		ret = EXIT_ERROR;
+	}
+	if (!ret) {
+		clock_gettime(CLOCK_MONOTONIC, &w.start);
+		ret = watch_loop(&w);
+	}
+	if (w.sfd >= 0)
+		close(w.sfd);
+	watch_rules_free(&w.rules);
+	return ret;
+}
