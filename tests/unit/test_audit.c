@@ -41,7 +41,7 @@ static bool owner_of(void *arg, const struct sock_rec *rec, size_t i, struct sel
 	return true;
 }
 
-static const struct sel_owner_ctx owners = { owner_of, NULL, NULL, NULL };
+static const struct sel_owner_ctx owners = { owner_of, NULL, NULL, NULL, NULL, NULL };
 
 /* A fresh private directory under /tmp for one test; its log path in path. */
 static void tmp_log(char *dir, char *path, size_t size)

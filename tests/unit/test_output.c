@@ -39,9 +39,10 @@ static const char *incomplete_of(void *arg, const struct sock_rec *rec)
 }
 
 static const char *const all_known = NULL, *const unreadable = "unreadable";
-static const struct sel_owner_ctx owners = { owner_of, NULL, incomplete_of, (void *)&all_known };
+static const struct sel_owner_ctx owners = { owner_of, NULL, incomplete_of, (void *)&all_known,
+					      NULL, NULL };
 static const struct sel_owner_ctx some_unknown = { owner_of, NULL, incomplete_of,
-						   (void *)&unreadable };
+						   (void *)&unreadable, NULL, NULL };
 
 static struct sock_set two(void)
 {
@@ -209,7 +210,7 @@ static void test_output_summary_owner_named_with_a_plus(void **state)
 {
 	static char buf[65536];
 	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
-						   (void *)&all_known };
+						   (void *)&all_known, NULL, NULL };
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = { 0 };
 	struct output_fit fit = { 10, 80 };
@@ -235,7 +236,7 @@ static void test_output_table_owner_named_with_a_plus(void **state)
 {
 	static char buf[65536];
 	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
-						   (void *)&all_known };
+						   (void *)&all_known, NULL, NULL };
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = { 0 };
 	struct output_fit fit = { 100, 200 };
@@ -702,7 +703,7 @@ static bool hostile_owner(void *arg, const struct sock_rec *rec, size_t i,
 }
 
 static const struct sel_owner_ctx hostile = { hostile_owner, NULL, incomplete_of,
-					      (void *)&all_known };
+					      (void *)&all_known, NULL, NULL };
 
 /* A process name cannot move the cursor, clear the screen or break the line. */
 static void test_output_table_escapes_names(void **state)
