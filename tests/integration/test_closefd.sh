@@ -218,7 +218,19 @@ test_usage() {
 		"$SR" --close-fd --no-owners --pid 1 --dry-run
 }
 
+# --- (f) doctor tries it on a child of its own -------------------------------------------------
+test_doctor() {
+	expect_status 0 "doctor: runs" "$SR" doctor --json
+	check "doctor: --close-fd works here (root)" \
+		[ "$(jq -r '.close_fd.status' "$TMP/out")" = works ]
+	check "doctor: it reports ptrace_scope" \
+		[ "$(jq '.sysctl | has("kernel.yama.ptrace_scope")' "$TMP/out")" = true ]
+	expect_status 0 "doctor: text" "$SR" doctor
+	check "doctor: the text has a --close-fd line" grep -q -- "--close-fd.*closed through ptrace" \
+		"$TMP/out"
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
-for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied}; do
+for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_doctor}; do
 	"$t"
 done
