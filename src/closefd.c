@@ -663,6 +663,9 @@ detach:
 	for (size_t i = 0; i < n; i++)
 		if (t[i]->result == CLOSEFD_NONE)
 			t[i]->result = CLOSEFD_FAILED;
+	/* Threads seized before a refusal are still on their way to the stop: detach them too. */
+	if (ret < 0 && ret != -ETIMEDOUT)
+		wait_stopped(&v, now_ms() + 1000);
 	detach_all(&v);
 	free(v.t);
 }
