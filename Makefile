@@ -82,7 +82,8 @@ SAN_OBJS := $(LIB_SRCS:src/%.c=build/san/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
-	build/tests/churnrig build/tests/faildump.so build/tests/echorig build/tests/readrig
+	build/tests/churnrig build/tests/faildump.so build/tests/echorig build/tests/readrig \
+	build/tests/leakrig
 
 .SECONDARY:
 .PHONY: all check check-runbooks install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \

@@ -17,7 +17,7 @@ _sockreap()
 	# The options, from the tool itself; the list below when it cannot be asked.
 	opts=$(sockreap --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 	[ -n "$opts" ] || opts="--state --pid --port --sport --dport --src --dst --comm --uid --cgroup --unit --idle --tcp --udp --ipv4 --ipv6
-		--dry-run --json --group-by --explain --engine --no-peer-reset --no-owners --netns --netns-of --all-netns
+		--dry-run --json --group-by --explain --engine --no-peer-reset --close-fd --no-owners --netns --netns-of --all-netns
 		--forwarded --save-plan --apply --max-age --yes --max --all --include-self --audit-log --no-audit --help --version"
 
 	case $prev in

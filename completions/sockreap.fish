@@ -26,6 +26,7 @@ complete -c sockreap -l group-by -x -a '(set -l t (commandline -ct | string matc
 complete -c sockreap -l explain -d 'Show the canonical selector and what runs in the kernel'
 complete -c sockreap -l engine -x -a 'auto destroy rst shutdown' -d 'Kill engine'
 complete -c sockreap -l no-peer-reset -d 'rst: leave the peer end alone'
+complete -c sockreap -l close-fd -d "Also close the killed sockets' descriptors inside their owners"
 complete -c sockreap -l no-owners -d 'do not look up owning processes in /proc'
 complete -c sockreap -l netns -x -a '(begin; ip netns list 2>/dev/null; or ls -1 /run/netns 2>/dev/null; end | string replace -r " .*" ""; __fish_complete_path (commandline -ct))' -d 'Act in this network namespace'
 complete -c sockreap -l netns-of -x -a '(ps -eo pid=,comm= | string trim | string replace -r "^(\d+) (.*)" "\$1\t\$2")' -d 'Act in the network namespace of this process'

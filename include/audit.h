@@ -91,6 +91,9 @@ void audit_intent(struct audit *a, const struct sock_rec *rec,
 void audit_intent_ns(struct audit *a, const struct sock_rec *rec,
 		     const struct sel_owner_ctx *owners, const struct netns_info *ns);
 void audit_result(struct audit *a, const struct sock_rec *rec);
+/* audit_result, in a record of its own with each owner's fd_closed once --close-fd ran. */
+void audit_result_fds(struct audit *a, const struct sock_rec *rec,
+		      const struct sel_owner_ctx *owners);
 /*
  * Its exit_status is the one the run exits with as far as known when it is written: 128 +
  * signo for a held signal pending, 3 when results of this batch were lost, else the outcomes'.

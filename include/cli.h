@@ -23,6 +23,7 @@ struct config {
 	struct sel_node *ast;	/* flags AND-ed with the expression; NULL when empty */
 	bool dry_run, json, yes, all, include_self, no_audit, explain, no_peer_reset;
 	bool no_owners;
+	bool close_fd;		/* --close-fd: close killed sockets' fds in their owners */
 	const char *engine;	/* "destroy", "rst" or "auto" */
 	long max;		/* -1: no limit */
 	const char *audit_path;

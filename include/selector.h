@@ -260,6 +260,14 @@ struct sel_owner_ctx {
 	/* Why rec's known owners may not be all of them ("unreadable", "hidepid", ...); NULL. */
 	const char *(*incomplete)(void *arg, const struct sock_rec *rec);
 	void *arg;
+	/*
+	 * --close-fd, once run: what became of owner (pid, fd)'s descriptor ("closed",
+	 * "changed", "gone", "denied", "failed", "not-tried"), *why a reason or NULL; NULL
+	 * (the callback itself too): no --close-fd.
+	 */
+	const char *(*fd_result)(void *fd_arg, const struct sock_rec *rec, int32_t pid, int32_t fd,
+				 const char **why);
+	void *fd_arg;
 };
 
 /* TIME_WAIT and request sockets have no file, hence no owner, whether resolved or not. */

@@ -395,6 +395,46 @@ void audit_intent_ns(struct audit *a, const struct sock_rec *rec,
 }
 
 /* Only what the intent does not say: the cookie ties the two together. */
+/*
+ * --close-fd: a socket whose owners' descriptors were worked on has a result record of its
+ * own, saying per owner whether its descriptor was closed ("fd_closed") and what became of it.
+ */
+void audit_result_fds(struct audit *a, const struct sock_rec *rec,
+		      const struct sel_owner_ctx *owners)
+{
+	struct audit_outcome o = outcome_of(rec);
+	struct sel_owner_info w;
+	char cookie[20];
+
+	if (!owners || !owners->fd_result || rec->pid <= 0 || selector_ownerless(rec)) {
+		audit_result(a, rec);
+		return;
+	}
+	sockets_close(a);
+	if (!results_add(a, &o))
+		return;
+	snprintf(cookie, sizeof(cookie), "%" PRIx64, sock_cookie(rec));
+	json_str(&a->j, NULL, cookie);
+	json_arr_end(&a->j);
+	json_arr_begin(&a->j, "owners");
+	for (size_t i = 0; owners->owner(owners->arg, rec, i, &w); i++) {
+		const char *why = NULL;
+		const char *res = owners->fd_result(owners->fd_arg, rec, w.pid, w.fd, &why);
+
+		json_obj_begin(&a->j, NULL);
+		json_int(&a->j, "pid", w.pid);
+		json_int(&a->j, "fd", w.fd);
+		json_bool(&a->j, "fd_closed", res && !strcmp(res, "closed"));
+		json_str(&a->j, "fd_result", res ? res : "not-tried");
+		if (why)
+			json_str(&a->j, "fd_why", why);
+		json_obj_end(&a->j);
+	}
+	/* sockets_close ends this array as if it were the cookies'. */
+	a->open_n = 1;
+	sockets_close(a);
+}
+
 void audit_result(struct audit *a, const struct sock_rec *rec)
 {
 	struct audit_outcome o = outcome_of(rec);

@@ -37,6 +37,7 @@ enum {
 	OPT_ENGINE,
 	OPT_NO_PEER_RESET,
 	OPT_NO_OWNERS,
+	OPT_CLOSE_FD,
 	OPT_NETNS,
 	OPT_NETNS_OF,
 	OPT_ALL_NETNS,
@@ -83,6 +84,8 @@ static const struct cli_option options[] = {
 					      "the kernel cannot); shutdown: FIN through the "
 					      "owner's fd, auto for sockets without one" },
 	{ "no-peer-reset", OPT_NO_PEER_RESET, NULL, NULL, "rst: leave the peer end alone" },
+	{ "close-fd", OPT_CLOSE_FD, NULL, NULL, "also close the killed sockets' descriptors inside "
+						"their owners (ptrace; needs --pid, --comm or --unit)" },
 	{ "no-owners", OPT_NO_OWNERS, NULL, NULL, "do not look up owning processes in /proc "
 						     "(shown as ?)" },
 	{ "netns", OPT_NETNS, "NAME|PATH", NULL, "act in this network namespace: a name under "
@@ -792,6 +795,9 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 		case OPT_NO_OWNERS:
 			cfg->no_owners = true;
 			break;
+		case OPT_CLOSE_FD:
+			cfg->close_fd = true;
+			break;
 		case OPT_NETNS:
 		case OPT_NETNS_OF: {
 			/* Both are netns atoms, OR-ed together: the run visits each. */
@@ -936,6 +942,21 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	if (cfg->forwarded && cli_many_netns(cfg)) {
 		fprintf(errf, "sockreap: --forwarded in several network namespaces is not supported "
 			      "yet: give one --netns\n");
+		goto fail;
+	}
+	/*
+	 * Acting inside processes is opt-in and never by accident: the owners must be named,
+	 * and be looked up.
+	 */
+	if (cfg->close_fd && !selector_uses(cfg->ast, SEL_PID) &&
+	    !selector_uses(cfg->ast, SEL_COMM) && !selector_uses(cfg->ast, SEL_CGROUP)) {
+		fprintf(errf, "sockreap: --close-fd closes descriptors inside processes: name them "
+			      "with --pid, --comm or --unit\n");
+		goto fail;
+	}
+	if (cfg->close_fd && cfg->no_owners) {
+		fprintf(errf, "sockreap: --close-fd needs the owners that --no-owners does not look "
+			      "up: give one\n");
 		goto fail;
 	}
 	/*

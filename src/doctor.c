@@ -19,6 +19,7 @@
 #include "output.h"
 #include "ownerfd.h"
 #include "procmap.h"
+#include "closefd.h"
 #include "rawio.h"
 #include "text.h"
 
@@ -35,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum verdict { V_WORKS, V_FAILS, V_UNTESTED };
@@ -52,6 +54,8 @@ struct report {
 	int rfc1337, challenge_limit, invalid_ratelimit; /* -1: unreadable */
 	struct check sock_diag, destroy, raw, packet, rst, shutdown;
 	struct check conntrack;	/* --forwarded: entries readable over ctnetlink */
+	struct check close_fd;	/* --close-fd, tried on a child of ours */
+	int ptrace_scope;	/* kernel.yama.ptrace_scope; -1: no Yama */
 	bool owners_bpf;	/* the owner lookup's BPF iterator loads (else: /proc) */
 	char owners_why[160];
 	bool collect_bpf;	/* several namespaces' one-pass discovery loads (else: dumps) */
@@ -278,6 +282,60 @@ static int sysctl_or(const char *name)
 	return engine_sysctl(path, &v) == 0 ? v : -1;
 }
 
+/*
+ * --close-fd, for real: a child of ours holding one end of a socketpair has that descriptor
+ * closed through ptrace. A child is the easiest process to trace (Yama's ptrace_scope=1 lets
+ * a parent trace it without CAP_SYS_PTRACE): the line says what other processes need.
+ */
+static void try_close_fd(struct report *r)
+{
+	struct closefd_set s = { 0 };
+	struct stat st;
+	int sv[2];
+	pid_t child;
+
+	r->ptrace_scope = -1;
+	if (engine_sysctl("/proc/sys/kernel/yama/ptrace_scope", &r->ptrace_scope) < 0)
+		r->ptrace_scope = -1;
+	if (r->ptrace_scope >= 3) {
+		set(&r->close_fd, V_FAILS, "kernel.yama.ptrace_scope=3: no process may be traced");
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || fstat(sv[0], &st) < 0) {
+		set(&r->close_fd, V_UNTESTED, "cannot make a socket to try it on");
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		for (;;)
+			pause();
+	}
+	if (child < 0 || closefd_add(&s, child, sv[0], (uint32_t)st.st_ino) < 0) {
+		set(&r->close_fd, V_UNTESTED, "cannot start a process to try it on");
+	} else {
+		closefd_run(&s, NULL, r->cap_ptrace);
+		if (s.v[0].result == CLOSEFD_CLOSED)
+			snprintf(r->close_fd.why, sizeof(r->close_fd.why),
+				 "a child's descriptor was closed through ptrace; other processes: "
+				 "%s", r->cap_ptrace ? "any (CAP_SYS_PTRACE)"
+				 : r->ptrace_scope >= 1 ? "none but our descendants (no CAP_SYS_PTRACE, "
+							  "ptrace_scope >= 1)"
+				 : "the caller's own (no CAP_SYS_PTRACE)");
+		else
+			snprintf(r->close_fd.why, sizeof(r->close_fd.why), "%s: %s%s%s",
+				 closefd_result_name(s.v[0].result), s.v[0].why ? s.v[0].why : "",
+				 s.v[0].err ? " " : "", s.v[0].err ? strerror(s.v[0].err) : "");
+		r->close_fd.v = s.v[0].result == CLOSEFD_CLOSED ? V_WORKS : V_FAILS;
+	}
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	closefd_set_free(&s);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static const char *choice(const struct report *r)
 {
 	if (r->destroy.v == V_WORKS)
@@ -327,6 +385,12 @@ static void print_checks(FILE *f, const struct report *r, const char *where)
 		r->collect_bpf ? "one BPF pass finds TCP sockets of every namespace"
 			       : "a sock_diag dump per namespace: the BPF pass is not used: ",
 		r->collect_bpf ? "" : r->collect_why);
+	fprintf(f, "  [%s] --close-fd       %s\n", mark[r->close_fd.v], r->close_fd.why);
+	fprintf(f, "  ptrace_scope       %d%s\n", r->ptrace_scope,
+		r->ptrace_scope < 0 ? "  (no Yama: ptrace is the kernel's own rules)"
+		: r->ptrace_scope == 0 ? "" : r->ptrace_scope == 1 ? "  (others need CAP_SYS_PTRACE)"
+		: r->ptrace_scope == 2 ? "  (every attach needs CAP_SYS_PTRACE)"
+				       : "  (no attach at all: --close-fd cannot work)");
 	fprintf(f, "  tcp_rfc1337        %d%s\n", r->rfc1337,
 		r->rfc1337 > 0 ? "  (rst cannot kill TIME_WAIT: TIME_WAIT ignores resets)"
 		: r->rfc1337 == 0 ? "  (rst can kill TIME_WAIT)" : "  (unreadable)");
@@ -376,6 +440,7 @@ static void json_report(struct json *j, const struct report *r)
 	json_check(j, "raw_sockets", &r->raw);
 	json_check(j, "packet_socket", &r->packet);
 	json_check(j, "conntrack", &r->conntrack);
+	json_check(j, "close_fd", &r->close_fd);
 	json_obj_begin(j, "owners");
 	json_str(j, "source", r->owners_bpf ? "bpf" : "proc");
 	json_str(j, "why", r->owners_bpf ? NULL : r->owners_why);
@@ -394,6 +459,7 @@ static void json_report(struct json *j, const struct report *r)
 	json_int(j, "net.ipv4.tcp_rfc1337", r->rfc1337);
 	json_int(j, "net.ipv4.tcp_challenge_ack_limit", r->challenge_limit);
 	json_int(j, "net.ipv4.tcp_invalid_ratelimit", r->invalid_ratelimit);
+	json_int(j, "kernel.yama.ptrace_scope", r->ptrace_scope);
 	json_obj_end(j);
 }
 
@@ -467,6 +533,7 @@ static void examine(struct report *r)
 		try_shutdown(r);
 	}
 	diag_close(d);
+	try_close_fd(r);
 }
 
 int doctor_run(FILE *f, bool json)

@@ -17,7 +17,7 @@ struct row {
 	char peer[INET6_ADDRSTRLEN + 10];
 	char idle[16];
 	char proc[96];	/* pid, "/", a 15-byte comm escaped (4 bytes a byte), "+N", "+?" */
-	char outcome[40];
+	char outcome[56];	/* and, with --close-fd, " fd-closed 2/3" */
 };
 
 /* Why rec's owners are not all known ("not-looked-up" without a scan), or NULL. */
@@ -78,6 +78,33 @@ static int owner_name(char *buf, size_t size, const struct sock_rec *rec,
 	return k;
 }
 
+/*
+ * --close-fd: " fd-closed" when every known owner's descriptor was closed, " fd-kept" when
+ * none was, " fd-closed N/M" between (JSON says which and why).
+ */
+static void fd_marker(char *buf, size_t size, const struct sock_rec *rec,
+		      const struct sel_owner_ctx *owners)
+{
+	struct sel_owner_info o;
+	size_t n = 0, closed = 0, len = strlen(buf);
+	const char *why;
+
+	if (!owners || !owners->fd_result || rec->pid <= 0 || selector_ownerless(rec))
+		return;
+	for (size_t i = 0; owners->owner(owners->arg, rec, i, &o); i++) {
+		const char *res = owners->fd_result(owners->fd_arg, rec, o.pid, o.fd, &why);
+
+		n++;
+		closed += res && !strcmp(res, "closed");
+	}
+	if (!n || len >= size)
+		return;
+	if (closed == n || !closed)
+		snprintf(buf + len, size - len, closed ? " fd-closed" : " fd-kept");
+	else
+		snprintf(buf + len, size - len, " fd-closed %zu/%zu", closed, n);
+}
+
 static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel_owner_ctx *owners)
 {
 	const char *unknown = owners_unknown(rec, owners);
@@ -125,6 +152,7 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 		memcpy(r->outcome, name, n);
 		r->outcome[n] = '\0';
 	}
+	fd_marker(r->outcome, sizeof(r->outcome), rec, owners);
 }
 
 /* One table line, built in place: a 100,000-row table is cheaper without printf per cell. */
@@ -496,6 +524,23 @@ static void endpoint_json(struct json *j, const char *key, int family, const uin
 	json_obj_end(j);
 }
 
+/* --close-fd: "fd_closed" true/false, and what became of the descriptor and why. */
+static void fd_result_json(struct json *j, const struct sock_rec *rec,
+			   const struct sel_owner_ctx *owners, const struct sel_owner_info *o)
+{
+	const char *why = NULL, *res;
+
+	if (!owners->fd_result)
+		return;
+	res = owners->fd_result(owners->fd_arg, rec, o->pid, o->fd, &why);
+	if (!res)
+		return;
+	json_bool(j, "fd_closed", !strcmp(res, "closed"));
+	json_str(j, "fd_result", res);
+	if (why)
+		json_str(j, "fd_why", why);
+}
+
 /*
  * Every known owner; null (not []) when none is known but some may exist, and owners_unknown
  * says why the list may be incomplete: "not-looked-up", "unreadable", "hidepid".
@@ -517,6 +562,7 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 			json_int(j, "pid", o.pid);
 			json_str(j, "comm", o.comm);
 			json_int(j, "fd", o.fd);
+			fd_result_json(j, rec, owners, &o);
 			json_obj_end(j);
 		}
 		json_arr_end(j);

@@ -1253,5 +1253,5 @@ static const char *owners_incomplete(void *arg, const struct sock_rec *rec)
 
 void procmap_owner_ctx(struct procmap *pm, struct sel_owner_ctx *ctx)
 {
-	*ctx = (struct sel_owner_ctx){ owner_at, unknown_owner, owners_incomplete, pm };
+	*ctx = (struct sel_owner_ctx){ owner_at, unknown_owner, owners_incomplete, pm, NULL, NULL };
 }

@@ -9,6 +9,7 @@
 #include "reap.h"
 #include "audit.h"
 #include "caps.h"
+#include "closefd.h"
 #include "diag.h"
 #include "engine.h"
 #include "groupby.h"
@@ -445,8 +446,12 @@ struct run {
 	const struct config *cfg;
 	const struct engine *engine;
 	struct engine_ctx ectx;
-	int keep_caps[3];	/* what the engine keeps (choose_engine) */
+	int keep_caps[4];	/* what the engine keeps (choose_engine), and CAP_SYS_PTRACE */
 	size_t nkeep;
+	int engine_caps[4];	/* the engine's own keep set, with CAP_SYS_PTRACE (keep_ptrace) */
+	struct closefd_set fds;	/* --close-fd: every owner's descriptor, once acted on */
+	size_t fds_closed;
+	double ms_close;
 	bool confirming;	/* a kill that asks on the terminal */
 	char selector[4096];	/* canonical form */
 	struct plan_guards guards;
@@ -1579,6 +1584,7 @@ static int stage_collect(struct run *r)
 	 */
 	bool want_owners = selector_needs_owners(cfg->ast) || groupby_needs_owners(&cfg->group_by) ||
 			   r->engine == &engine_shutdown ||
+			   cfg->close_fd ||
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
 	/*
@@ -2067,6 +2073,36 @@ static void release_idle_namespaces(struct run *r)
 	free(acted);
 }
 
+/*
+ * --close-fd acts after the engine (close_fds): CAP_SYS_PTRACE, if held, stays with the
+ * engine's capabilities until then (the engine's own drop, once its raw sockets are open,
+ * keeps it too), to attach to other users' processes. The shutdown engine keeps it already.
+ */
+static bool keeps(const int *caps, size_t n, int cap)
+{
+	for (size_t i = 0; i < n; i++)
+		if (caps[i] == cap)
+			return true;
+	return false;
+}
+
+static void keep_ptrace(struct run *r)
+{
+	size_t n = 0;
+
+	if (!caps_have(CAP_SYS_PTRACE))
+		return;
+	if (!keeps(r->keep_caps, r->nkeep, CAP_SYS_PTRACE))
+		r->keep_caps[r->nkeep++] = CAP_SYS_PTRACE;
+	if (keeps(r->ectx.keep_caps, r->ectx.nkeep_caps, CAP_SYS_PTRACE))
+		return;
+	for (size_t i = 0; i < r->ectx.nkeep_caps; i++)
+		r->engine_caps[n++] = r->ectx.keep_caps[i];
+	r->engine_caps[n++] = CAP_SYS_PTRACE;
+	r->ectx.keep_caps = r->engine_caps;
+	r->ectx.nkeep_caps = n;
+}
+
 /* 4. No audit record, no kill; then only the engine's capabilities; then ask. */
 static int stage_arm(struct run *r)
 {
@@ -2116,6 +2152,8 @@ static int stage_arm(struct run *r)
 				"  'sockreap doctor' says what this machine supports\n");
 		return EXIT_PRIV;
 	}
+	if (cfg->close_fd)
+		keep_ptrace(r);
 	if (!cfg->hook && caps_keep_only(r->keep_caps, r->nkeep) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
@@ -2233,6 +2271,50 @@ out:
 	free(fds);
 }
 
+static const char *fd_result_of(void *arg, const struct sock_rec *rec, int32_t pid, int32_t fd,
+				const char **why)
+{
+	const struct closefd_target *t = closefd_find(arg, rec->inode, pid, fd);
+
+	*why = t ? t->why : NULL;
+	return closefd_result_name(t ? t->result : CLOSEFD_NONE);
+}
+
+/*
+ * --close-fd, after the engine: the owners' descriptors of every socket it killed (or found
+ * gone), each process's in one attach. After, not before: the engine acts on the identity
+ * the plan recorded (the cookie), whatever the process did with its fds meanwhile, and
+ * close() of a socket the engine has already killed only frees it: it sends nothing and
+ * cannot block (SO_LINGER), and a process we may not trace still has its socket killed as
+ * without --close-fd. The cost: the peer gets the engine's RST, not a FIN.
+ */
+static void close_fds(struct run *r)
+{
+	struct timespec t;
+
+	for (size_t i = 0; i < r->nplan; i++) {
+		const struct sock_rec *rec = &r->set.v[i];
+		struct sel_owner_info o;
+
+		if ((rec->outcome != OUT_KILLED && rec->outcome != OUT_GONE) || rec->pid <= 0 ||
+		    selector_ownerless(rec) || !r->owners)
+			continue;
+		for (size_t k = 0; r->owners->owner(r->owners->arg, rec, k, &o); k++)
+			if (o.fd >= 0 && closefd_add(&r->fds, o.pid, o.fd, rec->inode) < 0) {
+				fprintf(stderr, "sockreap: out of memory: descriptors left open\n");
+				closefd_set_free(&r->fds);
+				return;
+			}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	progress_say(&r->progress, "sockreap: close-fd: %zu descriptors", r->fds.n);
+	r->fds_closed = closefd_run(&r->fds, NULL, caps_have(CAP_SYS_PTRACE));
+	progress_clear(&r->progress);
+	r->ms_close = ms_since(&t);
+	r->owner_ctx.fd_result = fd_result_of;
+	r->owner_ctx.fd_arg = &r->fds;
+}
+
 /* 5. Intents, the engine and its verification, results: signals wait from first to last. */
 static int stage_act(struct run *r)
 {
@@ -2291,9 +2373,11 @@ static int stage_act(struct run *r)
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
 			strerror(-ret));
+	if (cfg->close_fd)
+		close_fds(r);
 	plan_count(&r->set, &r->counts);
 	for (size_t i = 0; i < r->set.n; i++)
-		audit_result(&r->audit, &r->set.v[i]);
+		audit_result_fds(&r->audit, &r->set.v[i], r->owners);
 	audit_summary(&r->audit, &r->counts, r->elapsed_ms);
 	r->audit_err = audit_commit(&r->audit);
 	audit_syslog(&r->audit, &arun, &r->counts, cfg->no_audit);
@@ -2301,6 +2385,46 @@ static int stage_act(struct run *r)
 		audit_syslog_missing(&r->audit, cfg->audit_path, r->set.n, r->audit_err);
 	r->signal = audit_signals_release(&r->held);
 	return RUN_ON;
+}
+
+/*
+ * --close-fd's summary: how many descriptors went back to their processes, and one line per
+ * descriptor refused or failed, naming why.
+ */
+static bool fds_refused(const struct run *r)
+{
+	for (size_t i = 0; i < r->fds.n; i++)
+		if (r->fds.v[i].result == CLOSEFD_DENIED || r->fds.v[i].result == CLOSEFD_FAILED)
+			return true;
+	return false;
+}
+
+static void say_fds(const struct run *r)
+{
+	size_t n[CLOSEFD_FAILED + 1] = { 0 };
+
+	for (size_t i = 0; i < r->fds.n; i++)
+		n[r->fds.v[i].result <= CLOSEFD_FAILED ? r->fds.v[i].result : CLOSEFD_FAILED]++;
+	fprintf(stderr, "sockreap: --close-fd: %zu descriptor%s returned to %s process%s (%.1f "
+			"ms)", r->fds_closed, r->fds_closed == 1 ? "" : "s",
+		r->fds_closed == 1 ? "its" : "their", r->fds_closed == 1 ? "" : "es", r->ms_close);
+	for (unsigned k = CLOSEFD_CHANGED; k <= CLOSEFD_FAILED; k++)
+		if (n[k])
+			fprintf(stderr, ", %zu %s", n[k], closefd_result_name(k));
+	fputc('\n', stderr);
+	for (size_t i = 0; i < r->fds.n; i++) {
+		const struct closefd_target *t = &r->fds.v[i];
+
+		if (t->result != CLOSEFD_DENIED && t->result != CLOSEFD_FAILED)
+			continue;
+		fprintf(stderr, "sockreap: --close-fd: pid %d fd %d: %s (%s%s%s)%s\n", t->pid, t->fd,
+			closefd_result_name(t->result), t->why ? t->why : "",
+			t->err ? ": " : "", t->err ? strerror(t->err) : "",
+			t->result == CLOSEFD_DENIED ? "; the process was not touched" : "");
+	}
+	if (n[CLOSEFD_CHANGED])
+		fprintf(stderr, "sockreap: --close-fd: a descriptor said changed refers to another "
+				"file now: it was left open\n");
 }
 
 /* 6. Outcomes, what went wrong and why, and the exit status they earn. */
@@ -2319,6 +2443,9 @@ static int stage_report(struct run *r)
 	if ((status == EXIT_DONE || status == EXIT_NOMATCH) && named_left_out(r))
 		status = EXIT_PARTIAL;
 
+	/* A descriptor that was to be closed and could not be: not all that was asked. */
+	if (status == EXIT_DONE && fds_refused(r))
+		status = EXIT_PARTIAL;
 	run.exit_status = status;
 	if (cfg->hook)
 		cfg->hook->counts = r->counts;
@@ -2358,6 +2485,8 @@ static int stage_report(struct run *r)
 				"namespace\n");
 	if (r->engine == &engine_shutdown)
 		engine_shutdown_explain(stderr, &r->set);
+	if (cfg->close_fd && r->nplan)
+		say_fds(r);
 	explain_failures(&r->set, r->engine);
 	explain_skipped(nskipped(r), r->pm ? procmap_unknown_reason(r->pm) : NULL);
 	/* The sockets are dead but their record is not whole: say so, and where else it is. */
@@ -2549,5 +2678,6 @@ int reap_run(const struct config *cfg)
 	netns_list_free(&r.visit);
 	sock_set_free(&r.set);
 	planfile_free(&r.plan);
+	closefd_set_free(&r.fds);
 	return status;
 }

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rec(AF_INET6, "::1", 443, "::ffff:10.0.0.9", 80, SS_ESTABLISHED, -1),
 		rec(AF_INET, "127.0.0.1", 22, "0.0.0.0", 0, SS_LISTEN, 0),
 	};
-	struct sel_owner_ctx oc = { owner_of, NULL, NULL, NULL };
+	struct sel_owner_ctx oc = { owner_of, NULL, NULL, NULL, NULL, NULL };
 
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
 		enum sel_result a = selector_eval(n, &r[i], NULL);

@@ -41,7 +41,7 @@ static bool owner_of(void *arg, const struct sock_rec *rec, size_t i, struct sel
 	return true;
 }
 
-static const struct sel_owner_ctx owners = { owner_of, NULL, NULL, NULL };
+static const struct sel_owner_ctx owners = { owner_of, NULL, NULL, NULL, NULL, NULL };
 
 /* A fresh private directory under /tmp for one test; its log path in path. */
 static void tmp_log(char *dir, char *path, size_t size)
@@ -165,6 +165,66 @@ static void test_audit_records(void **state)
 		 "\"gone\":0,\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,\"skipped\":0,"
 		 "\"exit_status\":3,\"elapsed_ms\":0.250}\n",
 		 hdr, run_id, hdr, run_id, sock, sock2, hdr, run_id, hdr, run_id, hdr, run_id);
+	assert_string_equal(got, want);
+	free(got);
+	fx_rmtree(dir);
+}
+
+/* --close-fd: pid 42's descriptor was closed. */
+static const char *fd_closed_of(void *arg, const struct sock_rec *rec, int32_t pid, int32_t fd,
+				const char **why)
+{
+	(void)arg;
+	(void)rec;
+	(void)fd;
+	*why = NULL;
+	return pid == 42 ? "closed" : "not-tried";
+}
+
+/*
+ * Once --close-fd ran, a socket with owners has a result record of its own saying per owner
+ * whether its descriptor was closed; one without owners shares records as before.
+ */
+static void test_audit_result_fds(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256], want[2048];
+	struct audit a;
+	struct sel_owner_ctx fds = owners;
+	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 40000, SS_CLOSE_WAIT, 0xab);
+	struct sock_rec r2 = r, r3 = r;
+
+	(void)state;
+	fds.fd_result = fd_closed_of;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	fixed_ids(&a);
+	r.pid = 42;
+	r.fd = 9;
+	r.nowners = 1;
+	r.outcome = OUT_KILLED;
+	r.engine = SOCK_ENGINE_DESTROY;
+	r2 = r;
+	r2.id.idiag_cookie[0] = 0xac;
+	r3.id.idiag_cookie[0] = 0xad;
+	r3.outcome = OUT_GONE;
+	audit_result_fds(&a, &r, &fds);
+	audit_result_fds(&a, &r2, &fds);
+	audit_result_fds(&a, &r3, &fds);
+	assert_int_equal(audit_commit(&a), 0);
+	assert_int_equal(a.results_missing, 0);
+	audit_close(&a);
+
+	const char *hdr = "{\"time\":\"2026-11-18T11:06:40.123Z\",\"event\":\"result\","
+			  "\"run\":\"0123456789abcdef0123456789abcdef\",";
+	char *got = slurp(path);
+
+	snprintf(want, sizeof(want),
+		 "%s\"outcome\":\"killed\",\"engine\":\"destroy\",\"cookies\":[\"ab\"],"
+		 "\"owners\":[{\"pid\":42,\"fd\":9,\"fd_closed\":true,\"fd_result\":\"closed\"}]}\n"
+		 "%s\"outcome\":\"killed\",\"engine\":\"destroy\",\"cookies\":[\"ac\"],"
+		 "\"owners\":[{\"pid\":42,\"fd\":9,\"fd_closed\":true,\"fd_result\":\"closed\"}]}\n"
+		 "%s\"outcome\":\"gone\",\"engine\":null,\"cookies\":[\"ad\"]}\n",
+		 hdr, hdr, hdr);
 	assert_string_equal(got, want);
 	free(got);
 	fx_rmtree(dir);
@@ -686,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_audit_time_format),
 		cmocka_unit_test(test_audit_records),
 		cmocka_unit_test(test_audit_apply_records_carry_the_plan),
+		cmocka_unit_test(test_audit_result_fds),
 		cmocka_unit_test(test_audit_unset_ids_are_null),
 		cmocka_unit_test(test_audit_start_names_the_netns),
 		cmocka_unit_test(test_audit_open_creates_private_file),

@@ -121,6 +121,31 @@ static void test_cli_conflicting_flags(void **state)
 				    "give one\n");
 }
 
+/* --close-fd acts inside processes: only with the owners named, and looked up. */
+static void test_cli_close_fd_needs_named_owners(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--close-fd", "--state", "close-wait")),
+			 EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --close-fd closes descriptors inside processes: "
+				    "name them with --pid, --comm or --unit\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--close-fd", "--no-owners", "--pid", "1")), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "--no-owners"));
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--close-fd", "--comm", "java")), 0);
+	assert_true(cfg.close_fd);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none,
+			       ARGV("--close-fd", "pid 5 and state close-wait")), 0);
+	assert_true(cfg.close_fd);
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--pid", "5")), 0);
+	assert_false(cfg.close_fd);
+	cli_free(&cfg);
+}
+
 /*
  * Options go before the selector: everything after its first word is the selector. An option
  * there is refused, not taken (a kill must not change meaning with argument order); a value
@@ -759,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_cli_short_options_and_settings),
 		cmocka_unit_test(test_cli_conflicting_flags),
 		cmocka_unit_test(test_cli_plan_options),
+		cmocka_unit_test(test_cli_close_fd_needs_named_owners),
 		cmocka_unit_test(test_cli_options_go_before_the_selector),
 		cmocka_unit_test(test_cli_help_fits_80_columns),
 		cmocka_unit_test(test_cli_audit_path_precedence),

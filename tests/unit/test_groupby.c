@@ -36,7 +36,7 @@ static const char *incomplete_of(void *arg, const struct sock_rec *rec)
 	return rec->inode == 7 ? "unreadable" : NULL;
 }
 
-static const struct sel_owner_ctx owners = { owner_of, NULL, incomplete_of, NULL };
+static const struct sel_owner_ctx owners = { owner_of, NULL, incomplete_of, NULL, NULL, NULL };
 
 static struct sock_rec cw(const char *peer, uint16_t sport, int32_t pid, uint32_t idle)
 {

@@ -39,9 +39,10 @@ static const char *incomplete_of(void *arg, const struct sock_rec *rec)
 }
 
 static const char *const all_known = NULL, *const unreadable = "unreadable";
-static const struct sel_owner_ctx owners = { owner_of, NULL, incomplete_of, (void *)&all_known };
+static const struct sel_owner_ctx owners = { owner_of, NULL, incomplete_of, (void *)&all_known,
+					      NULL, NULL };
 static const struct sel_owner_ctx some_unknown = { owner_of, NULL, incomplete_of,
-						   (void *)&unreadable };
+						   (void *)&unreadable, NULL, NULL };
 
 static struct sock_set two(void)
 {
@@ -209,7 +210,7 @@ static void test_output_summary_owner_named_with_a_plus(void **state)
 {
 	static char buf[65536];
 	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
-						   (void *)&all_known };
+						   (void *)&all_known, NULL, NULL };
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = { 0 };
 	struct output_fit fit = { 10, 80 };
@@ -235,7 +236,7 @@ static void test_output_table_owner_named_with_a_plus(void **state)
 {
 	static char buf[65536];
 	static const struct sel_owner_ctx plus = { plus_owner, NULL, incomplete_of,
-						   (void *)&all_known };
+						   (void *)&all_known, NULL, NULL };
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
 	struct sock_set set = { 0 };
 	struct output_fit fit = { 100, 200 };
@@ -537,6 +538,56 @@ static void test_output_json_outcomes(void **state)
 	sock_set_free(&set);
 }
 
+/* --close-fd: 1234's fd 7 closed, 1300's fd 3 denied (already traced). */
+static const char *fd_result_of(void *arg, const struct sock_rec *rec, int32_t pid, int32_t fd,
+				const char **why)
+{
+	(void)arg;
+	(void)rec;
+	*why = pid == 1300 ? "already-traced" : NULL;
+	return pid == 1234 && fd == 7 ? "closed" : pid == 1300 ? "denied" : "not-tried";
+}
+
+static void test_output_close_fd_per_owner(void **state)
+{
+	static char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct sock_set set = two();
+	struct sel_owner_ctx fds = owners;
+	struct plan_counts c;
+
+	(void)state;
+	fds.fd_result = fd_result_of;
+	set.v[0].outcome = OUT_KILLED;
+	set.v[0].engine = SOCK_ENGINE_DESTROY;
+	set.v[1].outcome = OUT_KILLED;
+	set.v[1].engine = SOCK_ENGINE_DESTROY;
+	plan_count(&set, &c);
+	struct output_run run = { "kill", "state close-wait", "destroy", &c, 1.5, 3, NULL, NULL,
+				  NULL };
+
+	output_json(f, &set, &fds, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "{\"pid\":1234,\"comm\":\"java\",\"fd\":7,"
+				    "\"fd_closed\":true,\"fd_result\":\"closed\"}"));
+	assert_non_null(strstr(buf, "{\"pid\":1300,\"comm\":\"worker\",\"fd\":3,"
+				    "\"fd_closed\":false,\"fd_result\":\"denied\","
+				    "\"fd_why\":\"already-traced\"}"));
+	/* Without --close-fd the owners say nothing of descriptors. */
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, &owners, &run);
+	fclose(f);
+	assert_null(strstr(buf, "fd_closed"));
+
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_table(f, &set, &fds, true);
+	fclose(f);
+	/* One of two owners' descriptors closed; the TIME_WAIT socket has none to close. */
+	assert_non_null(strstr(buf, " killed fd-closed 1/2 1234/java+1\n"));
+	assert_null(strstr(strstr(buf, "fd-closed") + 1, "fd-"));
+	sock_set_free(&set);
+}
+
 static void test_output_owners_not_looked_up(void **state)
 {
 	char buf[4096];
@@ -702,7 +753,7 @@ static bool hostile_owner(void *arg, const struct sock_rec *rec, size_t i,
 }
 
 static const struct sel_owner_ctx hostile = { hostile_owner, NULL, incomplete_of,
-					      (void *)&all_known };
+					      (void *)&all_known, NULL, NULL };
 
 /* A process name cannot move the cursor, clear the screen or break the line. */
 static void test_output_table_escapes_names(void **state)
@@ -826,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_output_json_names_are_valid_utf8),
 		cmocka_unit_test(test_output_several_netns),
 		cmocka_unit_test(test_output_long_netns_name_keeps_addresses),
+		cmocka_unit_test(test_output_close_fd_per_owner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -456,7 +456,7 @@ static void test_selector_eval_owners_three_valued(void **state)
 	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1000, SS_CLOSE_WAIT);
 	struct sock_rec tw = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1001, SS_TIME_WAIT);
 	struct fake_owners fo = { &java, 1, NULL, 0, false };
-	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo };
+	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo, NULL, NULL };
 
 	(void)state;
 	/* Unresolved: owner predicates are unknown, and Kleene logic carries that. */
@@ -503,7 +503,7 @@ static void test_selector_eval_any_owner(void **state)
 	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1000, SS_CLOSE_WAIT);
 	const struct sel_owner_info both[] = { java, nginx };
 	struct fake_owners fo = { both, 2, NULL, 0, false };
-	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo };
+	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo, NULL, NULL };
 
 	(void)state;
 	r.pid = 100; /* the lowest pid is only what the table shows */
@@ -529,7 +529,7 @@ static void test_selector_eval_unreadable_owner(void **state)
 {
 	struct sock_rec r = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 1000, SS_CLOSE_WAIT);
 	struct fake_owners fo = { NULL, 0, &hidden_rig, 1, false };
-	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo };
+	struct sel_owner_ctx oc = { fake_owner, fake_unknown, NULL, &fo, NULL, NULL };
 
 	(void)state;
 	r.pid = 0; /* no owner could be read */

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# --close-fd on real processes (tests/helpers/leakrig.c, a server that leaks CLOSE_WAIT
+# sockets into its own RLIMIT_NOFILE): the leaked descriptors go back to the process, which
+# accepts again and keeps working; a thread blocked in read() keeps blocking and gets its data;
+# sleeping threads are not woken; a forked child's copies are closed too; an fd reused between
+# the preview and the kill is left open ("changed"); a process already traced is not touched.
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+require_netns closefd
+LEAKRIG=build/tests/leakrig
+PTY="python3 tests/helpers/ptyrun.py"
+if [ ! -x "$LEAKRIG" ]; then
+	not_ok "closefd: $LEAKRIG is not built"
+	exit 0
+fi
+case "$(uname -m)" in
+x86_64) ;;
+*)
+	skipped "closefd: --close-fd is tested on x86-64 only (this is $(uname -m))"
+	exit 0
+	;;
+esac
+
+# leak_start VAR NS PORT ARGS...: the leaky server in NS; VAR gets its pid.
+leak_start() {
+	local var=$1 ns=$2
+	shift 2
+	rig_spawn "$var" ip netns exec "$ns" "$LEAKRIG" "$@"
+}
+
+# say VAR CMD: one command to the rig, its one-line answer on stdout.
+say() {
+	local w="${1}_in" r="${1}_out" line
+	echo "$2" >&"${!w}"
+	read -r -t 30 line <&"${!r}"
+	echo "$line"
+}
+
+# fds PID: descriptors the process holds now.
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# fds_below PID N: those numbered below N (RLIMIT_NOFILE bounds the numbers, not the count:
+# descriptors inherited above it take no room).
+fds_below() { ls "/proc/$1/fd" 2>/dev/null | awk -v n="$2" '$1 < n' | wc -l; }
+
+# leak NS PORT N: N connections that the client closes at once (the server leaks each).
+leak() {
+	in_ns "$1" bash -c 'for ((i = 0; i < $2; i++)); do
+		exec 3<>"/dev/tcp/127.0.0.1/$1" && exec 3>&-; done' sh "$2" "$3"
+}
+
+# ping NS PORT SECONDS: "pong" if the server answers within SECONDS.
+ping_rig() {
+	in_ns "$1" bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1; echo ping >&3
+		read -r -t "$2" line <&3; echo "$line"' sh "$2" "$3" 2>/dev/null
+}
+
+# wait_for SECONDS CMD...: polls (bounded) until CMD succeeds.
+wait_for() {
+	local i n=$(($1 * 100))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+emfile_seen() { [ "$(say "$1" stats | awk '{print $7}')" -gt 0 ]; }
+leaked_is() { [ "$(say "$1" stats | awk '{print $5}')" = "$2" ]; }
+fds_are() { [ "$(fds "$1")" = "$2" ]; }
+
+# --- (a) a server at its fd limit recovers ---------------------------------------------------
+test_recover() {
+	local ns base room limit=24 pinger
+	ns_new ns || { not_ok "recover: namespace"; return; }
+	leak_start L "$ns" 7101 --nofile $limit --threads 2 || { not_ok "recover: rig"; return; }
+	base=$(fds "$L")
+	room=$((limit - $(fds_below "$L" $limit)))
+	leak "$ns" 7101 $room
+	check "recover: the server leaked up to its limit ($limit fds)" \
+		wait_for 20 leaked_is L $room
+	check "recover: $room close-wait sockets" cw_settled "$ns" 7101 $room
+	# A client that waits for its answer: the server cannot accept it (EMFILE).
+	in_ns "$ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/7101 && echo ping >&3 &&
+		read -r -t 60 line <&3; echo "$line" >"$1"' sh "$TMP/pinger" &
+	pinger=$!
+	check "recover: the server fails to accept (EMFILE)" wait_for 20 emfile_seen L
+	sleep 0.3
+	check "recover: the waiting client has no answer" [ ! -s "$TMP/pinger" ]
+	check "recover: the main thread is blocked in read()" \
+		[ "$(cut -d' ' -f1 "/proc/$L/syscall")" = 0 ]
+
+	expect_status 0 "recover: --close-fd --state close-wait --pid" \
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$L" --yes --json \
+		--audit-log "$TMP/audit.log"
+	check "recover: every socket killed, every fd closed" \
+		[ "$(jq -c '[.sockets[] | [.outcome, [.owners[] | .fd_closed, .fd_result]]] | unique' \
+			"$TMP/out")" = '[["killed",[true,"closed"]]]' ]
+	check "recover: the summary says $room descriptors were returned" \
+		grep -q -- "--close-fd: $room descriptors returned to their processes" \
+		"$TMP/err"
+	check "recover: the audit result records say fd_closed per owner" \
+		[ "$(jq -s -c '[.[] | select(.event == "result") | .owners[]? | .fd_closed] | unique' \
+			"$TMP/audit.log")" = '[true]' ]
+	check "recover: the waiting client is answered now" \
+		wait_for 20 grep -qx pong "$TMP/pinger"
+	wait "$pinger"
+	check "recover: the fd count is back to the baseline ($base)" wait_for 20 fds_are "$L" "$base"
+	check "recover: no close-wait socket left" cw_settled "$ns" 7101 0
+	check "recover: and it keeps working (echo round trip)" \
+		[ "$(ping_rig "$ns" 7101 10)" = pong ]
+	check "recover: the main thread still blocks in read()" \
+		[ "$(cut -d' ' -f1 "/proc/$L/syscall")" = 0 ]
+	check "recover: ... and gets its data, with no EINTR" [ "$(say L "feed hello")" = "got hello" ]
+	check "recover: the sleeping threads were not woken early" \
+		[ "$(say L sleepers)" = "sleepers 0" ]
+	check "recover: the process is not traced any more" \
+		[ "$(awk '/^TracerPid/ {print $2}' "/proc/$L/status")" = 0 ]
+}
+
+# --- (b) a forked child holds copies: both closed --------------------------------------------
+test_forked() {
+	local ns child base cbase
+	ns_new ns || { not_ok "forked: namespace"; return; }
+	leak_start F "$ns" 7102 --nofile 64 || { not_ok "forked: rig"; return; }
+	base=$(fds "$F")
+	leak "$ns" 7102 3
+	check "forked: 3 leaked" wait_for 20 leaked_is F 3
+	child=$(say F fork)
+	child=${child#child }
+	RIG_PIDS+=("$child")
+	cbase=$(fds "$child")
+	check "forked: the child holds the 3 leaked too" [ "$cbase" = "$((base + 3))" ]
+	expect_status 0 "forked: --close-fd --comm leakrig" \
+		in_ns "$ns" env SOCKREAP_OWNERS=proc "$SR" --close-fd --comm leakrig \
+		--state close-wait --yes --json --no-audit
+	check "forked: both owners' fds closed, per owner" \
+		[ "$(jq -c '[.sockets[] | [.outcome, ([.owners[].pid] | sort), ([.owners[].fd_closed] | unique)]] | unique' \
+			"$TMP/out")" = "[[\"killed\",[$F,$child],[true]]]" ]
+	check "forked: the parent is back to its baseline" wait_for 10 fds_are "$F" "$base"
+	check "forked: so is the child" wait_for 10 fds_are "$child" "$((cbase - 3))"
+	check "forked: the child still runs" kill -0 "$child"
+	check "forked: the parent still works" [ "$(ping_rig "$ns" 7102 10)" = pong ]
+}
+
+# --- (c) the fd is reused between the preview and the kill: left open, "changed" --------------
+test_changed() {
+	local ns base
+	ns_new ns || { not_ok "changed: namespace"; return; }
+	leak_start C "$ns" 7103 --nofile 64 || { not_ok "changed: rig"; return; }
+	leak "$ns" 7103 2
+	check "changed: 2 leaked" wait_for 20 leaked_is C 2
+	local before
+	before=$(say C leaked)
+	# On the terminal sockreap previews and asks; meanwhile the rig moves each leaked socket
+	# to another fd and puts a new socket at the old number.
+	expect_status 0 "changed: --close-fd, the fds swapped while it asks" \
+		in_ns "$ns" $PTY 50 200 --answer $'y\n' \
+		--before "bash -c 'echo swap >&$C_in; read -r -t 30 l <&$C_out'" \
+		"$SR" --close-fd --state close-wait --pid "$C" --audit-log "$TMP/audit.c"
+	check "changed: the rig swapped both" \
+		[ "$(jq -s -c '[.[] | select(.event == "result") | .owners[]? | .fd_result] | unique' \
+			"$TMP/audit.c")" = '["changed"]' ]
+	check "changed: the table says fd-kept" grep -q "killed fd-kept" "$TMP/out"
+	check "changed: the sockets now at those fds are still open" \
+		[ "$(say C leaked)" = "$before" ]
+	check "changed: the stderr line says why" \
+		grep -q "0 descriptors returned.*2 changed" "$TMP/out"
+	check "changed: the server still works" [ "$(ping_rig "$ns" 7103 10)" = pong ]
+}
+
+# --- (d) a process another tracer holds is not touched: denied ------------------------------
+test_denied() {
+	local ns base tracer i
+	ns_new ns || { not_ok "denied: namespace"; return; }
+	leak_start D "$ns" 7104 --nofile 64 || { not_ok "denied: rig"; return; }
+	leak "$ns" 7104 2
+	check "denied: 2 leaked" wait_for 20 leaked_is D 2
+	base=$(fds "$D")
+	# Another tracer: PTRACE_SEIZE (0x4206) from python, holding on until killed.
+	python3 -c 'import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(0x4206, int(sys.argv[1]), 0, 0) != 0:
+	sys.exit("seize: errno %d" % ctypes.get_errno())
+print("seized", flush=True)
+time.sleep(600)' "$D" >"$TMP/tracer" 2>&1 &
+	tracer=$!
+	RIG_PIDS+=("$tracer")
+	for ((i = 0; i < 1000; i++)); do
+		grep -q seized "$TMP/tracer" 2>/dev/null && break
+		sleep 0.01
+	done
+	if ! grep -q seized "$TMP/tracer"; then
+		skipped "denied: cannot trace the rig from another process: $(cat "$TMP/tracer")"
+		return
+	fi
+	expect_status 3 "denied: --close-fd on a traced process exits 3" \
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$D" --yes --json --no-audit
+	check "denied: each owner says denied (already-traced), fd_closed false" \
+		[ "$(jq -c '[.sockets[].owners[] | [.fd_closed, .fd_result, .fd_why]] | unique' \
+			"$TMP/out")" = '[[false,"denied","already-traced"]]' ]
+	check "denied: stderr says the process was not touched" \
+		grep -q "already-traced.*not touched" "$TMP/err"
+	check "denied: its fds are all still there" fds_are "$D" "$base"
+	kill "$tracer"
+	wait "$tracer" 2>/dev/null
+	check "denied: the server still works" [ "$(ping_rig "$ns" 7104 10)" = pong ]
+}
+
+# --- (e) usage: the owners must be named ----------------------------------------------------
+test_usage() {
+	expect_status 2 "usage: --close-fd without --pid/--comm/--unit" \
+		"$SR" --close-fd --state close-wait --dry-run
+	check "usage: it says what to add" grep -q -- "--pid, --comm or --unit" "$TMP/err"
+	expect_status 2 "usage: --close-fd with --no-owners" \
+		"$SR" --close-fd --no-owners --pid 1 --dry-run
+}
+
+# --- (f) doctor tries it on a child of its own -------------------------------------------------
+test_doctor() {
+	expect_status 0 "doctor: runs" "$SR" doctor --json
+	check "doctor: --close-fd works here (root)" \
+		[ "$(jq -r '.close_fd.status' "$TMP/out")" = works ]
+	check "doctor: it reports ptrace_scope" \
+		[ "$(jq '.sysctl | has("kernel.yama.ptrace_scope")' "$TMP/out")" = true ]
+	expect_status 0 "doctor: text" "$SR" doctor
+	check "doctor: the text has a --close-fd line" grep -q -- "--close-fd.*closed through ptrace" \
+		"$TMP/out"
+}
+
+# CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
+for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_doctor}; do
+	"$t"
+done

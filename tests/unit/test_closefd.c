@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* closefd's pure parts: the [vdso] line, status fields, the syscall scan, the register setup. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "closefd.h"
+
+static const char maps[] =
+	"55d4c8a00000-55d4c8a02000 r--p 00000000 08:01 1234   /usr/bin/cat\n"
+	"7ffd1c5f0000-7ffd1c611000 rw-p 00000000 00:00 0      [stack]\n"
+	"7ffd1c6ea000-7ffd1c6ee000 r--p 00000000 00:00 0      [vvar]\n"
+	"7ffd1c6ee000-7ffd1c6f0000 r-xp 00000000 00:00 0      [vdso]\n"
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]\n";
+
+static void test_closefd_vdso_found(void **state)
+{
+	uint64_t a = 0, b = 0;
+
+	(void)state;
+	assert_int_equal(closefd_parse_vdso(maps, &a, &b), 0);
+	assert_true(a == 0x7ffd1c6ee000ULL);
+	assert_true(b == 0x7ffd1c6f0000ULL);
+}
+
+static void test_closefd_vdso_absent_or_a_file(void **state)
+{
+	uint64_t a = 0, b = 0;
+	/* A file whose name ends in [vdso] is not the vDSO; nor is [vvar]. */
+	static const char fake[] =
+		"7f0000000000-7f0000001000 r-xp 00000000 08:01 99 /tmp/x[vdso]\n"
+		"7ffd1c6ea000-7ffd1c6ee000 r--p 00000000 00:00 0 [vvar]\n";
+
+	(void)state;
+	assert_int_equal(closefd_parse_vdso(fake, &a, &b), -ENOENT);
+	assert_int_equal(closefd_parse_vdso("", &a, &b), -ENOENT);
+	/* The last line without its newline still counts. */
+	assert_int_equal(closefd_parse_vdso("1000-3000 r-xp 0 00:00 0 [vdso]", &a, &b), 0);
+	assert_true(a == 0x1000 && b == 0x3000);
+}
+
+static void test_closefd_status_fields(void **state)
+{
+	static const char traced[] = "Name:\tleakrig\nState:\tS (sleeping)\nTracerPid:\t4242\n"
+				     "Uid:\t1000\t1000\t1000\t1000\n";
+	static const char free_[] = "Name:\tx\nTracerPid:\t0\nUid:\t0\t0\t0\t0\n";
+
+	(void)state;
+	assert_int_equal(closefd_parse_tracer(traced), 4242);
+	assert_int_equal(closefd_parse_uid(traced), 1000);
+	assert_int_equal(closefd_parse_tracer(free_), 0);
+	assert_int_equal(closefd_parse_uid(free_), 0);
+	assert_int_equal(closefd_parse_tracer("Name:\tx\n"), -1);
+	/* "Uid" must be the whole key, not a prefix of another. */
+	assert_int_equal(closefd_parse_uid("Uidx:\t5\n"), -1);
+}
+
+static void test_closefd_scan_x86(void **state)
+{
+	/* mov %eax,%eax; a 0f not followed by 05; then syscall at 5. */
+	static const uint8_t code[] = { 0x89, 0xc0, 0x0f, 0x1f, 0x90, 0x0f, 0x05, 0xc3 };
+	static const uint8_t none[] = { 0x90, 0x0f, 0x90, 0x05, 0x0f };
+
+	(void)state;
+	assert_int_equal(closefd_scan_x86(code, sizeof(code)), 5);
+	assert_int_equal(closefd_scan_x86(none, sizeof(none)), -1);
+	/* A 0f at the very end has no second byte to read. */
+	assert_int_equal(closefd_scan_x86(code, 6), -1);
+	assert_int_equal(closefd_scan_x86(code, 0), -1);
+}
+
+static void test_closefd_scan_a64(void **state)
+{
+	/* nop; then svc #0's bytes (01 00 00 d4) unaligned at 5; then svc #0 aligned at 12. */
+	static const uint8_t code[] = { 0x1f, 0x20, 0x03, 0xd5, 0x00, 0x01, 0x00, 0x00,
+					0xd4, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0xd4 };
+
+	(void)state;
+	assert_int_equal(closefd_scan_a64(code, sizeof(code)), 12);
+	assert_int_equal(closefd_scan_a64(code, 12), -1);
+	assert_int_equal(closefd_scan_a64(code, 15), -1);
+}
+
+static void test_closefd_result_names(void **state)
+{
+	(void)state;
+	assert_string_equal(closefd_result_name(CLOSEFD_CLOSED), "closed");
+	assert_string_equal(closefd_result_name(CLOSEFD_CHANGED), "changed");
+	assert_string_equal(closefd_result_name(CLOSEFD_DENIED), "denied");
+	assert_string_equal(closefd_result_name(CLOSEFD_NONE), "not-tried");
+	assert_string_equal(closefd_result_name(99), "not-tried");
+}
+
+/* A process that is not under the proc root: gone, nothing attached; found by its key. */
+static void test_closefd_run_gone(void **state)
+{
+	struct closefd_set s = { 0 };
+	const struct closefd_target *t;
+
+	(void)state;
+	assert_int_equal(closefd_add(&s, 999999, 7, 1234), 0);
+	assert_int_equal(closefd_add(&s, 999999, 5, 1000), 0);
+	assert_int_equal(closefd_run(&s, "/nonexistent-proc-root", true), 0);
+	t = closefd_find(&s, 1234, 999999, 7);
+	assert_non_null(t);
+	assert_int_equal(t->result, CLOSEFD_GONE);
+	assert_non_null(closefd_find(&s, 1000, 999999, 5));
+	assert_null(closefd_find(&s, 1000, 999999, 7));
+	closefd_set_free(&s);
+	closefd_set_free(NULL);
+}
+
+/* Ourselves: refused before any attach (a tracer cannot stop itself). */
+static void test_closefd_run_self_denied(void **state)
+{
+	struct closefd_set s = { 0 };
+
+	(void)state;
+	assert_int_equal(closefd_add(&s, getpid(), 0, 1), 0);
+	assert_int_equal(closefd_run(&s, NULL, true), 0);
+	assert_int_equal(s.v[0].result, CLOSEFD_DENIED);
+	assert_string_equal(s.v[0].why, "sockreap-itself");
+	closefd_set_free(&s);
+}
+
+#if defined(__x86_64__)
+static void test_closefd_regs_for_close(void **state)
+{
+	struct user_regs_struct r;
+
+	(void)state;
+	memset(&r, 0xab, sizeof(r));
+	/* A thread stopped in read(): rax -ERESTARTSYS (-512), orig_rax read's number. */
+	r.rax = (unsigned long long)-512;
+	r.orig_rax = SYS_read;
+	struct user_regs_struct saved = r;
+
+	closefd_regs_for_close(&r, 0x7ffd1c6ee123ULL, 17);
+	assert_true(r.rip == 0x7ffd1c6ee123ULL);
+	assert_true(r.rax == SYS_close);
+	assert_true(r.rdi == 17);
+	/* No restart of the interrupted read over our close. */
+	assert_true(r.orig_rax == (unsigned long long)-1);
+	/* Nothing else is touched: the stack and the other arguments stay. */
+	assert_true(r.rsp == saved.rsp && r.rsi == saved.rsi && r.rdx == saved.rdx &&
+		    r.eflags == saved.eflags && r.cs == saved.cs);
+}
+#endif
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_closefd_vdso_found),
+		cmocka_unit_test(test_closefd_vdso_absent_or_a_file),
+		cmocka_unit_test(test_closefd_status_fields),
+		cmocka_unit_test(test_closefd_scan_x86),
+		cmocka_unit_test(test_closefd_scan_a64),
+		cmocka_unit_test(test_closefd_result_names),
+		cmocka_unit_test(test_closefd_run_gone),
+		cmocka_unit_test(test_closefd_run_self_denied),
+#if defined(__x86_64__)
+		cmocka_unit_test(test_closefd_regs_for_close),
+#endif
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
