@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Who ran us, as an audit record states it: alone, so that a file that cannot include json.h
- * (planfile.c reads with jansson, whose json_null is another function) can name it.
+ * Who ran us, as an audit record states it: alone, so that a file that has no use for json.h
+ * (planfile.c reads with jansson) can name it.
  */
 #ifndef SOCKREAP_AUDIT_WHO_H
 #define SOCKREAP_AUDIT_WHO_H

@@ -44,6 +44,6 @@ void json_uint(struct json *j, const char *key, uint64_t val);
 void json_hex(struct json *j, const char *key, uint64_t val);
 void json_double(struct json *j, const char *key, double val, int decimals);
 void json_bool(struct json *j, const char *key, bool val);
-void json_null(struct json *j, const char *key);
+void json_put_null(struct json *j, const char *key);
 
 #endif

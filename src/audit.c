@@ -341,7 +341,7 @@ static void sockets_added(struct audit *a)
 static void id_or_null(struct json *j, const char *key, long long v)
 {
 	if (v < 0)
-		json_null(j, key);
+		json_put_null(j, key);
 	else
 		json_int(j, key, v);
 }

@@ -723,7 +723,7 @@ static void print_exams_json(FILE *f, const struct ns_exams *l)
 		if (e->info.inode)
 			output_netns_json(&j, "netns", &e->info);
 		else
-			json_null(&j, "netns");
+			json_put_null(&j, "netns");
 		json_str(&j, "spec", e->spec);
 		json_bool(&j, "entered", !e->err);
 		if (e->err)

@@ -502,13 +502,13 @@ void groupby_json(struct json *j, const struct groupby_result *res)
 
 			/* Unknown is null (as owners: null); none is "-", as the table shows it. */
 			if (tag == '?')
-				json_null(j, key_names[res->spec.k[i]]);
+				json_put_null(j, key_names[res->spec.k[i]]);
 			else
 				json_str(j, key_names[res->spec.k[i]], tag == '-' ? "-" : v);
 		}
 		json_uint(j, "count", res->v[g].count);
 		if (res->v[g].max_idle_ms == SOCK_IDLE_UNKNOWN)
-			json_null(j, "oldest_idle_ms");
+			json_put_null(j, "oldest_idle_ms");
 		else
 			json_uint(j, "oldest_idle_ms", res->v[g].max_idle_ms);
 		json_obj_end(j);

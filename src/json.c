@@ -242,7 +242,7 @@ void json_strn(struct json *j, const char *key, const char *val, size_t len)
 void json_str(struct json *j, const char *key, const char *val)
 {
 	if (!val) {
-		json_null(j, key);
+		json_put_null(j, key);
 		return;
 	}
 	json_strn(j, key, val, strlen(val));
@@ -305,7 +305,7 @@ void json_bool(struct json *j, const char *key, bool val)
 	outs(j, val ? "true" : "false");
 }
 
-void json_null(struct json *j, const char *key)
+void json_put_null(struct json *j, const char *key)
 {
 	prefix(j, key);
 	outs(j, "null");

@@ -552,8 +552,8 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 	struct sel_owner_info o;
 
 	if (!selector_ownerless(rec) && (rec->pid < 0 || !owners || (rec->pid == 0 && unknown))) {
-		json_null(j, "owners");
-		json_null(j, "owner_count");
+		json_put_null(j, "owners");
+		json_put_null(j, "owner_count");
 	} else {
 		json_arr_begin(j, "owners");
 		for (size_t i = 0; rec->pid > 0 && owners && owners->owner(owners->arg, rec, i, &o);
@@ -596,18 +596,18 @@ void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec 
 	json_uint(j, "inode", rec->inode);
 	/* The kernel reports 0 for sockets without a file (TIME_WAIT, SYN_RECV): not root's. */
 	if (selector_ownerless(rec))
-		json_null(j, "uid");
+		json_put_null(j, "uid");
 	else
 		json_uint(j, "uid", rec->uid);
 	json_uint(j, "cgroup_id", rec->cgroup_id);
 	if (rec->flags & SOCK_F_MARK_KNOWN)
 		json_uint(j, "mark", rec->mark);
 	else
-		json_null(j, "mark");
+		json_put_null(j, "mark");
 	json_uint(j, "recv_q", rec->rqueue);
 	json_uint(j, "send_q", rec->wqueue);
 	if (rec->idle_ms == SOCK_IDLE_UNKNOWN)
-		json_null(j, "idle_ms");
+		json_put_null(j, "idle_ms");
 	else
 		json_uint(j, "idle_ms", rec->idle_ms);
 	owners_json(j, rec, owners);
@@ -632,7 +632,7 @@ static void netns_fields(struct json *j, const struct netns_info *ns)
 	if (ns->pid > 0)
 		json_int(j, "pid", ns->pid);
 	else
-		json_null(j, "pid");
+		json_put_null(j, "pid");
 }
 
 void output_netns_json(struct json *j, const char *key, const struct netns_info *ns)
@@ -654,7 +654,7 @@ static void netns_counts_json(struct json *j, const struct sock_set *set,
 	size_t (*n)[OUT_MAX + 1] = calloc(visited->n ? visited->n : 1, sizeof(*n));
 
 	if (!n) { /* out of memory: no per-namespace counts rather than wrong ones */
-		json_null(j, "netns");
+		json_put_null(j, "netns");
 		return;
 	}
 	json_arr_begin(j, "netns");
@@ -669,7 +669,7 @@ static void netns_counts_json(struct json *j, const struct sock_set *set,
 		netns_fields(j, &visited->v[k]);
 		json_uint(j, "selected", n[k][OUT_MAX]);
 		if (visited->v[k].collect == NETNS_COLLECT_NONE)
-			json_null(j, "collect");
+			json_put_null(j, "collect");
 		else
 			json_str(j, "collect",
 				 visited->v[k].collect == NETNS_COLLECT_BPF ? "bpf" : "dump");

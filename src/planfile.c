@@ -4,9 +4,6 @@
  * carried out: same host, same boot, not too old. A plan names sockets by identity (cookie
  * and 4-tuple): --apply looks each one up again and never selects anew. Writing is
  * planfile_save.c's. Reading a 100,000-socket plan (38.6 MB) takes 1.5 s.
- *
- * Never call jansson's json_null() here: json.c has a json_null of its own, which the link
- * binds our calls to (jansson's internal calls do not go through the PLT, so it is not hurt).
  */
 #include "planfile.h"
 

@@ -26,7 +26,7 @@ static void test_json_nesting_and_commas(void **state)
 	json_arr_begin(&j, "b");
 	json_uint(&j, NULL, 18446744073709551615ULL);
 	json_bool(&j, NULL, true);
-	json_null(&j, NULL);
+	json_put_null(&j, NULL);
 	json_obj_begin(&j, NULL);
 	json_arr_begin(&j, "e");
 	json_arr_end(&j);
