@@ -68,6 +68,8 @@ struct plan_counts {
 	size_t n[OUT_MAX];
 	size_t total;
 	size_t engine_cannot;	/* unsupported because of the engine, not the kernel or privilege */
+	bool close_fd;		/* --close-fd was given (the summaries say null otherwise) */
+	size_t fds_closed;	/* --close-fd: owners' descriptors closed */
 };
 
 void plan_count(const struct sock_set *set, struct plan_counts *c);

@@ -473,6 +473,10 @@ void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_
 	json_uint(j, "selected", c->total);
 	for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
 		json_uint(j, sock_outcome_name(o), c->n[o]);
+	if (c->close_fd)
+		json_uint(j, "fds_closed", c->fds_closed);
+	else
+		json_put_null(j, "fds_closed");
 	json_uint(j, "exit_status", (unsigned)status);
 	json_double(j, "elapsed_ms", elapsed_ms, 3);
 	record_end(a, AUDIT_EV_NONE, 0, true);

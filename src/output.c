@@ -717,9 +717,15 @@ void output_json_close(struct json *j, FILE *f, const struct sock_set *set,
 	json_obj_begin(j, "summary");
 	json_uint(j, "selected", set->n);
 	json_str(j, "owners_source", run->owners_source);
-	if (run->counts || !strcmp(run->mode, "kill"))
+	if (run->counts || !strcmp(run->mode, "kill")) {
 		for (unsigned o = OUT_KILLED; o < OUT_MAX; o++)
 			json_uint(j, sock_outcome_name(o), run->counts ? run->counts->n[o] : 0);
+		/* --close-fd: the descriptors returned to their processes; null without it. */
+		if (run->counts && run->counts->close_fd)
+			json_uint(j, "fds_closed", run->counts->fds_closed);
+		else
+			json_put_null(j, "fds_closed");
+	}
 	json_uint(j, "exit_status", (unsigned)run->exit_status);
 	json_double(j, "elapsed_ms", run->elapsed_ms, 3);
 	if (run->visited) {

@@ -2376,6 +2376,8 @@ static int stage_act(struct run *r)
 	if (cfg->close_fd)
 		close_fds(r);
 	plan_count(&r->set, &r->counts);
+	r->counts.close_fd = cfg->close_fd;
+	r->counts.fds_closed = r->fds_closed;
 	for (size_t i = 0; i < r->set.n; i++)
 		audit_result_fds(&r->audit, &r->set.v[i], r->owners);
 	audit_summary(&r->audit, &r->counts, r->elapsed_ms);

@@ -560,7 +560,7 @@ static void cycle_add(struct cycle_line *c, const char *fmt, ...)
 static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line *line)
 {
 	struct rule_run rr = { w, r, 0, watch_limit(r, w->max_per_cycle) };
-	struct reap_hook hook = { r->name, after_collect, &rr, { { 0 }, 0, 0 } };
+	struct reap_hook hook = { r->name, after_collect, &rr, { .total = 0 } };
 	struct config cfg = w->base;
 	int status;
 

@@ -101,6 +101,8 @@ test_recover() {
 	check "recover: the summary says $room descriptors were returned" \
 		grep -q -- "--close-fd: $room descriptors returned to their processes" \
 		"$TMP/err"
+	check "recover: the JSON summary says $room descriptors were returned" \
+		[ "$(jq '.summary.fds_closed' "$TMP/out")" = "$room" ]
 	check "recover: the audit result records say fd_closed per owner" \
 		[ "$(jq -s -c '[.[] | select(.event == "result") | .owners[]? | .fd_closed] | unique' \
 			"$TMP/audit.log")" = '[true]' ]
@@ -201,6 +203,8 @@ time.sleep(600)' "$D" >"$TMP/tracer" 2>&1 &
 	check "denied: each owner says denied (already-traced), fd_closed false" \
 		[ "$(jq -c '[.sockets[].owners[] | [.fd_closed, .fd_result, .fd_why]] | unique' \
 			"$TMP/out")" = '[[false,"denied","already-traced"]]' ]
+	check "denied: the JSON summary says none was returned" \
+		[ "$(jq '.summary.fds_closed' "$TMP/out")" = 0 ]
 	check "denied: stderr says the process was not touched" \
 		grep -q "already-traced.*not touched" "$TMP/err"
 	check "denied: its fds are all still there" fds_are "$D" "$base"

@@ -163,7 +163,7 @@ static void test_audit_records(void **state)
 		 "\"cookies\":[\"ac\"]}\n"
 		 "%s\"event\":\"summary\",%s,\"host\":\"db1\",\"selected\":2,\"killed\":1,"
 		 "\"gone\":0,\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,\"skipped\":0,"
-		 "\"exit_status\":3,\"elapsed_ms\":0.250}\n",
+		 "\"fds_closed\":null,\"exit_status\":3,\"elapsed_ms\":0.250}\n",
 		 hdr, run_id, hdr, run_id, sock, sock2, hdr, run_id, hdr, run_id, hdr, run_id);
 	assert_string_equal(got, want);
 	free(got);

@@ -302,6 +302,36 @@ static void test_output_json_owners_source(void **state)
 				 "\"exit_status\":0,\"elapsed_ms\":0.000}}\n");
 }
 
+/* A kill's summary says how many descriptors --close-fd returned: null without --close-fd. */
+static void test_output_json_fds_closed(void **state)
+{
+	char buf[1024];
+	FILE *f;
+	struct sock_set set = { 0 };
+	struct plan_counts counts = { 0 };
+	struct output_run run = { "kill", "state close-wait", "destroy", &counts, 0, 0, NULL, NULL,
+				  "bpf" };
+
+	(void)state;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, NULL, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"fds_closed\":null,"));
+	counts.close_fd = true;
+	counts.fds_closed = 3;
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, NULL, &run);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"fds_closed\":3,"));
+	/* A preview closes nothing and says nothing about it. */
+	run = (struct output_run){ "dry-run", "state close-wait", "destroy", NULL, 0, 0, NULL, NULL,
+				   "bpf" };
+	f = fmemopen(buf, sizeof(buf), "w");
+	output_json(f, &set, NULL, &run);
+	fclose(f);
+	assert_null(strstr(buf, "fds_closed"));
+}
+
 /* --netns: the document names the namespace after the engine; without it, nothing is added. */
 static void test_output_json_netns(void **state)
 {
@@ -534,7 +564,7 @@ static void test_output_json_outcomes(void **state)
 	assert_non_null(strstr(buf, "\"summary\":{\"selected\":2,\"owners_source\":null,"
 					"\"killed\":1,\"gone\":0,"
 				    "\"changed\":0,\"unsupported\":0,\"denied\":0,\"failed\":1,"
-				    "\"skipped\":0,\"exit_status\":130,\"elapsed_ms\":1.500}}\n"));
+				    "\"skipped\":0,\"fds_closed\":null,\"exit_status\":130,\"elapsed_ms\":1.500}}\n"));
 	sock_set_free(&set);
 }
 
@@ -864,6 +894,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_outcomes_fit_80_columns),
 		cmocka_unit_test(test_output_json_preview),
 		cmocka_unit_test(test_output_json_owners_source),
+		cmocka_unit_test(test_output_json_fds_closed),
 		cmocka_unit_test(test_output_json_netns),
 		cmocka_unit_test(test_output_json_outcomes),
 		cmocka_unit_test(test_output_table_rst_outcomes),
