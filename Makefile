@@ -38,7 +38,7 @@ BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-
 	libjansson-dev libnetfilter-conntrack-dev \
 	libsystemd-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
-	libcap2-bin bc logrotate conntrack python3 gcc-aarch64-linux-gnu $(RUNBOOK_PKGS)
+	libcap2-bin bc logrotate conntrack python3 groff-base gcc-aarch64-linux-gnu $(RUNBOOK_PKGS)
 # The servers the incident runbooks (tests/runbooks/) stage their incidents with.
 RUNBOOK_PKGS := redis-server redis-tools postgresql
 DIST_PKGS := debhelper lintian debootstrap

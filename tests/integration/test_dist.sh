@@ -119,3 +119,11 @@ fi
 deps=" $(make --no-print-directory -s print-deps) "
 check "debian: make print-deps names the packaging tools CI needs for make deb-check" \
 	bash -c 'for p in debhelper lintian debootstrap; do [[ $1 == *" $p "* ]] || exit 1; done' sh "$deps"
+
+# --- the man page renders without a warning (groff -ww: bad escapes, unknown macros) ---------
+if command -v groff >/dev/null; then
+	check "man: groff -ww renders sockreap(8) without a warning" \
+		bash -c '[ -z "$(groff -ww -man -z man/sockreap.8 2>&1)" ]'
+else
+	skipped "man: groff is not installed (Debian: groff-base)"
+fi
