@@ -85,4 +85,10 @@ void output_counts(FILE *f, const struct plan_counts *c);
 
 #define OUTPUT_SCHEMA 1
 
+/*
+ * Asks "Kill N NOUNs? [y/N] " on out and reads one line from in: true for y or yes (any
+ * case), false for anything else, end of file included. noun is singular ("socket").
+ */
+bool output_confirm(FILE *in, FILE *out, size_t n, const char *noun);
+
 #endif

@@ -418,17 +418,6 @@ static int fwd_show(struct fwd_run *r)
 	return status;
 }
 
-static bool confirm(size_t n)
-{
-	char line[16];
-
-	fprintf(stderr, "Kill %zu forwarded flow%s? [y/N] ", n, n == 1 ? "" : "s");
-	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	return !strcasecmp(line, "y\n") || !strcasecmp(line, "yes\n");
-}
-
 /*
  * 4. No audit record, no kill; then only CAP_NET_ADMIN (ctnetlink deletes) is kept: the raw
  * and capture sockets are open already.
@@ -459,7 +448,7 @@ static int fwd_arm(struct fwd_run *r)
 	}
 	if (r->confirming) {
 		forward_table(stderr, &r->plan, false);
-		if (!confirm(r->plan.n)) {
+		if (!output_confirm(stdin, stderr, r->plan.n, "forwarded flow")) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
 			return EXIT_GUARD;
 		}

@@ -865,3 +865,14 @@ const char *output_owner_note(const struct sock_set *set, const struct sel_owner
 	}
 	return NULL;
 }
+
+bool output_confirm(FILE *in, FILE *out, size_t n, const char *noun)
+{
+	char line[16];
+
+	fprintf(out, "Kill %zu %s%s? [y/N] ", n, noun, n == 1 ? "" : "s");
+	fflush(out);
+	if (!fgets(line, sizeof(line), in))
+		return false;
+	return !strcasecmp(line, "y\n") || !strcasecmp(line, "yes\n");
+}

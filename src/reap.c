@@ -282,17 +282,6 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static bool confirm(size_t n)
-{
-	char line[16];
-
-	fprintf(stderr, "Kill %zu socket%s? [y/N] ", n, n == 1 ? "" : "s");
-	fflush(stderr);
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	return !strcasecmp(line, "y\n") || !strcasecmp(line, "yes\n");
-}
-
 static int report_kernel_error(const char *what, int err)
 {
 	enum exit_status st = plan_exit_for_error(err);
@@ -2167,7 +2156,7 @@ static int stage_arm(struct run *r)
 		output_screen(STDERR_FILENO, &fit);
 		output_table_fit(stderr, &shown, r->owners, false, &r->visit, &fit);
 		note_owners(r);
-		if (!confirm(r->nplan)) {
+		if (!output_confirm(stdin, stderr, r->nplan, "socket")) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
 			return EXIT_GUARD;
 		}

@@ -332,6 +332,29 @@ static void test_output_json_fds_closed(void **state)
 	assert_null(strstr(buf, "fds_closed"));
 }
 
+/* The prompt: y or yes in any case is yes; anything else, end of file included, is no. */
+static void test_output_confirm(void **state)
+{
+	static const struct { const char *answer; bool yes; } cases[] = {
+		{ "y\n", true }, { "YES\n", true }, { "Yes\n", true }, { "n\n", false },
+		{ "yess\n", false }, { " y\n", false }, { "\n", false }, { "", false },
+	};
+	char out[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FILE *in = fmemopen((void *)cases[i].answer, strlen(cases[i].answer) + 1, "r");
+		FILE *o = fmemopen(out, sizeof(out), "w");
+
+		assert_non_null(in);
+		assert_int_equal(output_confirm(in, o, i ? 2 : 1, "forwarded flow"), cases[i].yes);
+		fclose(o);
+		fclose(in);
+		assert_string_equal(out, i ? "Kill 2 forwarded flows? [y/N] "
+					   : "Kill 1 forwarded flow? [y/N] ");
+	}
+}
+
 /* --netns: the document names the namespace after the engine; without it, nothing is added. */
 static void test_output_json_netns(void **state)
 {
@@ -895,6 +918,7 @@ int main(void)
 		cmocka_unit_test(test_output_json_preview),
 		cmocka_unit_test(test_output_json_owners_source),
 		cmocka_unit_test(test_output_json_fds_closed),
+		cmocka_unit_test(test_output_confirm),
 		cmocka_unit_test(test_output_json_netns),
 		cmocka_unit_test(test_output_json_outcomes),
 		cmocka_unit_test(test_output_table_rst_outcomes),
