@@ -1019,6 +1019,27 @@ static int plan_enter_netns(struct run *r)
 }
 
 /*
+ * A setcap install's caller reads and writes plan files with the caller's own rights: the
+ * install's CAP_DAC_READ_SEARCH and CAP_DAC_OVERRIDE are there to read other processes' fds,
+ * not to let --apply read (and quote back) root's files or --save-plan replace them.
+ * Returns whether they were lowered (then caller_file_rights_end raises them again).
+ */
+static const int dac_caps[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+
+static bool caller_file_rights_begin(void)
+{
+	if (!getauxval(AT_SECURE) || getuid() == 0)
+		return false;
+	return caps_effective(dac_caps, sizeof(dac_caps) / sizeof(dac_caps[0]), false) == 0;
+}
+
+static void caller_file_rights_end(bool lowered)
+{
+	if (lowered)
+		caps_effective(dac_caps, sizeof(dac_caps) / sizeof(dac_caps[0]), true);
+}
+
+/*
  * --apply FILE: the plan read and checked before anything else; what it says replaces the
  * selector (its canonical text, whether it named listen) and, unless --engine, the engine.
  * Malformed JSON is a usage error (2); a document that is not a plan, is inconsistent, or is
@@ -1032,7 +1053,10 @@ static int plan_open(struct run *r)
 	struct sel_node *ast = NULL;
 	struct timespec now;
 	char why[512], shown[4 * PATH_MAX];
+	bool lowered = caller_file_rights_begin();
 	int ret = planfile_load(cfg->apply, &r->plan, why, sizeof(why));
+
+	caller_file_rights_end(lowered);
 
 	text_escape(shown, sizeof(shown), cfg->apply, strlen(cfg->apply));
 	if (!ret) {
@@ -1855,6 +1879,7 @@ static int save_plan(struct run *r)
 	struct netns_info here = { .pid = -1 };
 	struct stat st;
 	char why[PATH_MAX + 256], file[4 * PATH_MAX], w[4 * sizeof(why)];
+	bool lowered;
 	struct planfile_meta m = { &host, { 0, 0 }, &who, r->selector, r->engine->name, r->in_netns,
 				   r->visit.n ? &r->visit : NULL };
 	int ret;
@@ -1873,7 +1898,9 @@ static int save_plan(struct run *r)
 		m.ns = &here;
 	}
 	text_escape(file, sizeof(file), r->cfg->save_plan, strlen(r->cfg->save_plan));
+	lowered = caller_file_rights_begin();
 	ret = planfile_save(r->cfg->save_plan, &m, &r->set, r->nplan, r->owners, why, sizeof(why));
+	caller_file_rights_end(lowered);
 	if (ret < 0) {
 		text_escape(w, sizeof(w), why, strlen(why));
 		fprintf(stderr, "sockreap: cannot save the plan: %s\n", w);
