@@ -277,7 +277,9 @@ static int parse_doc(const json_t *root, struct planfile *p, char *why, size_t w
 	p->engine = dup_or_null(get_str(root, "engine"), &oom);
 	if (oom)
 		return -ENOMEM;
-	if (strcmp(p->engine, "destroy") && strcmp(p->engine, "rst") && strcmp(p->engine, "auto"))
+	/* Every engine --save-plan can name (a plan previewed for shutdown is applied by it). */
+	if (strcmp(p->engine, "destroy") && strcmp(p->engine, "rst") && strcmp(p->engine, "auto") &&
+	    strcmp(p->engine, "shutdown"))
 		return bad(why, whylen, "unknown engine \"%.32s\"", p->engine);
 	if (!json_is_array(socks))
 		return bad(why, whylen, "no sockets array");

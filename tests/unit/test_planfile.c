@@ -150,6 +150,15 @@ static void test_planfile_refuses_what_is_not_a_whole_plan(void **state)
 			fail_msg("case %zu (%s -> %s): %d \"%s\", want -EINVAL \"%s\"", i,
 				 cases[i].from, cases[i].to, ret, why, cases[i].why);
 	}
+	/* Every engine --save-plan can write is one --apply reads back. */
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const names[] = { "destroy", "rst", "auto", "shutdown" };
+		char to[64];
+
+		snprintf(to, sizeof(to), "\"engine\":\"%s\"", names[i]);
+		if (parse_edited("\"engine\":\"destroy\"", to, why, sizeof(why)))
+			fail_msg("engine %s: \"%s\"", names[i], why);
+	}
 	/* No netns object at all on a socket: inconsistent too. */
 	assert_int_equal(parse_edited("\"owner_count\":1,\n   \"netns\":{\"inode\":4026532174,"
 				      "\"name\":null,\"pid\":null}}",
