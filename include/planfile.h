@@ -68,7 +68,8 @@ struct planfile {
 /*
  * Reads and parses path (planfile_parse). Returns 0, -EBADMSG for malformed JSON (why: the
  * byte, counted from 1, line and column), -EINVAL for a document that is not a plan or whose
- * entries contradict each other (why: which and how), or the errno of reading it.
+ * entries contradict each other (why: which and how), -EPERM for a file writable by group or
+ * others (why says so), or the errno of reading it.
  */
 int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen);
 int planfile_parse(const char *buf, size_t len, struct planfile *p, char *why, size_t whylen);

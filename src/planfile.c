@@ -333,6 +333,16 @@ int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen
 		say(why, whylen, "not a regular file");
 		goto out;
 	}
+	/*
+	 * What was reviewed is what runs only if nobody but the file's owner could have
+	 * rewritten it since (--save-plan writes 0600).
+	 */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		ret = -EPERM;
+		say(why, whylen, "writable by group or others (mode %04o): anyone could have "
+				 "changed it since it was reviewed", (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
 	if ((uint64_t)st.st_size > PLANFILE_MAX_BYTES) {
 		ret = -EFBIG;
 		goto fail;

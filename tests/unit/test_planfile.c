@@ -390,6 +390,41 @@ static void test_planfile_load_refuses_a_fifo(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A plan anyone but its owner could have rewritten since it was reviewed is refused: writable
+ * by group or others. Its owner's own 0600 (or 0644) copy reads.
+ */
+static void test_planfile_load_refuses_a_shared_writable_plan(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	size_t len;
+	char *buf = slurp(GOOD, &len);
+	struct planfile p;
+	FILE *f;
+
+	(void)state;
+	strcpy(dir, "/tmp/sockreap-plan.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/plan.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), 0);
+	planfile_free(&p);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "writable by group or others"));
+	planfile_free(&p);
+	assert_int_equal(chmod(path, 0620), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), -EPERM);
+	planfile_free(&p);
+	unlink(path);
+	rmdir(dir);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_planfile_parse_age),
 		cmocka_unit_test(test_planfile_save_round_trip),
 		cmocka_unit_test(test_planfile_load_refuses_a_fifo),
+		cmocka_unit_test(test_planfile_load_refuses_a_shared_writable_plan),
 		cmocka_unit_test(test_planfile_lookup_keeps_only_the_very_sockets),
 	};
 
