@@ -75,6 +75,18 @@ int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen
 int planfile_parse(const char *buf, size_t len, struct planfile *p, char *why, size_t whylen);
 void planfile_free(struct planfile *p);
 
+struct sel_node;
+
+/*
+ * Whether every socket the plan lists matches the plan's own selector (ast, parsed from
+ * p->selector) by what the plan records of it: state, protocol, family, addresses, ports,
+ * cookie. What it does not record (owners, idle, uid, ...) is taken as matching; a NULL ast
+ * (an --all plan) matches everything. An entry the selector excludes was not put there by
+ * --save-plan: 0, or -EINVAL with why naming it.
+ */
+int planfile_check_selector(const struct planfile *p, const struct sel_node *ast, char *why,
+			    size_t whylen);
+
 /*
  * Whether the plan may be carried out here and now: the same host (hostname and machine id),
  * the same boot, made at most max_age seconds before now (and not in the future). 0, or

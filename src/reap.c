@@ -1069,9 +1069,13 @@ static int plan_open(struct run *r)
 		snprintf(why, sizeof(why), "its selector does not parse: %s", err.msg);
 		ret = -EINVAL;
 	}
+	/* An entry its own selector excludes was added by hand: not what was reviewed. */
+	if (!ret)
+		ret = planfile_check_selector(&r->plan, ast, why, sizeof(why));
 	if (ret < 0) {
 		char w[4 * sizeof(why)];
 
+		sel_node_free(ast);
 		text_escape(w, sizeof(w), why, strlen(why));
 		fprintf(stderr, "sockreap: --apply %s: %s%s; nothing killed\n", shown,
 			ret == -EINVAL || ret == -EPERM ? "refused: " : "", w);

@@ -155,6 +155,22 @@ test_refusals() {
 		[ "$v" = "at byte 57 (line 3, column 14)" ]
 	check "refuse: malformed: nothing killed" [ "$(cw_count "$ns" 7400)" = 3 ]
 
+	# An entry added by hand with a real cookie, one the plan's selector does not select (an
+	# established connection in a close-wait plan): not what was reviewed; nothing killed.
+	rig_start PE "$ns" -p 7401 -n 1 established || { not_ok "refuse: rig E"; return; }
+	in_ns "$ns" "$SR" -n --json --state established --sport 7401 >"$TMP/est.json" 2>/dev/null
+	jq -c --slurpfile e "$TMP/est.json" '.sockets += [($e[0].sockets[0] |
+		{cookie, protocol, family, state, local, peer, inode, uid, owners, owner_count}) +
+		{netns: .sockets[0].netns}] | .count += 1' "$plan" >"$TMP/added.json"
+	check "refuse: added: the edited plan lists the real socket" \
+		[ "$(jq -r '.sockets[3].state' "$TMP/added.json")" = established ]
+	expect_status 5 "refuse: an added entry the plan's selector does not select" \
+		in_ns "$ns" "$SR" --apply "$TMP/added.json" --yes --no-audit
+	check "refuse: added: says which entry" grep -q 'does not match the plan.s selector' "$TMP/err"
+	check "refuse: added: the established connection is untouched" \
+		[ "$(ss_count "$ns" state established "( sport = :7401 or dport = :7401 )")" = 2 ]
+	check "refuse: added: nothing killed" [ "$(cw_count "$ns" 7400)" = 3 ]
+
 	expect_status 2 "refuse: a selector with --apply" \
 		in_ns "$ns" "$SR" --apply "$plan" --state close-wait --yes --no-audit
 	expect_status 2 "refuse: an expression with --apply" \

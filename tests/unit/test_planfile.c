@@ -22,6 +22,7 @@
 #include "fake_diag.h"
 #include "fixtures.h"
 #include "planfile.h"
+#include "selector.h"
 
 #define GOOD "tests/unit/data/plan_good.json"
 
@@ -425,6 +426,50 @@ static void test_planfile_load_refuses_a_shared_writable_plan(void **state)
 	free(buf);
 }
 
+/*
+ * The plan's sockets against its own selector: the fixture's UDP entry is not something
+ * "state close-wait and dport 5432" selects (an entry added by hand); with a selector that
+ * names it, the plan is consistent. Words the plan records nothing about (idle, pid, uid)
+ * never refuse.
+ */
+static void test_planfile_entries_match_their_selector(void **state)
+{
+	static const struct {
+		const char *selector;
+		bool ok;
+	} cases[] = {
+		{ "state close-wait and dport 5432", false },
+		{ "(state close-wait and dport 5432) or (proto udp and sport 7301)", true },
+		{ "(state close-wait and dport 5432 and idle > 5m) or (proto udp and pid 1)", true },
+		{ "(state close-wait and uid 1000) or (proto udp and comm x)", true },
+		{ "(state close-wait and not dport 5432) or proto udp", false },
+		{ "(state close-wait and dst 10.0.0.0/8) or (proto udp and family inet6)", true },
+		{ "state close-wait or proto udp and dst 10.0.0.0/8", false },
+	};
+	struct planfile p;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(planfile_load(GOOD, &p, why, sizeof(why)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sel_error err;
+		struct sel_node *ast = selector_parse(cases[i].selector, &err);
+		int ret;
+
+		if (!ast)
+			fail_msg("case %zu: %s: %s", i, cases[i].selector, err.msg);
+		ret = planfile_check_selector(&p, ast, why, sizeof(why));
+		sel_node_free(ast);
+		if ((ret == 0) != cases[i].ok)
+			fail_msg("case %zu (%s): %d \"%s\"", i, cases[i].selector, ret, why);
+		if (ret && ret != -EINVAL)
+			fail_msg("case %zu: %d, want -EINVAL", i, ret);
+	}
+	/* An --all plan has no selector: it lists whatever it lists. */
+	assert_int_equal(planfile_check_selector(&p, NULL, why, sizeof(why)), 0);
+	planfile_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_planfile_parse_age),
 		cmocka_unit_test(test_planfile_save_round_trip),
 		cmocka_unit_test(test_planfile_load_refuses_a_fifo),
+		cmocka_unit_test(test_planfile_entries_match_their_selector),
 		cmocka_unit_test(test_planfile_load_refuses_a_shared_writable_plan),
 		cmocka_unit_test(test_planfile_lookup_keeps_only_the_very_sockets),
 	};
