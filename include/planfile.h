@@ -60,6 +60,7 @@ struct planfile {
 	char *selector, *engine;
 	struct audit_who author;	/* sudo_user and tty point into owned copies */
 	char *author_sudo_user, *author_tty;
+	long long file_uid;		/* planfile_load: the file's owner; -1 when parsed */
 	uint64_t *netns;		/* the namespaces' inodes; rec->netns indexes it */
 	size_t nnetns;
 	struct sock_set socks;		/* identity only: tuple, cookie, family, protocol, state */

@@ -299,6 +299,7 @@ int planfile_parse(const char *buf, size_t len, struct planfile *p, char *why, s
 	int ret;
 
 	memset(p, 0, sizeof(*p));
+	p->file_uid = -1;
 	sha256_hex(buf, len, p->sha256);
 	/* A key given twice would let a reviewer and the tool read different values. */
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
@@ -366,6 +367,8 @@ int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen
 	close(fd);
 	fd = -1;
 	ret = planfile_parse(buf, got, p, why, whylen);
+	/* Who owns the file is the kernel's word; the plan's "who" is what it claims. */
+	p->file_uid = st.st_uid;
 	goto out;
 fail:
 	say(why, whylen, "%s", strerror(-ret));

@@ -1088,7 +1088,7 @@ static int plan_open(struct run *r)
 	snprintf(r->selector, sizeof(r->selector), "%s", r->plan.selector);
 	if (!cfg->engine_given)
 		r->engine = engine_find(r->plan.engine);
-	r->audit_plan = (struct audit_plan){ r->plan.sha256, &r->plan.author };
+	r->audit_plan = (struct audit_plan){ r->plan.sha256, &r->plan.author, r->plan.file_uid };
 	return plan_enter_netns(r);
 }
 
@@ -1569,9 +1569,15 @@ static int collect_plan(struct run *r, struct dump_ctx *dc, bool want_owners)
 	if (r->plan.author.sudo_user)
 		text_escape(sudo, sizeof(sudo), r->plan.author.sudo_user,
 			    strlen(r->plan.author.sudo_user));
-	fprintf(stderr, "sockreap: plan %s (sha256 %.16s..., by uid %u%s%s, %" PRId64 " s old): "
+	/* The author is what the plan claims; who owns the file is the kernel's word. */
+	char owner[64] = "";
+
+	if (r->plan.file_uid >= 0 && r->plan.file_uid != r->plan.author.uid)
+		snprintf(owner, sizeof(owner), " (says the plan; file owned by uid %lld)",
+			 r->plan.file_uid);
+	fprintf(stderr, "sockreap: plan %s (sha256 %.16s..., by uid %u%s%s%s, %" PRId64 " s old): "
 			"%zu socket%s, %zu still there, %zu gone, %zu changed\n", file,
-		r->plan.sha256, r->plan.author.uid, *sudo ? ", sudo " : "", sudo,
+		r->plan.sha256, r->plan.author.uid, *sudo ? ", sudo " : "", sudo, owner,
 		(int64_t)time(NULL) - r->plan.unix_time, n, n == 1 ? "" : "s", still,
 		r->plan_missing - changed, changed);
 	return RUN_ON;

@@ -110,6 +110,25 @@ test_changed() {
 		[ "$(jq -r '.sockets[0].outcome' "$TMP/out")" = killed ]
 }
 
+# --- the plan's author is what the file claims: the audit also names who owns the file --------
+test_author_claimed() {
+	local ns plan="$TMP/claim.json" log="$TMP/claim.log"
+	ns_new ns || { not_ok "claimed author: namespace"; return; }
+	rig_start PW "$ns" -p 7500 -n 2 close-wait || { not_ok "claimed author: rig"; return; }
+	expect_status 0 "claimed author: save a plan" \
+		in_ns "$ns" "$SR" --dry-run --sport 7500 --state close-wait --save-plan "$plan"
+	# Anyone who can write a plan can write any "who" into it.
+	jq -c '.who.uid = 4242 | .who.euid = 4242 | .who.sudo_user = "alice"' "$plan" >"$plan.e" &&
+		mv "$plan.e" "$plan" && chmod 0600 "$plan" && chown 4343 "$plan"
+	expect_status 0 "claimed author: apply it" \
+		in_ns "$ns" "$SR" --apply "$plan" --yes --audit-log "$log"
+	check "claimed author: the audit keeps the claimed author" \
+		[ "$(jq -r '.plan.author.uid' "$log" | sort -u)" = 4242 ]
+	check "claimed author: every record names the file's owner as the kernel says" \
+		[ "$(jq -r '.plan.file_uid' "$log" | sort -u)" = 4343 ]
+	check "claimed author: the run says whose file it was" grep -q 'file owned by uid 4343' "$TMP/err"
+}
+
 # --- refusals: each exits as specified and kills nothing ---------------------------------------
 test_refusals() {
 	local ns plan="$TMP/base.json" v
@@ -304,6 +323,7 @@ test_syslog() {
 }
 
 test_apply
+test_author_claimed
 test_syslog
 test_confirm
 test_many_netns
