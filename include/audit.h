@@ -29,7 +29,8 @@ struct audit_outcome {
 /* The plan file an --apply run carries out (planfile.h): its digest and its author. */
 struct audit_plan {
 	const char *sha256;		/* 64 hex digits of the file's bytes */
-	const struct audit_who *author;
+	const struct audit_who *author;	/* as the plan claims: anyone may write any "who" */
+	long long file_uid;		/* the file's owner, as the kernel says; -1: unknown */
 };
 
 struct audit {

@@ -60,6 +60,7 @@ struct planfile {
 	char *selector, *engine;
 	struct audit_who author;	/* sudo_user and tty point into owned copies */
 	char *author_sudo_user, *author_tty;
+	long long file_uid;		/* planfile_load: the file's owner; -1 when parsed */
 	uint64_t *netns;		/* the namespaces' inodes; rec->netns indexes it */
 	size_t nnetns;
 	struct sock_set socks;		/* identity only: tuple, cookie, family, protocol, state */
@@ -68,11 +69,24 @@ struct planfile {
 /*
  * Reads and parses path (planfile_parse). Returns 0, -EBADMSG for malformed JSON (why: the
  * byte, counted from 1, line and column), -EINVAL for a document that is not a plan or whose
- * entries contradict each other (why: which and how), or the errno of reading it.
+ * entries contradict each other (why: which and how), -EPERM for a file writable by group or
+ * others (why says so), or the errno of reading it.
  */
 int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen);
 int planfile_parse(const char *buf, size_t len, struct planfile *p, char *why, size_t whylen);
 void planfile_free(struct planfile *p);
+
+struct sel_node;
+
+/*
+ * Whether every socket the plan lists matches the plan's own selector (ast, parsed from
+ * p->selector) by what the plan records of it: state, protocol, family, addresses, ports,
+ * cookie. What it does not record (owners, idle, uid, ...) is taken as matching; a NULL ast
+ * (an --all plan) matches everything. An entry the selector excludes was not put there by
+ * --save-plan: 0, or -EINVAL with why naming it.
+ */
+int planfile_check_selector(const struct planfile *p, const struct sel_node *ast, char *why,
+			    size_t whylen);
 
 /*
  * Whether the plan may be carried out here and now: the same host (hostname and machine id),

@@ -235,6 +235,10 @@ static bool record_begin(struct audit *a, const char *event, bool host)
 	if (a->plan) {
 		json_obj_begin(&a->j, "plan");
 		json_str(&a->j, "sha256", a->plan->sha256);
+		if (a->plan->file_uid >= 0)
+			json_uint(&a->j, "file_uid", (uint64_t)a->plan->file_uid);
+		else
+			json_put_null(&a->j, "file_uid");
 		audit_who_json(&a->j, "author", a->plan->author);
 		json_obj_end(&a->j);
 	}
@@ -522,8 +526,9 @@ static void who_line(char *buf, size_t size, const struct audit *a, const struct
 
 	/* --apply: syslog names the plan too, as every audit record does. */
 	if (a->plan && n >= 0 && (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n, " plan_sha256=%s plan_author_uid=%u",
-			 a->plan->sha256, a->plan->author->uid);
+		snprintf(buf + n, size - (size_t)n, " plan_sha256=%s plan_author_uid=%u "
+			 "plan_file_uid=%lld", a->plan->sha256, a->plan->author->uid,
+			 a->plan->file_uid);
 }
 
 /* Said before acting: a run stopped by force still leaves this behind. */

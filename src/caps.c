@@ -35,3 +35,13 @@ int caps_keep_only(const int *caps, size_t n)
 		return 0;
 	return capng_apply(CAPNG_SELECT_CAPS) == 0 ? 0 : -EPERM;
 }
+
+int caps_effective(const int *caps, size_t n, bool on)
+{
+	if (capng_get_caps_process() < 0)
+		return -EPERM;
+	for (size_t i = 0; i < n; i++)
+		if (!on || capng_have_capability(CAPNG_PERMITTED, (unsigned)caps[i]))
+			capng_update(on ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE, (unsigned)caps[i]);
+	return capng_apply(CAPNG_SELECT_CAPS) == 0 ? 0 : -EPERM;
+}

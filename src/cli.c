@@ -934,6 +934,16 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	}
 	if (derive_netns(cfg, errf) < 0)
 		goto fail;
+	/* Its own kill, and no plan files yet: an option it would ignore is an error instead. */
+	if (cfg->forwarded && (cfg->save_plan || cfg->apply || cfg->engine_given)) {
+		fprintf(errf, "sockreap: %s with --forwarded is not supported%s\n",
+			cfg->save_plan ? "--save-plan" : cfg->apply ? "--apply" : "--engine",
+			cfg->engine_given && !cfg->save_plan && !cfg->apply
+				? ": forwarded flows are killed with resets through this host and "
+				  "their conntrack entry deleted"
+				: " yet: plan files hold sockets, not conntrack entries");
+		goto fail;
+	}
 	if (cfg->forwarded && cfg->group_by.n) {
 		fprintf(errf, "sockreap: --group-by with --forwarded is not supported yet: its keys "
 			      "are sockets' (pid, comm, unit)\n");

@@ -156,7 +156,7 @@ cleanup:
 int conntrack_probe(long *count)
 {
 	struct ct_flow none = { .s = { .family = AF_INET, .protocol = IPPROTO_TCP } }, got;
-	struct conntrack *c;
+	struct conntrack *c = NULL;
 	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_count", "re");
 	int ret;
 

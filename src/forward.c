@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "caps.h"
 #include "json.h"
+#include "localaddr.h"
 #include "netns.h"
 #include "output.h"
 #include "plan.h"
@@ -18,7 +19,6 @@
 #include "text.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -287,62 +287,15 @@ static int fwd_prepare(struct fwd_run *r)
 	return RUN_ON;
 }
 
-/* The addresses of this namespace (getifaddrs: the calling thread's namespace). */
-struct local_addrs {
-	struct {
-		int family;
-		uint32_t a[4];
-	} v[256];
-	size_t n;
-};
-
-static void local_addrs_read(struct local_addrs *l)
-{
-	struct ifaddrs *ifa, *i;
-
-	l->n = 0;
-	if (getifaddrs(&ifa) < 0)
-		return;
-	for (i = ifa; i && l->n < sizeof(l->v) / sizeof(l->v[0]); i = i->ifa_next) {
-		int family = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
-
-		if (family != AF_INET && family != AF_INET6)
-			continue;
-		memset(l->v[l->n].a, 0, sizeof(l->v[l->n].a));
-		if (family == AF_INET)
-			memcpy(l->v[l->n].a, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, 4);
-		else
-			memcpy(l->v[l->n].a, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr,
-			       16);
-		l->v[l->n++].family = family;
-	}
-	freeifaddrs(ifa);
-}
-
-static bool is_local(const struct local_addrs *l, int family, const uint32_t a[4])
-{
-	const uint8_t *b = (const uint8_t *)a;
-
-	/* 127/8 and ::1 whatever the interfaces say. */
-	if ((family == AF_INET && b[0] == 127) ||
-	    (family == AF_INET6 && !a[0] && !a[1] && !a[2] && a[3] == htonl(1)))
-		return true;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].family == family &&
-		    !memcmp(l->v[i].a, a, family == AF_INET ? 4 : 16))
-			return true;
-	return false;
-}
-
 /*
  * A flow that begins here (original source) or ends here (the destination really reached:
  * the reply's source) has a socket here, not only an entry: the operator's own SSH session to
  * a router is one. Those are sockreap's without --forwarded, never this mode's.
  */
-static bool ends_here(const struct local_addrs *l, const struct ct_flow *f)
+static bool ends_here(const struct localaddr *l, const struct ct_flow *f)
 {
-	return is_local(l, f->s.family, f->s.id.idiag_src) ||
-	       is_local(l, f->s.family, f->reply_src);
+	return localaddr_has(l, f->s.family, f->s.id.idiag_src) ||
+	       localaddr_has(l, f->s.family, f->reply_src);
 }
 
 /*
@@ -353,17 +306,23 @@ static int fwd_collect(struct fwd_run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct ct_set all = { 0 };
-	struct local_addrs *here = malloc(sizeof(*here));
+	struct localaddr here;
 	bool udp = selector_names_udp(cfg->ast);
 	size_t left = 0;
-	int ret = here ? conntrack_dump(r->ct, &all) : -ENOMEM;
+	int ret = conntrack_dump(r->ct, &all);
 
 	if (ret < 0) {
-		free(here);
 		ct_set_free(&all);
 		return say_open_error(ret);
 	}
-	local_addrs_read(here);
+	/* Without them no flow can be told from one that ends here: nothing is selected. */
+	ret = localaddr_read(&here);
+	if (ret < 0) {
+		ct_set_free(&all);
+		fprintf(stderr, "sockreap: cannot read this host's local routes: %s; nothing "
+				"killed\n", strerror(-ret));
+		return EXIT_ERROR;
+	}
 	for (size_t i = 0; i < all.n; i++) {
 		const struct ct_flow *f = &all.v[i];
 
@@ -371,18 +330,18 @@ static int fwd_collect(struct fwd_run *r)
 			continue;
 		if (cfg->ast && selector_eval(cfg->ast, &f->s, NULL) != SEL_YES)
 			continue;
-		if (ends_here(here, f)) {
+		if (ends_here(&here, f)) {
 			left++;
 			continue;
 		}
 		if (ct_set_push(&r->plan, f) < 0) {
-			free(here);
+			localaddr_free(&here);
 			ct_set_free(&all);
 			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 			return EXIT_ERROR;
 		}
 	}
-	free(here);
+	localaddr_free(&here);
 	ct_set_free(&all);
 	if (left)
 		fprintf(stderr, "sockreap: %zu matching flow%s begin%s or end%s at this host, left out: "

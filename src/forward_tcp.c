@@ -300,12 +300,26 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 		r.rng = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL;
 	r.rng |= 1;
 	for (size_t i = 0; i < n; i++) {
-		struct ct_flow *f = flows[i];
+		struct ct_flow *f = flows[i], now;
+		/*
+		 * The identity the plan recorded, checked just before anything is sent: the
+		 * flow previewed may have ended since, and a new one taken its tuple (a NAT
+		 * gateway reuses ports). Its entry has another id: not the flow approved.
+		 */
+		int got = conntrack_get(c, f, &now);
 
-		if (f->ct_state == TCP_CONNTRACK_TIME_WAIT || f->ct_state == TCP_CONNTRACK_CLOSE) {
+		if (got == -ENOENT) {
+			f->s.outcome = OUT_GONE;
+		} else if (got < 0) {
+			f->s.outcome = OUT_FAILED;
+			f->s.err = SOCK_ERR_UNVERIFIED;
+		} else if (now.id != f->id) {
+			f->s.outcome = OUT_CHANGED;
+		} else if (now.ct_state == TCP_CONNTRACK_TIME_WAIT ||
+			   now.ct_state == TCP_CONNTRACK_CLOSE) {
 			/* Both ends have closed already: the entry is all that is left. */
 			delete_verified(c, f);
-		} else if (!probe_state(f->ct_state)) {
+		} else if (!probe_state(now.ct_state)) {
 			f->s.outcome = OUT_UNSUPPORTED;
 			f->s.err = SOCK_ERR_RST_STATE;
 		} else {

@@ -277,7 +277,9 @@ static int parse_doc(const json_t *root, struct planfile *p, char *why, size_t w
 	p->engine = dup_or_null(get_str(root, "engine"), &oom);
 	if (oom)
 		return -ENOMEM;
-	if (strcmp(p->engine, "destroy") && strcmp(p->engine, "rst") && strcmp(p->engine, "auto"))
+	/* Every engine --save-plan can name (a plan previewed for shutdown is applied by it). */
+	if (strcmp(p->engine, "destroy") && strcmp(p->engine, "rst") && strcmp(p->engine, "auto") &&
+	    strcmp(p->engine, "shutdown"))
 		return bad(why, whylen, "unknown engine \"%.32s\"", p->engine);
 	if (!json_is_array(socks))
 		return bad(why, whylen, "no sockets array");
@@ -297,6 +299,7 @@ int planfile_parse(const char *buf, size_t len, struct planfile *p, char *why, s
 	int ret;
 
 	memset(p, 0, sizeof(*p));
+	p->file_uid = -1;
 	sha256_hex(buf, len, p->sha256);
 	/* A key given twice would let a reviewer and the tool read different values. */
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
@@ -331,6 +334,16 @@ int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen
 		say(why, whylen, "not a regular file");
 		goto out;
 	}
+	/*
+	 * What was reviewed is what runs only if nobody but the file's owner could have
+	 * rewritten it since (--save-plan writes 0600).
+	 */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		ret = -EPERM;
+		say(why, whylen, "writable by group or others (mode %04o): anyone could have "
+				 "changed it since it was reviewed", (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
 	if ((uint64_t)st.st_size > PLANFILE_MAX_BYTES) {
 		ret = -EFBIG;
 		goto fail;
@@ -354,6 +367,8 @@ int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen
 	close(fd);
 	fd = -1;
 	ret = planfile_parse(buf, got, p, why, whylen);
+	/* Who owns the file is the kernel's word; the plan's "who" is what it claims. */
+	p->file_uid = st.st_uid;
 	goto out;
 fail:
 	say(why, whylen, "%s", strerror(-ret));

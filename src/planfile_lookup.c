@@ -2,13 +2,18 @@
 /*
  * --apply's collection: a plan's sockets looked up again by cookie and 4-tuple, never selected
  * anew. TCP sockets by exact sock_diag gets, batched; where a get cannot be trusted, in a dump.
+ * Before that, the plan's entries checked against its own selector (planfile_check_selector:
+ * here, not in planfile.c, which the plan fuzzer builds without the selector language).
  */
 #include "planfile.h"
 #include "diag.h"
 #include "engine.h"
 #include "hashmap.h"
+#include "selector.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +160,59 @@ int planfile_lookup(struct diag *d, const struct sock_set *plan, bool ns_gone,
 	}
 	free(f.seen);
 	return ret;
+}
+
+/*
+ * What the plan records of a socket decides a leaf; anything else is UNKNOWN (Kleene logic):
+ * only an entry the selector excludes by its recorded fields is refused.
+ */
+static enum sel_result recorded_eval(const struct sel_node *n, const struct sock_rec *rec)
+{
+	enum sel_result a, b;
+
+	switch (n->kind) {
+	case SEL_AND:
+		a = recorded_eval(n->l, rec);
+		if (a == SEL_NO)
+			return SEL_NO;
+		b = recorded_eval(n->r, rec);
+		return b == SEL_NO ? SEL_NO : a == SEL_YES && b == SEL_YES ? SEL_YES : SEL_UNKNOWN;
+	case SEL_OR:
+		a = recorded_eval(n->l, rec);
+		if (a == SEL_YES)
+			return SEL_YES;
+		b = recorded_eval(n->r, rec);
+		return b == SEL_YES ? SEL_YES : a == SEL_NO && b == SEL_NO ? SEL_NO : SEL_UNKNOWN;
+	case SEL_NOT:
+		a = recorded_eval(n->l, rec);
+		return a == SEL_UNKNOWN ? SEL_UNKNOWN : a == SEL_YES ? SEL_NO : SEL_YES;
+	case SEL_STATE:
+	case SEL_PORT:
+	case SEL_ADDR:
+	case SEL_FAMILY:
+	case SEL_PROTO:
+	case SEL_COOKIE:
+		return selector_eval(n, rec, NULL);
+	default:
+		return SEL_UNKNOWN;
+	}
+}
+
+int planfile_check_selector(const struct planfile *p, const struct sel_node *ast, char *why,
+			    size_t whylen)
+{
+	/* No selector: an --all plan, every socket is its to list. */
+	if (!ast)
+		return 0;
+	for (size_t i = 0; i < p->socks.n; i++) {
+		const struct sock_rec *rec = &p->socks.v[i];
+
+		if (recorded_eval(ast, rec) != SEL_NO)
+			continue;
+		snprintf(why, whylen, "socket %zu (cookie %" PRIx64 ", %s) does not match the "
+				      "plan's selector: not put there by --save-plan", i,
+			 sock_cookie(rec), sock_state_name(rec->state));
+		return -EINVAL;
+	}
+	return 0;
 }

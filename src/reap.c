@@ -1019,6 +1019,27 @@ static int plan_enter_netns(struct run *r)
 }
 
 /*
+ * A setcap install's caller reads and writes plan files with the caller's own rights: the
+ * install's CAP_DAC_READ_SEARCH and CAP_DAC_OVERRIDE are there to read other processes' fds,
+ * not to let --apply read (and quote back) root's files or --save-plan replace them.
+ * Returns whether they were lowered (then caller_file_rights_end raises them again).
+ */
+static const int dac_caps[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+
+static bool caller_file_rights_begin(void)
+{
+	if (!getauxval(AT_SECURE) || getuid() == 0)
+		return false;
+	return caps_effective(dac_caps, sizeof(dac_caps) / sizeof(dac_caps[0]), false) == 0;
+}
+
+static void caller_file_rights_end(bool lowered)
+{
+	if (lowered)
+		caps_effective(dac_caps, sizeof(dac_caps) / sizeof(dac_caps[0]), true);
+}
+
+/*
  * --apply FILE: the plan read and checked before anything else; what it says replaces the
  * selector (its canonical text, whether it named listen) and, unless --engine, the engine.
  * Malformed JSON is a usage error (2); a document that is not a plan, is inconsistent, or is
@@ -1032,7 +1053,10 @@ static int plan_open(struct run *r)
 	struct sel_node *ast = NULL;
 	struct timespec now;
 	char why[512], shown[4 * PATH_MAX];
+	bool lowered = caller_file_rights_begin();
 	int ret = planfile_load(cfg->apply, &r->plan, why, sizeof(why));
+
+	caller_file_rights_end(lowered);
 
 	text_escape(shown, sizeof(shown), cfg->apply, strlen(cfg->apply));
 	if (!ret) {
@@ -1045,9 +1069,13 @@ static int plan_open(struct run *r)
 		snprintf(why, sizeof(why), "its selector does not parse: %s", err.msg);
 		ret = -EINVAL;
 	}
+	/* An entry its own selector excludes was added by hand: not what was reviewed. */
+	if (!ret)
+		ret = planfile_check_selector(&r->plan, ast, why, sizeof(why));
 	if (ret < 0) {
 		char w[4 * sizeof(why)];
 
+		sel_node_free(ast);
 		text_escape(w, sizeof(w), why, strlen(why));
 		fprintf(stderr, "sockreap: --apply %s: %s%s; nothing killed\n", shown,
 			ret == -EINVAL || ret == -EPERM ? "refused: " : "", w);
@@ -1060,7 +1088,7 @@ static int plan_open(struct run *r)
 	snprintf(r->selector, sizeof(r->selector), "%s", r->plan.selector);
 	if (!cfg->engine_given)
 		r->engine = engine_find(r->plan.engine);
-	r->audit_plan = (struct audit_plan){ r->plan.sha256, &r->plan.author };
+	r->audit_plan = (struct audit_plan){ r->plan.sha256, &r->plan.author, r->plan.file_uid };
 	return plan_enter_netns(r);
 }
 
@@ -1541,9 +1569,15 @@ static int collect_plan(struct run *r, struct dump_ctx *dc, bool want_owners)
 	if (r->plan.author.sudo_user)
 		text_escape(sudo, sizeof(sudo), r->plan.author.sudo_user,
 			    strlen(r->plan.author.sudo_user));
-	fprintf(stderr, "sockreap: plan %s (sha256 %.16s..., by uid %u%s%s, %" PRId64 " s old): "
+	/* The author is what the plan claims; who owns the file is the kernel's word. */
+	char owner[64] = "";
+
+	if (r->plan.file_uid >= 0 && r->plan.file_uid != r->plan.author.uid)
+		snprintf(owner, sizeof(owner), " (says the plan; file owned by uid %lld)",
+			 r->plan.file_uid);
+	fprintf(stderr, "sockreap: plan %s (sha256 %.16s..., by uid %u%s%s%s, %" PRId64 " s old): "
 			"%zu socket%s, %zu still there, %zu gone, %zu changed\n", file,
-		r->plan.sha256, r->plan.author.uid, *sudo ? ", sudo " : "", sudo,
+		r->plan.sha256, r->plan.author.uid, *sudo ? ", sudo " : "", sudo, owner,
 		(int64_t)time(NULL) - r->plan.unix_time, n, n == 1 ? "" : "s", still,
 		r->plan_missing - changed, changed);
 	return RUN_ON;
@@ -1855,6 +1889,7 @@ static int save_plan(struct run *r)
 	struct netns_info here = { .pid = -1 };
 	struct stat st;
 	char why[PATH_MAX + 256], file[4 * PATH_MAX], w[4 * sizeof(why)];
+	bool lowered;
 	struct planfile_meta m = { &host, { 0, 0 }, &who, r->selector, r->engine->name, r->in_netns,
 				   r->visit.n ? &r->visit : NULL };
 	int ret;
@@ -1873,7 +1908,9 @@ static int save_plan(struct run *r)
 		m.ns = &here;
 	}
 	text_escape(file, sizeof(file), r->cfg->save_plan, strlen(r->cfg->save_plan));
+	lowered = caller_file_rights_begin();
 	ret = planfile_save(r->cfg->save_plan, &m, &r->set, r->nplan, r->owners, why, sizeof(why));
+	caller_file_rights_end(lowered);
 	if (ret < 0) {
 		text_escape(w, sizeof(w), why, strlen(why));
 		fprintf(stderr, "sockreap: cannot save the plan: %s\n", w);

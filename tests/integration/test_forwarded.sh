@@ -114,6 +114,29 @@ else
 	not_ok "forwarded: the rigs for a flow to the router did not start"
 fi
 
+# "Here" is every address the router delivers locally, not a sample of them: a router with
+# hundreds of addresses (a load balancer's VIPs) and a local route for a whole range (AnyIP:
+# ip route add local ... dev lo) end flows at the router just the same.
+many_addrs() {
+	local i
+	for ((i = 1; i <= 300; i++)); do
+		echo "addr add 10.92.$((i / 250)).$((i % 250 + 1))/32 dev lo"
+	done | ip -n "$R" -batch - &&
+	ip -n "$R" route add local 10.93.0.0/24 dev lo
+}
+if many_addrs && flowrig RSRV3 "$R" tcp-server 2223 &&
+   flowrig RCLI3 "$C" tcp-client 10.92.1.51 2223 1 && flowrig RCLI4 "$C" tcp-client 10.93.0.7 2223 1
+then
+	expect_status 1 "forwarded: a flow to the router's 300th address is left out" \
+		run --forwarded --yes 'dport 2223 and dst 10.92.1.51'
+	expect_status 1 "forwarded: a flow to an address of a local route is left out" \
+		run --forwarded --yes 'dport 2223 and dst 10.93.0.7'
+	check "forwarded: their entries and sockets are untouched" \
+		[ "$(ct_count "$R" -p tcp --dport 2223)" = 2 ] && [ "$(est "$C" 'dport = :2223')" = 2 ]
+else
+	not_ok "forwarded: the rigs for flows to the router's many addresses did not start"
+fi
+
 # Words that do not fit the records.
 expect_status 2 "forwarded: pid is refused with --forwarded" run --forwarded -n 'pid 1'
 check "forwarded: the refusal names the word" grep -q '"pid" does not apply to forwarded' "$TMP/err"
@@ -128,7 +151,7 @@ check "forwarded: the outcome is killed" grep -q 'killed$' "$TMP/out"
 check "forwarded: the UDP entry is gone" [ "$(ct_count "$R" -p udp --dport 5353)" = 0 ]
 check "forwarded: the UDP flow not selected is untouched" \
 	[ "$(ct_count "$R" -p udp --dport 5354)" = 1 ]
-check "forwarded: the TCP flows are untouched (4 through, 1 to the router)" [ "$(ct_count "$R" -f ipv4 -p tcp)" = 5 ]
+check "forwarded: the TCP flows are untouched (4 through, 3 to the router)" [ "$(ct_count "$R" -f ipv4 -p tcp)" = 7 ]
 check "forwarded: the audit has the intent and the killed result" \
 	jqq -s '([.[] | select(.event == "intent") | .sockets[].cookie]) as $c |
 		($c | length) == 1 and

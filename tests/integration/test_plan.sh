@@ -110,6 +110,25 @@ test_changed() {
 		[ "$(jq -r '.sockets[0].outcome' "$TMP/out")" = killed ]
 }
 
+# --- the plan's author is what the file claims: the audit also names who owns the file --------
+test_author_claimed() {
+	local ns plan="$TMP/claim.json" log="$TMP/claim.log"
+	ns_new ns || { not_ok "claimed author: namespace"; return; }
+	rig_start PW "$ns" -p 7500 -n 2 close-wait || { not_ok "claimed author: rig"; return; }
+	expect_status 0 "claimed author: save a plan" \
+		in_ns "$ns" "$SR" --dry-run --sport 7500 --state close-wait --save-plan "$plan"
+	# Anyone who can write a plan can write any "who" into it.
+	jq -c '.who.uid = 4242 | .who.euid = 4242 | .who.sudo_user = "alice"' "$plan" >"$plan.e" &&
+		mv "$plan.e" "$plan" && chmod 0600 "$plan" && chown 4343 "$plan"
+	expect_status 0 "claimed author: apply it" \
+		in_ns "$ns" "$SR" --apply "$plan" --yes --audit-log "$log"
+	check "claimed author: the audit keeps the claimed author" \
+		[ "$(jq -r '.plan.author.uid' "$log" | sort -u)" = 4242 ]
+	check "claimed author: every record names the file's owner as the kernel says" \
+		[ "$(jq -r '.plan.file_uid' "$log" | sort -u)" = 4343 ]
+	check "claimed author: the run says whose file it was" grep -q 'file owned by uid 4343' "$TMP/err"
+}
+
 # --- refusals: each exits as specified and kills nothing ---------------------------------------
 test_refusals() {
 	local ns plan="$TMP/base.json" v
@@ -154,6 +173,22 @@ test_refusals() {
 	check "refuse: malformed JSON names the byte and line:column ($v)" \
 		[ "$v" = "at byte 57 (line 3, column 14)" ]
 	check "refuse: malformed: nothing killed" [ "$(cw_count "$ns" 7400)" = 3 ]
+
+	# An entry added by hand with a real cookie, one the plan's selector does not select (an
+	# established connection in a close-wait plan): not what was reviewed; nothing killed.
+	rig_start PE "$ns" -p 7401 -n 1 established || { not_ok "refuse: rig E"; return; }
+	in_ns "$ns" "$SR" -n --json --state established --sport 7401 >"$TMP/est.json" 2>/dev/null
+	jq -c --slurpfile e "$TMP/est.json" '.sockets += [($e[0].sockets[0] |
+		{cookie, protocol, family, state, local, peer, inode, uid, owners, owner_count}) +
+		{netns: .sockets[0].netns}] | .count += 1' "$plan" >"$TMP/added.json"
+	check "refuse: added: the edited plan lists the real socket" \
+		[ "$(jq -r '.sockets[3].state' "$TMP/added.json")" = established ]
+	expect_status 5 "refuse: an added entry the plan's selector does not select" \
+		in_ns "$ns" "$SR" --apply "$TMP/added.json" --yes --no-audit
+	check "refuse: added: says which entry" grep -q 'does not match the plan.s selector' "$TMP/err"
+	check "refuse: added: the established connection is untouched" \
+		[ "$(ss_count "$ns" state established "( sport = :7401 or dport = :7401 )")" = 2 ]
+	check "refuse: added: nothing killed" [ "$(cw_count "$ns" 7400)" = 3 ]
 
 	expect_status 2 "refuse: a selector with --apply" \
 		in_ns "$ns" "$SR" --apply "$plan" --state close-wait --yes --no-audit
@@ -288,6 +323,7 @@ test_syslog() {
 }
 
 test_apply
+test_author_claimed
 test_syslog
 test_confirm
 test_many_netns

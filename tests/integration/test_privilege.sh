@@ -147,7 +147,39 @@ test_oom_status() {
 	skipped "oom: no address-space limit made the parser run out of memory here"
 }
 
+# --- a setcap'd binary's plan files are the caller's: read and written with the caller's rights --
+# The install holds CAP_DAC_READ_SEARCH and CAP_DAC_OVERRIDE to read every process's fds; none of
+# that is lent to --apply (reading root's files, quoting them back) or --save-plan (replacing
+# root's files).
+test_setcap_plan_files() {
+	local capsp secret="$TMP/rootonly/secret.json"
+	setcap_copy "setcap plans" capsp \
+		cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override || return
+	local as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	mkdir -m 0700 "$TMP/rootonly" && printf '{"schema":"ROOT-ONLY-%s"}\n' $$ >"$secret" &&
+		chmod 0600 "$secret" || { not_ok "setcap plans: root's directory"; return; }
+	"${as_nobody[@]}" "$capsp" --apply "$secret" >"$TMP/out" 2>"$TMP/err"
+	check "setcap plans: --apply of a file the caller cannot read is refused" \
+		grep -q 'Permission denied' "$TMP/err"
+	check "setcap plans: nothing of root's file is quoted back" \
+		bash -c "! grep -q ROOT-ONLY '$TMP/err' '$TMP/out'"
+	expect_status 6 "setcap plans: --save-plan where the caller cannot write is refused" \
+		"${as_nobody[@]}" "$capsp" --dry-run --all --save-plan "$TMP/rootonly/planted.json"
+	check "setcap plans: nothing was written in root's directory" \
+		[ "$(ls -A "$TMP/rootonly")" = secret.json ]
+	# The caller's own directory works as before.
+	mkdir -m 0700 "$TMP/nobodys" && chown nobody "$TMP/nobodys" ||
+		{ not_ok "setcap plans: the caller's directory"; return; }
+	# Exit 0 or 1 (nothing here to select): the plan is written either way.
+	"${as_nobody[@]}" "$capsp" --dry-run --all --save-plan "$TMP/nobodys/p.json" \
+		>"$TMP/out" 2>"$TMP/err"
+	check "setcap plans: --save-plan in the caller's own directory" grep -q 'plan saved' "$TMP/err"
+	check "setcap plans: the caller's plan is the caller's file" \
+		[ "$(stat -c %U "$TMP/nobodys/p.json")" = nobody ]
+}
+
 test_setcap_caller
+test_setcap_plan_files
 test_oom_status
 test_prompt_caps
 test_engine_limit_status

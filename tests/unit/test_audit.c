@@ -694,7 +694,10 @@ static void test_audit_syslog_reachable(void **state)
 	fx_rmtree(dir);
 }
 
-/* An --apply run: every record, whatever its event, names the plan's digest and its author. */
+/*
+ * An --apply run: every record, whatever its event, names the plan's digest, its file's owner
+ * (the kernel's word) and its author (what the plan claims).
+ */
 static void test_audit_apply_records_carry_the_plan(void **state)
 {
 	char dir[64], path[PATH_MAX], why[256];
@@ -702,7 +705,7 @@ static void test_audit_apply_records_carry_the_plan(void **state)
 	struct audit_who who = { 0, 0, 1000, 7, "bob", NULL };
 	struct audit_who author = { 0, 0, 1001, 9, "alice", "/dev/pts/1" };
 	struct audit_plan plan = { "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-				   &author };
+				   &author, 4343 };
 	char *argv[] = { "sockreap", "--apply", "p.json" };
 	struct audit_run run = { 3, argv, "state close-wait", "destroy", 1, &who, NULL };
 	struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1", 40000, SS_CLOSE_WAIT, 0xab);
@@ -725,7 +728,7 @@ static void test_audit_apply_records_carry_the_plan(void **state)
 
 	char *log = slurp(path), *line = log;
 	const char *want = ",\"plan\":{\"sha256\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
-			   "\"author\":{\"uid\":0,\"euid\":0,\"loginuid\":1001,\"sessionid\":9,"
+			   "\"file_uid\":4343,\"author\":{\"uid\":0,\"euid\":0,\"loginuid\":1001,\"sessionid\":9,"
 			   "\"sudo_user\":\"alice\",\"tty\":\"/dev/pts/1\"}}";
 	int lines = 0;
 

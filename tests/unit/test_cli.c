@@ -735,6 +735,33 @@ static void test_cli_plan_options(void **state)
 	assert_string_equal(errbuf, "sockreap: --apply: empty path\n");
 }
 
+/*
+ * --forwarded has its own kill (conntrack and resets through the router) and no plan files yet:
+ * --save-plan, --apply and --engine with it are usage errors, never silently ignored.
+ */
+static void test_cli_forwarded_refuses_what_it_ignores(void **state)
+{
+	static const char *const opts[][3] = {
+		{ "-n", "--save-plan", "p.json" },
+		{ "--apply", "p.json", NULL },
+		{ "--engine", "shutdown", NULL },
+		{ "--engine", "destroy", NULL },
+	};
+	struct config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char *argv[] = { "sockreap", "--forwarded", (char *)opts[i][0], (char *)opts[i][1],
+				 (char *)opts[i][2], NULL };
+		int ret = parse(&cfg, NULL, 0, env_none, argv);
+
+		if (ret != EXIT_USAGE || !strstr(errbuf, "with --forwarded"))
+			fail_msg("--forwarded %s %s: %d \"%s\"", opts[i][0], opts[i][1], ret, errbuf);
+	}
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--forwarded", "-n", "dport 80")), 0);
+	cli_free(&cfg);
+}
+
 /* --group-by: counts are a preview; its keys are checked before anything runs. */
 static void test_cli_group_by(void **state)
 {
@@ -785,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_cli_conflicting_flags),
 		cmocka_unit_test(test_cli_plan_options),
 		cmocka_unit_test(test_cli_close_fd_needs_named_owners),
+		cmocka_unit_test(test_cli_forwarded_refuses_what_it_ignores),
 		cmocka_unit_test(test_cli_options_go_before_the_selector),
 		cmocka_unit_test(test_cli_help_fits_80_columns),
 		cmocka_unit_test(test_cli_audit_path_precedence),

@@ -158,6 +158,44 @@ static void test_forward_tcp_states(void **state)
 	assert_false(v[2].entry);
 }
 
+/*
+ * Between the preview and the kill the planned flow ended and a new one took its tuple (a NAT
+ * gateway reuses source ports): the entry there now has another id. The new flow is not the
+ * one previewed: nothing is sent to either of its ends and its entry stays; "changed".
+ * One planned flow whose entry is gone altogether is "gone", and nothing is sent for it.
+ */
+static void test_forward_tcp_entry_replaced_since_the_plan(void **state)
+{
+	struct fake_fwd v[2];
+	struct conntrack *c;
+	struct rawio *io;
+	const char *what;
+	struct ct_flow planned[2], *p[2] = { &planned[0], &planned[1] };
+
+	(void)state;
+	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_NONE);
+	masqueraded(&v[1], 1, TCP_CONNTRACK_ESTABLISHED, FF_NONE);
+	planned[0] = v[0].f;
+	planned[1] = v[1].f;
+	v[0].f.id = 77;		/* the new flow's entry */
+	fake_fwdnet_script(v, 2);
+	v[1].entry = false;	/* closed and dropped since */
+	assert_int_equal(conntrack_open(&c), 0);
+	assert_int_equal(rawio_open(&io, &what), 0);
+	assert_int_equal(forward_kill_tcp(c, io, p, 2), 0);
+	rawio_close(io);
+	conntrack_close(c);
+	assert_int_equal(planned[0].s.outcome, OUT_CHANGED);
+	assert_int_equal(v[0].syns, 0);
+	assert_true(v[0].src_alive);
+	assert_true(v[0].dst_alive);
+	assert_true(v[0].entry);
+	assert_int_equal(v[0].deletes, 0);
+	assert_int_equal(planned[1].s.outcome, OUT_GONE);
+	assert_int_equal(v[1].syns, 0);
+	assert_int_equal(fake_fwdnet_strays(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_forward_tcp_silent_destination),
 		cmocka_unit_test(test_forward_tcp_source_expects_more),
 		cmocka_unit_test(test_forward_tcp_states),
+		cmocka_unit_test(test_forward_tcp_entry_replaced_since_the_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include "fake_diag.h"
 #include "fixtures.h"
 #include "planfile.h"
+#include "selector.h"
 
 #define GOOD "tests/unit/data/plan_good.json"
 
@@ -149,6 +150,15 @@ static void test_planfile_refuses_what_is_not_a_whole_plan(void **state)
 		if (ret != -EINVAL || !strstr(why, cases[i].why))
 			fail_msg("case %zu (%s -> %s): %d \"%s\", want -EINVAL \"%s\"", i,
 				 cases[i].from, cases[i].to, ret, why, cases[i].why);
+	}
+	/* Every engine --save-plan can write is one --apply reads back. */
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const names[] = { "destroy", "rst", "auto", "shutdown" };
+		char to[64];
+
+		snprintf(to, sizeof(to), "\"engine\":\"%s\"", names[i]);
+		if (parse_edited("\"engine\":\"destroy\"", to, why, sizeof(why)))
+			fail_msg("engine %s: \"%s\"", names[i], why);
 	}
 	/* No netns object at all on a socket: inconsistent too. */
 	assert_int_equal(parse_edited("\"owner_count\":1,\n   \"netns\":{\"inode\":4026532174,"
@@ -381,6 +391,85 @@ static void test_planfile_load_refuses_a_fifo(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A plan anyone but its owner could have rewritten since it was reviewed is refused: writable
+ * by group or others. Its owner's own 0600 (or 0644) copy reads.
+ */
+static void test_planfile_load_refuses_a_shared_writable_plan(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	size_t len;
+	char *buf = slurp(GOOD, &len);
+	struct planfile p;
+	FILE *f;
+
+	(void)state;
+	strcpy(dir, "/tmp/sockreap-plan.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/plan.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), 0);
+	planfile_free(&p);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "writable by group or others"));
+	planfile_free(&p);
+	assert_int_equal(chmod(path, 0620), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), -EPERM);
+	planfile_free(&p);
+	unlink(path);
+	rmdir(dir);
+	free(buf);
+}
+
+/*
+ * The plan's sockets against its own selector: the fixture's UDP entry is not something
+ * "state close-wait and dport 5432" selects (an entry added by hand); with a selector that
+ * names it, the plan is consistent. Words the plan records nothing about (idle, pid, uid)
+ * never refuse.
+ */
+static void test_planfile_entries_match_their_selector(void **state)
+{
+	static const struct {
+		const char *selector;
+		bool ok;
+	} cases[] = {
+		{ "state close-wait and dport 5432", false },
+		{ "(state close-wait and dport 5432) or (proto udp and sport 7301)", true },
+		{ "(state close-wait and dport 5432 and idle > 5m) or (proto udp and pid 1)", true },
+		{ "(state close-wait and uid 1000) or (proto udp and comm x)", true },
+		{ "(state close-wait and not dport 5432) or proto udp", false },
+		{ "(state close-wait and dst 10.0.0.0/8) or (proto udp and family inet6)", true },
+		{ "state close-wait or proto udp and dst 10.0.0.0/8", false },
+	};
+	struct planfile p;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(planfile_load(GOOD, &p, why, sizeof(why)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sel_error err;
+		struct sel_node *ast = selector_parse(cases[i].selector, &err);
+		int ret;
+
+		if (!ast)
+			fail_msg("case %zu: %s: %s", i, cases[i].selector, err.msg);
+		ret = planfile_check_selector(&p, ast, why, sizeof(why));
+		sel_node_free(ast);
+		if ((ret == 0) != cases[i].ok)
+			fail_msg("case %zu (%s): %d \"%s\"", i, cases[i].selector, ret, why);
+		if (ret && ret != -EINVAL)
+			fail_msg("case %zu: %d, want -EINVAL", i, ret);
+	}
+	/* An --all plan has no selector: it lists whatever it lists. */
+	assert_int_equal(planfile_check_selector(&p, NULL, why, sizeof(why)), 0);
+	planfile_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +480,8 @@ int main(void)
 		cmocka_unit_test(test_planfile_parse_age),
 		cmocka_unit_test(test_planfile_save_round_trip),
 		cmocka_unit_test(test_planfile_load_refuses_a_fifo),
+		cmocka_unit_test(test_planfile_entries_match_their_selector),
+		cmocka_unit_test(test_planfile_load_refuses_a_shared_writable_plan),
 		cmocka_unit_test(test_planfile_lookup_keeps_only_the_very_sockets),
 	};
 
