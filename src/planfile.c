@@ -318,13 +318,21 @@ int planfile_parse(const char *buf, size_t len, struct planfile *p, char *why, s
 
 int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen)
 {
-	/* O_NONBLOCK: a FIFO given as the plan must not hang the open (refused below). */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), ret;
+	/*
+	 * O_NONBLOCK: a FIFO given as the plan must not hang the open (refused below).
+	 * O_NOFOLLOW: the file named is what was reviewed, not wherever a link points now.
+	 */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW), ret;
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 
 	memset(p, 0, sizeof(*p));
+	if (fd < 0 && errno == ELOOP) {
+		ret = -ELOOP;
+		say(why, whylen, "a symbolic link: give the plan file itself");
+		goto out;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		ret = -errno;
 		goto fail;
@@ -342,6 +350,13 @@ int planfile_load(const char *path, struct planfile *p, char *why, size_t whylen
 		ret = -EPERM;
 		say(why, whylen, "writable by group or others (mode %04o): anyone could have "
 				 "changed it since it was reviewed", (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	/* Nor may a third user, who owns it: root's plans and the caller's own are read. */
+	if (st.st_uid != 0 && st.st_uid != getuid()) {
+		ret = -EPERM;
+		say(why, whylen, "owned by uid %u, neither root nor you: its owner could have "
+				 "changed it since it was reviewed", (unsigned)st.st_uid);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > PLANFILE_MAX_BYTES) {

@@ -1078,8 +1078,8 @@ static int plan_open(struct run *r)
 		sel_node_free(ast);
 		text_escape(w, sizeof(w), why, strlen(why));
 		fprintf(stderr, "sockreap: --apply %s: %s%s; nothing killed\n", shown,
-			ret == -EINVAL || ret == -EPERM ? "refused: " : "", w);
-		return ret == -EINVAL || ret == -EPERM ? EXIT_GUARD
+			ret == -EINVAL || ret == -EPERM || ret == -ELOOP ? "refused: " : "", w);
+		return ret == -EINVAL || ret == -EPERM || ret == -ELOOP ? EXIT_GUARD
 		       : ret == -ENOMEM		 ? EXIT_ERROR
 						 : EXIT_USAGE;
 	}

@@ -117,16 +117,17 @@ test_author_claimed() {
 	rig_start PW "$ns" -p 7500 -n 2 close-wait || { not_ok "claimed author: rig"; return; }
 	expect_status 0 "claimed author: save a plan" \
 		in_ns "$ns" "$SR" --dry-run --sport 7500 --state close-wait --save-plan "$plan"
-	# Anyone who can write a plan can write any "who" into it.
+	# Anyone who can write a plan can write any "who" into it (here root, whose plans --apply
+	# reads: a third user's file is refused, test_refusals).
 	jq -c '.who.uid = 4242 | .who.euid = 4242 | .who.sudo_user = "alice"' "$plan" >"$plan.e" &&
-		mv "$plan.e" "$plan" && chmod 0600 "$plan" && chown 4343 "$plan"
+		mv "$plan.e" "$plan" && chmod 0600 "$plan" && chown 0 "$plan"
 	expect_status 0 "claimed author: apply it" \
 		in_ns "$ns" "$SR" --apply "$plan" --yes --audit-log "$log"
 	check "claimed author: the audit keeps the claimed author" \
 		[ "$(jq -r '.plan.author.uid' "$log" | sort -u)" = 4242 ]
 	check "claimed author: every record names the file's owner as the kernel says" \
-		[ "$(jq -r '.plan.file_uid' "$log" | sort -u)" = 4343 ]
-	check "claimed author: the run says whose file it was" grep -q 'file owned by uid 4343' "$TMP/err"
+		[ "$(jq -r '.plan.file_uid' "$log" | sort -u)" = 0 ]
+	check "claimed author: the run says whose file it was" grep -q 'file owned by uid 0' "$TMP/err"
 }
 
 # --- refusals: each exits as specified and kills nothing ---------------------------------------
@@ -165,6 +166,17 @@ test_refusals() {
 	expect_status 5 "refuse: --max 2 on a plan of 3" \
 		in_ns "$ns" "$SR" --apply "$plan" --yes --no-audit --max 2
 	check "refuse: --max: nothing killed" [ "$(cw_count "$ns" 7400)" = 3 ]
+
+	# A symbolic link to the plan, and a copy owned by a third user: refused, nothing killed.
+	ln -sf "$plan" "$TMP/link.json"
+	expect_status 5 "refuse: a symbolic link as the plan" \
+		in_ns "$ns" "$SR" --apply "$TMP/link.json" --yes --no-audit
+	check "refuse: link: says so" grep -q "refused: a symbolic link" "$TMP/err"
+	cp "$plan" "$TMP/third.json" && chown 65534 "$TMP/third.json"
+	expect_status 5 "refuse: a plan owned by a third user" \
+		in_ns "$ns" "$SR" --apply "$TMP/third.json" --yes --no-audit
+	check "refuse: third: says whose" grep -q "refused: owned by uid 65534, neither root nor you" "$TMP/err"
+	check "refuse: link and third: nothing killed" [ "$(cw_count "$ns" 7400)" = 3 ]
 
 	# Malformed JSON: exit 2 with where it broke (the byte, from 1, line and column).
 	printf '{"schema": "sockreap-plan/1",\n "count": 3,\n "sockets": [}\n' >"$TMP/broken.json"

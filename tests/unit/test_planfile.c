@@ -392,6 +392,50 @@ static void test_planfile_load_refuses_a_fifo(void **state)
 }
 
 /*
+ * A plan owned by a third user (neither root nor the caller) could have been rewritten by that
+ * user since it was reviewed: refused. A symbolic link as the plan is refused as --save-plan
+ * refuses one: what is read is the file named, not wherever a link points at the time.
+ */
+static void test_planfile_load_refuses_a_third_owner_and_a_link(void **state)
+{
+	char dir[64], path[PATH_MAX], link[PATH_MAX], why[256];
+	size_t len;
+	char *buf = slurp(GOOD, &len);
+	struct planfile p;
+	FILE *f;
+
+	(void)state;
+	if (geteuid() != 0) {
+		free(buf);
+		skip();	/* chown to another user needs root */
+	}
+	strcpy(dir, "/tmp/sockreap-plan.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/plan.json", dir);
+	snprintf(link, sizeof(link), "%s/link.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	free(buf);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(symlink("plan.json", link), 0);
+	assert_int_equal(planfile_load(link, &p, why, sizeof(why)), -ELOOP);
+	assert_non_null(strstr(why, "symbolic link"));
+	planfile_free(&p);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "owned by uid 65534"));
+	planfile_free(&p);
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(planfile_load(path, &p, why, sizeof(why)), 0);
+	planfile_free(&p);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
  * A plan anyone but its owner could have rewritten since it was reviewed is refused: writable
  * by group or others. Its owner's own 0600 (or 0644) copy reads.
  */
@@ -482,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_planfile_load_refuses_a_fifo),
 		cmocka_unit_test(test_planfile_entries_match_their_selector),
 		cmocka_unit_test(test_planfile_load_refuses_a_shared_writable_plan),
+		cmocka_unit_test(test_planfile_load_refuses_a_third_owner_and_a_link),
 		cmocka_unit_test(test_planfile_lookup_keeps_only_the_very_sockets),
 	};
 
