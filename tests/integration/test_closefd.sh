@@ -234,7 +234,37 @@ test_doctor() {
 		"$TMP/out"
 }
 
+# --- (g) a sandboxed owner: seccomp denies close() --------------------------------------------
+# trap: the filter answers close() with SIGSYS, whose default action kills the process; errno:
+# close() fails with EPERM. Either way the fd stays, the result says so, and the process lives.
+test_seccomp() {
+	local how ns port=7105 base rig pid
+	for how in errno trap; do
+		rig=S_$how
+		ns_new ns || { not_ok "seccomp $how: namespace"; return; }
+		leak_start "$rig" "$ns" $port --nofile 64 --seccomp-close $how ||
+			{ not_ok "seccomp $how: rig"; return; }
+		pid=${!rig}
+		leak "$ns" $port 2
+		check "seccomp $how: 2 leaked" wait_for 20 leaked_is "$rig" 2
+		base=$(fds "$pid")
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$pid" --yes --json \
+			--no-audit >"$TMP/out" 2>"$TMP/err"
+		check "seccomp $how: the process is alive" kill -0 "$pid"
+		check "seccomp $how: its fds are all still there" fds_are "$pid" "$base"
+		check "seccomp $how: each owner says failed, fd_closed false" \
+			[ "$(jq -c '[.sockets[].owners[] | [.fd_closed, .fd_result]] | unique' \
+				"$TMP/out")" = '[[false,"failed"]]' ]
+		[ "$how" = trap ] && check "seccomp trap: fd_why says seccomp-denied" \
+			[ "$(jq -r '[.sockets[].owners[].fd_why] | unique | join(",")' \
+				"$TMP/out")" = seccomp-denied ]
+		check "seccomp $how: the main thread still gets its data" \
+			[ "$(say "$rig" "feed x")" = "got x" ]
+		port=$((port + 1))
+	done
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
-for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_doctor}; do
+for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_seccomp test_doctor}; do
 	"$t"
 done
