@@ -269,10 +269,48 @@ static int add_rule(struct watch_rules *rules, const char *text, const char *wha
 	return 0;
 }
 
+/*
+ * The rules decide what root kills, so the file is trusted as the audit file is (ssh's
+ * StrictModes): a regular file owned by root or the caller, not writable by group or others.
+ * Opened without blocking, so that a FIFO is refused, not waited on. Returns NULL with *why set.
+ */
+static FILE *open_config(const char *path, const char **why, char *owner, size_t ownerlen)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	*why = NULL;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+	} else if (st.st_uid != 0 && st.st_uid != getuid()) {
+		snprintf(owner, ownerlen, "owned by uid %u, neither root nor the caller",
+			 (unsigned)st.st_uid);
+		*why = owner;
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		*why = "writable by group or others";
+	}
+	if (*why)
+		goto fail;
+	f = fdopen(fd, "re");
+	if (f)
+		return f;
+fail:
+	if (!*why)
+		*why = strerror(errno);
+	close(fd);
+	return NULL;
+}
+
 int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL, what[4 * PATH_MAX + 32], shown[4 * PATH_MAX];
+	char *line = NULL, what[4 * PATH_MAX + 32], shown[4 * PATH_MAX], owner[64];
+	const char *why;
+	FILE *f = open_config(path, &why, owner, sizeof(owner));
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
 	int ret = 0;
@@ -281,7 +319,8 @@ int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
 	rules->n = 0;
 	text_escape(shown, sizeof(shown), path, strlen(path));
 	if (!f) {
-		fprintf(errf, "sockreap: watch: cannot read %s: %s\n", shown, strerror(errno));
+		fprintf(errf, "sockreap: watch: cannot read %s: %s\n", shown,
+			why ? why : strerror(errno));
 		return EXIT_USAGE;
 	}
 	while (!ret && (len = getline(&line, &cap, f)) >= 0) {
