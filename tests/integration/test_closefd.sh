@@ -264,7 +264,28 @@ test_seccomp() {
 	done
 }
 
+# --- (h) a stopped owner (SIGSTOP): its fds are returned, and it stays stopped -----------------
+test_stopped() {
+	local ns base
+	ns_new ns || { not_ok "stopped: namespace"; return; }
+	leak_start T "$ns" 7110 --nofile 64 || { not_ok "stopped: rig"; return; }
+	leak "$ns" 7110 2
+	check "stopped: 2 leaked" wait_for 20 leaked_is T 2
+	base=$(fds "$T")
+	kill -STOP "$T"
+	check "stopped: the rig is stopped" wait_for 10 \
+		bash -c "[ \"\$(awk '{print \$3}' /proc/$T/stat)\" = T ]"
+	expect_status 0 "stopped: --close-fd on a stopped process" \
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$T" --yes --json --no-audit
+	check "stopped: both fds returned" fds_are "$T" $((base - 2))
+	sleep 0.2
+	check "stopped: it is still stopped (state T)" \
+		[ "$(awk '{print $3}' "/proc/$T/stat")" = T ]
+	kill -CONT "$T"
+	check "stopped: continued, the main thread gets its data" [ "$(say T "feed y")" = "got y" ]
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
-for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_seccomp test_doctor}; do
+for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped test_doctor}; do
 	"$t"
 done
