@@ -285,7 +285,35 @@ test_stopped() {
 	check "stopped: continued, the main thread gets its data" [ "$(say T "feed y")" = "got y" ]
 }
 
+# --- (i) the owner is sockreap's own parent: a shell that waits for it ------------------------
+# The shell holds a CLOSE_WAIT socket (a one-shot server closed its end) and runs sockreap on
+# itself: the self guard keeps an ancestor's socket (exit 1) until --include-self; then the
+# shell is interrupted in wait4 for our close, and resumes waiting.
+test_parent() {
+	local ns srv rc
+	ns_new ns || { not_ok "parent: namespace"; return; }
+	in_ns "$ns" python3 -c 'import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 7111)); s.listen(1); print("up", flush=True)
+c, _ = s.accept(); c.close(); s.close()' >"$TMP/srv" 2>&1 &
+	srv=$!
+	RIG_PIDS+=("$srv")
+	wait_for 10 grep -q up "$TMP/srv" || { not_ok "parent: server"; return; }
+	in_ns "$ns" bash -c 'exec 7<>/dev/tcp/127.0.0.1/7111 || exit 9
+		for ((i = 0; i < 500; i++)); do
+			ss -Htn state close-wait "dport = :$1" | grep -q . && break; sleep 0.01; done
+		"$2" --close-fd --state close-wait --pid $$ --yes --no-audit; [ $? = 1 ] || exit 5
+		[ -e /proc/$$/fd/7 ] || exit 4
+		"$2" --close-fd --state close-wait --pid $$ --include-self --yes --no-audit || exit 7
+		[ -e /proc/$$/fd/7 ] && exit 6
+		echo "shell-alive"' sh 7111 "$SR" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	[ "$rc" = 0 ] || sed 's/^/# /' "$TMP/err"
+	check "parent: the shell closed its own fd through sockreap and went on (exit $rc)" \
+		grep -qx shell-alive "$TMP/out"
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
-for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped test_doctor}; do
+for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped test_parent test_doctor}; do
 	"$t"
 done
