@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * leakrig PORT [--nofile N] [--threads K] [--seccomp-close trap|errno]: a TCP server on
+ * leakrig PORT [--nofile N] [--threads K] [--seccomp-close trap|errno|kill]: a TCP server on
  * 127.0.0.1:PORT that leaks: a connection its peer closes is never closed (CLOSE_WAIT), so the server runs into its own
  * RLIMIT_NOFILE (N, default 48) and stops accepting (EMFILE), as leaky servers do. "ping\n"
  * is answered "pong\n", and a connection that said ping is closed properly at its end (the
@@ -19,8 +19,8 @@
  *   fork           a child that inherits every fd and pauses: "child PID"
  *   sleepers       "sleepers N": how many sleeper threads woke early (should be 0)
  * --seccomp-close: once ready, a seccomp filter on every thread makes close() raise SIGSYS
- * (trap: the default action kills the rig) or fail with EPERM (errno), as a sandboxed service's
- * policy might; the leak path never closes, so the rig runs on until something else does.
+ * (trap: the default action kills the rig), fail with EPERM (errno) or kill the process (kill),
+ * as a sandboxed service's policy might; the leak path never closes, so the rig runs on until something else does.
  */
 #define RIG_NAME "leakrig"
 #include "rig.h"
@@ -243,6 +243,7 @@ static void seccomp_close(const char *how)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, !strcmp(how, "trap") ? SECCOMP_RET_TRAP
+				: !strcmp(how, "kill") ? SECCOMP_RET_KILL_PROCESS
 				: SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
@@ -266,7 +267,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: leakrig PORT [--nofile N] [--threads K] "
-				"[--seccomp-close trap|errno]\n");
+				"[--seccomp-close trap|errno|kill]\n");
 		return 2;
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {
