@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * leakrig PORT [--nofile N] [--threads K] [--seccomp-close trap|errno|kill]: a TCP server on
- * 127.0.0.1:PORT that leaks: a connection its peer closes is never closed (CLOSE_WAIT), so the server runs into its own
- * RLIMIT_NOFILE (N, default 48) and stops accepting (EMFILE), as leaky servers do. "ping\n"
- * is answered "pong\n", and a connection that said ping is closed properly at its end (the
- * leak is in the other path). For --close-fd's tests.
+ * 127.0.0.1:PORT that leaks: a connection its peer closes is never closed (CLOSE_WAIT), so
+ * the server runs into its own RLIMIT_NOFILE (N, default 48) and stops accepting (EMFILE), as
+ * leaky servers do. "ping\n" is answered "pong\n", and a connection that said ping is closed
+ * properly at its end (the leak is in the other path). For --close-fd's tests.
  *
  * The main thread blocks in read() on a pipe the whole time (a thread stopped inside a
  * blocking call: it must keep blocking, then get its data); the server runs in a thread of its
@@ -20,7 +20,8 @@
  *   sleepers       "sleepers N": how many sleeper threads woke early (should be 0)
  * --seccomp-close: once ready, a seccomp filter on every thread makes close() raise SIGSYS
  * (trap: the default action kills the rig), fail with EPERM (errno) or kill the process (kill),
- * as a sandboxed service's policy might; the leak path never closes, so the rig runs on until something else does.
+ * as a sandboxed service's policy might; the leak path never closes, so the rig runs on until
+ * something else does.
  */
 #define RIG_NAME "leakrig"
 #include "rig.h"

@@ -314,6 +314,8 @@ c, _ = s.accept(); c.close(); s.close()' >"$TMP/srv" 2>&1 &
 }
 
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
-for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped test_parent test_doctor}; do
+ALL_TESTS="test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped
+	test_parent test_doctor"
+for t in ${CLOSEFD_TESTS:-$ALL_TESTS}; do
 	"$t"
 done
