@@ -513,10 +513,29 @@ static void keep_signal(struct thread *t, pid_t pid, int sig)
 }
 
 /*
- * Steps t over the syscall instruction at pc. The step's SIGTRAP is ours (a SIGTRAP sent by
- * someone has si_code <= 0 and is kept); any other signal is kept and sent again later.
+ * Whether a stop's signal is the SIGSYS a seccomp filter (SECCOMP_RET_TRAP) raised for our own
+ * close() at pc: ours to drop, never to send again (its default action kills the process).
  */
-static int step_call(struct victim *v, struct thread *t, uint64_t pc, double deadline)
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1	/* the si_code of a seccomp SIGSYS (linux/signal.h) */
+#endif
+
+static bool our_seccomp_trap(pid_t tid, int sig, uint64_t pc)
+{
+	siginfo_t si;
+
+	return sig == SIGSYS && ptrace(PTRACE_GETSIGINFO, tid, NULL, &si) == 0 &&
+	       si.si_code == SYS_SECCOMP && si.si_syscall == SYS_close &&
+	       (uint64_t)(uintptr_t)si.si_call_addr == pc + SYSCALL_INSN_LEN;
+}
+
+/*
+ * Steps t over the syscall instruction at pc. The step's SIGTRAP is ours (a SIGTRAP sent by
+ * someone has si_code <= 0 and is kept); a seccomp SIGSYS for our call is dropped and sets
+ * *denied (the call did not run); any other signal is kept and sent again later.
+ */
+static int step_call(struct victim *v, struct thread *t, uint64_t pc, double deadline,
+		     bool *denied)
 {
 	for (;;) {
 		siginfo_t si;
@@ -539,7 +558,10 @@ static int step_call(struct victim *v, struct thread *t, uint64_t pc, double dea
 		    si.si_code > 0 && get_regs(t->tid, &now) == 0 &&
 		    regs_pc(&now) == pc + SYSCALL_INSN_LEN)
 			return 0;
-		keep_signal(t, v->pid, WSTOPSIG(st));
+		if (our_seccomp_trap(t->tid, WSTOPSIG(st), pc))
+			*denied = true;
+		else
+			keep_signal(t, v->pid, WSTOPSIG(st));
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
 	}
@@ -628,11 +650,13 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 			t[i]->why = id == CLOSEFD_FAILED ? "fd-unreadable" : NULL;
 			continue;
 		}
+		bool denied = false;
+
 		call = saved;
 		set_call(&call, pc, t[i]->fd);
 		ret = set_regs(runner->tid, &call);
 		if (ret == 0)
-			ret = step_call(&v, runner, pc, deadline);
+			ret = step_call(&v, runner, pc, deadline, &denied);
 		if (ret == 0)
 			ret = get_regs(runner->tid, &after);
 		if (ret < 0) {
@@ -644,6 +668,13 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 			continue;
 		}
 		long rc = regs_ret(&after);
+
+		if (denied) {
+			t[i]->result = CLOSEFD_FAILED;
+			t[i]->err = EPERM;
+			t[i]->why = "seccomp-denied";
+			continue;
+		}
 
 		t[i]->result = rc == 0 ? CLOSEFD_CLOSED : rc == -EBADF ? CLOSEFD_GONE : CLOSEFD_FAILED;
 		/* close() frees the descriptor even when it reports an error (EINTR, EIO). */

@@ -8,6 +8,7 @@
  */
 #include "watch.h"
 #include "audit.h"
+#include "caps.h"
 #include "cli.h"
 #include "plan.h"
 #include "reap.h"
@@ -18,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -267,10 +269,48 @@ static int add_rule(struct watch_rules *rules, const char *text, const char *wha
 	return 0;
 }
 
+/*
+ * The rules decide what root kills, so the file is trusted as the audit file is (ssh's
+ * StrictModes): a regular file owned by root or the caller, not writable by group or others.
+ * Opened without blocking, so that a FIFO is refused, not waited on. Returns NULL with *why set.
+ */
+static FILE *open_config(const char *path, const char **why, char *owner, size_t ownerlen)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	*why = NULL;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+	} else if (st.st_uid != 0 && st.st_uid != getuid()) {
+		snprintf(owner, ownerlen, "owned by uid %u, neither root nor the caller",
+			 (unsigned)st.st_uid);
+		*why = owner;
+	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		*why = "writable by group or others";
+	}
+	if (*why)
+		goto fail;
+	f = fdopen(fd, "re");
+	if (f)
+		return f;
+fail:
+	if (!*why)
+		*why = strerror(errno);
+	close(fd);
+	return NULL;
+}
+
 int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
 {
-	FILE *f = fopen(path, "re");
-	char *line = NULL, what[4 * PATH_MAX + 32], shown[4 * PATH_MAX];
+	char *line = NULL, what[4 * PATH_MAX + 32], shown[4 * PATH_MAX], owner[64];
+	const char *why;
+	FILE *f = open_config(path, &why, owner, sizeof(owner));
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
 	int ret = 0;
@@ -279,7 +319,8 @@ int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
 	rules->n = 0;
 	text_escape(shown, sizeof(shown), path, strlen(path));
 	if (!f) {
-		fprintf(errf, "sockreap: watch: cannot read %s: %s\n", shown, strerror(errno));
+		fprintf(errf, "sockreap: watch: cannot read %s: %s\n", shown,
+			why ? why : strerror(errno));
 		return EXIT_USAGE;
 	}
 	while (!ret && (len = getline(&line, &cap, f)) >= 0) {
@@ -444,6 +485,7 @@ struct watcher {
 	struct config base;	/* what every rule's run shares; ast and hook set per run */
 	struct watch_rules rules;
 	const char *config_path;	/* NULL: rules from the command line */
+	bool config_given;	/* --config: the caller's choice, read with the caller's rights */
 	uint64_t every_ms;
 	long max_per_cycle;	/* -1: none */
 	const char *metrics_path;
@@ -594,13 +636,50 @@ static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line 
 		note_signal(w, status - 128);
 }
 
+/*
+ * A setcap install's caller reads --config/--check and writes --metrics-file with the caller's
+ * own rights, as a one-shot run does its plan files: the install's CAP_DAC_READ_SEARCH and
+ * CAP_DAC_OVERRIDE are there to read other processes' fds, not to let a rule error quote back
+ * a line of /etc/shadow or a metrics rename replace a file in a directory of root's.
+ * Returns whether they were lowered (then caller_rights_end raises them again).
+ */
+static const int watch_dac_caps[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+
+static bool caller_rights_begin(void)
+{
+	if (!getauxval(AT_SECURE) || getuid() == 0)
+		return false;
+	return caps_effective(watch_dac_caps, sizeof(watch_dac_caps) / sizeof(watch_dac_caps[0]),
+			      false) == 0;
+}
+
+static void caller_rights_end(bool lowered)
+{
+	if (lowered)
+		caps_effective(watch_dac_caps, sizeof(watch_dac_caps) / sizeof(watch_dac_caps[0]),
+			       true);
+}
+
+/* The config file; one the caller named is read with the caller's rights (above). */
+static int load_config(const char *path, bool given, struct watch_rules *rules)
+{
+	bool lowered = given && caller_rights_begin();
+	int ret = watch_config_load(path, rules, stderr);
+
+	caller_rights_end(lowered);
+	return ret;
+}
+
 static void write_metrics(struct watcher *w)
 {
+	bool lowered;
 	int ret;
 
 	if (!w->metrics_path)
 		return;
+	lowered = caller_rights_begin();
 	ret = watch_metrics_write(w->metrics_path, &w->rules, &w->totals);
+	caller_rights_end(lowered);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: watch: cannot write metrics file %s: %s\n",
 			w->metrics_path, strerror(-ret));
@@ -618,7 +697,7 @@ static void reload(struct watcher *w)
 				"nothing to reload\n");
 		return;
 	}
-	ret = watch_config_load(w->config_path, &next, stderr);
+	ret = load_config(w->config_path, w->config_given, &next);
 	if (ret) {
 		fprintf(stderr, "sockreap: watch: SIGHUP: %s not reloaded (above); the %zu rule%s "
 				"before it keep running\n", w->config_path, w->rules.n,
@@ -808,6 +887,7 @@ static int parse_args(struct watcher *w, int argc, char **argv, const char **che
 			break;
 		case OPT_CONFIG:
 			w->config_path = optarg;
+			w->config_given = true;
 			break;
 		case OPT_CHECK:
 			*check = optarg;
@@ -884,7 +964,7 @@ static int load_rules(struct watcher *w, int argc, char **argv)
 		}
 		if (!w->config_path)
 			w->config_path = WATCH_DEFAULT_CONFIG;
-		return watch_config_load(w->config_path, &w->rules, stderr);
+		return load_config(w->config_path, w->config_given, &w->rules);
 	}
 	for (int i = first; i < argc; i++) {
 		char what[32];
@@ -940,7 +1020,7 @@ int watch_main(int argc, char **argv, const char *(*getenv_fn)(const char *))
 			fprintf(stderr, "sockreap: watch: --check takes a file, not rules\n");
 			return EXIT_USAGE;
 		}
-		ret = watch_config_load(check, &w.rules, stderr);
+		ret = load_config(check, true, &w.rules);
 		if (!ret)
 			printf("%s: %zu rule%s, OK\n", check, w.rules.n, w.rules.n == 1 ? "" : "s");
 		watch_rules_free(&w.rules);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * leakrig PORT [--nofile N] [--threads K]: a TCP server on 127.0.0.1:PORT that leaks: a
- * connection its peer closes is never closed (CLOSE_WAIT), so the server runs into its own
- * RLIMIT_NOFILE (N, default 48) and stops accepting (EMFILE), as leaky servers do. "ping\n"
- * is answered "pong\n", and a connection that said ping is closed properly at its end (the
- * leak is in the other path). For --close-fd's tests.
+ * leakrig PORT [--nofile N] [--threads K] [--seccomp-close trap|errno|kill]: a TCP server on
+ * 127.0.0.1:PORT that leaks: a connection its peer closes is never closed (CLOSE_WAIT), so
+ * the server runs into its own RLIMIT_NOFILE (N, default 48) and stops accepting (EMFILE), as
+ * leaky servers do. "ping\n" is answered "pong\n", and a connection that said ping is closed
+ * properly at its end (the leak is in the other path). For --close-fd's tests.
  *
  * The main thread blocks in read() on a pipe the whole time (a thread stopped inside a
  * blocking call: it must keep blocking, then get its data); the server runs in a thread of its
@@ -18,12 +18,19 @@
  *                  fd): "swapped N"
  *   fork           a child that inherits every fd and pauses: "child PID"
  *   sleepers       "sleepers N": how many sleeper threads woke early (should be 0)
+ * --seccomp-close: once ready, a seccomp filter on every thread makes close() raise SIGSYS
+ * (trap: the default action kills the rig), fail with EPERM (errno) or kill the process (kill),
+ * as a sandboxed service's policy might; the leak path never closes, so the rig runs on until
+ * something else does.
  */
 #define RIG_NAME "leakrig"
 #include "rig.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -230,8 +237,27 @@ static void *server(void *arg)
 	return NULL;
 }
 
+/* close() trapped (SIGSYS) or refused (EPERM) in every thread; everything else allowed. */
+static void seccomp_close(const char *how)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, !strcmp(how, "trap") ? SECCOMP_RET_TRAP
+				: !strcmp(how, "kill") ? SECCOMP_RET_KILL_PROCESS
+				: SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+		rig_die("seccomp");
+}
+
 int main(int argc, char **argv)
 {
+	const char *seccomp = NULL;
 	static struct rig r;
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -241,7 +267,8 @@ int main(int argc, char **argv)
 	int one = 1;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: leakrig PORT [--nofile N] [--threads K]\n");
+		fprintf(stderr, "usage: leakrig PORT [--nofile N] [--threads K] "
+				"[--seccomp-close trap|errno|kill]\n");
 		return 2;
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {
@@ -249,6 +276,8 @@ int main(int argc, char **argv)
 			nofile = atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--threads"))
 			threads = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--seccomp-close"))
+			seccomp = argv[i + 1];
 	}
 	struct rlimit rl = { (rlim_t)nofile, (rlim_t)nofile };
 
@@ -270,6 +299,8 @@ int main(int argc, char **argv)
 			rig_die("thread");
 	if (pthread_create(&t, NULL, server, &r))
 		rig_die("thread");
+	if (seccomp)
+		seccomp_close(seccomp);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
 	for (;;) {

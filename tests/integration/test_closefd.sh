@@ -234,7 +234,88 @@ test_doctor() {
 		"$TMP/out"
 }
 
+# --- (g) a sandboxed owner: seccomp denies close() --------------------------------------------
+# trap: the filter answers close() with SIGSYS, whose default action kills the process; errno:
+# close() fails with EPERM. Either way the fd stays, the result says so, and the process lives.
+test_seccomp() {
+	local how ns port=7105 base rig pid
+	for how in errno trap; do
+		rig=S_$how
+		ns_new ns || { not_ok "seccomp $how: namespace"; return; }
+		leak_start "$rig" "$ns" $port --nofile 64 --seccomp-close $how ||
+			{ not_ok "seccomp $how: rig"; return; }
+		pid=${!rig}
+		leak "$ns" $port 2
+		check "seccomp $how: 2 leaked" wait_for 20 leaked_is "$rig" 2
+		base=$(fds "$pid")
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$pid" --yes --json \
+			--no-audit >"$TMP/out" 2>"$TMP/err"
+		check "seccomp $how: the process is alive" kill -0 "$pid"
+		check "seccomp $how: its fds are all still there" fds_are "$pid" "$base"
+		check "seccomp $how: each owner says failed, fd_closed false" \
+			[ "$(jq -c '[.sockets[].owners[] | [.fd_closed, .fd_result]] | unique' \
+				"$TMP/out")" = '[[false,"failed"]]' ]
+		[ "$how" = trap ] && check "seccomp trap: fd_why says seccomp-denied" \
+			[ "$(jq -r '[.sockets[].owners[].fd_why] | unique | join(",")' \
+				"$TMP/out")" = seccomp-denied ]
+		check "seccomp $how: the main thread still gets its data" \
+			[ "$(say "$rig" "feed x")" = "got x" ]
+		port=$((port + 1))
+	done
+}
+
+# --- (h) a stopped owner (SIGSTOP): its fds are returned, and it stays stopped -----------------
+test_stopped() {
+	local ns base
+	ns_new ns || { not_ok "stopped: namespace"; return; }
+	leak_start T "$ns" 7110 --nofile 64 || { not_ok "stopped: rig"; return; }
+	leak "$ns" 7110 2
+	check "stopped: 2 leaked" wait_for 20 leaked_is T 2
+	base=$(fds "$T")
+	kill -STOP "$T"
+	check "stopped: the rig is stopped" wait_for 10 \
+		bash -c "[ \"\$(awk '{print \$3}' /proc/$T/stat)\" = T ]"
+	expect_status 0 "stopped: --close-fd on a stopped process" \
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$T" --yes --json --no-audit
+	check "stopped: both fds returned" fds_are "$T" $((base - 2))
+	sleep 0.2
+	check "stopped: it is still stopped (state T)" \
+		[ "$(awk '{print $3}' "/proc/$T/stat")" = T ]
+	kill -CONT "$T"
+	check "stopped: continued, the main thread gets its data" [ "$(say T "feed y")" = "got y" ]
+}
+
+# --- (i) the owner is sockreap's own parent: a shell that waits for it ------------------------
+# The shell holds a CLOSE_WAIT socket (a one-shot server closed its end) and runs sockreap on
+# itself: the self guard keeps an ancestor's socket (exit 1) until --include-self; then the
+# shell is interrupted in wait4 for our close, and resumes waiting.
+test_parent() {
+	local ns srv rc
+	ns_new ns || { not_ok "parent: namespace"; return; }
+	in_ns "$ns" python3 -c 'import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 7111)); s.listen(1); print("up", flush=True)
+c, _ = s.accept(); c.close(); s.close()' >"$TMP/srv" 2>&1 &
+	srv=$!
+	RIG_PIDS+=("$srv")
+	wait_for 10 grep -q up "$TMP/srv" || { not_ok "parent: server"; return; }
+	in_ns "$ns" bash -c 'exec 7<>/dev/tcp/127.0.0.1/7111 || exit 9
+		for ((i = 0; i < 500; i++)); do
+			ss -Htn state close-wait "dport = :$1" | grep -q . && break; sleep 0.01; done
+		"$2" --close-fd --state close-wait --pid $$ --yes --no-audit; [ $? = 1 ] || exit 5
+		[ -e /proc/$$/fd/7 ] || exit 4
+		"$2" --close-fd --state close-wait --pid $$ --include-self --yes --no-audit || exit 7
+		[ -e /proc/$$/fd/7 ] && exit 6
+		echo "shell-alive"' sh 7111 "$SR" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	[ "$rc" = 0 ] || sed 's/^/# /' "$TMP/err"
+	check "parent: the shell closed its own fd through sockreap and went on (exit $rc)" \
+		grep -qx shell-alive "$TMP/out"
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
-for t in ${CLOSEFD_TESTS:-test_usage test_recover test_forked test_changed test_denied test_doctor}; do
+ALL_TESTS="test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped
+	test_parent test_doctor"
+for t in ${CLOSEFD_TESTS:-$ALL_TESTS}; do
 	"$t"
 done

@@ -178,8 +178,46 @@ test_setcap_plan_files() {
 		[ "$(stat -c %U "$TMP/nobodys/p.json")" = nobody ]
 }
 
+# --- a setcap'd watcher's files are the caller's too: --config/--check read, --metrics-file written
+# A rule error quotes the line: with the install's CAP_DAC_READ_SEARCH it quoted root's secrets
+# back; with CAP_DAC_OVERRIDE the metrics rename replaced files in root's directories.
+test_setcap_watch_files() {
+	local capsw secret="$TMP/wroot/secret.conf"
+	setcap_copy "setcap watch" capsw \
+		cap_net_admin,cap_net_raw,cap_sys_ptrace,cap_dac_read_search,cap_dac_override || return
+	local as_nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	mkdir -m 0755 "$TMP/wroot" && printf 'ROOT-ONLY-%s\n' $$ >"$secret" &&
+		chmod 0600 "$secret" || { not_ok "setcap watch: root's directory"; return; }
+	expect_status 2 "setcap watch: --check of a file the caller cannot read is refused" \
+		"${as_nobody[@]}" "$capsw" watch --check "$secret"
+	check "setcap watch: --check says Permission denied" grep -q 'Permission denied' "$TMP/err"
+	check "setcap watch: --check quotes nothing of root's file" \
+		bash -c "! grep -q ROOT-ONLY '$TMP/err' '$TMP/out'"
+	expect_status 2 "setcap watch: --config of a file the caller cannot read is refused" \
+		"${as_nobody[@]}" "$capsw" watch --config "$secret"
+	check "setcap watch: --config quotes nothing of root's file" \
+		bash -c "! grep -q ROOT-ONLY '$TMP/err' '$TMP/out'"
+	# Two cycles at most (SIGTERM stops after the current one); a rule that matches nothing.
+	timeout -s TERM 3 "${as_nobody[@]}" "$capsw" watch --every 1s \
+		--metrics-file "$TMP/wroot/planted.prom" \
+		'none: state close-wait and sport 1, older-than 1m' >"$TMP/out" 2>"$TMP/err"
+	check "setcap watch: --metrics-file in root's directory is refused" \
+		grep -q 'cannot write metrics file.*Permission denied' "$TMP/err"
+	check "setcap watch: nothing was written in root's directory" \
+		[ "$(ls -A "$TMP/wroot")" = secret.conf ]
+	# The caller's own directory works as before.
+	mkdir -m 0700 "$TMP/wnobody" && chown nobody "$TMP/wnobody" ||
+		{ not_ok "setcap watch: the caller's directory"; return; }
+	timeout -s TERM 3 "${as_nobody[@]}" "$capsw" watch --every 1s \
+		--metrics-file "$TMP/wnobody/m.prom" \
+		'none: state close-wait and sport 1, older-than 1m' >"$TMP/out" 2>"$TMP/err"
+	check "setcap watch: metrics in the caller's own directory" \
+		grep -q 'sockreap_watch_matched_total{rule="none"}' "$TMP/wnobody/m.prom"
+}
+
 test_setcap_caller
 test_setcap_plan_files
+test_setcap_watch_files
 test_oom_status
 test_prompt_caps
 test_engine_limit_status

@@ -19,6 +19,20 @@ check_file() {
 	check "check: file:line and the caret" \
 		grep -qx "sockreap: $TMP/bad.conf:3: unknown state \"bogus\"" "$TMP/err"
 	check "check: the caret under the word" grep -qx '           ^^^^^' "$TMP/err"
+	# The rules decide what root kills: a file someone else may write is not trusted (as the
+	# audit file's rules, ssh's StrictModes), and a FIFO is refused without blocking.
+	cp "$TMP/good.conf" "$TMP/ww.conf" && chmod 0666 "$TMP/ww.conf"
+	expect_status 2 "check: a world-writable config is refused" \
+		"$SR" watch --check "$TMP/ww.conf"
+	check "check: it says why" grep -q "ww.conf.*writable by group or others" "$TMP/err"
+	cp "$TMP/good.conf" "$TMP/nobody.conf" && chown nobody "$TMP/nobody.conf"
+	expect_status 2 "check: a config another user owns is refused" \
+		"$SR" watch --check "$TMP/nobody.conf"
+	check "check: it names the owner" grep -q "nobody.conf.*owned by uid" "$TMP/err"
+	mkfifo "$TMP/fifo.conf"
+	expect_status 2 "check: a FIFO config is refused, not waited on" \
+		timeout 10 "$SR" watch --check "$TMP/fifo.conf"
+	check "check: it says not a regular file" grep -q "fifo.conf.*not a regular file" "$TMP/err"
 	expect_status 2 "rule without an age" "$SR" watch 'a: state close-wait'
 	expect_status 2 "rule without a selector" "$SR" watch 'a: , older-than 1s'
 	check "help fits 80 columns" \
