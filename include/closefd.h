@@ -60,6 +60,8 @@ int closefd_parse_vdso(const char *maps, uint64_t *start, uint64_t *end);
 long closefd_parse_tracer(const char *status);
 /* The Uid (real) of a /proc/PID/status text; -1 if it has none. */
 long closefd_parse_uid(const char *status);
+/* The Seccomp mode of a /proc/PID/status text (0 none, 1 strict, 2 filter); -1 if none. */
+long closefd_parse_seccomp(const char *status);
 /* Offset of the first x86-64 `syscall` (0f 05) in buf, or -1. */
 long closefd_scan_x86(const uint8_t *buf, size_t len);
 /* Offset of the first aligned aarch64 `svc #0` (0xd4000001, little-endian) in buf, or -1. */

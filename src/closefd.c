@@ -140,6 +140,11 @@ long closefd_parse_uid(const char *status)
 	return status_field(status, "Uid");
 }
 
+long closefd_parse_seccomp(const char *status)
+{
+	return status_field(status, "Seccomp");
+}
+
 long closefd_scan_x86(const uint8_t *buf, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++)
@@ -279,6 +284,13 @@ static const char *precheck(const char *proc, pid_t pid, bool may_others, int *s
 	}
 	if (closefd_parse_tracer(status) > 0)
 		return "already-traced";
+	/*
+	 * A seccomp filter may answer our close() with an error, a SIGSYS, or the death of the
+	 * whole process (SECCOMP_RET_KILL_PROCESS), and which one cannot be known without
+	 * reading and running the filter: a filtered (or strict) process is not touched.
+	 */
+	if (closefd_parse_seccomp(status) > 0)
+		return "seccomp-filter";
 	if (!may_others && closefd_parse_uid(status) != (long)geteuid())
 		return "other-user-needs-cap-sys-ptrace";
 	*scope = -1;

@@ -62,6 +62,10 @@ static void test_closefd_status_fields(void **state)
 	assert_int_equal(closefd_parse_tracer("Name:\tx\n"), -1);
 	/* "Uid" must be the whole key, not a prefix of another. */
 	assert_int_equal(closefd_parse_uid("Uidx:\t5\n"), -1);
+	/* Seccomp: 0 none, 1 strict, 2 a filter; -1 where the kernel says nothing. */
+	assert_int_equal(closefd_parse_seccomp("Name:\tx\nSeccomp:\t2\nSeccomp_filters:\t1\n"), 2);
+	assert_int_equal(closefd_parse_seccomp("Seccomp:\t0\n"), 0);
+	assert_int_equal(closefd_parse_seccomp(free_), -1);
 }
 
 static void test_closefd_scan_x86(void **state)
