@@ -28,7 +28,9 @@ endif
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libcap-ng libbpf jansson libnetfilter_conntrack libsystemd
+PKGS := libnl-3.0 libcap-ng libbpf jansson libnetfilter_conntrack
+# Headers only: watch loads libsystemd with dlopen (src/watch.c says why).
+HDR_PKGS := libsystemd
 
 # Debian packages: to build (debian/control's Build-Depends must list these, less
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
@@ -55,7 +57,7 @@ SR_CFLAGS := -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-n
 # -Werror is for the developer and test builds (make check, clang-check, sanitizers, tests):
 # a release build with a newer compiler must not fail on a new warning.
 WERROR ?=
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HDR_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = $(SR_CPPFLAGS) $(PKG_CFLAGS) $(CPPFLAGS) $(SR_CFLAGS) $(WERROR) $(CFLAGS)
