@@ -601,6 +601,20 @@ bad:
 	return NULL;
 }
 
+/*
+ * After an item of a comma list (pid 1,2; ct-state a,b): the node spans it; true when a comma
+ * follows (consumed: another item comes), false at the list's end.
+ */
+static bool list_more(struct parser *p, struct sel_node *n, int start)
+{
+	n->len = p->tok.pos + p->tok.len - start;
+	advance(p);
+	if (p->tok.kind != TOK_COMMA)
+		return false;
+	advance(p);
+	return true;
+}
+
 static struct sel_node *parse_pid(struct parser *p, int start)
 {
 	struct sel_node *n = node_new(SEL_PID, start, 0);
@@ -630,11 +644,8 @@ static struct sel_node *parse_pid(struct parser *p, int start)
 			n->u.list.v = v2;
 		}
 		n->u.list.v[n->u.list.n++] = (int32_t)v;
-		n->len = p->tok.pos + p->tok.len - start;
-		advance(p);
-		if (p->tok.kind != TOK_COMMA)
+		if (!list_more(p, n, start))
 			return n;
-		advance(p);
 	}
 	sel_node_free(n);
 	return NULL;
@@ -1022,11 +1033,8 @@ static struct sel_node *parse_ct_state(struct parser *p, int start)
 			break;
 		}
 		n->u.states.mask |= 1U << s;
-		n->len = p->tok.pos + p->tok.len - start;
-		advance(p);
-		if (p->tok.kind != TOK_COMMA)
+		if (!list_more(p, n, start))
 			return n;
-		advance(p);
 	}
 	sel_node_free(n);
 	return NULL;
