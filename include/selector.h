@@ -167,6 +167,12 @@ int selector_resolve(struct sel_node *n, const char *cgroup_root_dir, struct sel
  */
 struct sel_node *selector_netns_flag(const char *spec, bool by_pid);
 
+/*
+ * Whether spec can name a network namespace: a name under /run/netns (not "", "." or "..",
+ * at most NAME_MAX) or a path (it has a /). The expression and --netns refuse the same.
+ */
+bool selector_netns_name_ok(const char *spec);
+
 struct netns_roots;
 /*
  * Binds every netns atom to the namespace it names, once, before anything runs: its inode and

@@ -331,10 +331,16 @@ static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 				shown(&b, arg));
 			return -EINVAL;
 		}
-		if (len)
-			return 0;
-		fprintf(errf, "sockreap: --netns: empty name\n");
-		return -EINVAL;
+		if (!len) {
+			fprintf(errf, "sockreap: --netns: empty name\n");
+			return -EINVAL;
+		}
+		if (!selector_netns_name_ok(arg)) {
+			fprintf(errf, "sockreap: --netns: invalid network namespace name \"%s\" (a "
+				      "name under /run/netns, or a path with a /)\n", shown(&b, arg));
+			return -EINVAL;
+		}
+		return 0;
 	}
 	errno = 0;
 	v = strtol(arg, &end, 10);

@@ -966,8 +966,7 @@ static struct sel_node *parse_netns(struct parser *p, int start)
 			}
 		}
 	}
-	if (!by_inode && !by_pid && (!strcmp(buf, ".") || !strcmp(buf, "..") || !buf[0] ||
-				     (!strchr(buf, '/') && strlen(buf) > NAME_MAX))) {
+	if (!by_inode && !by_pid && !selector_netns_name_ok(buf)) {
 		fail_at(p, p->tok.pos, p->tok.len, "invalid network namespace name \"%s\"", buf);
 		return NULL;
 	}
@@ -987,6 +986,13 @@ static struct sel_node *parse_netns(struct parser *p, int start)
 	n->u.ns.pid = by_pid ? (int32_t)v : 0;
 	advance(p);
 	return cmp == CMP_NE ? node_not(n, start) : n;
+}
+
+bool selector_netns_name_ok(const char *spec)
+{
+	if (!spec[0] || !strcmp(spec, ".") || !strcmp(spec, ".."))
+		return false;
+	return strchr(spec, '/') || strlen(spec) <= NAME_MAX;
 }
 
 struct sel_node *selector_netns_flag(const char *spec, bool by_pid)

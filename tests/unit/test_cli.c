@@ -540,6 +540,14 @@ static void test_cli_netns(void **state)
 	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --netns: empty name\n");
+	/* The flag refuses what the expression refuses: its canonical form must parse back. */
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", ".")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --netns: invalid network namespace name \".\" "
+				    "(a name under /run/netns, or a path with a /)\n");
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "..")), EXIT_USAGE);
+	assert_non_null(strstr(errbuf, "invalid network namespace name \"..\""));
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "./..")), 0);
+	cli_free(&cfg);
 	const char *bad[] = { "0", "-1", "+5", " 5", "12x", "", "99999999999" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
