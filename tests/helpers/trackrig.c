@@ -4,8 +4,10 @@
  * command, for the watcher's state tracker (tests/integration/test_watch_track.sh): the
  * tracker must follow sockets that change state after the watcher started.
  *
- *   trackrig [-a ADDR] [-p PORT] [-c CLIENT_PORT]
+ *   trackrig [-a ADDR] [-l LISTEN_ADDR] [-p PORT] [-c CLIENT_PORT]
  *
+ * The listener is on LISTEN_ADDR (default ADDR: with -l :: and an IPv4 ADDR, the server ends are
+ * IPv6 sockets with v4-mapped addresses).
  * Connection slot I is from CLIENT_PORT + I (bound with SO_REUSEADDR) to PORT, so that a new
  * connection in a slot has the 4-tuple of the one before it. Commands on stdin, each answered
  * with one line ("ok", or "state S" for state):
@@ -70,7 +72,7 @@ static void settle(const struct slot *s, int state)
 
 int main(int argc, char **argv)
 {
-	const char *addr = "127.0.0.1";
+	const char *addr = "127.0.0.1", *laddr = NULL;
 	int port = 7600, cport = 37600, opt, one = 1, i;
 	struct slot slots[SLOTS];
 	struct sockaddr_storage ss;
@@ -78,10 +80,13 @@ int main(int argc, char **argv)
 	socklen_t sl;
 	int lfd;
 
-	while ((opt = getopt(argc, argv, "a:p:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:l:p:c:")) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
+			break;
+		case 'l':
+			laddr = optarg;
 			break;
 		case 'p':
 			port = atoi(optarg);
@@ -90,13 +95,14 @@ int main(int argc, char **argv)
 			cport = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: trackrig [-a ADDR] [-p PORT] [-c CLIENT_PORT]\n");
+			fprintf(stderr, "usage: trackrig [-a ADDR] [-l LISTEN_ADDR] [-p PORT] "
+					"[-c CLIENT_PORT]\n");
 			return 2;
 		}
 	}
 	for (i = 0; i < SLOTS; i++)
 		slots[i].cli = slots[i].srv = -1;
-	sl = rig_addr(addr, port, &ss);
+	sl = rig_addr(laddr ? laddr : addr, port, &ss);
 	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		rig_die("socket");

@@ -273,6 +273,49 @@ reload() {
 		[ "$(metric "$prom" sockreap_watch_tracker_lookups_total)" -ge 1 ]
 }
 
+# IPv6, and IPv4 clients of a dual-stack listener (server ends: AF_INET6, v4-mapped): the
+# map's addresses find each by its exact get.
+families() {
+	local ns p prom args
+	ns_new ns || { not_ok "families: namespace"; return; }
+	for args in "7680 -a ::1" "7690 -a 127.0.0.1 -l ::"; do
+		p=${args%% *}
+		prom="$TMP/fam$p.prom"
+		rig_spawn R$p ip netns exec "$ns" "$TRACKRIG" -p $p -c $((p + 30000)) ${args#* } ||
+			{ not_ok "families: rig ${args#* }"; continue; }
+		watcher W$p "$ns" --every 300ms --audit-log "$TMP/$p.log" --metrics-file "$prom" \
+			"t: state close-wait and sport $p, older-than 1s"
+		cycles_done "$prom" 1 || { not_ok "families: watcher ${args#* }"; continue; }
+		trk R$p "cw 0"
+		trk R$p "cw 1"
+		check "families (${args#* }): 2 in close-wait" [ "$(cw_count "$ns" $p)" = 2 ]
+		check "families (${args#* }): killed" gone_within "$ns" $p 30
+		check "families (${args#* }): from the map (one dump)" \
+			[ "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = 1 -a \
+			  "$(killed_in "$TMP/$p.log")" = 2 ]
+	done
+}
+
+# Another namespace's sockets, on the same port, are not the watcher's candidates.
+other_ns() {
+	local a b p=7700 prom="$TMP/otherns.prom"
+	ns_new a && ns_new b || { not_ok "other netns: namespaces"; return; }
+	rig_spawn RA ip netns exec "$a" "$TRACKRIG" -p $p -c $((p + 30000)) &&
+		rig_spawn RB ip netns exec "$b" "$TRACKRIG" -p $p -c $((p + 30000)) ||
+		{ not_ok "other netns: rigs"; return; }
+	watcher O "$a" --every 300ms --audit-log "$TMP/$p.log" --metrics-file "$prom" \
+		"t: state close-wait and sport $p, older-than 1h"
+	cycles_done "$prom" 1 || { not_ok "other netns: watcher"; return; }
+	trk RA "cw 0"
+	for i in 0 1 2; do
+		trk RB "cw $i"
+	done
+	cycles_more "$prom" 2
+	check "other netns: 1 candidate of its own, not the other's 3" \
+		[ "$(metric "$prom" sockreap_watch_tracker_candidates)" = 1 ]
+	check "other netns: the other's are untouched" [ "$(cw_count "$b" $p)" = 3 ]
+}
+
 not() { ! "$@"; }
 
 # killed_in LOG: how many sockets the audit LOG's results say killed.
@@ -288,3 +331,5 @@ nocap
 untracked
 failed_seed
 reload
+families
+other_ns
