@@ -114,6 +114,11 @@ late() {
 	check "late: no candidate left" [ "$(metric "$prom" sockreap_watch_tracker_candidates)" = 0 ]
 	check "late: audit has 5 killed" \
 		[ "$(killed_in "$TMP/$p.log")" = 5 ]
+	# The sanitizer build's leak check runs at exit: the tracker is released whole.
+	kill -TERM "${!w}"
+	wait_exit "${!w}"
+	wait "${!w}"
+	check "late: SIGTERM stops it, exit 0 (no leak)" [ $? = 0 ]
 }
 
 # Sockets that leave CLOSE_WAIT (to LAST_ACK and CLOSE, or by a reset) drop out.
