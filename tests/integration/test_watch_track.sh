@@ -321,6 +321,24 @@ other_ns() {
 	check "other netns: the other's are untouched" [ "$(cw_count "$b" $p)" = 3 ]
 }
 
+# The safety net: a full dump again every reseed interval (10 min; 1 s in this test build).
+reseed() {
+	local ns p=7710 prom="$TMP/reseed.prom" d l
+	ns_new ns || { not_ok "reseed: namespace"; return; }
+	TRACK_ENV="SOCKREAP_TEST_TRACK_RESEED_MS=1000" track_start "$ns" $p "$prom" \
+		"t: state close-wait and sport $p, older-than 1h" ||
+		{ not_ok "reseed: watcher did not start"; return; }
+	trk R$p "cw 0"
+	sleep 2.5
+	cycles_more "$prom" 1
+	d=$(metric "$prom" sockreap_watch_tracker_dumps_total)
+	l=$(metric "$prom" sockreap_watch_tracker_lookups_total)
+	check "reseed: dumps again each second ($d dumps), looks up between ($l)" \
+		[ "${d:-0}" -ge 2 -a "${l:-0}" -ge 2 ]
+	check "reseed: the candidate is still there" \
+		[ "$(metric "$prom" sockreap_watch_tracker_candidates)" = 1 ]
+}
+
 not() { ! "$@"; }
 
 # killed_in LOG: how many sockets the audit LOG's results say killed.
@@ -338,3 +356,4 @@ failed_seed
 reload
 families
 other_ns
+reseed
