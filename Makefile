@@ -51,8 +51,11 @@ DEB_PKGS := $(BUILD_PKGS) $(TEST_PKGS) $(DIST_PKGS)
 CFLAGS ?= -O2 -g
 # The BPF owner lookup (src/bpf/): compiled for the BPF target and embedded by src/taskfiles.c.
 TASKFILES_OBJ := build/bpf/taskfiles.bpf.o
+# The watcher's state tracker (src/bpf/statetrack.bpf.c), embedded by src/statetrack.c.
+STATETRACK_OBJ := build/bpf/statetrack.bpf.o
 SR_CPPFLAGS := -D_GNU_SOURCE -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' \
-	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
+	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"' \
+	-DSOCKREAP_STATETRACK_OBJ='"$(STATETRACK_OBJ)"'
 SR_CFLAGS := -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
 # -Werror is for the developer and test builds (make check, clang-check, sanitizers, tests):
 # a release build with a newer compiler must not fail on a new warning.
@@ -85,7 +88,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
 	build/tests/churnrig build/tests/faildump.so build/tests/echorig build/tests/readrig \
-	build/tests/leakrig
+	build/tests/leakrig build/tests/trackrig
 
 .SECONDARY:
 .PHONY: all check check-runbooks install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
@@ -124,6 +127,13 @@ $(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c include/taskfiles.h
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 build/obj/taskfiles.o build/san/taskfiles.o: $(TASKFILES_OBJ)
+
+$(STATETRACK_OBJ): src/bpf/statetrack.bpf.c include/statetrack.h
+	@mkdir -p $(dir $@)
+	@echo "  BPF     $@"
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+build/obj/statetrack.o build/san/statetrack.o: $(STATETRACK_OBJ)
 
 # The test build: everything under AddressSanitizer and UndefinedBehaviorSanitizer.
 build/san/%.o: src/%.c build/san/flags
@@ -177,7 +187,8 @@ FUZZ_TARGETS := selector diag packet cli netns planfile watch
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Iinclude -Itests/unit \
-	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"'
+	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"' \
+	-DSOCKREAP_STATETRACK_OBJ='"$(STATETRACK_OBJ)"'
 FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
 	src/selector_bc.c src/sock.c src/cgroup.c src/conntrack.c
 # conntrack.c: the flow words' state names (and libnetfilter_conntrack for its records).
@@ -207,7 +218,7 @@ FUZZ_MAXLEN_planfile := 16384
 FUZZ_MAXLEN_watch := 2048
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
-		tests/unit/fixtures.h $(TASKFILES_OBJ)
+		tests/unit/fixtures.h $(TASKFILES_OBJ) $(STATETRACK_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS_$*)

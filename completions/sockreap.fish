@@ -44,6 +44,7 @@ complete -c sockreap -n '__fish_seen_subcommand_from watch' -l max-per-cycle -x 
 complete -c sockreap -n '__fish_seen_subcommand_from watch' -l config -r -F -d 'Rules file'
 complete -c sockreap -n '__fish_seen_subcommand_from watch' -l check -r -F -d 'Validate a rules file'
 complete -c sockreap -n '__fish_seen_subcommand_from watch' -l metrics-file -r -F -d 'Prometheus text file'
+complete -c sockreap -n '__fish_seen_subcommand_from watch' -l no-track -d 'Dump every cycle (no BPF state tracker)'
 complete -c sockreap -n '__fish_seen_subcommand_from doctor' -l json -d 'One JSON document'
 complete -c sockreap -l max -x -d 'Refuse a plan of more than N sockets'
 complete -c sockreap -l all -d 'Allow an empty selector'

@@ -18,11 +18,20 @@
  * rule in its messages and audit records, and leaves its outcome counts in counts.
  */
 struct sock_set;
+struct sock_rec;
+struct diag;
 struct reap_hook {
 	const char *rule;
 	int (*after_collect)(void *arg, struct sock_set *set, size_t *nplan);
 	void *arg;
 	struct plan_counts counts;	/* out: the run's outcomes (zero unless it acted) */
+	/*
+	 * collect (NULL: the dump), in a run of the namespace it starts in: hands keep every
+	 * socket the run's dump would select (and maybe more: keep evaluates the selector), from
+	 * d, with tcp_info unless no_info. 0, a negative errno, or a positive value: dump.
+	 */
+	int (*collect)(void *arg, struct diag *d, bool no_info,
+		       int (*keep)(const struct sock_rec *rec, void *keep_arg), void *keep_arg);
 };
 
 /* Returns the process exit status (enum exit_status). */

@@ -10,6 +10,7 @@
 #include "hashmap.h"
 #include "selector.h"
 #include "sock.h"
+#include "statetrack.h"
 
 #define WATCH_NAME_MAX 63
 #define WATCH_DEFAULT_CONFIG "/etc/sockreap/watch.conf"
@@ -71,6 +72,8 @@ long watch_limit(const struct watch_rule *r, long global);
 struct watch_totals {
 	uint64_t cycles;
 	double last_cycle_ms;
+	bool tracking;			/* a state tracker serves some rule */
+	struct statetrack_stats track;	/* its counts, when tracking */
 };
 
 /* Prometheus text exposition format. */

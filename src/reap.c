@@ -1645,7 +1645,12 @@ static int stage_collect(struct run *r)
 		r->ms_dump = ms_since(&t);
 		return ret;
 	}
-	ret = r->visit.n ? dump_namespaces(r, &dc, no_info) : dump_all(&r->pf, r->d, &dc, no_info);
+	/* A watcher's state tracker (src/statetrack.c) instead of the dump, where it can. */
+	ret = cfg->hook && cfg->hook->collect && !r->visit.n ?
+		      cfg->hook->collect(cfg->hook->arg, r->d, no_info, admit, &dc) : 1;
+	if (ret > 0)
+		ret = r->visit.n ? dump_namespaces(r, &dc, no_info) :
+				   dump_all(&r->pf, r->d, &dc, no_info);
 	r->ms_dump = ms_since(&t);
 	progress_clear(&r->progress);
 	if (ret < 0)

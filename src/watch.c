@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "plan.h"
 #include "reap.h"
+#include "statetrack.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -435,6 +436,26 @@ void watch_metrics_format(FILE *f, const struct watch_rules *rules, const struct
 		   "# TYPE sockreap_watch_cycles_total counter\n"
 		   "sockreap_watch_cycles_total %llu\n",
 		t->last_cycle_ms / 1000.0, (unsigned long long)t->cycles);
+	if (!t->tracking)
+		return;
+	fprintf(f, "# HELP sockreap_watch_tracker_dumps_total Full dumps of the state tracker "
+		   "(start, overflow, safety net).\n"
+		   "# TYPE sockreap_watch_tracker_dumps_total counter\n"
+		   "sockreap_watch_tracker_dumps_total %llu\n"
+		   "# HELP sockreap_watch_tracker_lookups_total Rule runs served from the tracker's "
+		   "map by exact lookups.\n"
+		   "# TYPE sockreap_watch_tracker_lookups_total counter\n"
+		   "sockreap_watch_tracker_lookups_total %llu\n"
+		   "# HELP sockreap_watch_tracker_overflows_total Sockets the full tracker map could "
+		   "not take (each forces a dump).\n"
+		   "# TYPE sockreap_watch_tracker_overflows_total counter\n"
+		   "sockreap_watch_tracker_overflows_total %llu\n"
+		   "# HELP sockreap_watch_tracker_candidates Sockets the last lookup from the "
+		   "tracker's map asked the kernel about.\n"
+		   "# TYPE sockreap_watch_tracker_candidates gauge\n"
+		   "sockreap_watch_tracker_candidates %llu\n",
+		(unsigned long long)t->track.dumps, (unsigned long long)t->track.lookups,
+		(unsigned long long)t->track.overflows, (unsigned long long)t->track.candidates);
 }
 
 int watch_metrics_write(const char *path, const struct watch_rules *rules,
@@ -480,6 +501,7 @@ enum {
 	OPT_AUDIT_LOG,
 	OPT_NO_AUDIT,
 	OPT_INCLUDE_SELF,
+	OPT_NO_TRACK,
 };
 
 /*
@@ -537,6 +559,9 @@ struct watcher {
 	bool stop, reload;
 	int stop_sig;
 	struct notifier sd;
+	bool no_track;		/* --no-track: every cycle dumps */
+	struct statetrack *track;	/* NULL: every cycle dumps */
+	uint32_t track_failed;	/* the states a tracker could not be loaded for (said once) */
 };
 
 /* What the hook needs for one rule's run. */
@@ -545,6 +570,7 @@ struct rule_run {
 	struct watch_rule *rule;
 	size_t refused;		/* the breaker refused this many */
 	long limit;
+	uint32_t track_states;	/* what the tracker collects for it (0: the dump) */
 };
 
 static uint64_t ms_since(const struct timespec *t0)
@@ -614,6 +640,92 @@ static void note_signal(struct watcher *w, int sig)
 	}
 }
 
+/*
+ * The state tracker (src/statetrack.c): a full dump at the start, after an overflow and every
+ * TRACK_RESEED_MS; in between, a cycle looks up only the candidates. The test build lets
+ * SOCKREAP_TEST_TRACK_MAX (map size) and SOCKREAP_TEST_TRACK_RESEED_MS shrink both.
+ */
+#define TRACK_RESEED_MS (10 * 60 * 1000)
+
+static uint64_t track_param(const char *name, uint64_t dflt)
+{
+#ifdef SOCKREAP_TESTING
+	const char *e = secure_getenv(name);
+
+	if (e && *e)
+		return strtoull(e, NULL, 10);
+#else
+	(void)name;
+#endif
+	return dflt;
+}
+
+static int track_collect(void *arg, struct diag *d, bool no_info,
+			 int (*keep)(const struct sock_rec *rec, void *keep_arg), void *keep_arg)
+{
+	struct rule_run *rr = arg;
+
+	return statetrack_collect(rr->w->track, d, 0, rr->track_states, ms_since(&rr->w->start),
+				  track_param("SOCKREAP_TEST_TRACK_RESEED_MS", TRACK_RESEED_MS),
+				  no_info, keep, keep_arg);
+}
+
+static void track_rule(struct watcher *w, struct rule_run *rr, struct reap_hook *hook)
+{
+	uint32_t states = w->track ? statetrack_rule_states(rr->rule->ast) : 0;
+
+	if (!states || (states & ~statetrack_states(w->track)))
+		return;
+	rr->track_states = states;
+	hook->collect = track_collect;
+}
+
+/*
+ * A tracker for the states the rules need, when some rule can use one: at the start and after
+ * a reload that changes them. One that cannot be loaded (privileges, BTF) is said once per
+ * set of states; those rules dump, as they would without it.
+ */
+static void track_setup(struct watcher *w)
+{
+	uint32_t want = 0;
+	char why[256], names[128] = "";
+	size_t len = 0, nrules = 0;
+	struct stat ns;
+
+	for (size_t i = 0; i < w->rules.n && !w->no_track; i++) {
+		uint32_t s = statetrack_rule_states(w->rules.v[i].ast);
+
+		want |= s;
+		nrules += s != 0;
+	}
+	if (w->track && want == statetrack_states(w->track))
+		return;
+	statetrack_close(w->track);
+	w->track = NULL;
+	if (!want || want == w->track_failed)
+		return;
+	for (unsigned st = 0; st < 32; st++)
+		if (want & SS_BIT(st))
+			len += (size_t)snprintf(names + len, len < sizeof(names) ? sizeof(names) - len
+										 : 0,
+						"%s%s", len ? ", " : "", sock_state_name(st));
+	/* One namespace: where the watcher runs (netns in a rule is refused). */
+	if (stat("/proc/thread-self/ns/net", &ns) < 0)
+		ns.st_ino = 0;
+	if (statetrack_open(&w->track, want, (uint64_t)ns.st_ino,
+			    (uint32_t)track_param("SOCKREAP_TEST_TRACK_MAX", STATETRACK_MAX_ENTRIES),
+			    why, sizeof(why)) < 0) {
+		w->track_failed = want;
+		fprintf(stderr, "sockreap: watch: no state tracker for %s: %s; every cycle dumps the "
+				"socket table\n", names, why);
+		return;
+	}
+	w->track_failed = 0;
+	fprintf(stderr, "sockreap: watch: state tracker on for %s (%zu rule%s): a cycle looks up "
+			"the sockets that entered those states, not the whole table\n", names,
+		nrules, nrules == 1 ? "" : "s");
+}
+
 /* What a cycle did, for its one syslog line: "java-cw 3 killed, 0 failed; fw2 refused 20". */
 struct cycle_line {
 	char text[1024];
@@ -644,13 +756,14 @@ static void cycle_add(struct cycle_line *c, const char *fmt, ...)
 
 static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line *line)
 {
-	struct rule_run rr = { w, r, 0, watch_limit(r, w->max_per_cycle) };
-	struct reap_hook hook = { r->name, after_collect, &rr, { .total = 0 } };
+	struct rule_run rr = { w, r, 0, watch_limit(r, w->max_per_cycle), 0 };
+	struct reap_hook hook = { r->name, after_collect, &rr, { .total = 0 }, NULL };
 	struct config cfg = w->base;
 	int status;
 
 	cfg.ast = r->ast;
 	cfg.hook = &hook;
+	track_rule(w, &rr, &hook);
 	/* A run that stops before its collect (sock_diag refused) matched nothing this cycle. */
 	r->last_matched = 0;
 	status = reap_run(&cfg);
@@ -765,6 +878,7 @@ static void reload(struct watcher *w)
 	}
 	watch_rules_free(&w->rules);
 	w->rules = next;
+	track_setup(w);
 	fprintf(stderr, "sockreap: watch: SIGHUP: %s reloaded: %zu rule%s\n", w->config_path,
 		w->rules.n, w->rules.n == 1 ? "" : "s");
 }
@@ -812,6 +926,7 @@ static int watch_loop(struct watcher *w)
 	fprintf(stderr, "sockreap: watch: %zu rule%s, every %.1f s%s\n", w->rules.n,
 		w->rules.n == 1 ? "" : "s", (double)w->every_ms / 1000.0,
 		w->base.dry_run ? " (dry run: nothing is killed)" : "");
+	track_setup(w);
 	while (!w->stop) {
 		struct timespec c0;
 
@@ -825,6 +940,9 @@ static int watch_loop(struct watcher *w)
 		if (line.len && !w->base.dry_run)
 			audit_syslog_cycle((unsigned long long)w->totals.cycles, line.text);
 		w->totals.last_cycle_ms = (double)ms_since(&c0);
+		w->totals.tracking = w->track != NULL;
+		if (w->track)
+			statetrack_get_stats(w->track, &w->totals.track);
 		write_metrics(w);
 		if (!ready) {
 			notify(&w->sd, "READY=1");
@@ -836,6 +954,8 @@ static int watch_loop(struct watcher *w)
 		sleep_until(w, &c0, wd_usec);
 	}
 	notify(&w->sd, "STOPPING=1");
+	statetrack_close(w->track);
+	w->track = NULL;
 	notifier_close(&w->sd);
 	fprintf(stderr, "sockreap: watch: %s: stopped after %llu cycle%s\n",
 		audit_signal_name(w->stop_sig), (unsigned long long)w->totals.cycles,
@@ -867,6 +987,8 @@ static void watch_usage(FILE *f)
 	      "      --audit-log PATH     audit file (default " CLI_DEFAULT_AUDIT_LOG ")\n"
 	      "      --no-audit           kill without an audit file (logged to syslog)\n"
 	      "      --include-self       rules may select the caller's own SSH connection\n"
+	      "      --no-track           dump the socket table every cycle instead of\n"
+	      "                           tracking state changes (BPF; see sockreap(8))\n"
 	      "  -h, --help               show this help\n"
 	      "\n"
 	      "SIGHUP reloads the config file (a bad file keeps the old rules); SIGTERM or\n"
@@ -907,6 +1029,7 @@ static int parse_args(struct watcher *w, int argc, char **argv, const char **che
 		{ "audit-log", required_argument, NULL, OPT_AUDIT_LOG },
 		{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
 		{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
+		{ "no-track", no_argument, NULL, OPT_NO_TRACK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -962,6 +1085,9 @@ static int parse_args(struct watcher *w, int argc, char **argv, const char **che
 			break;
 		case OPT_INCLUDE_SELF:
 			w->base.include_self = true;
+			break;
+		case OPT_NO_TRACK:
+			w->no_track = true;
 			break;
 		case 'h':
 			w->base.action = CLI_HELP;

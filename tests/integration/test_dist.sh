@@ -82,8 +82,8 @@ if command -v systemd-analyze >/dev/null && [ -x ./sockreap ]; then
 	check "dist: the service is Type=notify with a watchdog" \
 		bash -c 'grep -qx Type=notify "$1" && grep -q ^WatchdogSec= "$1"' sh \
 		dist/sockreap-watch.service
-	check "dist: its capability bounding set is the issue's four" \
-		grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_PTRACE CAP_DAC_READ_SEARCH' \
+	check "dist: its capability bounding set is the issue's four and the state tracker's two" \
+		grep -qx 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_PTRACE CAP_DAC_READ_SEARCH CAP_BPF CAP_PERFMON' \
 		dist/sockreap-watch.service
 else
 	skipped "dist: systemd-analyze (systemd) or ./sockreap missing: the unit is not verified"

@@ -263,7 +263,7 @@ static void test_watch_metrics(void **state)
 {
 	struct watch_rule v[2];
 	struct watch_rules rules = { v, 2 };
-	struct watch_totals t = { 7, 12.5 };
+	struct watch_totals t = { .cycles = 7, .last_cycle_ms = 12.5 };
 	struct sel_error err;
 	char *out = NULL;
 	size_t len = 0;
@@ -312,12 +312,49 @@ static void test_watch_metrics(void **state)
 	watch_rule_free(&v[1]);
 }
 
+/* The tracker's counters: only from a watcher that has one. */
+static void test_watch_metrics_tracker(void **state)
+{
+	struct watch_rule v[1];
+	struct watch_rules rules = { v, 1 };
+	struct watch_totals t = { 3, 1.0, false,
+				  { .dumps = 2, .lookups = 40, .overflows = 5, .candidates = 7 } };
+	struct sel_error err;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(watch_rule_parse("cw: state close-wait, older-than 10m", &v[0], &err), 0);
+	f = open_memstream(&out, &len);
+	watch_metrics_format(f, &rules, &t);
+	fclose(f);
+	assert_null(strstr(out, "tracker"));
+	free(out);
+	out = NULL;
+	t.tracking = true;
+	f = open_memstream(&out, &len);
+	watch_metrics_format(f, &rules, &t);
+	fclose(f);
+	assert_non_null(strstr(out, "# TYPE sockreap_watch_tracker_dumps_total counter\n"
+				    "sockreap_watch_tracker_dumps_total 2\n"));
+	assert_non_null(strstr(out, "sockreap_watch_tracker_lookups_total 40\n"));
+	assert_non_null(strstr(out, "sockreap_watch_tracker_overflows_total 5\n"));
+	assert_non_null(strstr(out, "# TYPE sockreap_watch_tracker_candidates gauge\n"
+				    "sockreap_watch_tracker_candidates 7\n"));
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+		assert_true(line[0] == '#' || !strncmp(line, "sockreap_watch_", 15));
+	free(out);
+	watch_rule_free(&v[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_watch_rule_ok),	 cmocka_unit_test(test_watch_rule_errors),
 		cmocka_unit_test(test_watch_config),	 cmocka_unit_test(test_watch_ages),
 		cmocka_unit_test(test_watch_limit),	 cmocka_unit_test(test_watch_metrics),
+		cmocka_unit_test(test_watch_metrics_tracker),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

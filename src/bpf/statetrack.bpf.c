@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The watcher's candidate set in the kernel: on every TCP state change
+ * (sock:inet_sock_set_state, a BTF tracepoint), a socket entering one of the watched states
+ * is put in a hash map under its cookie (struct statetrack_rec, include/statetrack.h), and one
+ * entering any other state is taken out. A full map counts an overflow: the reader then dumps.
+ * Same CO-RE style as taskfiles.bpf.c: the few fields read are declared here and relocated
+ * against the running kernel's BTF.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "statetrack.h"
+
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct in6_addr {
+	union {
+		__u32 u6_addr32[4];
+	} in6_u;
+} __attribute__((preserve_access_index));
+
+struct sock_common {
+	__u32 skc_daddr;
+	__u32 skc_rcv_saddr;
+	__u16 skc_dport;
+	__u16 skc_num;
+	unsigned short skc_family;
+	int skc_bound_dev_if;
+	possible_net_t skc_net;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+	__u16 sk_protocol;
+} __attribute__((preserve_access_index));
+
+#define AF_INET_NR 2
+#define AF_INET6_NR 10
+#define IPPROTO_TCP_NR 6
+
+/* The states to keep (1 << state), and the one namespace to watch (0: all), set by the loader. */
+const volatile __u32 watched = 0;
+const volatile __u32 only_netns = 0;
+
+/* Inserts the full map refused; the reader compares it across cycles. */
+__u64 overflows = 0;
+
+/*
+ * Not preallocated: the kernel memory follows the sockets in watched states (about 130 bytes
+ * each), not the map's bound; the whole host's sockets land here, every namespace's.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, STATETRACK_MAX_ENTRIES);
+	__type(key, __u64);
+	__type(value, struct statetrack_rec);
+} tracked SEC(".maps");
+
+SEC("tp_btf/inet_sock_set_state")
+int statetrack(unsigned long long *ctx)
+{
+	struct sock *sk = (struct sock *)ctx[0];
+	int newstate = (int)ctx[2];
+	struct statetrack_rec rec;
+	__u64 cookie;
+
+	if (!sk || sk->sk_protocol != IPPROTO_TCP_NR)
+		return 0;
+	rec.family = sk->__sk_common.skc_family;
+	if (rec.family != AF_INET_NR && rec.family != AF_INET6_NR)
+		return 0;
+	rec.netns = sk->__sk_common.skc_net.net->ns.inum;
+	/* Another namespace's burst of sockets must not fill the map a watcher of one relies on. */
+	if (only_netns && rec.netns != only_netns)
+		return 0;
+	/* The cookie sock_diag reports (generated here if nothing asked for it yet). */
+	cookie = bpf_get_socket_cookie(sk);
+	if (!(watched & (1U << (newstate & 31)))) {
+		bpf_map_delete_elem(&tracked, &cookie);
+		return 0;
+	}
+	rec.cookie = cookie;
+	rec.entered_ns = bpf_ktime_get_ns();
+	rec.state = (__u8)newstate;
+	rec.pad = 0;
+	rec.sport = sk->__sk_common.skc_num;
+	rec.dport = sk->__sk_common.skc_dport;
+	rec.bound_dev_if = sk->__sk_common.skc_bound_dev_if;
+	if (rec.family == AF_INET_NR) {
+		rec.src[0] = sk->__sk_common.skc_rcv_saddr;
+		rec.dst[0] = sk->__sk_common.skc_daddr;
+		rec.src[1] = rec.src[2] = rec.src[3] = 0;
+		rec.dst[1] = rec.dst[2] = rec.dst[3] = 0;
+	} else {
+		for (int i = 0; i < 4; i++) {
+			rec.src[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			rec.dst[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+		}
+	}
+	/* An existing key is replaced in place (never refused); a new one may find it full. */
+	if (bpf_map_update_elem(&tracked, &cookie, &rec, BPF_ANY) < 0)
+		__sync_fetch_and_add(&overflows, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
