@@ -17,7 +17,13 @@
  * friends). Our call runs with orig_rax = -1, so no restart is applied over it; the saved
  * registers put back orig_rax and the -ERESTART* value, and the kernel then restarts the
  * original call as if we had never been there. On aarch64 the restart is applied before
- * get_signal(), to the registers we save, so restoring them is enough there too.
+ * get_signal(), to the registers we save (x0 back to orig_x0, pc back on the svc), so restoring
+ * them restarts the call too. Not a call the kernel continues through restart_syscall
+ * (-ERESTART_RESTARTBLOCK: a relative nanosleep, a futex wait with a timeout): arm64 switches
+ * x8 to it after get_signal(), in the same do_signal() and only if pc is still on the svc, and
+ * the thread that runs our close has left that do_signal() by then: there, that call starts
+ * over from its arguments (a 3 s sleep stopped half-way took 4.5 s under qemu). The other
+ * threads, only stopped, are not concerned.
  *
  * Signals: a signal that stops a thread before it reached our interrupt is delivered at once
  * (PTRACE_CONT with it, as compel does); one that arrives while our call is being stepped is
@@ -542,8 +548,27 @@ static bool our_seccomp_trap(pid_t tid, int sig, uint64_t pc)
 }
 
 /*
- * Steps t over the syscall instruction at pc. The step's SIGTRAP is ours (a SIGTRAP sent by
- * someone has si_code <= 0 and is kept); a seccomp SIGSYS for our call is dropped and sets
+ * Whether a SIGTRAP is the report of our own step. A step over a system call is reported at
+ * the call's exit (ptrace_report_syscall_exit(regs, 1)): x86-64 sends it with TRAP_BRKPT, but
+ * arm64 has no user_single_step_report() of its own and the generic one sends SI_USER from
+ * pid 0, which a kill() from the process's own pid namespace never is. Taken for someone
+ * else's SIGTRAP, it was kept and sent again at the detach: the process died of it (seen
+ * under qemu, tests/aarch64/).
+ */
+static bool step_trap(const siginfo_t *si)
+{
+	if (si->si_code > 0)
+		return true;
+#if defined(__aarch64__)
+	return si->si_code == SI_USER && si->si_pid == 0 && si->si_uid == 0;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Steps t over the syscall instruction at pc. The step's SIGTRAP is ours (step_trap(); one
+ * sent by someone else is kept); a seccomp SIGSYS for our call is dropped and sets
  * *denied (the call did not run); any other signal is kept and sent again later.
  */
 static int step_call(struct victim *v, struct thread *t, uint64_t pc, double deadline,
@@ -567,7 +592,7 @@ static int step_call(struct victim *v, struct thread *t, uint64_t pc, double dea
 		if ((st >> 16) != 0)	/* an event stop: step again */
 			continue;
 		if (WSTOPSIG(st) == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-		    si.si_code > 0 && get_regs(t->tid, &now) == 0 &&
+		    step_trap(&si) && get_regs(t->tid, &now) == 0 &&
 		    regs_pc(&now) == pc + SYSCALL_INSN_LEN)
 			return 0;
 		if (our_seccomp_trap(t->tid, WSTOPSIG(st), pc))
