@@ -16,19 +16,21 @@
  * restart rules (arch_do_signal_or_restart) look at orig_rax and rax (-ERESTARTSYS and
  * friends). Our call runs with orig_rax = -1, so no restart is applied over it; the saved
  * registers put back orig_rax and the -ERESTART* value, and the kernel then restarts the
- * original call as if we had never been there. On aarch64 the restart is applied before
- * get_signal(), to the registers we save (x0 back to orig_x0, pc back on the svc), so restoring
- * them restarts the call too. Not a call the kernel continues through restart_syscall
- * (-ERESTART_RESTARTBLOCK: a relative nanosleep, a futex wait with a timeout): arm64 switches
- * x8 to it after get_signal(), in the same do_signal() and only if pc is still on the svc, and
- * the thread that runs our close has left that do_signal() by then: there, that call starts
- * over from its arguments (a 3 s sleep stopped half-way took 4.5 s under qemu). The other
- * threads, only stopped, are not concerned.
+ * original call as if we had never been there. On aarch64 (arch/arm64/kernel/signal.c) the
+ * rewind is applied before get_signal(), to the registers we save (x0 back to orig_x0, pc back
+ * on the svc), but the switch to restart_syscall that a call which must go on where it was
+ * needs (-ERESTART_RESTARTBLOCK: a relative nanosleep, a futex wait with a timeout) comes
+ * after it, in the same do_signal() and only if pc is still on the svc: a thread stepped
+ * elsewhere and put back would make its call again from the start (a 3 s sleep stopped
+ * half-way took 4.5 s under qemu). So a thread stopped on an svc is not stepped: it is let go
+ * (PTRACE_SYSCALL) to the entry of the call the kernel chose, whose number is changed to
+ * close's (NT_ARM_SYSTEM_CALL), and it is put back on the svc with that choice in x8
+ * (resume_close()). Only a thread stopped elsewhere, in user space, is stepped in the vDSO.
  *
  * Signals: a signal that stops a thread before it reached our interrupt is delivered at once
  * (PTRACE_CONT with it, as compel does); one that arrives while our call is being stepped is
- * kept from the step and sent again (tgkill) before the detach, so none is lost (its siginfo
- * becomes SI_TKILL's).
+ * kept from the step (or from resume_close()'s run to its svc) and sent again (tgkill) before
+ * the detach, so none is lost (its siginfo becomes SI_TKILL's).
  */
 #include "closefd.h"
 
@@ -604,6 +606,139 @@ static int step_call(struct victim *v, struct thread *t, uint64_t pc, double dea
 	}
 }
 
+#if defined(__aarch64__)
+#define A64_SVC0 0xd4000001u	/* svc #0 */
+#ifndef NT_ARM_SYSTEM_CALL
+#define NT_ARM_SYSTEM_CALL 0x404
+#endif
+
+/* Whether the instruction at pc in the process is `svc #0`. */
+static bool at_svc(const struct victim *v, uint64_t pc)
+{
+	char path[PATH_MAX];
+	uint32_t insn = 0;
+	bool yes = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/mem", v->proc, v->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		yes = pread(fd, &insn, sizeof(insn), (off_t)pc) == (ssize_t)sizeof(insn) &&
+		      insn == A64_SVC0;
+		close(fd);
+	}
+	return yes;
+}
+
+/* The system call the kernel runs for a thread stopped at its entry (-1: none). */
+static int set_sysno(pid_t tid, int nr)
+{
+	struct iovec iov = { &nr, sizeof(nr) };
+
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0 ? -errno : 0;
+}
+
+/* Runs t to its next system call stop (entry or exit); signals meanwhile are kept. */
+static int to_syscall_stop(struct victim *v, struct thread *t, double deadline)
+{
+	for (;;) {
+		int st;
+
+		if (ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+			return -errno;
+		if (waitpid(t->tid, &st, __WALL) < 0)
+			return -errno;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			t->stopped = false;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st))
+			return -EIO;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 0;
+		if ((st >> 16) == 0)	/* a signal-delivery-stop, not an event */
+			keep_signal(t, v->pid, WSTOPSIG(st));
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+/*
+ * close(fd) made by t in place of the system call it was stopped on the way back to: the
+ * kernel rewound it onto its svc (pc) to restart it, so t is let go until it is about to make
+ * that call again (its syscall-entry stop), where close is put in its place. At that stop x8
+ * is what the kernel chose after our stop: the call itself, or restart_syscall when it must go
+ * on where it was (-ERESTART_RESTARTBLOCK), which it only chooses then; *saved takes that x8,
+ * and t is put back on the svc with it. *after gets the registers at close's exit.
+ */
+static int resume_close(struct victim *v, struct thread *t, arch_regs *saved, int fd,
+			double deadline, arch_regs *after)
+{
+	arch_regs r;
+	int ret;
+
+	if (ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0)
+		return -errno;
+	ret = to_syscall_stop(v, t, deadline);
+	if (ret == 0)
+		ret = get_regs(t->tid, &r);
+	if (ret < 0)
+		return ret;
+	/* Every signal was kept from it: nothing else can run before its svc. */
+	if (r.pc != saved->pc + SYSCALL_INSN_LEN)
+		ret = -EPROTO;
+	else
+		saved->regs[8] = r.regs[8];
+	r.regs[0] = (uint64_t)(int64_t)fd;
+	if (ret == 0)
+		ret = set_regs(t->tid, &r);
+	if (ret == 0)
+		ret = set_sysno(t->tid, __NR_close);
+	if (ret == 0)
+		ret = to_syscall_stop(v, t, deadline);
+	if (ret < 0) {
+		/*
+		 * Still at an entry stop: no call at all there, so that close_in() putting the
+		 * saved registers back cannot make one with them; the thread returns to its svc.
+		 */
+		set_sysno(t->tid, -1);
+		return ret;
+	}
+	ret = get_regs(t->tid, after);
+	/* Back on the svc, and no call in progress for the signal code's restart rules. */
+	if (ret == 0)
+		ret = set_regs(t->tid, saved);
+	if (ret == 0)
+		ret = set_sysno(t->tid, -1);
+	return ret;
+}
+#endif
+
+/*
+ * Makes t run close(fd): at the vDSO's syscall instruction pc (a single step), or, on
+ * aarch64 when t is stopped on an svc (resume), through resume_close().
+ */
+static int run_close(struct victim *v, struct thread *t, arch_regs *saved, uint64_t pc,
+		     bool resume, int fd, double deadline, bool *denied, arch_regs *after)
+{
+	arch_regs call = *saved;
+	int ret;
+
+#if defined(__aarch64__)
+	if (resume)
+		return resume_close(v, t, saved, fd, deadline, after);
+#else
+	(void)resume;
+#endif
+	set_call(&call, pc, fd);
+	ret = set_regs(t->tid, &call);
+	if (ret == 0)
+		ret = step_call(v, t, pc, deadline, denied);
+	if (ret == 0)
+		ret = get_regs(t->tid, after);
+	return ret;
+}
+
 /* Whether fd still refers to socket inode in the (stopped) process. */
 static enum closefd_result fd_identity(const struct victim *v, int fd, uint32_t inode)
 {
@@ -628,8 +763,9 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 	double deadline = now_ms() + STOP_WAIT_MS;
 	const char *why;
 	int scope, err, ret = 0;
-	arch_regs saved, call, after;
+	arch_regs saved, after;
 	struct thread *runner = NULL;
+	bool resume = false;	/* aarch64: close in place of the call it restarts */
 	uint64_t pc;
 
 	why = precheck(proc, pid, may_others, &scope, &err);
@@ -674,7 +810,10 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 			ret == -EPROTONOSUPPORT ? "32-bit-process" : "getregs-failed");
 		goto detach;
 	}
-	pc = find_syscall(&v);
+#if defined(__aarch64__)
+	resume = at_svc(&v, saved.pc);
+#endif
+	pc = resume ? regs_pc(&saved) : find_syscall(&v);
 	if (!pc) {
 		set_all(t, n, CLOSEFD_FAILED, ENOEXEC, "no-syscall-instruction");
 		goto detach;
@@ -689,13 +828,8 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 		}
 		bool denied = false;
 
-		call = saved;
-		set_call(&call, pc, t[i]->fd);
-		ret = set_regs(runner->tid, &call);
-		if (ret == 0)
-			ret = step_call(&v, runner, pc, deadline, &denied);
-		if (ret == 0)
-			ret = get_regs(runner->tid, &after);
+		ret = run_close(&v, runner, &saved, pc, resume, t[i]->fd, deadline, &denied,
+				&after);
 		if (ret < 0) {
 			t[i]->result = ret == -ESRCH ? CLOSEFD_GONE : CLOSEFD_FAILED;
 			t[i]->err = -ret;

@@ -476,6 +476,7 @@ int main(void)
 		run_case("thread-spin", MODE_THREAD_SPIN, SYS_read, lsn, port, false);
 		run_case("thread-join", MODE_THREAD_JOIN, SYS_read, lsn, port, false);
 		run_case("changed", MODE_READ, SYS_read, lsn, port, true);
+		run_case("nanosleep", MODE_SLEEP, SYS_clock_nanosleep, lsn, port, false);
 	}
 	printf("A64: done\n");
 	fflush(stdout);
