@@ -124,13 +124,25 @@ static int tcp_connect(uint16_t port)
 	return fd;
 }
 
-/* Answers one request on fd: what it read and whether the leaked fd is still open. */
+/* The SIGUSR1s a child's handler saw: a handler has nowhere else to count. */
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen++;
+}
+
+/*
+ * Answers one request on fd: what it read, whether the leaked fd is still open, how many
+ * SIGUSR1 it handled.
+ */
 static void answer(int fd, const char *req, ssize_t n, int x)
 {
 	char out[128];
 	int xerr = fcntl(x, F_GETFD) < 0 ? errno : 0;
-	int len = snprintf(out, sizeof(out), "n=%zd data=%.*s xerr=%d\n", n,
-			   (int)(n > 0 ? n : 0), req, xerr);
+	int len = snprintf(out, sizeof(out), "n=%zd data=%.*s xerr=%d sig=%d\n", n,
+			   (int)(n > 0 ? n : 0), req, xerr, (int)usr1_seen);
 
 	if (write(fd, out, (size_t)len) != len)
 		_exit(5);
@@ -176,7 +188,11 @@ static void *reader(void *arg)
 
 static void child_main(struct child *c)
 {
+	/* SA_RESTART: a read it interrupts is made again, so the handler can run under our attach. */
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
 	pthread_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);
 
 	switch (c->mode) {
 	case MODE_ACCEPT: {
@@ -316,16 +332,30 @@ static void read_reply(int fd, char *buf, size_t size)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-/* Sends req on fd and checks the answer is want. */
-static void ask(const char *name, int fd, const char *req, const char *want)
+/*
+ * Sends req on fd and checks the answer is want; again until then, within WAIT_MS, if again:
+ * a signal handled by another thread than the one answering may run after its answer.
+ */
+static void ask_again(const char *name, int fd, const char *req, const char *want, bool again)
 {
+	double deadline = now_ms() + WAIT_MS;
 	char got[128];
 
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
-		got[0] = '\0';
-	else
-		read_reply(fd, got, sizeof(got));
+	do {
+		if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
+			got[0] = '\0';
+		else
+			read_reply(fd, got, sizeof(got));
+		if (!strcmp(got, want) || !got[0])
+			break;
+		nap();
+	} while (again && now_ms() < deadline);
 	result(!strcmp(got, want), "%s: answers '%s' (got '%s')", name, want, got);
+}
+
+static void ask(const char *name, int fd, const char *req, const char *want)
+{
+	ask_again(name, fd, req, want, false);
 }
 
 /* Exit status 0 within WAIT_MS; kills it otherwise. */
@@ -368,8 +398,12 @@ static const char *run_close(pid_t pid, int fd, uint32_t inode, unsigned want)
 	return why[0] ? why : NULL;
 }
 
+/*
+ * One case: reuse puts another socket on X's number first (closefd must say changed); usr1
+ * sends the child a SIGUSR1 just before the close, which its handler must see once.
+ */
 static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_t lport,
-		     bool reuse)
+		     bool reuse, bool usr1)
 {
 	struct child c = { .mode = mode, .lsn = -1 };
 	int peer = tcp_connect(lport), s = peer >= 0 ? accept(lsn, NULL, NULL) : -1;
@@ -401,7 +435,7 @@ static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_
 	if (clsn >= 0)
 		close(clsn);
 	if (reuse)
-		ask(name, peer, "reuse", "n=5 data=reuse xerr=0");
+		ask(name, peer, "reuse", "n=5 data=reuse xerr=0 sig=0");
 	if (mode == MODE_SLEEP) {
 		/* Into the sleep first; half-way through it, the close. */
 		tid = wait_blocked(pid, SYS_clock_nanosleep, before, sizeof(before));
@@ -420,6 +454,8 @@ static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_
 		close(peer);
 		return;
 	}
+	if (usr1)
+		kill(pid, SIGUSR1);
 	err = run_close(pid, c.x, (uint32_t)st.st_ino, reuse ? CLOSEFD_CHANGED : CLOSEFD_CLOSED);
 	result(!err, "%s: closefd_run says %s%s%s", name, reuse ? "changed" : "closed",
 	       err ? ": " : "", err ? err : "");
@@ -432,7 +468,7 @@ static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_
 		       name, tid, after, before);
 	if (mode == MODE_ACCEPT) {
 		apeer = tcp_connect(cport);
-		ask(name, apeer, "hello", "n=5 data=hello xerr=9");
+		ask(name, apeer, "hello", "n=5 data=hello xerr=9 sig=0");
 		close(apeer);
 	}
 	if (mode == MODE_SLEEP) {
@@ -446,8 +482,8 @@ static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_
 		result(slept >= 2900 && slept < 4000 && xerr == EBADF,
 		       "%s: the sleep ends on time, 3000 ms (got '%s')", name, got);
 	}
-	snprintf(want, sizeof(want), "n=4 data=ping xerr=%d", reuse ? 0 : EBADF);
-	ask(name, peer, "ping", want);
+	snprintf(want, sizeof(want), "n=4 data=ping xerr=%d sig=%d", reuse ? 0 : EBADF, usr1);
+	ask_again(name, peer, "ping", want, usr1);
 	if (write(peer, "quit", 4) != 4)
 		result(false, "%s: send quit: %s", name, strerror(errno));
 	reap(name, pid);
@@ -470,13 +506,15 @@ int main(void)
 	if (lsn < 0) {
 		result(false, "listen on 127.0.0.1: %s", strerror(errno));
 	} else {
-		run_case("read", MODE_READ, SYS_read, lsn, port, false);
-		run_case("poll", MODE_POLL, SYS_ppoll, lsn, port, false);
-		run_case("accept", MODE_ACCEPT, SYS_accept, lsn, port, false);
-		run_case("thread-spin", MODE_THREAD_SPIN, SYS_read, lsn, port, false);
-		run_case("thread-join", MODE_THREAD_JOIN, SYS_read, lsn, port, false);
-		run_case("changed", MODE_READ, SYS_read, lsn, port, true);
-		run_case("nanosleep", MODE_SLEEP, SYS_clock_nanosleep, lsn, port, false);
+		run_case("read", MODE_READ, SYS_read, lsn, port, false, false);
+		run_case("poll", MODE_POLL, SYS_ppoll, lsn, port, false, false);
+		run_case("accept", MODE_ACCEPT, SYS_accept, lsn, port, false, false);
+		run_case("thread-spin", MODE_THREAD_SPIN, SYS_read, lsn, port, false, false);
+		run_case("thread-join", MODE_THREAD_JOIN, SYS_read, lsn, port, false, false);
+		run_case("changed", MODE_READ, SYS_read, lsn, port, true, false);
+		run_case("signal", MODE_READ, SYS_read, lsn, port, false, true);
+		run_case("thread-signal", MODE_THREAD_JOIN, SYS_read, lsn, port, false, true);
+		run_case("nanosleep", MODE_SLEEP, SYS_clock_nanosleep, lsn, port, false, false);
 	}
 	printf("A64: done\n");
 	fflush(stdout);
