@@ -377,34 +377,47 @@ static void reap(const char *name, pid_t pid)
 	       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 }
 
-static const char *run_close(pid_t pid, int fd, uint32_t inode, unsigned want)
+/*
+ * closefd_run() on fd (and fd2 unless it is -1: both in one attach); NULL if each result is
+ * want, else what went wrong, in why.
+ */
+static const char *run_close(pid_t pid, const int fd[2], const uint32_t inode[2], unsigned want,
+			     char *why, size_t size)
 {
 	struct closefd_set set = { 0 };
-	const struct closefd_target *t;
-	static char why[128];
 
-	if (closefd_add(&set, pid, fd, inode) < 0)
-		return "closefd_add failed";
-	closefd_run(&set, "/proc", true);
-	t = closefd_find(&set, inode, pid, fd);
-	if (!t)
-		snprintf(why, sizeof(why), "no result");
-	else if (t->result != want)
-		snprintf(why, sizeof(why), "%s (%s, errno %d)", closefd_result_name(t->result),
-			 t->why ? t->why : "-", t->err);
-	else
-		why[0] = '\0';
+	why[0] = '\0';
+	for (int i = 0; i < 2 && fd[i] >= 0; i++)
+		if (closefd_add(&set, pid, fd[i], inode[i]) < 0)
+			snprintf(why, size, "closefd_add failed");
+	if (!why[0])
+		closefd_run(&set, "/proc", true);
+	for (int i = 0; i < 2 && fd[i] >= 0 && !why[0]; i++) {
+		const struct closefd_target *t = closefd_find(&set, inode[i], pid, fd[i]);
+
+		if (!t)
+			snprintf(why, size, "fd %d: no result", fd[i]);
+		else if (t->result != want)
+			snprintf(why, size, "fd %d: %s (%s, errno %d)", fd[i],
+				 closefd_result_name(t->result), t->why ? t->why : "-", t->err);
+	}
 	closefd_set_free(&set);
 	return why[0] ? why : NULL;
 }
 
-/*
- * One case: reuse puts another socket on X's number first (closefd must say changed); usr1
- * sends the child a SIGUSR1 just before the close, which its handler must see once.
- */
+enum case_flags {
+	CASE_REUSE = 1,		/* another socket on X's number first: closefd must say changed */
+	CASE_USR1 = 2,		/* a SIGUSR1 just before the close, which must be handled once */
+	CASE_TWO = 4,		/* two leaked sockets, closed in one attach */
+};
+
 static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_t lport,
-		     bool reuse, bool usr1)
+		     unsigned flags)
 {
+	bool reuse = flags & CASE_REUSE, usr1 = flags & CASE_USR1;
+	int x[2] = { -1, -1 };
+	uint32_t ino[2] = { 0, 0 };
+	char why[160];
 	struct child c = { .mode = mode, .lsn = -1 };
 	int peer = tcp_connect(lport), s = peer >= 0 ? accept(lsn, NULL, NULL) : -1;
 	int clsn = -1, apeer = -1;
@@ -415,11 +428,22 @@ static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_
 	pid_t pid, tid;
 
 	c.x = socket(AF_INET, SOCK_DGRAM, 0);
+	if (flags & CASE_TWO)
+		x[1] = socket(AF_INET, SOCK_DGRAM, 0);
 	if (mode == MODE_ACCEPT)
 		clsn = tcp_listen(&cport);
 	if (s < 0 || c.x < 0 || fstat(c.x, &st) < 0 || (mode == MODE_ACCEPT && clsn < 0)) {
 		result(false, "%s: set up the sockets: %s", name, strerror(errno));
 		return;
+	}
+	x[0] = c.x;
+	ino[0] = (uint32_t)st.st_ino;
+	if (flags & CASE_TWO) {
+		if (x[1] < 0 || fstat(x[1], &st) < 0) {
+			result(false, "%s: set up the sockets: %s", name, strerror(errno));
+			return;
+		}
+		ino[1] = (uint32_t)st.st_ino;
 	}
 	c.r = s;
 	c.lsn = clsn;
@@ -432,6 +456,8 @@ static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_
 	/* The child is the only holder of R and X, as a leaking server is. */
 	close(s);
 	close(c.x);
+	if (x[1] >= 0)
+		close(x[1]);
 	if (clsn >= 0)
 		close(clsn);
 	if (reuse)
@@ -456,11 +482,12 @@ static void run_case(const char *name, enum mode mode, long nr, int lsn, uint16_
 	}
 	if (usr1)
 		kill(pid, SIGUSR1);
-	err = run_close(pid, c.x, (uint32_t)st.st_ino, reuse ? CLOSEFD_CHANGED : CLOSEFD_CLOSED);
+	err = run_close(pid, x, ino, reuse ? CLOSEFD_CHANGED : CLOSEFD_CLOSED, why, sizeof(why));
 	result(!err, "%s: closefd_run says %s%s%s", name, reuse ? "changed" : "closed",
 	       err ? ": " : "", err ? err : "");
-	result(fd_open_in(pid, c.x) == reuse, "%s: fd %d is %s /proc/%d/fd", name, c.x,
-	       reuse ? "still in" : "gone from", pid);
+	for (int i = 0; i < 2 && x[i] >= 0; i++)
+		result(fd_open_in(pid, x[i]) == reuse, "%s: fd %d is %s /proc/%d/fd", name, x[i],
+		       reuse ? "still in" : "gone from", pid);
 	/* A relative sleep goes on in restart_syscall: not the same line. */
 	if (mode != MODE_SLEEP)
 		result(wait_line(pid, tid, before, after, sizeof(after)),
@@ -506,15 +533,17 @@ int main(void)
 	if (lsn < 0) {
 		result(false, "listen on 127.0.0.1: %s", strerror(errno));
 	} else {
-		run_case("read", MODE_READ, SYS_read, lsn, port, false, false);
-		run_case("poll", MODE_POLL, SYS_ppoll, lsn, port, false, false);
-		run_case("accept", MODE_ACCEPT, SYS_accept, lsn, port, false, false);
-		run_case("thread-spin", MODE_THREAD_SPIN, SYS_read, lsn, port, false, false);
-		run_case("thread-join", MODE_THREAD_JOIN, SYS_read, lsn, port, false, false);
-		run_case("changed", MODE_READ, SYS_read, lsn, port, true, false);
-		run_case("signal", MODE_READ, SYS_read, lsn, port, false, true);
-		run_case("thread-signal", MODE_THREAD_JOIN, SYS_read, lsn, port, false, true);
-		run_case("nanosleep", MODE_SLEEP, SYS_clock_nanosleep, lsn, port, false, false);
+		run_case("read", MODE_READ, SYS_read, lsn, port, 0);
+		run_case("poll", MODE_POLL, SYS_ppoll, lsn, port, 0);
+		run_case("two-fds", MODE_READ, SYS_read, lsn, port, CASE_TWO);
+		run_case("accept", MODE_ACCEPT, SYS_accept, lsn, port, 0);
+		run_case("thread-spin", MODE_THREAD_SPIN, SYS_read, lsn, port, 0);
+		run_case("thread-join", MODE_THREAD_JOIN, SYS_read, lsn, port, 0);
+		run_case("thread-spin-two-fds", MODE_THREAD_SPIN, SYS_read, lsn, port, CASE_TWO);
+		run_case("changed", MODE_READ, SYS_read, lsn, port, CASE_REUSE);
+		run_case("signal", MODE_READ, SYS_read, lsn, port, CASE_USR1);
+		run_case("thread-signal", MODE_THREAD_JOIN, SYS_read, lsn, port, CASE_USR1);
+		run_case("nanosleep", MODE_SLEEP, SYS_clock_nanosleep, lsn, port, 0);
 	}
 	printf("A64: done\n");
 	fflush(stdout);
