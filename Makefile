@@ -43,6 +43,9 @@ TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps n
 	libcap2-bin bc logrotate conntrack python3 groff-base gcc-aarch64-linux-gnu $(RUNBOOK_PKGS)
 # The servers the incident runbooks (tests/runbooks/) stage their incidents with.
 RUNBOOK_PKGS := redis-server redis-tools postgresql
+# The arm64 run of --close-fd (make check-aarch64; .ci/run installs it without Recommends:
+# qemu's GUI and firmware add ~60 MB and are not needed).
+AARCH64_PKGS := qemu-system-arm
 DIST_PKGS := debhelper lintian debootstrap
 DEB_PKGS := $(BUILD_PKGS) $(TEST_PKGS) $(DIST_PKGS)
 
@@ -91,7 +94,7 @@ HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tes
 	build/tests/leakrig build/tests/trackrig
 
 .SECONDARY:
-.PHONY: all check check-runbooks install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
+.PHONY: all check check-runbooks check-aarch64 aarch64-kernel print-aarch64-deps install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
 	deb-check
 
 all: sockreap
@@ -235,7 +238,7 @@ $(FUZZ_TARGETS:%=fuzz-%): fuzz-%: build/fuzz/fuzz_%
 # The plain build too: test_owners.sh gives a copy file capabilities and runs it as nobody.
 check: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror sockreap build/san/sockreap $(UNIT_BINS) \
-		$(HELPERS) $(BENCH_BINS)
+		$(HELPERS) $(BENCH_BINS) $(if $(HAVE_AARCH64_CC),$(AARCH64_INITRD))
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=build/fuzz/fuzz_%); fi
 	$(Q)$(MAKE) --no-print-directory clang-check
@@ -247,11 +250,41 @@ check-runbooks: deps
 	$(Q)$(MAKE) --no-print-directory WERROR=-Werror build/san/sockreap build/tests/echorig
 	$(Q)TEST_SCRIPTS='tests/runbooks/test_*.sh' tests/run.sh
 
+# --close-fd on a real arm64 kernel (tests/aarch64/): a static aarch64 /init built with
+# src/closefd.c, booted under qemu-system-aarch64 (TCG) with Debian's cloud arm64 kernel, which
+# aarch64-kernel fetches into build/aarch64 (21 MB; no multiarch set-up, nothing installed).
+# tests/integration/test_arch.sh runs it when both are here: make check runs it too.
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+AARCH64_INITRD := build/aarch64/initramfs.cpio
+HAVE_AARCH64_CC := $(shell command -v $(AARCH64_CC) 2>/dev/null)
+
+build/aarch64/init: tests/aarch64/closefd_init.c src/closefd.c include/closefd.h
+	@mkdir -p $(dir $@)
+	@echo "  CC a64  $@"
+	$(Q)$(AARCH64_CC) -static -std=gnu11 -D_GNU_SOURCE -O2 -g -pthread -Wall -Wextra -Wshadow \
+		-Werror -Iinclude -o $@ tests/aarch64/closefd_init.c src/closefd.c
+
+$(AARCH64_INITRD): build/aarch64/init tests/aarch64/mkcpio.py
+	@echo "  CPIO    $@"
+	$(Q)python3 tests/aarch64/mkcpio.py $@ $<
+
+aarch64-kernel:
+	$(Q)tests/aarch64/fetch-kernel.sh build/aarch64
+
+check-aarch64: aarch64-kernel $(AARCH64_INITRD)
+	$(Q)command -v qemu-system-aarch64 >/dev/null || { echo "sockreap: make check-aarch64" \
+		"needs qemu-system-aarch64: apt-get install --no-install-recommends" \
+		"$(AARCH64_PKGS)" >&2; exit 1; }
+	$(Q)TEST_SCRIPTS=tests/integration/test_arch.sh tests/run.sh
+
+print-aarch64-deps:
+	@echo $(AARCH64_PKGS)
+
 # -Werror under the other compiler too, when it is here (make deps installs it).
 clang-check:
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		echo "  CLANG   -Wall -Wextra -Werror"; \
-		for f in src/*.c tests/unit/*.c tests/helpers/*.c tests/fuzz/*.c; do \
+		for f in src/*.c tests/unit/*.c tests/helpers/*.c tests/fuzz/*.c tests/aarch64/*.c; do \
 			clang $(DEV_CFLAGS) -Itests/unit \
 				-fsyntax-only $$f || exit 1; \
 		done; \

@@ -16,13 +16,21 @@
  * restart rules (arch_do_signal_or_restart) look at orig_rax and rax (-ERESTARTSYS and
  * friends). Our call runs with orig_rax = -1, so no restart is applied over it; the saved
  * registers put back orig_rax and the -ERESTART* value, and the kernel then restarts the
- * original call as if we had never been there. On aarch64 the restart is applied before
- * get_signal(), to the registers we save, so restoring them is enough there too.
+ * original call as if we had never been there. On aarch64 (arch/arm64/kernel/signal.c) the
+ * rewind is applied before get_signal(), to the registers we save (x0 back to orig_x0, pc back
+ * on the svc), but the switch to restart_syscall that a call which must go on where it was
+ * needs (-ERESTART_RESTARTBLOCK: a relative nanosleep, a futex wait with a timeout) comes
+ * after it, in the same do_signal() and only if pc is still on the svc: a thread stepped
+ * elsewhere and put back would make its call again from the start (a 3 s sleep stopped
+ * half-way took 4.5 s under qemu). So a thread stopped on an svc is not stepped: it is let go
+ * (PTRACE_SYSCALL) to the entry of the call the kernel chose, whose number is changed to
+ * close's (NT_ARM_SYSTEM_CALL), and it is put back on the svc with that choice in x8
+ * (resume_close()). Only a thread stopped elsewhere, in user space, is stepped in the vDSO.
  *
  * Signals: a signal that stops a thread before it reached our interrupt is delivered at once
  * (PTRACE_CONT with it, as compel does); one that arrives while our call is being stepped is
- * kept from the step and sent again (tgkill) before the detach, so none is lost (its siginfo
- * becomes SI_TKILL's).
+ * kept from the step (or from resume_close()'s run to its svc) and sent again (tgkill) before
+ * the detach, so none is lost (its siginfo becomes SI_TKILL's).
  */
 #include "closefd.h"
 
@@ -542,8 +550,27 @@ static bool our_seccomp_trap(pid_t tid, int sig, uint64_t pc)
 }
 
 /*
- * Steps t over the syscall instruction at pc. The step's SIGTRAP is ours (a SIGTRAP sent by
- * someone has si_code <= 0 and is kept); a seccomp SIGSYS for our call is dropped and sets
+ * Whether a SIGTRAP is the report of our own step. A step over a system call is reported at
+ * the call's exit (ptrace_report_syscall_exit(regs, 1)): x86-64 sends it with TRAP_BRKPT, but
+ * arm64 has no user_single_step_report() of its own and the generic one sends SI_USER from
+ * pid 0, which a kill() from the process's own pid namespace never is. Taken for someone
+ * else's SIGTRAP, it was kept and sent again at the detach: the process died of it (seen
+ * under qemu, tests/aarch64/).
+ */
+static bool step_trap(const siginfo_t *si)
+{
+	if (si->si_code > 0)
+		return true;
+#if defined(__aarch64__)
+	return si->si_code == SI_USER && si->si_pid == 0 && si->si_uid == 0;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Steps t over the syscall instruction at pc. The step's SIGTRAP is ours (step_trap(); one
+ * sent by someone else is kept); a seccomp SIGSYS for our call is dropped and sets
  * *denied (the call did not run); any other signal is kept and sent again later.
  */
 static int step_call(struct victim *v, struct thread *t, uint64_t pc, double deadline,
@@ -567,7 +594,7 @@ static int step_call(struct victim *v, struct thread *t, uint64_t pc, double dea
 		if ((st >> 16) != 0)	/* an event stop: step again */
 			continue;
 		if (WSTOPSIG(st) == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
-		    si.si_code > 0 && get_regs(t->tid, &now) == 0 &&
+		    step_trap(&si) && get_regs(t->tid, &now) == 0 &&
 		    regs_pc(&now) == pc + SYSCALL_INSN_LEN)
 			return 0;
 		if (our_seccomp_trap(t->tid, WSTOPSIG(st), pc))
@@ -577,6 +604,139 @@ static int step_call(struct victim *v, struct thread *t, uint64_t pc, double dea
 		if (now_ms() > deadline)
 			return -ETIMEDOUT;
 	}
+}
+
+#if defined(__aarch64__)
+#define A64_SVC0 0xd4000001u	/* svc #0 */
+#ifndef NT_ARM_SYSTEM_CALL
+#define NT_ARM_SYSTEM_CALL 0x404
+#endif
+
+/* Whether the instruction at pc in the process is `svc #0`. */
+static bool at_svc(const struct victim *v, uint64_t pc)
+{
+	char path[PATH_MAX];
+	uint32_t insn = 0;
+	bool yes = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%d/mem", v->proc, v->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		yes = pread(fd, &insn, sizeof(insn), (off_t)pc) == (ssize_t)sizeof(insn) &&
+		      insn == A64_SVC0;
+		close(fd);
+	}
+	return yes;
+}
+
+/* The system call the kernel runs for a thread stopped at its entry (-1: none). */
+static int set_sysno(pid_t tid, int nr)
+{
+	struct iovec iov = { &nr, sizeof(nr) };
+
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_ARM_SYSTEM_CALL, &iov) < 0 ? -errno : 0;
+}
+
+/* Runs t to its next system call stop (entry or exit); signals meanwhile are kept. */
+static int to_syscall_stop(struct victim *v, struct thread *t, double deadline)
+{
+	for (;;) {
+		int st;
+
+		if (ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
+			return -errno;
+		if (waitpid(t->tid, &st, __WALL) < 0)
+			return -errno;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			t->stopped = false;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(st))
+			return -EIO;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 0;
+		if ((st >> 16) == 0)	/* a signal-delivery-stop, not an event */
+			keep_signal(t, v->pid, WSTOPSIG(st));
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+/*
+ * close(fd) made by t in place of the system call it was stopped on the way back to: the
+ * kernel rewound it onto its svc (pc) to restart it, so t is let go until it is about to make
+ * that call again (its syscall-entry stop), where close is put in its place. At that stop x8
+ * is what the kernel chose after our stop: the call itself, or restart_syscall when it must go
+ * on where it was (-ERESTART_RESTARTBLOCK), which it only chooses then; *saved takes that x8,
+ * and t is put back on the svc with it. *after gets the registers at close's exit.
+ */
+static int resume_close(struct victim *v, struct thread *t, arch_regs *saved, int fd,
+			double deadline, arch_regs *after)
+{
+	arch_regs r;
+	int ret;
+
+	if (ptrace(PTRACE_SETOPTIONS, t->tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) < 0)
+		return -errno;
+	ret = to_syscall_stop(v, t, deadline);
+	if (ret == 0)
+		ret = get_regs(t->tid, &r);
+	if (ret < 0)
+		return ret;
+	/* Every signal was kept from it: nothing else can run before its svc. */
+	if (r.pc != saved->pc + SYSCALL_INSN_LEN)
+		ret = -EPROTO;
+	else
+		saved->regs[8] = r.regs[8];
+	r.regs[0] = (uint64_t)(int64_t)fd;
+	if (ret == 0)
+		ret = set_regs(t->tid, &r);
+	if (ret == 0)
+		ret = set_sysno(t->tid, __NR_close);
+	if (ret == 0)
+		ret = to_syscall_stop(v, t, deadline);
+	if (ret < 0) {
+		/*
+		 * Still at an entry stop: no call at all there, so that close_in() putting the
+		 * saved registers back cannot make one with them; the thread returns to its svc.
+		 */
+		set_sysno(t->tid, -1);
+		return ret;
+	}
+	ret = get_regs(t->tid, after);
+	/* Back on the svc, and no call in progress for the signal code's restart rules. */
+	if (ret == 0)
+		ret = set_regs(t->tid, saved);
+	if (ret == 0)
+		ret = set_sysno(t->tid, -1);
+	return ret;
+}
+#endif
+
+/*
+ * Makes t run close(fd): at the vDSO's syscall instruction pc (a single step), or, on
+ * aarch64 when t is stopped on an svc (resume), through resume_close().
+ */
+static int run_close(struct victim *v, struct thread *t, arch_regs *saved, uint64_t pc,
+		     bool resume, int fd, double deadline, bool *denied, arch_regs *after)
+{
+	arch_regs call = *saved;
+	int ret;
+
+#if defined(__aarch64__)
+	if (resume)
+		return resume_close(v, t, saved, fd, deadline, after);
+#else
+	(void)resume;
+#endif
+	set_call(&call, pc, fd);
+	ret = set_regs(t->tid, &call);
+	if (ret == 0)
+		ret = step_call(v, t, pc, deadline, denied);
+	if (ret == 0)
+		ret = get_regs(t->tid, after);
+	return ret;
 }
 
 /* Whether fd still refers to socket inode in the (stopped) process. */
@@ -603,8 +763,9 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 	double deadline = now_ms() + STOP_WAIT_MS;
 	const char *why;
 	int scope, err, ret = 0;
-	arch_regs saved, call, after;
+	arch_regs saved, after;
 	struct thread *runner = NULL;
+	bool resume = false;	/* aarch64: close in place of the call it restarts */
 	uint64_t pc;
 
 	why = precheck(proc, pid, may_others, &scope, &err);
@@ -649,7 +810,10 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 			ret == -EPROTONOSUPPORT ? "32-bit-process" : "getregs-failed");
 		goto detach;
 	}
-	pc = find_syscall(&v);
+#if defined(__aarch64__)
+	resume = at_svc(&v, saved.pc);
+#endif
+	pc = resume ? regs_pc(&saved) : find_syscall(&v);
 	if (!pc) {
 		set_all(t, n, CLOSEFD_FAILED, ENOEXEC, "no-syscall-instruction");
 		goto detach;
@@ -664,13 +828,8 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 		}
 		bool denied = false;
 
-		call = saved;
-		set_call(&call, pc, t[i]->fd);
-		ret = set_regs(runner->tid, &call);
-		if (ret == 0)
-			ret = step_call(&v, runner, pc, deadline, &denied);
-		if (ret == 0)
-			ret = get_regs(runner->tid, &after);
+		ret = run_close(&v, runner, &saved, pc, resume, t[i]->fd, deadline, &denied,
+				&after);
 		if (ret < 0) {
 			t[i]->result = ret == -ESRCH ? CLOSEFD_GONE : CLOSEFD_FAILED;
 			t[i]->err = -ret;
