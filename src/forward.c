@@ -47,10 +47,19 @@ struct fwd_run {
 	struct audit_signals held;
 	size_t counts[OUT_MAX];
 	struct timespec t0;
-	double elapsed_ms;
+	double ms_dump;		/* reading conntrack and judging its entries */
+	double elapsed_ms;	/* the kill's: probes, resets, deletes and their checks */
 	int audit_err;
 	int signal;
 };
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
 
 const char *forward_flow_state(const struct ct_flow *f)
 {
@@ -309,7 +318,11 @@ static int fwd_collect(struct fwd_run *r)
 	struct localaddr here;
 	bool udp = selector_names_udp(cfg->ast);
 	size_t left = 0;
-	int ret = conntrack_dump(r->ct, &all);
+	struct timespec t;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ret = conntrack_dump(r->ct, &all);
 
 	if (ret < 0) {
 		ct_set_free(&all);
@@ -343,6 +356,7 @@ static int fwd_collect(struct fwd_run *r)
 	}
 	localaddr_free(&here);
 	ct_set_free(&all);
+	r->ms_dump = ms_since(&t);
 	if (left)
 		fprintf(stderr, "sockreap: %zu matching flow%s begin%s or end%s at this host, left out: "
 				"%s sockets here (sockreap without --forwarded selects them)\n", left,
@@ -365,15 +379,18 @@ static int fwd_show(struct fwd_run *r)
 	if (!cfg->dry_run && r->plan.n)
 		return RUN_ON;
 	if (cfg->json) {
+		/* A kill of nothing has the same summary fields as any kill: 0s. */
 		struct forward_report rep = { cfg->dry_run ? "dry-run" : "kill", r->selector,
-					      NULL, status, 0 };
+					      cfg->dry_run ? NULL : r->counts, status,
+					      ms_since(&r->t0) };
 
 		forward_json(stdout, &r->plan, &rep);
 	} else if (r->plan.n) {
 		forward_table(stdout, &r->plan, false);
 	}
-	fprintf(stderr, "sockreap: %zu forwarded flow%s selected%s\n", r->plan.n,
-		r->plan.n == 1 ? "" : "s", cfg->dry_run ? " (dry run: nothing killed)" : "");
+	fprintf(stderr, "sockreap: %zu forwarded flow%s selected (%srun %.1f ms: dump %.1f)\n",
+		r->plan.n, r->plan.n == 1 ? "" : "s", cfg->dry_run ? "dry run: nothing killed; " : "",
+		ms_since(&r->t0), r->ms_dump);
 	return status;
 }
 
@@ -450,7 +467,7 @@ static int fwd_act(struct fwd_run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct audit_who who;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int ret;
 
 	audit_who_fill(&who);
@@ -490,9 +507,7 @@ static int fwd_act(struct fwd_run *r)
 		tcp[i]->s.err = -ret;
 	}
 	free(tcp);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	r->elapsed_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	r->elapsed_ms = ms_since(&t0);
 	struct plan_counts pc = { .total = r->plan.n };
 
 	for (size_t i = 0; i < r->plan.n; i++) {
@@ -565,7 +580,9 @@ static int fwd_report(struct fwd_run *r)
 		fprintf(stderr, "%s%zu %s", sep, r->counts[o], sock_outcome_name(o));
 		sep = ", ";
 	}
-	fprintf(stderr, " (%.1f ms)\n", r->elapsed_ms);
+	/* As for sockets: the whole run's time and its phases, not only the kill's. */
+	fprintf(stderr, " (run %.1f ms: dump %.1f, kill %.1f)\n", ms_since(&r->t0), r->ms_dump,
+		r->elapsed_ms);
 	if (r->counts[OUT_DENIED])
 		fprintf(stderr, "sockreap: deleting conntrack entries needs CAP_NET_ADMIN over "
 				"the namespace\n");

@@ -77,11 +77,14 @@ check "forwarded: the preview lists 2 flows" [ "$(grep -c '^tcp ' "$TMP/out")" =
 check "forwarded: the preview shows the reply direction to the masquerade address" \
 	grep -q '10.91.2.2:8080 -> 10.91.2.1:' "$TMP/out"
 check "forwarded: the preview names the translation" grep -q ' snat ' "$TMP/out"
+check "forwarded: the summary line gives the run's time and its phase" \
+	grep -Eq '^sockreap: 2 forwarded flows selected \(dry run: nothing killed; run [0-9.]+ ms: dump [0-9.]+\)$' "$TMP/err"
 expect_status 0 "forwarded: JSON preview" run --forwarded -n --json 'dport 8080 and state established'
 check "forwarded: JSON has both directions, the NAT and conntrack's state" \
 	jqq '(.flows | length) == 2 and all(.flows[]; .original.src.addr == "10.91.1.2" and
 		.original.dst.addr == "10.91.2.2" and .reply.dst.addr == "10.91.2.1" and
 		.nat == "snat" and .ct_state == "established" and .state == "established")' "$TMP/out"
+check "forwarded: a dry run's elapsed_ms is the run's time" jqq '.summary.elapsed_ms > 0' "$TMP/out"
 expect_status 0 "forwarded: nat-src and ct-state select the masqueraded flows" \
 	run --forwarded -n --json 'nat-src 10.91.2.1 and ct-state established and dport 8080'
 check "forwarded: nat-src matched 2" jqq '.flows | length == 2' "$TMP/out"
@@ -164,6 +167,9 @@ read -r -t 30 line <&"$UCLI_out"
 check "forwarded: the next datagram is answered through a fresh mapping" [ "$line" = answered ]
 check "forwarded: the router made a fresh entry for it" [ "$(ct_count "$R" -p udp --dport 5353)" = 1 ]
 expect_status 1 "forwarded: nothing matched exits 1" run --forwarded --yes --udp dport 5999
+expect_status 1 "forwarded: nothing matched, JSON" run --forwarded --yes --json --udp dport 5999
+check "forwarded: a kill of nothing has the outcome counts (0s) and the run's time" \
+	jqq '.summary | .selected == 0 and .killed == 0 and .failed == 0 and .elapsed_ms > 0' "$TMP/out"
 
 # TCP kill: a probe draws each flow's challenge ACK, an exact RST goes to each end through the
 # entry (NAT applied), the entry is deleted. Both ends' sockets must be gone; 8081 untouched.
@@ -172,6 +178,8 @@ check "forwarded: before the kill, client and server hold the 8080 connections" 
 expect_status 0 "forwarded: TCP kill of the flows to 8080" \
 	run --forwarded --yes 'dst 10.91.2.2 and dport 8080'
 check "forwarded: both flows killed" [ "$(grep -c ' killed$' "$TMP/out")" = 2 ]
+check "forwarded: the summary line gives the run's time and phases, the kill's too" \
+	grep -Eq '^sockreap: 2 forwarded flows selected: 2 killed \(run [0-9.]+ ms: dump [0-9.]+, kill [0-9.]+\)$' "$TMP/err"
 # gone NS FILTER N: waits (bounded) until N established sockets are left for the filter.
 gone() {
 	local i
