@@ -18,11 +18,14 @@ int forward_explain(FILE *f, const struct config *cfg);
 /* How a flow is shown: "established", "unreplied" (UDP without an answer), ... */
 const char *forward_flow_state(const struct ct_flow *f);
 
+struct output_fit;
 /*
  * The preview or outcome table: one line per flow, both directions and the translation.
- * outcomes: with the OUTCOME column.
+ * outcomes: with the OUTCOME column. fit: the terminal's size, as output_table_fit takes it
+ * (NULL or 0s: a pipe, every row and column).
  */
-void forward_table(FILE *f, const struct ct_set *set, bool outcomes);
+void forward_table(FILE *f, const struct ct_set *set, bool outcomes,
+		   const struct output_fit *fit);
 
 /* One flow as a JSON object (the output's and the audit log's; rec is a ct_flow's s). */
 void forward_flow_json(struct json *j, const char *key, const struct sock_rec *rec,

@@ -106,38 +106,116 @@ static void reply_ends(char *buf, size_t size, const struct ct_flow *f)
 		  f->reply_dport);
 }
 
-void forward_table(FILE *out, const struct ct_set *set, bool outcomes)
+/* "300 flows: established 280, time-wait 20" (by outcome after a kill), in order of first sight. */
+static void flow_counts(FILE *out, const struct ct_set *set, bool outcomes)
 {
-	char o[160], r[160], t[16];
-	int wo = (int)strlen("ORIGINAL"), wr = (int)strlen("REPLY");
+	struct {
+		const char *name;
+		size_t n;
+	} seen[32];
+	size_t nseen = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
+		const char *name = outcomes ? sock_outcome_name(set->v[i].s.outcome)
+					    : forward_flow_state(&set->v[i]);
+		size_t k = 0;
+
+		while (k < nseen && strcmp(seen[k].name, name))
+			k++;
+		if (k == nseen && nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = (typeof(seen[0])){ name, 0 };
+		if (k < nseen)
+			seen[k].n++;
+	}
+	fprintf(out, "%zu flow%s: ", set->n, set->n == 1 ? "" : "s");
+	for (size_t k = 0; k < nseen; k++)
+		fprintf(out, "%s%s %zu", k ? ", " : "", seen[k].name, seen[k].n);
+	fputc('\n', out);
+}
+
+/* One row, cut at cols (0: no limit) with ">" at the edge, as the socket table is. */
+static void put_row(FILE *out, char *line, int cols)
+{
+	size_t len = strlen(line);
+
+	while (len && line[len - 1] == ' ')
+		line[--len] = '\0';
+	if (cols > 1 && len > (size_t)cols) {
+		line[cols - 1] = '>';
+		line[cols] = '\0';
+	}
+	fprintf(out, "%s\n", line);
+}
+
+void forward_table(FILE *out, const struct ct_set *set, bool outcomes,
+		   const struct output_fit *fit)
+{
+	char o[160], r[160], t[16], line[512];
+	int wo = (int)strlen("ORIGINAL"), wr = (int)strlen("REPLY"), wout = (int)strlen("OUTCOME");
+	int cols = fit ? fit->cols : 0;
+	/* Taller than the terminal (#13): the counts, the header, the first rows, "... more". */
+	bool summary = fit && fit->rows > 0 && set->n + 4 > (size_t)fit->rows;
+	size_t shown = set->n;
+	bool extra = true;	/* MARK, ZONE, TIMEOUT: the first to go on a narrow terminal */
+	bool natcol = true;	/* NAT next: the REPLY direction shows the translation too */
+
+	if (summary) {
+		shown = fit->rows > 13 ? (size_t)fit->rows - 8 : 5;
+		if (shown > set->n)
+			shown = set->n;
+	}
+	for (size_t i = 0; i < shown; i++) {
+		const char *detail = sock_outcome_detail(&set->v[i].s);
+		int w = (int)strlen(sock_outcome_name(set->v[i].s.outcome)) +
+			(detail ? (int)strlen(detail) + 3 : 0);
+
 		original_ends(o, sizeof(o), &set->v[i]);
 		reply_ends(r, sizeof(r), &set->v[i]);
 		if ((int)strlen(o) > wo)
 			wo = (int)strlen(o);
 		if ((int)strlen(r) > wr)
 			wr = (int)strlen(r);
+		if (w > wout)
+			wout = w;
 	}
-	fprintf(out, "%-5s %-11s %-*s  %-*s  %-9s %-10s %-5s %-7s%s\n", "PROTO", "STATE", wo,
-		"ORIGINAL", wr, "REPLY", "NAT", "MARK", "ZONE", "TIMEOUT", outcomes ? " OUTCOME" : "");
-	for (size_t i = 0; i < set->n; i++) {
+	/* PROTO STATE ORIGINAL  REPLY  NAT [MARK ZONE TIMEOUT] [OUTCOME]: addresses stay whole. */
+	int width = 6 + 12 + wo + 2 + wr + 2 + 9 + (outcomes ? 1 + wout : 0);
+
+	if (cols > 0 && width + 25 > cols)
+		extra = false;
+	if (cols > 0 && !extra && width > cols)
+		natcol = false;
+	if (summary)
+		flow_counts(out, set, outcomes);
+	snprintf(line, sizeof(line), "%-5s %-11s %-*s  %-*s%s%s%s", "PROTO", "STATE", wo,
+		 "ORIGINAL", wr, "REPLY", natcol ? "  NAT      " : "",
+		 extra ? " MARK       ZONE  TIMEOUT" : "", outcomes ? " OUTCOME" : "");
+	put_row(out, line, cols);
+	for (size_t i = 0; i < shown; i++) {
 		const struct ct_flow *f = &set->v[i];
 		const char *nat = nat_kind(f), *detail = sock_outcome_detail(&f->s);
-		char mark[16];
+		char mark[16], more[64] = "", natcell[16] = "";
+		int len;
 
 		original_ends(o, sizeof(o), f);
 		reply_ends(r, sizeof(r), f);
 		snprintf(mark, sizeof(mark), "0x%" PRIx32, f->s.mark);
 		sock_format_duration(t, sizeof(t), f->timeout_s * 1000U);
-		fprintf(out, "%-5s %-11s %-*s  %-*s  %-9s %-10s %-5u %-7s", f->s.protocol ==
-			IPPROTO_UDP ? "udp" : "tcp", forward_flow_state(f), wo, o, wr, r,
-			nat ? nat : "-", mark, f->zone, t);
-		if (outcomes)
-			fprintf(out, " %s%s%s%s", sock_outcome_name(f->s.outcome), detail ? " (" : "",
-				detail ? detail : "", detail ? ")" : "");
-		fputc('\n', out);
+		if (extra)
+			snprintf(more, sizeof(more), " %-10s %-5u %-7s", mark, f->zone, t);
+		if (natcol)
+			snprintf(natcell, sizeof(natcell), "  %-9s", nat ? nat : "-");
+		len = snprintf(line, sizeof(line), "%-5s %-11s %-*s  %-*s%s%s", f->s.protocol ==
+			       IPPROTO_UDP ? "udp" : "tcp", forward_flow_state(f), wo, o, wr, r,
+			       natcell, more);
+		if (outcomes && len > 0 && (size_t)len < sizeof(line))
+			snprintf(line + len, sizeof(line) - (size_t)len, " %s%s%s%s",
+				 sock_outcome_name(f->s.outcome), detail ? " (" : "",
+				 detail ? detail : "", detail ? ")" : "");
+		put_row(out, line, cols);
 	}
+	if (shown < set->n)
+		fprintf(out, "... %zu more; --dry-run -j or a pipe shows all\n", set->n - shown);
 }
 
 static void endpoint(struct json *j, const char *key, int family, const uint32_t addr[4],
@@ -386,7 +464,10 @@ static int fwd_show(struct fwd_run *r)
 
 		forward_json(stdout, &r->plan, &rep);
 	} else if (r->plan.n) {
-		forward_table(stdout, &r->plan, false);
+		struct output_fit fit;
+
+		output_screen(STDOUT_FILENO, &fit);
+		forward_table(stdout, &r->plan, false, &fit);
 	}
 	fprintf(stderr, "sockreap: %zu forwarded flow%s selected (%srun %.1f ms: dump %.1f)\n",
 		r->plan.n, r->plan.n == 1 ? "" : "s", cfg->dry_run ? "dry run: nothing killed; " : "",
@@ -423,7 +504,11 @@ static int fwd_arm(struct fwd_run *r)
 		return EXIT_PRIV;
 	}
 	if (r->confirming) {
-		forward_table(stderr, &r->plan, false);
+		struct output_fit fit;
+
+		/* A plan of thousands at a glance before the question, not scrolled past it. */
+		output_screen(STDERR_FILENO, &fit);
+		forward_table(stderr, &r->plan, false, &fit);
 		if (!output_confirm(stdin, stderr, r->plan.n, "forwarded flow")) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
 			return EXIT_GUARD;
@@ -570,7 +655,10 @@ static int fwd_report(struct fwd_run *r)
 
 		forward_json(stdout, &r->plan, &rep);
 	} else {
-		forward_table(stdout, &r->plan, true);
+		struct output_fit fit;
+
+		output_screen(STDOUT_FILENO, &fit);
+		forward_table(stdout, &r->plan, true, &fit);
 	}
 	fprintf(stderr, "sockreap: %zu forwarded flow%s selected: ", r->plan.n,
 		r->plan.n == 1 ? "" : "s");

@@ -251,6 +251,23 @@ many() { # many VAR NS ARGS...: a flowrig allowed more descriptors
 		"$FLOWRIG" "$@"
 }
 if many MSRV "$S" tcp-server 7000 && many MCLI "$C" tcp-client 10.91.2.2 7000 1000; then
+	# At a glance on a terminal (#13): counts, the first rows, the way to see the rest.
+	in_ns "$R" python3 tests/helpers/ptyrun.py 24 100 "$SR" --forwarded -n 'dport 7000' \
+		>"$TMP/tty" 2>&1
+	check "forwarded: 1,000 flows on a terminal: a dry run exits 0" [ "$?" = 0 ]
+	check "forwarded: ... counts by state" grep -qF "1000 flows: established 1000" "$TMP/tty"
+	check "forwarded: ... then says how to see the rest" \
+		grep -qE '^\.\.\. [0-9]+ more; --dry-run -j or a pipe shows all' "$TMP/tty"
+	check "forwarded: ... within 24 rows and 100 columns" \
+		awk 'length($0) > 100 { bad = 1 } END { exit bad || NR > 24 }' "$TMP/tty"
+	in_ns "$R" python3 tests/helpers/ptyrun.py 24 100 --answer $'n\n' "$SR" \
+		--audit-log "$TMP/audit.log" --forwarded 'dport 7000' >"$TMP/tty" 2>&1
+	check "forwarded: ... declined: exit 5" [ "$?" = 5 ]
+	check "forwarded: ... the preview before the prompt is a summary" \
+		grep -qF "1000 flows: established 1000" "$TMP/tty" &&
+		[ "$(grep -c '^tcp ' "$TMP/tty")" -lt 24 ]
+	check "forwarded: ... then the prompt" grep -qF 'Kill 1000 forwarded flows? [y/N]' "$TMP/tty"
+	check "forwarded: ... and nothing killed" [ "$(ct_count "$R" -p tcp --dport 7000)" = 1000 ]
 	expect_status 0 "forwarded: 1,000 flows killed in one run" \
 		run --forwarded --yes --json 'dport 7000'
 	check "forwarded: 1,000 killed ($(jq -r '.summary.elapsed_ms' "$TMP/out" 2>/dev/null) ms)" \
