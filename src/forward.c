@@ -167,7 +167,7 @@ void forward_table(FILE *out, const struct ct_set *set, bool outcomes,
 	for (size_t i = 0; i < shown; i++) {
 		const char *detail = sock_outcome_detail(&set->v[i].s);
 		int w = (int)strlen(sock_outcome_name(set->v[i].s.outcome)) +
-			(detail ? (int)strlen(detail) + 3 : 0);
+			(detail ? (int)strlen(detail) + 2 : 0);
 
 		original_ends(o, sizeof(o), &set->v[i]);
 		reply_ends(r, sizeof(r), &set->v[i]);
@@ -210,7 +210,7 @@ void forward_table(FILE *out, const struct ct_set *set, bool outcomes,
 			       natcell, more);
 		if (outcomes && len > 0 && (size_t)len < sizeof(line))
 			snprintf(line + len, sizeof(line) - (size_t)len, " %s%s%s%s",
-				 sock_outcome_name(f->s.outcome), detail ? " (" : "",
+				 sock_outcome_name(f->s.outcome), detail ? "(" : "",
 				 detail ? detail : "", detail ? ")" : "");
 		put_row(out, line, cols);
 	}

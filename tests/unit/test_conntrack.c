@@ -383,6 +383,27 @@ static void test_conntrack_table_fits_the_width(void **state)
 	free(text);
 }
 
+/* The outcome with its detail as the socket table and sockreap(8) write it: failed(no-reply). */
+static void test_conntrack_table_outcome_label(void **state)
+{
+	struct ct_set set = { 0 };
+	struct ct_flow f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	flow_of(IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, &f);
+	f.s.outcome = OUT_FAILED;
+	f.s.err = SOCK_ERR_NO_REPLY;
+	assert_int_equal(ct_set_push(&set, &f), 0);
+	forward_table(out, &set, true, NULL);
+	fclose(out);
+	assert_non_null(strstr(text, " failed(no-reply)\n"));
+	free(text);
+	ct_set_free(&set);
+}
+
 static void test_conntrack_table(void **state)
 {
 	struct ct_set set = { 0 };
@@ -416,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_conntrack_check_source),
 		cmocka_unit_test(test_conntrack_flow_json),
 		cmocka_unit_test(test_conntrack_table),
+		cmocka_unit_test(test_conntrack_table_outcome_label),
 		cmocka_unit_test(test_conntrack_table_big_plan_at_a_glance),
 		cmocka_unit_test(test_conntrack_table_fits_the_width),
 	};
