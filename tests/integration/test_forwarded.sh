@@ -34,6 +34,9 @@ topology() {
 		chain pre { type nat hook prerouting priority -100; ip daddr 10.91.1.1 tcp dport 9090 dnat to 10.91.2.2:8080; }
 		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
 	}
+	table ip sr_mark {
+		chain marks { type filter hook forward priority 0; tcp dport 8081 ct mark set 7; }
+	}
 	table ip6 sr_nat6 {
 		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
 	}
@@ -104,6 +107,15 @@ check "forwarded: nothing was touched by the refusal" [ "$(ct_count "$R" -p tcp 
 expect_status 0 "forwarded: --explain" run --forwarded --explain 'dport 8080 and nat-src 10.91.2.1'
 check "forwarded: --explain names conntrack and the canonical selector" \
 	grep -q 'source:     conntrack' "$TMP/out" && grep -q 'nat-src = 10.91.2.1' "$TMP/out"
+
+# mark and timeout as the kernel reports them (the router's nft rule marks flows to 8081).
+expect_status 0 "forwarded: mark selects the entry the firewall marked" \
+	run --forwarded -n --json 'mark 7 and timeout > 1h'
+check "forwarded: mark 7 is the flow to 8081 alone" \
+	jqq '(.flows | length) == 1 and .flows[0].mark == 7 and
+		.flows[0].original.dst.port == 8081 and .flows[0].timeout_s > 3600' "$TMP/out"
+expect_status 1 "forwarded: an established flow's timeout is not under 1h" \
+	run --forwarded -n 'mark 7 and timeout < 1h'
 
 # A connection to the router itself has an entry too, and a socket there: never a forwarded
 # flow (an operator's SSH session to the router must not go with --forwarded --all).
