@@ -616,8 +616,8 @@ static void explain_failures(const struct ct_set *set)
 		int err;
 		const char *why;
 	} whys[] = {
-		{ SOCK_ERR_NO_REPLY, "no-reply: the destination answered neither probe (gone, or "
-				     "a firewall in between drops them); nothing was sent to either end" },
+		{ SOCK_ERR_NO_REPLY, "no-reply: neither end answered our probes (both gone, or a "
+				     "firewall in between drops them); nothing was sent to either end" },
 		{ SOCK_ERR_UNVERIFIED, "unverified: a reset did not leave translated (conntrack "
 				       "refused it as inexact: data still in flight?), or the entry "
 				       "could not be looked up; the entry was left in place" },

@@ -226,6 +226,25 @@ check "forwarded: the client's socket to the Service address is reset" \
 check "forwarded: the backend's socket is reset" gone "$S" 'sport = :8080' 0
 check "forwarded: its entry is gone" [ "$(ct_count "$R" -p tcp --dport 9090)" = 0 ]
 
+# A destination that died (a Kubernetes backend pod gone, a server's host lost) answers no
+# probe; the source's own challenge ACK says what it expects: its end is reset through the
+# entry, and the entry goes. The server's firewall drops everything to 8083 to play dead.
+if flowrig DSRV "$S" tcp-server 8083 && flowrig DCLI "$C" tcp-client 10.91.2.2 8083 1 &&
+   in_ns "$S" nft -f - <<-'NFT'
+	table inet sr_dead {
+		chain in { type filter hook input priority 0; tcp dport 8083 drop; }
+	}
+	NFT
+then
+	expect_status 0 "forwarded: a flow whose destination died is killed" \
+		run --forwarded --yes 'dport 8083'
+	check "forwarded: ... outcome killed" grep -q ' killed$' "$TMP/out"
+	check "forwarded: ... the client's socket is reset" gone "$C" 'dport = :8083' 0
+	check "forwarded: ... its entry is gone" [ "$(ct_count "$R" -p tcp --dport 8083)" = 0 ]
+else
+	not_ok "forwarded: the rigs for a dead destination did not start"
+fi
+
 # doctor: conntrack readable here, and not without CAP_NET_ADMIN.
 in_ns "$R" "$SR" doctor --json >"$TMP/doc" 2>&1
 check "forwarded: doctor says conntrack works in the router" \

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The forwarded TCP kill against a scripted router (fake_fwdnet.c): a masqueraded flow's ends
- * are reset with the exact sequence numbers the challenge ACK gave and the entry is deleted;
- * a silent destination, a source still expecting data, and states without a probe are not
- * called killed.
+ * are reset with the exact sequence numbers their challenge ACKs gave and the entry is
+ * deleted; a silent destination is reset from what the source's ACK says; two silent ends, a
+ * source still expecting data, and states without a probe are not called killed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +49,7 @@ static void masqueraded(struct fake_fwd *w, int i, uint8_t ct_state, unsigned qu
 	w->dst_snd_nxt = 7000000 + (uint32_t)i;
 	w->dst_rcv_nxt = 9000000 + (uint32_t)i;
 	w->src_rcv_nxt = w->dst_snd_nxt;	/* idle: everything the destination sent arrived */
+	w->src_snd_nxt = w->dst_rcv_nxt;	/* ... and everything the source sent */
 	w->quirks = quirks;
 }
 
@@ -85,6 +86,7 @@ static void test_forward_tcp_kills_both_ends(void **state)
 		assert_false(v[i].dst_alive);
 		assert_false(v[i].entry);
 		assert_int_equal(v[i].syns, 1);
+		assert_int_equal(v[i].acks, 0);	/* the destination answered: enough */
 		assert_int_equal(v[i].deletes, 1);
 		assert_int_equal(v[i].resets_refused, 0);
 	}
@@ -103,6 +105,11 @@ static void test_forward_tcp_entry_dropped_by_conntrack(void **state)
 	assert_int_equal(v[0].deletes, 0);
 }
 
+/*
+ * A destination that answers nothing (a dead backend): the source's own challenge ACK gives
+ * what it expects and what the destination would: both resets go, conntrack sees them, the
+ * entry goes. (#17: a probe to each end.)
+ */
 static void test_forward_tcp_silent_destination(void **state)
 {
 	struct fake_fwd v[2];
@@ -111,13 +118,47 @@ static void test_forward_tcp_silent_destination(void **state)
 	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_DST_SILENT);
 	masqueraded(&v[1], 1, TCP_CONNTRACK_ESTABLISHED, FF_NONE);
 	kill(v, 2);
-	/* Probed twice, nothing learned: nothing sent to either end, the entry kept. */
+	/* A SYN, then the SYN again with four ACKs to the source (one per half of each space). */
+	assert_int_equal(v[0].syns, 2);
+	assert_int_equal(v[0].acks, 4);
+	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
+	assert_false(v[0].src_alive);
+	assert_false(v[0].entry);
+	assert_int_equal(v[0].resets_refused, 0);
+	assert_int_equal(v[1].f.s.outcome, OUT_KILLED);
+}
+
+/* The same with the source silent: the destination's ACK says both, as before. */
+static void test_forward_tcp_silent_source(void **state)
+{
+	struct fake_fwd v[1];
+
+	(void)state;
+	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_SRC_SILENT);
+	kill(v, 1);
+	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
+	assert_false(v[0].src_alive);
+	assert_false(v[0].dst_alive);
+	assert_false(v[0].entry);
+}
+
+static void test_forward_tcp_both_ends_silent(void **state)
+{
+	struct fake_fwd v[2];
+
+	(void)state;
+	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_DST_SILENT | FF_SRC_SILENT);
+	masqueraded(&v[1], 1, TCP_CONNTRACK_ESTABLISHED, FF_NONE);
+	kill(v, 2);
+	/* Probed twice each, nothing learned: nothing sent to either end, the entry kept. */
 	assert_int_equal(v[0].f.s.outcome, OUT_FAILED);
 	assert_int_equal(v[0].f.s.err, SOCK_ERR_NO_REPLY);
 	assert_int_equal(v[0].syns, 2);
+	assert_int_equal(v[0].acks, 4);
 	assert_true(v[0].src_alive);
 	assert_true(v[0].dst_alive);
 	assert_true(v[0].entry);
+	assert_int_equal(v[0].resets_refused, 0);
 	assert_int_equal(v[1].f.s.outcome, OUT_KILLED);
 }
 
@@ -128,10 +169,14 @@ static void test_forward_tcp_source_expects_more(void **state)
 	(void)state;
 	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_SRC_RCV_MOVED);
 	kill(v, 1);
-	/* The source's reset was inexact: refused; not killed, and the entry stays. */
+	/*
+	 * The destination answered, so the source was not asked; its reset, from the
+	 * destination's snd_nxt, was inexact: refused; not killed, and the entry stays.
+	 */
 	assert_int_equal(v[0].f.s.outcome, OUT_FAILED);
 	assert_int_equal(v[0].f.s.err, SOCK_ERR_UNVERIFIED);
 	assert_true(v[0].src_alive);
+	assert_int_equal(v[0].acks, 0);
 	assert_int_equal(v[0].resets_refused, 1);
 	assert_true(v[0].entry);
 }
@@ -149,11 +194,13 @@ static void test_forward_tcp_states(void **state)
 	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
 	assert_false(v[0].entry);
 	assert_int_equal(v[0].syns, 0);
+	assert_int_equal(v[0].acks, 0);
 	/* Still opening: no challenge ACK to draw; left alone. */
 	assert_int_equal(v[1].f.s.outcome, OUT_UNSUPPORTED);
 	assert_int_equal(v[1].f.s.err, SOCK_ERR_RST_STATE);
 	assert_true(v[1].entry);
 	assert_int_equal(v[1].syns, 0);
+	assert_int_equal(v[1].acks, 0);
 	assert_int_equal(v[2].f.s.outcome, OUT_KILLED);
 	assert_false(v[2].entry);
 }
@@ -187,12 +234,14 @@ static void test_forward_tcp_entry_replaced_since_the_plan(void **state)
 	conntrack_close(c);
 	assert_int_equal(planned[0].s.outcome, OUT_CHANGED);
 	assert_int_equal(v[0].syns, 0);
+	assert_int_equal(v[0].acks, 0);
 	assert_true(v[0].src_alive);
 	assert_true(v[0].dst_alive);
 	assert_true(v[0].entry);
 	assert_int_equal(v[0].deletes, 0);
 	assert_int_equal(planned[1].s.outcome, OUT_GONE);
 	assert_int_equal(v[1].syns, 0);
+	assert_int_equal(v[1].acks, 0);
 	assert_int_equal(fake_fwdnet_strays(), 0);
 }
 
@@ -202,6 +251,8 @@ int main(void)
 		cmocka_unit_test(test_forward_tcp_kills_both_ends),
 		cmocka_unit_test(test_forward_tcp_entry_dropped_by_conntrack),
 		cmocka_unit_test(test_forward_tcp_silent_destination),
+		cmocka_unit_test(test_forward_tcp_silent_source),
+		cmocka_unit_test(test_forward_tcp_both_ends_silent),
 		cmocka_unit_test(test_forward_tcp_source_expects_more),
 		cmocka_unit_test(test_forward_tcp_states),
 		cmocka_unit_test(test_forward_tcp_entry_replaced_since_the_plan),
