@@ -33,10 +33,9 @@ void forward_flow_json(struct json *j, const char *key, const struct sock_rec *r
 
 struct rawio;
 /*
- * Kills forwarded TCP flows: a SYN probe to each flow's destination through the entry (and,
- * when it stays silent, ACK probes to its source), the challenge ACK captured on its way
- * back, an exact RST to each end through the entry, the entry deleted (forward_tcp.c says
- * how and why). io: opened in the flow's namespace. Sets
+ * Kills forwarded TCP flows: a SYN probe to each flow's destination and an ACK probe to its
+ * source through the entry, the challenge ACKs captured, an exact RST to each end through
+ * the entry, the entry deleted (forward_tcp.c says how and why). io: opened in the flow's namespace. Sets
  * each flow's outcome; 0, or a negative errno when nothing could be tried.
  */
 int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flows, size_t n);

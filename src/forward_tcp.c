@@ -5,23 +5,25 @@
  * to an end as if the other end sent it, through this host's own conntrack and NAT (the raw
  * socket's segment is looked up in the flow's entry). First a SYN to the destination:
  * conntrack ignores a SYN in established state and lets it and the challenge ACK it draws
- * through. That ACK carries the destination's snd_nxt and rcv_nxt; on an idle flow the
- * source's rcv_nxt is the destination's snd_nxt. A destination that stays silent (a dead
- * backend) gets its SYN again, and the source is asked too: an out-of-window ACK carrying one
- * byte (its duplicate ACK then escapes the per-socket rate limit). A SYN in the reply
- * direction would be invalid to conntrack, untracked, and never translated; an ACK is ignored
- * by conntrack's window check, keeping its entry and so its NAT, only when both its sequence
- * and its acknowledgment number lie behind the window (6.18), and nothing here says where the
- * window is: four ACKs, one in each half of both number spaces, and one of them gets through
- * (the three conntrack calls invalid go to this host itself, untranslated; its stack answers
- * them with a reset of a random sequence number towards the destination, which no socket
- * takes for exact). The source's answer, captured as it arrives, carries its snd_nxt and
- * rcv_nxt. Then an exact RST to each end, each sent in the direction of the entry that
- * reaches that end, so conntrack tracks it (and goes to CLOSE) and NAT gives it the addresses
- * that end expects. A reset counts as sent when it is captured leaving this host in that
- * translated form (conntrack refuses an inexact one: it would not leave translated). Last the
- * entry is deleted. The packets are built and captured by the rst engine's packet.c and
- * rawio.c.
+ * through. That ACK carries the destination's snd_nxt and rcv_nxt. Then the source is asked:
+ * an out-of-window ACK carrying one byte (its duplicate ACK then escapes the per-socket rate
+ * limit). A SYN in the reply direction would be invalid to conntrack, untracked, and never
+ * translated; an ACK is ignored by conntrack's window check, keeping its entry and so its
+ * NAT, only when both its sequence and its acknowledgment number lie behind the window (6.18):
+ * BEHIND the destination's numbers. The source's answer, captured as it arrives, carries its
+ * own rcv_nxt: exact even when data the destination sent is still on its way or lost (the
+ * destination's snd_nxt, which serves when the source stays silent for ASK_WAIT_MS, is not
+ * then; conntrack, which saw that data, lets such a reset through all the same). A destination
+ * that stays silent (a dead backend) gets its SYN again and the source is asked blind: nothing
+ * says where the window is, so four ACKs, one in each half of both number spaces, and one gets
+ * through (the three conntrack calls invalid go to this host itself, untranslated; its stack
+ * answers them with a reset of a random sequence number towards the destination, which no
+ * socket takes for exact); the source's answer serves both ends. Then an exact RST to each
+ * end, each sent in the direction of the entry that reaches that end, so conntrack tracks it
+ * (and goes to CLOSE) and NAT gives it the addresses that end expects. A reset counts as sent
+ * when it is captured leaving this host in that translated form (conntrack refuses one outside
+ * its window). Last the entry is deleted. The packets are built and captured by the rst
+ * engine's packet.c and rawio.c.
  */
 #include "forward.h"
 
@@ -40,14 +42,23 @@
 /* As the rst engine: a silent flow is probed again after this long, then given up. */
 #define PROBE_WAIT_MS 600
 #define PROBES 2
+/* How long the source has to answer once the destination has: then its numbers serve. */
+#define ASK_WAIT_MS 200
+/*
+ * How far behind an end's numbers the ACK probe to the source is put: past any window the
+ * kernel keeps (so the source answers, and conntrack ignores it but keeps its NAT), and
+ * less than 2^31 minus one: still behind in sequence arithmetic.
+ */
+#define BEHIND 0x40000000U
 
-enum job_step { STEP_PROBE, STEP_RESET, STEP_DONE };
+enum job_step { STEP_PROBE, STEP_ASK_SRC, STEP_RESET, STEP_DONE };
 
 struct job {
 	struct ct_flow *f;
 	enum job_step step;
 	int probes;
 	bool have_dst, have_src;		/* which end's challenge ACK was seen */
+	long asked_ms;				/* STEP_ASK_SRC: when the source was asked */
 	uint32_t dst_snd_nxt, dst_rcv_nxt;	/* from the destination's */
 	uint32_t src_snd_nxt, src_rcv_nxt;	/* from the source's */
 	uint32_t src_rst_seq, dst_rst_seq;	/* the resets sent */
@@ -157,9 +168,9 @@ static uint64_t tuple_key(int family, const uint32_t s[4], uint16_t sport, const
 }
 
 /*
- * Each end's reset, from the first end that answered: the rcv_nxt it said itself, and for
- * the other end its snd_nxt (what that end expects on an idle flow). The source first:
- * conntrack then sees the destination's reset in CLOSE.
+ * Each end's reset: the rcv_nxt it said itself or, when it did not answer, the other end's
+ * snd_nxt (what it expects on an idle flow). The source first: conntrack then sees the
+ * destination's reset in CLOSE.
  */
 static void send_resets(struct tcp_run *r, size_t i)
 {
@@ -173,6 +184,31 @@ static void send_resets(struct tcp_run *r, size_t i)
 
 	queue(r, i, &a);
 	queue(r, i, &b);
+}
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+/*
+ * The destination has answered: one ACK to the source, its numbers BEHIND the destination's
+ * (the flow's own neighbourhood, so behind conntrack's window on either side), a byte long.
+ */
+static void ask_source(struct tcp_run *r, size_t i)
+{
+	struct job *j = &r->jobs[i];
+	struct pkt_tcp p = to_src(j->f, PKT_ACK, j->dst_snd_nxt - BEHIND);
+
+	p.ack = j->dst_rcv_nxt - BEHIND;
+	p.window = 65535;
+	p.payload = 1;
+	queue(r, i, &p);
+	j->step = STEP_ASK_SRC;
+	j->asked_ms = now_ms();
 }
 
 static void on_segment(const struct pkt_tcp *p, void *arg)
@@ -189,13 +225,16 @@ static void on_segment(const struct pkt_tcp *p, void *arg)
 	struct job *j = &r->jobs[i];
 	const struct ct_flow *f = j->f;
 
-	if (j->step == STEP_PROBE && (p->flags & (PKT_SYN | PKT_RST | PKT_FIN | PKT_ACK)) == PKT_ACK) {
-		if (towards_src(p, f)) {
+	bool asked = j->step == STEP_ASK_SRC || (j->step == STEP_PROBE && j->probes > 1);
+
+	if ((p->flags & (PKT_SYN | PKT_RST | PKT_FIN | PKT_ACK)) == PKT_ACK) {
+		if (j->step == STEP_PROBE && towards_src(p, f)) {
 			/* The destination's challenge ACK, on its way to the source. */
 			j->dst_snd_nxt = p->seq;
 			j->dst_rcv_nxt = p->ack;
 			j->have_dst = true;
-		} else if (j->probes > 1 && (from_src(p, f) || towards_dst(p, f))) {
+			ask_source(r, i);
+		} else if (asked && (from_src(p, f) || towards_dst(p, f))) {
 			/*
 			 * The source's answer to our ACKs, arriving (or leaving translated when
 			 * conntrack passes it); before we asked, its own traffic going by.
@@ -203,8 +242,8 @@ static void on_segment(const struct pkt_tcp *p, void *arg)
 			j->src_snd_nxt = p->seq;
 			j->src_rcv_nxt = p->ack;
 			j->have_src = true;
+			send_resets(r, i);
 		}
-		send_resets(r, i);
 		return;
 	}
 	if (j->step == STEP_RESET && (p->flags & PKT_RST)) {
@@ -217,13 +256,6 @@ static void on_segment(const struct pkt_tcp *p, void *arg)
 	}
 }
 
-static long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
 
 /* xorshift64*: a probe's sequence number only has to be unpredictable enough to be ours. */
 static uint32_t next_seq(struct tcp_run *r)
@@ -261,6 +293,26 @@ static bool probe_all(struct tcp_run *r)
 	}
 	flush(r);
 	return any;
+}
+
+/* Sources asked ASK_WAIT_MS ago (all: every one) reset from the destination's numbers. */
+static bool expire_asks(struct tcp_run *r, bool all)
+{
+	long now = now_ms();
+	bool left = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct job *j = &r->jobs[i];
+
+		if (j->step != STEP_ASK_SRC)
+			continue;
+		if (all || now - j->asked_ms >= ASK_WAIT_MS)
+			send_resets(r, i);
+		else
+			left = true;
+	}
+	flush(r);
+	return left;
 }
 
 static bool pending(const struct tcp_run *r)
@@ -399,10 +451,17 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 		while (pending(&r) && now_ms() < until) {
 			ret = rawio_poll(io, (int)(until - now_ms()), on_segment, &r);
 			flush(&r);
+			expire_asks(&r, false);
 			if (ret < 0)
 				break;
 		}
 	}
+	/* Every destination has answered or given up: the sources asked last have a moment. */
+	for (long until = now_ms() + ASK_WAIT_MS; expire_asks(&r, false) && now_ms() < until;) {
+		rawio_poll(io, (int)(until - now_ms()), on_segment, &r);
+		flush(&r);
+	}
+	expire_asks(&r, true);
 	/* The last resets' echoes: they leave within the send, but allow the queue a moment. */
 	for (long until = now_ms() + 100; pending(&r) && now_ms() < until;) {
 		rawio_poll(io, (int)(until - now_ms()), on_segment, &r);

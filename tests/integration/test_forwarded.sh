@@ -245,6 +245,43 @@ else
 	not_ok "forwarded: the rigs for a dead destination did not start"
 fi
 
+# Data in flight towards the source (lost on its way: the router drops the server's data
+# segments to it): the destination has sent more than the source has; the source's own ACK
+# says what it expects, so its reset is exact.
+lossy() {
+	in_ns "$R" nft -f - <<-'NFT'
+	table ip sr_lose {
+		chain lose { type filter hook forward priority 0; ip saddr 10.91.2.2 tcp sport 8084 meta length > 100 drop; }
+	}
+	NFT
+}
+# unacked NS: what the server's socket on 8084 has sent and not had acknowledged (Send-Q).
+unacked() { in_ns "$S" ss -tnH state established 'sport = :8084' | awk '{print $2}'; }
+if lossy && rig_spawn WSRV ip netns exec "$S" python3 -u -c '
+import socket, sys
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", 8084))
+ls.listen()
+print("ready", flush=True)
+c, _ = ls.accept()
+sys.stdin.readline()
+c.send(b"x" * 1000)
+print("sent", flush=True)
+sys.stdin.read()' && flowrig WCLI "$C" tcp-client 10.91.2.2 8084 1; then
+	echo go >&"$WSRV_in"
+	read -r -t 30 line <&"$WSRV_out"
+	for ((i = 0; i < 300; i++)); do [ "$(unacked)" = 1000 ] && break; sleep 0.01; done
+	check "forwarded: 1,000 bytes in flight to the client, lost" [ "$(unacked)" = 1000 ]
+	expect_status 0 "forwarded: a flow with data in flight to its source is killed" \
+		run --forwarded --yes 'dport 8084'
+	check "forwarded: ... the client's socket is reset" gone "$C" 'dport = :8084' 0
+	check "forwarded: ... the server's too" gone "$S" 'sport = :8084' 0
+	check "forwarded: ... its entry is gone" [ "$(ct_count "$R" -p tcp --dport 8084)" = 0 ]
+else
+	not_ok "forwarded: the rigs for data in flight did not start"
+fi
+
 # doctor: conntrack readable here, and not without CAP_NET_ADMIN.
 in_ns "$R" "$SR" doctor --json >"$TMP/doc" 2>&1
 check "forwarded: doctor says conntrack works in the router" \

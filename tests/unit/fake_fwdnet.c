@@ -113,6 +113,15 @@ static void to_src(struct fake_fwd *w, const struct pkt_tcp *p)
 		return;
 	if (p->flags == PKT_ACK) {
 		w->acks++;
+		/*
+		 * Conntrack (6.18) lets an ACK in the reply direction keep its entry, and so its
+		 * NAT, only when both numbers lie behind the window; the others go untranslated
+		 * to the router itself.
+		 */
+		if ((int32_t)(p->seq - (w->dst_snd_nxt - 65536)) >= 0 ||
+		    (int32_t)(p->ack - (w->src_snd_nxt + 1)) >= 0)
+			return;
+		w->acks_through++;
 		/* Our probe leaves with NAT undone; the source's challenge ACK comes back. */
 		capture(f->s.id.idiag_dst, sock_dport(&f->s), f->s.id.idiag_src, sock_sport(&f->s),
 			f->s.family, p->flags, p->seq, p->ack);

@@ -25,7 +25,7 @@ struct fake_fwd {
 	/* What happened: */
 	bool src_alive, dst_alive, entry;
 	uint8_t ct_state;
-	unsigned syns, acks, resets_refused, deletes;
+	unsigned syns, acks, acks_through, resets_refused, deletes;
 };
 
 void fake_fwdnet_script(struct fake_fwd *v, size_t n);

@@ -2,8 +2,8 @@
 /*
  * The forwarded TCP kill against a scripted router (fake_fwdnet.c): a masqueraded flow's ends
  * are reset with the exact sequence numbers their challenge ACKs gave and the entry is
- * deleted; a silent destination is reset from what the source's ACK says; two silent ends, a
- * source still expecting data, and states without a probe are not called killed.
+ * deleted; one silent end is reset from what the other end's ACK says; two silent ends, a
+ * silent source still expecting data, and states without a probe are not called killed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -86,7 +86,8 @@ static void test_forward_tcp_kills_both_ends(void **state)
 		assert_false(v[i].dst_alive);
 		assert_false(v[i].entry);
 		assert_int_equal(v[i].syns, 1);
-		assert_int_equal(v[i].acks, 0);	/* the destination answered: enough */
+		assert_int_equal(v[i].acks, 1);	/* the source asked once, behind its window */
+		assert_int_equal(v[i].acks_through, 1);
 		assert_int_equal(v[i].deletes, 1);
 		assert_int_equal(v[i].resets_refused, 0);
 	}
@@ -121,6 +122,7 @@ static void test_forward_tcp_silent_destination(void **state)
 	/* A SYN, then the SYN again with four ACKs to the source (one per half of each space). */
 	assert_int_equal(v[0].syns, 2);
 	assert_int_equal(v[0].acks, 4);
+	assert_int_equal(v[0].acks_through, 1);
 	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
 	assert_false(v[0].src_alive);
 	assert_false(v[0].entry);
@@ -128,7 +130,7 @@ static void test_forward_tcp_silent_destination(void **state)
 	assert_int_equal(v[1].f.s.outcome, OUT_KILLED);
 }
 
-/* The same with the source silent: the destination's ACK says both, as before. */
+/* The source silent: after ASK_WAIT_MS the destination's ACK says both. */
 static void test_forward_tcp_silent_source(void **state)
 {
 	struct fake_fwd v[1];
@@ -162,6 +164,7 @@ static void test_forward_tcp_both_ends_silent(void **state)
 	assert_int_equal(v[1].f.s.outcome, OUT_KILLED);
 }
 
+/* Data from the destination in flight: the source's own ACK says what it expects. */
 static void test_forward_tcp_source_expects_more(void **state)
 {
 	struct fake_fwd v[1];
@@ -169,14 +172,26 @@ static void test_forward_tcp_source_expects_more(void **state)
 	(void)state;
 	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_SRC_RCV_MOVED);
 	kill(v, 1);
-	/*
-	 * The destination answered, so the source was not asked; its reset, from the
-	 * destination's snd_nxt, was inexact: refused; not killed, and the entry stays.
-	 */
+	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
+	assert_false(v[0].src_alive);
+	assert_false(v[0].dst_alive);
+	assert_int_equal(v[0].acks, 1);
+	assert_int_equal(v[0].resets_refused, 0);
+}
+
+/* ... and with the source silent, only the destination's numbers: inexact, refused. */
+static void test_forward_tcp_silent_source_expects_more(void **state)
+{
+	struct fake_fwd v[1];
+
+	(void)state;
+	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_SRC_RCV_MOVED | FF_SRC_SILENT);
+	kill(v, 1);
+	/* The source's reset was inexact: refused; not killed, and the entry stays. */
 	assert_int_equal(v[0].f.s.outcome, OUT_FAILED);
 	assert_int_equal(v[0].f.s.err, SOCK_ERR_UNVERIFIED);
 	assert_true(v[0].src_alive);
-	assert_int_equal(v[0].acks, 0);
+	assert_int_equal(v[0].acks, 1);
 	assert_int_equal(v[0].resets_refused, 1);
 	assert_true(v[0].entry);
 }
@@ -254,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_forward_tcp_silent_source),
 		cmocka_unit_test(test_forward_tcp_both_ends_silent),
 		cmocka_unit_test(test_forward_tcp_source_expects_more),
+		cmocka_unit_test(test_forward_tcp_silent_source_expects_more),
 		cmocka_unit_test(test_forward_tcp_states),
 		cmocka_unit_test(test_forward_tcp_entry_replaced_since_the_plan),
 	};
