@@ -347,8 +347,13 @@ static int fwd_prepare(struct fwd_run *r)
 	if (cfg->netns) {
 		ret = netns_enter(NULL, cfg->netns, cfg->netns_by_pid, &r->netns);
 		if (ret < 0) {
-			fprintf(stderr, "sockreap: cannot enter network namespace %s: %s; nothing "
-					"killed\n", cfg->netns, strerror(-ret));
+			char shown[4 * PATH_MAX];
+
+			/* A name may hold anything, escape codes too: never raw to a terminal. */
+			text_escape(shown, sizeof(shown), cfg->netns, strlen(cfg->netns));
+			fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": "
+					"%s; nothing killed\n", cfg->netns_by_pid ? "--netns-of"
+					: "--netns", shown, strerror(-ret));
 			return ret == -EPERM || ret == -EACCES ? EXIT_PRIV : EXIT_USAGE;
 		}
 		r->in_netns = &r->netns;

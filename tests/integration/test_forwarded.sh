@@ -102,6 +102,12 @@ check "forwarded: one UDP flow, answered" \
 expect_status 0 "forwarded: --netns reads the router's conntrack from the host" \
 	"$SR" --audit-log "$TMP/audit.log" --netns "$R" --forwarded -n --json 'dport 8080'
 check "forwarded: --netns found the router's 2 flows" jqq '.flows | length == 2' "$TMP/out"
+# A hostile namespace name is quoted, never written raw to the terminal.
+# escaped FILE TEXT: FILE holds TEXT and no escape character.
+escaped() { ! grep -q $'\e' "$1" && grep -qF -- "$2" "$1"; }
+expect_status 2 "forwarded: --netns of a name that does not exist" \
+	"$SR" --audit-log "$TMP/audit.log" --netns $'sr\e[31mx' --forwarded -n 'dport 8080'
+check "forwarded: ... the name is escaped, no escape code" escaped "$TMP/err" '"sr\x1b[31mx"'
 expect_status 5 "forwarded: --max refuses a larger plan" run --forwarded --yes --max 1 dport 8080
 check "forwarded: nothing was touched by the refusal" [ "$(ct_count "$R" -p tcp --dport 8080)" = 2 ]
 expect_status 0 "forwarded: --explain" run --forwarded --explain 'dport 8080 and nat-src 10.91.2.1'
