@@ -18,11 +18,14 @@ int forward_explain(FILE *f, const struct config *cfg);
 /* How a flow is shown: "established", "unreplied" (UDP without an answer), ... */
 const char *forward_flow_state(const struct ct_flow *f);
 
+struct output_fit;
 /*
  * The preview or outcome table: one line per flow, both directions and the translation.
- * outcomes: with the OUTCOME column.
+ * outcomes: with the OUTCOME column. fit: the terminal's size, as output_table_fit takes it
+ * (NULL or 0s: a pipe, every row and column).
  */
-void forward_table(FILE *f, const struct ct_set *set, bool outcomes);
+void forward_table(FILE *f, const struct ct_set *set, bool outcomes,
+		   const struct output_fit *fit);
 
 /* One flow as a JSON object (the output's and the audit log's; rec is a ct_flow's s). */
 void forward_flow_json(struct json *j, const char *key, const struct sock_rec *rec,
@@ -30,9 +33,9 @@ void forward_flow_json(struct json *j, const char *key, const struct sock_rec *r
 
 struct rawio;
 /*
- * Kills forwarded TCP flows: a SYN probe to each flow's destination through the entry, the
- * challenge ACK captured on its way back, an exact RST to each end through the entry, the
- * entry deleted (forward_tcp.c says how and why). io: opened in the flow's namespace. Sets
+ * Kills forwarded TCP flows: a SYN probe to each flow's destination and an ACK probe to its
+ * source through the entry, the challenge ACKs captured, an exact RST to each end through
+ * the entry, the entry deleted (forward_tcp.c says how and why). io: opened in the flow's namespace. Sets
  * each flow's outcome; 0, or a negative errno when nothing could be tried.
  */
 int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flows, size_t n);

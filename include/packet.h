@@ -56,5 +56,10 @@ uint16_t packet_csum(const void *buf, size_t len, uint32_t sum);
  * what has payload), so they are never taken for replies; the caller tells our resets apart.
  */
 const struct sock_fprog *packet_reply_filter(void);
+/*
+ * The same, taking what arrives for this host (PACKET_HOST) too: the forwarded kill's probe
+ * to a flow's source draws an answer that arrives at the router and may go no further.
+ */
+const struct sock_fprog *packet_reply_filter_arriving(void);
 
 #endif

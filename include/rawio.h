@@ -29,6 +29,12 @@ void rawio_close(struct rawio *io);
  * is a no-op. Before it, rawio_poll answers -ENOTCONN. 0 or a negative errno.
  */
 int rawio_capture(struct rawio *io);
+/*
+ * rawio_capture, taking what arrives for this host as well as what leaves (before the first
+ * capture only): the forwarded kill's probe to a flow's source is answered towards the
+ * router, where conntrack may stop the answer.
+ */
+int rawio_capture_arriving(struct rawio *io);
 
 /*
  * Sends up to RAWIO_BATCH segments (one sendmmsg per family run). errs[i] gets 0 or a negative

@@ -47,10 +47,19 @@ struct fwd_run {
 	struct audit_signals held;
 	size_t counts[OUT_MAX];
 	struct timespec t0;
-	double elapsed_ms;
+	double ms_dump;		/* reading conntrack and judging its entries */
+	double elapsed_ms;	/* the kill's: probes, resets, deletes and their checks */
 	int audit_err;
 	int signal;
 };
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
 
 const char *forward_flow_state(const struct ct_flow *f)
 {
@@ -97,38 +106,116 @@ static void reply_ends(char *buf, size_t size, const struct ct_flow *f)
 		  f->reply_dport);
 }
 
-void forward_table(FILE *out, const struct ct_set *set, bool outcomes)
+/* "300 flows: established 280, time-wait 20" (by outcome after a kill), in order of first sight. */
+static void flow_counts(FILE *out, const struct ct_set *set, bool outcomes)
 {
-	char o[160], r[160], t[16];
-	int wo = (int)strlen("ORIGINAL"), wr = (int)strlen("REPLY");
+	struct {
+		const char *name;
+		size_t n;
+	} seen[32];
+	size_t nseen = 0;
 
 	for (size_t i = 0; i < set->n; i++) {
+		const char *name = outcomes ? sock_outcome_name(set->v[i].s.outcome)
+					    : forward_flow_state(&set->v[i]);
+		size_t k = 0;
+
+		while (k < nseen && strcmp(seen[k].name, name))
+			k++;
+		if (k == nseen && nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = (typeof(seen[0])){ name, 0 };
+		if (k < nseen)
+			seen[k].n++;
+	}
+	fprintf(out, "%zu flow%s: ", set->n, set->n == 1 ? "" : "s");
+	for (size_t k = 0; k < nseen; k++)
+		fprintf(out, "%s%s %zu", k ? ", " : "", seen[k].name, seen[k].n);
+	fputc('\n', out);
+}
+
+/* One row, cut at cols (0: no limit) with ">" at the edge, as the socket table is. */
+static void put_row(FILE *out, char *line, int cols)
+{
+	size_t len = strlen(line);
+
+	while (len && line[len - 1] == ' ')
+		line[--len] = '\0';
+	if (cols > 1 && len > (size_t)cols) {
+		line[cols - 1] = '>';
+		line[cols] = '\0';
+	}
+	fprintf(out, "%s\n", line);
+}
+
+void forward_table(FILE *out, const struct ct_set *set, bool outcomes,
+		   const struct output_fit *fit)
+{
+	char o[160], r[160], t[16], line[512];
+	int wo = (int)strlen("ORIGINAL"), wr = (int)strlen("REPLY"), wout = (int)strlen("OUTCOME");
+	int cols = fit ? fit->cols : 0;
+	/* Taller than the terminal (#13): the counts, the header, the first rows, "... more". */
+	bool summary = fit && fit->rows > 0 && set->n + 4 > (size_t)fit->rows;
+	size_t shown = set->n;
+	bool extra = true;	/* MARK, ZONE, TIMEOUT: the first to go on a narrow terminal */
+	bool natcol = true;	/* NAT next: the REPLY direction shows the translation too */
+
+	if (summary) {
+		shown = fit->rows > 13 ? (size_t)fit->rows - 8 : 5;
+		if (shown > set->n)
+			shown = set->n;
+	}
+	for (size_t i = 0; i < shown; i++) {
+		const char *detail = sock_outcome_detail(&set->v[i].s);
+		int w = (int)strlen(sock_outcome_name(set->v[i].s.outcome)) +
+			(detail ? (int)strlen(detail) + 2 : 0);
+
 		original_ends(o, sizeof(o), &set->v[i]);
 		reply_ends(r, sizeof(r), &set->v[i]);
 		if ((int)strlen(o) > wo)
 			wo = (int)strlen(o);
 		if ((int)strlen(r) > wr)
 			wr = (int)strlen(r);
+		if (w > wout)
+			wout = w;
 	}
-	fprintf(out, "%-5s %-11s %-*s  %-*s  %-9s %-10s %-5s %-7s%s\n", "PROTO", "STATE", wo,
-		"ORIGINAL", wr, "REPLY", "NAT", "MARK", "ZONE", "TIMEOUT", outcomes ? " OUTCOME" : "");
-	for (size_t i = 0; i < set->n; i++) {
+	/* PROTO STATE ORIGINAL  REPLY  NAT [MARK ZONE TIMEOUT] [OUTCOME]: addresses stay whole. */
+	int width = 6 + 12 + wo + 2 + wr + 2 + 9 + (outcomes ? 1 + wout : 0);
+
+	if (cols > 0 && width + 25 > cols)
+		extra = false;
+	if (cols > 0 && !extra && width > cols)
+		natcol = false;
+	if (summary)
+		flow_counts(out, set, outcomes);
+	snprintf(line, sizeof(line), "%-5s %-11s %-*s  %-*s%s%s%s", "PROTO", "STATE", wo,
+		 "ORIGINAL", wr, "REPLY", natcol ? "  NAT      " : "",
+		 extra ? " MARK       ZONE  TIMEOUT" : "", outcomes ? " OUTCOME" : "");
+	put_row(out, line, cols);
+	for (size_t i = 0; i < shown; i++) {
 		const struct ct_flow *f = &set->v[i];
 		const char *nat = nat_kind(f), *detail = sock_outcome_detail(&f->s);
-		char mark[16];
+		char mark[16], more[64] = "", natcell[16] = "";
+		int len;
 
 		original_ends(o, sizeof(o), f);
 		reply_ends(r, sizeof(r), f);
 		snprintf(mark, sizeof(mark), "0x%" PRIx32, f->s.mark);
 		sock_format_duration(t, sizeof(t), f->timeout_s * 1000U);
-		fprintf(out, "%-5s %-11s %-*s  %-*s  %-9s %-10s %-5u %-7s", f->s.protocol ==
-			IPPROTO_UDP ? "udp" : "tcp", forward_flow_state(f), wo, o, wr, r,
-			nat ? nat : "-", mark, f->zone, t);
-		if (outcomes)
-			fprintf(out, " %s%s%s%s", sock_outcome_name(f->s.outcome), detail ? " (" : "",
-				detail ? detail : "", detail ? ")" : "");
-		fputc('\n', out);
+		if (extra)
+			snprintf(more, sizeof(more), " %-10s %-5u %-7s", mark, f->zone, t);
+		if (natcol)
+			snprintf(natcell, sizeof(natcell), "  %-9s", nat ? nat : "-");
+		len = snprintf(line, sizeof(line), "%-5s %-11s %-*s  %-*s%s%s", f->s.protocol ==
+			       IPPROTO_UDP ? "udp" : "tcp", forward_flow_state(f), wo, o, wr, r,
+			       natcell, more);
+		if (outcomes && len > 0 && (size_t)len < sizeof(line))
+			snprintf(line + len, sizeof(line) - (size_t)len, " %s%s%s%s",
+				 sock_outcome_name(f->s.outcome), detail ? "(" : "",
+				 detail ? detail : "", detail ? ")" : "");
+		put_row(out, line, cols);
 	}
+	if (shown < set->n)
+		fprintf(out, "... %zu more; --dry-run -j or a pipe shows all\n", set->n - shown);
 }
 
 static void endpoint(struct json *j, const char *key, int family, const uint32_t addr[4],
@@ -260,8 +347,13 @@ static int fwd_prepare(struct fwd_run *r)
 	if (cfg->netns) {
 		ret = netns_enter(NULL, cfg->netns, cfg->netns_by_pid, &r->netns);
 		if (ret < 0) {
-			fprintf(stderr, "sockreap: cannot enter network namespace %s: %s; nothing "
-					"killed\n", cfg->netns, strerror(-ret));
+			char shown[4 * PATH_MAX];
+
+			/* A name may hold anything, escape codes too: never raw to a terminal. */
+			text_escape(shown, sizeof(shown), cfg->netns, strlen(cfg->netns));
+			fprintf(stderr, "sockreap: cannot enter the network namespace of %s \"%s\": "
+					"%s; nothing killed\n", cfg->netns_by_pid ? "--netns-of"
+					: "--netns", shown, strerror(-ret));
 			return ret == -EPERM || ret == -EACCES ? EXIT_PRIV : EXIT_USAGE;
 		}
 		r->in_netns = &r->netns;
@@ -309,7 +401,11 @@ static int fwd_collect(struct fwd_run *r)
 	struct localaddr here;
 	bool udp = selector_names_udp(cfg->ast);
 	size_t left = 0;
-	int ret = conntrack_dump(r->ct, &all);
+	struct timespec t;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ret = conntrack_dump(r->ct, &all);
 
 	if (ret < 0) {
 		ct_set_free(&all);
@@ -343,6 +439,7 @@ static int fwd_collect(struct fwd_run *r)
 	}
 	localaddr_free(&here);
 	ct_set_free(&all);
+	r->ms_dump = ms_since(&t);
 	if (left)
 		fprintf(stderr, "sockreap: %zu matching flow%s begin%s or end%s at this host, left out: "
 				"%s sockets here (sockreap without --forwarded selects them)\n", left,
@@ -365,15 +462,21 @@ static int fwd_show(struct fwd_run *r)
 	if (!cfg->dry_run && r->plan.n)
 		return RUN_ON;
 	if (cfg->json) {
+		/* A kill of nothing has the same summary fields as any kill: 0s. */
 		struct forward_report rep = { cfg->dry_run ? "dry-run" : "kill", r->selector,
-					      NULL, status, 0 };
+					      cfg->dry_run ? NULL : r->counts, status,
+					      ms_since(&r->t0) };
 
 		forward_json(stdout, &r->plan, &rep);
 	} else if (r->plan.n) {
-		forward_table(stdout, &r->plan, false);
+		struct output_fit fit;
+
+		output_screen(STDOUT_FILENO, &fit);
+		forward_table(stdout, &r->plan, false, &fit);
 	}
-	fprintf(stderr, "sockreap: %zu forwarded flow%s selected%s\n", r->plan.n,
-		r->plan.n == 1 ? "" : "s", cfg->dry_run ? " (dry run: nothing killed)" : "");
+	fprintf(stderr, "sockreap: %zu forwarded flow%s selected (%srun %.1f ms: dump %.1f)\n",
+		r->plan.n, r->plan.n == 1 ? "" : "s", cfg->dry_run ? "dry run: nothing killed; " : "",
+		ms_since(&r->t0), r->ms_dump);
 	return status;
 }
 
@@ -406,7 +509,11 @@ static int fwd_arm(struct fwd_run *r)
 		return EXIT_PRIV;
 	}
 	if (r->confirming) {
-		forward_table(stderr, &r->plan, false);
+		struct output_fit fit;
+
+		/* A plan of thousands at a glance before the question, not scrolled past it. */
+		output_screen(STDERR_FILENO, &fit);
+		forward_table(stderr, &r->plan, false, &fit);
 		if (!output_confirm(stdin, stderr, r->plan.n, "forwarded flow")) {
 			fprintf(stderr, "sockreap: not confirmed; nothing killed\n");
 			return EXIT_GUARD;
@@ -450,7 +557,7 @@ static int fwd_act(struct fwd_run *r)
 {
 	const struct config *cfg = r->cfg;
 	struct audit_who who;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int ret;
 
 	audit_who_fill(&who);
@@ -490,9 +597,7 @@ static int fwd_act(struct fwd_run *r)
 		tcp[i]->s.err = -ret;
 	}
 	free(tcp);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	r->elapsed_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	r->elapsed_ms = ms_since(&t0);
 	struct plan_counts pc = { .total = r->plan.n };
 
 	for (size_t i = 0; i < r->plan.n; i++) {
@@ -516,8 +621,8 @@ static void explain_failures(const struct ct_set *set)
 		int err;
 		const char *why;
 	} whys[] = {
-		{ SOCK_ERR_NO_REPLY, "no-reply: the destination answered neither probe (gone, or "
-				     "a firewall in between drops them); nothing was sent to either end" },
+		{ SOCK_ERR_NO_REPLY, "no-reply: neither end answered our probes (both gone, or a "
+				     "firewall in between drops them); nothing was sent to either end" },
 		{ SOCK_ERR_UNVERIFIED, "unverified: a reset did not leave translated (conntrack "
 				       "refused it as inexact: data still in flight?), or the entry "
 				       "could not be looked up; the entry was left in place" },
@@ -555,7 +660,10 @@ static int fwd_report(struct fwd_run *r)
 
 		forward_json(stdout, &r->plan, &rep);
 	} else {
-		forward_table(stdout, &r->plan, true);
+		struct output_fit fit;
+
+		output_screen(STDOUT_FILENO, &fit);
+		forward_table(stdout, &r->plan, true, &fit);
 	}
 	fprintf(stderr, "sockreap: %zu forwarded flow%s selected: ", r->plan.n,
 		r->plan.n == 1 ? "" : "s");
@@ -565,7 +673,9 @@ static int fwd_report(struct fwd_run *r)
 		fprintf(stderr, "%s%zu %s", sep, r->counts[o], sock_outcome_name(o));
 		sep = ", ";
 	}
-	fprintf(stderr, " (%.1f ms)\n", r->elapsed_ms);
+	/* As for sockets: the whole run's time and its phases, not only the kill's. */
+	fprintf(stderr, " (run %.1f ms: dump %.1f, kill %.1f)\n", ms_since(&r->t0), r->ms_dump,
+		r->elapsed_ms);
 	if (r->counts[OUT_DENIED])
 		fprintf(stderr, "sockreap: deleting conntrack entries needs CAP_NET_ADMIN over "
 				"the namespace\n");

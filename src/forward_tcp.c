@@ -1,17 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Killing forwarded TCP flows from the router in the middle. ctnetlink does not export the
- * windows conntrack tracks, and an idle flow sends nothing to learn them from, so: a SYN probe
- * goes to the original destination as if the original source sent it, through this host's
- * own conntrack and NAT (the raw socket's segment is looked up in the flow's entry, which
- * ignores a SYN in established state and lets the challenge ACK it draws back through). That
- * ACK carries the destination's snd_nxt and rcv_nxt; on an idle flow the source's rcv_nxt is
- * the destination's snd_nxt. Then an exact RST to each end, each sent in the direction of the
- * entry that reaches that end, so conntrack tracks it (and goes to CLOSE) and NAT gives it the
- * addresses that end expects. A reset counts as sent when it is captured leaving this host in
- * that translated form (conntrack refuses an inexact one: it would not leave translated).
- * Last the entry is deleted. The packets are built and captured by the rst engine's
- * packet.c and rawio.c.
+ * windows conntrack tracks, and an idle flow sends nothing to learn them from, so a probe goes
+ * to an end as if the other end sent it, through this host's own conntrack and NAT (the raw
+ * socket's segment is looked up in the flow's entry). First a SYN to the destination:
+ * conntrack ignores a SYN in established state and lets it and the challenge ACK it draws
+ * through. That ACK carries the destination's snd_nxt and rcv_nxt. Then the source is asked:
+ * an out-of-window ACK carrying one byte (its duplicate ACK then escapes the per-socket rate
+ * limit). A SYN in the reply direction would be invalid to conntrack, untracked, and never
+ * translated; an ACK is ignored by conntrack's window check, keeping its entry and so its
+ * NAT, only when both its sequence and its acknowledgment number lie behind the window (6.18):
+ * BEHIND the destination's numbers. The source's answer, captured as it arrives, carries its
+ * own rcv_nxt: exact even when data the destination sent is still on its way or lost (the
+ * destination's snd_nxt, which serves when the source stays silent for ASK_WAIT_MS, is not
+ * then; conntrack, which saw that data, lets such a reset through all the same). A destination
+ * that stays silent (a dead backend) gets its SYN again and the source is asked blind: nothing
+ * says where the window is, so four ACKs, one in each half of both number spaces, and one gets
+ * through (the three conntrack calls invalid go to this host itself, untranslated; its stack
+ * answers them with a reset of a random sequence number towards the destination, which no
+ * socket takes for exact); the source's answer serves both ends. Then an exact RST to each
+ * end, each sent in the direction of the entry that reaches that end, so conntrack tracks it
+ * (and goes to CLOSE) and NAT gives it the addresses that end expects. A reset counts as sent
+ * when it is captured leaving this host in that translated form (conntrack refuses one outside
+ * its window). Last the entry is deleted. The packets are built and captured by the rst
+ * engine's packet.c and rawio.c.
  */
 #include "forward.h"
 
@@ -30,14 +42,26 @@
 /* As the rst engine: a silent flow is probed again after this long, then given up. */
 #define PROBE_WAIT_MS 600
 #define PROBES 2
+/* How long the source has to answer once the destination has: then its numbers serve. */
+#define ASK_WAIT_MS 200
+/*
+ * How far behind an end's numbers the ACK probe to the source is put: past any window the
+ * kernel keeps (so the source answers, and conntrack ignores it but keeps its NAT), and
+ * less than 2^31 minus one: still behind in sequence arithmetic.
+ */
+#define BEHIND 0x40000000U
 
-enum job_step { STEP_PROBE, STEP_RESET, STEP_DONE };
+enum job_step { STEP_PROBE, STEP_ASK_SRC, STEP_RESET, STEP_DONE };
 
 struct job {
 	struct ct_flow *f;
 	enum job_step step;
 	int probes;
-	uint32_t dst_snd_nxt, dst_rcv_nxt;	/* from the challenge ACK */
+	bool have_dst, have_src;		/* which end's challenge ACK was seen */
+	long asked_ms;				/* STEP_ASK_SRC: when the source was asked */
+	uint32_t dst_snd_nxt, dst_rcv_nxt;	/* from the destination's */
+	uint32_t src_snd_nxt, src_rcv_nxt;	/* from the source's */
+	uint32_t src_rst_seq, dst_rst_seq;	/* the resets sent */
 	bool src_reset_seen, dst_reset_seen;	/* our resets, seen leaving translated */
 	int send_err;
 };
@@ -120,6 +144,13 @@ static bool towards_dst(const struct pkt_tcp *p, const struct ct_flow *f)
 	return same(p, f->reply_dst, f->reply_dport, f->reply_src, f->reply_sport);
 }
 
+/* As it arrives from the source, before NAT: the original tuple. */
+static bool from_src(const struct pkt_tcp *p, const struct ct_flow *f)
+{
+	return same(p, f->s.id.idiag_src, sock_sport(&f->s), f->s.id.idiag_dst,
+		    sock_dport(&f->s));
+}
+
 /* FNV-1a over the addresses and ports as captured; 0 is the map's empty key. */
 static uint64_t tuple_key(int family, const uint32_t s[4], uint16_t sport, const uint32_t d[4],
 			  uint16_t dport)
@@ -136,41 +167,23 @@ static uint64_t tuple_key(int family, const uint32_t s[4], uint16_t sport, const
 	return h ? h : 1;
 }
 
-static void on_segment(const struct pkt_tcp *p, void *arg)
+/*
+ * Each end's reset: the rcv_nxt it said itself or, when it did not answer, the other end's
+ * snd_nxt (what it expects on an idle flow). The source first: conntrack then sees the
+ * destination's reset in CLOSE.
+ */
+static void send_resets(struct tcp_run *r, size_t i)
 {
-	struct tcp_run *r = arg;
-	uint32_t v;
-
-	if ((p->family != AF_INET && p->family != AF_INET6) ||
-	    !hashmap_get(&r->by_tuple, tuple_key(p->family, p->saddr, p->sport, p->daddr, p->dport),
-			 &v))
-		return;
-	size_t i = v >> 1;
 	struct job *j = &r->jobs[i];
-	const struct ct_flow *f = j->f;
 
-	if (j->step == STEP_PROBE && (p->flags & (PKT_SYN | PKT_RST | PKT_FIN | PKT_ACK)) == PKT_ACK &&
-	    towards_src(p, f)) {
-		/* The destination's challenge ACK, on its way to the source. */
-		j->dst_snd_nxt = p->seq;
-		j->dst_rcv_nxt = p->ack;
-		j->step = STEP_RESET;
-		/* The source first: conntrack then sees the destination's reset in CLOSE. */
-		struct pkt_tcp a = to_src(f, PKT_RST, j->dst_snd_nxt);
-		struct pkt_tcp b = to_dst(f, PKT_RST, j->dst_rcv_nxt);
+	j->src_rst_seq = j->have_src ? j->src_rcv_nxt : j->dst_snd_nxt;
+	j->dst_rst_seq = j->have_dst ? j->dst_rcv_nxt : j->src_snd_nxt;
+	j->step = STEP_RESET;
+	struct pkt_tcp a = to_src(j->f, PKT_RST, j->src_rst_seq);
+	struct pkt_tcp b = to_dst(j->f, PKT_RST, j->dst_rst_seq);
 
-		queue(r, i, &a);
-		queue(r, i, &b);
-		return;
-	}
-	if (j->step == STEP_RESET && (p->flags & PKT_RST)) {
-		if (towards_src(p, f) && p->seq == j->dst_snd_nxt)
-			j->src_reset_seen = true;
-		else if (towards_dst(p, f) && p->seq == j->dst_rcv_nxt)
-			j->dst_reset_seen = true;
-		if (j->src_reset_seen && j->dst_reset_seen)
-			j->step = STEP_DONE;
-	}
+	queue(r, i, &a);
+	queue(r, i, &b);
 }
 
 static long now_ms(void)
@@ -180,6 +193,69 @@ static long now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
 }
+
+/*
+ * The destination has answered: one ACK to the source, its numbers BEHIND the destination's
+ * (the flow's own neighbourhood, so behind conntrack's window on either side), a byte long.
+ */
+static void ask_source(struct tcp_run *r, size_t i)
+{
+	struct job *j = &r->jobs[i];
+	struct pkt_tcp p = to_src(j->f, PKT_ACK, j->dst_snd_nxt - BEHIND);
+
+	p.ack = j->dst_rcv_nxt - BEHIND;
+	p.window = 65535;
+	p.payload = 1;
+	queue(r, i, &p);
+	j->step = STEP_ASK_SRC;
+	j->asked_ms = now_ms();
+}
+
+static void on_segment(const struct pkt_tcp *p, void *arg)
+{
+	struct tcp_run *r = arg;
+	uint32_t v;
+
+	/* Our ACK probes carry a byte (rawio_poll drops them too); no answer does. */
+	if ((p->family != AF_INET && p->family != AF_INET6) || p->payload ||
+	    !hashmap_get(&r->by_tuple, tuple_key(p->family, p->saddr, p->sport, p->daddr, p->dport),
+			 &v))
+		return;
+	size_t i = v >> 1;
+	struct job *j = &r->jobs[i];
+	const struct ct_flow *f = j->f;
+
+	bool asked = j->step == STEP_ASK_SRC || (j->step == STEP_PROBE && j->probes > 1);
+
+	if ((p->flags & (PKT_SYN | PKT_RST | PKT_FIN | PKT_ACK)) == PKT_ACK) {
+		if (j->step == STEP_PROBE && towards_src(p, f)) {
+			/* The destination's challenge ACK, on its way to the source. */
+			j->dst_snd_nxt = p->seq;
+			j->dst_rcv_nxt = p->ack;
+			j->have_dst = true;
+			ask_source(r, i);
+		} else if (asked && (from_src(p, f) || towards_dst(p, f))) {
+			/*
+			 * The source's answer to our ACKs, arriving (or leaving translated when
+			 * conntrack passes it); before we asked, its own traffic going by.
+			 */
+			j->src_snd_nxt = p->seq;
+			j->src_rcv_nxt = p->ack;
+			j->have_src = true;
+			send_resets(r, i);
+		}
+		return;
+	}
+	if (j->step == STEP_RESET && (p->flags & PKT_RST)) {
+		if (towards_src(p, f) && p->seq == j->src_rst_seq)
+			j->src_reset_seen = true;
+		else if (towards_dst(p, f) && p->seq == j->dst_rst_seq)
+			j->dst_reset_seen = true;
+		if (j->src_reset_seen && j->dst_reset_seen)
+			j->step = STEP_DONE;
+	}
+}
+
 
 /* xorshift64*: a probe's sequence number only has to be unpredictable enough to be ours. */
 static uint32_t next_seq(struct tcp_run *r)
@@ -199,15 +275,44 @@ static bool probe_all(struct tcp_run *r)
 
 		if (j->step != STEP_PROBE || j->probes >= PROBES)
 			continue;
-		struct pkt_tcp p = to_dst(j->f, PKT_SYN, next_seq(r));
+		struct pkt_tcp syn = to_dst(j->f, PKT_SYN, next_seq(r));
 
-		p.window = 65535;
-		queue(r, i, &p);
+		syn.window = 65535;
+		queue(r, i, &syn);
+		/* The destination was silent a whole round: ask the source as well. */
+		for (uint32_t k = 0, seq = next_seq(r), ack = next_seq(r); j->probes && k < 4; k++) {
+			struct pkt_tcp p = to_src(j->f, PKT_ACK, seq + (k & 1) * 0x80000000U);
+
+			p.ack = ack + (k >> 1) * 0x80000000U;
+			p.window = 65535;
+			p.payload = 1;
+			queue(r, i, &p);
+		}
 		j->probes++;
 		any = true;
 	}
 	flush(r);
 	return any;
+}
+
+/* Sources asked ASK_WAIT_MS ago (all: every one) reset from the destination's numbers. */
+static bool expire_asks(struct tcp_run *r, bool all)
+{
+	long now = now_ms();
+	bool left = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct job *j = &r->jobs[i];
+
+		if (j->step != STEP_ASK_SRC)
+			continue;
+		if (all || now - j->asked_ms >= ASK_WAIT_MS)
+			send_resets(r, i);
+		else
+			left = true;
+	}
+	flush(r);
+	return left;
 }
 
 static bool pending(const struct tcp_run *r)
@@ -285,7 +390,7 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 {
 	struct tcp_run r = { .io = io };
 	size_t m = 0;
-	int ret = rawio_capture(io);
+	int ret = rawio_capture_arriving(io);
 
 	if (ret < 0)
 		return ret;
@@ -330,6 +435,10 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 			hashmap_put(&r.by_tuple, tuple_key(f->s.family, f->reply_dst, f->reply_dport,
 							   f->reply_src, f->reply_sport),
 				    (uint32_t)m << 1 | 1);
+			/* The source's challenge ACK as it arrives (the same key without NAT). */
+			hashmap_put(&r.by_tuple, tuple_key(f->s.family, f->s.id.idiag_src,
+							   sock_sport(&f->s), f->s.id.idiag_dst,
+							   sock_dport(&f->s)), (uint32_t)m << 1 | 1);
 			m++;
 		}
 	}
@@ -342,10 +451,17 @@ int forward_kill_tcp(struct conntrack *c, struct rawio *io, struct ct_flow **flo
 		while (pending(&r) && now_ms() < until) {
 			ret = rawio_poll(io, (int)(until - now_ms()), on_segment, &r);
 			flush(&r);
+			expire_asks(&r, false);
 			if (ret < 0)
 				break;
 		}
 	}
+	/* Every destination has answered or given up: the sources asked last have a moment. */
+	for (long until = now_ms() + ASK_WAIT_MS; expire_asks(&r, false) && now_ms() < until;) {
+		rawio_poll(io, (int)(until - now_ms()), on_segment, &r);
+		flush(&r);
+	}
+	expire_asks(&r, true);
 	/* The last resets' echoes: they leave within the send, but allow the queue a moment. */
 	for (long until = now_ms() + 100; pending(&r) && now_ms() < until;) {
 		rawio_poll(io, (int)(until - now_ms()), on_segment, &r);

@@ -154,33 +154,45 @@ int packet_parse(const uint8_t *frame, size_t len, uint16_t ethertype, struct pk
  */
 #define FLAGS_MASK (PKT_FIN | PKT_SYN | PKT_RST | PKT_ACK)
 
+/* From the ethertype on (reply_insns[2...]): shared by both programs; jumps are relative. */
+#define REPLY_FROM_ETHERTYPE \
+	/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL), \
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0), \
+	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 7, 12), \
+	/* IPv4: TCP, not a fragment; X = header length. */ \
+	/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9), \
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 10), \
+	/* 7 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6), \
+	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 8, 0), \
+	/* 9 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), \
+	/* 10 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13), \
+	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JA, 3, 0, 0), \
+	/* IPv6: TCP directly after the fixed header. */ \
+	/* 12 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6), \
+	/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 3), \
+	/* 14 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, IP6_HLEN + 13), \
+	/* Both: the flags byte is in A. */ \
+	/* 15 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, FLAGS_MASK), \
+	/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PKT_ACK, 4, 1), \
+	/* 17 */ BPF_STMT(BPF_RET | BPF_K, 0), \
+	/* RST, with ACK or not, and neither SYN nor FIN. */ \
+	/* 18 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, PKT_FIN | PKT_SYN | PKT_RST), \
+	/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PKT_RST, 1, 0), \
+	/* 20 */ BPF_STMT(BPF_RET | BPF_K, 0), \
+	/* 21 */ BPF_STMT(BPF_RET | BPF_K, PKT_SNAPLEN),
+
 static struct sock_filter reply_insns[] = {
 	/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
 	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 15),
-	/* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
-	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
-	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 7, 12),
-	/* IPv4: TCP, not a fragment; X = header length. */
-	/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
-	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 10),
-	/* 7 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),
-	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 8, 0),
-	/* 9 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
-	/* 10 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),
-	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JA, 3, 0, 0),
-	/* IPv6: TCP directly after the fixed header. */
-	/* 12 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
-	/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 3),
-	/* 14 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, IP6_HLEN + 13),
-	/* Both: the flags byte is in A. */
-	/* 15 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, FLAGS_MASK),
-	/* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PKT_ACK, 4, 1),
-	/* 17 */ BPF_STMT(BPF_RET | BPF_K, 0),
-	/* RST, with ACK or not, and neither SYN nor FIN. */
-	/* 18 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, PKT_FIN | PKT_SYN | PKT_RST),
-	/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PKT_RST, 1, 0),
-	/* 20 */ BPF_STMT(BPF_RET | BPF_K, 0),
-	/* 21 */ BPF_STMT(BPF_RET | BPF_K, PKT_SNAPLEN),
+	REPLY_FROM_ETHERTYPE
+};
+
+/* The same behind one more direction test: leaving, or arriving for this host. */
+static struct sock_filter arriving_insns[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 1, 0),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, 15),
+	REPLY_FROM_ETHERTYPE
 };
 
 static const struct sock_fprog reply_prog = {
@@ -188,7 +200,17 @@ static const struct sock_fprog reply_prog = {
 	.filter = reply_insns,
 };
 
+static const struct sock_fprog arriving_prog = {
+	.len = sizeof(arriving_insns) / sizeof(arriving_insns[0]),
+	.filter = arriving_insns,
+};
+
 const struct sock_fprog *packet_reply_filter(void)
 {
 	return &reply_prog;
+}
+
+const struct sock_fprog *packet_reply_filter_arriving(void)
+{
+	return &arriving_prog;
 }

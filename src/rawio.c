@@ -131,6 +131,15 @@ void rawio_close(struct rawio *io)
 	free(io);
 }
 
+int rawio_capture_arriving(struct rawio *io)
+{
+	const struct sock_fprog *prog = packet_reply_filter_arriving();
+
+	if (!io->rx && setsockopt(io->cap, SOL_SOCKET, SO_ATTACH_FILTER, prog, sizeof(*prog)) < 0)
+		return -errno;
+	return rawio_capture(io);
+}
+
 int rawio_capture(struct rawio *io)
 {
 	/* Binding needs no capability: CAP_NET_RAW was checked when the socket was made. */

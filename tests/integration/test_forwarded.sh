@@ -34,6 +34,9 @@ topology() {
 		chain pre { type nat hook prerouting priority -100; ip daddr 10.91.1.1 tcp dport 9090 dnat to 10.91.2.2:8080; }
 		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
 	}
+	table ip sr_mark {
+		chain marks { type filter hook forward priority 0; tcp dport 8081 ct mark set 7; }
+	}
 	table ip6 sr_nat6 {
 		chain post { type nat hook postrouting priority 100; oifname "vrs" masquerade; }
 	}
@@ -77,11 +80,14 @@ check "forwarded: the preview lists 2 flows" [ "$(grep -c '^tcp ' "$TMP/out")" =
 check "forwarded: the preview shows the reply direction to the masquerade address" \
 	grep -q '10.91.2.2:8080 -> 10.91.2.1:' "$TMP/out"
 check "forwarded: the preview names the translation" grep -q ' snat ' "$TMP/out"
+check "forwarded: the summary line gives the run's time and its phase" \
+	grep -Eq '^sockreap: 2 forwarded flows selected \(dry run: nothing killed; run [0-9.]+ ms: dump [0-9.]+\)$' "$TMP/err"
 expect_status 0 "forwarded: JSON preview" run --forwarded -n --json 'dport 8080 and state established'
 check "forwarded: JSON has both directions, the NAT and conntrack's state" \
 	jqq '(.flows | length) == 2 and all(.flows[]; .original.src.addr == "10.91.1.2" and
 		.original.dst.addr == "10.91.2.2" and .reply.dst.addr == "10.91.2.1" and
 		.nat == "snat" and .ct_state == "established" and .state == "established")' "$TMP/out"
+check "forwarded: a dry run's elapsed_ms is the run's time" jqq '.summary.elapsed_ms > 0' "$TMP/out"
 expect_status 0 "forwarded: nat-src and ct-state select the masqueraded flows" \
 	run --forwarded -n --json 'nat-src 10.91.2.1 and ct-state established and dport 8080'
 check "forwarded: nat-src matched 2" jqq '.flows | length == 2' "$TMP/out"
@@ -96,11 +102,26 @@ check "forwarded: one UDP flow, answered" \
 expect_status 0 "forwarded: --netns reads the router's conntrack from the host" \
 	"$SR" --audit-log "$TMP/audit.log" --netns "$R" --forwarded -n --json 'dport 8080'
 check "forwarded: --netns found the router's 2 flows" jqq '.flows | length == 2' "$TMP/out"
+# A hostile namespace name is quoted, never written raw to the terminal.
+# escaped FILE TEXT: FILE holds TEXT and no escape character.
+escaped() { ! grep -q $'\e' "$1" && grep -qF -- "$2" "$1"; }
+expect_status 2 "forwarded: --netns of a name that does not exist" \
+	"$SR" --audit-log "$TMP/audit.log" --netns $'sr\e[31mx' --forwarded -n 'dport 8080'
+check "forwarded: ... the name is escaped, no escape code" escaped "$TMP/err" '"sr\x1b[31mx"'
 expect_status 5 "forwarded: --max refuses a larger plan" run --forwarded --yes --max 1 dport 8080
 check "forwarded: nothing was touched by the refusal" [ "$(ct_count "$R" -p tcp --dport 8080)" = 2 ]
 expect_status 0 "forwarded: --explain" run --forwarded --explain 'dport 8080 and nat-src 10.91.2.1'
 check "forwarded: --explain names conntrack and the canonical selector" \
 	grep -q 'source:     conntrack' "$TMP/out" && grep -q 'nat-src = 10.91.2.1' "$TMP/out"
+
+# mark and timeout as the kernel reports them (the router's nft rule marks flows to 8081).
+expect_status 0 "forwarded: mark selects the entry the firewall marked" \
+	run --forwarded -n --json 'mark 7 and timeout > 1h'
+check "forwarded: mark 7 is the flow to 8081 alone" \
+	jqq '(.flows | length) == 1 and .flows[0].mark == 7 and
+		.flows[0].original.dst.port == 8081 and .flows[0].timeout_s > 3600' "$TMP/out"
+expect_status 1 "forwarded: an established flow's timeout is not under 1h" \
+	run --forwarded -n 'mark 7 and timeout < 1h'
 
 # A connection to the router itself has an entry too, and a socket there: never a forwarded
 # flow (an operator's SSH session to the router must not go with --forwarded --all).
@@ -164,6 +185,9 @@ read -r -t 30 line <&"$UCLI_out"
 check "forwarded: the next datagram is answered through a fresh mapping" [ "$line" = answered ]
 check "forwarded: the router made a fresh entry for it" [ "$(ct_count "$R" -p udp --dport 5353)" = 1 ]
 expect_status 1 "forwarded: nothing matched exits 1" run --forwarded --yes --udp dport 5999
+expect_status 1 "forwarded: nothing matched, JSON" run --forwarded --yes --json --udp dport 5999
+check "forwarded: a kill of nothing has the outcome counts (0s) and the run's time" \
+	jqq '.summary | .selected == 0 and .killed == 0 and .failed == 0 and .elapsed_ms > 0' "$TMP/out"
 
 # TCP kill: a probe draws each flow's challenge ACK, an exact RST goes to each end through the
 # entry (NAT applied), the entry is deleted. Both ends' sockets must be gone; 8081 untouched.
@@ -172,6 +196,8 @@ check "forwarded: before the kill, client and server hold the 8080 connections" 
 expect_status 0 "forwarded: TCP kill of the flows to 8080" \
 	run --forwarded --yes 'dst 10.91.2.2 and dport 8080'
 check "forwarded: both flows killed" [ "$(grep -c ' killed$' "$TMP/out")" = 2 ]
+check "forwarded: the summary line gives the run's time and phases, the kill's too" \
+	grep -Eq '^sockreap: 2 forwarded flows selected: 2 killed \(run [0-9.]+ ms: dump [0-9.]+, kill [0-9.]+\)$' "$TMP/err"
 # gone NS FILTER N: waits (bounded) until N established sockets are left for the filter.
 gone() {
 	local i
@@ -205,6 +231,62 @@ check "forwarded: the client's socket to the Service address is reset" \
 	gone "$C" 'dport = :9090' 0
 check "forwarded: the backend's socket is reset" gone "$S" 'sport = :8080' 0
 check "forwarded: its entry is gone" [ "$(ct_count "$R" -p tcp --dport 9090)" = 0 ]
+
+# A destination that died (a Kubernetes backend pod gone, a server's host lost) answers no
+# probe; the source's own challenge ACK says what it expects: its end is reset through the
+# entry, and the entry goes. The server's firewall drops everything to 8083 to play dead.
+if flowrig DSRV "$S" tcp-server 8083 && flowrig DCLI "$C" tcp-client 10.91.2.2 8083 1 &&
+   in_ns "$S" nft -f - <<-'NFT'
+	table inet sr_dead {
+		chain in { type filter hook input priority 0; tcp dport 8083 drop; }
+	}
+	NFT
+then
+	expect_status 0 "forwarded: a flow whose destination died is killed" \
+		run --forwarded --yes 'dport 8083'
+	check "forwarded: ... outcome killed" grep -q ' killed$' "$TMP/out"
+	check "forwarded: ... the client's socket is reset" gone "$C" 'dport = :8083' 0
+	check "forwarded: ... its entry is gone" [ "$(ct_count "$R" -p tcp --dport 8083)" = 0 ]
+else
+	not_ok "forwarded: the rigs for a dead destination did not start"
+fi
+
+# Data in flight towards the source (lost on its way: the router drops the server's data
+# segments to it): the destination has sent more than the source has; the source's own ACK
+# says what it expects, so its reset is exact.
+lossy() {
+	in_ns "$R" nft -f - <<-'NFT'
+	table ip sr_lose {
+		chain lose { type filter hook forward priority 0; ip saddr 10.91.2.2 tcp sport 8084 meta length > 100 drop; }
+	}
+	NFT
+}
+# unacked NS: what the server's socket on 8084 has sent and not had acknowledged (Send-Q).
+unacked() { in_ns "$S" ss -tnH state established 'sport = :8084' | awk '{print $2}'; }
+if lossy && rig_spawn WSRV ip netns exec "$S" python3 -u -c '
+import socket, sys
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", 8084))
+ls.listen()
+print("ready", flush=True)
+c, _ = ls.accept()
+sys.stdin.readline()
+c.send(b"x" * 1000)
+print("sent", flush=True)
+sys.stdin.read()' && flowrig WCLI "$C" tcp-client 10.91.2.2 8084 1; then
+	echo go >&"$WSRV_in"
+	read -r -t 30 line <&"$WSRV_out"
+	for ((i = 0; i < 300; i++)); do [ "$(unacked)" = 1000 ] && break; sleep 0.01; done
+	check "forwarded: 1,000 bytes in flight to the client, lost" [ "$(unacked)" = 1000 ]
+	expect_status 0 "forwarded: a flow with data in flight to its source is killed" \
+		run --forwarded --yes 'dport 8084'
+	check "forwarded: ... the client's socket is reset" gone "$C" 'dport = :8084' 0
+	check "forwarded: ... the server's too" gone "$S" 'sport = :8084' 0
+	check "forwarded: ... its entry is gone" [ "$(ct_count "$R" -p tcp --dport 8084)" = 0 ]
+else
+	not_ok "forwarded: the rigs for data in flight did not start"
+fi
 
 # doctor: conntrack readable here, and not without CAP_NET_ADMIN.
 in_ns "$R" "$SR" doctor --json >"$TMP/doc" 2>&1
@@ -243,6 +325,23 @@ many() { # many VAR NS ARGS...: a flowrig allowed more descriptors
 		"$FLOWRIG" "$@"
 }
 if many MSRV "$S" tcp-server 7000 && many MCLI "$C" tcp-client 10.91.2.2 7000 1000; then
+	# At a glance on a terminal (#13): counts, the first rows, the way to see the rest.
+	in_ns "$R" python3 tests/helpers/ptyrun.py 24 100 "$SR" --forwarded -n 'dport 7000' \
+		>"$TMP/tty" 2>&1
+	check "forwarded: 1,000 flows on a terminal: a dry run exits 0" [ "$?" = 0 ]
+	check "forwarded: ... counts by state" grep -qF "1000 flows: established 1000" "$TMP/tty"
+	check "forwarded: ... then says how to see the rest" \
+		grep -qE '^\.\.\. [0-9]+ more; --dry-run -j or a pipe shows all' "$TMP/tty"
+	check "forwarded: ... within 24 rows and 100 columns" \
+		awk 'length($0) > 100 { bad = 1 } END { exit bad || NR > 24 }' "$TMP/tty"
+	in_ns "$R" python3 tests/helpers/ptyrun.py 24 100 --answer $'n\n' "$SR" \
+		--audit-log "$TMP/audit.log" --forwarded 'dport 7000' >"$TMP/tty" 2>&1
+	check "forwarded: ... declined: exit 5" [ "$?" = 5 ]
+	check "forwarded: ... the preview before the prompt is a summary" \
+		grep -qF "1000 flows: established 1000" "$TMP/tty" &&
+		[ "$(grep -c '^tcp ' "$TMP/tty")" -lt 24 ]
+	check "forwarded: ... then the prompt" grep -qF 'Kill 1000 forwarded flows? [y/N]' "$TMP/tty"
+	check "forwarded: ... and nothing killed" [ "$(ct_count "$R" -p tcp --dport 7000)" = 1000 ]
 	expect_status 0 "forwarded: 1,000 flows killed in one run" \
 		run --forwarded --yes --json 'dport 7000'
 	check "forwarded: 1,000 killed ($(jq -r '.summary.elapsed_ms' "$TMP/out" 2>/dev/null) ms)" \

@@ -2,8 +2,10 @@
 /*
  * The scripted router of fake_fwdnet.h: rawio_* and conntrack_* (the kernel seams of the
  * forwarded-flow kill) over a list of flows. Conntrack lets a SYN through an established entry
- * and the challenge ACK back, and only an exact reset; an exact reset kills its end and takes
- * the entry to CLOSE. Captured: what leaves the router, in the form each end sees.
+ * and the challenge ACK back, an out-of-window ACK to the source (ignored, NAT applied) and
+ * the source's challenge ACK, and only an exact reset; an exact reset kills its end (unless a
+ * firewall past the router drops it) and takes the entry to CLOSE. Captured: what leaves the
+ * router, in the form each end sees, and what arrives from the source.
  */
 #include "fake_fwdnet.h"
 #include "rawio.h"
@@ -91,7 +93,8 @@ static void to_dst(struct fake_fwd *w, const struct pkt_tcp *p)
 		return;
 	}
 	if ((p->flags & PKT_RST) && p->seq == w->dst_rcv_nxt) {
-		w->dst_alive = false;
+		/* Conntrack takes it and it leaves; a silent destination's firewall drops it. */
+		w->dst_alive = w->dst_alive && (w->quirks & FF_DST_SILENT);
 		w->ct_state = TCP_CONNTRACK_CLOSE;
 		capture(f->reply_dst, f->reply_dport, f->reply_src, f->reply_sport, f->s.family,
 			p->flags, p->seq, p->ack);
@@ -108,6 +111,26 @@ static void to_src(struct fake_fwd *w, const struct pkt_tcp *p)
 
 	if (!w->entry)
 		return;
+	if (p->flags == PKT_ACK) {
+		w->acks++;
+		/*
+		 * Conntrack (6.18) lets an ACK in the reply direction keep its entry, and so its
+		 * NAT, only when both numbers lie behind the window; the others go untranslated
+		 * to the router itself.
+		 */
+		if ((int32_t)(p->seq - (w->dst_snd_nxt - 65536)) >= 0 ||
+		    (int32_t)(p->ack - (w->src_snd_nxt + 1)) >= 0)
+			return;
+		w->acks_through++;
+		/* Our probe leaves with NAT undone; the source's challenge ACK comes back. */
+		capture(f->s.id.idiag_dst, sock_dport(&f->s), f->s.id.idiag_src, sock_sport(&f->s),
+			f->s.family, p->flags, p->seq, p->ack);
+		captured[ncaptured - 1].payload = p->payload;
+		if (w->src_alive && !(w->quirks & FF_SRC_SILENT))
+			capture(f->s.id.idiag_src, sock_sport(&f->s), f->s.id.idiag_dst,
+				sock_dport(&f->s), f->s.family, PKT_ACK, w->src_snd_nxt, expects);
+		return;
+	}
 	if ((p->flags & PKT_RST) && p->seq == expects) {
 		w->src_alive = false;
 		w->ct_state = TCP_CONNTRACK_CLOSE;
@@ -134,6 +157,11 @@ int rawio_capture(struct rawio *io)
 {
 	(void)io;
 	return 0;
+}
+
+int rawio_capture_arriving(struct rawio *io)
+{
+	return rawio_capture(io);
 }
 
 void rawio_send(struct rawio *io, const struct pkt_tcp *pkts, const int *ifindex, size_t n,

@@ -14,17 +14,18 @@ enum fake_fwd_quirk {
 	FF_DST_SILENT = 1,	/* a firewall past the router: the destination never answers */
 	FF_SRC_RCV_MOVED = 2,	/* data from the destination in flight: the source expects more */
 	FF_ENTRY_DROPPED = 4,	/* conntrack drops the entry itself once it sees it CLOSE */
+	FF_SRC_SILENT = 8,	/* the source never answers (its host gone, a firewall) */
 };
 
 struct fake_fwd {
 	struct ct_flow f;	/* the entry as dumped */
-	uint32_t src_rcv_nxt;	/* the original source end */
+	uint32_t src_snd_nxt, src_rcv_nxt;	/* the original source end */
 	uint32_t dst_snd_nxt, dst_rcv_nxt;	/* the original destination end */
 	unsigned quirks;
 	/* What happened: */
 	bool src_alive, dst_alive, entry;
 	uint8_t ct_state;
-	unsigned syns, resets_refused, deletes;
+	unsigned syns, acks, acks_through, resets_refused, deletes;
 };
 
 void fake_fwdnet_script(struct fake_fwd *v, size_t n);

@@ -109,6 +109,11 @@ int rawio_capture(struct rawio *io)
 	return 0;
 }
 
+int rawio_capture_arriving(struct rawio *io)
+{
+	return rawio_capture(io);
+}
+
 static bool is_end(const struct sock_rec *r, const uint32_t *a, uint16_t pa, const uint32_t *b,
 		   uint16_t pb, int family)
 {

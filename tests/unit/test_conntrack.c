@@ -22,6 +22,7 @@
 
 #include "conntrack.h"
 #include "forward.h"
+#include "output.h"
 #include "selector.h"
 
 static uint32_t ip4(const char *s)
@@ -293,6 +294,116 @@ static void test_conntrack_flow_json(void **state)
 	json_buf_free(&b);
 }
 
+/* text's lines: how many, and the widest. */
+static size_t lines_of(const char *text, size_t *widest)
+{
+	size_t n = 0, w = 0;
+
+	*widest = 0;
+	for (const char *c = text; *c; c++) {
+		if (*c == '\n') {
+			n++;
+			*widest = w > *widest ? w : *widest;
+			w = 0;
+		} else {
+			w++;
+		}
+	}
+	return n;
+}
+
+/* n masqueraded TCP flows in state; table on a rows x cols terminal, outcomes or not. */
+static char *table_of(size_t n, uint8_t tcp_state, int rows, int cols, bool outcomes)
+{
+	struct ct_set set = { 0 };
+	struct output_fit fit = { rows, cols };
+	struct ct_flow f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	flow_of(IPPROTO_TCP, tcp_state, &f);
+	for (size_t i = 0; i < n; i++) {
+		f.s.outcome = OUT_KILLED;
+		assert_int_equal(ct_set_push(&set, &f), 0);
+	}
+	forward_table(out, &set, outcomes, &fit);
+	fclose(out);
+	ct_set_free(&set);
+	return text;
+}
+
+/* Taller than the terminal: counts by state, the first rows, how to see the rest (#13). */
+static void test_conntrack_table_big_plan_at_a_glance(void **state)
+{
+	size_t widest;
+	char *text = table_of(300, TCP_CONNTRACK_ESTABLISHED, 24, 200, false);
+
+	(void)state;
+	assert_non_null(strstr(text, "300 flows: established 300\n"));
+	assert_non_null(strstr(text, "PROTO STATE"));
+	assert_non_null(strstr(text, "more; --dry-run -j or a pipe shows all\n"));
+	assert_true(lines_of(text, &widest) <= 24 - 3);
+	free(text);
+	/* After the kill: by outcome. */
+	text = table_of(300, TCP_CONNTRACK_ESTABLISHED, 24, 200, true);
+	assert_non_null(strstr(text, "300 flows: killed 300\n"));
+	assert_true(lines_of(text, &widest) <= 24 - 3);
+	free(text);
+	/* A pipe (0 rows: no terminal) gets every row. */
+	text = table_of(300, TCP_CONNTRACK_ESTABLISHED, 0, 0, false);
+	assert_int_equal(lines_of(text, &widest), 301);
+	assert_null(strstr(text, "more;"));
+	free(text);
+}
+
+/* Narrower than the table: MARK, ZONE, TIMEOUT go, then NAT; the addresses stay whole. */
+static void test_conntrack_table_fits_the_width(void **state)
+{
+	size_t widest;
+	char *text = table_of(3, TCP_CONNTRACK_ESTABLISHED, 24, 100, true);
+
+	(void)state;
+	assert_int_equal(lines_of(text, &widest), 4);
+	assert_true(widest <= 100);
+	assert_non_null(strstr(text, "10.91.1.2:37630 -> 10.91.2.2:8080  "
+				     "10.91.2.2:8080 -> 10.91.2.1:37630 killed\n"));
+	assert_null(strstr(text, "MARK"));
+	free(text);
+	/* The preview keeps NAT where it fits without MARK, ZONE and TIMEOUT. */
+	text = table_of(3, TCP_CONNTRACK_ESTABLISHED, 24, 100, false);
+	assert_true(lines_of(text, &widest) == 4 && widest <= 100);
+	assert_non_null(strstr(text, "10.91.2.1:37630  snat\n"));
+	assert_null(strstr(text, "MARK"));
+	free(text);
+	/* Narrower still: cut at the edge, ">" says so. */
+	text = table_of(3, TCP_CONNTRACK_ESTABLISHED, 24, 60, false);
+	assert_true(lines_of(text, &widest) == 4 && widest <= 60);
+	assert_non_null(strstr(text, ">\n"));
+	free(text);
+}
+
+/* The outcome with its detail as the socket table and sockreap(8) write it: failed(no-reply). */
+static void test_conntrack_table_outcome_label(void **state)
+{
+	struct ct_set set = { 0 };
+	struct ct_flow f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	flow_of(IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, &f);
+	f.s.outcome = OUT_FAILED;
+	f.s.err = SOCK_ERR_NO_REPLY;
+	assert_int_equal(ct_set_push(&set, &f), 0);
+	forward_table(out, &set, true, NULL);
+	fclose(out);
+	assert_non_null(strstr(text, " failed(no-reply)\n"));
+	free(text);
+	ct_set_free(&set);
+}
+
 static void test_conntrack_table(void **state)
 {
 	struct ct_set set = { 0 };
@@ -304,7 +415,7 @@ static void test_conntrack_table(void **state)
 	(void)state;
 	flow_of(IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED, &f);
 	assert_int_equal(ct_set_push(&set, &f), 0);
-	forward_table(out, &set, false);
+	forward_table(out, &set, false, NULL);
 	fclose(out);
 	assert_non_null(strstr(text, "PROTO STATE"));
 	assert_non_null(strstr(text, "tcp   established 10.91.1.2:37630 -> 10.91.2.2:8080  "
@@ -326,6 +437,9 @@ int main(void)
 		cmocka_unit_test(test_conntrack_check_source),
 		cmocka_unit_test(test_conntrack_flow_json),
 		cmocka_unit_test(test_conntrack_table),
+		cmocka_unit_test(test_conntrack_table_outcome_label),
+		cmocka_unit_test(test_conntrack_table_big_plan_at_a_glance),
+		cmocka_unit_test(test_conntrack_table_fits_the_width),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The forwarded TCP kill against a scripted router (fake_fwdnet.c): a masqueraded flow's ends
- * are reset with the exact sequence numbers the challenge ACK gave and the entry is deleted;
- * a silent destination, a source still expecting data, and states without a probe are not
- * called killed.
+ * are reset with the exact sequence numbers their challenge ACKs gave and the entry is
+ * deleted; one silent end is reset from what the other end's ACK says; two silent ends, a
+ * silent source still expecting data, and states without a probe are not called killed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +49,7 @@ static void masqueraded(struct fake_fwd *w, int i, uint8_t ct_state, unsigned qu
 	w->dst_snd_nxt = 7000000 + (uint32_t)i;
 	w->dst_rcv_nxt = 9000000 + (uint32_t)i;
 	w->src_rcv_nxt = w->dst_snd_nxt;	/* idle: everything the destination sent arrived */
+	w->src_snd_nxt = w->dst_rcv_nxt;	/* ... and everything the source sent */
 	w->quirks = quirks;
 }
 
@@ -85,6 +86,8 @@ static void test_forward_tcp_kills_both_ends(void **state)
 		assert_false(v[i].dst_alive);
 		assert_false(v[i].entry);
 		assert_int_equal(v[i].syns, 1);
+		assert_int_equal(v[i].acks, 1);	/* the source asked once, behind its window */
+		assert_int_equal(v[i].acks_through, 1);
 		assert_int_equal(v[i].deletes, 1);
 		assert_int_equal(v[i].resets_refused, 0);
 	}
@@ -103,6 +106,11 @@ static void test_forward_tcp_entry_dropped_by_conntrack(void **state)
 	assert_int_equal(v[0].deletes, 0);
 }
 
+/*
+ * A destination that answers nothing (a dead backend): the source's own challenge ACK gives
+ * what it expects and what the destination would: both resets go, conntrack sees them, the
+ * entry goes. (#17: a probe to each end.)
+ */
 static void test_forward_tcp_silent_destination(void **state)
 {
 	struct fake_fwd v[2];
@@ -111,16 +119,52 @@ static void test_forward_tcp_silent_destination(void **state)
 	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_DST_SILENT);
 	masqueraded(&v[1], 1, TCP_CONNTRACK_ESTABLISHED, FF_NONE);
 	kill(v, 2);
-	/* Probed twice, nothing learned: nothing sent to either end, the entry kept. */
-	assert_int_equal(v[0].f.s.outcome, OUT_FAILED);
-	assert_int_equal(v[0].f.s.err, SOCK_ERR_NO_REPLY);
+	/* A SYN, then the SYN again with four ACKs to the source (one per half of each space). */
 	assert_int_equal(v[0].syns, 2);
-	assert_true(v[0].src_alive);
-	assert_true(v[0].dst_alive);
-	assert_true(v[0].entry);
+	assert_int_equal(v[0].acks, 4);
+	assert_int_equal(v[0].acks_through, 1);
+	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
+	assert_false(v[0].src_alive);
+	assert_false(v[0].entry);
+	assert_int_equal(v[0].resets_refused, 0);
 	assert_int_equal(v[1].f.s.outcome, OUT_KILLED);
 }
 
+/* The source silent: after ASK_WAIT_MS the destination's ACK says both. */
+static void test_forward_tcp_silent_source(void **state)
+{
+	struct fake_fwd v[1];
+
+	(void)state;
+	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_SRC_SILENT);
+	kill(v, 1);
+	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
+	assert_false(v[0].src_alive);
+	assert_false(v[0].dst_alive);
+	assert_false(v[0].entry);
+}
+
+static void test_forward_tcp_both_ends_silent(void **state)
+{
+	struct fake_fwd v[2];
+
+	(void)state;
+	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_DST_SILENT | FF_SRC_SILENT);
+	masqueraded(&v[1], 1, TCP_CONNTRACK_ESTABLISHED, FF_NONE);
+	kill(v, 2);
+	/* Probed twice each, nothing learned: nothing sent to either end, the entry kept. */
+	assert_int_equal(v[0].f.s.outcome, OUT_FAILED);
+	assert_int_equal(v[0].f.s.err, SOCK_ERR_NO_REPLY);
+	assert_int_equal(v[0].syns, 2);
+	assert_int_equal(v[0].acks, 4);
+	assert_true(v[0].src_alive);
+	assert_true(v[0].dst_alive);
+	assert_true(v[0].entry);
+	assert_int_equal(v[0].resets_refused, 0);
+	assert_int_equal(v[1].f.s.outcome, OUT_KILLED);
+}
+
+/* Data from the destination in flight: the source's own ACK says what it expects. */
 static void test_forward_tcp_source_expects_more(void **state)
 {
 	struct fake_fwd v[1];
@@ -128,10 +172,26 @@ static void test_forward_tcp_source_expects_more(void **state)
 	(void)state;
 	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_SRC_RCV_MOVED);
 	kill(v, 1);
+	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
+	assert_false(v[0].src_alive);
+	assert_false(v[0].dst_alive);
+	assert_int_equal(v[0].acks, 1);
+	assert_int_equal(v[0].resets_refused, 0);
+}
+
+/* ... and with the source silent, only the destination's numbers: inexact, refused. */
+static void test_forward_tcp_silent_source_expects_more(void **state)
+{
+	struct fake_fwd v[1];
+
+	(void)state;
+	masqueraded(&v[0], 0, TCP_CONNTRACK_ESTABLISHED, FF_SRC_RCV_MOVED | FF_SRC_SILENT);
+	kill(v, 1);
 	/* The source's reset was inexact: refused; not killed, and the entry stays. */
 	assert_int_equal(v[0].f.s.outcome, OUT_FAILED);
 	assert_int_equal(v[0].f.s.err, SOCK_ERR_UNVERIFIED);
 	assert_true(v[0].src_alive);
+	assert_int_equal(v[0].acks, 1);
 	assert_int_equal(v[0].resets_refused, 1);
 	assert_true(v[0].entry);
 }
@@ -149,11 +209,13 @@ static void test_forward_tcp_states(void **state)
 	assert_int_equal(v[0].f.s.outcome, OUT_KILLED);
 	assert_false(v[0].entry);
 	assert_int_equal(v[0].syns, 0);
+	assert_int_equal(v[0].acks, 0);
 	/* Still opening: no challenge ACK to draw; left alone. */
 	assert_int_equal(v[1].f.s.outcome, OUT_UNSUPPORTED);
 	assert_int_equal(v[1].f.s.err, SOCK_ERR_RST_STATE);
 	assert_true(v[1].entry);
 	assert_int_equal(v[1].syns, 0);
+	assert_int_equal(v[1].acks, 0);
 	assert_int_equal(v[2].f.s.outcome, OUT_KILLED);
 	assert_false(v[2].entry);
 }
@@ -187,12 +249,14 @@ static void test_forward_tcp_entry_replaced_since_the_plan(void **state)
 	conntrack_close(c);
 	assert_int_equal(planned[0].s.outcome, OUT_CHANGED);
 	assert_int_equal(v[0].syns, 0);
+	assert_int_equal(v[0].acks, 0);
 	assert_true(v[0].src_alive);
 	assert_true(v[0].dst_alive);
 	assert_true(v[0].entry);
 	assert_int_equal(v[0].deletes, 0);
 	assert_int_equal(planned[1].s.outcome, OUT_GONE);
 	assert_int_equal(v[1].syns, 0);
+	assert_int_equal(v[1].acks, 0);
 	assert_int_equal(fake_fwdnet_strays(), 0);
 }
 
@@ -202,7 +266,10 @@ int main(void)
 		cmocka_unit_test(test_forward_tcp_kills_both_ends),
 		cmocka_unit_test(test_forward_tcp_entry_dropped_by_conntrack),
 		cmocka_unit_test(test_forward_tcp_silent_destination),
+		cmocka_unit_test(test_forward_tcp_silent_source),
+		cmocka_unit_test(test_forward_tcp_both_ends_silent),
 		cmocka_unit_test(test_forward_tcp_source_expects_more),
+		cmocka_unit_test(test_forward_tcp_silent_source_expects_more),
 		cmocka_unit_test(test_forward_tcp_states),
 		cmocka_unit_test(test_forward_tcp_entry_replaced_since_the_plan),
 	};

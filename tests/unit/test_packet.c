@@ -295,6 +295,34 @@ static void test_packet_filter_captured(void **state)
 	assert_int_equal(filter(v4_reply, PACKET_OUTGOING, ETH_P_ARP), 0);
 }
 
+/*
+ * The forwarded kill's filter also takes what arrives for this host: an end's answer to the
+ * out-of-window ACK probe arrives at the router and may go no further. Not frames for other
+ * hosts, not our probes.
+ */
+static void test_packet_filter_arriving(void **state)
+{
+	uint8_t f[PKT_SNAPLEN];
+	size_t n4 = unhex(v4_reply, f, sizeof(f));
+	const struct sock_fprog *arriving = packet_reply_filter_arriving();
+
+	(void)state;
+	assert_int_equal(run_bpf(arriving, f, (uint32_t)n4, PACKET_HOST, ETH_P_IP), PKT_SNAPLEN);
+	assert_int_equal(run_bpf(arriving, f, (uint32_t)n4, PACKET_OUTGOING, ETH_P_IP),
+			 PKT_SNAPLEN);
+	assert_int_equal(run_bpf(arriving, f, (uint32_t)n4, PACKET_OTHERHOST, ETH_P_IP), 0);
+	assert_int_equal(run_bpf(arriving, f, (uint32_t)n4, PACKET_BROADCAST, ETH_P_IP), 0);
+	assert_int_equal(run_bpf(arriving, f, (uint32_t)n4, PACKET_HOST, ETH_P_ARP), 0);
+	size_t n6 = unhex(v6_reply, f, sizeof(f));
+
+	assert_int_equal(run_bpf(arriving, f, (uint32_t)n6, PACKET_HOST, ETH_P_IPV6), PKT_SNAPLEN);
+	n4 = unhex(v4_probe, f, sizeof(f));
+	assert_int_equal(run_bpf(arriving, f, (uint32_t)n4, PACKET_HOST, ETH_P_IP), 0);
+	/* The rst engine's own filter still takes only what leaves. */
+	n4 = unhex(v4_reply, f, sizeof(f));
+	assert_int_equal(run_bpf(packet_reply_filter(), f, (uint32_t)n4, PACKET_HOST, ETH_P_IP), 0);
+}
+
 static void test_packet_filter_built(void **state)
 {
 	static const struct {
@@ -377,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_packet_roundtrip),
 		cmocka_unit_test(test_packet_parse_captured),
 		cmocka_unit_test(test_packet_filter_captured),
+		cmocka_unit_test(test_packet_filter_arriving),
 		cmocka_unit_test(test_packet_filter_built),
 	};
 
