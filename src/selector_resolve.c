@@ -109,10 +109,22 @@ static int netns_fail(struct sel_error *err, const struct sel_node *n, int ret)
 struct netns_resolving {
 	const struct netns_roots *roots;
 	bool strict;
+	bool lenient;	/* selector_netns_refresh: every atom that fails is left unresolved */
+	size_t unresolved;
 	struct netns_list all;	/* discovered once, for inode atoms */
 	bool discovered;
 	struct sel_error *err;
 };
+
+/* A lenient resolution notes the first reason in err and goes on; a strict one stops. */
+static int left_unresolved(struct netns_resolving *c, const struct sel_node *n, int ret)
+{
+	if (!c->lenient || ret == -ENOMEM)
+		return netns_fail(c->err, n, ret);
+	if (!c->unresolved++)
+		netns_fail(c->err, n, ret);
+	return 0;
+}
 
 static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 {
@@ -136,7 +148,7 @@ static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 		c->discovered = true;
 		e = netns_list_find(&c->all, n->u.ns.inode);
 		if (!e)
-			return netns_fail(c->err, n, -ENOENT);
+			return left_unresolved(c, n, -ENOENT);
 		return (n->u.ns.path = strdup(e->path)) ? 0 : -ENOMEM;
 	}
 	ret = netns_resolve(c->roots, n->u.ns.spec, n->u.ns.pid != 0, &inode, path, sizeof(path));
@@ -144,7 +156,7 @@ static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 		/* A --netns flag that is missing is skipped with a line by the run, as before. */
 		if (n->u.ns.from_flag && !c->strict && ret != -ENOMEM)
 			return 0;
-		return netns_fail(c->err, n, ret);
+		return left_unresolved(c, n, ret);
 	}
 	n->u.ns.inode = inode;
 	return (n->u.ns.path = strdup(path)) ? 0 : -ENOMEM;
@@ -153,7 +165,7 @@ static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, bool strict,
 			   struct sel_error *err)
 {
-	struct netns_resolving c = { roots, strict, { 0 }, false, err };
+	struct netns_resolving c = { roots, strict, false, 0, { 0 }, false, err };
 	int ret;
 
 	memset(err, 0, sizeof(*err));
@@ -162,6 +174,37 @@ int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, 
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 	netns_list_free(&c.all);
 	return ret;
+}
+
+static void unresolve_ns(struct sel_node *n)
+{
+	if (!n)
+		return;
+	if (n->kind == SEL_NETNS) {
+		free(n->u.ns.path);
+		n->u.ns.path = NULL;
+		if (n->u.ns.spec || n->u.ns.pid)
+			n->u.ns.inode = 0;
+		n->u.ns.bound = false;
+		n->u.ns.index = -1;
+	}
+	unresolve_ns(n->l);
+	unresolve_ns(n->r);
+}
+
+int selector_netns_refresh(struct sel_node *n, const struct netns_roots *roots,
+			   struct sel_error *err)
+{
+	struct netns_resolving c = { roots, false, true, 0, { 0 }, false, err };
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	unresolve_ns(n);
+	ret = resolve_ns(n, &c);
+	if (ret == -ENOMEM && !err->msg[0])
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+	netns_list_free(&c.all);
+	return ret < 0 ? ret : (int)(c.unresolved > INT_MAX ? INT_MAX : c.unresolved);
 }
 
 int selector_dev_prepare(struct sel_node *n, size_t count)

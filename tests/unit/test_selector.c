@@ -956,6 +956,49 @@ static void test_selector_dev_per_namespace(void **state)
 	sel_node_free(none);
 }
 
+/*
+ * A watcher's: resolved again at each call from what names the namespace; one that is not
+ * there is left unresolved (matches nothing) and counted, with the reason, not an error.
+ */
+static void test_selector_netns_refresh(void **state)
+{
+	char dir[] = "/tmp/sr-netns-XXXXXX", a[64];
+	struct netns_roots roots = { "/proc", dir };
+	struct sel_error err;
+	struct sel_node *n;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	n = selector_parse("state close-wait and (netns a or netns b)", &err);
+	assert_non_null(n);
+
+	/* Neither there: both left unresolved, the first named. */
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 2);
+	assert_string_equal(err.msg, "no network namespace \"a\" in /run/netns");
+	assert_int_equal(n->r->l->u.ns.inode, 0);
+	assert_null(n->r->l->u.ns.path);
+	assert_false(selector_netns_may_match(n, (uint64_t)st.st_ino));
+
+	/* a appears: resolved, b still counted. */
+	assert_int_equal(symlink("/proc/self/ns/net", a), 0);
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 1);
+	assert_string_equal(err.msg, "no network namespace \"b\" in /run/netns");
+	assert_int_equal(n->r->l->u.ns.inode, (uint64_t)st.st_ino);
+	assert_non_null(n->r->l->u.ns.path);
+	assert_true(selector_netns_may_match(n, (uint64_t)st.st_ino));
+
+	/* a gone again: its old inode is forgotten. */
+	assert_int_equal(unlink(a), 0);
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 2);
+	assert_int_equal(n->r->l->u.ns.inode, 0);
+	assert_false(selector_netns_may_match(n, (uint64_t)st.st_ino));
+	sel_node_free(n);
+	rmdir(dir);
+}
+
 /* Names, paths and pids resolve once, to inodes; what does not exist is an error at the atom. */
 static void test_selector_resolve_netns(void **state)
 {
@@ -1040,6 +1083,7 @@ int main(void)
 		cmocka_unit_test(test_selector_netns_only_branch),
 		cmocka_unit_test(test_selector_prefilter_leaves_netns_out),
 		cmocka_unit_test(test_selector_resolve_netns),
+		cmocka_unit_test(test_selector_netns_refresh),
 		cmocka_unit_test(test_selector_dev_per_namespace),
 	};
 
