@@ -37,7 +37,8 @@ struct reap_hook {
 		       int (*keep)(const struct sock_rec *rec, void *keep_arg), void *keep_arg);
 	/*
 	 * Set while a callback runs: the namespaces a record's netns index names (NULL: one,
-	 * where the run is).
+	 * where the run is). Such a run writes no syslog line of its own: the watcher writes
+	 * one per cycle.
 	 */
 	const struct netns_list *visit;
 };

@@ -2388,7 +2388,8 @@ static int stage_act(struct run *r)
 			cfg->audit_path, strerror(-ret));
 		return EXIT_GUARD;
 	}
-	audit_syslog_intent(&r->audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
+	if (!cfg->hook)
+		audit_syslog_intent(&r->audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r->scope = (struct diag_filter){ 0, 0, 0, r->pf.bc, r->pf.bclen, true };
@@ -2420,7 +2421,8 @@ static int stage_act(struct run *r)
 		audit_result_fds(&r->audit, &r->set.v[i], r->owners);
 	audit_summary(&r->audit, &r->counts, r->elapsed_ms);
 	r->audit_err = audit_commit(&r->audit);
-	audit_syslog(&r->audit, &arun, &r->counts, cfg->no_audit);
+	if (!cfg->hook)
+		audit_syslog(&r->audit, &arun, &r->counts, cfg->no_audit);
 	if (r->audit_err < 0)
 		audit_syslog_missing(&r->audit, cfg->audit_path, r->set.n, r->audit_err);
 	r->signal = audit_signals_release(&r->held);

@@ -1260,7 +1260,12 @@ static int watch_loop(struct watcher *w)
 			run_rule(w, &w->rules.v[i], &line);
 		w->totals.cycles++;
 		/* A dry run acts on nothing: its lines are on stderr only. */
-		if (line.len && !w->base.dry_run)
+		if (line.len && w->base.no_audit)
+		line.len += (size_t)snprintf(line.text + line.len, sizeof(line.text) - line.len,
+					     " (audit file disabled by --no-audit)");
+	if (line.len > sizeof(line.text) - 1)
+		line.len = sizeof(line.text) - 1;
+	if (line.len && !w->base.dry_run)
 			audit_syslog_cycle((unsigned long long)w->totals.cycles, line.text);
 		w->totals.last_cycle_ms = (double)ms_since(&c0);
 		w->totals.tracking = w->track != NULL;

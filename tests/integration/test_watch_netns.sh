@@ -169,7 +169,8 @@ all_netns() {
 		sh -c "! grep -q 'Sanitizer\|runtime error' '$TMP/X.err'"
 }
 
-# One syslog line for a cycle that acted, naming the rule, the namespace and the counts.
+# One syslog line for a cycle that acted, naming the rule, the namespace and the counts, and
+# no other line (the runs' own intent and result lines are the audit file's).
 syslog_ns() {
 	local d rc
 	ns_new d || { not_ok "syslog: namespace"; return; }
@@ -197,6 +198,7 @@ syslog_ns() {
 	check "syslog: one line for the cycle that acted, with the namespace" \
 		[ "$(grep -c "watch: cycle [0-9]*: s netns $d 3 killed, 0 gone, 0 not killed" \
 			"$TMP/ns.syslog")" = 1 ]
+	check "syslog: that is the only line" [ "$(grep -vc "^ready\|^rc=" "$TMP/ns.syslog")" = 1 ]
 	check "syslog: the watcher exited 0" grep -qx "rc=0" "$TMP/ns.syslog"
 	check "syslog: the audit file has the intent and the results" [ "$(jq -rs '
 		[.[] | select(.event == "intent") | .sockets | length] == [3] and
