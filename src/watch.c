@@ -193,7 +193,8 @@ int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *e
 	ret = !r->ast ? -EINVAL : 0;
 	if (!ret && selector_uses(r->ast, SEL_CGROUP) && selector_resolve(r->ast, NULL, err) < 0)
 		ret = -EINVAL;
-	if (!ret && selector_dev_check_here(r->ast, err) < 0)
+	/* dev IFNAME in a rule that names namespaces is looked up in each, cycle by cycle. */
+	if (!ret && !selector_uses(r->ast, SEL_NETNS) && selector_dev_check_here(r->ast, err) < 0)
 		ret = -EINVAL;
 	free(sel);
 	if (ret) {

@@ -219,7 +219,39 @@ refusals() {
 		'x: state close-wait, older-than 1s'
 }
 
+# A watcher that started without namespaces gave up CAP_SYS_ADMIN: a reload that brings a
+# netns rule in is refused, the old rules keep running. One that needs it and lacks it: exit 4.
+privileges() {
+	local e
+	printf 'plain: state close-wait and sport 7497, older-than 1h\n' >"$TMP/priv.conf"
+	chmod 0600 "$TMP/priv.conf"
+	watcher P --every 200ms --no-audit --config "$TMP/priv.conf" --metrics-file "$TMP/priv.prom"
+	cycles_done "$TMP/priv.prom" 1 || { not_ok "reload: no first cycle"; return; }
+	printf 'ns: netns sr-nosuch and state close-wait, older-than 1h\n' >"$TMP/priv.conf"
+	kill -HUP "$P"
+	check "reload: a netns rule into a watcher without CAP_SYS_ADMIN is refused" \
+		wait_grep "$TMP/P.err" "rule ns names network namespaces, and this watcher gave up"
+	check "reload: the old rule keeps running" \
+		wait_grep "$TMP/P.err" "not reloaded (above); the 1 rule before it keep running"
+	check "reload: its metrics still name the old rule" \
+		grep -q 'sockreap_watch_matched_total{rule="plain"}' "$TMP/priv.prom"
+	stop "$P"
+	check "reload: SIGTERM stops it, exit 0" [ "$STOPPED" = 0 ]
+	if ! command -v setpriv >/dev/null; then
+		skipped "privileges: setpriv is not installed (util-linux)"
+		return
+	fi
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 expect_status 4 \
+		"privileges: --all-netns without CAP_SYS_ADMIN" \
+		setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin "$SR" watch --all-netns \
+		--no-audit 'x: state close-wait and sport 7497, older-than 1h'
+	e=$(head -c 300 "$TMP/err")
+	check "privileges: it says setns needs CAP_SYS_ADMIN ($e)" \
+		grep -q "that needs CAP_SYS_ADMIN" "$TMP/err"
+}
+
 refusals
+privileges
 named
 all_netns
 syslog_ns

@@ -30,6 +30,12 @@ static void test_watch_rule_ok(void **state)
 		{ "m: dport 443, max 0, older-than 0s", "m", "dport = 443", 0, 0 },
 		{ "i: state close-wait and idle > 5m, older-than 1h\n", "i",
 		  "state close-wait and idle > 5m", 3600000, -1 },
+		/* Namespaces are found each cycle: one that is not there yet is no error. */
+		{ "n: netns sr-nosuch and state close-wait, older-than 2s", "n",
+		  "netns = sr-nosuch and state close-wait", 2000, -1 },
+		/* ... and so is a device in it, looked up there. */
+		{ "d: netns sr-nosuch and dev sr-nodev0, older-than 2s", "d",
+		  "netns = sr-nosuch and dev = sr-nodev0", 2000, -1 },
 	};
 
 	(void)state;
@@ -65,6 +71,7 @@ static void test_watch_rule_errors(void **state)
 		{ "cw: state bogus, older-than 2s", "unknown state", 10 },
 		{ "cw: state close-wait and dport 99999, older-than 2s", "invalid port", 31 },
 		/* `netns foo or ...` would select every socket in foo: refused, the branch shown. */
+		{ "cw: dev sr-nodev0, older-than 2s", "no interface", 4 },
 		{ "cw: netns foo or state close-wait, older-than 2s",
 		  "nothing but network namespaces", 4 },
 	};
