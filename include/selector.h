@@ -185,9 +185,10 @@ int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, 
 			   struct sel_error *err);
 /*
  * A watcher's, each cycle: every netns atom resolved again from what it names (a name
- * recreated is a new namespace); one that cannot be resolved now is left unresolved (it
- * matches nothing, or by its inode only) instead of failing. Returns how many were left so,
- * with err on the first and why; -ENOMEM.
+ * recreated is a new namespace; `netns pid N` keeps the first namespace it named, and is left
+ * unresolved once the pid names another); one that cannot be resolved now is left unresolved
+ * (it matches nothing, or by its inode only) instead of failing. Returns how many were left
+ * so, with err on the first and why; -ENOMEM.
  */
 int selector_netns_refresh(struct sel_node *n, const struct netns_roots *roots,
 			   struct sel_error *err);

@@ -89,6 +89,9 @@ static int netns_fail(struct sel_error *err, const struct sel_node *n, int ret)
 	if (ret == -ENOENT && n->u.ns.pid)
 		snprintf(err->msg, sizeof(err->msg), "netns pid %d: no such process",
 			 (int)n->u.ns.pid);
+	else if (ret == -ESTALE && n->u.ns.pid)
+		snprintf(err->msg, sizeof(err->msg), "netns pid %d: that pid is in another network "
+			 "namespace now (reused, or the process moved)", (int)n->u.ns.pid);
 	else if (ret == -ENOENT && n->u.ns.spec && !strchr(n->u.ns.spec, '/'))
 		snprintf(err->msg, sizeof(err->msg), "no network namespace %s in /run/netns", what);
 	else if (ret == -ENOENT && n->u.ns.spec)
@@ -158,6 +161,12 @@ static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 			return 0;
 		return left_unresolved(c, n, ret);
 	}
+	/*
+	 * A watcher's pid atom keeps the namespace it first named: the pid of a process that
+	 * exited may name an unrelated one later.
+	 */
+	if (c->lenient && n->u.ns.pid && n->u.ns.inode && n->u.ns.inode != inode)
+		return left_unresolved(c, n, -ESTALE);
 	n->u.ns.inode = inode;
 	return (n->u.ns.path = strdup(path)) ? 0 : -ENOMEM;
 }
@@ -183,7 +192,8 @@ static void unresolve_ns(struct sel_node *n)
 	if (n->kind == SEL_NETNS) {
 		free(n->u.ns.path);
 		n->u.ns.path = NULL;
-		if (n->u.ns.spec || n->u.ns.pid)
+		/* A name is looked up again; a pid keeps the inode it named first (above). */
+		if (!n->u.ns.pid && n->u.ns.spec)
 			n->u.ns.inode = 0;
 		n->u.ns.bound = false;
 		n->u.ns.index = -1;
