@@ -3,7 +3,7 @@
 
 _sockreap_states="established syn-sent syn-recv fin-wait-1 fin-wait-2 time-wait close close-wait last-ack listen closing all connected synchronized bucket big stuck"
 _sockreap_groupby_keys="state pid comm local peer dport sport uid unit netns"
-_sockreap_watch_opts="--every --max-per-cycle --config --check --metrics-file --dry-run --engine --audit-log --no-audit --include-self --no-track --help"
+_sockreap_watch_opts="--every --max-per-cycle --config --check --metrics-file --dry-run --engine --close-fd --netns --netns-of --all-netns --audit-log --no-audit --include-self --no-track --help"
 _sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns and or not"
 _sockreap_ct_states="none syn-sent syn-recv established fin-wait close-wait last-ack time-wait close syn-sent2"
 _sockreap_keywords="state sport dport port src dst addr pid ppid comm exe uid cgroup unit idle recv-q send-q inode cookie family proto mark dev netns ct-state nat-src nat-dst zone timeout and or not"

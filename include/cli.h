@@ -64,7 +64,10 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 	      FILE *errf);
 void cli_free(struct config *cfg);
 
-/* More than one namespace to visit (several --netns/--netns-of, or --all-netns). */
+/*
+ * Namespaces visited from where we are (several --netns/--netns-of, --all-netns, or a
+ * watcher's one: netns_v[0] with netns NULL), not one entered for the whole process.
+ */
 bool cli_many_netns(const struct config *cfg);
 
 /*
@@ -76,6 +79,9 @@ bool cli_many_netns(const struct config *cfg);
 int cli_check_caller(const struct config *cfg, bool secure, unsigned ruid, bool env_audit_log,
 		     FILE *errf);
 void cli_usage(FILE *f);
+
+/* --netns NAME|PATH (or --netns-of PID) as the selector holds it: 0, or -EINVAL said on errf. */
+int cli_check_netns_arg(bool by_pid, const char *arg, FILE *errf);
 
 /* Prints "sockreap: <what>: msg", the source line and a caret under err's span. */
 void cli_print_error(FILE *f, const char *what, const char *src, int src_offset,

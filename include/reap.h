@@ -20,9 +20,12 @@
 struct sock_set;
 struct sock_rec;
 struct diag;
+struct netns_list;
 struct reap_hook {
 	const char *rule;
 	int (*after_collect)(void *arg, struct sock_set *set, size_t *nplan);
+	/* After the kill and its verification: the records with their outcomes. NULL: none. */
+	void (*after_act)(void *arg, const struct sock_set *set, size_t nplan);
 	void *arg;
 	struct plan_counts counts;	/* out: the run's outcomes (zero unless it acted) */
 	/*
@@ -32,6 +35,12 @@ struct reap_hook {
 	 */
 	int (*collect)(void *arg, struct diag *d, bool no_info,
 		       int (*keep)(const struct sock_rec *rec, void *keep_arg), void *keep_arg);
+	/*
+	 * Set while a callback runs: the namespaces a record's netns index names (NULL: one,
+	 * where the run is). Such a run writes no syslog line of its own: the watcher writes
+	 * one per cycle.
+	 */
+	const struct netns_list *visit;
 };
 
 /* Returns the process exit status (enum exit_status). */

@@ -184,6 +184,15 @@ struct netns_roots;
 int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, bool strict,
 			   struct sel_error *err);
 /*
+ * A watcher's, each cycle: every netns atom resolved again from what it names (a name
+ * recreated is a new namespace; `netns pid N` keeps the first namespace it named, and is left
+ * unresolved once the pid names another); one that cannot be resolved now is left unresolved
+ * (it matches nothing, or by its inode only) instead of failing. Returns how many were left
+ * so, with err on the first and why; -ENOMEM.
+ */
+int selector_netns_refresh(struct sel_node *n, const struct netns_roots *roots,
+			   struct sel_error *err);
+/*
  * Whether n can match a socket of the namespace of inode: netns atoms decided, every other
  * predicate taken as unknown. The namespaces a run visits are the ones this says may match.
  */

@@ -13,6 +13,7 @@
 #include "statetrack.h"
 
 #define WATCH_NAME_MAX 63
+#define WATCH_NS_LABEL_MAX 288	/* a NAME_MAX name, escaped for a message; "ino:N" */
 #define WATCH_DEFAULT_CONFIG "/etc/sockreap/watch.conf"
 #define WATCH_DEFAULT_EVERY_MS 10000
 
@@ -24,6 +25,18 @@ struct watch_stats {
 	uint64_t oldest_ms;	/* age of the oldest matching socket at the last cycle */
 };
 
+/*
+ * A rule in one network namespace its last cycle visited: ages are kept by (namespace,
+ * cookie), and the metrics of a rule that watches namespaces are per namespace.
+ */
+struct watch_ns {
+	uint64_t inode;		/* 0: where the watcher runs, no namespace named */
+	char label[WATCH_NS_LABEL_MAX];	/* its name under /run/netns, else "ino:N" */
+	struct hashmap ages;	/* cookie -> first seen matching, in 100 ms ticks since start */
+	struct watch_stats stats;
+	size_t killed, gone, not_killed;	/* the last cycle's outcomes (its syslog line) */
+};
+
 /* NAME: SELECTOR, older-than DURATION[, max N] */
 struct watch_rule {
 	char name[WATCH_NAME_MAX + 1];
@@ -31,10 +44,12 @@ struct watch_rule {
 	char selector[4096];	/* canonical form: a reload keeps ages when it is unchanged */
 	uint64_t older_ms;
 	long max;		/* -1: the global --max-per-cycle (or none) */
-	struct hashmap ages;	/* cookie -> first seen matching, in 100 ms ticks since start */
-	bool has_ages;
+	bool namespaced;	/* netns words, --netns or --all-netns: metrics per namespace */
+	struct watch_ns *ns;	/* the namespaces of the last cycle, with their ages */
+	size_t nns;
+	char ns_note[256];	/* why a namespace it names is not watched now (said once) */
 	size_t last_matched;	/* matched at the last cycle */
-	struct watch_stats stats;
+	struct watch_stats stats;	/* the rule's own, over every namespace */
 };
 
 struct watch_rules {
@@ -58,12 +73,20 @@ void watch_rules_free(struct watch_rules *rules);
 int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf);
 
 /*
- * The age filter, at now_ms since the watcher started: every cookie in set->v[0, *nplan)
- * keeps its first-seen time (or gets now); those that no longer match are forgotten. Keeps in
- * the set only the records that have matched for at least older_ms (the skipped ones behind
- * the plan are dropped: they are never acted on). Returns 0, or -ENOMEM (nothing planned).
+ * The age filter, at now_ms since the watcher started: every (namespace, cookie) in
+ * set->v[0, *nplan) keeps its first-seen time (or gets now); those that no longer match are
+ * forgotten, and so is every namespace this cycle did not visit. A record's namespace is
+ * visit->v[its netns index] (visit NULL: one, where the watcher runs). Keeps in the set only
+ * the records that have matched for at least older_ms (the skipped ones behind the plan are
+ * dropped: they are never acted on). Returns 0, or -ENOMEM (nothing planned).
  */
-int watch_age_filter(struct watch_rule *r, struct sock_set *set, size_t *nplan, uint64_t now_ms);
+struct netns_list;
+int watch_age_filter(struct watch_rule *r, struct sock_set *set, size_t *nplan, uint64_t now_ms,
+		     const struct netns_list *visit);
+/* The namespace entry of inode in r (NULL: none); count the records' outcomes in them. */
+struct watch_ns *watch_rule_ns(struct watch_rule *r, uint64_t inode);
+void watch_count_outcomes(struct watch_rule *r, const struct sock_set *set,
+			  const struct netns_list *visit);
 
 /* The limit rule r has: its own max, else the global one; -1: none. */
 long watch_limit(const struct watch_rule *r, long global);

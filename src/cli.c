@@ -308,7 +308,7 @@ static char *join_args(int argc, char **argv)
 }
 
 /* --netns NAME|PATH is not empty and fits a selector value; --netns-of PID is a positive number. 0 or -EINVAL. */
-static int check_netns_arg(bool by_pid, const char *arg, FILE *errf)
+int cli_check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 {
 	struct shown b;
 	char *end;
@@ -424,7 +424,7 @@ static int doctor_netns_arg(struct config *cfg, int argc, char **argv, int *i, F
 			fprintf(errf, "sockreap: doctor: option \"%s\" needs an argument\n", names[k]);
 			return -1;
 		}
-		if (check_netns_arg(k == 1, val, errf) < 0)
+		if (cli_check_netns_arg(k == 1, val, errf) < 0)
 			return -1;
 		if (cfg->nnetns == CLI_NETNS_MAX) {
 			fprintf(errf, "sockreap: doctor: more than %d --netns/--netns-of; "
@@ -613,7 +613,8 @@ static int cli_plan_options(struct config *cfg, const char *selecting, const cha
 
 bool cli_many_netns(const struct config *cfg)
 {
-	return cfg->all_netns || cfg->nnetns > 1;
+	/* One named and not entered (netns NULL): a watcher's, which must stay home between runs. */
+	return cfg->all_netns || cfg->nnetns > 1 || (cfg->nnetns == 1 && !cfg->netns);
 }
 
 int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
@@ -810,7 +811,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			struct repeats *g = &groups[netns_group()];
 			struct sel_node *n;
 
-			if (check_netns_arg(c == OPT_NETNS_OF, optarg, errf) < 0)
+			if (cli_check_netns_arg(c == OPT_NETNS_OF, optarg, errf) < 0)
 				goto fail;
 			if (g->n == CLI_NETNS_MAX) {
 				fprintf(errf, "sockreap: more than %d --netns/--netns-of; "

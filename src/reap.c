@@ -1122,8 +1122,12 @@ static int stage_prepare(struct run *r)
 		disc_open(r);
 	if ((cli_many_netns(cfg) || r->plan_many) && (ret = open_namespaces(r)) != RUN_ON)
 		return ret;
-	/* Nothing before the engine needs more than reading owners, marks and the audit file. */
-	if (caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
+	/*
+	 * Nothing before the engine needs more than reading owners, marks and the audit file.
+	 * A watcher dropped to its own set when it started: its next cycle enters namespaces.
+	 */
+	if (!cfg->hook &&
+	    caps_keep_only(early_caps, sizeof(early_caps) / sizeof(early_caps[0])) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
@@ -1664,6 +1668,9 @@ static int stage_collect(struct run *r)
 	 * looked up; after it when it does.
 	 */
 	bool hook_first = cfg->hook && !selector_needs_owners(cfg->ast);
+
+	if (cfg->hook)
+		cfg->hook->visit = r->visit.n ? &r->visit : NULL;
 
 	if (hook_first && (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
 		return ret;
@@ -2381,7 +2388,8 @@ static int stage_act(struct run *r)
 			cfg->audit_path, strerror(-ret));
 		return EXIT_GUARD;
 	}
-	audit_syslog_intent(&r->audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
+	if (!cfg->hook)
+		audit_syslog_intent(&r->audit, &arun, cfg->no_audit ? NULL : cfg->audit_path);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r->scope = (struct diag_filter){ 0, 0, 0, r->pf.bc, r->pf.bclen, true };
@@ -2413,7 +2421,8 @@ static int stage_act(struct run *r)
 		audit_result_fds(&r->audit, &r->set.v[i], r->owners);
 	audit_summary(&r->audit, &r->counts, r->elapsed_ms);
 	r->audit_err = audit_commit(&r->audit);
-	audit_syslog(&r->audit, &arun, &r->counts, cfg->no_audit);
+	if (!cfg->hook)
+		audit_syslog(&r->audit, &arun, &r->counts, cfg->no_audit);
 	if (r->audit_err < 0)
 		audit_syslog_missing(&r->audit, cfg->audit_path, r->set.n, r->audit_err);
 	r->signal = audit_signals_release(&r->held);
@@ -2480,8 +2489,12 @@ static int stage_report(struct run *r)
 	if (status == EXIT_DONE && fds_refused(r))
 		status = EXIT_PARTIAL;
 	run.exit_status = status;
-	if (cfg->hook)
+	if (cfg->hook) {
 		cfg->hook->counts = r->counts;
+		cfg->hook->visit = r->visit.n ? &r->visit : NULL;
+		if (cfg->hook->after_act)
+			cfg->hook->after_act(cfg->hook->arg, &r->set, r->nplan);
+	}
 	if (cfg->json)
 		output_json(stdout, &r->set, r->owners, &run);
 	else if (!cfg->hook) {

@@ -89,6 +89,9 @@ static int netns_fail(struct sel_error *err, const struct sel_node *n, int ret)
 	if (ret == -ENOENT && n->u.ns.pid)
 		snprintf(err->msg, sizeof(err->msg), "netns pid %d: no such process",
 			 (int)n->u.ns.pid);
+	else if (ret == -ESTALE && n->u.ns.pid)
+		snprintf(err->msg, sizeof(err->msg), "netns pid %d: that pid is in another network "
+			 "namespace now (reused, or the process moved)", (int)n->u.ns.pid);
 	else if (ret == -ENOENT && n->u.ns.spec && !strchr(n->u.ns.spec, '/'))
 		snprintf(err->msg, sizeof(err->msg), "no network namespace %s in /run/netns", what);
 	else if (ret == -ENOENT && n->u.ns.spec)
@@ -109,10 +112,22 @@ static int netns_fail(struct sel_error *err, const struct sel_node *n, int ret)
 struct netns_resolving {
 	const struct netns_roots *roots;
 	bool strict;
+	bool lenient;	/* selector_netns_refresh: every atom that fails is left unresolved */
+	size_t unresolved;
 	struct netns_list all;	/* discovered once, for inode atoms */
 	bool discovered;
 	struct sel_error *err;
 };
+
+/* A lenient resolution notes the first reason in err and goes on; a strict one stops. */
+static int left_unresolved(struct netns_resolving *c, const struct sel_node *n, int ret)
+{
+	if (!c->lenient || ret == -ENOMEM)
+		return netns_fail(c->err, n, ret);
+	if (!c->unresolved++)
+		netns_fail(c->err, n, ret);
+	return 0;
+}
 
 static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 {
@@ -136,7 +151,7 @@ static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 		c->discovered = true;
 		e = netns_list_find(&c->all, n->u.ns.inode);
 		if (!e)
-			return netns_fail(c->err, n, -ENOENT);
+			return left_unresolved(c, n, -ENOENT);
 		return (n->u.ns.path = strdup(e->path)) ? 0 : -ENOMEM;
 	}
 	ret = netns_resolve(c->roots, n->u.ns.spec, n->u.ns.pid != 0, &inode, path, sizeof(path));
@@ -144,8 +159,14 @@ static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 		/* A --netns flag that is missing is skipped with a line by the run, as before. */
 		if (n->u.ns.from_flag && !c->strict && ret != -ENOMEM)
 			return 0;
-		return netns_fail(c->err, n, ret);
+		return left_unresolved(c, n, ret);
 	}
+	/*
+	 * A watcher's pid atom keeps the namespace it first named: the pid of a process that
+	 * exited may name an unrelated one later.
+	 */
+	if (c->lenient && n->u.ns.pid && n->u.ns.inode && n->u.ns.inode != inode)
+		return left_unresolved(c, n, -ESTALE);
 	n->u.ns.inode = inode;
 	return (n->u.ns.path = strdup(path)) ? 0 : -ENOMEM;
 }
@@ -153,7 +174,7 @@ static int resolve_ns(struct sel_node *n, struct netns_resolving *c)
 int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, bool strict,
 			   struct sel_error *err)
 {
-	struct netns_resolving c = { roots, strict, { 0 }, false, err };
+	struct netns_resolving c = { roots, strict, false, 0, { 0 }, false, err };
 	int ret;
 
 	memset(err, 0, sizeof(*err));
@@ -162,6 +183,38 @@ int selector_resolve_netns(struct sel_node *n, const struct netns_roots *roots, 
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
 	netns_list_free(&c.all);
 	return ret;
+}
+
+static void unresolve_ns(struct sel_node *n)
+{
+	if (!n)
+		return;
+	if (n->kind == SEL_NETNS) {
+		free(n->u.ns.path);
+		n->u.ns.path = NULL;
+		/* A name is looked up again; a pid keeps the inode it named first (above). */
+		if (!n->u.ns.pid && n->u.ns.spec)
+			n->u.ns.inode = 0;
+		n->u.ns.bound = false;
+		n->u.ns.index = -1;
+	}
+	unresolve_ns(n->l);
+	unresolve_ns(n->r);
+}
+
+int selector_netns_refresh(struct sel_node *n, const struct netns_roots *roots,
+			   struct sel_error *err)
+{
+	struct netns_resolving c = { roots, false, true, 0, { 0 }, false, err };
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	unresolve_ns(n);
+	ret = resolve_ns(n, &c);
+	if (ret == -ENOMEM && !err->msg[0])
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+	netns_list_free(&c.all);
+	return ret < 0 ? ret : (int)(c.unresolved > INT_MAX ? INT_MAX : c.unresolved);
 }
 
 int selector_dev_prepare(struct sel_node *n, size_t count)

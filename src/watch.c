@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "caps.h"
 #include "cli.h"
+#include "netns.h"
 #include "plan.h"
 #include "reap.h"
 #include "statetrack.h"
@@ -112,9 +113,14 @@ static int check_selector(struct sel_node *n, int at, int len, struct sel_error 
 				      "network namespaces)");
 		return -EINVAL;
 	}
-	if (selector_uses(n, SEL_NETNS)) {
-		set_err(err, at, len, "netns in a watch rule is not supported yet: run one "
-				      "watcher per namespace (ip netns exec)");
+	/* `netns a or dport 443` would empty a: refused as a one-shot run refuses it. */
+	bool neg = false;
+	const struct sel_node *b = selector_netns_only_branch(n, &neg);
+
+	if (b) {
+		set_err(err, at + b->pos, b->len,
+			"this branch names nothing but network namespaces: it would select every "
+			"socket there; narrow it");
 		return -EINVAL;
 	}
 	return 0;
@@ -187,7 +193,8 @@ int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *e
 	ret = !r->ast ? -EINVAL : 0;
 	if (!ret && selector_uses(r->ast, SEL_CGROUP) && selector_resolve(r->ast, NULL, err) < 0)
 		ret = -EINVAL;
-	if (!ret && selector_dev_check_here(r->ast, err) < 0)
+	/* dev IFNAME in a rule that names namespaces is looked up in each, cycle by cycle. */
+	if (!ret && !selector_uses(r->ast, SEL_NETNS) && selector_dev_check_here(r->ast, err) < 0)
 		ret = -EINVAL;
 	free(sel);
 	if (ret) {
@@ -203,15 +210,22 @@ int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *e
 	return 0;
 }
 
+static void ns_free(struct watch_ns *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		hashmap_free(&v[i].ages);
+	free(v);
+}
+
 void watch_rule_free(struct watch_rule *r)
 {
 	if (!r)
 		return;
 	sel_node_free(r->ast);
 	r->ast = NULL;
-	if (r->has_ages)
-		hashmap_free(&r->ages);
-	r->has_ages = false;
+	ns_free(r->ns, r->nns);
+	r->ns = NULL;
+	r->nns = 0;
 }
 
 void watch_rules_free(struct watch_rules *rules)
@@ -351,13 +365,68 @@ int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
 	return ret;
 }
 
-int watch_age_filter(struct watch_rule *r, struct sock_set *set, size_t *nplan, uint64_t now_ms)
+/* "ns1", or "ino:4026532281" for a namespace without a name: as a one-shot run names it. */
+static void ns_label_of(const struct netns_info *info, char *buf, size_t size)
 {
-	struct hashmap next;
-	uint32_t now = (uint32_t)((now_ms + TICK_MS - 1) / TICK_MS), first;
-	size_t w = 0;
+	if (info->name[0])
+		snprintf(buf, size, "%s", info->name);
+	else
+		snprintf(buf, size, "ino:%llu", (unsigned long long)info->inode);
+}
 
-	if (hashmap_init(&next, *nplan) < 0) {
+struct watch_ns *watch_rule_ns(struct watch_rule *r, uint64_t inode)
+{
+	for (size_t i = 0; i < r->nns; i++)
+		if (r->ns[i].inode == inode)
+			return &r->ns[i];
+	return NULL;
+}
+
+/* The namespace a record lives in: visit's entry for its index, 0 for the one where we run. */
+static uint64_t rec_inode(const struct sock_rec *rec, const struct netns_list *visit)
+{
+	return visit && rec->netns < visit->n ? visit->v[rec->netns].inode : 0;
+}
+
+/* A fresh entry per namespace visited, with the counters and the ages of the last cycle's. */
+static struct watch_ns *ns_next(struct watch_rule *r, const struct sock_set *set, size_t nplan,
+				const struct netns_list *visit, size_t nv)
+{
+	struct watch_ns *next = calloc(nv, sizeof(*next));
+	size_t *count = calloc(nv, sizeof(*count));
+	bool ok = next && count;
+
+	for (size_t i = 0; ok && i < nplan; i++)
+		if (!visit || set->v[i].netns < nv)
+			count[visit ? set->v[i].netns : 0]++;
+	for (size_t k = 0; ok && k < nv; k++) {
+		const struct watch_ns *old;
+
+		next[k].inode = visit ? visit->v[k].inode : 0;
+		if (visit)
+			ns_label_of(&visit->v[k], next[k].label, sizeof(next[k].label));
+		old = watch_rule_ns(r, next[k].inode);
+		if (old)
+			next[k].stats = old->stats;
+		next[k].stats.oldest_ms = 0;
+		next[k].stats.matched += count[k];
+		ok = hashmap_init(&next[k].ages, count[k]) == 0;
+	}
+	free(count);
+	if (ok)
+		return next;
+	ns_free(next, nv);
+	return NULL;
+}
+
+int watch_age_filter(struct watch_rule *r, struct sock_set *set, size_t *nplan, uint64_t now_ms,
+		     const struct netns_list *visit)
+{
+	uint32_t now = (uint32_t)((now_ms + TICK_MS - 1) / TICK_MS), first;
+	size_t nv = visit ? visit->n : 1, w = 0;
+	struct watch_ns *next = nv ? ns_next(r, set, *nplan, visit, nv) : NULL;
+
+	if (!next) {
 		set->n = *nplan = 0;
 		return -ENOMEM;
 	}
@@ -365,30 +434,108 @@ int watch_age_filter(struct watch_rule *r, struct sock_set *set, size_t *nplan, 
 	r->stats.oldest_ms = 0;
 	for (size_t i = 0; i < *nplan; i++) {
 		uint64_t cookie = sock_cookie(&set->v[i]), age;
+		size_t k = visit ? set->v[i].netns : 0;
+		const struct watch_ns *old;
+		struct watch_ns *e;
 
 		/* No cookie, no identity across cycles: never old enough. */
-		if (!cookie)
+		if (!cookie || k >= nv)
 			continue;
-		if (!r->has_ages || !hashmap_get(&r->ages, cookie, &first))
+		e = &next[k];
+		old = watch_rule_ns(r, e->inode);
+		/* A cookie is the kernel's for this boot; the namespace keeps two runs apart too. */
+		if (!old || !hashmap_get(&old->ages, cookie, &first))
 			first = now;
-		hashmap_put(&next, cookie, first);
+		hashmap_put(&e->ages, cookie, first);
 		age = now_ms > (uint64_t)first * TICK_MS ? now_ms - (uint64_t)first * TICK_MS : 0;
+		if (age > e->stats.oldest_ms)
+			e->stats.oldest_ms = age;
 		if (age > r->stats.oldest_ms)
 			r->stats.oldest_ms = age;
 		if (age >= r->older_ms)
 			set->v[w++] = set->v[i];
 	}
-	if (r->has_ages)
-		hashmap_free(&r->ages);
-	r->ages = next;
-	r->has_ages = true;
+	/* A namespace not visited this cycle (gone, or not entered) takes its ages with it. */
+	ns_free(r->ns, r->nns);
+	r->ns = next;
+	r->nns = nv;
 	set->n = *nplan = w;
 	return 0;
+}
+
+void watch_count_outcomes(struct watch_rule *r, const struct sock_set *set,
+			  const struct netns_list *visit)
+{
+	for (size_t k = 0; k < r->nns; k++)
+		r->ns[k].killed = r->ns[k].gone = r->ns[k].not_killed = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		struct watch_ns *e = watch_rule_ns(r, rec_inode(&set->v[i], visit));
+		unsigned o = set->v[i].outcome;
+
+		if (!e)
+			continue;
+		if (o == OUT_KILLED) {
+			e->killed++;
+			e->stats.killed++;
+		} else if (o == OUT_GONE) {
+			e->gone++;
+		} else {
+			e->not_killed++;
+			e->stats.failed += o == OUT_FAILED || o == OUT_DENIED ||
+					   o == OUT_UNSUPPORTED;
+		}
+	}
 }
 
 long watch_limit(const struct watch_rule *r, long global)
 {
 	return r->max >= 0 ? r->max : global;
+}
+
+/*
+ * A label value as the exposition format wants it: \\, \" and \n escaped; a control or
+ * non-ASCII byte of a namespace name (anyone's to choose) written as the text \\xNN, so
+ * that the file stays valid UTF-8.
+ */
+static void put_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\\' || c == '"')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+/* One sample: the rule's own, or with namespaces one per namespace its last cycle visited. */
+static void put_samples(FILE *f, const char *name, const struct watch_rule *r, size_t off,
+			bool seconds)
+{
+	size_t n = r->namespaced ? r->nns : 1;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct watch_stats *st = r->namespaced ? &r->ns[k].stats : &r->stats;
+		uint64_t v;
+
+		memcpy(&v, (const char *)st + off, sizeof(v));
+		/* Rule names are [a-z0-9_-]: nothing to escape. */
+		fprintf(f, "%s{rule=\"%s\"", name, r->name);
+		if (r->namespaced) {
+			fputs(",netns=\"", f);
+			put_label(f, r->ns[k].label);
+			fputc('"', f);
+		}
+		if (seconds)
+			fprintf(f, "} %.1f\n", (double)v / 1000.0);
+		else
+			fprintf(f, "} %llu\n", (unsigned long long)v);
+	}
 }
 
 void watch_metrics_format(FILE *f, const struct watch_rules *rules, const struct watch_totals *t)
@@ -408,27 +555,18 @@ void watch_metrics_format(FILE *f, const struct watch_rules *rules, const struct
 		{ "sockreap_watch_refused_by_breaker_total", "counter",
 		  "Sockets left alone because the rule matched more than its max-per-cycle.",
 		  offsetof(struct watch_stats, refused) },
+		{ "sockreap_watch_oldest_match_age_seconds", "gauge",
+		  "Age of the oldest socket matching the rule at the last cycle (0: none).",
+		  offsetof(struct watch_stats, oldest_ms) },
 	};
 
 	for (size_t k = 0; k < sizeof(per_rule) / sizeof(per_rule[0]); k++) {
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", per_rule[k].name, per_rule[k].help,
 			per_rule[k].name, per_rule[k].type);
-		for (size_t i = 0; i < rules->n; i++) {
-			const char *p = (const char *)&rules->v[i].stats + per_rule[k].off;
-			uint64_t v;
-
-			memcpy(&v, p, sizeof(v));
-			/* Names are [a-z0-9_-]: nothing to escape in the label. */
-			fprintf(f, "%s{rule=\"%s\"} %llu\n", per_rule[k].name, rules->v[i].name,
-				(unsigned long long)v);
-		}
+		for (size_t i = 0; i < rules->n; i++)
+			put_samples(f, per_rule[k].name, &rules->v[i], per_rule[k].off,
+				    per_rule[k].off == offsetof(struct watch_stats, oldest_ms));
 	}
-	fputs("# HELP sockreap_watch_oldest_match_age_seconds Age of the oldest socket matching "
-	      "the rule at the last cycle (0: none).\n"
-	      "# TYPE sockreap_watch_oldest_match_age_seconds gauge\n", f);
-	for (size_t i = 0; i < rules->n; i++)
-		fprintf(f, "sockreap_watch_oldest_match_age_seconds{rule=\"%s\"} %.1f\n",
-			rules->v[i].name, (double)rules->v[i].stats.oldest_ms / 1000.0);
 	fprintf(f, "# HELP sockreap_watch_cycle_duration_seconds Wall time of the last cycle.\n"
 		   "# TYPE sockreap_watch_cycle_duration_seconds gauge\n"
 		   "sockreap_watch_cycle_duration_seconds %.6f\n"
@@ -502,6 +640,10 @@ enum {
 	OPT_NO_AUDIT,
 	OPT_INCLUDE_SELF,
 	OPT_NO_TRACK,
+	OPT_NETNS,
+	OPT_NETNS_OF,
+	OPT_ALL_NETNS,
+	OPT_CLOSE_FD,
 };
 
 /*
@@ -553,6 +695,12 @@ struct watcher {
 	uint64_t every_ms;
 	long max_per_cycle;	/* -1: none */
 	const char *metrics_path;
+	/* --netns/--netns-of, AND-ed into every rule as a one-shot run does; --all-netns. */
+	struct cli_netns netns_v[CLI_NETNS_MAX];
+	size_t nnetns;
+	bool all_netns;
+	bool setns_kept;	/* CAP_SYS_ADMIN kept at start: rules may visit namespaces */
+	bool started;		/* keep_caps ran: what the watcher holds is settled */
 	struct timespec start;
 	struct watch_totals totals;
 	int sfd;
@@ -571,6 +719,7 @@ struct rule_run {
 	size_t refused;		/* the breaker refused this many */
 	long limit;
 	uint32_t track_states;	/* what the tracker collects for it (0: the dump) */
+	const struct reap_hook *hook;
 };
 
 static uint64_t ms_since(const struct timespec *t0)
@@ -586,16 +735,31 @@ static int after_collect(void *arg, struct sock_set *set, size_t *nplan)
 {
 	struct rule_run *rr = arg;
 
-	if (watch_age_filter(rr->rule, set, nplan, ms_since(&rr->w->start)) < 0) {
+	if (watch_age_filter(rr->rule, set, nplan, ms_since(&rr->w->start), rr->hook->visit) < 0) {
 		fprintf(stderr, "sockreap: watch: rule %s: out of memory; nothing killed\n",
 			rr->rule->name);
 		return EXIT_ERROR;
 	}
 	if (rr->limit >= 0 && *nplan > (size_t)rr->limit) {
 		rr->refused = *nplan;
+		for (size_t i = 0; i < *nplan; i++) {
+			struct watch_ns *e = watch_rule_ns(rr->rule,
+							   rec_inode(&set->v[i], rr->hook->visit));
+
+			if (e)
+				e->stats.refused++;
+		}
 		return EXIT_GUARD;
 	}
 	return 0;
+}
+
+static void after_act(void *arg, const struct sock_set *set, size_t nplan)
+{
+	struct rule_run *rr = arg;
+
+	(void)nplan;
+	watch_count_outcomes(rr->rule, set, rr->hook->visit);
 }
 
 /* The breaker's record: no kill, so no intent; a "refused" record says why. */
@@ -672,7 +836,9 @@ static int track_collect(void *arg, struct diag *d, bool no_info,
 
 static void track_rule(struct watcher *w, struct rule_run *rr, struct reap_hook *hook)
 {
-	uint32_t states = w->track ? statetrack_rule_states(rr->rule->ast) : 0;
+	/* A rule that watches namespaces is collected by dumps in each (the run visits them). */
+	uint32_t states = w->track && !rr->rule->namespaced ? statetrack_rule_states(rr->rule->ast)
+							     : 0;
 
 	if (!states || (states & ~statetrack_states(w->track)))
 		return;
@@ -693,7 +859,7 @@ static void track_setup(struct watcher *w)
 	struct stat ns;
 
 	for (size_t i = 0; i < w->rules.n && !w->no_track; i++) {
-		uint32_t s = statetrack_rule_states(w->rules.v[i].ast);
+		uint32_t s = w->rules.v[i].namespaced ? 0 : statetrack_rule_states(w->rules.v[i].ast);
 
 		want |= s;
 		nrules += s != 0;
@@ -709,7 +875,7 @@ static void track_setup(struct watcher *w)
 			len += (size_t)snprintf(names + len, len < sizeof(names) ? sizeof(names) - len
 										 : 0,
 						"%s%s", len ? ", " : "", sock_state_name(st));
-	/* One namespace: where the watcher runs (netns in a rule is refused). */
+	/* Where the watcher runs: rules that watch other namespaces do not use it (track_rule). */
 	if (stat("/proc/thread-self/ns/net", &ns) < 0)
 		ns.st_ino = 0;
 	if (statetrack_open(&w->track, want, (uint64_t)ns.st_ino,
@@ -754,29 +920,130 @@ static void cycle_add(struct cycle_line *c, const char *fmt, ...)
 		c->len = sizeof(c->text) - 1;
 }
 
+/* Says, once, that a namespace the rule names is not there (or is there again). */
+static void ns_note(struct watch_rule *r, const char *why)
+{
+	if (!strcmp(r->ns_note, why))
+		return;
+	if (*why)
+		fprintf(stderr, "sockreap: watch: rule %s: %s: not watched there until it can be "
+				"opened (looked for again every cycle)\n", r->name, why);
+	else
+		fprintf(stderr, "sockreap: watch: rule %s: every network namespace it names is "
+				"there again\n", r->name);
+	snprintf(r->ns_note, sizeof(r->ns_note), "%s", why);
+}
+
+static size_t collect_atoms(const struct sel_node *n, const struct sel_node **v, size_t max,
+			    size_t k)
+{
+	if (!n)
+		return k;
+	if (n->kind == SEL_NETNS) {
+		if (k < max)
+			v[k] = n;
+		return k + 1;
+	}
+	return collect_atoms(n->r, v, max, collect_atoms(n->l, v, max, k));
+}
+
+/*
+ * Where the rule looks this cycle (cfg's netns_v, nnetns, all_netns). A namespace is found
+ * again by what names it every cycle: a container restarted under the same name is a new
+ * namespace (new inode, new cookies); one created after the watcher started is watched from
+ * the first cycle that finds it, one that is gone is left out with a line (once). As a
+ * one-shot run: each namespace named that the selector can match there, and ours where it can;
+ * never entered for the whole process (netns NULL), so the next rule starts from home.
+ * Returns false when the rule names namespaces and none of them is there now.
+ */
+static bool rule_scope(const struct watcher *w, struct watch_rule *r, struct config *cfg)
+{
+	const struct sel_node *v[2 * CLI_NETNS_MAX];
+	struct sel_error err;
+	struct stat st;
+	uint64_t home = 0, seen[2 * CLI_NETNS_MAX];
+	size_t n, nseen = 0;
+	bool home_named = false;
+	int ret;
+
+	cfg->netns = NULL;
+	cfg->nnetns = 0;
+	cfg->all_netns = w->all_netns;
+	if (!selector_uses(r->ast, SEL_NETNS))
+		return true;
+	ret = selector_netns_refresh(r->ast, NULL, &err);
+	if (ret < 0) {
+		fprintf(stderr, "sockreap: watch: rule %s: %s; nothing looked at this cycle\n",
+			r->name, err.msg);
+		return false;
+	}
+	ns_note(r, ret ? err.msg : "");
+	if (w->all_netns)
+		return true;	/* discovered by the run; the atoms only filter */
+	if (stat("/proc/self/ns/net", &st) == 0)
+		home = st.st_ino;
+	n = collect_atoms(r->ast, v, sizeof(v) / sizeof(v[0]), 0);
+	for (size_t i = 0; i < n && i < sizeof(v) / sizeof(v[0]); i++) {
+		const struct sel_node *a = v[i];
+		bool dup = false;
+
+		if (!a->u.ns.path || !selector_netns_may_match(r->ast, a->u.ns.inode))
+			continue;
+		for (size_t j = 0; j < nseen && !dup; j++)
+			dup = seen[j] == a->u.ns.inode;
+		if (dup || cfg->nnetns == CLI_NETNS_MAX)
+			continue;
+		seen[nseen++] = a->u.ns.inode;
+		home_named |= a->u.ns.inode == home;
+		cfg->netns_v[cfg->nnetns].spec = a->u.ns.spec ? a->u.ns.spec : a->u.ns.path;
+		cfg->netns_v[cfg->nnetns++].by_pid = a->u.ns.pid != 0;
+	}
+	if (home && !home_named && cfg->nnetns < CLI_NETNS_MAX &&
+	    selector_netns_may_match(r->ast, home)) {
+		cfg->netns_v[cfg->nnetns].spec = "/proc/self/ns/net";
+		cfg->netns_v[cfg->nnetns++].by_pid = false;
+	}
+	return cfg->nnetns > 0;
+}
+
 static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line *line)
 {
-	struct rule_run rr = { w, r, 0, watch_limit(r, w->max_per_cycle), 0 };
-	struct reap_hook hook = { r->name, after_collect, &rr, { .total = 0 }, NULL };
+	struct rule_run rr = { w, r, 0, watch_limit(r, w->max_per_cycle), 0, NULL };
+	struct reap_hook hook = { r->name, after_collect, after_act, &rr, { .total = 0 }, NULL,
+				  NULL };
 	struct config cfg = w->base;
-	int status;
+	int status = 0;
 
+	rr.hook = &hook;
 	cfg.ast = r->ast;
 	cfg.hook = &hook;
 	track_rule(w, &rr, &hook);
 	/* A run that stops before its collect (sock_diag refused) matched nothing this cycle. */
 	r->last_matched = 0;
-	status = reap_run(&cfg);
+	for (size_t k = 0; k < r->nns; k++)
+		r->ns[k].killed = r->ns[k].gone = r->ns[k].not_killed = 0;
+	if (rule_scope(w, r, &cfg))
+		status = reap_run(&cfg);
 	/* A dry run's table: to the journal (or a file) now, not when a buffer fills. */
 	fflush(stdout);
 	r->stats.matched += r->last_matched;
 	r->stats.killed += hook.counts.n[OUT_KILLED];
 	r->stats.failed += hook.counts.n[OUT_FAILED] + hook.counts.n[OUT_DENIED] +
 			   hook.counts.n[OUT_UNSUPPORTED];
-	if (hook.counts.total)
+	if (hook.counts.total && !r->namespaced)
 		cycle_add(line, "%s %zu killed, %zu gone, %zu not killed", r->name,
 			  hook.counts.n[OUT_KILLED], hook.counts.n[OUT_GONE],
 			  hook.counts.total - hook.counts.n[OUT_KILLED] - hook.counts.n[OUT_GONE]);
+	for (size_t k = 0; hook.counts.total && r->namespaced && k < r->nns; k++) {
+		const struct watch_ns *e = &r->ns[k];
+		char shown[4 * WATCH_NS_LABEL_MAX];
+
+		if (!e->killed && !e->gone && !e->not_killed)
+			continue;
+		text_escape(shown, sizeof(shown), e->label, strlen(e->label));
+		cycle_add(line, "%s netns %s %zu killed, %zu gone, %zu not killed", r->name, shown,
+			  e->killed, e->gone, e->not_killed);
+	}
 	if (rr.refused) {
 		r->stats.refused += rr.refused;
 		fprintf(stderr, "sockreap: watch: rule %s: %zu sockets old enough, more than its "
@@ -841,6 +1108,59 @@ static void write_metrics(struct watcher *w)
 			w->metrics_path, strerror(-ret));
 }
 
+/*
+ * --netns/--netns-of AND-ed into each rule, as a one-shot run ANDs them with its expression
+ * (so the canonical selector, recorded in the audit, names them); which rules watch in
+ * namespaces. 0, or an exit status said on stderr.
+ */
+static int scope_rules(const struct watcher *w, struct watch_rules *rules)
+{
+	for (size_t i = 0; i < rules->n; i++) {
+		struct watch_rule *r = &rules->v[i];
+		struct sel_node *v[CLI_NETNS_MAX], *scope = NULL, *both = NULL;
+		size_t n = 0;
+
+		for (; n < w->nnetns; n++) {
+			v[n] = selector_netns_flag(w->netns_v[n].spec, w->netns_v[n].by_pid);
+			if (!v[n])
+				break;
+		}
+		if (n < w->nnetns) {
+			while (n)
+				sel_node_free(v[--n]);
+		} else if (n) {
+			scope = sel_node_join(SEL_OR, v, n);
+			both = scope ? sel_node_new_binary(SEL_AND, scope, r->ast) : NULL;
+			if (!both)
+				sel_node_free(scope);
+		}
+		if (n != w->nnetns || (n && !both)) {
+			fprintf(stderr, "sockreap: out of memory\n");
+			return EXIT_ERROR;
+		}
+		if (both) {
+			r->ast = both;
+			selector_format(r->ast, r->selector, sizeof(r->selector));
+		}
+		r->namespaced = w->all_netns || selector_uses(r->ast, SEL_NETNS);
+		/* As a one-shot run: acting inside processes only where the rule names them. */
+		if (w->base.close_fd && !selector_uses(r->ast, SEL_PID) &&
+		    !selector_uses(r->ast, SEL_COMM) && !selector_uses(r->ast, SEL_CGROUP)) {
+			fprintf(stderr, "sockreap: watch: rule %s: --close-fd closes descriptors "
+					"inside processes: the rule must name them (pid, comm, unit "
+					"or cgroup)\n", r->name);
+			return EXIT_USAGE;
+		}
+		if (r->namespaced && !w->setns_kept && w->started) {
+			fprintf(stderr, "sockreap: watch: rule %s names network namespaces, and "
+					"this watcher gave up CAP_SYS_ADMIN (setns) when it started "
+					"without any: restart it\n", r->name);
+			return EXIT_PRIV;
+		}
+	}
+	return 0;
+}
+
 /* SIGHUP: the new file whole, or the old rules on; ages kept where name and selector are. */
 static void reload(struct watcher *w)
 {
@@ -854,6 +1174,8 @@ static void reload(struct watcher *w)
 		return;
 	}
 	ret = load_config(w->config_path, w->config_given, &next);
+	if (!ret && (ret = scope_rules(w, &next)))
+		watch_rules_free(&next);
 	if (ret) {
 		fprintf(stderr, "sockreap: watch: SIGHUP: %s not reloaded (above); the %zu rule%s "
 				"before it keep running\n", w->config_path, w->rules.n,
@@ -870,11 +1192,13 @@ static void reload(struct watcher *w)
 			continue;
 		/* A counter keeps counting under its name; an age only for the same selector. */
 		next.v[i].stats = old->stats;
-		if (!strcmp(old->selector, next.v[i].selector) && old->has_ages) {
-			next.v[i].ages = old->ages;
-			next.v[i].has_ages = true;
-			old->has_ages = false;
-		}
+		next.v[i].ns = old->ns;
+		next.v[i].nns = old->nns;
+		old->ns = NULL;
+		old->nns = 0;
+		for (size_t k = 0; strcmp(old->selector, next.v[i].selector) && k < next.v[i].nns;
+		     k++)
+			hashmap_free(&next.v[i].ns[k].ages);	/* a new selector starts ages over */
 	}
 	watch_rules_free(&w->rules);
 	w->rules = next;
@@ -937,7 +1261,12 @@ static int watch_loop(struct watcher *w)
 			run_rule(w, &w->rules.v[i], &line);
 		w->totals.cycles++;
 		/* A dry run acts on nothing: its lines are on stderr only. */
-		if (line.len && !w->base.dry_run)
+		if (line.len && w->base.no_audit)
+		line.len += (size_t)snprintf(line.text + line.len, sizeof(line.text) - line.len,
+					     " (audit file disabled by --no-audit)");
+	if (line.len > sizeof(line.text) - 1)
+		line.len = sizeof(line.text) - 1;
+	if (line.len && !w->base.dry_run)
 			audit_syslog_cycle((unsigned long long)w->totals.cycles, line.text);
 		w->totals.last_cycle_ms = (double)ms_since(&c0);
 		w->totals.tracking = w->track != NULL;
@@ -983,7 +1312,13 @@ static void watch_usage(FILE *f)
 	      "      --check FILE         validate FILE and exit (2 on an error)\n"
 	      "      --metrics-file PATH  Prometheus text file, rewritten after each cycle\n"
 	      "  -n, --dry-run            log what would be killed; touch nothing\n"
-	      "      --engine NAME        destroy, rst or auto (the default)\n"
+	      "      --engine NAME        destroy, rst, shutdown or auto (the default)\n"
+	      "      --close-fd           also close killed sockets' fds in their owners\n"
+	      "                           (every rule must name them: pid, comm, unit)\n"
+	      "      --netns NAME|PATH    watch in that network namespace (repeatable)\n"
+	      "      --netns-of PID       watch in the network namespace of PID\n"
+	      "      --all-netns          watch in every network namespace, found again\n"
+	      "                           each cycle\n"
 	      "      --audit-log PATH     audit file (default " CLI_DEFAULT_AUDIT_LOG ")\n"
 	      "      --no-audit           kill without an audit file (logged to syslog)\n"
 	      "      --include-self       rules may select the caller's own SSH connection\n"
@@ -1030,6 +1365,10 @@ static int parse_args(struct watcher *w, int argc, char **argv, const char **che
 		{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
 		{ "include-self", no_argument, NULL, OPT_INCLUDE_SELF },
 		{ "no-track", no_argument, NULL, OPT_NO_TRACK },
+		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "netns-of", required_argument, NULL, OPT_NETNS_OF },
+		{ "all-netns", no_argument, NULL, OPT_ALL_NETNS },
+		{ "close-fd", no_argument, NULL, OPT_CLOSE_FD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1068,10 +1407,10 @@ static int parse_args(struct watcher *w, int argc, char **argv, const char **che
 			break;
 		case OPT_ENGINE:
 			if (strcmp(optarg, "destroy") && strcmp(optarg, "rst") &&
-			    strcmp(optarg, "auto")) {
+			    strcmp(optarg, "auto") && strcmp(optarg, "shutdown")) {
 				text_escape(shown, sizeof(shown), optarg, strlen(optarg));
 				fprintf(stderr, "sockreap: watch: --engine: unknown engine \"%s\" "
-						"(destroy, rst or auto)\n", shown);
+						"(destroy, rst, auto or shutdown)\n", shown);
 				return EXIT_USAGE;
 			}
 			w->base.engine = optarg;
@@ -1088,6 +1427,25 @@ static int parse_args(struct watcher *w, int argc, char **argv, const char **che
 			break;
 		case OPT_NO_TRACK:
 			w->no_track = true;
+			break;
+		case OPT_NETNS:
+		case OPT_NETNS_OF:
+			if (cli_check_netns_arg(c == OPT_NETNS_OF, optarg, stderr) < 0)
+				return EXIT_USAGE;
+			if (w->nnetns == CLI_NETNS_MAX) {
+				fprintf(stderr, "sockreap: watch: more than %d --netns/--netns-of; "
+						"--all-netns watches every namespace\n",
+					CLI_NETNS_MAX);
+				return EXIT_USAGE;
+			}
+			w->netns_v[w->nnetns].spec = optarg;
+			w->netns_v[w->nnetns++].by_pid = c == OPT_NETNS_OF;
+			break;
+		case OPT_ALL_NETNS:
+			w->all_netns = true;
+			break;
+		case OPT_CLOSE_FD:
+			w->base.close_fd = true;
 			break;
 		case 'h':
 			w->base.action = CLI_HELP;
@@ -1135,7 +1493,9 @@ static int load_rules(struct watcher *w, int argc, char **argv)
 		}
 		if (!w->config_path)
 			w->config_path = WATCH_DEFAULT_CONFIG;
-		return load_config(w->config_path, w->config_given, &w->rules);
+		int ret = load_config(w->config_path, w->config_given, &w->rules);
+
+		return ret ? ret : scope_rules(w, &w->rules);
 	}
 	for (int i = first; i < argc; i++) {
 		char what[32];
@@ -1146,6 +1506,35 @@ static int load_rules(struct watcher *w, int argc, char **argv)
 		if (ret)
 			return ret;
 	}
+	return scope_rules(w, &w->rules);
+}
+
+/*
+ * What every cycle needs, kept for the watcher's life, the rest dropped now (a one-shot run
+ * drops them stage by stage; a watcher's next cycle needs them again): reading owners and the
+ * audit file, the engines, the BPF owner lookup, and setns for rules that visit namespaces.
+ * 0, or an exit status said on stderr.
+ */
+static int keep_caps(struct watcher *w)
+{
+	static const int caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
+				    CAP_DAC_OVERRIDE, CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN };
+	size_t n = sizeof(caps) / sizeof(caps[0]);
+	bool ns = false;
+
+	for (size_t i = 0; i < w->rules.n; i++)
+		ns |= w->rules.v[i].namespaced;
+	if (ns && !caps_have(CAP_SYS_ADMIN)) {
+		fprintf(stderr, "sockreap: watch: the rules watch in network namespaces, which the "
+				"watcher enters (setns): that needs CAP_SYS_ADMIN\n");
+		return EXIT_PRIV;
+	}
+	if (caps_keep_only(caps, ns ? n : n - 1) < 0) {
+		fprintf(stderr, "sockreap: watch: cannot drop capabilities\n");
+		return EXIT_PRIV;
+	}
+	w->setns_kept = ns;
+	w->started = true;
 	return 0;
 }
 
@@ -1201,6 +1590,8 @@ int watch_main(int argc, char **argv, const char *(*getenv_fn)(const char *))
 			       getenv("SOCKREAP_AUDIT_LOG") != NULL, stderr);
 	if (!ret)
 		ret = load_rules(&w, argc, argv);
+	if (!ret)
+		ret = keep_caps(&w);
 	if (!ret && block_signals(&w) < 0) {
 		fprintf(stderr, "sockreap: watch: cannot set up signals: %s\n", strerror(errno));
 		ret = EXIT_ERROR;

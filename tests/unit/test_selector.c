@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <unistd.h>
 
@@ -956,6 +960,123 @@ static void test_selector_dev_per_namespace(void **state)
 	sel_node_free(none);
 }
 
+/*
+ * A watcher's: resolved again at each call from what names the namespace; one that is not
+ * there is left unresolved (matches nothing) and counted, with the reason, not an error.
+ */
+static void test_selector_netns_refresh(void **state)
+{
+	char dir[] = "/tmp/sr-netns-XXXXXX", a[64];
+	struct netns_roots roots = { "/proc", dir };
+	struct sel_error err;
+	struct sel_node *n;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	n = selector_parse("state close-wait and (netns a or netns b)", &err);
+	assert_non_null(n);
+
+	/* Neither there: both left unresolved, the first named. */
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 2);
+	assert_string_equal(err.msg, "no network namespace \"a\" in /run/netns");
+	assert_int_equal(n->r->l->u.ns.inode, 0);
+	assert_null(n->r->l->u.ns.path);
+	assert_false(selector_netns_may_match(n, (uint64_t)st.st_ino));
+
+	/* a appears: resolved, b still counted. */
+	assert_int_equal(symlink("/proc/self/ns/net", a), 0);
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 1);
+	assert_string_equal(err.msg, "no network namespace \"b\" in /run/netns");
+	assert_int_equal(n->r->l->u.ns.inode, (uint64_t)st.st_ino);
+	assert_non_null(n->r->l->u.ns.path);
+	assert_true(selector_netns_may_match(n, (uint64_t)st.st_ino));
+
+	/* a gone again: its old inode is forgotten. */
+	assert_int_equal(unlink(a), 0);
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 2);
+	assert_int_equal(n->r->l->u.ns.inode, 0);
+	assert_false(selector_netns_may_match(n, (uint64_t)st.st_ino));
+	sel_node_free(n);
+	rmdir(dir);
+}
+
+/*
+ * A watcher's `netns pid N` keeps the namespace N first named: once N names another (the
+ * process exited and its pid was reused), the atom is left unresolved, never moved there.
+ */
+static void test_selector_netns_refresh_pid(void **state)
+{
+	char dir[] = "/tmp/sr-proc-XXXXXX", sub[64], link[80], target[64];
+	struct netns_roots roots = { dir, "/nonexistent" };
+	int ready[2], moved = 0;
+	struct sel_error err;
+	struct sel_node *n;
+	struct stat st;
+	pid_t child;
+	char c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	snprintf(sub, sizeof(sub), "%s/4242", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/4242/ns", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(link, sizeof(link), "%s/net", sub);
+	assert_int_equal(symlink("/proc/self/ns/net", link), 0);
+	n = selector_parse("netns pid 4242 and state close-wait", &err);
+	assert_non_null(n);
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 0);
+	assert_int_equal(n->l->u.ns.inode, (uint64_t)st.st_ino);
+
+	/* A process in a namespace of its own (needs CAP_SYS_ADMIN: else the rest is skipped). */
+	assert_int_equal(pipe(ready), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		/* Never outlives the test, whatever fails there. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || c != 'y')
+			_exit(0);
+		pause();
+		_exit(0);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		c = 'n';
+	if (c == 'y') {
+		snprintf(target, sizeof(target), "/proc/%d/ns/net", (int)child);
+		unlink(link);
+		moved = symlink(target, link) == 0 ? selector_netns_refresh(n, &roots, &err) : -1;
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
+	if (c == 'y') {
+		assert_int_equal(moved, 1);
+		assert_non_null(strstr(err.msg, "in another network namespace now"));
+		assert_null(n->l->u.ns.path);
+		assert_int_equal(n->l->u.ns.inode, (uint64_t)st.st_ino);
+	}
+
+	/* The pid gone: left unresolved, its namespace still the first one. */
+	unlink(link);
+	assert_int_equal(selector_netns_refresh(n, &roots, &err), 1);
+	assert_string_equal(err.msg, "netns pid 4242: no such process");
+	assert_int_equal(n->l->u.ns.inode, (uint64_t)st.st_ino);
+	sel_node_free(n);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/4242", dir);
+	rmdir(sub);
+	rmdir(dir);
+	if (c != 'y')
+		skip();
+}
+
 /* Names, paths and pids resolve once, to inodes; what does not exist is an error at the atom. */
 static void test_selector_resolve_netns(void **state)
 {
@@ -1040,6 +1161,8 @@ int main(void)
 		cmocka_unit_test(test_selector_netns_only_branch),
 		cmocka_unit_test(test_selector_prefilter_leaves_netns_out),
 		cmocka_unit_test(test_selector_resolve_netns),
+		cmocka_unit_test(test_selector_netns_refresh),
+		cmocka_unit_test(test_selector_netns_refresh_pid),
 		cmocka_unit_test(test_selector_dev_per_namespace),
 	};
 
