@@ -431,6 +431,55 @@ const struct engine engine_auto = {
 	.kill = auto_kill,
 };
 
+void engine_gate_init(struct engine_gate *g, size_t open)
+{
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->moved, NULL);
+	g->open = open;
+	g->closed = false;
+}
+
+void engine_gate_destroy(struct engine_gate *g)
+{
+	pthread_cond_destroy(&g->moved);
+	pthread_mutex_destroy(&g->lock);
+}
+
+void engine_gate_open(struct engine_gate *g, size_t open)
+{
+	pthread_mutex_lock(&g->lock);
+	if (open > g->open)
+		g->open = open;
+	pthread_cond_broadcast(&g->moved);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void engine_gate_close(struct engine_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->closed = true;
+	pthread_cond_broadcast(&g->moved);
+	pthread_mutex_unlock(&g->lock);
+}
+
+size_t engine_gate_wait(struct engine_gate *g, size_t upto)
+{
+	size_t open;
+
+	pthread_mutex_lock(&g->lock);
+	while (g->open < upto && !g->closed)
+		pthread_cond_wait(&g->moved, &g->lock);
+	open = g->open < upto ? g->open : upto;
+	pthread_mutex_unlock(&g->lock);
+	return open;
+}
+
+void engine_skip_unannounced(struct sock_rec *rec)
+{
+	rec->outcome = OUT_SKIPPED;
+	rec->err = SOCK_ERR_NO_INTENT;
+}
+
 const struct engine *engine_find(const char *name)
 {
 	static const struct engine *const all[] = { &engine_destroy, &engine_rst, &engine_auto,

@@ -8,6 +8,7 @@
  */
 #include "reap.h"
 #include "audit.h"
+#include "audit_pipe.h"
 #include "caps.h"
 #include "closefd.h"
 #include "diag.h"
@@ -453,10 +454,12 @@ struct run {
 	struct sel_owner_ctx owner_ctx;
 	const struct sel_owner_ctx *owners;	/* NULL: owners not looked up */
 	struct audit audit;
+	struct audit_pipe pipe;	/* the intents, written while the destroys run */
 	struct audit_signals held;
 	struct plan_counts counts;
 	double elapsed_ms;
 	int audit_err;		/* results or summary not written */
+	int intents_err;	/* intents not all written (the pipeline's; acted only on those) */
 	int signal;		/* held during the kill, acted on after the report */
 	int lock;		/* engine_exclusive's descriptor, -1: none */
 	struct netns_info netns;	/* --netns/--netns-of: where the run acts */
@@ -2367,10 +2370,15 @@ static int stage_act(struct run *r)
 	audit_signals_hold(&r->held);
 	r->audit.rule = cfg->hook ? cfg->hook->rule : NULL;
 	audit_start(&r->audit, &arun);
-	for (size_t i = 0; i < r->set.n; i++)
-		audit_intent_ns(&r->audit, &r->set.v[i], r->owners,
-				r->visit.n ? &r->visit.v[r->set.v[i].netns] : NULL);
-	ret = audit_commit(&r->audit);
+	/*
+	 * The destroy engine (auto's too) waits at a gate for each batch's intents: only the
+	 * first chunk is on disk before it starts, the rest are written meanwhile. Other
+	 * engines, and several namespaces, start once every intent is.
+	 */
+	bool pipelined = !r->visit.n && (r->engine == &engine_destroy || r->engine == &engine_auto);
+
+	ret = audit_pipe_begin(&r->pipe, &r->audit, &r->set, r->owners,
+			       r->visit.n ? r->visit.v : NULL, pipelined);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n",
 			cfg->audit_path, strerror(-ret));
@@ -2393,12 +2401,21 @@ static int stage_act(struct run *r)
 
 	progress_say(&r->progress, "sockreap: kill: %zu sockets (%s engine)", r->nplan,
 		     r->engine->name);
+	r->ectx.gate = audit_pipe_gate(&r->pipe);
 	ret = !r->nplan ? 0 : r->visit.n ? act_namespaces(r) : r->engine->kill(&r->ectx, &plan);
 	r->elapsed_ms = ms_since(&t0);
 	progress_clear(&r->progress);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
 			strerror(-ret));
+	r->ectx.gate = NULL;
+	int pipe_err = r->intents_err = audit_pipe_end(&r->pipe);
+
+	if (pipe_err < 0)
+		fprintf(stderr, "sockreap: cannot write audit log %s: %s after %zu of %zu intents; "
+				"the %zu sockets without one were not touched (skipped, no-intent)\n",
+			cfg->audit_path, strerror(-pipe_err), r->pipe.done, r->set.n,
+			r->nplan > r->pipe.done ? r->nplan - r->pipe.done : 0);
 	if (cfg->close_fd)
 		close_fds(r);
 	plan_count(&r->set, &r->counts);
@@ -2465,7 +2482,8 @@ static int stage_report(struct run *r)
 	size_t by_rst = 0, by_shut = 0, denied_shut = 0;
 	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
 	int status = r->signal ? 128 + r->signal
-		     : r->audit_err < 0 ? EXIT_PARTIAL : (int)plan_exit_status(&r->counts);
+		     : r->audit_err < 0 || r->intents_err < 0 ? EXIT_PARTIAL
+							       : (int)plan_exit_status(&r->counts);
 
 	/* A namespace named and left out: not all that was asked was done (never 4 over it). */
 	if ((status == EXIT_DONE || status == EXIT_NOMATCH) && named_left_out(r))
