@@ -217,7 +217,7 @@ static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
  * Before the dump: the owner lookup's state, with its BPF iterator loaded when the lookup
  * will be a full scan (not scoped by pid). Returns 0 or -ENOMEM.
  */
-static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
+static int prepare_owners(const struct sel_node *ast, struct procmap **pm, bool load)
 {
 	int32_t *pids = NULL;
 	int npids = selector_pid_scope(ast, &pids);
@@ -234,7 +234,7 @@ static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
 		selector_prefilter(ast, &pf);
 		procmap_bpf_states(*pm, pf.states);
 	}
-	if (npids < 0)
+	if (npids < 0 && load)
 		procmap_open_bpf(*pm);
 	return 0;
 }
@@ -419,6 +419,17 @@ static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CA
 				   CAP_DAC_OVERRIDE, CAP_BPF, CAP_PERFMON };
 /* early_caps without the BPF loader's last two. */
 #define AFTER_OWNERS_CAPS (sizeof(early_caps) / sizeof(early_caps[0]) - 2)
+
+/*
+ * The owner walk's thread, once it has loaded the iterator: capabilities are per thread, so
+ * it drops to what this one keeps after loading (and if it cannot, it holds no more than it
+ * was started with, and is joined before any prompt: owners are resolved before the preview).
+ */
+static void drop_loader_caps(void *arg)
+{
+	(void)arg;
+	caps_keep_only(early_caps, AFTER_OWNERS_CAPS);
+}
 
 /*
  * What a run opens inside each namespace it visits besides the sock_diag handle, while setns
@@ -1617,26 +1628,34 @@ static int stage_collect(struct run *r)
 	 * A watcher keeps CAP_BPF: it loads the lookup (libbpf parses the kernel's BTF, tens of
 	 * ms) only in a cycle that has sockets to look up, not in every cycle.
 	 */
-	if (want_owners && !cfg->hook && prepare_owners(cfg->ast, &r->pm) < 0) {
+	/*
+	 * Owners that are only shown and recorded are walked while the dump runs (~0.1 s at
+	 * 100,000, on the other CPU), the iterator loaded on that thread too (~14 ms); a
+	 * selector that tests them waits for the dump, so that no socket opened meanwhile is
+	 * judged by a walk that ran before it existed.
+	 */
+	bool prefetch = !selector_needs_owners(cfg->ast);
+
+	if (want_owners && !cfg->hook && prepare_owners(cfg->ast, &r->pm, !prefetch) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
 	/*
-	 * The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON;
-	 * a watcher keeps the early set, which its next cycle needs again.
+	 * Before the drop below, which is this thread's only: the walk's thread loads with what
+	 * it was started with, then drops to the same set (drop_loader_caps) before it reads.
+	 */
+	if (r->pm && prefetch && !cfg->hook &&
+	    procmap_prefetch_load(r->pm, drop_loader_caps, NULL) < 0)
+		procmap_open_bpf(r->pm);	/* no thread: loaded here, resolved after the dump */
+	/*
+	 * The BPF iterator is loaded (or not) by now, here or on the walk's thread: nothing after
+	 * needs CAP_BPF, CAP_PERFMON; a watcher keeps the early set, which its next cycle needs
+	 * again.
 	 */
 	if (!cfg->hook && caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
-	/*
-	 * Owners that are only shown and recorded are walked while the dump runs (~0.1 s at
-	 * 100,000, on the other CPU); a selector that tests them waits for the dump, so that no
-	 * socket opened meanwhile is judged by a walk that ran before it existed. After the
-	 * drop: the thread holds no more than this one.
-	 */
-	if (r->pm && !selector_needs_owners(cfg->ast))
-		procmap_prefetch(r->pm);
 	if (bind_netns(r) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
@@ -1666,7 +1685,7 @@ static int stage_collect(struct run *r)
 	if (hook_first && (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
 		return ret;
 	if (r->set.n && want_owners) {
-		if (!r->pm && prepare_owners(cfg->ast, &r->pm) < 0) {
+		if (!r->pm && prepare_owners(cfg->ast, &r->pm, true) < 0) {
 			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 			return EXIT_ERROR;
 		}
