@@ -5,7 +5,7 @@
 # table on stdout. BENCH_RUNS (5) and BENCH_SIZES ("1000 10000 100000") shorten a trial run;
 # BENCH_ROWS ("1 2 3 4 5 6 7 8 9 10 11") picks rows; BENCH_RST_N (10000) sizes row 5; BENCH_CHURN_EVENTS
 # (10000) sizes row 7; BENCH_NS_N (1000) sizes row 8, BENCH_NS_LOADS ("0 100000") its loads;
-# BENCH_FWD_N (1000) sizes row 10; BENCH_WATCH_CYCLES (100) sizes row 11.
+# BENCH_FWD_N (1000) sizes row 10; BENCH_WATCH_CYCLES (100) sizes row 11; BENCH_PRIO (below).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 SR=$PWD/sockreap
@@ -89,7 +89,11 @@ build() { # build N UNRELATED: N CLOSE_WAIT on :PORT, plus UNRELATED socket fds 
 }
 survivors() { ip netns exec "$NS" ss -tanH state close-wait "sport = :$PORT" | wc -l; }
 first_holder() { echo "${HOLDERS[0]}"; }
-measure() { ip netns exec "$NS" "$B/measure" "$@"; }
+# BENCH_PRIO (unset) prefixes the commands timed in $NS, e.g. "chrt -f 10": on a machine that others
+# load, the command and its anchor alike then run before their work, for the second each takes
+# (the kernel's own workers, such as writeback, still share the CPUs with them).
+# shellcheck disable=SC2086
+measure() { ip netns exec "$NS" ${BENCH_PRIO:-} "$B/measure" "$@"; }
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 

@@ -106,6 +106,11 @@ void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_
  */
 int audit_commit(struct audit *a);
 /*
+ * What is pending written and fsynced, the lock kept: the intents written so far are on disk
+ * and the batch goes on. Returns 0 or the batch's first error (kept for audit_commit).
+ */
+int audit_sync(struct audit *a);
+/*
  * Watch mode's circuit breaker: a "refused" record saying that planned sockets matched, more
  * than limit, and none was killed. Written with audit_commit like the others.
  */

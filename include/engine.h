@@ -7,7 +7,21 @@
 #include "rawio.h"
 #include "sock.h"
 
+#include <pthread.h>
+
 struct sel_owner_ctx;
+
+/*
+ * The audit pipeline's gate (reap.c): the plan's records [0, open) have their intents on disk
+ * and may be acted on; the rest wait for it to open further. Closed when it never will (the
+ * intents could not be written): the records past open are then never acted on.
+ */
+struct engine_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t moved;
+	size_t open;
+	bool closed;
+};
 
 /* What an engine works with; the pipeline opens it all before capabilities are dropped. */
 struct engine_ctx {
@@ -25,6 +39,8 @@ struct engine_ctx {
 					   workers_available()) */
 	const struct sel_owner_ctx *owners;	/* shutdown: every known owner of a record, tried
 						   in turn; NULL: rec->pid at rec->fd alone */
+	struct engine_gate *gate;	/* destroy (and auto's destroy): act on a record only
+					   once the gate is open past it; NULL: all at once */
 };
 
 struct engine {
@@ -44,6 +60,23 @@ extern const struct engine engine_shutdown;
 
 /* What the shutdown engine could not do and why, one line per kind, on f. */
 void engine_shutdown_explain(FILE *f, const struct sock_set *set);
+
+void engine_gate_init(struct engine_gate *g, size_t open);
+void engine_gate_destroy(struct engine_gate *g);
+/* Opens [0, open) (never narrows it); engine_gate_close: nothing more will open. */
+void engine_gate_open(struct engine_gate *g, size_t open);
+void engine_gate_close(struct engine_gate *g);
+/*
+ * Waits until [0, upto) is open or the gate is closed; returns how much of it is open then
+ * (upto, or less once closed).
+ */
+size_t engine_gate_wait(struct engine_gate *g, size_t upto);
+
+/*
+ * OUT_SKIPPED, err SOCK_ERR_NO_INTENT: what an engine that met a closed gate does with the
+ * records it may not act on.
+ */
+void engine_skip_unannounced(struct sock_rec *rec);
 
 /* "destroy", "rst", "auto", "shutdown"; NULL if unknown. */
 const struct engine *engine_find(const char *name);

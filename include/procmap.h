@@ -42,6 +42,14 @@ bool procmap_open_bpf(struct procmap *pm);
  */
 int procmap_prefetch(struct procmap *pm);
 /*
+ * procmap_prefetch without procmap_open_bpf first: the thread loads the iterator itself
+ * (libbpf parses the kernel's BTF, ~14 ms the dump need not wait for), then calls loaded(arg)
+ * (NULL: nothing) before it reads: capabilities are per thread, so it drops what it held for
+ * the load there. If it cannot load, the resolve scans /proc. 0, or a negative errno when no
+ * thread starts (nothing was loaded: the resolve loads or scans then).
+ */
+int procmap_prefetch_load(struct procmap *pm, void (*loaded)(void *), void *arg);
+/*
  * Before procmap_open_bpf: the prefetch's walk reports only sockets in these states (1 <<
  * state, as the dump's filter), so that it keeps what the dump can select, not every socket
  * of the machine (12 bytes each); the second look walks them all. 0 (the default): all.

@@ -139,6 +139,8 @@ const char *sock_errno_name(int err);
 #define SOCK_ERR_OWNER_UNKNOWN 100010
 /* shutdown: the owner's fd no longer refers to the planned socket (closed, reused, exited). */
 #define SOCK_ERR_FD_CHANGED 100011
+/* OUT_SKIPPED: its audit intent could not be written, so it was not acted on. */
+#define SOCK_ERR_NO_INTENT 100012
 
 /* The kill could not be verified (the verification dump or identity check failed). */
 #define SOCK_ERR_UNVERIFIED 100005

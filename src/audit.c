@@ -516,6 +516,21 @@ int audit_commit(struct audit *a)
 	return ret;
 }
 
+int audit_sync(struct audit *a)
+{
+	int ret;
+
+	if (a->fd < 0)
+		return 0;
+	sockets_close(a);
+	ret = a->err;
+	if (!ret && a->wrote && fsync(a->fd) < 0)
+		ret = -errno;
+	if (ret < 0 && !a->err)
+		a->err = ret;
+	return ret;
+}
+
 static void who_line(char *buf, size_t size, const struct audit *a, const struct audit_run *run)
 {
 	int n = snprintf(buf, size, "run %s%s%s uid=%u euid=%u sudo_user=%s engine=%s "

@@ -5,7 +5,6 @@
  */
 #include "engine.h"
 #include "caps.h"
-#include "hashmap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,11 +41,71 @@ void engine_classify_missing(struct diag *d, struct sock_rec *rec)
 	rec->err = 0;
 }
 
+/*
+ * Cookie -> index into set, holding only the index (+1; 0: empty) and reading the cookie from
+ * the record: at 100,000 sockets a map of cookies beside the records (3 MB: 262,144 slots of
+ * 12 bytes) was the audited kill's peak of memory, which this keeps to 1 MB.
+ */
+struct by_cookie {
+	uint32_t *slot;
+	size_t mask;
+};
+
+static size_t cookie_slot(uint64_t key, size_t mask)
+{
+	/* splitmix64's finalizer (as hashmap.c): cookies are sequential. */
+	key ^= key >> 30;
+	key *= 0xbf58476d1ce4e5b9ULL;
+	key ^= key >> 27;
+	key *= 0x94d049bb133111ebULL;
+	key ^= key >> 31;
+	return (size_t)key & mask;
+}
+
 struct verify_ctx {
-	struct hashmap claimed;	/* cookie -> index */
+	struct by_cookie claimed;	/* of the records to verify by dump */
 	struct sock_set *set;
 	bool *seen;
 };
+
+/* Room for n at a load of at most 1/2. */
+static int by_cookie_init(struct by_cookie *m, size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < n * 2)
+		cap <<= 1;
+	m->slot = calloc(cap, sizeof(*m->slot));
+	m->mask = cap - 1;
+	return m->slot ? 0 : -ENOMEM;
+}
+
+/* As hashmap_put: cookie 0 is no key; a cookie put again points at the later record. */
+static void by_cookie_put(struct by_cookie *m, const struct sock_set *set, uint32_t idx)
+{
+	uint64_t key = sock_cookie(&set->v[idx]);
+
+	if (!key)
+		return;
+	for (size_t i = cookie_slot(key, m->mask);; i = (i + 1) & m->mask)
+		if (!m->slot[i] || sock_cookie(&set->v[m->slot[i] - 1]) == key) {
+			m->slot[i] = idx + 1;
+			return;
+		}
+}
+
+static bool by_cookie_get(const struct by_cookie *m, const struct sock_set *set, uint64_t key,
+			  uint32_t *idx)
+{
+	if (!key)
+		return false;
+	for (size_t i = cookie_slot(key, m->mask); m->slot[i]; i = (i + 1) & m->mask)
+		if (sock_cookie(&set->v[m->slot[i] - 1]) == key) {
+			*idx = m->slot[i] - 1;
+			return true;
+		}
+	return false;
+}
 
 /* Said gone by the engine or by the kernel: what the verification dump must not list. */
 static bool claimed(const struct sock_rec *rec)
@@ -82,7 +141,7 @@ static int verify_one(const struct sock_rec *rec, void *arg)
 	struct verify_ctx *v = arg;
 	uint32_t idx;
 
-	if (!hashmap_get(&v->claimed, sock_cookie(rec), &idx) || v->seen[idx])
+	if (!by_cookie_get(&v->claimed, v->set, sock_cookie(rec), &idx) || v->seen[idx])
 		return 0;
 	still_listed(v, idx);
 	return 0;
@@ -142,7 +201,7 @@ int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter
 	v.seen = calloc(set->n ? set->n : 1, sizeof(*v.seen));
 	if (!v.seen)
 		return -ENOMEM;
-	ret = hashmap_init(&v.claimed, set->n);
+	ret = by_cookie_init(&v.claimed, set->n);
 	if (ret < 0)
 		goto out;
 	bool looked_up = verify_by_lookup(d, &v);
@@ -152,7 +211,7 @@ int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter
 
 		if (!claimed(rec) || (looked_up && lookup_verifiable(rec)))
 			continue;
-		hashmap_put(&v.claimed, sock_cookie(rec), (uint32_t)i);
+		by_cookie_put(&v.claimed, set, (uint32_t)i);
 		need[rec->protocol == IPPROTO_UDP][rec->family == AF_INET6] = true;
 	}
 	/* A survivor may have moved on (established -> fin-wait-1): look in every state. */
@@ -192,7 +251,7 @@ int engine_verify(struct diag *d, struct sock_set *set, const struct diag_filter
 		}
 	ret = first;
 out:
-	hashmap_free(&v.claimed);
+	free(v.claimed.slot);
 	free(v.seen);
 	return ret;
 }
@@ -430,6 +489,55 @@ const struct engine engine_auto = {
 	.name = "auto",
 	.kill = auto_kill,
 };
+
+void engine_gate_init(struct engine_gate *g, size_t open)
+{
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->moved, NULL);
+	g->open = open;
+	g->closed = false;
+}
+
+void engine_gate_destroy(struct engine_gate *g)
+{
+	pthread_cond_destroy(&g->moved);
+	pthread_mutex_destroy(&g->lock);
+}
+
+void engine_gate_open(struct engine_gate *g, size_t open)
+{
+	pthread_mutex_lock(&g->lock);
+	if (open > g->open)
+		g->open = open;
+	pthread_cond_broadcast(&g->moved);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void engine_gate_close(struct engine_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->closed = true;
+	pthread_cond_broadcast(&g->moved);
+	pthread_mutex_unlock(&g->lock);
+}
+
+size_t engine_gate_wait(struct engine_gate *g, size_t upto)
+{
+	size_t open;
+
+	pthread_mutex_lock(&g->lock);
+	while (g->open < upto && !g->closed)
+		pthread_cond_wait(&g->moved, &g->lock);
+	open = g->open < upto ? g->open : upto;
+	pthread_mutex_unlock(&g->lock);
+	return open;
+}
+
+void engine_skip_unannounced(struct sock_rec *rec)
+{
+	rec->outcome = OUT_SKIPPED;
+	rec->err = SOCK_ERR_NO_INTENT;
+}
 
 const struct engine *engine_find(const char *name)
 {

@@ -8,6 +8,10 @@
  * with a netlink socket of its own: batches are handed out one at a time from a shared
  * counter, and each record is written by the one thread that sent its request.
  *
+ * With a gate (ctx->gate: the audit intents written while the destroys run), a batch is sent
+ * only once every record in it has its intent on disk; if the gate closes first, what it
+ * left open is sent and the rest is never acted on.
+ *
  * SO_REUSEPORT: the kernel finds a listener (or bound UDP socket) for a destroy the way it
  * finds one for a new connection, by hash over the group, and answers ENOENT when the cookie
  * is a sibling's. The member picked is killed by its own request, so the rest is sent again,
@@ -54,6 +58,7 @@ struct destroy_job {
 	struct sock_set *set;
 	size_t nbatches;
 	size_t next;		/* workers_next */
+	struct engine_gate *gate;	/* NULL: every batch may go at once */
 };
 
 struct destroy_worker {
@@ -75,6 +80,15 @@ static void *run_batches(void *arg)
 		size_t i = b * DIAG_BATCH;
 		size_t n = set->n - i < DIAG_BATCH ? set->n - i : DIAG_BATCH;
 
+		if (job->gate) {
+			size_t open = engine_gate_wait(job->gate, i + n);
+
+			for (size_t k = open > i ? open - i : 0; k < n; k++)
+				engine_skip_unannounced(&set->v[i + k]);
+			n = open > i ? open - i : 0;
+			if (!n)
+				continue;
+		}
 		for (size_t k = 0; k < n; k++)
 			batch[k] = &set->v[i + k];
 		int ret = diag_destroy_batch(d, batch, n, errs);
@@ -91,7 +105,7 @@ static void *run_batches(void *arg)
 /* Destroys the records of set, in the calling thread. */
 static void destroy_all(struct diag *d, struct sock_set *set)
 {
-	struct destroy_job job = { set, (set->n + DIAG_BATCH - 1) / DIAG_BATCH, 0 };
+	struct destroy_job job = { set, (set->n + DIAG_BATCH - 1) / DIAG_BATCH, 0, NULL };
 	struct destroy_worker w = { &job, d };
 
 	run_batches(&w);
@@ -141,7 +155,7 @@ static int destroy_kill(struct engine_ctx *ctx, struct sock_set *set)
 {
 	int ret;
 
-	struct destroy_job job = { set, (set->n + DIAG_BATCH - 1) / DIAG_BATCH, 0 };
+	struct destroy_job job = { set, (set->n + DIAG_BATCH - 1) / DIAG_BATCH, 0, ctx->gate };
 	struct destroy_worker w[WORKERS_MAX] = { { &job, ctx->d } };
 	int nw = 1;
 

@@ -71,6 +71,10 @@ struct shared_fd {
 struct prefetch {
 	pthread_t thread;
 	bool started;		/* joined by the resolve, or by procmap_free */
+	bool ran;		/* a thread was started (its result stays once joined) */
+	struct procmap *load;	/* procmap_prefetch_load: the thread loads this one's iterator */
+	void (*loaded)(void *);	/* then calls this (drops its capabilities), before it reads */
+	void *loaded_arg;
 	procmap_read_fn read_fn;
 	void *arg;
 	struct shared_fd *v;	/* (inode, tgid, fd), sorted once read */
@@ -791,6 +795,17 @@ static void *prefetch_main(void *arg)
 {
 	struct prefetch *p = arg;
 
+	if (p->load) {
+		bool ok = procmap_open_bpf(p->load);
+
+		if (p->loaded)
+			p->loaded(p->loaded_arg);
+		if (!ok) {
+			p->err = -ENOTSUP;
+			return NULL;
+		}
+		p->arg = &p->load->iter;
+	}
 	p->err = each_record(p->read_fn, p->arg, keep_record, p);
 	if (!p->err)
 		sort_shared(p->v, p->n);
@@ -811,16 +826,17 @@ int procmap_prefetch_records(struct procmap *pm, procmap_read_fn read_fn, void *
 	if (ret)
 		return -ret;
 	pm->pre.started = true;
+	pm->pre.ran = true;
 	return 0;
 }
 
-/* The prefetch's result once its thread is done (0 when none ran). */
+/* The prefetch's result once its thread is done (0 when none ran); joined once. */
 static int prefetch_join(struct procmap *pm)
 {
-	if (!pm->pre.started)
-		return 0;
-	pthread_join(pm->pre.thread, NULL);
-	pm->pre.started = false;
+	if (pm->pre.started) {
+		pthread_join(pm->pre.thread, NULL);
+		pm->pre.started = false;
+	}
 	return pm->pre.err;
 }
 
@@ -1004,6 +1020,34 @@ int procmap_prefetch(struct procmap *pm)
 	return procmap_prefetch_records(pm, read_fd, &pm->iter);
 }
 
+int procmap_prefetch_load(struct procmap *pm, void (*loaded)(void *), void *arg)
+{
+	int ret;
+
+	if (pm->pre.started || pm->iter >= 0)
+		return -EALREADY;
+	pm->pre.load = pm;
+	pm->pre.loaded = loaded;
+	pm->pre.loaded_arg = arg;
+	ret = procmap_prefetch_records(pm, read_fd, NULL);
+	if (ret < 0)
+		pm->pre.load = NULL;
+	return ret;
+}
+
+/*
+ * A walk whose thread could not load the iterator (procmap_prefetch_load) found nothing: the
+ * resolve scans /proc, by the inodes it wants, and does not try to load it again here (this
+ * thread no longer holds CAP_BPF). Joins the thread to know.
+ */
+static bool load_failed(struct procmap *pm)
+{
+	if (!pm->pre.ran || !pm->pre.load)
+		return false;
+	prefetch_join(pm);
+	return pm->iter < 0;
+}
+
 /*
  * The BPF iterator for a full scan of the real /proc, when allowed and it loads: 1 when it
  * answered (ret gets its result), 0 when /proc must be scanned instead.
@@ -1013,7 +1057,9 @@ static int try_bpf(struct scan_job *job, int *ret)
 {
 	struct procmap *pm = job->pm;
 
-	if (pm->pre.started) {
+	if (load_failed(pm)) {
+		return 0;
+	} else if (pm->pre.ran) {
 		*ret = feed_prefetched(job, read_fd, &pm->iter2);
 	} else {
 		if (!procmap_open_bpf(pm))
@@ -1098,7 +1144,7 @@ int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pid
 	ret = set_scope(pm, pids, npids);
 	if (ret < 0)
 		goto done;
-	ret = collect_inodes(set, npids < 0 && pm->pre.started ? NULL : &inodes);
+	ret = collect_inodes(set, npids < 0 && pm->pre.ran && !load_failed(pm) ? NULL : &inodes);
 	if (ret <= 0)
 		goto done;
 	job.inodes = &inodes;

@@ -8,6 +8,7 @@
  */
 #include "reap.h"
 #include "audit.h"
+#include "audit_pipe.h"
 #include "caps.h"
 #include "closefd.h"
 #include "diag.h"
@@ -216,7 +217,7 @@ static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
  * Before the dump: the owner lookup's state, with its BPF iterator loaded when the lookup
  * will be a full scan (not scoped by pid). Returns 0 or -ENOMEM.
  */
-static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
+static int prepare_owners(const struct sel_node *ast, struct procmap **pm, bool load)
 {
 	int32_t *pids = NULL;
 	int npids = selector_pid_scope(ast, &pids);
@@ -233,7 +234,7 @@ static int prepare_owners(const struct sel_node *ast, struct procmap **pm)
 		selector_prefilter(ast, &pf);
 		procmap_bpf_states(*pm, pf.states);
 	}
-	if (npids < 0)
+	if (npids < 0 && load)
 		procmap_open_bpf(*pm);
 	return 0;
 }
@@ -420,6 +421,17 @@ static const int early_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_PTRACE, CA
 #define AFTER_OWNERS_CAPS (sizeof(early_caps) / sizeof(early_caps[0]) - 2)
 
 /*
+ * The owner walk's thread, once it has loaded the iterator: capabilities are per thread, so
+ * it drops to what this one keeps after loading (and if it cannot, it holds no more than it
+ * was started with, and is joined before any prompt: owners are resolved before the preview).
+ */
+static void drop_loader_caps(void *arg)
+{
+	(void)arg;
+	caps_keep_only(early_caps, AFTER_OWNERS_CAPS);
+}
+
+/*
  * What a run opens inside each namespace it visits besides the sock_diag handle, while setns
  * is still allowed: sockets stay bound to the namespace they were made in.
  */
@@ -453,10 +465,12 @@ struct run {
 	struct sel_owner_ctx owner_ctx;
 	const struct sel_owner_ctx *owners;	/* NULL: owners not looked up */
 	struct audit audit;
+	struct audit_pipe pipe;	/* the intents, written while the destroys run */
 	struct audit_signals held;
 	struct plan_counts counts;
 	double elapsed_ms;
 	int audit_err;		/* results or summary not written */
+	int intents_err;	/* intents not all written (the pipeline's; acted only on those) */
 	int signal;		/* held during the kill, acted on after the report */
 	int lock;		/* engine_exclusive's descriptor, -1: none */
 	struct netns_info netns;	/* --netns/--netns-of: where the run acts */
@@ -1618,26 +1632,34 @@ static int stage_collect(struct run *r)
 	 * A watcher keeps CAP_BPF: it loads the lookup (libbpf parses the kernel's BTF, tens of
 	 * ms) only in a cycle that has sockets to look up, not in every cycle.
 	 */
-	if (want_owners && !cfg->hook && prepare_owners(cfg->ast, &r->pm) < 0) {
+	/*
+	 * Owners that are only shown and recorded are walked while the dump runs (~0.1 s at
+	 * 100,000, on the other CPU), the iterator loaded on that thread too (~14 ms); a
+	 * selector that tests them waits for the dump, so that no socket opened meanwhile is
+	 * judged by a walk that ran before it existed.
+	 */
+	bool prefetch = !selector_needs_owners(cfg->ast);
+
+	if (want_owners && !cfg->hook && prepare_owners(cfg->ast, &r->pm, !prefetch) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
 	}
 	/*
-	 * The BPF iterator is loaded (or not) by now: nothing after needs CAP_BPF, CAP_PERFMON;
-	 * a watcher keeps the early set, which its next cycle needs again.
+	 * Before the drop below, which is this thread's only: the walk's thread loads with what
+	 * it was started with, then drops to the same set (drop_loader_caps) before it reads.
+	 */
+	if (r->pm && prefetch && !cfg->hook &&
+	    procmap_prefetch_load(r->pm, drop_loader_caps, NULL) < 0)
+		procmap_open_bpf(r->pm);	/* no thread: loaded here, resolved after the dump */
+	/*
+	 * The BPF iterator is loaded (or not) by now, here or on the walk's thread: nothing after
+	 * needs CAP_BPF, CAP_PERFMON; a watcher keeps the early set, which its next cycle needs
+	 * again.
 	 */
 	if (!cfg->hook && caps_keep_only(early_caps, AFTER_OWNERS_CAPS) < 0) {
 		fprintf(stderr, "sockreap: cannot drop capabilities; nothing killed\n");
 		return EXIT_PRIV;
 	}
-	/*
-	 * Owners that are only shown and recorded are walked while the dump runs (~0.1 s at
-	 * 100,000, on the other CPU); a selector that tests them waits for the dump, so that no
-	 * socket opened meanwhile is judged by a walk that ran before it existed. After the
-	 * drop: the thread holds no more than this one.
-	 */
-	if (r->pm && !selector_needs_owners(cfg->ast))
-		procmap_prefetch(r->pm);
 	if (bind_netns(r) < 0) {
 		fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 		return EXIT_ERROR;
@@ -1675,7 +1697,7 @@ static int stage_collect(struct run *r)
 	if (hook_first && (ret = cfg->hook->after_collect(cfg->hook->arg, &r->set, &r->nplan)))
 		return ret;
 	if (r->set.n && want_owners) {
-		if (!r->pm && prepare_owners(cfg->ast, &r->pm) < 0) {
+		if (!r->pm && prepare_owners(cfg->ast, &r->pm, true) < 0) {
 			fprintf(stderr, "sockreap: out of memory; nothing killed\n");
 			return EXIT_ERROR;
 		}
@@ -2379,10 +2401,15 @@ static int stage_act(struct run *r)
 	audit_signals_hold(&r->held);
 	r->audit.rule = cfg->hook ? cfg->hook->rule : NULL;
 	audit_start(&r->audit, &arun);
-	for (size_t i = 0; i < r->set.n; i++)
-		audit_intent_ns(&r->audit, &r->set.v[i], r->owners,
-				r->visit.n ? &r->visit.v[r->set.v[i].netns] : NULL);
-	ret = audit_commit(&r->audit);
+	/*
+	 * The destroy engine (auto's too) waits at a gate for each batch's intents: only the
+	 * first chunk is on disk before it starts, the rest are written meanwhile. Other
+	 * engines, and several namespaces, start once every intent is.
+	 */
+	bool pipelined = !r->visit.n && (r->engine == &engine_destroy || r->engine == &engine_auto);
+
+	ret = audit_pipe_begin(&r->pipe, &r->audit, &r->set, r->owners,
+			       r->visit.n ? r->visit.v : NULL, pipelined);
 	if (ret < 0) {
 		fprintf(stderr, "sockreap: cannot write audit log %s: %s; nothing killed\n",
 			cfg->audit_path, strerror(-ret));
@@ -2406,12 +2433,21 @@ static int stage_act(struct run *r)
 
 	progress_say(&r->progress, "sockreap: kill: %zu sockets (%s engine)", r->nplan,
 		     r->engine->name);
+	r->ectx.gate = audit_pipe_gate(&r->pipe);
 	ret = !r->nplan ? 0 : r->visit.n ? act_namespaces(r) : r->engine->kill(&r->ectx, &plan);
 	r->elapsed_ms = ms_since(&t0);
 	progress_clear(&r->progress);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: warning: could not verify the kill: %s\n",
 			strerror(-ret));
+	r->ectx.gate = NULL;
+	int pipe_err = r->intents_err = audit_pipe_end(&r->pipe);
+
+	if (pipe_err < 0)
+		fprintf(stderr, "sockreap: cannot write audit log %s: %s after %zu of %zu intents; "
+				"the %zu sockets without one were not touched (skipped, no-intent)\n",
+			cfg->audit_path, strerror(-pipe_err), r->pipe.done, r->set.n,
+			r->nplan > r->pipe.done ? r->nplan - r->pipe.done : 0);
 	if (cfg->close_fd)
 		close_fds(r);
 	plan_count(&r->set, &r->counts);
@@ -2479,7 +2515,8 @@ static int stage_report(struct run *r)
 	size_t by_rst = 0, by_shut = 0, denied_shut = 0;
 	/* Records not whole exit 3 though the sockets are dead; a held signal, 128 + signo. */
 	int status = r->signal ? 128 + r->signal
-		     : r->audit_err < 0 ? EXIT_PARTIAL : (int)plan_exit_status(&r->counts);
+		     : r->audit_err < 0 || r->intents_err < 0 ? EXIT_PARTIAL
+							       : (int)plan_exit_status(&r->counts);
 
 	/* A namespace named and left out: not all that was asked was done (never 4 over it). */
 	if ((status == EXIT_DONE || status == EXIT_NOMATCH) && named_left_out(r))

@@ -210,6 +210,7 @@ static const struct {
 	{ SOCK_ERR_SIBLING, "reuseport-sibling" },
 	{ SOCK_ERR_OWNER_UNKNOWN, "owner-unknown" },
 	{ SOCK_ERR_FD_CHANGED, "fd-changed" },
+	{ SOCK_ERR_NO_INTENT, "no-intent" },
 	{ 0, "closing" },	/* a flag on killed (shutdown), not an err */
 };
 

@@ -245,6 +245,50 @@ test_full_disk() {
 		grep -q "could not be written (No space left on device); syslog says the same" "$TMP/full.err"
 }
 
+# --- 3b. a disk that fills up while the intents are written during the kill --------------------
+# The destroy engine starts once the first chunk of intents is on disk and acts on each batch
+# only once its intents are: a file system with room for the first chunk (2,048 intents, ~0.7
+# MB) but not the second kills exactly the sockets whose intents are on disk, leaves the rest
+# alone (skipped, no-intent) and exits 3.
+test_full_midway() {
+	local ns rc n left
+	ns_new ns || { not_ok "midway: namespace"; return; }
+	rig_start M "$ns" -p 7210 -n 8000 close-wait || { not_ok "midway: rig"; return; }
+	settled "$ns" 7210 8000 || { not_ok "midway: rig on 7210 did not settle"; return; }
+	# Every socket's cookie (ss says sk:HEX, the audit's "cookie" is the same hex).
+	in_ns "$ns" ss -tanHe state close-wait "sport = :7210" 2>/dev/null |
+		sed -n 's/.* sk:\([0-9a-f]*\).*/\1/p' | sort >"$TMP/midway.before"
+	mkdir -p "$TMP/midway"
+	in_ns "$ns" unshare -m --propagation private bash -c '
+		mount -t tmpfs -o size=1m,mode=0700 tmpfs "$1" || exit 98
+		"$2" --yes --state close-wait --sport 7210 --audit-log "$1/audit.log" \
+			>/dev/null 2>"$3.err"
+		echo $? >"$3.rc"
+		cp "$1/audit.log" "$3.log"' _ "$TMP/midway" "$SR" "$TMP/midway"
+	[ "$?" = 98 ] && { skipped "midway: cannot mount a small tmpfs here"; return; }
+	rc=$(cat "$TMP/midway.rc")
+	check "midway: exit 3 ($rc)" [ "$rc" = 3 ]
+	n=$(sed -n 's/.*No space left on device after \([0-9]*\) of 8000 intents.*/\1/p' \
+		"$TMP/midway.err" | head -1)
+	check "midway: stderr says how many intents reached the disk ($(head -c 300 "$TMP/midway.err"))" \
+		[ -n "$n" ]
+	check "midway: some but not all ($n)" [ "${n:-0}" -gt 0 -a "${n:-8000}" -lt 8000 ]
+	left=$(ss_count "$ns" state close-wait "sport = :7210")
+	check "midway: exactly those were killed, the rest left alone ($left left)" \
+		[ "$left" = "$((8000 - ${n:-0}))" ]
+	in_ns "$ns" ss -tanHe state close-wait "sport = :7210" 2>/dev/null |
+		sed -n 's/.* sk:\([0-9a-f]*\).*/\1/p' | sort >"$TMP/midway.after"
+	jq -R -r 'try fromjson catch null | objects | select(.event == "intent") | .sockets[].cookie' \
+		"$TMP/midway.log" | sort >"$TMP/midway.intents"
+	# Killed = listed before, not after; each must have its intent in the file.
+	check "midway: every socket killed has its intent on disk" \
+		[ -z "$(comm -23 "$TMP/midway.before" "$TMP/midway.after" |
+			comm -23 - "$TMP/midway.intents")" ]
+	check "midway: only whole JSON lines in the log" [ "$(bad_lines "$TMP/midway.log")" = 0 ]
+	check "midway: stderr names the rest as not touched" \
+		grep -q "the $((8000 - ${n:-0})) sockets without one were not touched" "$TMP/midway.err"
+}
+
 # --- --no-audit with no syslog socket: the kill would be recorded nowhere ---------------------
 test_nowhere() {
 	local ns rc
@@ -404,6 +448,6 @@ test_paths() {
 }
 
 # AUDIT_TESTS="signals paths" runs some of them while developing.
-for t in ${AUDIT_TESTS:-concurrent signals full_disk fsize setcap nowhere paths}; do
+for t in ${AUDIT_TESTS:-concurrent signals full_disk full_midway fsize setcap nowhere paths}; do
 	"test_$t"
 done

@@ -87,7 +87,13 @@ static int query(void)
 
 unsigned fake_diag_destroyed(uint64_t cookie)
 {
-	return cookie < FAKE_DIAG_COOKIES ? destroyed[cookie] : 0;
+	unsigned n;
+
+	/* Locked: a test may ask while engine threads send. */
+	pthread_mutex_lock(&lock);
+	n = cookie < FAKE_DIAG_COOKIES ? destroyed[cookie] : 0;
+	pthread_mutex_unlock(&lock);
+	return n;
 }
 
 void fake_diag_worker_fail(int err)

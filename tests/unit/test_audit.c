@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_pipe.h"
 #include "fixtures.h"
 
 static struct timespec fixed_clock(void)
@@ -573,6 +574,99 @@ static void test_audit_file_size_limit_is_not_fatal(void **state)
 	fx_rmtree(dir);
 }
 
+/*
+ * The intents written while the engine acts (audit_pipe): a file that fills up after the
+ * first chunk. The engine's gate never opens past the intents that are on disk, closes there,
+ * and that many are in the file, whole; without a pipeline the same file refuses the run
+ * before anything may be acted on.
+ */
+static void test_audit_pipe_gate_follows_the_disk(void **state)
+{
+	enum { N = 20000 };
+	char dir[64], path[PATH_MAX];
+
+	(void)state;
+	for (int pipelined = 1; pipelined >= 0; pipelined--) {
+		int pfd[2];
+		pid_t pid;
+		struct {
+			int begin, end;
+			size_t done, open;
+		} rep = { 0, 0, 0, 0 };
+
+		tmp_log(dir, path, sizeof(path));
+		assert_int_equal(pipe(pfd), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			/* The first chunk's ~0.6 MB fits, the second's ~1.2 MB does not. */
+			struct rlimit rl = { 1200000, 1200000 };
+			struct audit a;
+			struct audit_pipe p;
+			struct sock_set set = { 0 };
+			struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
+			char *argv[] = { "sockreap" }, why[256];
+			struct audit_run run = { 1, argv, "", "destroy", N, &who, NULL };
+
+			signal(SIGXFSZ, SIG_IGN);
+			if (audit_open(&a, path, 0, why, sizeof(why)) < 0 ||
+			    setrlimit(RLIMIT_FSIZE, &rl))
+				_exit(10);
+			for (size_t i = 0; i < N; i++) {
+				struct sock_rec r = fx_rec(AF_INET, "127.0.0.1", 7000, "127.0.0.1",
+							   (uint16_t)(1000 + i), SS_CLOSE_WAIT, i);
+
+				r.pid = 42;
+				r.fd = 9;
+				if (sock_set_push(&set, &r) < 0)
+					_exit(12);
+			}
+			audit_start(&a, &run);
+			rep.begin = audit_pipe_begin(&p, &a, &set, &owners, NULL, pipelined);
+			if (rep.begin == 0) {
+				struct engine_gate *g = audit_pipe_gate(&p);
+
+				rep.open = g ? engine_gate_wait(g, N) : N;
+				rep.end = audit_pipe_end(&p);
+				rep.done = p.done;
+			}
+			if (write(pfd[1], &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+				_exit(11);
+			audit_close(&a);
+			sock_set_free(&set);
+			_exit(0);
+		}
+		close(pfd[1]);
+		assert_int_equal(read(pfd[0], &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+		close(pfd[0]);
+		waitpid(pid, NULL, 0);
+
+		char *got = slurp(path);
+		size_t sockets, lines = whole_lines(got, &sockets);
+
+		assert_true(lines > 0);
+		if (!pipelined) {
+			/* Every intent before any act: none may be acted on. */
+			assert_int_equal(rep.begin, -EFBIG);
+		} else {
+			assert_int_equal(rep.begin, 0);
+			assert_int_equal(rep.end, -EFBIG);
+			assert_int_equal(rep.open, rep.done);
+			assert_true(rep.done >= AUDIT_PIPE_FIRST);
+			assert_true(rep.done < N);
+			/* What the gate let through is in the file, and nothing past a chunk. */
+			assert_true(sockets >= rep.done);
+			assert_true(sockets < N);
+			char key[64];
+
+			snprintf(key, sizeof(key), "\"cookie\":\"%zx\"", rep.done - 1);
+			assert_non_null(strstr(got, key));
+		}
+		free(got);
+		fx_rmtree(dir);
+	}
+}
+
 /* /dev/full: nothing fits; intents fail (no kill), every result is missing, and why. */
 static void test_audit_no_space(void **state)
 {
@@ -758,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_audit_full_file_counts_missing),
 		cmocka_unit_test(test_audit_file_size_limit_is_not_fatal),
 		cmocka_unit_test(test_audit_no_space),
+		cmocka_unit_test(test_audit_pipe_gate_follows_the_disk),
 		cmocka_unit_test(test_audit_signals_held_and_reported),
 		cmocka_unit_test(test_audit_summary_says_held_signal),
 		cmocka_unit_test(test_audit_syslog_reachable),

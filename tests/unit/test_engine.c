@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
 #include <stdlib.h>
@@ -160,6 +161,108 @@ static void test_engine_workers_not_needed(void **state)
 		}
 		release(&ctx, &set);
 	}
+}
+
+/* A plan of n CLOSE_WAITs, cookies 1..n. */
+static void push_plan(struct sock_set *set, size_t n)
+{
+	for (uint64_t c = 1; c <= n; c++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 5432, "10.0.0.2",
+					   (uint16_t)(1000 + c), SS_CLOSE_WAIT, c);
+
+		sock_set_push(set, &r);
+	}
+}
+
+/*
+ * A gate that opened to 1000 and closed (the intents past it could not be written): exactly
+ * the first 1000 are destroyed, a partly open batch included, by every number of threads;
+ * the rest are never sent and say why (skipped, no-intent).
+ */
+static void test_engine_gate_closed(void **state)
+{
+	enum { N = ENGINE_PARALLEL_MIN + 1500, OPEN = 1000 };
+
+	(void)state;
+	for (int workers = 1; workers <= 2; workers++) {
+		struct engine_gate gate;
+		struct engine_ctx ctx = { .workers = workers, .gate = &gate };
+		struct sock_set set = { 0 };
+
+		engine_gate_init(&gate, OPEN);
+		engine_gate_close(&gate);
+		fake_diag_script(NULL, 0);
+		fake_rawio_script(NULL, 0);
+		push_plan(&set, N);
+		assert_int_equal(engine_auto.kill(&ctx, &set), 0);
+		for (size_t i = 0; i < set.n; i++) {
+			uint64_t c = i + 1;
+
+			if (fake_diag_destroyed(c) != (c <= OPEN))
+				fail_msg("%d workers: cookie %" PRIu64 " destroyed %u times", workers,
+					 c, fake_diag_destroyed(c));
+			if (c <= OPEN)
+				assert_int_equal(set.v[i].outcome, OUT_KILLED);
+			else if (set.v[i].outcome != OUT_SKIPPED || set.v[i].err != SOCK_ERR_NO_INTENT)
+				fail_msg("cookie %" PRIu64 ": %s/%d, expected skipped/no-intent", c,
+					 sock_outcome_name(set.v[i].outcome), set.v[i].err);
+		}
+		engine_gate_destroy(&gate);
+		release(&ctx, &set);
+	}
+}
+
+struct opener {
+	struct engine_gate *gate;
+	size_t n;
+	size_t seen_past;	/* destroys of records past the gate, seen while it was shut */
+};
+
+/*
+ * Opens the gate a batch and a half at a time; before each step, checks that nothing past
+ * what is open has been sent (the engine threads can only be waiting for it).
+ */
+static void *open_slowly(void *arg)
+{
+	struct opener *o = arg;
+
+	for (size_t open = 0; open < o->n; open += DIAG_BATCH + DIAG_BATCH / 2) {
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		for (uint64_t c = open + 1; c <= o->n; c++)
+			o->seen_past += fake_diag_destroyed(c) != 0;
+		engine_gate_open(o->gate, open);
+	}
+	engine_gate_open(o->gate, o->n);
+	return NULL;
+}
+
+/* A gate opened step by step: every socket destroyed once, none before its step. */
+static void test_engine_gate_waits(void **state)
+{
+	enum { N = ENGINE_PARALLEL_MIN + 700 };
+	struct engine_gate gate;
+	struct engine_ctx ctx = { .workers = 2, .gate = &gate };
+	struct sock_set set = { 0 };
+	struct opener o = { &gate, N, 0 };
+	pthread_t t;
+
+	(void)state;
+	engine_gate_init(&gate, 0);
+	fake_diag_script(NULL, 0);
+	fake_rawio_script(NULL, 0);
+	push_plan(&set, N);
+	assert_int_equal(pthread_create(&t, NULL, open_slowly, &o), 0);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(o.seen_past, 0);
+	for (size_t i = 0; i < set.n; i++) {
+		assert_int_equal(fake_diag_destroyed(i + 1), 1);
+		assert_int_equal(set.v[i].outcome, OUT_KILLED);
+	}
+	engine_gate_destroy(&gate);
+	release(&ctx, &set);
 }
 
 static void test_engine_udp_stays_bound(void **state)
@@ -1127,6 +1230,8 @@ int main(void)
 		cmocka_unit_test(test_engine_batches_of_256),
 		cmocka_unit_test(test_engine_workers),
 		cmocka_unit_test(test_engine_workers_not_needed),
+		cmocka_unit_test(test_engine_gate_closed),
+		cmocka_unit_test(test_engine_gate_waits),
 		cmocka_unit_test(test_engine_rst_states),
 		cmocka_unit_test(test_engine_rst_reprobes_the_silent),
 		cmocka_unit_test(test_engine_rst_answers_a_moved_rcv_nxt),

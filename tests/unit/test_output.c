@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,70 @@ static void test_output_table_outcomes_fit_80_columns(void **state)
 		"time-wait   [::1]:443     [2001:db8::7]:50000 failed(EBUSY) -\n");
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		assert_true(strlen(line) <= 80);
+	sock_set_free(&set);
+}
+
+/* The table of set (owners, outcomes), in a buffer the caller frees. */
+static char *table_of(const struct sock_set *set, bool with_outcome)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	output_table_fit(f, set, &owners, with_outcome, NULL, NULL);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * A table long enough to be formatted on two threads (block by block, and its widths half
+ * each) is byte for byte the one a single CPU makes: every row once, in order, the widest
+ * cell in the second half widening the whole column.
+ */
+static void test_output_long_table_same_on_two_threads(void **state)
+{
+	enum { N = 20011 };
+	struct sock_set set = { 0 };
+	cpu_set_t all, one;
+	char *two_cpus, *one_cpu;
+
+	(void)state;
+	if (sched_getaffinity(0, sizeof(all), &all) < 0 || CPU_COUNT(&all) < 2)
+		skip();
+	for (size_t i = 0; i < N; i++) {
+		char peer[32];
+		struct sock_rec r;
+
+		snprintf(peer, sizeof(peer), "10.%zu.%zu.%zu", i >> 16, (i >> 8) & 255, i & 255);
+		r = fx_rec(AF_INET, "10.0.0.5", 5432, peer, (uint16_t)(1024 + i % 60000),
+			   i % 7 ? SS_CLOSE_WAIT : SS_TIME_WAIT, i + 1);
+		r.pid = i % 3 ? 1234 : 0;
+		r.inode = i % 3 ? 99 : 0;
+		r.outcome = i % 5 ? OUT_KILLED : OUT_GONE;
+		r.idle_ms = (uint32_t)i * 10;
+		sock_set_push(&set, &r);
+	}
+	/* The widest peer only in the second half. */
+	set.v[N - 3] = fx_rec(AF_INET6, "::1", 5432, "2001:db8:1234:5678:9abc:def0:1234:5678",
+			      41234, SS_CLOSE_WAIT, N + 1);
+	for (int with_outcome = 0; with_outcome < 2; with_outcome++) {
+		two_cpus = table_of(&set, with_outcome);
+		CPU_ZERO(&one);
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &all)) {
+				CPU_SET(c, &one);
+				break;
+			}
+		assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+		one_cpu = table_of(&set, with_outcome);
+		assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+		assert_int_equal(strlen(two_cpus), strlen(one_cpu));
+		assert_string_equal(two_cpus, one_cpu);
+		assert_non_null(strstr(one_cpu, "[2001:db8:1234:5678:9abc:def0:1234:5678]:41234"));
+		free(two_cpus);
+		free(one_cpu);
+	}
 	sock_set_free(&set);
 }
 
@@ -933,6 +998,7 @@ int main(void)
 		cmocka_unit_test(test_output_several_netns),
 		cmocka_unit_test(test_output_long_netns_name_keeps_addresses),
 		cmocka_unit_test(test_output_close_fd_per_owner),
+		cmocka_unit_test(test_output_long_table_same_on_two_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

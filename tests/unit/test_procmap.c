@@ -189,6 +189,38 @@ static void test_procmap_full_scan(void **state)
 	sock_set_free(&set);
 }
 
+static void note_loaded(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+/*
+ * A walk whose thread loads the iterator and cannot (a fixture /proc holds none of the
+ * kernel's tasks, as SOCKREAP_OWNERS=proc or a missing CAP_BPF): the thread still calls back
+ * (it drops its capabilities there), and the resolve scans /proc and finds every owner, as
+ * without a walk. Before the fix it looked for none (the walk's records were expected) and
+ * left every owner unknown.
+ */
+static void test_procmap_prefetch_load_fails_to_proc(void **state)
+{
+	struct sock_set set;
+	struct procmap *pm = procmap_new(root);
+	bool called = false;
+
+	(void)state;
+	fill(&set);
+	procmap_allow_bpf(pm, true);
+	assert_int_equal(procmap_prefetch_load(pm, note_loaded, &called), 0);
+	assert_int_equal(procmap_resolve(pm, &set, NULL, -1), 0);
+	assert_true(called);
+	assert_string_equal(procmap_source(pm), "proc");
+	assert_string_equal(owners_of(pm, &set.v[0]), "100/3/java 300/7/java");
+	assert_string_equal(owners_of(pm, &set.v[1]), "200/5/nginx");
+	assert_null(procmap_unknown_reason(pm));
+	procmap_free(pm);
+	sock_set_free(&set);
+}
+
 static void test_procmap_named_pids_only(void **state)
 {
 	struct sock_set set;
@@ -771,6 +803,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procmap_full_scan),
+		cmocka_unit_test(test_procmap_prefetch_load_fails_to_proc),
 		cmocka_unit_test(test_procmap_named_pids_only),
 		cmocka_unit_test(test_procmap_workers),
 		cmocka_unit_test(test_procmap_missing_root),
