@@ -14,6 +14,7 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_DOCTOR };
 
 /* How many --netns/--netns-of one command line may give (--all-netns has no limit). */
 #define CLI_NETNS_MAX 64
+#define CLI_NAME_VALUE_MAX 255 /* --comm, --unit, --cgroup: the longest selector value */
 #define CLI_NETNS_SPEC_MAX 255 /* as any selector value: the flag is the same atom */
 
 struct reap_hook;

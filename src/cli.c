@@ -352,6 +352,33 @@ int cli_check_netns_arg(bool by_pid, const char *arg, FILE *errf)
 }
 
 /*
+ * --comm, --unit and --cgroup take a name, not selector syntax: "Web Content" is one comm, and
+ * a value with spaces or quotes is quoted here with the quote it does not contain (the
+ * language has no escapes), so the flag selects exactly the name given. A longer value goes
+ * through as it is, for the parser's own "too long" message. NULL after a message: both quotes.
+ */
+static const char *name_flag_value(const struct cli_option *o, const char *arg, char *buf,
+				   size_t size, FILE *errf)
+{
+	struct shown b;
+	bool sq = strchr(arg, '\''), dq = strchr(arg, '"');
+
+	if (o->val != OPT_COMM && o->val != OPT_UNIT && o->val != OPT_CGROUP)
+		return arg;
+	if (sq && dq) {
+		fprintf(errf, "sockreap: --%s: a name with both ' and \" cannot be written in a "
+			      "selector: \"%s\"\n", o->name, shown(&b, arg));
+		return NULL;
+	}
+	if (!sq && !dq && !strpbrk(arg, " \t\n\v\f\r"))
+		return arg;
+	if (strlen(arg) + 3 > size)
+		return arg;
+	snprintf(buf, size, "%c%s%c", dq ? '\'' : '"', arg, dq ? '\'' : '"');
+	return buf;
+}
+
+/*
  * Whether arg would be an option if it came first: "--NAME[=...]" for any NAME, or "-X..."
  * whose X is one of our short options. "-bash" (a login shell's comm) is a value.
  */
@@ -689,7 +716,12 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 			selecting = o->name;
 		if (o->keyword) {
 			struct sel_error err;
-			struct sel_node *n = selector_parse_flag(o->keyword, optarg, &err);
+			char lit[CLI_NAME_VALUE_MAX + 3];
+			const char *val = name_flag_value(o, optarg, lit, sizeof(lit), errf);
+
+			if (!val)
+				goto fail;
+			struct sel_node *n = selector_parse_flag(o->keyword, val, &err);
 
 			if (n && selector_uses(n, SEL_CGROUP) && selector_resolve(n, NULL, &err) < 0) {
 				sel_node_free(n);
@@ -699,7 +731,7 @@ int cli_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn
 				char what[32], src[512];
 
 				snprintf(what, sizeof(what), "--%s", o->name);
-				snprintf(src, sizeof(src), "--%s %s", o->name, optarg);
+				snprintf(src, sizeof(src), "--%s %s", o->name, val);
 				cli_print_error(errf, what, src, (int)strlen(o->name) + 3, &err);
 				goto fail;
 			}

@@ -541,6 +541,28 @@ static void test_cli_netns(void **state)
 	cli_free(&cfg);
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", "")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --netns: empty name\n");
+	/*
+	 * A name flag's value is the name, spaces and all: "Web Content" is a real comm, and
+	 * `--comm "Web Content"` must not read "Content" as more selector.
+	 */
+	char canon[256];
+
+	assert_int_equal(parse(&cfg, canon, sizeof(canon), env_none,
+			       ARGV("--comm", "Web Content")), 0);
+	assert_string_equal(canon, "comm = \"Web Content\"");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, canon, sizeof(canon), env_none, ARGV("--comm", " a")), 0);
+	assert_string_equal(canon, "comm = \" a\"");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, canon, sizeof(canon), env_none, ARGV("--comm", "'x'")), 0);
+	assert_string_equal(canon, "comm = \"'x'\"");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, canon, sizeof(canon), env_none, ARGV("--comm", "ja*")), 0);
+	assert_string_equal(canon, "comm = ja*");
+	cli_free(&cfg);
+	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--comm", "a'b\"c")), EXIT_USAGE);
+	assert_string_equal(errbuf, "sockreap: --comm: a name with both ' and \" cannot be "
+				    "written in a selector: \"a'b\"c\"\n");
 	/* The flag refuses what the expression refuses: its canonical form must parse back. */
 	assert_int_equal(parse(&cfg, NULL, 0, env_none, ARGV("--netns", ".")), EXIT_USAGE);
 	assert_string_equal(errbuf, "sockreap: --netns: invalid network namespace name \".\" "
