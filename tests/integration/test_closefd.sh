@@ -315,9 +315,57 @@ c, _ = s.accept(); c.close(); s.close()' >"$TMP/srv" 2>&1 &
 		grep -qx shell-alive "$TMP/out"
 }
 
+# --- (j) threads blocked in epoll_wait, a relative futex wait and nanosleep ---------------------
+# Every thread is stopped for the close: epoll_wait (no timeout) must go on waiting, not return
+# EINTR (ep_poll answers a stop with a plain -EINTR, no restart); the relative waits must end
+# after their full time, not sooner and not their time again from the stop (restart_syscall).
+# blockrig_read VAR SECONDS NAME...: the rig's lines into $TMP/VAR.lines until each NAME has
+# one (bounded: SECONDS per line).
+blockrig_read() {
+	local r="${1}_out" f="$TMP/$1.lines" t=$2 line n
+	shift 2
+	for n in "$@"; do
+		while ! grep -q "^$n " "$f"; do
+			read -r -t "$t" line <&"${!r}" || return 1
+			echo "$line" >>"$f"
+		done
+	done
+}
+# blockrig_ms VAR NAME: how long NAME's call took, from those lines.
+blockrig_ms() { awk -v n="$2" '$1 == n { sub("ms=", "", $4); print $4 }' "$TMP/$1.lines"; }
+test_blocked() {
+	local ns ms=3000 t0 spent f n w="${BLOCKRIG:-build/tests/blockrig}"
+	ns_new ns || { not_ok "blocked: namespace"; return; }
+	rig_spawn B ip netns exec "$ns" "$w" 7112 $ms || { not_ok "blocked: rig"; return; }
+	t0=$(date +%s%N)
+	: >"$TMP/B.lines"
+	check "blocked: the main thread and its three are asleep" wait_for 10 \
+		bash -c "[ \"\$(grep -l '^State:.*S (sleeping)' /proc/$B/task/*/status | wc -l)\" = 4 ]"
+	# Stopped well into the timed waits: a wait started over would take 1 s more at least.
+	sleep 1
+	expect_status 0 "blocked: --close-fd --state close-wait --pid" \
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$B" --yes --no-audit
+	check "blocked: the socket fd is closed" \
+		[ "$(ls -l /proc/$B/fd | grep -c socket)" = 1 ]
+	blockrig_read B 10 futex nanosleep
+	spent=$((($(date +%s%N) - t0) / 1000000))
+	for f in futex nanosleep; do
+		n=$(blockrig_ms B $f)
+		check "blocked: the $ms ms $f ended on time (${n:-no answer} ms; ${spent} ms since the start)" \
+			[ "${n:-0}" -ge $ms -a "${n:-0}" -lt $((ms + 1000)) ]
+	done
+	check "blocked: the thread in epoll_wait was not woken ($(grep '^epoll' "$TMP/B.lines"))" \
+		[ -z "$(grep '^epoll' "$TMP/B.lines")" ]
+	echo wake >&"$B_in"
+	blockrig_read B 10 epoll
+	check "blocked: woken, epoll_wait returns its event ($(grep '^epoll' "$TMP/B.lines"))" \
+		grep -q '^epoll rc=1 errno=0' "$TMP/B.lines"
+	echo quit >&"$B_in"
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
 ALL_TESTS="test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped
-	test_parent test_doctor"
+	test_parent test_blocked test_doctor"
 for t in ${CLOSEFD_TESTS:-$ALL_TESTS}; do
 	"$t"
 done
