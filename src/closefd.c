@@ -178,6 +178,38 @@ void closefd_regs_for_close(struct user_regs_struct *regs, uint64_t pc, int fd)
 	regs->rdi = (uint64_t)(int64_t)fd;
 }
 
+/* The kernel's own (include/linux/errno.h): "restart if no handler". */
+#define CLOSEFD_ERESTARTNOHAND 514
+#ifndef __NR_epoll_pwait2
+#define __NR_epoll_pwait2 441
+#endif
+
+/*
+ * ep_poll answers our stop (signal_pending) with a plain -EINTR that the kernel never
+ * restarts: a thread of the owner in epoll_wait would wake up with an error nothing caused.
+ * Put as -ERESTARTNOHAND, it is what a stop without a handler means elsewhere: the signal
+ * code (arch_do_signal_or_restart, after our detach) restarts the call on its syscall, and a
+ * real signal with a handler, pending meanwhile, still gets its EINTR (handle_signal turns it
+ * into that). Only a wait with no timeout: one with a timeout would wait its whole time again.
+ */
+bool closefd_regs_keep_waiting(struct user_regs_struct *regs)
+{
+	long nr = (long)regs->orig_rax;
+	bool forever;
+
+	if ((long)regs->rax != -EINTR)
+		return false;
+	if (nr == __NR_epoll_wait || nr == __NR_epoll_pwait)
+		forever = (int)regs->r10 < 0;
+	else if (nr == __NR_epoll_pwait2)
+		forever = regs->r10 == 0;
+	else
+		return false;
+	if (forever)
+		regs->rax = (unsigned long long)-CLOSEFD_ERESTARTNOHAND;
+	return forever;
+}
+
 static long regs_ret(const arch_regs *r)
 {
 	return (long)r->rax;
@@ -490,6 +522,29 @@ static int set_regs(pid_t tid, const arch_regs *regs)
 	struct iovec iov = { (void *)regs, sizeof(*regs) };
 
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+/*
+ * Before the detach, every stopped thread that our stop woke from a wait with no timeout
+ * with an EINTR is set to wait on (closefd_regs_keep_waiting); the runner's registers are
+ * its saved ones again by then. Not on aarch64, whose rewind comes before the stop: there
+ * such a thread still sees the EINTR (README, sockreap(8)).
+ */
+static void keep_waiting(const struct victim *v)
+{
+#if defined(__x86_64__)
+	for (size_t i = 0; i < v->n; i++) {
+		arch_regs r;
+
+		if (v->t[i].stopped && get_regs(v->t[i].tid, &r) == 0 &&
+		    closefd_regs_keep_waiting(&r) && set_regs(v->t[i].tid, &r) < 0)
+			fprintf(stderr, "sockreap: warning: pid %d: thread %d, stopped in "
+					"epoll_wait, will see EINTR: %s\n", v->pid, v->t[i].tid,
+				strerror(errno));
+	}
+#else
+	(void)v;
+#endif
 }
 
 /* A syscall instruction in the process's vDSO: its address, or 0. */
@@ -868,6 +923,7 @@ detach:
 	/* Threads seized before a refusal are still on their way to the stop: detach them too. */
 	if (ret < 0 && ret != -ETIMEDOUT)
 		wait_stopped(&v, now_ms() + 1000);
+	keep_waiting(&v);
 	detach_all(&v);
 	free(v.t);
 }
