@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * blockrig PORT [MS]: an owner of a CLOSE_WAIT socket (127.0.0.1:PORT, server end held) whose
- * other threads each sit in one blocking call while --close-fd stops the process: epoll_wait
- * with no timeout (on an eventfd), a relative futex wait and a relative nanosleep of MS
- * (default 3000). For tests/integration/test_closefd.sh: each call must end as it would have
- * without us (epoll_wait when woken, not with EINTR; the timed ones after MS, not before and
- * not MS again from the stop). When a call returns, its thread prints
- *   NAME rc=R errno=E ms=T        (NAME: epoll, futex or nanosleep)
- * Commands on stdin: "wake" writes the eventfd (epoll_wait returns 1), "quit".
+ * other threads each sit in one blocking call while --close-fd stops the process: with no
+ * timeout, epoll_wait (on an eventfd), sigwaitinfo (SIGUSR1, blocked everywhere) and semop
+ * (a semaphore at 0); a relative futex wait and a relative nanosleep of MS (default 3000).
+ * For tests/integration/test_closefd.sh: each call must end as it would have without us (the
+ * untimed ones when woken, not with EINTR; the timed ones after MS, not before and not MS
+ * again from the stop). When a call returns, its thread prints
+ *   NAME rc=R errno=E ms=T        (NAME: epoll, sigwait, semop, futex or nanosleep)
+ * Commands on stdin: "wake" writes the eventfd (epoll_wait returns 1), raises SIGUSR1
+ * (sigwaitinfo returns 10) and posts the semaphore (semop returns 0); "quit".
  * Prints "ready PID" once every thread has been started.
  */
 #define RIG_NAME "blockrig"
@@ -15,15 +17,18 @@
 
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 struct blockrig {
-	int ep, efd;
+	int ep, efd, sem;
 	long ms;
 	uint32_t futex_word;
 	pthread_mutex_t out;
@@ -56,6 +61,31 @@ static void *in_epoll(void *arg)
 	return NULL;
 }
 
+static void *in_sigwait(void *arg)
+{
+	struct blockrig *r = arg;
+	sigset_t set;
+	double t0 = now_ms();
+	long rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	rc = sigwaitinfo(&set, NULL);
+	report(r, "sigwait", rc, errno, t0);
+	return NULL;
+}
+
+static void *in_semop(void *arg)
+{
+	struct blockrig *r = arg;
+	struct sembuf down = { 0, -1, 0 };
+	double t0 = now_ms();
+	long rc = semop(r->sem, &down, 1);
+
+	report(r, "semop", rc, errno, t0);
+	return NULL;
+}
+
 /* Raw calls: glibc's wrappers may turn a relative wait into an absolute one. */
 static void *in_futex(void *arg)
 {
@@ -82,12 +112,14 @@ static void *in_nanosleep(void *arg)
 int main(int argc, char **argv)
 {
 	static struct blockrig r = { .futex_word = 0, .out = PTHREAD_MUTEX_INITIALIZER };
-	void *(*const fns[])(void *) = { in_epoll, in_futex, in_nanosleep };
+	void *(*const fns[])(void *) = { in_epoll, in_sigwait, in_semop, in_futex,
+					 in_nanosleep };
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char line[64];
 	pthread_t t;
+	sigset_t usr1;
 	int lfd, cfd, one = 1;
 
 	if (argc < 2) {
@@ -106,6 +138,13 @@ int main(int argc, char **argv)
 	if (accept(lfd, NULL, NULL) < 0)
 		rig_die("accept");
 	close(cfd);
+	/* Blocked in every thread (inherited): only sigwaitinfo takes it. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	r.sem = semget(IPC_PRIVATE, 1, 0600);
+	if (r.sem < 0)
+		rig_die("semget");
 	r.ep = epoll_create1(EPOLL_CLOEXEC);
 	r.efd = eventfd(0, EFD_CLOEXEC);
 	if (r.ep < 0 || r.efd < 0 || epoll_ctl(r.ep, EPOLL_CTL_ADD, r.efd, &ev))
@@ -119,11 +158,15 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&r.out);
 	while (fgets(line, sizeof(line), stdin)) {
 		uint64_t one64 = 1;
+		struct sembuf up = { 0, 1, 0 };
 
-		if (!strncmp(line, "wake", 4) && write(r.efd, &one64, sizeof(one64)) < 0)
-			rig_die("write eventfd");
+		if (!strncmp(line, "wake", 4) &&
+		    (write(r.efd, &one64, sizeof(one64)) < 0 || kill(getpid(), SIGUSR1) < 0 ||
+		     semop(r.sem, &up, 1) < 0))
+			rig_die("wake");
 		if (!strncmp(line, "quit", 4))
 			break;
 	}
+	semctl(r.sem, 0, IPC_RMID);
 	return 0;
 }

@@ -315,10 +315,10 @@ c, _ = s.accept(); c.close(); s.close()' >"$TMP/srv" 2>&1 &
 		grep -qx shell-alive "$TMP/out"
 }
 
-# --- (j) threads blocked in epoll_wait, a relative futex wait and nanosleep ---------------------
-# Every thread is stopped for the close: epoll_wait (no timeout) must go on waiting, not return
-# EINTR (ep_poll answers a stop with a plain -EINTR, no restart); the relative waits must end
-# after their full time, not sooner and not their time again from the stop (restart_syscall).
+# --- (j) threads blocked in epoll_wait, sigwaitinfo, semop, a relative futex wait, nanosleep ---
+# Every thread is stopped for the close: the calls with no timeout must go on waiting, not
+# return EINTR (each answers a stop with a plain -EINTR, no restart); the relative waits must
+# end after their full time, not sooner and not their time again from the stop (restart_syscall).
 # blockrig_read VAR SECONDS NAME...: the rig's lines into $TMP/VAR.lines until each NAME has
 # one (bounded: SECONDS per line).
 blockrig_read() {
@@ -339,8 +339,8 @@ test_blocked() {
 	rig_spawn B ip netns exec "$ns" "$w" 7112 $ms || { not_ok "blocked: rig"; return; }
 	t0=$(date +%s%N)
 	: >"$TMP/B.lines"
-	check "blocked: the main thread and its three are asleep" wait_for 10 \
-		bash -c "[ \"\$(grep -l '^State:.*S (sleeping)' /proc/$B/task/*/status | wc -l)\" = 4 ]"
+	check "blocked: the main thread and its five are asleep" wait_for 10 \
+		bash -c "[ \"\$(grep -l '^State:.*S (sleeping)' /proc/$B/task/*/status | wc -l)\" = 6 ]"
 	# Stopped well into the timed waits: a wait started over would take 1 s more at least.
 	sleep 1
 	expect_status 0 "blocked: --close-fd --state close-wait --pid" \
@@ -354,12 +354,16 @@ test_blocked() {
 		check "blocked: the $ms ms $f ended on time (${n:-no answer} ms; ${spent} ms since the start)" \
 			[ "${n:-0}" -ge $ms -a "${n:-0}" -lt $((ms + 1000)) ]
 	done
-	check "blocked: the thread in epoll_wait was not woken ($(grep '^epoll' "$TMP/B.lines"))" \
-		[ -z "$(grep '^epoll' "$TMP/B.lines")" ]
+	check "blocked: no untimed call was woken ($(grep -v '^futex\|^nanosleep' "$TMP/B.lines" | tr '\n' ' '))" \
+		[ -z "$(grep -v '^futex\|^nanosleep' "$TMP/B.lines")" ]
 	echo wake >&"$B_in"
-	blockrig_read B 10 epoll
+	blockrig_read B 10 epoll sigwait semop
 	check "blocked: woken, epoll_wait returns its event ($(grep '^epoll' "$TMP/B.lines"))" \
 		grep -q '^epoll rc=1 errno=0' "$TMP/B.lines"
+	check "blocked: woken, sigwaitinfo returns SIGUSR1 ($(grep '^sigwait' "$TMP/B.lines"))" \
+		grep -q '^sigwait rc=10 errno=0' "$TMP/B.lines"
+	check "blocked: woken, semop returns 0 ($(grep '^semop' "$TMP/B.lines"))" \
+		grep -q '^semop rc=0 errno=0' "$TMP/B.lines"
 	echo quit >&"$B_in"
 }
 
