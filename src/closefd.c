@@ -185,12 +185,14 @@ void closefd_regs_for_close(struct user_regs_struct *regs, uint64_t pc, int fd)
 #endif
 
 /*
- * ep_poll answers our stop (signal_pending) with a plain -EINTR that the kernel never
- * restarts: a thread of the owner in epoll_wait would wake up with an error nothing caused.
- * Put as -ERESTARTNOHAND, it is what a stop without a handler means elsewhere: the signal
- * code (arch_do_signal_or_restart, after our detach) restarts the call on its syscall, and a
- * real signal with a handler, pending meanwhile, still gets its EINTR (handle_signal turns it
- * into that). Only a wait with no timeout: one with a timeout would wait its whole time again.
+ * epoll_wait, sigtimedwait and semop answer our stop (signal_pending) with a plain -EINTR
+ * that the kernel never restarts (signal(7): "interfaces ... after a stop"): a thread of the
+ * owner blocked in one would wake up with an error nothing caused. Put as -ERESTARTNOHAND, it
+ * is what a stop without a handler means elsewhere: the signal code (arch_do_signal_or_restart,
+ * after our detach) restarts the call on its syscall, and a real signal with a handler,
+ * pending meanwhile, still gets its EINTR (handle_signal turns it into that). Each of these
+ * did nothing before it returned EINTR, so the call made again is the same call. Only a wait
+ * with no timeout: one with a timeout would wait its whole time again.
  */
 bool closefd_regs_keep_waiting(struct user_regs_struct *regs)
 {
@@ -199,12 +201,24 @@ bool closefd_regs_keep_waiting(struct user_regs_struct *regs)
 
 	if ((long)regs->rax != -EINTR)
 		return false;
-	if (nr == __NR_epoll_wait || nr == __NR_epoll_pwait)
-		forever = (int)regs->r10 < 0;
-	else if (nr == __NR_epoll_pwait2)
-		forever = regs->r10 == 0;
-	else
+	switch (nr) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+		forever = (int)regs->r10 < 0;	/* timeout in ms, an int */
+		break;
+	case __NR_epoll_pwait2:
+	case __NR_semtimedop:
+		forever = regs->r10 == 0;	/* no struct timespec */
+		break;
+	case __NR_rt_sigtimedwait:
+		forever = regs->rdx == 0;
+		break;
+	case __NR_semop:
+		forever = true;
+		break;
+	default:
 		return false;
+	}
 	if (forever)
 		regs->rax = (unsigned long long)-CLOSEFD_ERESTARTNOHAND;
 	return forever;
@@ -539,7 +553,7 @@ static void keep_waiting(const struct victim *v)
 		if (v->t[i].stopped && get_regs(v->t[i].tid, &r) == 0 &&
 		    closefd_regs_keep_waiting(&r) && set_regs(v->t[i].tid, &r) < 0)
 			fprintf(stderr, "sockreap: warning: pid %d: thread %d, stopped in "
-					"epoll_wait, will see EINTR: %s\n", v->pid, v->t[i].tid,
+					"a wait, will see EINTR: %s\n", v->pid, v->t[i].tid,
 				strerror(errno));
 	}
 #else

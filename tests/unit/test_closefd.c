@@ -181,6 +181,22 @@ static void test_closefd_regs_keep_waiting(void **state)
 	r.rax = (unsigned long long)-EINTR;
 	r.r10 = 0;
 	assert_true(closefd_regs_keep_waiting(&r));
+	/* sigwaitinfo (sigtimedwait, no timespec), semop, semtimedop with none. */
+	r.orig_rax = SYS_rt_sigtimedwait;
+	r.rax = (unsigned long long)-EINTR;
+	r.rdx = 0;
+	assert_true(closefd_regs_keep_waiting(&r));
+	r.orig_rax = SYS_semop;
+	r.rax = (unsigned long long)-EINTR;
+	assert_true(closefd_regs_keep_waiting(&r));
+	r.orig_rax = SYS_semtimedop;
+	r.rax = (unsigned long long)-EINTR;
+	r.r10 = 0;
+	assert_true(closefd_regs_keep_waiting(&r));
+	r.orig_rax = SYS_rt_sigtimedwait;
+	r.rax = (unsigned long long)-EINTR;
+	r.rdx = 0x7ffd0000;
+	assert_false(closefd_regs_keep_waiting(&r));
 	/* A timeout: restarted, it would wait its whole time again; left with its EINTR. */
 	r.orig_rax = SYS_epoll_wait;
 	r.rax = (unsigned long long)-EINTR;
