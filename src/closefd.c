@@ -363,6 +363,12 @@ static const char *precheck(const char *proc, pid_t pid, bool may_others, int *s
 struct thread {
 	pid_t tid;
 	bool stopped;
+	/*
+	 * Stopped by our interrupt, with no signal let through first: the only stop whose
+	 * registers say what the thread was doing (keep_waiting()); a group-stop was the
+	 * process's own, and a delivered signal may have set up a handler's frame.
+	 */
+	bool ours_only;
 	int kept[KEPT_SIGS];	/* signals kept from our step, sent again before the detach */
 	size_t nkept;
 };
@@ -440,7 +446,7 @@ static int seize_new(struct victim *v)
 			ret = -errno;
 			break;
 		}
-		v->t[v->n++] = (struct thread){ (pid_t)tid, false, { 0 }, 0 };
+		v->t[v->n++] = (struct thread){ .tid = (pid_t)tid, .ours_only = true };
 		added++;
 		if (ptrace(PTRACE_INTERRUPT, (pid_t)tid, NULL, NULL) < 0 && errno != ESRCH) {
 			ret = -errno;
@@ -490,9 +496,13 @@ static int wait_stopped(struct victim *v, double deadline)
 				continue;
 			if ((st >> 16) == PTRACE_EVENT_STOP) {
 				t->stopped = true;
+				/* SIGTRAP: our interrupt; a stop signal: a group-stop. */
+				if (WSTOPSIG(st) != SIGTRAP)
+					t->ours_only = false;
 				continue;
 			}
 			/* A signal-delivery-stop: let the signal go where it was going. */
+			t->ours_only = false;
 			ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)WSTOPSIG(st));
 			all = false;
 		}
@@ -539,22 +549,27 @@ static int set_regs(pid_t tid, const arch_regs *regs)
 }
 
 /*
- * Before the detach, every stopped thread that our stop woke from a wait with no timeout
- * with an EINTR is set to wait on (closefd_regs_keep_waiting); the runner's registers are
- * its saved ones again by then. Not on aarch64, whose rewind comes before the stop: there
- * such a thread still sees the EINTR (README, sockreap(8)).
+ * Before the detach, every thread that our interrupt woke from a wait with no timeout with
+ * an EINTR is set to wait on (closefd_regs_keep_waiting); the runner's registers are its
+ * saved ones again by then. Only a thread whose one stop was ours (ours_only): after a
+ * signal we let through, the registers may be a handler's frame still showing the call
+ * (orig_rax) and its EINTR, which a restart would send to the handler's address minus two;
+ * in a group-stop the EINTR is the process's own (signal(7)). Not on aarch64, whose rewind
+ * comes before the stop: there such a thread still sees the EINTR (README, sockreap(8)).
  */
 static void keep_waiting(const struct victim *v)
 {
 #if defined(__x86_64__)
 	for (size_t i = 0; i < v->n; i++) {
 		arch_regs r;
+		int ret = 0;
 
-		if (v->t[i].stopped && get_regs(v->t[i].tid, &r) == 0 &&
-		    closefd_regs_keep_waiting(&r) && set_regs(v->t[i].tid, &r) < 0)
-			fprintf(stderr, "sockreap: warning: pid %d: thread %d, stopped in "
-					"a wait, will see EINTR: %s\n", v->pid, v->t[i].tid,
-				strerror(errno));
+		if (v->t[i].stopped && v->t[i].ours_only && get_regs(v->t[i].tid, &r) == 0 &&
+		    closefd_regs_keep_waiting(&r))
+			ret = set_regs(v->t[i].tid, &r);
+		if (ret < 0)
+			fprintf(stderr, "sockreap: warning: pid %d: thread %d, stopped in a wait, "
+					"will see EINTR: %s\n", v->pid, v->t[i].tid, strerror(-ret));
 	}
 #else
 	(void)v;

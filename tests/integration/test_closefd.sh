@@ -367,9 +367,46 @@ test_blocked() {
 	echo quit >&"$B_in"
 }
 
+# --- (k) the same threads in a process stopped by SIGSTOP: as SIGSTOP/SIGCONT alone ----------
+# A stop of the process's own ends those untimed calls with EINTR (signal(7)); --close-fd in
+# between must not change what they return: the answers, with and without it, are compared.
+# blocked_stopped_run NS PORT [close]: the calls' "NAME rc errno" after STOP, (close,) CONT.
+blocked_stopped_run() {
+	local ns=$1 port=$2 w="${BLOCKRIG:-build/tests/blockrig}"
+	rig_spawn S ip netns exec "$ns" "$w" "$port" 1000 || return 1
+	: >"$TMP/S.lines"
+	wait_for 10 bash -c "[ \"\$(grep -l '^State:.*S (sleeping)' /proc/$S/task/*/status | wc -l)\" = 6 ]" ||
+		return 1
+	kill -STOP "$S"
+	wait_for 10 bash -c "[ \"\$(awk '{print \$3}' /proc/$S/stat)\" = T ]" || return 1
+	if [ "${3:-}" = close ]; then
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$S" --yes --no-audit \
+			>/dev/null 2>&1 || return 1
+		[ "$(ls -l /proc/$S/fd | grep -c socket)" = 1 ] || return 1
+	fi
+	kill -CONT "$S"
+	blockrig_read S 10 futex nanosleep || return 1
+	echo wake >&"$S_in"
+	blockrig_read S 10 epoll sigwait semop || return 1
+	echo quit >&"$S_in"
+	# The next run's rig takes the same name.
+	exec {S_in}>&- {S_out}<&-
+	rm -f "$TMP/S.in" "$TMP/S.out"
+	awk '{ sub("rc=", "", $2); print $1, $2, $3 }' "$TMP/S.lines" | sort
+}
+test_blocked_stopped() {
+	local ns alone closed
+	ns_new ns || { not_ok "blocked stopped: namespace"; return; }
+	alone=$(blocked_stopped_run "$ns" 7113) || { not_ok "blocked stopped: without --close-fd"; return; }
+	closed=$(blocked_stopped_run "$ns" 7114 close) ||
+		{ not_ok "blocked stopped: with --close-fd (the fd closed)"; return; }
+	check "blocked stopped: each call ends as after SIGSTOP/SIGCONT alone ($(echo $closed))" \
+		[ "$alone" = "$closed" ]
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
 ALL_TESTS="test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped
-	test_parent test_blocked test_doctor"
+	test_parent test_blocked test_blocked_stopped test_doctor"
 for t in ${CLOSEFD_TESTS:-$ALL_TESTS}; do
 	"$t"
 done
