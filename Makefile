@@ -91,7 +91,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tests/sshdrig \
 	build/tests/churnrig build/tests/faildump.so build/tests/echorig build/tests/readrig \
-	build/tests/leakrig build/tests/trackrig
+	build/tests/leakrig build/tests/trackrig build/tests/blockrig
 
 .SECONDARY:
 .PHONY: all check check-runbooks check-aarch64 aarch64-kernel print-aarch64-deps install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \

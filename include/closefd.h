@@ -74,6 +74,13 @@ long closefd_scan_a64(const uint8_t *buf, size_t len);
  * that the kernel does not take the stopped thread's interrupted call for one to restart.
  */
 void closefd_regs_for_close(struct user_regs_struct *regs, uint64_t pc, int fd);
+/*
+ * regs of a thread we stopped in epoll_wait (and pwait, pwait2), rt_sigtimedwait, semop or
+ * semtimedop with no timeout, which our stop made return -EINTR: turned into -ERESTARTNOHAND
+ * (the kernel restarts the call, or gives a handler for a real signal its EINTR). Only for a
+ * thread stopped by our interrupt alone. Returns whether regs were changed.
+ */
+bool closefd_regs_keep_waiting(struct user_regs_struct *regs);
 #endif
 
 #endif

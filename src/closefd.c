@@ -178,6 +178,52 @@ void closefd_regs_for_close(struct user_regs_struct *regs, uint64_t pc, int fd)
 	regs->rdi = (uint64_t)(int64_t)fd;
 }
 
+/* The kernel's own (include/linux/errno.h): "restart if no handler". */
+#define CLOSEFD_ERESTARTNOHAND 514
+#ifndef __NR_epoll_pwait2
+#define __NR_epoll_pwait2 441
+#endif
+
+/*
+ * epoll_wait, sigtimedwait and semop answer our stop (signal_pending) with a plain -EINTR
+ * that the kernel never restarts (signal(7): "interfaces ... after a stop"): a thread of the
+ * owner blocked in one would wake up with an error nothing caused. Put as -ERESTARTNOHAND, it
+ * is what a stop without a handler means elsewhere: the signal code (arch_do_signal_or_restart,
+ * after our detach) restarts the call on its syscall, and a real signal with a handler,
+ * pending meanwhile, still gets its EINTR (handle_signal turns it into that). Each of these
+ * did nothing before it returned EINTR, so the call made again is the same call. Only a wait
+ * with no timeout: one with a timeout would wait its whole time again.
+ */
+bool closefd_regs_keep_waiting(struct user_regs_struct *regs)
+{
+	long nr = (long)regs->orig_rax;
+	bool forever;
+
+	if ((long)regs->rax != -EINTR)
+		return false;
+	switch (nr) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+		forever = (int)regs->r10 < 0;	/* timeout in ms, an int */
+		break;
+	case __NR_epoll_pwait2:
+	case __NR_semtimedop:
+		forever = regs->r10 == 0;	/* no struct timespec */
+		break;
+	case __NR_rt_sigtimedwait:
+		forever = regs->rdx == 0;
+		break;
+	case __NR_semop:
+		forever = true;
+		break;
+	default:
+		return false;
+	}
+	if (forever)
+		regs->rax = (unsigned long long)-CLOSEFD_ERESTARTNOHAND;
+	return forever;
+}
+
 static long regs_ret(const arch_regs *r)
 {
 	return (long)r->rax;
@@ -317,6 +363,12 @@ static const char *precheck(const char *proc, pid_t pid, bool may_others, int *s
 struct thread {
 	pid_t tid;
 	bool stopped;
+	/*
+	 * Stopped by our interrupt, with no signal let through first: the only stop whose
+	 * registers say what the thread was doing (keep_waiting()); a group-stop was the
+	 * process's own, and a delivered signal may have set up a handler's frame.
+	 */
+	bool ours_only;
 	int kept[KEPT_SIGS];	/* signals kept from our step, sent again before the detach */
 	size_t nkept;
 };
@@ -394,7 +446,7 @@ static int seize_new(struct victim *v)
 			ret = -errno;
 			break;
 		}
-		v->t[v->n++] = (struct thread){ (pid_t)tid, false, { 0 }, 0 };
+		v->t[v->n++] = (struct thread){ .tid = (pid_t)tid, .ours_only = true };
 		added++;
 		if (ptrace(PTRACE_INTERRUPT, (pid_t)tid, NULL, NULL) < 0 && errno != ESRCH) {
 			ret = -errno;
@@ -444,9 +496,13 @@ static int wait_stopped(struct victim *v, double deadline)
 				continue;
 			if ((st >> 16) == PTRACE_EVENT_STOP) {
 				t->stopped = true;
+				/* SIGTRAP: our interrupt; a stop signal: a group-stop. */
+				if (WSTOPSIG(st) != SIGTRAP)
+					t->ours_only = false;
 				continue;
 			}
 			/* A signal-delivery-stop: let the signal go where it was going. */
+			t->ours_only = false;
 			ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)WSTOPSIG(st));
 			all = false;
 		}
@@ -490,6 +546,34 @@ static int set_regs(pid_t tid, const arch_regs *regs)
 	struct iovec iov = { (void *)regs, sizeof(*regs) };
 
 	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ? -errno : 0;
+}
+
+/*
+ * Before the detach, every thread that our interrupt woke from a wait with no timeout with
+ * an EINTR is set to wait on (closefd_regs_keep_waiting); the runner's registers are its
+ * saved ones again by then. Only a thread whose one stop was ours (ours_only): after a
+ * signal we let through, the registers may be a handler's frame still showing the call
+ * (orig_rax) and its EINTR, which a restart would send to the handler's address minus two;
+ * in a group-stop the EINTR is the process's own (signal(7)). Not on aarch64, whose rewind
+ * comes before the stop: there such a thread still sees the EINTR (README, sockreap(8)).
+ */
+static void keep_waiting(const struct victim *v)
+{
+#if defined(__x86_64__)
+	for (size_t i = 0; i < v->n; i++) {
+		arch_regs r;
+		int ret = 0;
+
+		if (v->t[i].stopped && v->t[i].ours_only && get_regs(v->t[i].tid, &r) == 0 &&
+		    closefd_regs_keep_waiting(&r))
+			ret = set_regs(v->t[i].tid, &r);
+		if (ret < 0)
+			fprintf(stderr, "sockreap: warning: pid %d: thread %d, stopped in a wait, "
+					"will see EINTR: %s\n", v->pid, v->t[i].tid, strerror(-ret));
+	}
+#else
+	(void)v;
+#endif
 }
 
 /* A syscall instruction in the process's vDSO: its address, or 0. */
@@ -868,6 +952,7 @@ detach:
 	/* Threads seized before a refusal are still on their way to the stop: detach them too. */
 	if (ret < 0 && ret != -ETIMEDOUT)
 		wait_stopped(&v, now_ms() + 1000);
+	keep_waiting(&v);
 	detach_all(&v);
 	free(v.t);
 }

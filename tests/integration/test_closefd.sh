@@ -315,9 +315,98 @@ c, _ = s.accept(); c.close(); s.close()' >"$TMP/srv" 2>&1 &
 		grep -qx shell-alive "$TMP/out"
 }
 
+# --- (j) threads blocked in epoll_wait, sigwaitinfo, semop, a relative futex wait, nanosleep ---
+# Every thread is stopped for the close: the calls with no timeout must go on waiting, not
+# return EINTR (each answers a stop with a plain -EINTR, no restart); the relative waits must
+# end after their full time, not sooner and not their time again from the stop (restart_syscall).
+# blockrig_read VAR SECONDS NAME...: the rig's lines into $TMP/VAR.lines until each NAME has
+# one (bounded: SECONDS per line).
+blockrig_read() {
+	local r="${1}_out" f="$TMP/$1.lines" t=$2 line n
+	shift 2
+	for n in "$@"; do
+		while ! grep -q "^$n " "$f"; do
+			read -r -t "$t" line <&"${!r}" || return 1
+			echo "$line" >>"$f"
+		done
+	done
+}
+# blockrig_ms VAR NAME: how long NAME's call took, from those lines.
+blockrig_ms() { awk -v n="$2" '$1 == n { sub("ms=", "", $4); print $4 }' "$TMP/$1.lines"; }
+test_blocked() {
+	local ns ms=3000 t0 spent f n w="${BLOCKRIG:-build/tests/blockrig}"
+	ns_new ns || { not_ok "blocked: namespace"; return; }
+	rig_spawn B ip netns exec "$ns" "$w" 7112 $ms || { not_ok "blocked: rig"; return; }
+	t0=$(date +%s%N)
+	: >"$TMP/B.lines"
+	check "blocked: the main thread and its five are asleep" wait_for 10 \
+		bash -c "[ \"\$(grep -l '^State:.*S (sleeping)' /proc/$B/task/*/status | wc -l)\" = 6 ]"
+	# Stopped well into the timed waits: a wait started over would take 1 s more at least.
+	sleep 1
+	expect_status 0 "blocked: --close-fd --state close-wait --pid" \
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$B" --yes --no-audit
+	check "blocked: the socket fd is closed" \
+		[ "$(ls -l /proc/$B/fd | grep -c socket)" = 1 ]
+	blockrig_read B 10 futex nanosleep
+	spent=$((($(date +%s%N) - t0) / 1000000))
+	for f in futex nanosleep; do
+		n=$(blockrig_ms B $f)
+		check "blocked: the $ms ms $f ended on time (${n:-no answer} ms; ${spent} ms since the start)" \
+			[ "${n:-0}" -ge $ms -a "${n:-0}" -lt $((ms + 1000)) ]
+	done
+	check "blocked: no untimed call was woken ($(grep -v '^futex\|^nanosleep' "$TMP/B.lines" | tr '\n' ' '))" \
+		[ -z "$(grep -v '^futex\|^nanosleep' "$TMP/B.lines")" ]
+	echo wake >&"$B_in"
+	blockrig_read B 10 epoll sigwait semop
+	check "blocked: woken, epoll_wait returns its event ($(grep '^epoll' "$TMP/B.lines"))" \
+		grep -q '^epoll rc=1 errno=0' "$TMP/B.lines"
+	check "blocked: woken, sigwaitinfo returns SIGUSR1 ($(grep '^sigwait' "$TMP/B.lines"))" \
+		grep -q '^sigwait rc=10 errno=0' "$TMP/B.lines"
+	check "blocked: woken, semop returns 0 ($(grep '^semop' "$TMP/B.lines"))" \
+		grep -q '^semop rc=0 errno=0' "$TMP/B.lines"
+	echo quit >&"$B_in"
+}
+
+# --- (k) the same threads in a process stopped by SIGSTOP: as SIGSTOP/SIGCONT alone ----------
+# A stop of the process's own ends those untimed calls with EINTR (signal(7)); --close-fd in
+# between must not change what they return: the answers, with and without it, are compared.
+# blocked_stopped_run NS PORT [close]: the calls' "NAME rc errno" after STOP, (close,) CONT.
+blocked_stopped_run() {
+	local ns=$1 port=$2 w="${BLOCKRIG:-build/tests/blockrig}"
+	rig_spawn S ip netns exec "$ns" "$w" "$port" 1000 || return 1
+	: >"$TMP/S.lines"
+	wait_for 10 bash -c "[ \"\$(grep -l '^State:.*S (sleeping)' /proc/$S/task/*/status | wc -l)\" = 6 ]" ||
+		return 1
+	kill -STOP "$S"
+	wait_for 10 bash -c "[ \"\$(awk '{print \$3}' /proc/$S/stat)\" = T ]" || return 1
+	if [ "${3:-}" = close ]; then
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$S" --yes --no-audit \
+			>/dev/null 2>&1 || return 1
+		[ "$(ls -l /proc/$S/fd | grep -c socket)" = 1 ] || return 1
+	fi
+	kill -CONT "$S"
+	blockrig_read S 10 futex nanosleep || return 1
+	echo wake >&"$S_in"
+	blockrig_read S 10 epoll sigwait semop || return 1
+	echo quit >&"$S_in"
+	# The next run's rig takes the same name.
+	exec {S_in}>&- {S_out}<&-
+	rm -f "$TMP/S.in" "$TMP/S.out"
+	awk '{ sub("rc=", "", $2); print $1, $2, $3 }' "$TMP/S.lines" | sort
+}
+test_blocked_stopped() {
+	local ns alone closed
+	ns_new ns || { not_ok "blocked stopped: namespace"; return; }
+	alone=$(blocked_stopped_run "$ns" 7113) || { not_ok "blocked stopped: without --close-fd"; return; }
+	closed=$(blocked_stopped_run "$ns" 7114 close) ||
+		{ not_ok "blocked stopped: with --close-fd (the fd closed)"; return; }
+	check "blocked stopped: each call ends as after SIGSTOP/SIGCONT alone ($(echo $closed))" \
+		[ "$alone" = "$closed" ]
+}
+
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
 ALL_TESTS="test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped
-	test_parent test_doctor"
+	test_parent test_blocked test_blocked_stopped test_doctor"
 for t in ${CLOSEFD_TESTS:-$ALL_TESTS}; do
 	"$t"
 done

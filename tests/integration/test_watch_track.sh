@@ -339,6 +339,49 @@ reseed() {
 		[ "$(metric "$prom" sockreap_watch_tracker_candidates)" = 1 ]
 }
 
+# Made after the start, as a dump would select them: a server end bound to a device (the
+# lookup goes through that interface) and an IPv6 link-local one (its scope).
+devices() {
+	local ns p=7710 prom="$TMP/dev.prom"
+	ns_new ns || { not_ok "devices: namespace"; return; }
+	ip -n "$ns" link add d0 type veth peer name d1 && ip -n "$ns" link set d0 up &&
+		ip -n "$ns" link set d1 up && ip -n "$ns" addr add fe80::1/64 dev d0 nodad || {
+		skipped "devices: no veth pair in a namespace here"
+		return
+	}
+	rig_spawn C$p ip netns exec "$ns" python3 tests/helpers/cwchurn.py devices $p d0 ||
+		{ not_ok "devices: rig"; return; }
+	watcher W$p "$ns" --every 300ms --audit-log "$TMP/$p.log" --metrics-file "$prom" \
+		"t: state close-wait and (sport $p or sport $((p + 1))), older-than 1s"
+	cycles_done "$prom" 1 || { not_ok "devices: watcher"; return; }
+	trk C$p go
+	check "devices: $TRK: %lo and %d0 in close-wait" \
+		[ "$(ss_count "$ns" state close-wait "( sport = :$p or sport = :$((p + 1)) )")" = 2 ]
+	check "devices: the bound one is killed" gone_within "$ns" $p 30
+	check "devices: the link-local one is killed" gone_within "$ns" $((p + 1)) 30
+	check "devices: from the map (one dump), 2 killed" \
+		[ "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = 1 -a \
+		  "$(killed_in "$TMP/$p.log")" = 2 ]
+}
+
+# 300 sockets left in CLOSE_WAIT over 3 s while 300 others pass through it in under 80 ms:
+# every stuck one killed from the map, not one of the brief ones (younger than the age).
+churn() {
+	local ns p=7720 prom="$TMP/churn.prom"
+	ns_new ns || { not_ok "churn: namespace"; return; }
+	rig_spawn C$p ip netns exec "$ns" python3 tests/helpers/cwchurn.py churn $p 300 300 ||
+		{ not_ok "churn: rig"; return; }
+	watcher W$p "$ns" --every 200ms --audit-log "$TMP/$p.log" --metrics-file "$prom" \
+		"t: state close-wait and sport $p, older-than 1s"
+	cycles_done "$prom" 1 || { not_ok "churn: watcher"; return; }
+	trk C$p go
+	check "churn: $TRK stuck" [ "$TRK" = "made 300" ]
+	check "churn: all killed" gone_within "$ns" $p 30
+	check "churn: 300 killed, none of the brief ones; from the map (one dump)" \
+		[ "$(killed_in "$TMP/$p.log")" = 300 -a \
+		  "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = 1 ]
+}
+
 not() { ! "$@"; }
 
 # killed_in LOG: how many sockets the audit LOG's results say killed.
@@ -357,3 +400,5 @@ reload
 families
 other_ns
 reseed
+devices
+churn

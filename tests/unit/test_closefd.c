@@ -158,6 +158,63 @@ static void test_closefd_regs_for_close(void **state)
 	assert_true(r.rsp == saved.rsp && r.rsi == saved.rsi && r.rdx == saved.rdx &&
 		    r.eflags == saved.eflags && r.cs == saved.cs);
 }
+
+static void test_closefd_regs_keep_waiting(void **state)
+{
+	struct user_regs_struct r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	/* epoll_wait(ep, evs, n, -1) that our stop ended with EINTR: restarted, nothing else. */
+	r.orig_rax = SYS_epoll_wait;
+	r.rax = (unsigned long long)-EINTR;
+	r.r10 = (unsigned long long)-1;
+	r.rip = 0x401000;
+	assert_true(closefd_regs_keep_waiting(&r));
+	assert_true(r.rax == (unsigned long long)-514 && r.rip == 0x401000);
+	/* The same through epoll_pwait (timeout -1 as an int) and epoll_pwait2 (NULL). */
+	r.orig_rax = SYS_epoll_pwait;
+	r.rax = (unsigned long long)-EINTR;
+	r.r10 = 0xffffffffULL;
+	assert_true(closefd_regs_keep_waiting(&r));
+	r.orig_rax = 441;
+	r.rax = (unsigned long long)-EINTR;
+	r.r10 = 0;
+	assert_true(closefd_regs_keep_waiting(&r));
+	/* sigwaitinfo (sigtimedwait, no timespec), semop, semtimedop with none. */
+	r.orig_rax = SYS_rt_sigtimedwait;
+	r.rax = (unsigned long long)-EINTR;
+	r.rdx = 0;
+	assert_true(closefd_regs_keep_waiting(&r));
+	r.orig_rax = SYS_semop;
+	r.rax = (unsigned long long)-EINTR;
+	assert_true(closefd_regs_keep_waiting(&r));
+	r.orig_rax = SYS_semtimedop;
+	r.rax = (unsigned long long)-EINTR;
+	r.r10 = 0;
+	assert_true(closefd_regs_keep_waiting(&r));
+	r.orig_rax = SYS_rt_sigtimedwait;
+	r.rax = (unsigned long long)-EINTR;
+	r.rdx = 0x7ffd0000;
+	assert_false(closefd_regs_keep_waiting(&r));
+	/* A timeout: restarted, it would wait its whole time again; left with its EINTR. */
+	r.orig_rax = SYS_epoll_wait;
+	r.rax = (unsigned long long)-EINTR;
+	r.r10 = 3000;
+	assert_false(closefd_regs_keep_waiting(&r));
+	assert_true(r.rax == (unsigned long long)-EINTR);
+	r.orig_rax = 441;
+	r.r10 = 0x7ffd0000;
+	assert_false(closefd_regs_keep_waiting(&r));
+	/* Any other call, or one that did not end in EINTR, is not ours to touch. */
+	r.orig_rax = SYS_read;
+	r.r10 = (unsigned long long)-1;
+	assert_false(closefd_regs_keep_waiting(&r));
+	r.orig_rax = SYS_epoll_wait;
+	r.rax = 1;
+	assert_false(closefd_regs_keep_waiting(&r));
+	assert_true(r.rax == 1);
+}
 #endif
 
 int main(void)
@@ -173,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_closefd_run_self_denied),
 #if defined(__x86_64__)
 		cmocka_unit_test(test_closefd_regs_for_close),
+		cmocka_unit_test(test_closefd_regs_keep_waiting),
 #endif
 	};
 
