@@ -490,7 +490,10 @@ fi
 # --every 50ms, after its first cycle; the target is <= 5 ms of CPU per cycle. Release build,
 # with its audit file as a service has it. Twice: with the state tracker (the default: the
 # candidates from its BPF map, each by an exact sock_diag get), and --no-track (a dump with the
-# kernel's state prefilter every cycle, what a watcher without CAP_BPF does).
+# kernel's state prefilter every cycle, what a watcher without CAP_BPF does). And a third time
+# with the tracker and the watcher on the host, watching the namespace with --netns (its map
+# keeps that namespace's sockets; the gets go through a sock_diag handle opened in it every
+# cycle, as a run visits a namespace); and that with --no-track (a dump there per cycle).
 cycles_of() { awk '$1 == "sockreap_watch_cycles_total" { print $2 }' "$1" 2>/dev/null; }
 metric_of() { awk -v n="$2" '$1 == n { print $2 }' "$1" 2>/dev/null; }
 cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat" 2>/dev/null; } # utime stime
@@ -500,14 +503,22 @@ if want 11; then
 	hold "$h" -L 127.0.3.@K@ -p "$PORT" -n $(((50000 + h - 1) / h)) established
 	hold 1 -L 127.0.4.1 -p $((PORT + 1)) -n 100 close-wait
 	: >"$TMP/w.ss"
-	for mode in track no-track; do
+	for mode in track host no-track host-no-track; do
 		: >"$TMP/w.cpu"
 		: >"$TMP/w.sys"
 		: >"$TMP/w.dumps"
 		for ((r = 0; r < RUNS; r++)); do
 			rm -f "$TMP/w.prom"
-			ip netns exec "$NS" "$SR" watch --every 50ms --audit-log "$TMP/w.audit" \
-				--metrics-file "$TMP/w.prom" $([ "$mode" = no-track ] && echo --no-track) \
+			if [ "${mode#host}" != "$mode" ]; then
+				wrap=()
+				wargs=(--netns "$NS")
+			else
+				wrap=(ip netns exec "$NS")
+				wargs=()
+			fi
+			[ "${mode%no-track}" != "$mode" ] && wargs+=(--no-track)
+			"${wrap[@]}" "$SR" watch --every 50ms --audit-log "$TMP/w.audit" \
+				--metrics-file "$TMP/w.prom" "${wargs[@]}" \
 				"cw: state close-wait and sport = :$((PORT + 1)), older-than 1h" \
 				2>"$TMP/w.err" &
 			wp=$!
@@ -540,6 +551,10 @@ if want 11; then
 		done
 		if [ "$mode" = track ]; then
 			what="sockreap watch (state tracker; full dumps in the windows: $(sort -n "$TMP/w.dumps" | tail -1) max)"
+		elif [ "$mode" = host ]; then
+			what="sockreap watch on the host, --netns (state tracker; full dumps in the windows: $(sort -n "$TMP/w.dumps" | tail -1) max)"
+		elif [ "$mode" = host-no-track ]; then
+			what="sockreap watch on the host, --netns --no-track (a dump per cycle)"
 		else
 			what="sockreap watch --no-track (a dump per cycle)"
 		fi

@@ -28,7 +28,8 @@ struct netns_info {
 enum netns_collect {
 	NETNS_COLLECT_NONE,	/* not collected (not entered, dump failed) */
 	NETNS_COLLECT_DUMP,	/* sock_diag dumps */
-	NETNS_COLLECT_BPF,	/* the BPF pass, proven complete, then exact gets (nsdisc.h) */
+	/* the BPF pass, proven complete (nsdisc.h), or a watcher's state tracker; exact gets */
+	NETNS_COLLECT_BPF,
 };
 
 struct netns_list {

@@ -29,11 +29,12 @@ struct reap_hook {
 	void *arg;
 	struct plan_counts counts;	/* out: the run's outcomes (zero unless it acted) */
 	/*
-	 * collect (NULL: the dump), in a run of the namespace it starts in: hands keep every
-	 * socket the run's dump would select (and maybe more: keep evaluates the selector), from
-	 * d, with tcp_info unless no_info. 0, a negative errno, or a positive value: dump.
+	 * collect (NULL: the dump), for each namespace the run collects (netns its inode; 0: the
+	 * one the run is in): hands keep every socket the run's dump of it would select (and
+	 * maybe more: keep evaluates the selector), from d (a handle in that namespace), with
+	 * tcp_info unless no_info. 0, a negative errno, or a positive value: dump.
 	 */
-	int (*collect)(void *arg, struct diag *d, bool no_info,
+	int (*collect)(void *arg, struct diag *d, uint64_t netns, bool no_info,
 		       int (*keep)(const struct sock_rec *rec, void *keep_arg), void *keep_arg);
 	/*
 	 * Set while a callback runs: the namespaces a record's netns index names (NULL: one,

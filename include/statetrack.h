@@ -32,10 +32,13 @@ struct statetrack_rec {
 #define STATETRACK_STATES ((1U << 4) | (1U << 8) | (1U << 9) | (1U << 11))
 
 /*
- * The map's bound (for the whole host: every namespace's sockets are in it); a full map
- * counts an overflow and the next cycle dumps. Entries are allocated as sockets arrive.
+ * The map's bound (for every namespace the tracker watches together); a full map counts an
+ * overflow and the next cycle dumps. Entries are allocated as sockets arrive.
  */
 #define STATETRACK_MAX_ENTRIES 65536
+
+/* The namespaces one tracker watches at most (a --netns rule names up to 64 of them). */
+#define STATETRACK_MAX_NETNS 1024
 
 #ifndef __bpf__
 #include "diag.h"
@@ -58,9 +61,11 @@ uint32_t statetrack_rule_states(const struct sel_node *ast);
 void statetrack_to_sock(const struct statetrack_rec *in, struct sock_rec *out);
 
 /*
- * Loads and attaches the tracepoint program for states (a subset of STATETRACK_STATES) in the
- * network namespace of inode netns (0: every namespace) with a map of max_entries. 0, or a negative errno with why set (-EPERM: no CAP_BPF/CAP_PERFMON;
- * -EOPNOTSUPP/-ENOENT: no BTF or tracepoint).
+ * Loads and attaches the tracepoint program for states (a subset of STATETRACK_STATES) with a
+ * map of max_entries, watching the network namespace of inode netns (0: none yet; each
+ * namespace a collect asks about is watched from then on, until a sweep finds it unused). 0,
+ * or a negative errno with why set (-EPERM: no CAP_BPF/CAP_PERFMON; -EOPNOTSUPP/-ENOENT: no
+ * BTF or tracepoint).
  */
 int statetrack_open(struct statetrack **out, uint32_t states, uint64_t netns,
 		    uint32_t max_entries, char *why, size_t size);
@@ -74,20 +79,29 @@ struct statetrack_stats {
 	uint64_t gets;		/* exact sock_diag gets sent */
 	uint64_t overflows;	/* inserts the full map refused (kernel and seeding) */
 	uint64_t candidates;	/* sockets the last lookup from the map asked about */
+	uint64_t namespaces;	/* network namespaces watched now */
 };
 void statetrack_get_stats(const struct statetrack *t, struct statetrack_stats *s);
 
 /*
- * One rule's collection in the namespace of d (its inode netns): every socket of that
- * namespace currently in one of states (a subset of the tracker's), as a dump of those states
- * would give it (tcp_info unless no_info), to keep. From the map by exact gets by 4-tuple and
- * cookie; from a full dump of the tracked states (which also seeds the map) when the namespace
- * was not seeded yet, after an overflow, or once every reseed_ms. 0, keep's first negative
- * return, or a negative errno.
+ * One rule's collection in the namespace of d (its inode netns; 0: where the thread is):
+ * every socket of that namespace currently in one of states (a subset of the tracker's), as a
+ * dump of those states would give it (tcp_info unless no_info), to keep. From the map by exact
+ * gets by 4-tuple and cookie through d; from a full dump of the tracked states through d
+ * (which also seeds the map) when the namespace is new to the tracker or was not seeded yet,
+ * after an overflow, or once every reseed_ms. 0, keep's first negative return, a negative
+ * errno, or 1 when the tracker cannot watch one more namespace (nothing kept: dump it).
  */
 int statetrack_collect(struct statetrack *t, struct diag *d, uint64_t netns, uint32_t states,
 		       uint64_t now_ms, uint64_t reseed_ms, bool no_info, diag_sock_cb keep,
 		       void *arg);
+
+/*
+ * After a cycle: the namespaces no collect asked about since the last sweep (gone, or no rule
+ * visits them now) are no longer watched and their entries leave the map; one that comes back
+ * is seeded by a dump again.
+ */
+void statetrack_sweep(struct statetrack *t);
 #endif
 
 #endif

@@ -1132,7 +1132,8 @@ static int stage_prepare(struct run *r)
 		if (cli_many_netns(cfg) || r->plan_many)
 			many_netns_engine(r);
 	}
-	if (cli_many_netns(cfg))
+	/* A watcher's state tracker collects instead (stage_collect): no pass to load. */
+	if (cli_many_netns(cfg) && !(cfg->hook && cfg->hook->collect))
 		disc_open(r);
 	if ((cli_many_netns(cfg) || r->plan_many) && (ret = open_namespaces(r)) != RUN_ON)
 		return ret;
@@ -1352,6 +1353,7 @@ static void *dump_share(void *arg)
 {
 	struct ns_dumper *w = arg;
 	struct run *r = w->r;
+	const struct reap_hook *hook = r->cfg->hook;
 
 	w->dc.set = &w->set;
 	for (size_t i = w->lo; i < w->hi && !w->err; i++) {
@@ -1362,9 +1364,15 @@ static void *dump_share(void *arg)
 			continue;
 		w->dc.netns = (uint16_t)i;
 		w->dc.guards = r->visit.v[i].inode == r->home ? &r->guards : w->away;
-		ret = w->disc ? collect_proven(r, i, w->disc, &w->pf, &w->dc, w->no_info) : 1;
-		r->visit.v[i].collect = ret == 1 ? NETNS_COLLECT_DUMP : NETNS_COLLECT_BPF;
-		if (ret == 1)
+		/* A watcher's state tracker first (one thread: see dump_namespaces). */
+		ret = 1;
+		if (hook && hook->collect)
+			ret = hook->collect(hook->arg, r->nsd[i], r->visit.v[i].inode, w->no_info,
+					    admit, &w->dc);
+		if (ret > 0 && w->disc)
+			ret = collect_proven(r, i, w->disc, &w->pf, &w->dc, w->no_info);
+		r->visit.v[i].collect = ret > 0 ? NETNS_COLLECT_DUMP : NETNS_COLLECT_BPF;
+		if (ret > 0)
 			ret = dump_all(&w->pf, r->nsd[i], &w->dc, w->no_info);
 		if (ret < 0)
 			r->visit.v[i].collect = NETNS_COLLECT_NONE;
@@ -1397,7 +1405,9 @@ static int dump_namespaces(struct run *r, struct dump_ctx *dc, bool no_info)
 	struct plan_guards away = r->guards;
 	struct ns_dumper w[WORKERS_MAX];
 	char label[4 * NAME_MAX + 32];
-	int first = 0, nw = r->visit.n < NS_PARALLEL_MIN ? 1 : workers_available(), ret = 0;
+	/* A watcher's state tracker (its map, its counters) is one thread's. */
+	int first = 0, nw = r->visit.n < NS_PARALLEL_MIN || (r->cfg->hook && r->cfg->hook->collect)
+				    ? 1 : workers_available(), ret = 0;
 	int *rets = calloc(r->visit.n, sizeof(*rets));
 	size_t ok = 0, share;
 	struct nsdisc found = { 0 }, *disc;
@@ -1673,7 +1683,7 @@ static int stage_collect(struct run *r)
 	}
 	/* A watcher's state tracker (src/statetrack.c) instead of the dump, where it can. */
 	ret = cfg->hook && cfg->hook->collect && !r->visit.n ?
-		      cfg->hook->collect(cfg->hook->arg, r->d, no_info, admit, &dc) : 1;
+		      cfg->hook->collect(cfg->hook->arg, r->d, 0, no_info, admit, &dc) : 1;
 	if (ret > 0)
 		ret = r->visit.n ? dump_namespaces(r, &dc, no_info) :
 				   dump_all(&r->pf, r->d, &dc, no_info);

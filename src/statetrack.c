@@ -6,11 +6,12 @@
  * the watched states and asks the kernel about each by exact 4-tuple and cookie (a hash
  * lookup, inet_diag_find_one_icsk). The records go on to the pipeline exactly as a dump's would.
  *
- * Exactness: the program is attached before the first look, so a socket that enters a watched
- * state afterwards is in the map; the ones already there are found by a full dump of the
- * tracked states, which also seeds the map (per namespace). A full dump again after an
- * overflow of the map (until one completes without an overflow) and every reseed_ms, as a
- * safety net for what no event can tell (see statetrack_collect).
+ * Exactness: the program keeps the sockets of the namespaces in its nets map, and a namespace
+ * is put there before the first look at it, so a socket of it that enters a watched state
+ * afterwards is in the map; the ones already there are found by a full dump of the tracked
+ * states, through a sock_diag handle in that namespace, which also seeds the map. A full dump
+ * again after an overflow of the map (until one completes without an overflow) and every
+ * reseed_ms, as a safety net for what no event can tell (see statetrack_collect).
  */
 #include "statetrack.h"
 #include "selector.h"
@@ -38,19 +39,24 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const char statetrack_obj_start[], statetrack_obj_end[];
 
-/* A namespace whose sockets in the tracked states are all in the map since at_ms. */
+/*
+ * A namespace the program watches (in its nets map): seeded when every socket of it in the
+ * tracked states is in the map since at_ms; used when a collect asked about it since the last
+ * statetrack_sweep.
+ */
 struct seeded {
 	uint64_t netns;
 	uint64_t at_ms;
+	bool seeded, used;
 };
 
 struct statetrack {
 	struct {
-		uint32_t watched, only_netns;	/* the program's .rodata, in its order */
+		uint32_t watched;	/* the program's .rodata */
 	} consts;
 	struct bpf_object *obj;
 	struct bpf_link *link;
-	int map_fd, bss_fd;
+	int map_fd, bss_fd, nets_fd;
 	uint32_t states, max_entries;
 	uint64_t overflows_seen;	/* the program's count when last read */
 	struct seeded *seeded;
@@ -113,6 +119,8 @@ static void rec_of(const struct sock_rec *in, uint64_t netns, struct statetrack_
 	out->state = in->state;
 }
 
+static int watch_netns(struct statetrack *t, uint64_t netns);
+
 /* libbpf reports every failed probe on stderr: the caller says the one thing that matters. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -129,7 +137,7 @@ int statetrack_open(struct statetrack **out, uint32_t states, uint64_t netns,
 	struct statetrack *t = calloc(1, sizeof(*t));
 	libbpf_print_fn_t was = libbpf_set_print(quiet);
 	const char *step = "open";
-	struct bpf_map *rodata, *map, *bss;
+	struct bpf_map *rodata, *map, *bss, *nets;
 	struct bpf_program *prog;
 	int ret = -ENOMEM;
 
@@ -138,10 +146,9 @@ int statetrack_open(struct statetrack **out, uint32_t states, uint64_t netns,
 		goto fail;
 	t->states = states & STATETRACK_STATES;
 	t->consts.watched = t->states;
-	t->consts.only_netns = (uint32_t)netns;
 	t->max_entries = max_entries ? max_entries : STATETRACK_MAX_ENTRIES;
 	t->chunk = 256;
-	t->map_fd = t->bss_fd = -1;
+	t->map_fd = t->bss_fd = t->nets_fd = -1;
 	/* As taskfiles.c: the kernel BTF's big block must not raise glibc's mmap threshold. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	t->obj = bpf_object__open_mem(statetrack_obj_start,
@@ -154,7 +161,8 @@ int statetrack_open(struct statetrack **out, uint32_t states, uint64_t netns,
 	rodata = bpf_object__find_map_by_name(t->obj, ".rodata");
 	map = bpf_object__find_map_by_name(t->obj, "tracked");
 	bss = bpf_object__find_map_by_name(t->obj, ".bss");
-	ret = rodata && map && bss ? 0 : -ENOENT;
+	nets = bpf_object__find_map_by_name(t->obj, "nets");
+	ret = rodata && map && bss && nets ? 0 : -ENOENT;
 	if (!ret)
 		ret = bpf_map__set_initial_value(rodata, &t->consts, sizeof(t->consts));
 	if (!ret)
@@ -174,9 +182,12 @@ int statetrack_open(struct statetrack **out, uint32_t states, uint64_t netns,
 	}
 	t->map_fd = bpf_map__fd(map);
 	t->bss_fd = bpf_map__fd(bss);
+	t->nets_fd = bpf_map__fd(nets);
 	t->keys = malloc(t->chunk * sizeof(*t->keys));
 	t->vals = malloc(t->chunk * sizeof(*t->vals));
 	ret = t->keys && t->vals ? 0 : -ENOMEM;
+	if (!ret && netns)
+		ret = watch_netns(t, netns);
 	if (ret < 0)
 		goto fail;
 	libbpf_set_print(was);
@@ -212,6 +223,7 @@ uint32_t statetrack_states(const struct statetrack *t)
 void statetrack_get_stats(const struct statetrack *t, struct statetrack_stats *s)
 {
 	*s = t->stats;
+	s->namespaces = t->nseeded;
 }
 
 /* The program's overflow count (its .bss holds that variable alone). */
@@ -238,20 +250,100 @@ static void mark_seeded(struct statetrack *t, uint64_t netns, uint64_t now_ms)
 {
 	struct seeded *s = find_seeded(t, netns);
 
-	if (!s && t->nseeded == t->capseeded) {
+	/* Not watched any more (cannot be: only a sweep drops one): the next collect dumps. */
+	if (!s)
+		return;
+	s->seeded = true;
+	s->at_ms = now_ms;
+}
+
+/*
+ * Takes the map's entries of netns out: a namespace no longer watched holds no space, and one
+ * watched again starts from its seeding dump, not from entries the program stopped keeping
+ * up to date while it was not watched. Keys first, then the deletes: a hash map's walk
+ * restarts when the key it stands on goes.
+ */
+static int purge_netns(struct statetrack *t, uint64_t netns)
+{
+	uint64_t key, next, *del = NULL;
+	size_t n = 0, cap = 0;
+	struct statetrack_rec v;
+	int ret = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(t->map_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(t->map_fd, &key, &v) < 0 || v.netns != (uint32_t)netns)
+			continue;
+		if (n == cap) {
+			size_t c = cap ? 2 * cap : 64;
+			uint64_t *d = realloc(del, c * sizeof(*d));
+
+			if (!d) {
+				ret = -ENOMEM;
+				break;
+			}
+			del = d;
+			cap = c;
+		}
+		del[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(t->map_fd, &del[i]);
+	free(del);
+	return ret;
+}
+
+/*
+ * The program keeps netns's sockets from now on (its nets map), from an empty slate: not
+ * seeded until a dump has seeded it. 0, or a negative errno (-E2BIG: as many namespaces as
+ * the program can watch already).
+ */
+static int watch_netns(struct statetrack *t, uint64_t netns)
+{
+	uint32_t key = (uint32_t)netns;
+	uint8_t one = 1;
+	struct seeded *s;
+	int ret;
+
+	if (t->nseeded == t->capseeded) {
 		size_t cap = t->capseeded ? 2 * t->capseeded : 4;
 		struct seeded *v = realloc(t->seeded, cap * sizeof(*v));
 
-		/* Not remembered: the next cycle dumps again, which is only slower. */
 		if (!v)
-			return;
+			return -ENOMEM;
 		t->seeded = v;
 		t->capseeded = cap;
 	}
-	if (!s)
-		s = &t->seeded[t->nseeded++];
-	s->netns = netns;
-	s->at_ms = now_ms;
+	ret = purge_netns(t, netns);
+	if (!ret && bpf_map_update_elem(t->nets_fd, &key, &one, BPF_ANY) < 0)
+		ret = -errno;
+	if (ret < 0)
+		return ret;
+	s = &t->seeded[t->nseeded++];
+	*s = (struct seeded){ netns, 0, false, true };
+	return 0;
+}
+
+void statetrack_sweep(struct statetrack *t)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nseeded; i++) {
+		struct seeded *s = &t->seeded[i];
+		uint32_t key = (uint32_t)s->netns;
+
+		if (s->used) {
+			s->used = false;
+			t->seeded[k++] = *s;
+			continue;
+		}
+		/* First out of nets: the purge then finds nothing the program adds after it. */
+		bpf_map_delete_elem(t->nets_fd, &key);
+		purge_netns(t, s->netns);
+	}
+	t->nseeded = k;
 }
 
 struct seed_run {
@@ -427,10 +519,21 @@ int statetrack_collect(struct statetrack *t, struct diag *d, uint64_t netns, uin
 		if (over > t->overflows_seen)
 			t->stats.overflows += over - t->overflows_seen;
 		t->overflows_seen = over;
-		t->nseeded = 0;
+		for (size_t i = 0; i < t->nseeded; i++)
+			t->seeded[i].seeded = false;
 	}
 	s = find_seeded(t, netns);
-	if (!s || now_ms - s->at_ms >= reseed_ms)
+	/* New to the tracker: watched from now on, then seeded by the dump below. */
+	if (!s) {
+		ret = watch_netns(t, netns);
+		if (ret == -E2BIG)
+			return 1;
+		if (ret < 0)
+			return ret;
+		s = find_seeded(t, netns);
+	}
+	s->used = true;
+	if (!s->seeded || now_ms - s->at_ms >= reseed_ms)
 		return seed(t, d, netns, states, now_ms, no_info, keep, arg);
 	t->stats.lookups++;
 	ret = read_map(t, netns, states);

@@ -591,9 +591,14 @@ void watch_metrics_format(FILE *f, const struct watch_rules *rules, const struct
 		   "# HELP sockreap_watch_tracker_candidates Sockets the last lookup from the "
 		   "tracker's map asked the kernel about.\n"
 		   "# TYPE sockreap_watch_tracker_candidates gauge\n"
-		   "sockreap_watch_tracker_candidates %llu\n",
+		   "sockreap_watch_tracker_candidates %llu\n"
+		   "# HELP sockreap_watch_tracker_namespaces Network namespaces whose sockets the "
+		   "tracker keeps.\n"
+		   "# TYPE sockreap_watch_tracker_namespaces gauge\n"
+		   "sockreap_watch_tracker_namespaces %llu\n",
 		(unsigned long long)t->track.dumps, (unsigned long long)t->track.lookups,
-		(unsigned long long)t->track.overflows, (unsigned long long)t->track.candidates);
+		(unsigned long long)t->track.overflows, (unsigned long long)t->track.candidates,
+		(unsigned long long)t->track.namespaces);
 }
 
 int watch_metrics_write(const char *path, const struct watch_rules *rules,
@@ -824,21 +829,30 @@ static uint64_t track_param(const char *name, uint64_t dflt)
 	return dflt;
 }
 
-static int track_collect(void *arg, struct diag *d, bool no_info,
+static int track_collect(void *arg, struct diag *d, uint64_t netns, bool no_info,
 			 int (*keep)(const struct sock_rec *rec, void *keep_arg), void *keep_arg)
 {
 	struct rule_run *rr = arg;
 
-	return statetrack_collect(rr->w->track, d, 0, rr->track_states, ms_since(&rr->w->start),
+	return statetrack_collect(rr->w->track, d, netns, rr->track_states, ms_since(&rr->w->start),
 				  track_param("SOCKREAP_TEST_TRACK_RESEED_MS", TRACK_RESEED_MS),
 				  no_info, keep, keep_arg);
 }
 
+/*
+ * Which rules the tracker serves: ours and the namespaces --netns/--netns-of or `netns` words
+ * name (the program keeps those namespaces' sockets, statetrack_collect adds each as a run
+ * visits it), not --all-netns: every namespace's sockets in one map is the host-wide map
+ * whose overflow under another namespace's burst made every cycle dump; those rules dump.
+ */
+static bool track_serves(const struct watcher *w)
+{
+	return !w->no_track && !w->all_netns;
+}
+
 static void track_rule(struct watcher *w, struct rule_run *rr, struct reap_hook *hook)
 {
-	/* A rule that watches namespaces is collected by dumps in each (the run visits them). */
-	uint32_t states = w->track && !rr->rule->namespaced ? statetrack_rule_states(rr->rule->ast)
-							     : 0;
+	uint32_t states = w->track && track_serves(w) ? statetrack_rule_states(rr->rule->ast) : 0;
 
 	if (!states || (states & ~statetrack_states(w->track)))
 		return;
@@ -856,10 +870,9 @@ static void track_setup(struct watcher *w)
 	uint32_t want = 0;
 	char why[256], names[128] = "";
 	size_t len = 0, nrules = 0;
-	struct stat ns;
 
-	for (size_t i = 0; i < w->rules.n && !w->no_track; i++) {
-		uint32_t s = w->rules.v[i].namespaced ? 0 : statetrack_rule_states(w->rules.v[i].ast);
+	for (size_t i = 0; i < w->rules.n && track_serves(w); i++) {
+		uint32_t s = statetrack_rule_states(w->rules.v[i].ast);
 
 		want |= s;
 		nrules += s != 0;
@@ -875,10 +888,8 @@ static void track_setup(struct watcher *w)
 			len += (size_t)snprintf(names + len, len < sizeof(names) ? sizeof(names) - len
 										 : 0,
 						"%s%s", len ? ", " : "", sock_state_name(st));
-	/* Where the watcher runs: rules that watch other namespaces do not use it (track_rule). */
-	if (stat("/proc/thread-self/ns/net", &ns) < 0)
-		ns.st_ino = 0;
-	if (statetrack_open(&w->track, want, (uint64_t)ns.st_ino,
+	/* No namespace yet: each is watched from the first collect that visits it. */
+	if (statetrack_open(&w->track, want, 0,
 			    (uint32_t)track_param("SOCKREAP_TEST_TRACK_MAX", STATETRACK_MAX_ENTRIES),
 			    why, sizeof(why)) < 0) {
 		w->track_failed = want;
@@ -1270,8 +1281,11 @@ static int watch_loop(struct watcher *w)
 			audit_syslog_cycle((unsigned long long)w->totals.cycles, line.text);
 		w->totals.last_cycle_ms = (double)ms_since(&c0);
 		w->totals.tracking = w->track != NULL;
-		if (w->track)
+		if (w->track) {
+			/* Namespaces no rule visited this cycle (gone, or left out) are let go. */
+			statetrack_sweep(w->track);
 			statetrack_get_stats(w->track, &w->totals.track);
+		}
 		write_metrics(w);
 		if (!ready) {
 			notify(&w->sd, "READY=1");

@@ -3,7 +3,8 @@
  * The watcher's candidate set in the kernel: on every TCP state change
  * (sock:inet_sock_set_state, a BTF tracepoint), a socket entering one of the watched states
  * is put in a hash map under its cookie (struct statetrack_rec, include/statetrack.h), and one
- * entering any other state is taken out. A full map counts an overflow: the reader then dumps.
+ * entering any other state is taken out; only sockets of the namespaces the reader put in
+ * the nets map (the ones its rules visit). A full map counts an overflow: the reader then dumps.
  * Same CO-RE style as taskfiles.bpf.c: the few fields read are declared here and relocated
  * against the running kernel's BTF.
  */
@@ -52,16 +53,15 @@ struct sock {
 #define AF_INET6_NR 10
 #define IPPROTO_TCP_NR 6
 
-/* The states to keep (1 << state), and the one namespace to watch (0: all), set by the loader. */
+/* The states to keep (1 << state), set by the loader. */
 const volatile __u32 watched = 0;
-const volatile __u32 only_netns = 0;
 
 /* Inserts the full map refused; the reader compares it across cycles. */
 __u64 overflows = 0;
 
 /*
  * Not preallocated: the kernel memory follows the sockets in watched states (about 130 bytes
- * each), not the map's bound; the whole host's sockets land here, every namespace's.
+ * each), not the map's bound; the sockets of every namespace in nets land here.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -70,6 +70,18 @@ struct {
 	__type(key, __u64);
 	__type(value, struct statetrack_rec);
 } tracked SEC(".maps");
+
+/*
+ * The namespaces (inodes) whose sockets are kept: the reader's own and the ones its rules visit,
+ * put in and taken out by the reader as it finds them (not every namespace: another one's burst
+ * of sockets must not fill the map the watched ones rely on).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STATETRACK_MAX_NETNS);
+	__type(key, __u32);
+	__type(value, __u8);
+} nets SEC(".maps");
 
 SEC("tp_btf/inet_sock_set_state")
 int statetrack(unsigned long long *ctx)
@@ -85,8 +97,7 @@ int statetrack(unsigned long long *ctx)
 	if (rec.family != AF_INET_NR && rec.family != AF_INET6_NR)
 		return 0;
 	rec.netns = sk->__sk_common.skc_net.net->ns.inum;
-	/* Another namespace's burst of sockets must not fill the map a watcher of one relies on. */
-	if (only_netns && rec.netns != only_netns)
+	if (!bpf_map_lookup_elem(&nets, &rec.netns))
 		return 0;
 	/* The cookie sock_diag reports (generated here if nothing asked for it yet). */
 	cookie = bpf_get_socket_cookie(sk);

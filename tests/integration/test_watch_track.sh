@@ -4,7 +4,9 @@
 # the watcher started are found without a dump and killed after their age; ones that leave it
 # drop out of the candidates; a new connection on a reused 4-tuple is not taken for the old one
 # (cookie); a full map (tiny in the test build) falls back to a dump and misses nothing; a
-# watcher without CAP_BPF says so once and dumps. Every namespace, rig and watcher here is ours,
+# watcher without CAP_BPF says so once and dumps. A watcher on the host with --netns or `netns`
+# words: the tracker keeps those namespaces' sockets only, seeds one a reload adds by a dump and
+# lets go of one it drops; --all-netns dumps. Every namespace, rig and watcher here is ours,
 # stopped by pid.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -382,6 +384,115 @@ churn() {
 		  "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = 1 ]
 }
 
+# A watcher here (our namespace) with --netns: the tracker keeps that namespace's sockets,
+# not the ones of another it does not watch (a map of 4 in the test build: the other's 8 would
+# overflow it), and a cycle looks them up through a sock_diag handle there, no dump but the start.
+host_netns() {
+	local a b p=7750 prom="$TMP/hostns.prom" d l i
+	ns_new a && ns_new b || { not_ok "host --netns: namespaces"; return; }
+	rig_spawn HA ip netns exec "$a" "$TRACKRIG" -p $p -c $((p + 30000)) &&
+		rig_spawn HB ip netns exec "$b" "$TRACKRIG" -p $p -c $((p + 30000)) ||
+		{ not_ok "host --netns: rigs"; return; }
+	SOCKREAP_TEST_TRACK_MAX=4 "$SR" watch --netns "$a" --every 300ms \
+		--audit-log "$TMP/$p.log" --metrics-file "$prom" \
+		"t: state close-wait and sport $p, older-than 2s" >"$TMP/hostns.out" \
+		2>"$TMP/hostns.err" &
+	WATCHERS+=($!)
+	HW=$!
+	cycles_done "$prom" 1 || { not_ok "host --netns: watcher did not start"; return; }
+	check "host --netns: the tracker is on" \
+		grep -q "state tracker on for close-wait (1 rule)" "$TMP/hostns.err"
+	trk HA "cw 0"
+	trk HA "cw 1"
+	for i in $(seq 0 7); do
+		trk HB "cw $i"
+	done
+	check "host --netns: 2 in close-wait there, 8 in the other" \
+		[ "$(cw_count "$a" $p)" = 2 -a "$(cw_count "$b" $p)" = 8 ]
+	cycles_more "$prom" 2
+	check "host --netns: 2 candidates, the map watches 1 namespace" \
+		[ "$(metric "$prom" sockreap_watch_tracker_candidates)" = 2 -a \
+		  "$(metric "$prom" sockreap_watch_tracker_namespaces)" = 1 ]
+	check "host --netns: killed once old enough" gone_within "$a" $p 30
+	# The metrics of the cycle that killed them are written after the kill.
+	cycles_more "$prom" 1
+	d=$(metric "$prom" sockreap_watch_tracker_dumps_total)
+	l=$(metric "$prom" sockreap_watch_tracker_lookups_total)
+	check "host --netns: one dump (the start), then $l lookups" [ "$d" = 1 -a "${l:-0}" -ge 3 ]
+	check "host --netns: the other namespace's 8 never entered the map of 4" \
+		[ "$(metric "$prom" sockreap_watch_tracker_overflows_total)" = 0 ]
+	check "host --netns: the other namespace's are untouched" [ "$(cw_count "$b" $p)" = 8 ]
+	check "host --netns: audit has 2 killed, in that namespace" \
+		[ "$(killed_in "$TMP/$p.log")" = 2 -a \
+		  "$(audit_outcomes "$TMP/$p.log" "$(stat -L -c %i "/run/netns/$a")")" = "2 killed" ]
+	kill -TERM "$HW"
+	wait_exit "$HW"
+	wait "$HW"
+	check "host --netns: SIGTERM stops it, exit 0 (no leak)" [ $? = 0 ]
+}
+
+# A namespace a reload adds: its sockets already in close-wait (the program did not watch it
+# then) are found by its seeding dump; the one after, from the map; one the reload drops is
+# let go (its entries leave the map).
+host_later() {
+	local a c p=7760 prom="$TMP/hostlater.prom" conf="$TMP/hostlater.conf" d
+	ns_new a && ns_new c || { not_ok "host later: namespaces"; return; }
+	rig_spawn LA ip netns exec "$a" "$TRACKRIG" -p $p -c $((p + 30000)) &&
+		rig_spawn LC ip netns exec "$c" "$TRACKRIG" -p $p -c $((p + 30000)) ||
+		{ not_ok "host later: rigs"; return; }
+	printf 't: netns %s and state close-wait and sport %s, older-than 1s\n' "$a" $p >"$conf"
+	chmod 0600 "$conf"
+	"$SR" watch --every 300ms --audit-log "$TMP/$p.log" --metrics-file "$prom" \
+		--config "$conf" >"$TMP/hostlater.out" 2>"$TMP/hostlater.err" &
+	WATCHERS+=($!)
+	LW=$!
+	cycles_done "$prom" 1 || { not_ok "host later: watcher did not start"; return; }
+	trk LC "cw 0"
+	trk LC "cw 1"
+	cycles_more "$prom" 2
+	check "host later: not watched yet: untouched, 1 namespace, 1 dump" \
+		[ "$(cw_count "$c" $p)" = 2 -a \
+		  "$(metric "$prom" sockreap_watch_tracker_namespaces)" = 1 -a \
+		  "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = 1 ]
+	printf 't: (netns %s or netns %s) and state close-wait and sport %s, older-than 1s\n' \
+		"$a" "$c" $p >"$conf"
+	kill -HUP "$LW"
+	check "host later: the ones there before, found by its seeding dump, killed" \
+		gone_within "$c" $p 30
+	cycles_more "$prom" 1
+	check "host later: 2 namespaces, a second dump" \
+		[ "$(metric "$prom" sockreap_watch_tracker_namespaces)" = 2 -a \
+		  "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = 2 ]
+	trk LC "cw 2"
+	check "host later: a later one, killed" gone_within "$c" $p 30
+	cycles_more "$prom" 1
+	check "host later: from the map (still 2 dumps)" \
+		[ "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = 2 ]
+	printf 't: netns %s and state close-wait and sport %s, older-than 1s\n' "$a" $p >"$conf"
+	kill -HUP "$LW"
+	d=$(metric "$prom" sockreap_watch_tracker_dumps_total)
+	cycles_more "$prom" 3
+	check "host later: dropped by the reload: 1 namespace again, no dump" \
+		[ "$(metric "$prom" sockreap_watch_tracker_namespaces)" = 1 -a \
+		  "$(metric "$prom" sockreap_watch_tracker_dumps_total)" = "$d" ]
+	check "host later: audit has 3 killed" [ "$(killed_in "$TMP/$p.log")" = 3 ]
+}
+
+# --all-netns keeps the dump (one map for every namespace overflows under another's burst).
+# It looks in every namespace on the host: a dry run, and a rule no socket can be old enough for.
+host_all() {
+	local prom="$TMP/hostall.prom"
+	"$SR" watch --all-netns --dry-run --every 300ms --no-audit --metrics-file "$prom" \
+		"t: state close-wait and sport 7770, older-than 1h" >"$TMP/hostall.out" \
+		2>"$TMP/hostall.err" &
+	WATCHERS+=($!)
+	cycles_done "$prom" 2 || { not_ok "host --all-netns: watcher did not start"; return; }
+	check "host --all-netns: no tracker, no tracker metrics" \
+		[ -z "$(metric "$prom" sockreap_watch_tracker_dumps_total)" ]
+	check "host --all-netns: nothing said about one" not grep -q "state tracker" \
+		"$TMP/hostall.err"
+}
+
 not() { ! "$@"; }
 
 # killed_in LOG: how many sockets the audit LOG's results say killed.
@@ -402,3 +513,6 @@ other_ns
 reseed
 devices
 churn
+host_netns
+host_later
+host_all

@@ -414,7 +414,8 @@ static void test_watch_metrics_tracker(void **state)
 	struct watch_rule v[1];
 	struct watch_rules rules = { v, 1 };
 	struct watch_totals t = { 3, 1.0, false,
-				  { .dumps = 2, .lookups = 40, .overflows = 5, .candidates = 7 } };
+				  { .dumps = 2, .lookups = 40, .overflows = 5, .candidates = 7,
+				    .namespaces = 3 } };
 	struct sel_error err;
 	char *out = NULL;
 	size_t len = 0;
@@ -438,6 +439,8 @@ static void test_watch_metrics_tracker(void **state)
 	assert_non_null(strstr(out, "sockreap_watch_tracker_overflows_total 5\n"));
 	assert_non_null(strstr(out, "# TYPE sockreap_watch_tracker_candidates gauge\n"
 				    "sockreap_watch_tracker_candidates 7\n"));
+	assert_non_null(strstr(out, "# TYPE sockreap_watch_tracker_namespaces gauge\n"
+				    "sockreap_watch_tracker_namespaces 3\n"));
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
 		assert_true(line[0] == '#' || !strncmp(line, "sockreap_watch_", 15));
 	free(out);
