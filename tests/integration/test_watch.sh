@@ -8,6 +8,7 @@
 # the metrics file is written. Every namespace, rig and watcher here is ours, stopped by pid.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
+. tests/integration/watch_lib.sh
 
 # --check needs no namespace: first.
 check_file() {
@@ -41,58 +42,6 @@ check_file() {
 check_file
 
 require_netns watch
-
-WATCHERS=()
-stop_watchers() {
-	local p
-	for p in "${WATCHERS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	cleanup
-}
-trap stop_watchers EXIT
-
-# watcher VAR NS ARGS...: sockreap watch in NS, its output in $TMP/VAR.out and .err; VAR gets
-# its pid.
-watcher() {
-	local var=$1 ns=$2
-	shift 2
-	ip netns exec "$ns" "$SR" watch "$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
-	WATCHERS+=($!)
-	printf -v "$var" '%s' "$!"
-}
-
-# wait_grep FILE PATTERN: bounded (60 s: a loaded machine) until FILE has PATTERN.
-wait_grep() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# cycles_done FILE N: bounded until the metrics FILE says N cycles or more.
-cycles_done() {
-	local i c
-	for ((i = 0; i < 600; i++)); do
-		c=$(awk '$1 == "sockreap_watch_cycles_total" { print $2 }' "$1" 2>/dev/null)
-		[ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# stop PID: SIGTERM, then STOPPED gets its exit status (bounded wait; "timeout" if none).
-stop() {
-	kill -TERM "$1"
-	if ! wait_exit "$1"; then
-		STOPPED=timeout
-		return
-	fi
-	wait "$1"
-	STOPPED=$?
-}
 
 ages() {
 	local ns t0 waited

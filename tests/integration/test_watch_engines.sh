@@ -7,57 +7,17 @@
 # namespace with --netns. Every namespace, rig and watcher here is ours, stopped by pid.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
+. tests/integration/watch_lib.sh
 
 require_netns watch-engines
 LEAKRIG=build/tests/leakrig
-
-WATCHERS=()
-stop_watchers() {
-	local p
-	for p in "${WATCHERS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	cleanup
-}
-trap stop_watchers EXIT
-
-# watcher VAR ARGS...: sockreap watch here; output in $TMP/VAR.out and .err; VAR gets its pid.
-watcher() {
-	local var=$1
-	shift
-	"$SR" watch "$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
-	WATCHERS+=($!)
-	printf -v "$var" '%s' "$!"
-}
-
-# stop PID: SIGTERM, then STOPPED gets its exit status (bounded wait; "timeout" if none).
-stop() {
-	kill -TERM "$1"
-	if ! wait_exit "$1"; then
-		STOPPED=timeout
-		return
-	fi
-	wait "$1"
-	STOPPED=$?
-}
-
-# wait_for SECONDS CMD...: polls (bounded) until CMD succeeds.
-wait_for() {
-	local i n=$(($1 * 100))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.01
-	done
-	return 1
-}
 
 shutdown_engine() {
 	local ns
 	ns_new ns || { not_ok "shutdown: namespace"; return; }
 	rig_start S "$ns" -p 7495 -n 3 close-wait || { not_ok "shutdown: rig"; return; }
 	cw_settled "$ns" 7495 3 || { not_ok "shutdown: close-wait settled"; return; }
-	watcher W --every 300ms --engine shutdown --netns "$ns" --audit-log "$TMP/sd.log" \
+	watcher W "" --every 300ms --engine shutdown --netns "$ns" --audit-log "$TMP/sd.log" \
 		'sd: state close-wait and sport 7495, older-than 0s'
 	cw_settled "$ns" 7495 0
 	check "shutdown: none left in close-wait" [ "$(cw_count "$ns" 7495)" = 0 ]
@@ -93,7 +53,7 @@ close_fd() {
 	in_ns "$ns" bash -c 'for ((i = 0; i < 3; i++)); do
 		exec 3<>/dev/tcp/127.0.0.1/7496 && exec 3>&-; done'
 	cw_settled "$ns" 7496 3 || { not_ok "close-fd: 3 leaked"; return; }
-	watcher C --every 300ms --close-fd --netns "$ns" --audit-log "$TMP/cf.log" \
+	watcher C "" --every 300ms --close-fd --netns "$ns" --audit-log "$TMP/cf.log" \
 		'cf: state close-wait and sport 7496 and comm leakrig, older-than 0s'
 	cw_settled "$ns" 7496 0
 	check "close-fd: none left in close-wait" [ "$(cw_count "$ns" 7496)" = 0 ]

@@ -9,64 +9,9 @@
 # Every namespace, rig and watcher here is ours, stopped by pid.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
+. tests/integration/watch_lib.sh
 
 require_netns watch-netns
-
-WATCHERS=()
-stop_watchers() {
-	local p
-	for p in "${WATCHERS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	cleanup
-}
-trap stop_watchers EXIT
-
-# watcher VAR ARGS...: sockreap watch here (our own namespace); output in $TMP/VAR.out, .err.
-watcher() {
-	local var=$1
-	shift
-	"$SR" watch "$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
-	WATCHERS+=($!)
-	printf -v "$var" '%s' "$!"
-}
-
-# wait_grep FILE PATTERN: bounded (60 s: a loaded machine) until FILE has PATTERN.
-wait_grep() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# cycles_done FILE N: bounded until the metrics FILE says N cycles or more.
-cycles_done() {
-	local i c
-	for ((i = 0; i < 600; i++)); do
-		c=$(awk '$1 == "sockreap_watch_cycles_total" { print $2 }' "$1" 2>/dev/null)
-		[ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# cycles FILE: the cycles the metrics FILE counts now.
-cycles() {
-	awk '$1 == "sockreap_watch_cycles_total" { print $2 }' "$1" 2>/dev/null
-}
-
-# stop PID: SIGTERM, then STOPPED gets its exit status (bounded wait; "timeout" if none).
-stop() {
-	kill -TERM "$1"
-	if ! wait_exit "$1"; then
-		STOPPED=timeout
-		return
-	fi
-	wait "$1"
-	STOPPED=$?
-}
 
 # ns_named NAME: a namespace of that name (lo up), deleted at exit.
 ns_named() {
@@ -85,9 +30,9 @@ named() {
 	ns_new a || { not_ok "named: namespace"; return; }
 	rig_start A "$a" -p 7491 -n 2 close-wait || { not_ok "named: rig"; return; }
 	cw_settled "$a" 7491 2 || { not_ok "named: close-wait settled"; return; }
-	watcher W --every 300ms --audit-log "$TMP/named.log" --metrics-file "$TMP/named.prom" \
+	watcher W "" --every 300ms --audit-log "$TMP/named.log" --metrics-file "$TMP/named.prom" \
 		--netns "$a" 'a: state close-wait and sport 7491, older-than 1s'
-	watcher L --every 300ms --audit-log "$TMP/late.log" --metrics-file "$TMP/late.prom" \
+	watcher L "" --every 300ms --audit-log "$TMP/late.log" --metrics-file "$TMP/late.prom" \
 		"late: netns $b and state close-wait and sport 7492, older-than 1s"
 	cycles_done "$TMP/named.prom" 1 || { not_ok "named: no first cycle"; return; }
 	check "named: not killed before its age" [ "$(cw_count "$a" 7491)" = 2 ]
@@ -149,7 +94,7 @@ named() {
 # --all-netns: a namespace created after the watcher started is found and watched.
 all_netns() {
 	local c
-	watcher X --every 300ms --all-netns --audit-log "$TMP/all.log" \
+	watcher X "" --every 300ms --all-netns --audit-log "$TMP/all.log" \
 		--metrics-file "$TMP/all.prom" 'all: state close-wait and sport 7493, older-than 1s'
 	cycles_done "$TMP/all.prom" 1 || { not_ok "all-netns: no first cycle"; return; }
 	ns_new c || { not_ok "all-netns: namespace"; return; }
@@ -225,7 +170,7 @@ privileges() {
 	local e
 	printf 'plain: state close-wait and sport 7497, older-than 1h\n' >"$TMP/priv.conf"
 	chmod 0600 "$TMP/priv.conf"
-	watcher P --every 200ms --no-audit --config "$TMP/priv.conf" --metrics-file "$TMP/priv.prom"
+	watcher P "" --every 200ms --no-audit --config "$TMP/priv.conf" --metrics-file "$TMP/priv.prom"
 	cycles_done "$TMP/priv.prom" 1 || { not_ok "reload: no first cycle"; return; }
 	printf 'ns: netns sr-nosuch and state close-wait, older-than 1h\n' >"$TMP/priv.conf"
 	kill -HUP "$P"

@@ -10,53 +10,10 @@
 # stopped by pid.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
+. tests/integration/watch_lib.sh
 
 TRACKRIG=${TRACKRIG:-build/tests/trackrig}
 require_netns watch_track
-
-WATCHERS=()
-stop_watchers() {
-	local p
-	for p in "${WATCHERS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	cleanup
-}
-trap stop_watchers EXIT
-
-# watcher VAR NS ARGS...: sockreap watch in NS (env TRACK_ENV added), its output in
-# $TMP/VAR.out and .err; VAR gets its pid.
-watcher() {
-	local var=$1 ns=$2
-	shift 2
-	ip netns exec "$ns" env ${TRACK_ENV:-} "$SR" watch "$@" >"$TMP/$var.out" \
-		2>"$TMP/$var.err" &
-	WATCHERS+=($!)
-	printf -v "$var" '%s' "$!"
-}
-
-# metric FILE NAME: the value of NAME in the metrics FILE (empty if none).
-metric() {
-	awk -v n="$2" '$1 == n { print $2 }' "$1" 2>/dev/null
-}
-
-# cycles_done FILE N: bounded (60 s) until the metrics FILE says N cycles or more.
-cycles_done() {
-	local i c
-	for ((i = 0; i < 600; i++)); do
-		c=$(metric "$1" sockreap_watch_cycles_total)
-		[ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# cycles_more FILE N: bounded until N more cycles than now are done.
-cycles_more() {
-	local c
-	c=$(metric "$1" sockreap_watch_cycles_total)
-	cycles_done "$1" $((${c:-0} + $2))
-}
 
 # trk VAR CMD: one command to the trackrig VAR; its answer in TRK.
 trk() {
