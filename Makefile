@@ -124,14 +124,14 @@ build/obj/%.o: src/%.c build/obj/flags
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c include/taskfiles.h
+$(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c src/bpf/kernel_sock.h include/taskfiles.h
 	@mkdir -p $(dir $@)
 	@echo "  BPF     $@"
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 build/obj/taskfiles.o build/san/taskfiles.o: $(TASKFILES_OBJ)
 
-$(STATETRACK_OBJ): src/bpf/statetrack.bpf.c include/statetrack.h
+$(STATETRACK_OBJ): src/bpf/statetrack.bpf.c src/bpf/kernel_sock.h include/statetrack.h
 	@mkdir -p $(dir $@)
 	@echo "  BPF     $@"
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<

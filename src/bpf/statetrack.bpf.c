@@ -13,45 +13,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "statetrack.h"
-
-struct ns_common {
-	unsigned int inum;
-} __attribute__((preserve_access_index));
-
-struct net {
-	struct ns_common ns;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	struct net *net;
-} possible_net_t;
-
-struct in6_addr {
-	union {
-		__u32 u6_addr32[4];
-	} in6_u;
-} __attribute__((preserve_access_index));
-
-struct sock_common {
-	__u32 skc_daddr;
-	__u32 skc_rcv_saddr;
-	__u16 skc_dport;
-	__u16 skc_num;
-	unsigned short skc_family;
-	int skc_bound_dev_if;
-	possible_net_t skc_net;
-	struct in6_addr skc_v6_daddr;
-	struct in6_addr skc_v6_rcv_saddr;
-} __attribute__((preserve_access_index));
-
-struct sock {
-	struct sock_common __sk_common;
-	__u16 sk_protocol;
-} __attribute__((preserve_access_index));
-
-#define AF_INET_NR 2
-#define AF_INET6_NR 10
-#define IPPROTO_TCP_NR 6
+#include "kernel_sock.h"
 
 /* The states to keep (1 << state), set by the loader. */
 const volatile __u32 watched = 0;

@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "taskfiles.h"
+#include "kernel_sock.h"
 
 /* The socket filesystem's magic (include/uapi/linux/magic.h, SOCKFS_MAGIC). */
 #define SOCKFS_MAGIC_NR 0x534F434BUL
@@ -34,49 +35,6 @@ struct inode {
 
 struct file {
 	struct inode *f_inode;
-} __attribute__((preserve_access_index));
-
-/* Only what tcpsocks reads; each relocated against the running kernel. */
-struct ns_common {
-	unsigned int inum;
-} __attribute__((preserve_access_index));
-
-struct net {
-	struct ns_common ns;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	struct net *net;
-} possible_net_t;
-
-struct in6_addr {
-	union {
-		__u32 u6_addr32[4];
-	} in6_u;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	__s64 counter;
-} atomic64_t;
-
-struct sock_common {
-	__u32 skc_daddr;
-	__u32 skc_rcv_saddr;
-	__u16 skc_dport;
-	__u16 skc_num;
-	unsigned short skc_family;
-	volatile unsigned char skc_state;
-	int skc_bound_dev_if;
-	possible_net_t skc_net;
-	struct in6_addr skc_v6_daddr;
-	struct in6_addr skc_v6_rcv_saddr;
-	atomic64_t skc_cookie;
-} __attribute__((preserve_access_index));
-
-struct sock {
-	struct sock_common __sk_common;
-	__u16 sk_type;
-	__u16 sk_protocol;
 } __attribute__((preserve_access_index));
 
 struct socket {
@@ -153,11 +111,6 @@ int taskfiles_in_states(struct bpf_iter__task_file *ctx)
 {
 	return report(ctx, 1);
 }
-
-#define AF_INET_NR 2
-#define AF_INET6_NR 10
-#define SOCK_STREAM_NR 1
-#define IPPROTO_TCP_NR 6
 
 SEC("iter/task_file")
 int tcpsocks(struct bpf_iter__task_file *ctx)
