@@ -653,6 +653,23 @@ static bool step_trap(const siginfo_t *si)
 }
 
 /*
+ * Resumes t with req (PTRACE_SINGLESTEP, PTRACE_SYSCALL) and waits for its next stop: 0 with
+ * its status in *st, -ESRCH when it ended instead, another negative errno on an error.
+ */
+static int resume_wait(struct thread *t, int req, int *st)
+{
+	if (ptrace(req, t->tid, NULL, NULL) < 0)
+		return -errno;
+	if (waitpid(t->tid, st, __WALL) < 0)
+		return -errno;
+	if (WIFEXITED(*st) || WIFSIGNALED(*st)) {
+		t->stopped = false;
+		return -ESRCH;
+	}
+	return WIFSTOPPED(*st) ? 0 : -EIO;
+}
+
+/*
  * Steps t over the syscall instruction at pc. The step's SIGTRAP is ours (step_trap(); one
  * sent by someone else is kept); a seccomp SIGSYS for our call is dropped and sets
  * *denied (the call did not run); any other signal is kept and sent again later.
@@ -662,19 +679,12 @@ static int step_call(struct victim *v, struct thread *t, uint64_t pc, double dea
 {
 	for (;;) {
 		siginfo_t si;
-		int st;
+		int st, err;
 		arch_regs now;
 
-		if (ptrace(PTRACE_SINGLESTEP, t->tid, NULL, NULL) < 0)
-			return -errno;
-		if (waitpid(t->tid, &st, __WALL) < 0)
-			return -errno;
-		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			t->stopped = false;
-			return -ESRCH;
-		}
-		if (!WIFSTOPPED(st))
-			return -EIO;
+		err = resume_wait(t, PTRACE_SINGLESTEP, &st);
+		if (err < 0)
+			return err;
 		if ((st >> 16) != 0)	/* an event stop: step again */
 			continue;
 		if (WSTOPSIG(st) == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, NULL, &si) == 0 &&
@@ -726,18 +736,10 @@ static int set_sysno(pid_t tid, int nr)
 static int to_syscall_stop(struct victim *v, struct thread *t, double deadline)
 {
 	for (;;) {
-		int st;
+		int st, err = resume_wait(t, PTRACE_SYSCALL, &st);
 
-		if (ptrace(PTRACE_SYSCALL, t->tid, NULL, NULL) < 0)
-			return -errno;
-		if (waitpid(t->tid, &st, __WALL) < 0)
-			return -errno;
-		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			t->stopped = false;
-			return -ESRCH;
-		}
-		if (!WIFSTOPPED(st))
-			return -EIO;
+		if (err < 0)
+			return err;
 		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
 			return 0;
 		if ((st >> 16) == 0)	/* a signal-delivery-stop, not an event */
