@@ -173,6 +173,9 @@ struct sel_node *selector_netns_flag(const char *spec, bool by_pid);
  */
 bool selector_netns_name_ok(const char *spec);
 
+/* The netns atoms of n, in order, at most max of them in v; returns the count of all of them. */
+size_t selector_netns_atoms(const struct sel_node *n, const struct sel_node **v, size_t max);
+
 struct netns_roots;
 /*
  * Binds every netns atom to the namespace it names, once, before anything runs: its inode and

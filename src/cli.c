@@ -518,20 +518,6 @@ static size_t netns_group(void)
 	return i;
 }
 
-/* The netns atoms of n in order, at most max (the count of all of them is returned). */
-static size_t netns_atoms(const struct sel_node *n, const struct sel_node **v, size_t max,
-			  size_t k)
-{
-	if (!n)
-		return k;
-	if (n->kind == SEL_NETNS) {
-		if (k < max)
-			v[k] = n;
-		return k + 1;
-	}
-	return netns_atoms(n->r, v, max, netns_atoms(n->l, v, max, k));
-}
-
 static bool same_atom_ns(const struct sel_node *a, const struct sel_node *b)
 {
 	if (a->u.ns.inode || b->u.ns.inode)
@@ -549,7 +535,7 @@ static bool same_atom_ns(const struct sel_node *a, const struct sel_node *b)
 static int derive_netns(struct config *cfg, FILE *errf)
 {
 	const struct sel_node *v[2 * CLI_NETNS_MAX];
-	size_t n = netns_atoms(cfg->ast, v, 2 * CLI_NETNS_MAX, 0);
+	size_t n = selector_netns_atoms(cfg->ast, v, 2 * CLI_NETNS_MAX);
 	bool home_named = false;
 	uint64_t home = 0;
 	struct stat st;

@@ -995,6 +995,24 @@ bool selector_netns_name_ok(const char *spec)
 	return strchr(spec, '/') || strlen(spec) <= NAME_MAX;
 }
 
+static size_t netns_atoms(const struct sel_node *n, const struct sel_node **v, size_t max,
+			  size_t k)
+{
+	if (!n)
+		return k;
+	if (n->kind == SEL_NETNS) {
+		if (k < max)
+			v[k] = n;
+		return k + 1;
+	}
+	return netns_atoms(n->r, v, max, netns_atoms(n->l, v, max, k));
+}
+
+size_t selector_netns_atoms(const struct sel_node *n, const struct sel_node **v, size_t max)
+{
+	return netns_atoms(n, v, max, 0);
+}
+
 struct sel_node *selector_netns_flag(const char *spec, bool by_pid)
 {
 	struct sel_node *n = node_new(SEL_NETNS, 0, (int)strlen(spec));

@@ -945,19 +945,6 @@ static void ns_note(struct watch_rule *r, const char *why)
 	snprintf(r->ns_note, sizeof(r->ns_note), "%s", why);
 }
 
-static size_t collect_atoms(const struct sel_node *n, const struct sel_node **v, size_t max,
-			    size_t k)
-{
-	if (!n)
-		return k;
-	if (n->kind == SEL_NETNS) {
-		if (k < max)
-			v[k] = n;
-		return k + 1;
-	}
-	return collect_atoms(n->r, v, max, collect_atoms(n->l, v, max, k));
-}
-
 /*
  * Where the rule looks this cycle (cfg's netns_v, nnetns, all_netns). A namespace is found
  * again by what names it every cycle: a container restarted under the same name is a new
@@ -993,7 +980,7 @@ static bool rule_scope(const struct watcher *w, struct watch_rule *r, struct con
 		return true;	/* discovered by the run; the atoms only filter */
 	if (stat("/proc/self/ns/net", &st) == 0)
 		home = st.st_ino;
-	n = collect_atoms(r->ast, v, sizeof(v) / sizeof(v[0]), 0);
+	n = selector_netns_atoms(r->ast, v, sizeof(v) / sizeof(v[0]));
 	for (size_t i = 0; i < n && i < sizeof(v) / sizeof(v[0]); i++) {
 		const struct sel_node *a = v[i];
 		bool dup = false;
