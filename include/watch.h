@@ -55,6 +55,11 @@ struct watch_rule {
 struct watch_rules {
 	struct watch_rule *v;
 	size_t n;
+	/*
+	 * The watcher visits other namespaces (--netns, --netns-of, --all-netns): a rule's dev
+	 * IFNAME is looked up there, cycle by cycle, not here when the rule is read.
+	 */
+	bool dev_elsewhere;
 };
 
 /*
@@ -68,7 +73,9 @@ void watch_rules_free(struct watch_rules *rules);
 /*
  * Reads a config file: one rule per line, '#' comments, blank lines. On an error prints
  * "sockreap: FILE:LINE: ..." with the line and a caret to errf and returns 2 (EXIT_USAGE);
- * a file that cannot be read is 2 as well, out of memory 6; 0 with *rules filled.
+ * a file that cannot be read is 2 as well, out of memory 6; 0 with *rules filled. A rule's
+ * dev IFNAME must exist here (a watcher that visits other namespaces reads its file with
+ * dev_elsewhere set instead).
  */
 int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf);
 

@@ -126,7 +126,8 @@ static int check_selector(struct sel_node *n, int at, int len, struct sel_error 
 	return 0;
 }
 
-int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *err)
+/* watch_rule_parse(); dev_here: a dev IFNAME the rule names must exist here (see below). */
+static int rule_parse(const char *line, struct watch_rule *r, struct sel_error *err, bool dev_here)
 {
 	int s = 0, e = (int)strlen(line), n = 0, sel_end, ret;
 	bool aged = false;
@@ -193,8 +194,12 @@ int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *e
 	ret = !r->ast ? -EINVAL : 0;
 	if (!ret && selector_uses(r->ast, SEL_CGROUP) && selector_resolve(r->ast, NULL, err) < 0)
 		ret = -EINVAL;
-	/* dev IFNAME in a rule that names namespaces is looked up in each, cycle by cycle. */
-	if (!ret && !selector_uses(r->ast, SEL_NETNS) && selector_dev_check_here(r->ast, err) < 0)
+	/*
+	 * dev IFNAME in a rule that names namespaces, or that a watcher with --netns/--all-netns
+	 * runs, is looked up in each, cycle by cycle.
+	 */
+	if (!ret && dev_here && !selector_uses(r->ast, SEL_NETNS) &&
+	    selector_dev_check_here(r->ast, err) < 0)
 		ret = -EINVAL;
 	free(sel);
 	if (ret) {
@@ -208,6 +213,11 @@ int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *e
 	}
 	selector_format(r->ast, r->selector, sizeof(r->selector));
 	return 0;
+}
+
+int watch_rule_parse(const char *line, struct watch_rule *r, struct sel_error *err)
+{
+	return rule_parse(line, r, err, true);
 }
 
 static void ns_free(struct watch_ns *v, size_t n)
@@ -261,7 +271,7 @@ static int add_rule(struct watch_rules *rules, const char *text, const char *wha
 {
 	struct watch_rule r;
 	struct sel_error err = { "", 0, 0 };
-	int ret = watch_rule_parse(text, &r, &err);
+	int ret = rule_parse(text, &r, &err, !rules->dev_elsewhere);
 
 	if (ret == -ENOMEM) {
 		fprintf(errf, "sockreap: out of memory\n");
@@ -322,7 +332,8 @@ fail:
 	return NULL;
 }
 
-int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
+/* watch_config_load(), with rules->dev_elsewhere set by the caller. */
+static int config_load(const char *path, struct watch_rules *rules, FILE *errf)
 {
 	char *line = NULL, what[4 * PATH_MAX + 32], shown[4 * PATH_MAX], owner[64];
 	const char *why;
@@ -363,6 +374,12 @@ int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
 	if (ret)
 		watch_rules_free(rules);
 	return ret;
+}
+
+int watch_config_load(const char *path, struct watch_rules *rules, FILE *errf)
+{
+	rules->dev_elsewhere = false;
+	return config_load(path, rules, errf);
 }
 
 /* "ns1", or "ino:4026532281" for a namespace without a name: as a one-shot run names it. */
@@ -1085,7 +1102,7 @@ static void caller_rights_end(bool lowered)
 static int load_config(const char *path, bool given, struct watch_rules *rules)
 {
 	bool lowered = given && caller_rights_begin();
-	int ret = watch_config_load(path, rules, stderr);
+	int ret = config_load(path, rules, stderr);
 
 	caller_rights_end(lowered);
 	return ret;
@@ -1171,6 +1188,7 @@ static void reload(struct watcher *w)
 				"nothing to reload\n");
 		return;
 	}
+	next.dev_elsewhere = w->rules.dev_elsewhere;
 	ret = load_config(w->config_path, w->config_given, &next);
 	if (!ret && (ret = scope_rules(w, &next)))
 		watch_rules_free(&next);
@@ -1576,6 +1594,7 @@ int watch_main(int argc, char **argv, const char *(*getenv_fn)(const char *))
 		watch_usage(stdout);
 		return 0;
 	}
+	w.rules.dev_elsewhere = w.nnetns || w.all_netns;
 	if (check) {
 		if (optind + 1 < argc) {
 			fprintf(stderr, "sockreap: watch: --check takes a file, not rules\n");

@@ -195,7 +195,25 @@ privileges() {
 		grep -q "that needs CAP_SYS_ADMIN" "$TMP/err"
 }
 
+# dev IFNAME in a rule watched with --netns: the device lives there, not here. Looked up there,
+# cycle by cycle, as for a rule that names the namespace itself.
+dev_there() {
+	local ns
+	ns_new ns || { not_ok "dev there: namespace"; return; }
+	ip -n "$ns" link add srdum0 type veth peer name srdum1 ||
+		{ not_ok "dev there: a device in the namespace"; return; }
+	watcher DEV "" --every 200ms --netns "$ns" --no-audit --metrics-file "$TMP/dev.prom" \
+		'd: state close-wait and dev srdum0, older-than 1h'
+	check "dev there: the watcher runs its cycles" cycles_done "$TMP/dev.prom" 2
+	stop "$DEV"
+	check "dev there: it stopped cleanly (exit 0)" [ "$STOPPED" = 0 ]
+	check "dev there: no refusal" sh -c "! grep -q \"no interface\" \"$TMP/DEV.err\""
+	expect_status 2 "dev there: a device nowhere is still refused here, without --netns" \
+		"$SR" watch --every 1s 'd: state close-wait and dev srdum0, older-than 1h'
+}
+
 refusals
+dev_there
 privileges
 named
 all_netns

@@ -358,7 +358,7 @@ static void test_watch_limit(void **state)
 static void test_watch_metrics(void **state)
 {
 	struct watch_rule v[2];
-	struct watch_rules rules = { v, 2 };
+	struct watch_rules rules = { v, 2, false };
 	struct watch_totals t = { .cycles = 7, .last_cycle_ms = 12.5 };
 	struct sel_error err;
 	char *out = NULL;
@@ -412,7 +412,7 @@ static void test_watch_metrics(void **state)
 static void test_watch_metrics_tracker(void **state)
 {
 	struct watch_rule v[1];
-	struct watch_rules rules = { v, 1 };
+	struct watch_rules rules = { v, 1, false };
 	struct watch_totals t = { 3, 1.0, false,
 				  { .dumps = 2, .lookups = 40, .overflows = 5, .candidates = 7,
 				    .namespaces = 3 } };
@@ -451,7 +451,7 @@ static void test_watch_metrics_tracker(void **state)
 static void test_watch_metrics_netns(void **state)
 {
 	struct watch_rule v[1];
-	struct watch_rules rules = { v, 1 };
+	struct watch_rules rules = { v, 1, false };
 	struct watch_totals t = { 1, 1.0, false, { 0 } };
 	struct netns_info info[2] = { { .inode = 100, .name = "we\"ird\\\n\xff", .pid = -1 },
 				      { .inode = 200, .name = "", .pid = -1 } };
