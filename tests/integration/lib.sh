@@ -213,3 +213,25 @@ expect_status() {
 		not_ok "$desc: exit $rc, expected $want; stderr: $(head -c 400 "$TMP/err")"
 	fi
 }
+
+# wait_grep FILE PATTERN: polls every 10 ms (a signal test acts on the line at once), 60 s at
+# most (a loaded machine), until FILE has a line matching PATTERN.
+wait_grep() {
+	local i
+	for ((i = 0; i < 6000; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+# wait_for SECONDS CMD...: polls (bounded) until CMD succeeds.
+wait_for() {
+	local i n=$(($1 * 100))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.01
+	done
+	return 1
+}

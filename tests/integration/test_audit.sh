@@ -28,16 +28,6 @@ sockets_in() {
 events_in() {
 	jq -r '.event' "$1" | uniq | tr '\n' ' ' | sed 's/ $//'
 }
-# wait_for FILE PATTERN: polls (60 s at most: a loaded machine) until FILE has a line matching
-# PATTERN.
-wait_for() {
-	local i
-	for ((i = 0; i < 6000; i++)); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.01
-	done
-	return 1
-}
 
 # settled NS PORT N: waits (30 s at most) until the kernel lists N close-wait sockets on PORT:
 # under load the rig's FINs can land after it says ready, and a kill before that misses some.
@@ -130,7 +120,7 @@ test_signals() {
 		"state close-wait and (sport 7100 or sport 7199)" >"$TMP/sig.out" 2>"$TMP/sig.err" &
 	pid=$!
 	# The start record is written with the signals already held.
-	if wait_for "$log" '"event":"start"'; then
+	if wait_grep "$log" '"event":"start"'; then
 		kill -TERM $pid
 		wait $pid
 		rc=$?

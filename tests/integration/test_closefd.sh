@@ -56,17 +56,6 @@ ping_rig() {
 		read -r -t "$2" line <&3; echo "$line"' sh "$2" "$3" 2>/dev/null
 }
 
-# wait_for SECONDS CMD...: polls (bounded) until CMD succeeds.
-wait_for() {
-	local i n=$(($1 * 100))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 emfile_seen() { [ "$(say "$1" stats | awk '{print $7}')" -gt 0 ]; }
 leaked_is() { [ "$(say "$1" stats | awk '{print $5}')" = "$2" ]; }
 fds_are() { [ "$(fds "$1")" = "$2" ]; }

@@ -38,16 +38,6 @@ ns_inode() {
 	stat -L -c %i "$1"
 }
 
-# wait_for FILE PATTERN: polls (bounded) until FILE has a line matching PATTERN.
-wait_for() {
-	local i
-	for ((i = 0; i < 3000; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 # lock_holder VAR NS: a process in NS holding the run lock the way a run does (the abstract
 # unix name sockreap/act, listening) until its input ends.
 lock_holder() {
@@ -204,12 +194,12 @@ test_lock() {
 		--no-audit --state close-wait --sport 7720 >"$TMP/lock1.out" 2>"$TMP/lock1.err" &
 	spid=$!
 	check "lock: the two-namespace run waits for the lock in hi" \
-		wait_for "$TMP/lock1.err" "waiting for another run acting in network namespace $hi"
+		wait_grep "$TMP/lock1.err" "waiting for another run acting in network namespace $hi"
 	in_ns "$lo" "$SR" --engine rst --yes --no-audit --state close-wait --sport 7720 \
 		>"$TMP/lock2.out" 2>"$TMP/lock2.err" &
 	qpid=$!
 	check "lock: a run inside lo waits for the two-namespace run (its pid)" \
-		wait_for "$TMP/lock2.err" "waiting for another run acting in this network namespace (pid $spid,"
+		wait_grep "$TMP/lock2.err" "waiting for another run acting in this network namespace (pid $spid,"
 	check "lock: while they wait, nothing is killed in lo or hi" \
 		[ "$(count "$lo" close-wait "sport = :7720") $(count "$hi" close-wait "sport = :7720")" = "2 2" ]
 	kill "$HOLD"
@@ -320,7 +310,7 @@ test_vanish() {
 		/dev/null <"$TMP/answer" >"$TMP/vanish.out" 2>&1 &
 	spid=$!
 	exec {v}<>"$TMP/answer"
-	wait_for "$TMP/vanish.out" "Kill 7 sockets?"
+	wait_grep "$TMP/vanish.out" "Kill 7 sockets?"
 	check "vanish: the preview asks about 7 sockets in three namespaces" grep -q "Kill 7 sockets?" "$TMP/vanish.out"
 	# While it asks: each namespace acted in holds our capture socket, the idle one (nothing
 	# selected there) none: what was opened for it is closed before the prompt.

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the watch tests (test_watch*.sh), sourced after lib.sh: watchers they start and stop
-# by pid, and bounded waits on a watcher's metrics file and output.
+# by pid, and bounded waits on a watcher's metrics file (lib.sh has wait_grep and wait_for).
 
 WATCHERS=()
 stop_watchers() {
@@ -36,27 +36,6 @@ stop() {
 	fi
 	wait "$1"
 	STOPPED=$?
-}
-
-# wait_grep FILE PATTERN: bounded (60 s: a loaded machine) until FILE has PATTERN.
-wait_grep() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_for SECONDS CMD...: polls (bounded) until CMD succeeds.
-wait_for() {
-	local i n=$(($1 * 100))
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.01
-	done
-	return 1
 }
 
 # metric FILE NAME: the value of NAME in the metrics FILE (empty if none).
