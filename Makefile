@@ -220,7 +220,7 @@ FUZZ_MAXLEN_netns := 4096
 FUZZ_MAXLEN_planfile := 16384
 FUZZ_MAXLEN_watch := 2048
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h) \
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h tests/fuzz/*.h) \
 		tests/unit/fixtures.h $(TASKFILES_OBJ) $(STATETRACK_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"

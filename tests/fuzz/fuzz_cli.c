@@ -16,19 +16,9 @@
 
 #include "cli.h"
 #include "plan.h"
+#include "cgroup_fixture.h"
 
 #define MAX_ARGS 64
-
-static char fixture[PATH_MAX];
-
-int __wrap_cgroup_root(const char *mountinfo, char *root, size_t size);
-
-int __wrap_cgroup_root(const char *mountinfo, char *root, size_t size)
-{
-	(void)mountinfo;
-	snprintf(root, size, "%s", fixture);
-	return 0;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -38,20 +28,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	static const char *const dirs[] = { "", "/a", "/a/b", "/system.slice",
 					    "/system.slice/nginx.service",
 					    "/system.slice/nginx.service/worker" };
-	char exe[PATH_MAX - 32], path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	(void)argc;
 	(void)argv;
-	if (n <= 0)
-		abort();
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(fixture, sizeof(fixture), "%s/cgroup-fixture", exe);
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", fixture, dirs[i]);
-		mkdir(path, 0755);
-	}
+	cgroup_fixture_make("cgroup-fixture", dirs, sizeof(dirs) / sizeof(dirs[0]));
 	return 0;
 }
 

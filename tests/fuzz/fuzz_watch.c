@@ -19,38 +19,18 @@
 
 #include "plan.h"
 #include "watch.h"
-
-static char fixture[PATH_MAX];
-
-int __wrap_cgroup_root(const char *mountinfo, char *root, size_t size);
-
-int __wrap_cgroup_root(const char *mountinfo, char *root, size_t size)
-{
-	(void)mountinfo;
-	snprintf(root, size, "%s", fixture);
-	return 0;
-}
+#include "cgroup_fixture.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* build/fuzz/cgroup-fixture-watch, beside the binary: one unit. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char exe[PATH_MAX - 64], path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	static const char *const dirs[] = { "", "/system.slice", "/system.slice/app.service" };
 
 	(void)argc;
 	(void)argv;
-	if (n <= 0)
-		abort();
-	exe[n] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(fixture, sizeof(fixture), "%s/cgroup-fixture-watch", exe);
-	mkdir(fixture, 0755);
-	snprintf(path, sizeof(path), "%s/system.slice", fixture);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/system.slice/app.service", fixture);
-	mkdir(path, 0755);
+	cgroup_fixture_make("cgroup-fixture-watch", dirs, sizeof(dirs) / sizeof(dirs[0]));
 	return 0;
 }
 
