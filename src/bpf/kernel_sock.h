@@ -9,6 +9,7 @@
 #define SOCKREAP_BPF_KERNEL_SOCK_H
 
 #include <linux/types.h>
+#include <bpf/bpf_helpers.h>
 
 #define AF_INET_NR 2
 #define AF_INET6_NR 10
@@ -56,5 +57,29 @@ struct sock {
 	__u16 sk_type;
 	__u16 sk_protocol;
 } __attribute__((preserve_access_index));
+
+/*
+ * The identity sock_diag finds a socket by, as both programs' records keep it: addresses in
+ * network order (v4 in [0], the rest zero), the local port in host order and the peer's in
+ * network order (as the kernel keeps them), the bound device.
+ */
+static __always_inline void sk_identity(const struct sock *sk, __u16 family, __u32 src[4],
+					__u32 dst[4], __u16 *sport, __u16 *dport, __s32 *dev)
+{
+	*sport = sk->__sk_common.skc_num;
+	*dport = sk->__sk_common.skc_dport;
+	*dev = sk->__sk_common.skc_bound_dev_if;
+	if (family == AF_INET_NR) {
+		src[0] = sk->__sk_common.skc_rcv_saddr;
+		dst[0] = sk->__sk_common.skc_daddr;
+		src[1] = src[2] = src[3] = 0;
+		dst[1] = dst[2] = dst[3] = 0;
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		src[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+		dst[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
+	}
+}
 
 #endif

@@ -71,20 +71,7 @@ int statetrack(unsigned long long *ctx)
 	rec.entered_ns = bpf_ktime_get_ns();
 	rec.state = (__u8)newstate;
 	rec.pad = 0;
-	rec.sport = sk->__sk_common.skc_num;
-	rec.dport = sk->__sk_common.skc_dport;
-	rec.bound_dev_if = sk->__sk_common.skc_bound_dev_if;
-	if (rec.family == AF_INET_NR) {
-		rec.src[0] = sk->__sk_common.skc_rcv_saddr;
-		rec.dst[0] = sk->__sk_common.skc_daddr;
-		rec.src[1] = rec.src[2] = rec.src[3] = 0;
-		rec.dst[1] = rec.dst[2] = rec.dst[3] = 0;
-	} else {
-		for (int i = 0; i < 4; i++) {
-			rec.src[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
-			rec.dst[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
-		}
-	}
+	sk_identity(sk, rec.family, rec.src, rec.dst, &rec.sport, &rec.dport, &rec.bound_dev_if);
 	/* An existing key is replaced in place (never refused); a new one may find it full. */
 	if (bpf_map_update_elem(&tracked, &cookie, &rec, BPF_ANY) < 0)
 		__sync_fetch_and_add(&overflows, 1);

@@ -140,21 +140,8 @@ int tcpsocks(struct bpf_iter__task_file *ctx)
 	rec.netns = sk->__sk_common.skc_net.net->ns.inum;
 	rec.state = sk->__sk_common.skc_state;
 	rec.pad = 0;
-	rec.sport = sk->__sk_common.skc_num;
-	rec.dport = sk->__sk_common.skc_dport;
-	rec.bound_dev_if = sk->__sk_common.skc_bound_dev_if;
 	rec.cookie = (__u64)sk->__sk_common.skc_cookie.counter;
-	if (rec.family == AF_INET_NR) {
-		rec.src[0] = sk->__sk_common.skc_rcv_saddr;
-		rec.dst[0] = sk->__sk_common.skc_daddr;
-		rec.src[1] = rec.src[2] = rec.src[3] = 0;
-		rec.dst[1] = rec.dst[2] = rec.dst[3] = 0;
-	} else {
-		for (int i = 0; i < 4; i++) {
-			rec.src[i] = sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[i];
-			rec.dst[i] = sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32[i];
-		}
-	}
+	sk_identity(sk, rec.family, rec.src, rec.dst, &rec.sport, &rec.dport, &rec.bound_dev_if);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
