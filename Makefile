@@ -36,7 +36,7 @@ HDR_PKGS := libsystemd
 # build-essential: tests/integration/test_install.sh checks it), to test, demo and benchmark,
 # and to build the .deb and try it in a clean root (make deb-check). `make print-deps` prints
 # them all: CI installs that. clang and libbpf-dev build the owner lookup's BPF program.
-BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev \
+BUILD_PKGS := build-essential pkg-config libnl-3-dev libcap-ng-dev clang libbpf-dev bpftool \
 	libjansson-dev libnetfilter-conntrack-dev \
 	libsystemd-dev
 TEST_PKGS := clang libclang-rt-dev libcmocka-dev iproute2 jq util-linux procps nftables \
@@ -54,9 +54,13 @@ DEB_PKGS := $(BUILD_PKGS) $(TEST_PKGS) $(DIST_PKGS)
 CFLAGS ?= -O2 -g
 # The BPF owner lookup (src/bpf/): compiled for the BPF target and embedded by src/taskfiles.c.
 TASKFILES_OBJ := build/bpf/taskfiles.bpf.o
+# Its light skeleton (bpftool gen skeleton -L): the loader src/taskfiles.c tries first.
+TASKFILES_LSKEL := build/bpf/taskfiles.lskel.h
+# Debian installs bpftool in /usr/sbin, which a user's PATH may lack.
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 # The watcher's state tracker (src/bpf/statetrack.bpf.c), embedded by src/statetrack.c.
 STATETRACK_OBJ := build/bpf/statetrack.bpf.o
-SR_CPPFLAGS := -D_GNU_SOURCE -Iinclude -DSOCKREAP_VERSION='"$(VERSION)"' \
+SR_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Ibuild/bpf -DSOCKREAP_VERSION='"$(VERSION)"' \
 	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"' \
 	-DSOCKREAP_STATETRACK_OBJ='"$(STATETRACK_OBJ)"'
 SR_CFLAGS := -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
@@ -129,7 +133,11 @@ $(TASKFILES_OBJ): src/bpf/taskfiles.bpf.c src/bpf/kernel_sock.h include/taskfile
 	@echo "  BPF     $@"
 	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
-build/obj/taskfiles.o build/san/taskfiles.o: $(TASKFILES_OBJ)
+$(TASKFILES_LSKEL): $(TASKFILES_OBJ)
+	@echo "  LSKEL   $@"
+	$(Q)$(BPFTOOL) gen skeleton -L $< name taskfiles_lskel >$@.tmp && mv $@.tmp $@
+
+build/obj/taskfiles.o build/san/taskfiles.o: $(TASKFILES_OBJ) $(TASKFILES_LSKEL)
 
 $(STATETRACK_OBJ): src/bpf/statetrack.bpf.c src/bpf/kernel_sock.h include/statetrack.h
 	@mkdir -p $(dir $@)
@@ -189,7 +197,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := selector diag packet cli netns planfile watch
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
 FUZZ_CC := clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -Iinclude -Itests/unit \
+	-fno-sanitize-recover=all -Iinclude -Ibuild/bpf -Itests/unit \
 	-DSOCKREAP_TASKFILES_OBJ='"$(TASKFILES_OBJ)"' \
 	-DSOCKREAP_STATETRACK_OBJ='"$(STATETRACK_OBJ)"'
 FUZZ_SRCS_selector := src/selector_lex.c src/selector_parse.c src/selector_eval.c \
@@ -221,7 +229,7 @@ FUZZ_MAXLEN_planfile := 16384
 FUZZ_MAXLEN_watch := 2048
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(wildcard include/*.h tests/fuzz/*.h) \
-		tests/unit/fixtures.h $(TASKFILES_OBJ) $(STATETRACK_OBJ)
+		tests/unit/fixtures.h $(TASKFILES_OBJ) $(TASKFILES_LSKEL) $(STATETRACK_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LDFLAGS_$*) $(FUZZ_LIBS_$*)
@@ -281,7 +289,7 @@ print-aarch64-deps:
 	@echo $(AARCH64_PKGS)
 
 # -Werror under the other compiler too, when it is here (make deps installs it).
-clang-check:
+clang-check: $(TASKFILES_LSKEL)
 	$(Q)if command -v clang >/dev/null 2>&1; then \
 		echo "  CLANG   -Wall -Wextra -Werror"; \
 		for f in src/*.c tests/unit/*.c tests/helpers/*.c tests/fuzz/*.c tests/aarch64/*.c; do \

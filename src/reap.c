@@ -1639,12 +1639,12 @@ static int stage_collect(struct run *r)
 			   (!cfg->no_owners && (cfg->dry_run || r->confirming || !cfg->no_audit));
 
 	/*
-	 * A watcher keeps CAP_BPF: it loads the lookup (libbpf parses the kernel's BTF, tens of
-	 * ms) only in a cycle that has sockets to look up, not in every cycle.
+	 * A watcher keeps CAP_BPF: it loads the lookup (a few ms; tens where libbpf has to parse
+	 * the kernel's BTF) only in a cycle that has sockets to look up, not in every cycle.
 	 */
 	/*
 	 * Owners that are only shown and recorded are walked while the dump runs (~0.1 s at
-	 * 100,000, on the other CPU), the iterator loaded on that thread too (~14 ms); a
+	 * 100,000, on the other CPU), the iterator loaded on that thread too (~3 ms); a
 	 * selector that tests them waits for the dump, so that no socket opened meanwhile is
 	 * judged by a walk that ran before it existed.
 	 */

@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The BPF owner lookup's loader: the iter/task_file program (src/bpf/taskfiles.bpf.c),
- * compiled by the build and embedded in this binary, loaded with libbpf and turned into one
- * iterator descriptor. The descriptor keeps the program alive by itself, so everything else
- * is released before returning; reading it runs the program over every task.
+ * compiled by the build and embedded in this binary, loaded and turned into one iterator
+ * descriptor. The descriptor keeps the program alive by itself, so everything else is
+ * released before returning; reading it runs the program over every task.
+ *
+ * Two loaders, the first that works: the light skeleton bpftool generates from the same
+ * object (build/bpf/taskfiles.lskel.h), whose loader program runs in the kernel and has the
+ * kernel apply the CO-RE relocations against the BTF it already holds (Linux 5.17 and later:
+ * ~3 ms and no memory to speak of), then libbpf, which reads and parses the kernel's whole
+ * BTF in user space first (~5 MB: 15-25 ms and as many MB of page faults, on every run that
+ * looks up owners).
  */
 #include "taskfiles.h"
 
@@ -12,9 +19,13 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
+
+#include "taskfiles.lskel.h"
 
 /* The object file, placed in .rodata by the assembler (the Makefile builds it first). */
 __asm__(".pushsection .rodata\n"
@@ -51,14 +62,80 @@ static int iter_of(struct bpf_program *prog)
 	return fd;
 }
 
+/* The light skeleton's descriptor of the program called name (NULL: no such program). */
+static int light_prog_fd(const struct taskfiles_lskel *skel, const char *name)
+{
+	if (!strcmp(name, "taskfiles"))
+		return skel->progs.taskfiles.prog_fd;
+	if (!strcmp(name, "taskfiles_in_states"))
+		return skel->progs.taskfiles_in_states.prog_fd;
+	if (!strcmp(name, "tcpsocks"))
+		return skel->progs.tcpsocks.prog_fd;
+	return -1;
+}
+
+/* An iterator descriptor over the program behind prog_fd (the link is released). */
+static int light_iter(int prog_fd)
+{
+	int link, fd;
+
+	if (prog_fd < 0)
+		return -ENOENT;
+	link = skel_link_create(prog_fd, 0, BPF_TRACE_ITER);
+	if (link < 0)
+		return -errno;
+	fd = bpf_iter_create(link);
+	if (fd < 0)
+		fd = -errno;
+	close(link);
+	return fd;
+}
+
+/*
+ * open_progs through the light skeleton: every program of the object is loaded (the kernel
+ * verifies the three small ones in about a millisecond), want_states set before the load.
+ */
+static int open_light(const char *first, const char *second, uint32_t states, int *second_fd)
+{
+	struct taskfiles_lskel *skel = taskfiles_lskel__open();
+	int ret;
+
+	if (!skel)
+		return -ENOMEM;
+	skel->rodata->want_states = states;
+	ret = taskfiles_lskel__load(skel);
+	if (ret == 0)
+		ret = light_iter(light_prog_fd(skel, first));
+	if (ret >= 0 && second_fd) {
+		*second_fd = light_iter(light_prog_fd(skel, second ? second : first));
+		if (*second_fd < 0) {
+			close(ret);
+			ret = *second_fd;
+		}
+	}
+	taskfiles_lskel__destroy(skel);
+	return ret;
+}
+
+/*
+ * Which loader: SOCKREAP_BPF_LOADER=libbpf or =light keeps to one (the tests run both; read
+ * with secure_getenv, so a setcap'd run ignores it); unset, the light one, then libbpf.
+ */
+static bool loader_allowed(const char *name)
+{
+	const char *env = secure_getenv("SOCKREAP_BPF_LOADER");
+
+	return !env || !*env || !strcmp(env, name);
+}
+
 /*
  * Loads the program named first, and the one named second if any, from one object (one BTF
  * parse; the others are not loaded: no verifier time spent on them), with want_states set
  * to states, and returns an iterator over the first; *second_fd gets one over the second.
  * Each is read once, at its own time.
  */
-static int open_progs(const char *first, const char *second, uint32_t states, int *second_fd,
-		      char *why, size_t size)
+static int open_libbpf(const char *first, const char *second, uint32_t states, int *second_fd,
+		       char *why, size_t size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "sockreap_taskfiles");
 	struct bpf_object *obj;
@@ -114,6 +191,29 @@ fail:
 	snprintf(why, size, "cannot %s the BPF task_file iterator: %s%s", step, strerror(-ret),
 		 ret == -EPERM ? " (needs CAP_BPF and CAP_PERFMON)" : "");
 	return ret;
+}
+
+/*
+ * The programs first and second (see open_libbpf) by the first loader that works. A light
+ * load refused for want of privilege is not tried again the slow way: libbpf would be
+ * refused too.
+ */
+static int open_progs(const char *first, const char *second, uint32_t states, int *second_fd,
+		      char *why, size_t size)
+{
+	if (loader_allowed("light")) {
+		int ret = open_light(first, second, states, second_fd);
+
+		if (ret >= 0)
+			return ret;
+		if (!loader_allowed("libbpf") || ret == -EPERM) {
+			snprintf(why, size, "cannot load the BPF task_file iterator: %s%s",
+				 strerror(-ret),
+				 ret == -EPERM ? " (needs CAP_BPF and CAP_PERFMON)" : "");
+			return ret;
+		}
+	}
+	return open_libbpf(first, second, states, second_fd, why, size);
 }
 
 int taskfiles_open(char *why, size_t size)

@@ -5,7 +5,7 @@
 # an accept queue is, and that socket is still found and killed; a selection the proof cannot
 # stand for (fin-wait-2: orphans are TIME_WAIT sockets) dumps everything. Every way of
 # collecting must give the same records: the BPF path, SOCKREAP_COLLECT=dump,
-# SOCKREAP_OWNERS=proc and a run without CAP_BPF.
+# each BPF loader alone, SOCKREAP_OWNERS=proc and a run without CAP_BPF.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
 
@@ -70,6 +70,14 @@ records "$TMP/dump" SOCKREAP_COLLECT=dump -- "$SR" --state close-wait
 check "SOCKREAP_COLLECT=dump: every namespace dumped" \
 	[ "$(cat "$TMP/dump.collect")" = '{"bpf_proven":0,"dumped":4}' ]
 check "SOCKREAP_COLLECT=dump: the same records, cookies included" cmp -s "$TMP/bpf" "$TMP/dump"
+
+# The discovery program through each loader alone (src/taskfiles.c): the same pass.
+for loader in light libbpf; do
+	records "$TMP/$loader" SOCKREAP_BPF_LOADER=$loader -- "$SR" --state close-wait
+	check "SOCKREAP_BPF_LOADER=$loader: 3 proven, 1 dumped" \
+		[ "$(cat "$TMP/$loader.collect")" = '{"bpf_proven":3,"dumped":1}' ]
+	check "SOCKREAP_BPF_LOADER=$loader: the same records" cmp -s "$TMP/bpf" "$TMP/$loader"
+done
 
 records "$TMP/proc" SOCKREAP_OWNERS=proc -- "$SR" --state close-wait
 check "SOCKREAP_OWNERS=proc: every namespace dumped" \

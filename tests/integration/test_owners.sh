@@ -259,6 +259,16 @@ test_bpf() {
 	check "bpf: 30 forked sockets held by both rig processes, 10 by rig C" \
 		[ "$(jq -c '[.sockets[] | [([.owners[].pid] | sort | unique | length), .owner_count]]
 			| group_by(.) | map([.[0], length])' "$TMP/bpf.json")" = '[[[1,1],10],[[2,2],30]]' ]
+	# Both loaders (src/taskfiles.c): the light skeleton, then libbpf; each alone, the same.
+	local loader
+	for loader in light libbpf; do
+		expect_status 0 "bpf: full scan, loaded by $loader only" \
+			in_ns "$ns" env SOCKREAP_BPF_LOADER=$loader "$SR" --dry-run --json \
+			"sport 8401-8402 or dport = :8402"
+		check "bpf: $loader: the source is bpf, the same owners" \
+			[ "$(jq -r .summary.owners_source "$TMP/out")" = bpf -a \
+			  "$(owners_of "$TMP/out")" = "$(owners_of "$TMP/bpf.json")" ]
+	done
 	expect_status 0 "bpf: full scan of /proc (SOCKREAP_OWNERS=proc)" \
 		in_ns "$ns" env SOCKREAP_OWNERS=proc "$SR" --dry-run --json \
 		"sport 8401-8402 or dport = :8402"
