@@ -21,6 +21,7 @@ static fake_diag_extra_fn extra;
 static bool dead[FAKE_DIAG_COOKIES];	/* reuseport group members destroyed */
 static unsigned queries, fail_nth;
 static int fail_err, dump_fail_family, dump_fail_err, check_fail_err;
+static bool dump_fail_late;
 static int unix_owner_ret = -ENOENT;
 static uint32_t unix_owner_uid;
 
@@ -40,6 +41,7 @@ void fake_diag_script(const struct fake_sock *socks, size_t n)
 	memset(dead, 0, sizeof(dead));
 	queries = fail_nth = 0;
 	fail_err = dump_fail_family = dump_fail_err = check_fail_err = 0;
+	dump_fail_late = false;
 }
 
 void fake_diag_unix_owner(int ret, uint32_t uid)
@@ -61,6 +63,13 @@ void fake_diag_fail_dumps(int family, int err)
 {
 	dump_fail_family = family;
 	dump_fail_err = err;
+	dump_fail_late = false;
+}
+
+void fake_diag_fail_dumps_late(int family, int err)
+{
+	fake_diag_fail_dumps(family, err);
+	dump_fail_late = true;
 }
 
 void fake_diag_fail_checks(int err)
@@ -323,7 +332,9 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 	(void)d;
 	if (ret)
 		return ret;
-	if (dump_fail_err && (!dump_fail_family || dump_fail_family == flt->family))
+	bool fails = dump_fail_err && (!dump_fail_family || dump_fail_family == flt->family);
+
+	if (fails && !dump_fail_late)
 		return dump_fail_err;
 	for (size_t i = 0; i < nscript; i++) {
 		if (!listed(&script[i]))
@@ -337,5 +348,7 @@ int diag_dump(struct diag *d, const struct diag_filter *flt, diag_sock_cb cb, vo
 		if (r < 0)
 			return r;
 	}
+	if (fails)
+		return dump_fail_err;
 	return extra ? extra(flt, cb, arg) : 0;
 }

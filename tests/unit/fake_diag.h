@@ -41,6 +41,8 @@ int fake_diag_workers(int *still_open);
 void fake_diag_fail_query(unsigned nth, int err);
 /* Every dump of family (0: any) fails with err from now on (0: none). Reset by the script. */
 void fake_diag_fail_dumps(int family, int err);
+/* The same, but only after listing what it would list (a dump cut short at its end). */
+void fake_diag_fail_dumps_late(int family, int err);
 /* Every batched check fails with err from now on (0: none). Reset by the script. */
 void fake_diag_fail_checks(int err);
 /* Queries (dumps and batched checks) since the last script. */

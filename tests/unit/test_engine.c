@@ -1023,6 +1023,39 @@ static void test_engine_verify_many_by_dump(void **state)
 	release(&ctx, &set);
 }
 
+/*
+ * A dump that fails after listing some sockets: those it listed failed to die (survived),
+ * the rest of its family is unverified; the other family, dumped well, is exact.
+ */
+static void test_engine_verify_dump_fails_late(void **state)
+{
+	static struct fake_sock script[DIAG_BATCH + 2];
+	struct engine_ctx ctx = { 0 };
+	struct sock_set set = { 0 };
+
+	(void)state;
+	for (size_t k = 0; k < DIAG_BATCH + 2; k++) {
+		bool six = k == DIAG_BATCH + 1;
+
+		script[k] = (struct fake_sock){ .cookie = k + 1, .survives = k == 3 };
+		struct sock_rec r = fx_rec(six ? AF_INET6 : AF_INET, six ? "fd00::1" : "10.0.0.1",
+					   5432, six ? "fd00::2" : "10.0.0.2",
+					   (uint16_t)(30000 + k), SS_CLOSE_WAIT, k + 1);
+
+		sock_set_push(&set, &r);
+	}
+	fake_diag_script(script, DIAG_BATCH + 2);
+	fake_rawio_script(NULL, 0);
+	fake_diag_fail_checks(-ENOBUFS);
+	fake_diag_fail_dumps_late(AF_INET, -ENOBUFS);
+	assert_int_equal(engine_destroy.kill(&ctx, &set), -ENOBUFS);
+	EXPECT(3, OUT_FAILED, SOCK_ERR_SURVIVED);
+	EXPECT(0, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+	EXPECT(DIAG_BATCH, OUT_FAILED, SOCK_ERR_UNVERIFIED);
+	EXPECT(DIAG_BATCH + 1, OUT_KILLED, 0);
+	release(&ctx, &set);
+}
+
 /* rst: the check before probing fails: nothing is sent, nothing is reported killed. */
 static void test_engine_rst_check_fails(void **state)
 {
@@ -1255,6 +1288,7 @@ int main(void)
 		cmocka_unit_test(test_engine_verify_dump_fails),
 		cmocka_unit_test(test_engine_verify_by_lookup),
 		cmocka_unit_test(test_engine_verify_many_by_dump),
+		cmocka_unit_test(test_engine_verify_dump_fails_late),
 		cmocka_unit_test(test_engine_rst_check_fails),
 		cmocka_unit_test(test_engine_rst_verify_fails),
 		cmocka_unit_test(test_engine_reuseport_group),
