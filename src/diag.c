@@ -140,10 +140,15 @@ void diag_close(struct diag *d)
 	free(d);
 }
 
+/*
+ * The attributes after the fixed part, walked once by hand: libnl's nlmsg_parse clears and
+ * fills a table of every attribute type first, and this runs for every socket of a dump
+ * (100,000 in a big kill, on the dump's thread, which the kill waits for).
+ */
 int diag_parse(const struct nlmsghdr *h, int protocol, struct sock_rec *rec)
 {
-	struct nlattr *tb[INET_DIAG_MAX + 1];
 	const struct inet_diag_msg *m;
+	const char *a, *end;
 
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return -EINVAL;
@@ -161,25 +166,45 @@ int diag_parse(const struct nlmsghdr *h, int protocol, struct sock_rec *rec)
 	rec->idle_ms = SOCK_IDLE_UNKNOWN;
 	rec->pid = -1;
 	rec->fd = -1;
-	if (nlmsg_parse((struct nlmsghdr *)h, sizeof(*m), tb, INET_DIAG_MAX, NULL) < 0)
-		return 0; /* the fixed part is what matters; attributes are extras */
-	if (tb[INET_DIAG_INFO]) {
-		struct tcp_info ti;
-		size_t len = (size_t)nla_len(tb[INET_DIAG_INFO]);
+	a = (const char *)h + NLMSG_LENGTH(sizeof(*m));
+	end = (const char *)h + h->nlmsg_len;
+	/* A malformed attribute ends the walk: the fixed part is what matters; these are extras. */
+	while (end - a >= NLA_HDRLEN) {
+		const struct nlattr *nla = (const struct nlattr *)a;
+		size_t len = nla->nla_len;
+		const char *data = a + NLA_HDRLEN;
 
-		memset(&ti, 0, sizeof(ti));
-		memcpy(&ti, nla_data(tb[INET_DIAG_INFO]), len < sizeof(ti) ? len : sizeof(ti));
-		if (len >= offsetof(struct tcp_info, tcpi_last_ack_recv))
-			rec->idle_ms = ti.tcpi_last_data_sent < ti.tcpi_last_data_recv
-					       ? ti.tcpi_last_data_sent
-					       : ti.tcpi_last_data_recv;
+		if (len < NLA_HDRLEN || len > (size_t)(end - a))
+			break;
+		len -= NLA_HDRLEN;
+		switch (nla->nla_type & NLA_TYPE_MASK) {
+		case INET_DIAG_INFO:
+			/* Both fields or neither: an older kernel's shorter tcp_info has them all. */
+			if (len >= offsetof(struct tcp_info, tcpi_last_ack_recv)) {
+				uint32_t sent, recv;
+
+				memcpy(&sent, data + offsetof(struct tcp_info, tcpi_last_data_sent),
+				       sizeof(sent));
+				memcpy(&recv, data + offsetof(struct tcp_info, tcpi_last_data_recv),
+				       sizeof(recv));
+				rec->idle_ms = sent < recv ? sent : recv;
+			}
+			break;
+		case INET_DIAG_MARK:
+			if (len >= 4) {
+				memcpy(&rec->mark, data, sizeof(rec->mark));
+				rec->flags |= SOCK_F_MARK_KNOWN;
+			}
+			break;
+		case INET_DIAG_CGROUP_ID:
+			if (len >= 8)
+				memcpy(&rec->cgroup_id, data, sizeof(rec->cgroup_id));
+			break;
+		default:
+			break;
+		}
+		a += NLA_ALIGN(nla->nla_len);
 	}
-	if (tb[INET_DIAG_MARK] && nla_len(tb[INET_DIAG_MARK]) >= 4) {
-		rec->mark = nla_get_u32(tb[INET_DIAG_MARK]);
-		rec->flags |= SOCK_F_MARK_KNOWN;
-	}
-	if (tb[INET_DIAG_CGROUP_ID] && nla_len(tb[INET_DIAG_CGROUP_ID]) >= 8)
-		rec->cgroup_id = nla_get_u64(tb[INET_DIAG_CGROUP_ID]);
 	return 0;
 }
 

@@ -105,6 +105,42 @@ static void test_diag_parse_minimal_and_request_socks(void **state)
 	assert_int_equal(diag_parse(&x.h, IPPROTO_TCP, &r), -EINVAL);
 }
 
+/*
+ * Attributes are extras: a malformed one ends the walk without failing the record (and
+ * without looping on a zero length); a tcp_info too short for the idle times leaves idle
+ * unknown; an attribute cut off by the message's end is not read past it.
+ */
+static void test_diag_parse_bad_attributes(void **state)
+{
+	struct msg x;
+	struct sock_rec r;
+
+	(void)state;
+	build(&x, SS_CLOSE_WAIT, true);
+	x.mark_hdr.nla_len = 0;
+	assert_int_equal(diag_parse(&x.h, IPPROTO_TCP, &r), 0);
+	assert_int_equal(r.idle_ms, 3000);
+	assert_int_equal(r.mark, 0);
+	assert_int_equal(r.flags & SOCK_F_MARK_KNOWN, 0);
+	assert_int_equal(r.cgroup_id, 0);
+	assert_int_equal(r.inode, 4242);
+
+	build(&x, SS_CLOSE_WAIT, true);
+	x.info_hdr.nla_len = NLA_HDRLEN + 8;
+	memmove((char *)&x.info + 8, &x.mark_hdr, sizeof(x) - offsetof(struct msg, mark_hdr));
+	x.h.nlmsg_len = sizeof(x) - (sizeof(x.info) - 8);
+	assert_int_equal(diag_parse(&x.h, IPPROTO_TCP, &r), 0);
+	assert_int_equal(r.idle_ms, SOCK_IDLE_UNKNOWN);
+	assert_int_equal(r.mark, 0x99);
+	assert_int_equal(r.cgroup_id, 777);
+
+	build(&x, SS_CLOSE_WAIT, true);
+	x.h.nlmsg_len = sizeof(x) - 4; /* the cgroup id's last half is past the end */
+	assert_int_equal(diag_parse(&x.h, IPPROTO_TCP, &r), 0);
+	assert_int_equal(r.mark, 0x99);
+	assert_int_equal(r.cgroup_id, 0);
+}
+
 struct found {
 	struct sock_set set;
 	uint16_t port;
@@ -269,6 +305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diag_parse_fields),
 		cmocka_unit_test(test_diag_parse_minimal_and_request_socks),
+		cmocka_unit_test(test_diag_parse_bad_attributes),
 		cmocka_unit_test(test_diag_check_batch),
 		cmocka_unit_test(test_diag_check_batch_overflow),
 		cmocka_unit_test(test_diag_open_out_of_fds),
