@@ -226,36 +226,56 @@ static const char digit_pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-char *json_cur_u64(char *p, uint64_t v)
+static unsigned count_digits(uint64_t v)
 {
-	char buf[20], *q = buf + sizeof(buf);
-	size_t n;
+	unsigned n = 1;
 
-	/* 32-bit division where it fits: most of what is written does (ports, pids, inodes). */
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/* v's digits end at e, written backwards two at a time; 32-bit division for what fits. */
+static void digits_back(char *e, uint64_t v)
+{
 	while (v > UINT32_MAX) {
 		unsigned r = (unsigned)(v % 100);
 
 		v /= 100;
-		q -= 2;
-		memcpy(q, digit_pairs + 2 * r, 2);
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * r, 2);
 	}
-	for (uint32_t w = (uint32_t)v;; ) {
-		if (w < 10) {
-			*--q = (char)('0' + w);
-			break;
-		}
-		if (w < 100) {
-			q -= 2;
-			memcpy(q, digit_pairs + 2 * w, 2);
-			break;
-		}
-		q -= 2;
-		memcpy(q, digit_pairs + 2 * (w % 100), 2);
+	uint32_t w = (uint32_t)v;
+
+	while (w >= 100) {
+		unsigned r = w % 100;
+
 		w /= 100;
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * r, 2);
 	}
-	n = (size_t)(buf + sizeof(buf) - q);
-	memcpy(p, q, n);
-	return p + n;
+	if (w >= 10)
+		memcpy(e - 2, digit_pairs + 2 * w, 2);
+	else
+		e[-1] = (char)('0' + w);
+}
+
+/* Counted first, then written in place: no copy of a variable length (a libc call). */
+char *json_cur_u64(char *p, uint64_t v)
+{
+	char *e = p + count_digits(v);
+
+	digits_back(e, v);
+	return e;
 }
 
 char *json_cur_i64(char *p, int64_t v)
@@ -269,15 +289,13 @@ char *json_cur_i64(char *p, int64_t v)
 
 char *json_cur_hex(char *p, uint64_t v)
 {
-	char buf[16], *q = buf + sizeof(buf);
-	size_t n;
+	/* As many digits as v has nibbles (one for 0), written backwards in place. */
+	unsigned n = v ? (unsigned)(64 - __builtin_clzll(v) + 3) / 4 : 1;
+	char *e = p + n;
 
-	do
+	for (char *q = e; q > p; v >>= 4)
 		*--q = hex_digits[v & 0xf];
-	while (v >>= 4);
-	n = (size_t)(buf + sizeof(buf) - q);
-	memcpy(p, q, n);
-	return p + n;
+	return e;
 }
 
 static void put_u64(struct json *j, uint64_t v)
