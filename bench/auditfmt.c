@@ -4,7 +4,9 @@
  * one owner, as bench row 6's kill does while the destroys run (issue 11). Two measures per run:
  * "format", the sockets formatted by output_sock_json_ns into one reused buffer cut every
  * AUDIT_RECORD_BYTES (what audit.c's intent records do, without the file); and "audit",
- * audit_intent_ns into /dev/null (records, flock, write(2), no disk). User and system CPU from
+ * audit_intent_ns into /dev/null (records, flock, write(2), no disk); and "results", the result
+ * records of the same sockets, all killed, into /dev/null (written after the kill, on the main
+ * thread: reap.c calls audit_result_fds per socket). User and system CPU from
  * getrusage and wall time, per run; no root, no sockets, no network.
  */
 #include "audit.h"
@@ -59,6 +61,8 @@ static void fill(struct sock_rec *v, size_t n)
 		r->pid = 4242;
 		r->fd = (int32_t)(3 + i);
 		r->nowners = 1;
+		r->outcome = OUT_KILLED;
+		r->engine = SOCK_ENGINE_DESTROY;
 	}
 }
 
@@ -122,7 +126,7 @@ static struct cost format_only(const struct sock_rec *v, size_t n, size_t *bytes
 	return c;
 }
 
-static struct cost audit_devnull(const struct sock_rec *v, size_t n)
+static struct cost audit_devnull(const struct sock_rec *v, size_t n, bool results)
 {
 	struct audit a;
 	struct rusage ru;
@@ -137,8 +141,12 @@ static struct cost audit_devnull(const struct sock_rec *v, size_t n)
 	audit_init(&a);
 	audit_open_fd(&a, fd);
 	cost_begin(&ru, &ts);
-	for (size_t i = 0; i < n; i++)
-		audit_intent_ns(&a, &v[i], &owners, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (results)
+			audit_result_fds(&a, &v[i], &owners);
+		else
+			audit_intent_ns(&a, &v[i], &owners, NULL);
+	}
 	audit_sync(&a);
 	c = cost_end(&ru, &ts);
 	audit_commit(&a);
@@ -160,11 +168,14 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++) {
 		size_t bytes;
 		struct cost f = format_only(v, n, &bytes);
-		struct cost a = audit_devnull(v, n);
+		struct cost a = audit_devnull(v, n, false);
+		struct cost res = audit_devnull(v, n, true);
 
 		printf("run %d: %zu intents, %zu bytes: format user %.1f ms sys %.1f ms wall %.1f ms;"
-		       " audit to /dev/null user %.1f ms sys %.1f ms wall %.1f ms\n", r + 1, n, bytes,
-		       f.user_ms, f.sys_ms, f.wall_ms, a.user_ms, a.sys_ms, a.wall_ms);
+		       " audit to /dev/null user %.1f ms sys %.1f ms wall %.1f ms;"
+		       " results user %.1f ms sys %.1f ms wall %.1f ms\n", r + 1, n, bytes,
+		       f.user_ms, f.sys_ms, f.wall_ms, a.user_ms, a.sys_ms, a.wall_ms, res.user_ms,
+		       res.sys_ms, res.wall_ms);
 	}
 	free(v);
 	return 0;
