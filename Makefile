@@ -316,12 +316,20 @@ deps:
 	fi
 
 # Benchmarks against the anchors in the same run (root: it builds its workload in a namespace).
-BENCH_BINS := build/bench/holder build/bench/nsholder build/bench/measure build/bench/floor
+BENCH_BINS := build/bench/holder build/bench/nsholder build/bench/measure build/bench/floor \
+	build/bench/auditfmt
 
 build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o $@ $<
+
+# The audit intents' formatting alone (CPU time, no root): `build/bench/auditfmt [N] [RUNS]`.
+# Linked with the release build's library, as the installed binary formats them.
+build/bench/auditfmt: bench/auditfmt.c build/obj/libsockreap.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(DEV_CFLAGS) $(LDFLAGS) -o $@ $< build/obj/libsockreap.a $(PKG_LIBS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS) build/tests/churnrig

@@ -639,34 +639,93 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		fprintf(f, "... %zu more; --dry-run -j or a pipe shows all\n", set->n - shown);
 }
 
-static void endpoint_json(struct json *j, const char *key, int family, const uint32_t addr[4],
-			  uint16_t port)
-{
-	char a[INET6_ADDRSTRLEN];
+/*
+ * A socket's JSON is written by hand into room json_reserve gives (json.h says why): keys and
+ * the punctuation around them are literals, numbers and IPv4 addresses are formatted in place.
+ * At 100,000 sockets the audit intents are ~33 MB formatted on a thread while the destroys run
+ * (issue 11's bench row 6): a call per field with a scan of its key took ~45 ms of its CPU.
+ * tests/unit/test_audit_intent.c holds the exact bytes.
+ */
 
+/* "addr":"...","port":N} of an endpoint, its key and '{' written by the caller. */
+static char *endpoint_cur(char *p, int family, const uint32_t addr[4], uint16_t port)
+{
+	p = json_cur_lit(p, "\"addr\":\"");
 	/* IPv4 by hand: inet_ntop's sprintf was most of formatting 100,000 audit intents. */
 	if (family == AF_INET) {
 		const uint8_t *b = (const uint8_t *)addr;
-		char *o = a;
 
 		for (int i = 0; i < 4; i++) {
-			unsigned v = b[i];
-
-			if (v >= 100)
-				*o++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*o++ = (char)('0' + v / 10 % 10);
-			*o++ = (char)('0' + v % 10);
-			*o++ = '.';
+			if (i)
+				*p++ = '.';
+			p = json_cur_u64(p, b[i]);
 		}
-		o[-1] = '\0';
-	} else if (!inet_ntop(family, addr, a, sizeof(a))) {
-		a[0] = '\0';
+	} else if (inet_ntop(family, addr, p, INET6_ADDRSTRLEN)) {
+		p += strlen(p);
 	}
-	json_obj_begin(j, key);
-	json_str(j, "addr", a);
-	json_uint(j, "port", port);
-	json_obj_end(j);
+	p = json_cur_lit(p, "\",\"port\":");
+	p = json_cur_u64(p, port);
+	*p++ = '}';
+	return p;
+}
+
+/* A number, or null when known is false. */
+static char *uint_or_null(char *p, bool known, uint64_t v)
+{
+	return known ? json_cur_u64(p, v) : json_cur_lit(p, "null");
+}
+
+/*
+ * Room for the socket's fields from "cookie" to "idle_ms": the literals (under 200 bytes), a
+ * 16-digit cookie, a state name, two IPv6 addresses and ports, seven numbers of up to 20 digits.
+ */
+#define SOCK_HEAD_ROOM (200 + 16 + 16 + 2 * (INET6_ADDRSTRLEN + 5) + 7 * 20)
+/* An owner but its name: {"pid":N,"comm":,"fd":N} with the next one's ',' (and "null"). */
+#define OWNER_ROOM 64
+/* A name up to this long is written in place; a longer one (not a comm: 15 bytes) by json_str. */
+#define NAME_INLINE 48
+
+_Static_assert(SOCK_HEAD_ROOM <= JSON_RESERVE_MAX, "a socket's head fits one reservation");
+_Static_assert(OWNER_ROOM + JSON_STR_ROOM(NAME_INLINE) <= JSON_RESERVE_MAX,
+	       "an owner fits one reservation");
+
+/* The fields from "cookie" to "idle_ms", the first of the socket's object. */
+static void sock_head_json(struct json *j, const struct sock_rec *rec)
+{
+	const char *state = sock_state_name(rec->state);
+	char *p = json_reserve(j, SOCK_HEAD_ROOM);
+
+	if (!p)
+		return;
+	/* 64-bit cookies do not survive JSON numbers (doubles): hex strings, as ss prints them. */
+	p = json_cur_lit(p, "\"cookie\":\"");
+	p = json_cur_hex(p, sock_cookie(rec));
+	p = rec->protocol == IPPROTO_UDP ? json_cur_lit(p, "\",\"protocol\":\"udp\"")
+					 : json_cur_lit(p, "\",\"protocol\":\"tcp\"");
+	p = rec->family == AF_INET ? json_cur_lit(p, ",\"family\":\"inet\"")
+				   : json_cur_lit(p, ",\"family\":\"inet6\"");
+	p = json_cur_lit(p, ",\"state\":");
+	p = state ? json_cur_str(p, state, strlen(state)) : json_cur_lit(p, "null");
+	p = json_cur_lit(p, ",\"local\":{");
+	p = endpoint_cur(p, rec->family, rec->id.idiag_src, sock_sport(rec));
+	p = json_cur_lit(p, ",\"peer\":{");
+	p = endpoint_cur(p, rec->family, rec->id.idiag_dst, sock_dport(rec));
+	p = json_cur_lit(p, ",\"inode\":");
+	p = json_cur_u64(p, rec->inode);
+	/* The kernel reports 0 for sockets without a file (TIME_WAIT, SYN_RECV): not root's. */
+	p = json_cur_lit(p, ",\"uid\":");
+	p = uint_or_null(p, !selector_ownerless(rec), rec->uid);
+	p = json_cur_lit(p, ",\"cgroup_id\":");
+	p = json_cur_u64(p, rec->cgroup_id);
+	p = json_cur_lit(p, ",\"mark\":");
+	p = uint_or_null(p, rec->flags & SOCK_F_MARK_KNOWN, rec->mark);
+	p = json_cur_lit(p, ",\"recv_q\":");
+	p = json_cur_u64(p, rec->rqueue);
+	p = json_cur_lit(p, ",\"send_q\":");
+	p = json_cur_u64(p, rec->wqueue);
+	p = json_cur_lit(p, ",\"idle_ms\":");
+	p = uint_or_null(p, rec->idle_ms != SOCK_IDLE_UNKNOWN, rec->idle_ms);
+	json_advance(j, p);
 }
 
 /* --close-fd: "fd_closed" true/false, and what became of the descriptor and why. */
@@ -687,6 +746,44 @@ static void fd_result_json(struct json *j, const struct sock_rec *rec,
 }
 
 /*
+ * {"pid":N,"comm":"...","fd":N...} of one owner, after a ',' unless first. The object is
+ * written by hand inside the socket's: the writer's comma state stays the socket's, which is
+ * right for fd_result_json's fields (they follow "fd").
+ */
+static void owner_json(struct json *j, const struct sock_rec *rec,
+		       const struct sel_owner_ctx *owners, const struct sel_owner_info *o, bool first)
+{
+	size_t len = o->comm ? strlen(o->comm) : 0;
+	char *p = json_reserve(j, OWNER_ROOM + JSON_STR_ROOM(len <= NAME_INLINE ? len : 0));
+
+	if (!p)
+		return;
+	p = first ? json_cur_lit(p, "{\"pid\":") : json_cur_lit(p, ",{\"pid\":");
+	p = json_cur_i64(p, o->pid);
+	if (!o->comm) {
+		p = json_cur_lit(p, ",\"comm\":null");
+	} else if (len <= NAME_INLINE) {
+		p = json_cur_lit(p, ",\"comm\":");
+		p = json_cur_str(p, o->comm, len);
+	} else {
+		json_advance(j, p);
+		json_strn(j, "comm", o->comm, len);
+		p = json_reserve(j, OWNER_ROOM);
+		if (!p)
+			return;
+	}
+	p = json_cur_lit(p, ",\"fd\":");
+	p = json_cur_i64(p, o->fd);
+	json_advance(j, p);
+	fd_result_json(j, rec, owners, o);
+	p = json_reserve(j, 1);
+	if (p) {
+		*p++ = '}';
+		json_advance(j, p);
+	}
+}
+
+/*
  * Every known owner; null (not []) when none is known but some may exist, and owners_unknown
  * says why the list may be incomplete: "not-looked-up", "unreadable", "hidepid".
  */
@@ -695,25 +792,29 @@ static void owners_json(struct json *j, const struct sock_rec *rec,
 {
 	const char *unknown = owners_unknown(rec, owners);
 	struct sel_owner_info o;
+	char *p = json_reserve(j, OWNER_ROOM);
 
+	if (!p)
+		return;
 	if (!selector_ownerless(rec) && (rec->pid < 0 || !owners || (rec->pid == 0 && unknown))) {
-		json_put_null(j, "owners");
-		json_put_null(j, "owner_count");
+		p = json_cur_lit(p, ",\"owners\":null,\"owner_count\":null");
 	} else {
-		json_arr_begin(j, "owners");
+		p = json_cur_lit(p, ",\"owners\":[");
+		json_advance(j, p);
 		for (size_t i = 0; rec->pid > 0 && owners && owners->owner(owners->arg, rec, i, &o);
-		     i++) {
-			json_obj_begin(j, NULL);
-			json_int(j, "pid", o.pid);
-			json_str(j, "comm", o.comm);
-			json_int(j, "fd", o.fd);
-			fd_result_json(j, rec, owners, &o);
-			json_obj_end(j);
-		}
-		json_arr_end(j);
-		json_uint(j, "owner_count", selector_ownerless(rec) ? 0 : rec->nowners);
+		     i++)
+			owner_json(j, rec, owners, &o, i == 0);
+		p = json_reserve(j, OWNER_ROOM);
+		if (!p)
+			return;
+		p = json_cur_lit(p, "],\"owner_count\":");
+		p = json_cur_u64(p, selector_ownerless(rec) ? 0 : rec->nowners);
 	}
-	json_str(j, "owners_unknown", unknown);
+	if (!unknown)
+		p = json_cur_lit(p, ",\"owners_unknown\":null");
+	json_advance(j, p);
+	if (unknown)
+		json_str(j, "owners_unknown", unknown);
 }
 
 void output_sock_json(struct json *j, const char *key, const struct sock_rec *rec,
@@ -731,30 +832,7 @@ void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec 
 		return;
 	}
 	json_obj_begin(j, key);
-	/* 64-bit cookies do not survive JSON numbers (doubles): hex strings, as ss prints them. */
-	json_hex(j, "cookie", sock_cookie(rec));
-	json_str(j, "protocol", rec->protocol == IPPROTO_UDP ? "udp" : "tcp");
-	json_str(j, "family", rec->family == AF_INET ? "inet" : "inet6");
-	json_str(j, "state", sock_state_name(rec->state));
-	endpoint_json(j, "local", rec->family, rec->id.idiag_src, sock_sport(rec));
-	endpoint_json(j, "peer", rec->family, rec->id.idiag_dst, sock_dport(rec));
-	json_uint(j, "inode", rec->inode);
-	/* The kernel reports 0 for sockets without a file (TIME_WAIT, SYN_RECV): not root's. */
-	if (selector_ownerless(rec))
-		json_put_null(j, "uid");
-	else
-		json_uint(j, "uid", rec->uid);
-	json_uint(j, "cgroup_id", rec->cgroup_id);
-	if (rec->flags & SOCK_F_MARK_KNOWN)
-		json_uint(j, "mark", rec->mark);
-	else
-		json_put_null(j, "mark");
-	json_uint(j, "recv_q", rec->rqueue);
-	json_uint(j, "send_q", rec->wqueue);
-	if (rec->idle_ms == SOCK_IDLE_UNKNOWN)
-		json_put_null(j, "idle_ms");
-	else
-		json_uint(j, "idle_ms", rec->idle_ms);
+	sock_head_json(j, rec);
 	owners_json(j, rec, owners);
 	/* A skipped socket says so even in a preview or an audit intent: it is not acted on. */
 	if (with_outcome || rec->outcome == OUT_SKIPPED) {

@@ -150,6 +150,123 @@ static void test_json_buffer_same_as_stream(void **state)
 	}
 }
 
+/* A stream's or a buffer's bytes for one string, NUL-terminated; the caller frees them. */
+static char *str_bytes(const char *s, size_t len, bool buffered)
+{
+	struct json j;
+
+	if (buffered) {
+		struct json_buf b = { 0 };
+
+		json_init_buf(&j, &b);
+		json_strn(&j, NULL, s, len);
+		json_end_line(&j);
+		assert_false(b.oom);
+		b.p[b.len - 1] = '\0';
+		return b.p;
+	}
+	char *p = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&p, &n);
+
+	assert_non_null(f);
+	json_init(&j, f);
+	json_strn(&j, NULL, s, len);
+	fclose(f);
+	return p;
+}
+
+/*
+ * Long strings: whatever pieces the writer takes a string in, a character (or a malformed
+ * sequence) that sits at any offset comes out as it does alone.
+ */
+static void test_json_long_strings(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\xc3\xa9", "\xc3\xa9" },
+		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },
+		{ "\xe6\x97\xa5", "\xe6\x97\xa5" },
+		{ "\xff", "\xef\xbf\xbd" },
+		{ "\xe2\x82", "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc2\x85", "\\u0085" },
+		{ "\"\\\n\x01", "\\\"\\\\\\n\\u0001" },
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (size_t at = 0; at < 300; at++) {
+			char in[512], want[1024];
+			size_t il = strlen(cases[c].in), ol = strlen(cases[c].out), tail = 50;
+
+			memset(in, 'a', at);
+			memcpy(in + at, cases[c].in, il);
+			memset(in + at + il, 'b', tail);
+			want[0] = '"';
+			memset(want + 1, 'a', at);
+			memcpy(want + 1 + at, cases[c].out, ol);
+			memset(want + 1 + at + ol, 'b', tail);
+			memcpy(want + 1 + at + ol + tail, "\"", 2);
+			for (int buffered = 0; buffered < 2; buffered++) {
+				char *got = str_bytes(in, at + il + tail, buffered);
+
+				assert_string_equal(got, want);
+				free(got);
+			}
+		}
+	}
+}
+
+/* Numbers at the edges of their digits, as printf writes them. */
+static void test_json_numbers(void **state)
+{
+	static const uint64_t u[] = { 0, 1, 9, 10, 99, 100, 999, 1000, 65535, 4294967295ULL,
+				      4294967296ULL, 9999999999ULL, 10000000000ULL,
+				      18446744073709551615ULL };
+	static const int64_t s[] = { 0, -1, -9, -10, 2147483647, -2147483648LL, INT64_MAX,
+				     INT64_MIN };
+	char want[2048], *got;
+	size_t n = 0;
+
+	(void)state;
+	for (int buffered = 0; buffered < 2; buffered++) {
+		struct json_buf b = { 0 };
+		char *p = NULL;
+		size_t len = 0;
+		FILE *f = buffered ? NULL : open_memstream(&p, &len);
+		struct json j;
+
+		n = 0;
+		if (buffered)
+			json_init_buf(&j, &b);
+		else
+			json_init(&j, f);
+		json_arr_begin(&j, NULL);
+		for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+			json_uint(&j, NULL, u[i]);
+			n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%" PRIu64,
+					      i ? "," : "[", u[i]);
+		}
+		for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+			json_int(&j, NULL, s[i]);
+			n += (size_t)snprintf(want + n, sizeof(want) - n, ",%" PRId64, s[i]);
+		}
+		json_arr_end(&j);
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "]");
+		if (buffered) {
+			json_end_line(&j);
+			b.p[b.len - 1] = '\0';
+			got = b.p;
+		} else {
+			fclose(f);
+			got = p;
+		}
+		assert_string_equal(got, want);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_json_strings_are_always_valid_utf8),
 		cmocka_unit_test(test_json_buffer_same_as_stream),
+		cmocka_unit_test(test_json_long_strings),
+		cmocka_unit_test(test_json_numbers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
