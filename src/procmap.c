@@ -614,35 +614,84 @@ static int cmp_shared(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-static void sift_down(struct shared_fd *v, size_t root, size_t n)
+/* Ties of an inode (its owners), and whatever is left small: by cmp_shared, in place. */
+static void insertion_sort(struct shared_fd *v, size_t n)
 {
-	for (size_t child; (child = 2 * root + 1) < n; root = child) {
-		if (child + 1 < n && cmp_shared(&v[child], &v[child + 1]) < 0)
-			child++;
-		if (cmp_shared(&v[root], &v[child]) >= 0)
-			return;
-		struct shared_fd t = v[root];
+	for (size_t i = 1; i < n; i++) {
+		struct shared_fd t = v[i];
+		size_t k = i;
 
-		v[root] = v[child];
-		v[child] = t;
+		for (; k > 0 && cmp_shared(&v[k - 1], &t) > 0; k--)
+			v[k] = v[k - 1];
+		v[k] = t;
 	}
 }
 
 /*
- * Heapsort, in place: glibc's qsort sorts a copy (merge sort), which at 100,000 forked holders
- * is 1.2 MB more at the run's peak.
+ * One byte of (inode - base), from shift down: the records are dealt into their 256 buckets
+ * in place (each moved once, along its cycle), then each bucket is sorted on the next byte.
+ */
+static void radix_by_inode(struct shared_fd *v, size_t n, uint32_t base, int shift)
+{
+	size_t count[256] = { 0 }, next[256], end[256], at = 0;
+
+	if (n <= 32) {
+		insertion_sort(v, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		count[((v[i].inode - base) >> shift) & 0xff]++;
+	for (int b = 0; b < 256; b++) {
+		next[b] = at;
+		at += count[b];
+		end[b] = at;
+	}
+	for (unsigned b = 0; b < 256; b++)
+		while (next[b] < end[b]) {
+			struct shared_fd t = v[next[b]];
+			unsigned d = ((t.inode - base) >> shift) & 0xff;
+
+			while (d != b) {
+				struct shared_fd u = v[next[d]];
+
+				v[next[d]++] = t;
+				t = u;
+				d = ((t.inode - base) >> shift) & 0xff;
+			}
+			v[next[b]++] = t;
+		}
+	for (size_t b = 0, from = 0; b < 256; from = end[b], b++) {
+		size_t m = end[b] - from;
+
+		if (m < 2)
+			continue;
+		if (shift)
+			radix_by_inode(v + from, m, base, shift - 8);
+		else
+			insertion_sort(v + from, m); /* one inode: its owners by pid, then fd */
+	}
+}
+
+/*
+ * By inode, then pid, then fd; in place (glibc's qsort sorts a copy, which at 100,000 forked
+ * holders is 1.2 MB more at the run's peak). A radix sort on the bytes the inodes differ in:
+ * the walk's 100,000 records took a heapsort ~7 ms on the walk's thread, which the kill waits
+ * for; this takes ~1.
  */
 static void sort_shared(struct shared_fd *v, size_t n)
 {
-	for (size_t i = n / 2; i-- > 0;)
-		sift_down(v, i, n);
-	for (size_t end = n; end-- > 1;) {
-		struct shared_fd t = v[0];
+	uint32_t lo = UINT32_MAX, hi = 0;
+	int shift = 0;
 
-		v[0] = v[end];
-		v[end] = t;
-		sift_down(v, 0, end);
+	if (n < 2)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		lo = v[i].inode < lo ? v[i].inode : lo;
+		hi = v[i].inode > hi ? v[i].inode : hi;
 	}
+	while (shift < 24 && (hi - lo) >> (shift + 8))
+		shift += 8;
+	radix_by_inode(v, n, lo, shift);
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -1099,7 +1148,8 @@ static int collect_inodes(struct sock_set *set, struct hashmap *inodes)
 	size_t want = 0;
 	int ret;
 
-	for (size_t i = 0; i < set->n; i++)
+	/* The map's size first; a prefetch needs no map, so no pass of its own for the count. */
+	for (size_t i = 0; inodes && i < set->n; i++)
 		want += set->v[i].pid < 0 && set->v[i].inode;
 	ret = inodes ? hashmap_init(inodes, want) : 0;
 	if (ret < 0)
@@ -1112,6 +1162,8 @@ static int collect_inodes(struct sock_set *set, struct hashmap *inodes)
 			set->v[i].pid = 0;
 		else if (inodes)
 			hashmap_put(inodes, set->v[i].inode, (uint32_t)i);
+		else
+			want++;
 	}
 	return want > INT32_MAX ? INT32_MAX : (int)want;
 }

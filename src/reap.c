@@ -202,7 +202,8 @@ static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
 
 		if (r == SEL_NO)
 			continue;
-		set->v[w] = set->v[i];
+		if (w != i)
+			set->v[w] = set->v[i];
 		if (r == SEL_UNKNOWN) {
 			set->v[w].outcome = OUT_SKIPPED;
 			set->v[w].err = SOCK_ERR_OWNER_UNKNOWN;
@@ -210,7 +211,11 @@ static size_t filter_owned(struct sock_set *set, const struct sel_node *ast,
 		w++;
 	}
 	set->n = w;
-	return partition_skipped(set->v, set->n);
+	/* Nothing skipped (the usual case): nothing to move, and no pass of log n depth. */
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].outcome == OUT_SKIPPED)
+			return partition_skipped(set->v, set->n);
+	return set->n;
 }
 
 /*

@@ -708,6 +708,58 @@ static void test_procmap_prefetch_many(void **state)
 }
 
 /*
+ * Ties and spread together (the sort's cases): 40 sockets, each held on 6 fds by processes
+ * 300, 100 and 200 in shuffled order, with inodes 2^24 apart and 1 apart (every byte of the
+ * radix sort, and its insertion sort of an inode's owners): each socket lists exactly its six
+ * owners, by pid then fd.
+ */
+static void test_procmap_prefetch_ties(void **state)
+{
+	static const uint32_t gaps[] = { 1, 1U << 24, 257 };
+	static const int32_t pids[] = { 300, 100, 200 };
+
+	(void)state;
+	for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); g++) {
+		enum { SOCKS = 40, EACH = 6 };
+		struct taskfiles_rec recs[SOCKS * EACH];
+		struct stream st = { (const char *)recs, sizeof(recs), 0, 4096, 0 };
+		struct stream again = { (const char *)recs, 0, 0, 64, 0 };
+		struct procmap *pm = procmap_new(root);
+		struct sock_set set = { 0 };
+		char want[256];
+
+		for (uint32_t i = 0; i < SOCKS * EACH; i++) {
+			uint32_t k = (i * 97U) % (SOCKS * EACH); /* shuffled: 97 is prime to 240 */
+			uint32_t sock = k / EACH, owner = k % EACH;
+
+			recs[i] = (struct taskfiles_rec){ .tgid = pids[owner % 3], .tid = pids[owner % 3],
+							  .fd = (int32_t)(50 - owner),
+							  .inode = 7U + gaps[g] * sock };
+		}
+		for (uint32_t i = 0; i < SOCKS; i++) {
+			struct sock_rec r;
+
+			memset(&r, 0, sizeof(r));
+			r.inode = 7U + gaps[g] * i;
+			r.pid = -1;
+			r.fd = -1;
+			assert_int_equal(sock_set_push(&set, &r), 0);
+		}
+		assert_int_equal(procmap_prefetch_records(pm, read_stream, &st), 0);
+		assert_int_equal(procmap_resolve_records(pm, &set, read_stream, &again), 0);
+		/* owner o: pid pids[o % 3], fd 50 - o: 100 has 49 and 46, 200 48 and 45, 300 50, 47 */
+		snprintf(want, sizeof(want), "100/46/java 100/49/java 200/45/nginx 200/48/nginx "
+					     "300/47/java 300/50/java");
+		for (uint32_t i = 0; i < SOCKS; i++) {
+			assert_int_equal(set.v[i].nowners, EACH);
+			assert_string_equal(owners_of(pm, &set.v[i]), want);
+		}
+		procmap_free(pm);
+		sock_set_free(&set);
+	}
+}
+
+/*
  * A socket opened after the prefetch's walk passed its process (1002: not in the first
  * stream) is found by the second look; the owners found the first time are not counted twice.
  */
@@ -817,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_procmap_bpf_records_broken),
 		cmocka_unit_test(test_procmap_prefetch_records),
 		cmocka_unit_test(test_procmap_prefetch_many),
+		cmocka_unit_test(test_procmap_prefetch_ties),
 		cmocka_unit_test(test_procmap_prefetch_second_look),
 		cmocka_unit_test(test_procmap_prefetch_reads_once),
 		cmocka_unit_test(test_procmap_fixture_is_proc),
