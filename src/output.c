@@ -477,14 +477,19 @@ static void rows_write(FILE *f, struct rows_part *p)
 #define TABLE_BLOCK 2048
 
 /*
- * The helper thread formats the odd blocks, each into the buffer of part[its number / 2 %
- * 2], while this one formats and writes the even ones and writes the helper's in turn: one
- * thread for the whole table (one per pair of blocks cost ~25 thread starts a table).
+ * Blocks are taken in order by whichever thread is free, this one or one helper for the
+ * whole table (a thread per pair of blocks cost ~25 thread starts a table), each into the
+ * slot of its number modulo TABLE_SLOTS; this thread writes them in order. A block is taken
+ * only once the block before in its slot is written, so TABLE_SLOTS buffers at most; and
+ * this thread waits only for the one block due next, not for a helper the scheduler holds
+ * back (a machine busy with other work).
  */
-struct rows_helper {
-	struct rows_part part[2];
-	bool ready[2];		/* part[i] holds a block not written yet */
-	size_t n;		/* rows in the table */
+#define TABLE_SLOTS 4
+
+struct rows_job {
+	struct rows_part slot[TABLE_SLOTS];
+	bool ready[TABLE_SLOTS];	/* the slot's block is formatted, not yet written */
+	size_t n, blocks, taken, written;	/* taken: the next block to format */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -494,75 +499,102 @@ static size_t block_end(size_t b, size_t n)
 	return n - b * TABLE_BLOCK < TABLE_BLOCK ? n : (b + 1) * TABLE_BLOCK;
 }
 
-static void *rows_helper_run(void *arg)
+/* Under the lock: the next block to format, or job->blocks when none may be taken now. */
+static size_t block_take(struct rows_job *job)
 {
-	struct rows_helper *h = arg;
+	if (job->taken >= job->blocks || job->taken >= job->written + TABLE_SLOTS)
+		return job->blocks;
+	return job->taken++;
+}
 
-	for (size_t b = 1; b * TABLE_BLOCK < h->n; b += 2) {
-		size_t i = b / 2 % 2;
+/* Formats block b into its slot, then says it is ready: returns with the lock held. */
+static void block_format(struct rows_job *job, size_t b)
+{
+	struct rows_part *p = &job->slot[b % TABLE_SLOTS];
 
-		pthread_mutex_lock(&h->lock);
-		while (h->ready[i])
-			pthread_cond_wait(&h->cond, &h->lock);
-		pthread_mutex_unlock(&h->lock);
-		h->part[i].from = b * TABLE_BLOCK;
-		h->part[i].to = block_end(b, h->n);
-		rows_format(&h->part[i]);
-		pthread_mutex_lock(&h->lock);
-		h->ready[i] = true;
-		pthread_cond_broadcast(&h->cond);
-		pthread_mutex_unlock(&h->lock);
+	p->from = b * TABLE_BLOCK;
+	p->to = block_end(b, job->n);
+	rows_format(p);
+	pthread_mutex_lock(&job->lock);
+	job->ready[b % TABLE_SLOTS] = true;
+	pthread_cond_broadcast(&job->cond);
+}
+
+static void *rows_helper(void *arg)
+{
+	struct rows_job *job = arg;
+
+	pthread_mutex_lock(&job->lock);
+	while (job->taken < job->blocks) {
+		size_t b = block_take(job);
+
+		if (b == job->blocks) {
+			pthread_cond_wait(&job->cond, &job->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&job->lock);
+		block_format(job, b);
 	}
+	pthread_mutex_unlock(&job->lock);
 	return NULL;
 }
 
-/* The rows [0, n) a block at a time; on two threads when helper says so. */
+/* The rows [0, n) a block at a time, in order: with a helper thread when asked. */
 static void rows_blocks(FILE *f, struct rows_part *a, size_t n, bool helper)
 {
-	struct rows_helper h = { .part = { *a, *a }, .n = n };
+	struct rows_job job = { .n = n, .blocks = (n + TABLE_BLOCK - 1) / TABLE_BLOCK };
 	pthread_t th;
-	bool two = false;
 
-	if (helper && pthread_mutex_init(&h.lock, NULL) == 0) {
-		if (pthread_cond_init(&h.cond, NULL) == 0) {
-			two = pthread_create(&th, NULL, rows_helper_run, &h) == 0;
-			if (!two)
-				pthread_cond_destroy(&h.cond);
-		}
-		if (!two)
-			pthread_mutex_destroy(&h.lock);
+	if (helper && pthread_mutex_init(&job.lock, NULL) != 0)
+		helper = false;
+	else if (helper && pthread_cond_init(&job.cond, NULL) != 0) {
+		pthread_mutex_destroy(&job.lock);
+		helper = false;
 	}
-	for (size_t b = 0; b * TABLE_BLOCK < n; b++) {
-		struct rows_part *p = &h.part[b / 2 % 2];
-
-		if (!two || b % 2 == 0) {
+	if (!helper) {
+		/* One thread: one buffer, block after block. */
+		for (size_t b = 0; b < job.blocks; b++) {
 			a->from = b * TABLE_BLOCK;
 			a->to = block_end(b, n);
 			rows_write(f, a);
-			continue;
 		}
-		pthread_mutex_lock(&h.lock);
-		while (!h.ready[b / 2 % 2])
-			pthread_cond_wait(&h.cond, &h.lock);
-		pthread_mutex_unlock(&h.lock);
-		if (p->oom) {
-			rows_write(f, p); /* formats it again here, and writes it row by row */
+		free(a->buf);
+		return;
+	}
+	for (size_t i = 0; i < TABLE_SLOTS; i++)
+		job.slot[i] = *a;
+	/* No helper after all: this thread takes every block itself, the same way. */
+	helper = pthread_create(&th, NULL, rows_helper, &job) == 0;
+	pthread_mutex_lock(&job.lock);
+	while (job.written < job.blocks) {
+		size_t due = job.written % TABLE_SLOTS, b;
+
+		if (job.ready[due]) {
+			struct rows_part *p = &job.slot[due];
+
+			pthread_mutex_unlock(&job.lock);
+			if (p->oom)
+				rows_write(f, p); /* again here, row by row if memory is still short */
+			else
+				fwrite(p->buf, 1, p->len, f);
+			pthread_mutex_lock(&job.lock);
+			job.ready[due] = false;
+			job.written++;
+			pthread_cond_broadcast(&job.cond);
+		} else if ((b = block_take(&job)) < job.blocks) {
+			pthread_mutex_unlock(&job.lock);
+			block_format(&job, b);
 		} else {
-			fwrite(p->buf, 1, p->len, f);
+			pthread_cond_wait(&job.cond, &job.lock);
 		}
-		pthread_mutex_lock(&h.lock);
-		h.ready[b / 2 % 2] = false;
-		pthread_cond_broadcast(&h.cond);
-		pthread_mutex_unlock(&h.lock);
 	}
-	if (two) {
+	pthread_mutex_unlock(&job.lock);
+	if (helper)
 		pthread_join(th, NULL);
-		pthread_cond_destroy(&h.cond);
-		pthread_mutex_destroy(&h.lock);
-	}
-	free(a->buf);
-	free(h.part[0].buf);
-	free(h.part[1].buf);
+	pthread_cond_destroy(&job.cond);
+	pthread_mutex_destroy(&job.lock);
+	for (size_t i = 0; i < TABLE_SLOTS; i++)
+		free(job.slot[i].buf);
 }
 
 static void table_rows(FILE *f, const struct sock_set *set, size_t n,
