@@ -69,26 +69,54 @@ static int pid_slash(char *buf, size_t size, int32_t pid, const char *name, size
 	return (int)(n + 1 + m);
 }
 
+/*
+ * The last "pid/name" owner_name made, for the next row of the same process: a big table's
+ * rows come from a few processes, and escaping the name again for each row was a tenth of
+ * the table's time. owner_name's text depends on nothing but the pid and the name.
+ */
+struct owner_memo {
+	int32_t pid;		/* 0: none yet */
+	char comm[16];		/* the name it was made from (a comm is at most 15 bytes) */
+	char text[PROC_SIZE];
+	int len;
+};
+
 static int owner_name(char *buf, size_t size, const struct sock_rec *rec,
-		      const struct sel_owner_ctx *owners)
+		      const struct sel_owner_ctx *owners, struct owner_memo *memo)
 {
 	struct sel_owner_info o;
 	const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
+	size_t cl = c ? strnlen(c, sizeof(memo->comm)) : 1;
 	char name[64];
+	int k;
+
+	if (!c || cl == sizeof(memo->comm) || size != sizeof(memo->text))
+		memo = NULL; /* "?", or a longer name than a comm, or another buffer */
+	if (memo && memo->pid == rec->pid && !memcmp(memo->comm, c, cl + 1)) {
+		memcpy(buf, memo->text, (size_t)memo->len + 1);
+		return memo->len;
+	}
 	/* A process names itself: it must not be able to steer the terminal. */
 	size_t m = text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
 
 	if (m >= sizeof(name)) /* cut: what was kept */
 		m = strlen(name);
 	/* Nor fake the "+N" of further owners: a "+" of its own shows as \x2b. */
-	if (!memchr(name, '+', m))
-		return pid_slash(buf, size, rec->pid, name, m);
-	int k = snprintf(buf, size, "%d/", rec->pid);
+	if (!memchr(name, '+', m)) {
+		k = pid_slash(buf, size, rec->pid, name, m);
+	} else {
+		k = snprintf(buf, size, "%d/", rec->pid);
+		for (const char *q = name; *q && k >= 0; q++) {
+			size_t used = (size_t)k < size ? (size_t)k : size;
 
-	for (const char *q = name; *q && k >= 0; q++) {
-		size_t used = (size_t)k < size ? (size_t)k : size;
-
-		k += snprintf(buf + used, size - used, *q == '+' ? "\\x2b" : "%c", *q);
+			k += snprintf(buf + used, size - used, *q == '+' ? "\\x2b" : "%c", *q);
+		}
+	}
+	if (memo && k >= 0 && (size_t)k < size) {
+		memo->pid = rec->pid;
+		memcpy(memo->comm, c, cl + 1);
+		memcpy(memo->text, buf, (size_t)k + 1);
+		memo->len = k;
 	}
 	return k;
 }
@@ -122,7 +150,7 @@ static void fd_marker(char *buf, size_t size, const struct sock_rec *rec,
 
 /* The PROCESS cell, NUL-terminated in buf (PROC_SIZE bytes): its length. */
 static size_t proc_cell(char *buf, size_t size, const struct sock_rec *rec,
-			const struct sel_owner_ctx *owners)
+			const struct sel_owner_ctx *owners, struct owner_memo *memo)
 {
 	const char *unknown = owners_unknown(rec, owners);
 	int k;
@@ -132,7 +160,7 @@ static size_t proc_cell(char *buf, size_t size, const struct sock_rec *rec,
 		strcpy(buf, unknown ? "?" : "-");
 		return 1;
 	}
-	k = owner_name(buf, size, rec, owners);
+	k = owner_name(buf, size, rec, owners, memo);
 	if (rec->nowners > 1 && k > 0 && (size_t)k < size)
 		k += snprintf(buf + k, size - (size_t)k, "+%u", rec->nowners - 1);
 	/* "+?": there may be owners we could not read (or, with --pid, did not). */
@@ -239,9 +267,14 @@ static size_t endpoint_len(int family, const uint32_t addr[4], uint16_t port)
 	return endpoint_cell(buf, family, addr, port);
 }
 
-/* One table line, built in place: a 100,000-row table is cheaper without printf per cell. */
+/*
+ * One table line, built in place where it goes (a block's buffer): a 100,000-row table is
+ * cheaper without printf per cell, and without copying each line once more.
+ */
+#define LINE_ROOM 2048	/* a NETNS cell alone may be 255 bytes escaped 4 to a byte */
+
 struct line {
-	char buf[2048];	/* a NETNS cell alone may be 255 bytes escaped 4 to a byte */
+	char *buf;	/* LINE_ROOM bytes */
 	size_t len;
 };
 
@@ -250,7 +283,7 @@ static void celln(struct line *l, const char *text, size_t n, int width, bool ri
 {
 	size_t pad = width > (int)n ? (size_t)width - n : 0;
 
-	if (l->len + n + pad + 1 >= sizeof(l->buf))
+	if (l->len + n + pad + 1 >= LINE_ROOM)
 		return;
 	if (right) {
 		memset(l->buf + l->len, ' ', pad);
@@ -268,6 +301,27 @@ static void celln(struct line *l, const char *text, size_t n, int width, bool ri
 static void cell(struct line *l, const char *text, int width, bool right)
 {
 	celln(l, text, strlen(text), width, right);
+}
+
+/* An endpoint cell, as celln would append endpoint_cell's text, but written in place. */
+static void cell_endpoint(struct line *l, const struct sock_rec *rec, bool local, int width)
+{
+	char tmp[ENDPOINT_SIZE];
+	/* Room for the longest endpoint: always, but after a NETNS cell of hundreds of bytes. */
+	char *at = l->len + ENDPOINT_SIZE <= LINE_ROOM ? l->buf + l->len : tmp;
+	size_t n = local ? endpoint_cell(at, rec->family, rec->id.idiag_src, sock_sport(rec))
+			 : endpoint_cell(at, rec->family, rec->id.idiag_dst, sock_dport(rec));
+	size_t pad = width > (int)n ? (size_t)width - n : 0;
+
+	if (at == tmp) {
+		celln(l, tmp, n, width, false);
+		return;
+	}
+	if (l->len + n + pad + 1 >= LINE_ROOM)
+		return; /* as celln: no room for the cell, nothing of it */
+	memset(at + n, ' ', pad);
+	at[n + pad] = ' ';
+	l->len += n + pad + 1;
 }
 
 /*
@@ -373,10 +427,11 @@ struct rows_part {
 	char *buf;
 	size_t len, cap;
 	bool oom;
+	struct owner_memo memo;
 };
 
 /* One row's line, ended (newline included): its length in l->buf. */
-static size_t row_line(struct line *l, const struct sock_rec *rec, const struct rows_part *p)
+static size_t row_line(struct line *l, const struct sock_rec *rec, struct rows_part *p)
 {
 	const struct layout *t = p->t;
 	char ns[4 * NAME_MAX + 32], text[ENDPOINT_SIZE], proc[PROC_SIZE], outcome[OUTCOME_SIZE];
@@ -406,10 +461,8 @@ static size_t row_line(struct line *l, const struct sock_rec *rec, const struct 
 		celln(l, text, (size_t)(put_dec(text, rec->rqueue) - text), 6, true);
 		celln(l, text, (size_t)(put_dec(text, rec->wqueue) - text), 6, true);
 	}
-	n = endpoint_cell(text, rec->family, rec->id.idiag_src, sock_sport(rec));
-	celln(l, text, n, t->wl, false);
-	n = endpoint_cell(text, rec->family, rec->id.idiag_dst, sock_dport(rec));
-	celln(l, text, n, t->wp, false);
+	cell_endpoint(l, rec, true, t->wl);
+	cell_endpoint(l, rec, false, t->wp);
 	if (t->idle) {
 		n = (size_t)sock_format_duration(text, sizeof(text), rec->idle_ms);
 		celln(l, text, n, 5, true);
@@ -420,27 +473,27 @@ static size_t row_line(struct line *l, const struct sock_rec *rec, const struct 
 	} else if (t->skipped) {
 		cell(l, "planned", t->wo, false);
 	}
-	n = proc_cell(proc, sizeof(proc), rec, p->owners);
+	n = proc_cell(proc, sizeof(proc), rec, p->owners, &p->memo);
 	celln(l, proc, n, 0, false);
 	return line_finish(l, p->cols);
 }
 
 static void rows_format(struct rows_part *p)
 {
-	struct line l;
+	char one[LINE_ROOM];
+	struct line l = { one, 0 };
 
 	p->len = 0;
 	p->oom = false;
 	for (size_t i = p->from; i < p->to; i++) {
-		size_t n = row_line(&l, &p->set->v[i], p);
-
 		if (p->f) {
-			fwrite(l.buf, 1, n, p->f);
+			fwrite(one, 1, row_line(&l, &p->set->v[i], p), p->f);
 			continue;
 		}
-		if (p->len + n > p->cap) {
+		/* Room for the longest line, so that it is made where it goes. */
+		if (p->len + LINE_ROOM > p->cap) {
 			size_t cap = p->cap ? p->cap * 2 : 256 * 1024;
-			char *b = cap >= p->len + n ? realloc(p->buf, cap) : NULL;
+			char *b = cap >= p->len + LINE_ROOM ? realloc(p->buf, cap) : NULL;
 
 			if (!b) {
 				p->oom = true;
@@ -449,8 +502,8 @@ static void rows_format(struct rows_part *p)
 			p->buf = b;
 			p->cap = cap;
 		}
-		memcpy(p->buf + p->len, l.buf, n);
-		p->len += n;
+		l.buf = p->buf + p->len;
+		p->len += row_line(&l, &p->set->v[i], p);
 	}
 }
 
@@ -601,10 +654,11 @@ static void table_rows(FILE *f, const struct sock_set *set, size_t n,
 		       const struct sel_owner_ctx *owners, const struct netns_list *visited,
 		       const struct layout *t, int cols)
 {
-	struct rows_part p = { set, owners, visited, t, cols, 0, n, NULL, NULL, 0, 0, false };
-	struct line l;
+	struct rows_part p = { .set = set, .owners = owners, .visited = visited, .t = t,
+			       .cols = cols, .to = n };
+	char head[LINE_ROOM];
+	struct line l = { head, 0 };
 
-	l.len = 0;
 	if (t->nscol)
 		cell(&l, "NETNS", t->wn, false);
 	if (t->udp)
@@ -691,7 +745,7 @@ static void owner_summary(FILE *f, const struct sock_set *set, const struct sel_
 			snprintf(name, sizeof(name), "?");
 		} else if (top[i].pid > 0) {
 			/* Not the table's cell cut at "+": a comm may hold a "+" itself. */
-			owner_name(name, sizeof(name), &set->v[top[i].idx], owners);
+			owner_name(name, sizeof(name), &set->v[top[i].idx], owners, NULL);
 		}
 		fprintf(f, "%s%s %zu", i ? ", " : "", name, top[i].n);
 	}
@@ -737,6 +791,7 @@ static void *widen(void *arg)
 {
 	struct widths *w = arg;
 	char text[OUTCOME_SIZE > PROC_SIZE ? OUTCOME_SIZE : PROC_SIZE];
+	struct owner_memo memo = { .pid = 0 };
 
 	for (size_t i = w->from; i < w->to; i++) {
 		const struct sock_rec *rec = &w->set->v[i];
@@ -754,7 +809,7 @@ static void *widen(void *arg)
 		if (n > w->t.wo)
 			w->t.wo = n;
 		if (w->cols > 0) {
-			size_t len = proc_cell(text, PROC_SIZE, rec, w->owners);
+			size_t len = proc_cell(text, PROC_SIZE, rec, w->owners, &memo);
 
 			n = (int)text_columns(text, len);
 			if (n > w->t.wproc)

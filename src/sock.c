@@ -147,7 +147,7 @@ int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr
 	char a[INET6_ADDRSTRLEN];
 	char p[8];
 
-	/* The common case by hand: a 100,000-row table is formatted twice. */
+	/* The common case by hand: inet_ntop and snprintf cost most of it. */
 	if (family == AF_INET && addr[0] && port && size >= 22) {
 		const uint8_t *b = (const uint8_t *)addr;
 		char *o = buf;

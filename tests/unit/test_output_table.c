@@ -46,6 +46,10 @@ static const struct {
 	{ 22, { 18, 3, "\xe2\x80\xae" "rtl", NULL, 1 } },
 	{ 23, { 19, 3, "\xc2\x9b" "1A", NULL, 1 } },
 	{ 24, { 20, 3, "\xe6\x97\xa5\xe6\x9c\xac", NULL, 1 } },
+	/* One process seen under two names (it renamed itself), and a name two processes share. */
+	{ 40, { 500, 3, "a", NULL, 1 } },
+	{ 41, { 500, 4, "b+", NULL, 1 } },
+	{ 42, { 501, 3, "a", NULL, 1 } },
 };
 
 static bool owner_of(void *arg, const struct sock_rec *rec, size_t i, struct sel_owner_info *out)
@@ -315,6 +319,39 @@ static void test_output_table_pinned_netns(void **state)
 	sock_set_free(&set);
 }
 
+/* Each row names its own owner, whatever the row before it showed. */
+static void test_output_table_owner_names_row_by_row(void **state)
+{
+	static const uint32_t inodes[] = { 40, 41, 40, 42, 42, 41 };
+	static const char *const want[] = { " 500/a\n", " 500/b\\x2b\n", " 500/a\n", " 501/a\n",
+					    " 501/a\n", " 500/b\\x2b\n" };
+	struct sock_set set = { 0 };
+	char *got, *line;
+
+	(void)state;
+	for (size_t i = 0; i < 6; i++) {
+		struct sock_rec r = fx_rec(AF_INET, "10.0.0.1", 80, "10.0.0.2", (uint16_t)(1000 + i),
+					   SS_CLOSE_WAIT, i + 1);
+
+		r.inode = inodes[i];
+		r.pid = inodes[i] == 42 ? 501 : 500;
+		r.nowners = 1;
+		assert_int_equal(sock_set_push(&set, &r), 0);
+	}
+	got = table(&set, &owners, true, NULL, 0, 0);
+	line = strchr(got, '\n');
+	for (size_t i = 0; i < 6; i++) {
+		char *end = strchr(line + 1, '\n');
+
+		assert_non_null(end);
+		assert_true((size_t)(end + 1 - line) > strlen(want[i]));
+		assert_memory_equal(end + 1 - strlen(want[i]), want[i], strlen(want[i]));
+		line = end;
+	}
+	free(got);
+	sock_set_free(&set);
+}
+
 /*
  * A table long enough for the threaded path, every kind of row many times over, by its
  * digest: the same bytes on one CPU and on all of them.
@@ -393,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_pinned_narrowed),
 		cmocka_unit_test(test_output_table_pinned_netns),
 		cmocka_unit_test(test_output_table_pinned_long),
+		cmocka_unit_test(test_output_table_owner_names_row_by_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
