@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tablefmt [N [RUNS [COLS]]]: the CPU the outcome table of N sockets costs, alone. A synthetic
+ * tablefmt [N [RUNS [COLS [preview]]]]: the CPU the outcome table of N sockets costs, alone
+ * (with "preview": the --dry-run table, queues and idle times, instead). A synthetic
  * set shaped like bench row 6 (CLOSE_WAIT, killed, local 127.0.1.K:PORT, peer 127.0.0.1:P,
  * one owner each among 23 "holder" processes looked up in a hash map as procmap does) is
  * printed RUNS times by output_table_fit into /dev/null; each run prints its user, sys and
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
 	int runs = argc > 2 ? atoi(argv[2]) : 5, cols = argc > 3 ? atoi(argv[3]) : 0;
+	bool preview = argc > 4 && !strcmp(argv[4], "preview");
 	struct output_fit fit = { 0, cols };
 	struct sock_set set = { 0 };
 	struct owners o;
@@ -83,19 +85,21 @@ int main(int argc, char **argv)
 		r.pid = (int32_t)(31000 + 7 * (k % HOLDERS));
 		r.fd = (int32_t)(3 + i % 9000);
 		r.nowners = 1;
-		r.outcome = OUT_KILLED;
-		r.engine = SOCK_ENGINE_DESTROY;
+		r.rqueue = (uint32_t)(i % 3);
+		r.outcome = preview ? OUT_NONE : OUT_KILLED;
+		r.engine = preview ? SOCK_ENGINE_NONE : SOCK_ENGINE_DESTROY;
 		if (sock_set_push(&set, &r) < 0)
 			return 1;
 	}
-	printf("tablefmt: %zu rows, %d columns (0: a pipe)\n", n, cols);
+	printf("tablefmt: %zu rows, %s table, %d columns (0: a pipe)\n", n,
+	       preview ? "preview" : "outcome", cols);
 	for (int run = 0; run < runs; run++) {
 		struct rusage a, b;
 		struct timespec t0, t1;
 
 		getrusage(RUSAGE_SELF, &a);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		output_table_fit(f, &set, &ctx, true, NULL, cols ? &fit : NULL);
+		output_table_fit(f, &set, &ctx, !preview, NULL, cols ? &fit : NULL);
 		fflush(f);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		getrusage(RUSAGE_SELF, &b);
