@@ -530,11 +530,11 @@ static void rows_write(FILE *f, struct rows_part *p)
 #define TABLE_BLOCK 2048
 
 /*
- * Blocks are taken in order by whichever thread is free, this one or one helper for the
- * whole table (a thread per pair of blocks cost ~25 thread starts a table), each into the
- * slot of its number modulo TABLE_SLOTS; this thread writes them in order. A block is taken
- * only once the block before in its slot is written, so TABLE_SLOTS buffers at most; and
- * this thread waits only for the one block due next, not for a helper the scheduler holds
+ * Blocks are taken in order by whichever thread is free, this one or the table's one helper
+ * (a thread per pair of blocks cost ~25 thread starts a table), each into the slot of its
+ * number modulo TABLE_SLOTS; this thread writes them in order. A block is taken only once
+ * the block before it in its slot is written, so TABLE_SLOTS buffers at most; and this
+ * thread waits only for the one block due next, not for a helper that the scheduler holds
  * back (a machine busy with other work).
  */
 #define TABLE_SLOTS 4
@@ -543,6 +543,7 @@ struct rows_job {
 	struct rows_part slot[TABLE_SLOTS];
 	bool ready[TABLE_SLOTS];	/* the slot's block is formatted, not yet written */
 	size_t n, blocks, taken, written;	/* taken: the next block to format */
+	bool go;		/* the above are set: blocks may be taken (none if blocks is 0) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -578,6 +579,8 @@ static void *rows_helper(void *arg)
 	struct rows_job *job = arg;
 
 	pthread_mutex_lock(&job->lock);
+	while (!job->go)
+		pthread_cond_wait(&job->cond, &job->lock);
 	while (job->taken < job->blocks) {
 		size_t b = block_take(job);
 
@@ -592,21 +595,17 @@ static void *rows_helper(void *arg)
 	return NULL;
 }
 
-/* The rows [0, n) a block at a time, in order: with a helper thread when asked. */
-static void rows_blocks(FILE *f, struct rows_part *a, size_t n, bool helper)
+/*
+ * The rows [0, n) a block at a time, in order: with job, on this thread and job's helper
+ * (waiting for job->go), which the caller started and joins.
+ */
+static void rows_blocks(FILE *f, struct rows_part *a, size_t n, struct rows_job *job)
 {
-	struct rows_job job = { .n = n, .blocks = (n + TABLE_BLOCK - 1) / TABLE_BLOCK };
-	pthread_t th;
+	size_t blocks = (n + TABLE_BLOCK - 1) / TABLE_BLOCK;
 
-	if (helper && pthread_mutex_init(&job.lock, NULL) != 0)
-		helper = false;
-	else if (helper && pthread_cond_init(&job.cond, NULL) != 0) {
-		pthread_mutex_destroy(&job.lock);
-		helper = false;
-	}
-	if (!helper) {
+	if (!job) {
 		/* One thread: one buffer, block after block. */
-		for (size_t b = 0; b < job.blocks; b++) {
+		for (size_t b = 0; b < blocks; b++) {
 			a->from = b * TABLE_BLOCK;
 			a->to = block_end(b, n);
 			rows_write(f, a);
@@ -614,45 +613,41 @@ static void rows_blocks(FILE *f, struct rows_part *a, size_t n, bool helper)
 		free(a->buf);
 		return;
 	}
+	pthread_mutex_lock(&job->lock);
 	for (size_t i = 0; i < TABLE_SLOTS; i++)
-		job.slot[i] = *a;
-	/* No helper after all: this thread takes every block itself, the same way. */
-	helper = pthread_create(&th, NULL, rows_helper, &job) == 0;
-	pthread_mutex_lock(&job.lock);
-	while (job.written < job.blocks) {
-		size_t due = job.written % TABLE_SLOTS, b;
+		job->slot[i] = *a;
+	job->n = n;
+	job->blocks = blocks;
+	job->go = true;
+	pthread_cond_broadcast(&job->cond);
+	while (job->written < job->blocks) {
+		size_t due = job->written % TABLE_SLOTS, b;
 
-		if (job.ready[due]) {
-			struct rows_part *p = &job.slot[due];
+		if (job->ready[due]) {
+			struct rows_part *p = &job->slot[due];
 
-			pthread_mutex_unlock(&job.lock);
+			pthread_mutex_unlock(&job->lock);
 			if (p->oom)
 				rows_write(f, p); /* again here, row by row if memory is still short */
 			else
 				fwrite(p->buf, 1, p->len, f);
-			pthread_mutex_lock(&job.lock);
-			job.ready[due] = false;
-			job.written++;
-			pthread_cond_broadcast(&job.cond);
-		} else if ((b = block_take(&job)) < job.blocks) {
-			pthread_mutex_unlock(&job.lock);
-			block_format(&job, b);
+			pthread_mutex_lock(&job->lock);
+			job->ready[due] = false;
+			job->written++;
+			pthread_cond_broadcast(&job->cond);
+		} else if ((b = block_take(job)) < job->blocks) {
+			pthread_mutex_unlock(&job->lock);
+			block_format(job, b);
 		} else {
-			pthread_cond_wait(&job.cond, &job.lock);
+			pthread_cond_wait(&job->cond, &job->lock);
 		}
 	}
-	pthread_mutex_unlock(&job.lock);
-	if (helper)
-		pthread_join(th, NULL);
-	pthread_cond_destroy(&job.cond);
-	pthread_mutex_destroy(&job.lock);
-	for (size_t i = 0; i < TABLE_SLOTS; i++)
-		free(job.slot[i].buf);
+	pthread_mutex_unlock(&job->lock);
 }
 
 static void table_rows(FILE *f, const struct sock_set *set, size_t n,
 		       const struct sel_owner_ctx *owners, const struct netns_list *visited,
-		       const struct layout *t, int cols)
+		       const struct layout *t, int cols, struct rows_job *job)
 {
 	struct rows_part p = { .set = set, .owners = owners, .visited = visited, .t = t,
 			       .cols = cols, .to = n };
@@ -676,7 +671,7 @@ static void table_rows(FILE *f, const struct sock_set *set, size_t n,
 		cell(&l, "OUTCOME", t->wo, false);
 	cell(&l, "PROCESS", 0, false);
 	line_end(f, &l, cols);
-	rows_blocks(f, &p, n, n >= TABLE_PARALLEL_MIN && workers_available() > 1);
+	rows_blocks(f, &p, n, job);
 }
 
 /* An owner as the summary counts it: the lowest pid, or none, or unknown. */
@@ -819,6 +814,53 @@ static void *widen(void *arg)
 	return NULL;
 }
 
+/*
+ * A long table's one helper thread: the second half of the widths, then, once this thread
+ * has the layout, blocks of rows (rows_blocks).
+ */
+struct table_helper {
+	struct widths half;
+	bool widths_done;	/* half.t is final */
+	struct rows_job rows;	/* its lock and cond guard widths_done too */
+	pthread_t th;
+};
+
+static void *table_helper_run(void *arg)
+{
+	struct table_helper *h = arg;
+
+	widen(&h->half);
+	pthread_mutex_lock(&h->rows.lock);
+	h->widths_done = true;
+	pthread_cond_broadcast(&h->rows.cond);
+	pthread_mutex_unlock(&h->rows.lock);
+	return rows_helper(&h->rows);
+}
+
+/* Starts h's thread; false (nothing to undo) when it cannot. */
+static bool table_helper_start(struct table_helper *h)
+{
+	if (pthread_mutex_init(&h->rows.lock, NULL) != 0)
+		return false;
+	if (pthread_cond_init(&h->rows.cond, NULL) == 0) {
+		if (pthread_create(&h->th, NULL, table_helper_run, h) == 0)
+			return true;
+		pthread_cond_destroy(&h->rows.cond);
+	}
+	pthread_mutex_destroy(&h->rows.lock);
+	return false;
+}
+
+/* Once rows_blocks has run (which lets the helper finish): joins it, frees what it had. */
+static void table_helper_end(struct table_helper *h)
+{
+	pthread_join(h->th, NULL);
+	pthread_cond_destroy(&h->rows.cond);
+	pthread_mutex_destroy(&h->rows.lock);
+	for (size_t i = 0; i < TABLE_SLOTS; i++)
+		free(h->rows.slot[i].buf);
+}
+
 void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		      bool with_outcome, const struct netns_list *visited,
 		      const struct output_fit *fit)
@@ -844,22 +886,26 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		if ((int)text_columns(ns, strlen(ns)) > t.wn)
 			t.wn = (int)text_columns(ns, strlen(ns));
 	}
-	struct widths half = { set, owners, t, shown / 2, shown, cols };
-	pthread_t th;
+	struct table_helper h = { .half = { set, owners, t, shown / 2, shown, cols } };
 	bool two = shown >= TABLE_PARALLEL_MIN && workers_available() > 1 &&
-		   pthread_create(&th, NULL, widen, &half) == 0;
+		   table_helper_start(&h);
 	struct widths w = { set, owners, t, 0, two ? shown / 2 : shown, cols };
 
 	widen(&w);
 	t = w.t;
 	if (two) {
-		pthread_join(th, NULL);
-		t.udp |= half.t.udp;
-		t.skipped |= half.t.skipped;
-		t.wl = t.wl > half.t.wl ? t.wl : half.t.wl;
-		t.wp = t.wp > half.t.wp ? t.wp : half.t.wp;
-		t.wo = t.wo > half.t.wo ? t.wo : half.t.wo;
-		t.wproc = t.wproc > half.t.wproc ? t.wproc : half.t.wproc;
+		const struct layout *ht = &h.half.t;
+
+		pthread_mutex_lock(&h.rows.lock);
+		while (!h.widths_done)
+			pthread_cond_wait(&h.rows.cond, &h.rows.lock);
+		pthread_mutex_unlock(&h.rows.lock);
+		t.udp |= ht->udp;
+		t.skipped |= ht->skipped;
+		t.wl = t.wl > ht->wl ? t.wl : ht->wl;
+		t.wp = t.wp > ht->wp ? t.wp : ht->wp;
+		t.wo = t.wo > ht->wo ? t.wo : ht->wo;
+		t.wproc = t.wproc > ht->wproc ? t.wproc : ht->wproc;
 	}
 	if (with_outcome)
 		t.skipped = false;
@@ -881,7 +927,9 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		count_summary(f, set, with_outcome);
 		owner_summary(f, set, owners);
 	}
-	table_rows(f, set, shown, owners, visited, &t, cols);
+	table_rows(f, set, shown, owners, visited, &t, cols, two ? &h.rows : NULL);
+	if (two)
+		table_helper_end(&h);
 	if (shown < set->n)
 		fprintf(f, "... %zu more; --dry-run -j or a pipe shows all\n", set->n - shown);
 }
