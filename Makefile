@@ -98,7 +98,7 @@ HELPERS := build/tests/sockrig build/tests/logsink build/tests/pairrig build/tes
 	build/tests/leakrig build/tests/trackrig build/tests/blockrig
 
 .SECONDARY:
-.PHONY: all check check-runbooks check-aarch64 aarch64-kernel print-aarch64-deps install uninstall clean deps print-deps demo clang-check fuzz bench FORCE \
+.PHONY: all check check-runbooks check-aarch64 aarch64-kernel print-aarch64-deps install uninstall clean deps print-deps demo clang-check fuzz bench bench-table FORCE \
 	deb-check
 
 all: sockreap
@@ -317,7 +317,7 @@ deps:
 
 # Benchmarks against the anchors in the same run (root: it builds its workload in a namespace).
 BENCH_BINS := build/bench/holder build/bench/nsholder build/bench/measure build/bench/floor \
-	build/bench/auditfmt
+	build/bench/auditfmt build/bench/tablefmt
 
 build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
@@ -330,6 +330,16 @@ build/bench/auditfmt: bench/auditfmt.c build/obj/libsockreap.a
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(DEV_CFLAGS) $(LDFLAGS) -o $@ $< build/obj/libsockreap.a $(PKG_LIBS)
+
+# The table's formatting alone, likewise: `make bench-table`, or
+# `build/bench/tablefmt [N [RUNS [COLS [preview]]]]`.
+build/bench/tablefmt: bench/tablefmt.c build/obj/libsockreap.a
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(DEV_CFLAGS) $(LDFLAGS) -o $@ $< build/obj/libsockreap.a $(PKG_LIBS)
+
+bench-table: build/bench/tablefmt
+	$(Q)build/bench/tablefmt 100000 5
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory sockreap $(BENCH_BINS) build/tests/churnrig

@@ -14,13 +14,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct row {
-	char local[INET6_ADDRSTRLEN + 10];
-	char peer[INET6_ADDRSTRLEN + 10];
-	char idle[16];
-	char proc[96];	/* pid, "/", a 15-byte comm escaped (4 bytes a byte), "+N", "+?" */
-	char outcome[56];	/* and, with --close-fd, " fd-closed 2/3" */
-};
+/* A cell's room: the endpoint's, the PROCESS cell's, the OUTCOME cell's (cut there). */
+#define ENDPOINT_SIZE (INET6_ADDRSTRLEN + 10)	/* "[", an IPv6 address, "]:", a port */
+#define PROC_SIZE 96	/* pid, "/", a 15-byte comm escaped (4 bytes a byte), "+N", "+?" */
+#define OUTCOME_SIZE 56	/* and, with --close-fd, " fd-closed 2/3" */
+
+/* The decimal digits of v. */
+static size_t dec_len(uint32_t v)
+{
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* v in decimal at p, without a NUL; returns the end. */
+static char *put_dec(char *p, uint32_t v)
+{
+	char *end = p + dec_len(v), *o = end;
+
+	do
+		*--o = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
 
 /* Why rec's owners are not all known ("not-looked-up" without a scan), or NULL. */
 static const char *owners_unknown(const struct sock_rec *rec, const struct sel_owner_ctx *owners)
@@ -33,49 +53,70 @@ static const char *owners_unknown(const struct sock_rec *rec, const struct sel_o
 	return owners->incomplete ? owners->incomplete(owners->arg, rec) : NULL;
 }
 
-/* "1234/java" for rec's first owner (rec->pid > 0); snprintf's return. */
 /*
- * snprintf(buf, size, "%d/%s", pid, name) without printf, for a positive pid: a 100,000-row
- * table is formatted twice (widths, then lines).
+ * "1234/java" for rec's first owner (rec->pid > 0): snprintf(buf, size, "%d/%s", pid, name)
+ * without printf, name being m bytes; snprintf's return.
  */
-static int pid_slash(char *buf, size_t size, int32_t pid, const char *name)
+static int pid_slash(char *buf, size_t size, int32_t pid, const char *name, size_t m)
 {
-	char digits[12], *d = digits + sizeof(digits);
-	size_t n, m = strlen(name);
-	uint32_t v = (uint32_t)pid;
+	size_t n = dec_len((uint32_t)pid);
 
-	do
-		*--d = (char)('0' + v % 10);
-	while (v /= 10);
-	n = (size_t)(digits + sizeof(digits) - d);
 	if (pid <= 0 || n + 1 + m >= size)
 		return snprintf(buf, size, "%d/%s", pid, name);
-	memcpy(buf, d, n);
+	put_dec(buf, (uint32_t)pid);
 	buf[n] = '/';
 	memcpy(buf + n + 1, name, m + 1);
 	return (int)(n + 1 + m);
 }
 
+/*
+ * The last "pid/name" owner_name made, for the next row of the same process: a big table's
+ * rows come from a few processes, and escaping the name again for each row was a tenth of
+ * the table's time. owner_name's text depends on nothing but the pid and the name.
+ */
+struct owner_memo {
+	int32_t pid;		/* 0: none yet */
+	char comm[16];		/* the name it was made from (a comm is at most 15 bytes) */
+	char text[PROC_SIZE];
+	int len;
+};
+
 static int owner_name(char *buf, size_t size, const struct sock_rec *rec,
-		      const struct sel_owner_ctx *owners)
+		      const struct sel_owner_ctx *owners, struct owner_memo *memo)
 {
 	struct sel_owner_info o;
 	const char *c = owners && owners->owner(owners->arg, rec, 0, &o) ? o.comm : NULL;
+	size_t cl = c ? strnlen(c, sizeof(memo->comm)) : 1;
 	char name[64];
+	int k;
 
+	if (!c || cl == sizeof(memo->comm) || size != sizeof(memo->text))
+		memo = NULL; /* "?", or a longer name than a comm, or another buffer */
+	if (memo && memo->pid == rec->pid && !memcmp(memo->comm, c, cl + 1)) {
+		memcpy(buf, memo->text, (size_t)memo->len + 1);
+		return memo->len;
+	}
 	/* A process names itself: it must not be able to steer the terminal. */
-	text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
+	size_t m = text_escape(name, sizeof(name), c ? c : "?", c ? strlen(c) : 1);
+
+	if (m >= sizeof(name)) /* cut: what was kept */
+		m = strlen(name);
 	/* Nor fake the "+N" of further owners: a "+" of its own shows as \x2b. */
-	char *p = strchr(name, '+');
+	if (!memchr(name, '+', m)) {
+		k = pid_slash(buf, size, rec->pid, name, m);
+	} else {
+		k = snprintf(buf, size, "%d/", rec->pid);
+		for (const char *q = name; *q && k >= 0; q++) {
+			size_t used = (size_t)k < size ? (size_t)k : size;
 
-	if (!p)
-		return pid_slash(buf, size, rec->pid, name);
-	int k = snprintf(buf, size, "%d/", rec->pid);
-
-	for (const char *q = name; *q && k >= 0; q++) {
-		size_t used = (size_t)k < size ? (size_t)k : size;
-
-		k += snprintf(buf + used, size - used, *q == '+' ? "\\x2b" : "%c", *q);
+			k += snprintf(buf + used, size - used, *q == '+' ? "\\x2b" : "%c", *q);
+		}
+	}
+	if (memo && k >= 0 && (size_t)k < size) {
+		memo->pid = rec->pid;
+		memcpy(memo->comm, c, cl + 1);
+		memcpy(memo->text, buf, (size_t)k + 1);
+		memo->len = k;
 	}
 	return k;
 }
@@ -107,28 +148,31 @@ static void fd_marker(char *buf, size_t size, const struct sock_rec *rec,
 		snprintf(buf + len, size - len, " fd-closed %zu/%zu", closed, n);
 }
 
-static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel_owner_ctx *owners)
+/* The PROCESS cell, NUL-terminated in buf (PROC_SIZE bytes): its length. */
+static size_t proc_cell(char *buf, size_t size, const struct sock_rec *rec,
+			const struct sel_owner_ctx *owners, struct owner_memo *memo)
 {
 	const char *unknown = owners_unknown(rec, owners);
+	int k;
 
-	sock_format_endpoint(r->local, sizeof(r->local), rec->family, rec->id.idiag_src,
-			     sock_sport(rec));
-	sock_format_endpoint(r->peer, sizeof(r->peer), rec->family, rec->id.idiag_dst,
-			     sock_dport(rec));
-	sock_format_duration(r->idle, sizeof(r->idle), rec->idle_ms);
-	if (rec->pid > 0 && !selector_ownerless(rec)) {
-		int k = owner_name(r->proc, sizeof(r->proc), rec, owners);
-
-		if (rec->nowners > 1 && k > 0 && (size_t)k < sizeof(r->proc))
-			k += snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+%u",
-				      rec->nowners - 1);
-		/* "+?": there may be owners we could not read (or, with --pid, did not). */
-		if (unknown && k > 0 && (size_t)k < sizeof(r->proc))
-			snprintf(r->proc + k, sizeof(r->proc) - (size_t)k, "+?");
-	} else {
+	if (rec->pid <= 0 || selector_ownerless(rec)) {
 		/* "-": nobody holds it; "?": owners unknown or not looked up. */
-		strcpy(r->proc, unknown ? "?" : "-");
+		strcpy(buf, unknown ? "?" : "-");
+		return 1;
 	}
+	k = owner_name(buf, size, rec, owners, memo);
+	if (rec->nowners > 1 && k > 0 && (size_t)k < size)
+		k += snprintf(buf + k, size - (size_t)k, "+%u", rec->nowners - 1);
+	/* "+?": there may be owners we could not read (or, with --pid, did not). */
+	if (unknown && k > 0 && (size_t)k < size)
+		k += snprintf(buf + k, size - (size_t)k, "+?");
+	return k >= 0 && (size_t)k < size ? (size_t)k : strlen(buf);
+}
+
+/* The OUTCOME cell, NUL-terminated in buf (OUTCOME_SIZE bytes): its length. */
+static size_t outcome_cell(char *buf, size_t size, const struct sock_rec *rec,
+			   const struct sel_owner_ctx *owners)
+{
 	const char *detail = sock_outcome_detail(rec);
 	/*
 	 * destroy is the usual engine; rst says so, whether the peer was reset too, or whether
@@ -142,33 +186,104 @@ static void fill_row(struct row *r, const struct sock_rec *rec, const struct sel
 			  : rec->flags & SOCK_F_PEER_RESET ? "rst+peer"
 			  : rec->flags & SOCK_F_PEER_LEFT  ? "rst, peer left"
 							   : "rst";
+	size_t n;
 
-	if (detail || *via)
-		snprintf(r->outcome, sizeof(r->outcome), "%s(%s%s%s)",
-			 sock_outcome_name(rec->outcome), via, detail && *via ? ": " : "",
-			 detail ? detail : "");
-	else {
+	if (detail || *via) {
+		snprintf(buf, size, "%s(%s%s%s)", sock_outcome_name(rec->outcome), via,
+			 detail && *via ? ": " : "", detail ? detail : "");
+		n = strlen(buf);
+	} else {
 		const char *name = sock_outcome_name(rec->outcome);
-		size_t n = strnlen(name, sizeof(r->outcome) - 1);
 
-		memcpy(r->outcome, name, n);
-		r->outcome[n] = '\0';
+		n = strnlen(name, size - 1);
+		memcpy(buf, name, n);
+		buf[n] = '\0';
 	}
-	fd_marker(r->outcome, sizeof(r->outcome), rec, owners);
+	if (owners && owners->fd_result) {
+		fd_marker(buf, size, rec, owners);
+		n = strlen(buf);
+	}
+	return n;
 }
 
-/* One table line, built in place: a 100,000-row table is cheaper without printf per cell. */
+/* The digits of an address byte or a port: comparisons, not a loop of divisions. */
+static size_t byte_len(unsigned v)
+{
+	return 1 + (v >= 10) + (v >= 100);
+}
+
+static size_t port_len(unsigned v)
+{
+	return 1 + (v >= 10) + (v >= 100) + (v >= 1000) + (v >= 10000);
+}
+
+/* An address byte in decimal at o, no NUL: the end. */
+static char *put_byte(char *o, unsigned v)
+{
+	if (v >= 100) {
+		*o++ = (char)('0' + v / 100);
+		v %= 100;
+		*o++ = (char)('0' + v / 10);
+	} else if (v >= 10) {
+		*o++ = (char)('0' + v / 10);
+	}
+	*o++ = (char)('0' + v % 10);
+	return o;
+}
+
+/*
+ * An endpoint as sock_format_endpoint writes it, NUL-terminated in buf (ENDPOINT_SIZE
+ * bytes): its length. IPv4 with a port, nearly every row of a big table, by hand.
+ */
+static size_t endpoint_cell(char *buf, int family, const uint32_t addr[4], uint16_t port)
+{
+	if (family == AF_INET && addr[0] && port) {
+		const uint8_t *b = (const uint8_t *)addr;
+		char *o = buf;
+
+		for (int i = 0; i < 4; i++) {
+			o = put_byte(o, b[i]);
+			*o++ = i < 3 ? '.' : ':';
+		}
+		o = put_dec(o, port);
+		*o = '\0';
+		return (size_t)(o - buf);
+	}
+	sock_format_endpoint(buf, ENDPOINT_SIZE, family, addr, port);
+	return strlen(buf);
+}
+
+/* endpoint_cell's length, for the widths: IPv4 without writing it. */
+static size_t endpoint_len(int family, const uint32_t addr[4], uint16_t port)
+{
+	char buf[ENDPOINT_SIZE];
+
+	if (family == AF_INET && addr[0] && port) {
+		const uint8_t *b = (const uint8_t *)addr;
+
+		return byte_len(b[0]) + byte_len(b[1]) + byte_len(b[2]) + byte_len(b[3]) + 4 +
+		       port_len(port);
+	}
+	return endpoint_cell(buf, family, addr, port);
+}
+
+/*
+ * One table line, built in place where it goes (a block's buffer): a 100,000-row table is
+ * cheaper without printf per cell, and without copying each line once more.
+ */
+#define LINE_ROOM 2048	/* a NETNS cell alone may be 255 bytes escaped 4 to a byte */
+
 struct line {
-	char buf[2048];	/* a NETNS cell alone may be 255 bytes escaped 4 to a byte */
+	char *buf;	/* LINE_ROOM bytes */
 	size_t len;
 };
 
-/* Appends text padded to width (right-aligned if right), then one space. */
-static void cell(struct line *l, const char *text, int width, bool right)
+/* Appends text (n bytes) padded to width (right-aligned if right), then one space. */
+static void celln(struct line *l, const char *text, size_t n, int width, bool right)
 {
-	size_t n = strlen(text), pad = width > (int)n ? (size_t)width - n : 0;
+	size_t pad = width > (int)n ? (size_t)width - n : 0;
 
-	if (l->len + n + pad + 1 >= sizeof(l->buf))
+	if (l->len + n + pad + 1 >= LINE_ROOM)
 		return;
 	if (right) {
 		memset(l->buf + l->len, ' ', pad);
@@ -181,6 +296,32 @@ static void cell(struct line *l, const char *text, int width, bool right)
 		l->len += pad;
 	}
 	l->buf[l->len++] = ' ';
+}
+
+static void cell(struct line *l, const char *text, int width, bool right)
+{
+	celln(l, text, strlen(text), width, right);
+}
+
+/* An endpoint cell, as celln would append endpoint_cell's text, but written in place. */
+static void cell_endpoint(struct line *l, const struct sock_rec *rec, bool local, int width)
+{
+	char tmp[ENDPOINT_SIZE];
+	/* Room for the longest endpoint: always, but after a NETNS cell of hundreds of bytes. */
+	char *at = l->len + ENDPOINT_SIZE <= LINE_ROOM ? l->buf + l->len : tmp;
+	size_t n = local ? endpoint_cell(at, rec->family, rec->id.idiag_src, sock_sport(rec))
+			 : endpoint_cell(at, rec->family, rec->id.idiag_dst, sock_dport(rec));
+	size_t pad = width > (int)n ? (size_t)width - n : 0;
+
+	if (at == tmp) {
+		celln(l, tmp, n, width, false);
+		return;
+	}
+	if (l->len + n + pad + 1 >= LINE_ROOM)
+		return; /* as celln: no room for the cell, nothing of it */
+	memset(at + n, ' ', pad);
+	at[n + pad] = ' ';
+	l->len += n + pad + 1;
 }
 
 /*
@@ -274,7 +415,7 @@ static void line_end(FILE *f, struct line *l, int cols)
 	fwrite(l->buf, 1, line_finish(l, cols), f);
 }
 
-/* The rows [from, to) of a table, formatted into buf (table_rows: one part a thread). */
+/* The rows [from, to) of a table, formatted into buf (table_rows: a block at a time). */
 struct rows_part {
 	const struct sock_set *set;
 	const struct sel_owner_ctx *owners;
@@ -286,17 +427,17 @@ struct rows_part {
 	char *buf;
 	size_t len, cap;
 	bool oom;
+	struct owner_memo memo;
 };
 
 /* One row's line, ended (newline included): its length in l->buf. */
-static size_t row_line(struct line *l, const struct sock_rec *rec, const struct rows_part *p)
+static size_t row_line(struct line *l, const struct sock_rec *rec, struct rows_part *p)
 {
 	const struct layout *t = p->t;
-	struct row r;
-	char ns[4 * NAME_MAX + 32], q[16];
+	char ns[4 * NAME_MAX + 32], text[ENDPOINT_SIZE], proc[PROC_SIZE], outcome[OUTCOME_SIZE];
+	size_t n;
 
 	l->len = 0;
-	fill_row(&r, rec, p->owners);
 	if (t->nscol) {
 		ns_cell(ns, sizeof(ns), &p->visited->v[rec->netns]);
 		/* Narrowed to fit (output_table_fit): cut, ">" where the cut is. */
@@ -313,113 +454,207 @@ static size_t row_line(struct line *l, const struct sock_rec *rec, const struct 
 		cell(l, ns, t->wn, false);
 	}
 	if (t->udp)
-		cell(l, rec->protocol == IPPROTO_UDP ? "udp" : "tcp", 5, false);
+		celln(l, rec->protocol == IPPROTO_UDP ? "udp" : "tcp", 3, 5, false);
 	cell(l, sock_state_name(rec->state), 11, false);
+	/* Numbers and IPv4 endpoints by hand: printf was a third of a 100,000-row table. */
 	if (t->queues) {
-		snprintf(q, sizeof(q), "%u", rec->rqueue);
-		cell(l, q, 6, true);
-		snprintf(q, sizeof(q), "%u", rec->wqueue);
-		cell(l, q, 6, true);
+		celln(l, text, (size_t)(put_dec(text, rec->rqueue) - text), 6, true);
+		celln(l, text, (size_t)(put_dec(text, rec->wqueue) - text), 6, true);
 	}
-	cell(l, r.local, t->wl, false);
-	cell(l, r.peer, t->wp, false);
-	if (t->idle)
-		cell(l, r.idle, 5, true);
-	if (t->with_outcome)
-		cell(l, r.outcome, t->wo, false);
-	else if (t->skipped)
-		cell(l, rec->outcome == OUT_SKIPPED ? r.outcome : "planned", t->wo, false);
-	cell(l, r.proc, 0, false);
+	cell_endpoint(l, rec, true, t->wl);
+	cell_endpoint(l, rec, false, t->wp);
+	if (t->idle) {
+		n = (size_t)sock_format_duration(text, sizeof(text), rec->idle_ms);
+		celln(l, text, n, 5, true);
+	}
+	if (t->with_outcome || (t->skipped && rec->outcome == OUT_SKIPPED)) {
+		n = outcome_cell(outcome, sizeof(outcome), rec, p->owners);
+		celln(l, outcome, n, t->wo, false);
+	} else if (t->skipped) {
+		cell(l, "planned", t->wo, false);
+	}
+	n = proc_cell(proc, sizeof(proc), rec, p->owners, &p->memo);
+	celln(l, proc, n, 0, false);
 	return line_finish(l, p->cols);
 }
 
-static void *rows_format(void *arg)
+static void rows_format(struct rows_part *p)
 {
-	struct rows_part *p = arg;
-	struct line l;
+	char one[LINE_ROOM];
+	struct line l = { one, 0 };
 
 	p->len = 0;
+	p->oom = false;
 	for (size_t i = p->from; i < p->to; i++) {
-		size_t n = row_line(&l, &p->set->v[i], p);
-
 		if (p->f) {
-			fwrite(l.buf, 1, n, p->f);
+			fwrite(one, 1, row_line(&l, &p->set->v[i], p), p->f);
 			continue;
 		}
-		if (p->len + n > p->cap) {
+		/* Room for the longest line, so that it is made where it goes. */
+		if (p->len + LINE_ROOM > p->cap) {
 			size_t cap = p->cap ? p->cap * 2 : 256 * 1024;
-			char *b = cap >= p->len + n ? realloc(p->buf, cap) : NULL;
+			char *b = cap >= p->len + LINE_ROOM ? realloc(p->buf, cap) : NULL;
 
 			if (!b) {
 				p->oom = true;
-				return NULL;
+				return;
 			}
 			p->buf = b;
 			p->cap = cap;
 		}
-		memcpy(p->buf + p->len, l.buf, n);
-		p->len += n;
+		l.buf = p->buf + p->len;
+		p->len += row_line(&l, &p->set->v[i], p);
 	}
+}
+
+/* The rows [from, to) formatted in p's buffer, then written with one fwrite. */
+static void rows_write(FILE *f, struct rows_part *p)
+{
+	rows_format(p);
+	if (p->oom) {
+		/* Out of memory: row by row, still in order. */
+		struct rows_part direct = *p;
+
+		direct.f = f;
+		rows_format(&direct);
+		return;
+	}
+	fwrite(p->buf, 1, p->len, f);
+}
+
+/*
+ * A table this long is formatted on two threads (the kill is over, the other CPU idle), a
+ * block at a time: blocks keep the buffers small (~120 KB of an IPv4 table's lines, one a
+ * slot below: half a megabyte in all, next to 10 MB of records) and the writes large.
+ */
+#define TABLE_PARALLEL_MIN 8192
+#define TABLE_BLOCK 1024
+
+/*
+ * Blocks are taken in order by whichever thread is free, this one or the table's one helper
+ * (a thread per pair of blocks cost ~25 thread starts a table), each into the slot of its
+ * number modulo TABLE_SLOTS; this thread writes them in order. A block is taken only once
+ * the block before it in its slot is written, so TABLE_SLOTS buffers at most; and this
+ * thread waits only for the one block due next, not for a helper that the scheduler holds
+ * back (a machine busy with other work).
+ */
+#define TABLE_SLOTS 4
+
+struct rows_job {
+	struct rows_part slot[TABLE_SLOTS];
+	bool ready[TABLE_SLOTS];	/* the slot's block is formatted, not yet written */
+	size_t n, blocks, taken, written;	/* taken: the next block to format */
+	bool go;		/* the above are set: blocks may be taken (none if blocks is 0) */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static size_t block_end(size_t b, size_t n)
+{
+	return n - b * TABLE_BLOCK < TABLE_BLOCK ? n : (b + 1) * TABLE_BLOCK;
+}
+
+/* Under the lock: the next block to format, or job->blocks when none may be taken now. */
+static size_t block_take(struct rows_job *job)
+{
+	if (job->taken >= job->blocks || job->taken >= job->written + TABLE_SLOTS)
+		return job->blocks;
+	return job->taken++;
+}
+
+/* Formats block b into its slot, then says it is ready: returns with the lock held. */
+static void block_format(struct rows_job *job, size_t b)
+{
+	struct rows_part *p = &job->slot[b % TABLE_SLOTS];
+
+	p->from = b * TABLE_BLOCK;
+	p->to = block_end(b, job->n);
+	rows_format(p);
+	pthread_mutex_lock(&job->lock);
+	job->ready[b % TABLE_SLOTS] = true;
+	pthread_cond_broadcast(&job->cond);
+}
+
+static void *rows_helper(void *arg)
+{
+	struct rows_job *job = arg;
+
+	pthread_mutex_lock(&job->lock);
+	while (!job->go)
+		pthread_cond_wait(&job->cond, &job->lock);
+	while (job->taken < job->blocks) {
+		size_t b = block_take(job);
+
+		if (b == job->blocks) {
+			pthread_cond_wait(&job->cond, &job->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&job->lock);
+		block_format(job, b);
+	}
+	pthread_mutex_unlock(&job->lock);
 	return NULL;
 }
 
 /*
- * A table this long is formatted on two threads (the kill is over, the other CPU idle: ~40
- * ms of a 100,000-row table), a block each at a time, written in order; short blocks keep
- * the buffers small (a few hundred KB).
+ * The rows [0, n) a block at a time, in order: with job, on this thread and job's helper
+ * (waiting for job->go), which the caller started and joins.
  */
-#define TABLE_PARALLEL_MIN 8192
-#define TABLE_BLOCK 2048
-
-static void rows_parallel(FILE *f, struct rows_part *a, size_t n)
+static void rows_blocks(FILE *f, struct rows_part *a, size_t n, struct rows_job *job)
 {
-	struct rows_part b = *a;
+	size_t blocks = (n + TABLE_BLOCK - 1) / TABLE_BLOCK;
 
-	for (size_t i = 0; i < n; i += 2 * TABLE_BLOCK) {
-		pthread_t th;
-		bool two;
-
-		a->from = i;
-		a->to = n - i < TABLE_BLOCK ? n : i + TABLE_BLOCK;
-		b.from = a->to;
-		b.to = n - b.from < TABLE_BLOCK ? n : b.from + TABLE_BLOCK;
-		two = b.from < b.to && pthread_create(&th, NULL, rows_format, &b) == 0;
-		rows_format(a);
-		if (two)
-			pthread_join(th, NULL);
-		else
-			b.len = 0;
-		/* Out of memory: what is not in a buffer is written row by row, still in order. */
-		if (a->oom || b.oom) {
-			struct rows_part rest = *a;
-
-			rest.f = f;
-			rest.to = n;
-			rows_format(&rest);
-			break;
+	if (!job) {
+		/* One thread: one buffer, block after block. */
+		for (size_t b = 0; b < blocks; b++) {
+			a->from = b * TABLE_BLOCK;
+			a->to = block_end(b, n);
+			rows_write(f, a);
 		}
-		fwrite(a->buf, 1, a->len, f);
-		if (two)
-			fwrite(b.buf, 1, b.len, f);
-		else if (b.from < b.to) {
-			struct rows_part rest = b;
+		free(a->buf);
+		return;
+	}
+	pthread_mutex_lock(&job->lock);
+	for (size_t i = 0; i < TABLE_SLOTS; i++)
+		job->slot[i] = *a;
+	job->n = n;
+	job->blocks = blocks;
+	job->go = true;
+	pthread_cond_broadcast(&job->cond);
+	while (job->written < job->blocks) {
+		size_t due = job->written % TABLE_SLOTS, b;
 
-			rest.f = f;
-			rows_format(&rest);
+		if (job->ready[due]) {
+			struct rows_part *p = &job->slot[due];
+
+			pthread_mutex_unlock(&job->lock);
+			if (p->oom)
+				rows_write(f, p); /* again here, row by row if memory is still short */
+			else
+				fwrite(p->buf, 1, p->len, f);
+			pthread_mutex_lock(&job->lock);
+			job->ready[due] = false;
+			job->written++;
+			pthread_cond_broadcast(&job->cond);
+		} else if ((b = block_take(job)) < job->blocks) {
+			pthread_mutex_unlock(&job->lock);
+			block_format(job, b);
+		} else {
+			pthread_cond_wait(&job->cond, &job->lock);
 		}
 	}
-	free(a->buf);
-	free(b.buf);
+	pthread_mutex_unlock(&job->lock);
 }
 
 static void table_rows(FILE *f, const struct sock_set *set, size_t n,
 		       const struct sel_owner_ctx *owners, const struct netns_list *visited,
-		       const struct layout *t, int cols)
+		       const struct layout *t, int cols, struct rows_job *job)
 {
-	struct rows_part p = { set, owners, visited, t, cols, 0, n, f, NULL, 0, 0, false };
-	struct line l;
+	struct rows_part p = { .set = set, .owners = owners, .visited = visited, .t = t,
+			       .cols = cols, .to = n };
+	char head[LINE_ROOM];
+	struct line l = { head, 0 };
 
-	l.len = 0;
 	if (t->nscol)
 		cell(&l, "NETNS", t->wn, false);
 	if (t->udp)
@@ -437,12 +672,7 @@ static void table_rows(FILE *f, const struct sock_set *set, size_t n,
 		cell(&l, "OUTCOME", t->wo, false);
 	cell(&l, "PROCESS", 0, false);
 	line_end(f, &l, cols);
-	if (n >= TABLE_PARALLEL_MIN && workers_available() > 1) {
-		p.f = NULL;
-		rows_parallel(f, &p, n);
-	} else {
-		rows_format(&p);
-	}
+	rows_blocks(f, &p, n, job);
 }
 
 /* An owner as the summary counts it: the lowest pid, or none, or unknown. */
@@ -511,7 +741,7 @@ static void owner_summary(FILE *f, const struct sock_set *set, const struct sel_
 			snprintf(name, sizeof(name), "?");
 		} else if (top[i].pid > 0) {
 			/* Not the table's cell cut at "+": a comm may hold a "+" itself. */
-			owner_name(name, sizeof(name), &set->v[top[i].idx], owners);
+			owner_name(name, sizeof(name), &set->v[top[i].idx], owners, NULL);
 		}
 		fprintf(f, "%s%s %zu", i ? ", " : "", name, top[i].n);
 	}
@@ -549,27 +779,87 @@ struct widths {
 	const struct sel_owner_ctx *owners;
 	struct layout t;
 	size_t from, to;
+	int cols;		/* > 0: the PROCESS column's width matters (layout_width) */
 };
 
+/* Lengths only, cell by cell, and only those a layout uses: nothing here is printed. */
 static void *widen(void *arg)
 {
 	struct widths *w = arg;
-	struct row r;
+	char text[OUTCOME_SIZE > PROC_SIZE ? OUTCOME_SIZE : PROC_SIZE];
+	struct owner_memo memo = { .pid = 0 };
 
 	for (size_t i = w->from; i < w->to; i++) {
-		w->t.udp |= w->set->v[i].protocol == IPPROTO_UDP;
-		w->t.skipped |= w->set->v[i].outcome == OUT_SKIPPED;
-		fill_row(&r, &w->set->v[i], w->owners);
-		if ((int)strlen(r.local) > w->t.wl)
-			w->t.wl = (int)strlen(r.local);
-		if ((int)strlen(r.peer) > w->t.wp)
-			w->t.wp = (int)strlen(r.peer);
-		if ((int)strlen(r.outcome) > w->t.wo)
-			w->t.wo = (int)strlen(r.outcome);
-		if ((int)text_columns(r.proc, strlen(r.proc)) > w->t.wproc)
-			w->t.wproc = (int)text_columns(r.proc, strlen(r.proc));
+		const struct sock_rec *rec = &w->set->v[i];
+		int n;
+
+		w->t.udp |= rec->protocol == IPPROTO_UDP;
+		w->t.skipped |= rec->outcome == OUT_SKIPPED;
+		n = (int)endpoint_len(rec->family, rec->id.idiag_src, sock_sport(rec));
+		if (n > w->t.wl)
+			w->t.wl = n;
+		n = (int)endpoint_len(rec->family, rec->id.idiag_dst, sock_dport(rec));
+		if (n > w->t.wp)
+			w->t.wp = n;
+		n = (int)outcome_cell(text, OUTCOME_SIZE, rec, w->owners);
+		if (n > w->t.wo)
+			w->t.wo = n;
+		if (w->cols > 0) {
+			size_t len = proc_cell(text, PROC_SIZE, rec, w->owners, &memo);
+
+			n = (int)text_columns(text, len);
+			if (n > w->t.wproc)
+				w->t.wproc = n;
+		}
 	}
 	return NULL;
+}
+
+/*
+ * A long table's one helper thread: the second half of the widths, then, once this thread
+ * has the layout, blocks of rows (rows_blocks).
+ */
+struct table_helper {
+	struct widths half;
+	bool widths_done;	/* half.t is final */
+	struct rows_job rows;	/* its lock and cond guard widths_done too */
+	pthread_t th;
+};
+
+static void *table_helper_run(void *arg)
+{
+	struct table_helper *h = arg;
+
+	widen(&h->half);
+	pthread_mutex_lock(&h->rows.lock);
+	h->widths_done = true;
+	pthread_cond_broadcast(&h->rows.cond);
+	pthread_mutex_unlock(&h->rows.lock);
+	return rows_helper(&h->rows);
+}
+
+/* Starts h's thread; false (nothing to undo) when it cannot. */
+static bool table_helper_start(struct table_helper *h)
+{
+	if (pthread_mutex_init(&h->rows.lock, NULL) != 0)
+		return false;
+	if (pthread_cond_init(&h->rows.cond, NULL) == 0) {
+		if (pthread_create(&h->th, NULL, table_helper_run, h) == 0)
+			return true;
+		pthread_cond_destroy(&h->rows.cond);
+	}
+	pthread_mutex_destroy(&h->rows.lock);
+	return false;
+}
+
+/* Once rows_blocks has run (which lets the helper finish): joins it, frees what it had. */
+static void table_helper_end(struct table_helper *h)
+{
+	pthread_join(h->th, NULL);
+	pthread_cond_destroy(&h->rows.cond);
+	pthread_mutex_destroy(&h->rows.lock);
+	for (size_t i = 0; i < TABLE_SLOTS; i++)
+		free(h->rows.slot[i].buf);
 }
 
 void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
@@ -597,22 +887,26 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		if ((int)text_columns(ns, strlen(ns)) > t.wn)
 			t.wn = (int)text_columns(ns, strlen(ns));
 	}
-	struct widths half = { set, owners, t, shown / 2, shown };
-	pthread_t th;
+	struct table_helper h = { .half = { set, owners, t, shown / 2, shown, cols } };
 	bool two = shown >= TABLE_PARALLEL_MIN && workers_available() > 1 &&
-		   pthread_create(&th, NULL, widen, &half) == 0;
-	struct widths w = { set, owners, t, 0, two ? shown / 2 : shown };
+		   table_helper_start(&h);
+	struct widths w = { set, owners, t, 0, two ? shown / 2 : shown, cols };
 
 	widen(&w);
 	t = w.t;
 	if (two) {
-		pthread_join(th, NULL);
-		t.udp |= half.t.udp;
-		t.skipped |= half.t.skipped;
-		t.wl = t.wl > half.t.wl ? t.wl : half.t.wl;
-		t.wp = t.wp > half.t.wp ? t.wp : half.t.wp;
-		t.wo = t.wo > half.t.wo ? t.wo : half.t.wo;
-		t.wproc = t.wproc > half.t.wproc ? t.wproc : half.t.wproc;
+		const struct layout *ht = &h.half.t;
+
+		pthread_mutex_lock(&h.rows.lock);
+		while (!h.widths_done)
+			pthread_cond_wait(&h.rows.cond, &h.rows.lock);
+		pthread_mutex_unlock(&h.rows.lock);
+		t.udp |= ht->udp;
+		t.skipped |= ht->skipped;
+		t.wl = t.wl > ht->wl ? t.wl : ht->wl;
+		t.wp = t.wp > ht->wp ? t.wp : ht->wp;
+		t.wo = t.wo > ht->wo ? t.wo : ht->wo;
+		t.wproc = t.wproc > ht->wproc ? t.wproc : ht->wproc;
 	}
 	if (with_outcome)
 		t.skipped = false;
@@ -634,7 +928,9 @@ void output_table_fit(FILE *f, const struct sock_set *set, const struct sel_owne
 		count_summary(f, set, with_outcome);
 		owner_summary(f, set, owners);
 	}
-	table_rows(f, set, shown, owners, visited, &t, cols);
+	table_rows(f, set, shown, owners, visited, &t, cols, two ? &h.rows : NULL);
+	if (two)
+		table_helper_end(&h);
 	if (shown < set->n)
 		fprintf(f, "... %zu more; --dry-run -j or a pipe shows all\n", set->n - shown);
 }

@@ -147,7 +147,7 @@ int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr
 	char a[INET6_ADDRSTRLEN];
 	char p[8];
 
-	/* The common case by hand: a 100,000-row table is formatted twice. */
+	/* The common case by hand: inet_ntop and snprintf cost most of it. */
 	if (family == AF_INET && addr[0] && port && size >= 22) {
 		const uint8_t *b = (const uint8_t *)addr;
 		char *o = buf;
@@ -173,19 +173,38 @@ int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr
 
 int sock_format_duration(char *buf, size_t size, uint32_t ms)
 {
-	if (ms == SOCK_IDLE_UNKNOWN)
-		return snprintf(buf, size, "-");
-	if (ms < 1000)
-		return snprintf(buf, size, "%ums", ms);
+	/* As snprintf would, by hand: the preview of 100,000 sockets has an IDLE cell each. */
+	char text[16], *o = text;
 	uint32_t s = ms / 1000;
+	size_t n;
 
-	if (s < 120)
-		return snprintf(buf, size, "%us", s);
-	if (s < 120 * 60)
-		return snprintf(buf, size, "%um", s / 60);
-	if (s < 48 * 3600)
-		return snprintf(buf, size, "%uh", s / 3600);
-	return snprintf(buf, size, "%ud", s / 86400);
+	if (ms == SOCK_IDLE_UNKNOWN) {
+		*o++ = '-';
+	} else if (ms < 1000) {
+		o = put_dec(o, ms);
+		*o++ = 'm';
+		*o++ = 's';
+	} else if (s < 120) {
+		o = put_dec(o, s);
+		*o++ = 's';
+	} else if (s < 120 * 60) {
+		o = put_dec(o, s / 60);
+		*o++ = 'm';
+	} else if (s < 48 * 3600) {
+		o = put_dec(o, s / 3600);
+		*o++ = 'h';
+	} else {
+		o = put_dec(o, s / 86400);
+		*o++ = 'd';
+	}
+	n = (size_t)(o - text);
+	if (size) {
+		size_t m = n < size ? n : size - 1;
+
+		memcpy(buf, text, m);
+		buf[m] = '\0';
+	}
+	return (int)n;
 }
 
 const char *sock_errno_name(int err)

@@ -55,6 +55,12 @@ static bool printable(uint32_t c)
 	return true;
 }
 
+/* A byte that is a character shown as itself: next_unit's answer, without the walk. */
+static bool plain(unsigned char b)
+{
+	return b >= 0x20 && b < 0x7f && b != '\\';
+}
+
 /*
  * Walks s one output unit at a time: a printable character (n bytes at s, copied) or one
  * escaped byte. Returns the unit's output length and fills out (at most 4 bytes) with it.
@@ -90,8 +96,15 @@ size_t text_escape(char *buf, size_t size, const char *s, size_t len)
 
 	for (size_t i = 0; i < len;) {
 		char unit[4];
-		size_t in, out = next_unit(s + i, len - i, &in, unit);
+		size_t in, out;
 
+		/* Printable ASCII but the backslash, most names whole: as it is, one by one. */
+		if (plain((unsigned char)s[i]) && !full && used + 1 < size) {
+			buf[used++] = s[i++];
+			need++;
+			continue;
+		}
+		out = next_unit(s + i, len - i, &in, unit);
 		if (!full && used + out < size) {
 			memcpy(buf + used, unit, out);
 			used += out;
@@ -112,8 +125,14 @@ size_t text_columns(const char *s, size_t len)
 
 	for (size_t i = 0; i < len;) {
 		char unit[4];
-		size_t in, out = next_unit(s + i, len - i, &in, unit);
+		size_t in, out;
 
+		if (plain((unsigned char)s[i])) {
+			cols++;
+			i++;
+			continue;
+		}
+		out = next_unit(s + i, len - i, &in, unit);
 		/* An escape is as wide as it is long; a character is one column. */
 		cols += (unsigned char)unit[0] >= 0x80 ? 1 : out;
 		i += in;

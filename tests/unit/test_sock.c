@@ -66,6 +66,14 @@ static void test_sock_durations(void **state)
 	assert_string_equal(buf, "2h");
 	sock_format_duration(buf, sizeof(buf), 48 * 3600000U);
 	assert_string_equal(buf, "2d");
+	assert_int_equal(sock_format_duration(buf, sizeof(buf), 0), 3);
+	assert_string_equal(buf, "0ms");
+	assert_int_equal(sock_format_duration(buf, sizeof(buf), UINT32_MAX - 1), 3);
+	assert_string_equal(buf, "49d");
+	/* As snprintf: cut to fit, the whole length returned. */
+	assert_int_equal(sock_format_duration(buf, 3, 750), 5);
+	assert_string_equal(buf, "75");
+	assert_int_equal(sock_format_duration(buf, 0, 750), 5);
 }
 
 static void test_sock_outcome_detail(void **state)
