@@ -933,10 +933,20 @@ static int feed_prefetched(struct scan_job *job, procmap_read_fn reread, void *r
 	size_t n = 0;
 	int ret = prefetch_join(pm);
 
-	for (size_t i = 0; ret == 0 && i < set->n; i++) {
+	/*
+	 * collect_inodes' work is done here, in the same pass (one pass over 100,000 records
+	 * is ~4 ms of the serial time before a kill): a record still to be resolved starts with
+	 * no owner, and one without an inode has none.
+	 */
+	for (size_t i = 0; i < set->n; i++) {
 		struct sock_rec *rec = &set->v[i];
 
-		if (rec->pid >= 0 || !rec->inode)
+		if (rec->pid >= 0)
+			continue;
+		rec->nowners = 0;
+		if (!rec->inode)
+			rec->pid = 0;
+		if (rec->pid >= 0 || ret < 0)
 			continue;
 		for (size_t k = first_of(p, rec->inode); ret == 0 && k < p->n &&
 							    p->v[k].inode == rec->inode; k++) {
@@ -1139,19 +1149,17 @@ static int set_scope(struct procmap *pm, const int32_t *pids, int npids)
 }
 
 /*
- * Every record in set whose owner is still to be found, by inode (returns how many, or a
- * negative errno); the others without an inode have none. With inodes NULL (a prefetch,
- * looked up by inode in its own sorted array), only the latter.
+ * Every record in set whose owner is still to be found, by inode, into inodes (returns how
+ * many, or a negative errno); the others without an inode have none.
  */
 static int collect_inodes(struct sock_set *set, struct hashmap *inodes)
 {
 	size_t want = 0;
 	int ret;
 
-	/* The map's size first; a prefetch needs no map, so no pass of its own for the count. */
-	for (size_t i = 0; inodes && i < set->n; i++)
+	for (size_t i = 0; i < set->n; i++)
 		want += set->v[i].pid < 0 && set->v[i].inode;
-	ret = inodes ? hashmap_init(inodes, want) : 0;
+	ret = hashmap_init(inodes, want);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < set->n; i++) {
@@ -1160,10 +1168,8 @@ static int collect_inodes(struct sock_set *set, struct hashmap *inodes)
 		set->v[i].nowners = 0;
 		if (!set->v[i].inode)
 			set->v[i].pid = 0;
-		else if (inodes)
-			hashmap_put(inodes, set->v[i].inode, (uint32_t)i);
 		else
-			want++;
+			hashmap_put(inodes, set->v[i].inode, (uint32_t)i);
 	}
 	return want > INT32_MAX ? INT32_MAX : (int)want;
 }
@@ -1196,7 +1202,11 @@ int procmap_resolve(struct procmap *pm, struct sock_set *set, const int32_t *pid
 	ret = set_scope(pm, pids, npids);
 	if (ret < 0)
 		goto done;
-	ret = collect_inodes(set, npids < 0 && pm->pre.ran && !load_failed(pm) ? NULL : &inodes);
+	/* A prefetch's lookup (feed_prefetched) prepares the records itself, in its one pass. */
+	if (npids < 0 && pm->pre.ran && !load_failed(pm))
+		ret = set->n > 0;
+	else
+		ret = collect_inodes(set, &inodes);
 	if (ret <= 0)
 		goto done;
 	job.inodes = &inodes;
@@ -1229,7 +1239,7 @@ int procmap_resolve_records(struct procmap *pm, struct sock_set *set, procmap_re
 	struct hashmap inodes = { 0 };
 	int ret;
 
-	ret = collect_inodes(set, pm->pre.started ? NULL : &inodes);
+	ret = pm->pre.started ? set->n > 0 : collect_inodes(set, &inodes);
 	if (ret > 0) {
 		job.inodes = &inodes;
 		ret = pm->pre.started ? feed_prefetched(&job, read_fn, arg)
