@@ -614,7 +614,7 @@ static int cmp_shared(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-/* Ties of an inode (its owners), and whatever is left small: by cmp_shared, in place. */
+/* What is left small (32 or fewer): by cmp_shared, in place. */
 static void insertion_sort(struct shared_fd *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
@@ -624,6 +624,42 @@ static void insertion_sort(struct shared_fd *v, size_t n)
 		for (; k > 0 && cmp_shared(&v[k - 1], &t) > 0; k--)
 			v[k] = v[k - 1];
 		v[k] = t;
+	}
+}
+
+static void sift_down(struct shared_fd *v, size_t root, size_t n)
+{
+	for (size_t child; (child = 2 * root + 1) < n; root = child) {
+		if (child + 1 < n && cmp_shared(&v[child], &v[child + 1]) < 0)
+			child++;
+		if (cmp_shared(&v[root], &v[child]) >= 0)
+			return;
+		struct shared_fd t = v[root];
+
+		v[root] = v[child];
+		v[child] = t;
+	}
+}
+
+/*
+ * An inode's owners, in place: insertion sort while few, heapsort beyond. One socket may
+ * have 100,000 holders (forked workers, or one process's dup2 onto every fd), and the
+ * radix pass leaves them in any order: insertion sort was 3 s of CPU for 100,000.
+ */
+static void sort_ties(struct shared_fd *v, size_t n)
+{
+	if (n <= 32) {
+		insertion_sort(v, n);
+		return;
+	}
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	for (size_t end = n; end-- > 1;) {
+		struct shared_fd t = v[0];
+
+		v[0] = v[end];
+		v[end] = t;
+		sift_down(v, 0, end);
 	}
 }
 
@@ -668,7 +704,7 @@ static void radix_by_inode(struct shared_fd *v, size_t n, uint32_t base, int shi
 		if (shift)
 			radix_by_inode(v + from, m, base, shift - 8);
 		else
-			insertion_sort(v + from, m); /* one inode: its owners by pid, then fd */
+			sort_ties(v + from, m); /* one inode: its owners by pid, then fd */
 	}
 }
 

@@ -119,13 +119,16 @@ static int open_light(const char *first, const char *second, uint32_t states, in
 
 /*
  * Which loader: SOCKREAP_BPF_LOADER=libbpf or =light keeps to one (the tests run both; read
- * with secure_getenv, so a setcap'd run ignores it); unset, the light one, then libbpf.
+ * with secure_getenv, so a setcap'd run ignores it); unset, or any other value (a typo must
+ * not cost every run the slow loader), the light one, then libbpf.
  */
 static bool loader_allowed(const char *name)
 {
 	const char *env = secure_getenv("SOCKREAP_BPF_LOADER");
 
-	return !env || !*env || !strcmp(env, name);
+	if (!env || (strcmp(env, "light") && strcmp(env, "libbpf")))
+		return true;
+	return !strcmp(env, name);
 }
 
 /*

@@ -269,6 +269,21 @@ test_bpf() {
 			[ "$(jq -r .summary.owners_source "$TMP/out")" = bpf -a \
 			  "$(owners_of "$TMP/out")" = "$(owners_of "$TMP/bpf.json")" ]
 	done
+	# A value that is neither name is as unset (a typo must not lose the fast loader): with
+	# the kernel's BTF file hidden libbpf cannot load, the light skeleton (in-kernel BTF) can.
+	for loader in libbpf Light; do
+		expect_status 0 "bpf: SOCKREAP_BPF_LOADER=$loader, no /sys/kernel/btf/vmlinux" \
+			in_ns "$ns" unshare -m --propagation private sh -c \
+			'mount --bind /dev/null /sys/kernel/btf/vmlinux || exit 99
+			 exec env SOCKREAP_BPF_LOADER="$0" "$@"' "$loader" \
+			"$SR" --dry-run --json "sport 8401-8402 or dport = :8402"
+		cp "$TMP/out" "$TMP/nobtf-$loader.json"
+	done
+	check "bpf: without the BTF file, libbpf alone falls back to /proc" \
+		[ "$(jq -r .summary.owners_source "$TMP/nobtf-libbpf.json")" = proc ]
+	check "bpf: SOCKREAP_BPF_LOADER=Light (no such loader) tries the light one: bpf" \
+		[ "$(jq -r .summary.owners_source "$TMP/nobtf-Light.json")" = bpf -a \
+		  "$(owners_of "$TMP/nobtf-Light.json")" = "$(owners_of "$TMP/bpf.json")" ]
 	expect_status 0 "bpf: full scan of /proc (SOCKREAP_OWNERS=proc)" \
 		in_ns "$ns" env SOCKREAP_OWNERS=proc "$SR" --dry-run --json \
 		"sport 8401-8402 or dport = :8402"
