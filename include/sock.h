@@ -119,6 +119,10 @@ int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr
 			 uint16_t port);
 int sock_format_addr(char *buf, size_t size, int family, const uint32_t addr[4]);
 
+/* v in decimal at p, without a NUL (sock_dec_len(v) bytes): the end. By hand, for tables. */
+size_t sock_dec_len(uint32_t v);
+char *sock_put_dec(char *p, uint32_t v);
+
 /* "750ms", "42s", "5m", "3h", "2d", "-" for unknown. */
 int sock_format_duration(char *buf, size_t size, uint32_t ms);
 

@@ -19,29 +19,6 @@
 #define PROC_SIZE 96	/* pid, "/", a 15-byte comm escaped (4 bytes a byte), "+N", "+?" */
 #define OUTCOME_SIZE 56	/* and, with --close-fd, " fd-closed 2/3" */
 
-/* The decimal digits of v. */
-static size_t dec_len(uint32_t v)
-{
-	size_t n = 1;
-
-	while (v >= 10) {
-		v /= 10;
-		n++;
-	}
-	return n;
-}
-
-/* v in decimal at p, without a NUL; returns the end. */
-static char *put_dec(char *p, uint32_t v)
-{
-	char *end = p + dec_len(v), *o = end;
-
-	do
-		*--o = (char)('0' + v % 10);
-	while (v /= 10);
-	return end;
-}
-
 /* Why rec's owners are not all known ("not-looked-up" without a scan), or NULL. */
 static const char *owners_unknown(const struct sock_rec *rec, const struct sel_owner_ctx *owners)
 {
@@ -59,11 +36,11 @@ static const char *owners_unknown(const struct sock_rec *rec, const struct sel_o
  */
 static int pid_slash(char *buf, size_t size, int32_t pid, const char *name, size_t m)
 {
-	size_t n = dec_len((uint32_t)pid);
+	size_t n = sock_dec_len((uint32_t)pid);
 
 	if (pid <= 0 || n + 1 + m >= size)
 		return snprintf(buf, size, "%d/%s", pid, name);
-	put_dec(buf, (uint32_t)pid);
+	sock_put_dec(buf, (uint32_t)pid);
 	buf[n] = '/';
 	memcpy(buf + n + 1, name, m + 1);
 	return (int)(n + 1 + m);
@@ -217,40 +194,15 @@ static size_t port_len(unsigned v)
 	return 1 + (v >= 10) + (v >= 100) + (v >= 1000) + (v >= 10000);
 }
 
-/* An address byte in decimal at o, no NUL: the end. */
-static char *put_byte(char *o, unsigned v)
-{
-	if (v >= 100) {
-		*o++ = (char)('0' + v / 100);
-		v %= 100;
-		*o++ = (char)('0' + v / 10);
-	} else if (v >= 10) {
-		*o++ = (char)('0' + v / 10);
-	}
-	*o++ = (char)('0' + v % 10);
-	return o;
-}
-
 /*
- * An endpoint as sock_format_endpoint writes it, NUL-terminated in buf (ENDPOINT_SIZE
- * bytes): its length. IPv4 with a port, nearly every row of a big table, by hand.
+ * An endpoint, NUL-terminated in buf (ENDPOINT_SIZE bytes): its length. sock_format_endpoint
+ * writes IPv4 with a port, nearly every row of a big table, by hand.
  */
 static size_t endpoint_cell(char *buf, int family, const uint32_t addr[4], uint16_t port)
 {
-	if (family == AF_INET && addr[0] && port) {
-		const uint8_t *b = (const uint8_t *)addr;
-		char *o = buf;
+	int n = sock_format_endpoint(buf, ENDPOINT_SIZE, family, addr, port);
 
-		for (int i = 0; i < 4; i++) {
-			o = put_byte(o, b[i]);
-			*o++ = i < 3 ? '.' : ':';
-		}
-		o = put_dec(o, port);
-		*o = '\0';
-		return (size_t)(o - buf);
-	}
-	sock_format_endpoint(buf, ENDPOINT_SIZE, family, addr, port);
-	return strlen(buf);
+	return n > 0 && n < ENDPOINT_SIZE ? (size_t)n : strlen(buf);
 }
 
 /* endpoint_cell's length, for the widths: IPv4 without writing it. */
@@ -458,8 +410,8 @@ static size_t row_line(struct line *l, const struct sock_rec *rec, struct rows_p
 	cell(l, sock_state_name(rec->state), 11, false);
 	/* Numbers and IPv4 endpoints by hand: printf was a third of a 100,000-row table. */
 	if (t->queues) {
-		celln(l, text, (size_t)(put_dec(text, rec->rqueue) - text), 6, true);
-		celln(l, text, (size_t)(put_dec(text, rec->wqueue) - text), 6, true);
+		celln(l, text, (size_t)(sock_put_dec(text, rec->rqueue) - text), 6, true);
+		celln(l, text, (size_t)(sock_put_dec(text, rec->wqueue) - text), 6, true);
 	}
 	cell_endpoint(l, rec, true, t->wl);
 	cell_endpoint(l, rec, false, t->wp);

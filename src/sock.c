@@ -128,17 +128,25 @@ int sock_format_addr(char *buf, size_t size, int family, const uint32_t addr[4])
 	return (int)strlen(buf);
 }
 
-static char *put_dec(char *p, unsigned v)
+size_t sock_dec_len(uint32_t v)
 {
-	char tmp[10];
-	int n = 0;
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+char *sock_put_dec(char *p, uint32_t v)
+{
+	char *end = p + sock_dec_len(v), *o = end;
 
 	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+		*--o = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
 }
 
 int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr[4],
@@ -153,10 +161,10 @@ int sock_format_endpoint(char *buf, size_t size, int family, const uint32_t addr
 		char *o = buf;
 
 		for (int i = 0; i < 4; i++) {
-			o = put_dec(o, b[i]);
+			o = sock_put_dec(o, b[i]);
 			*o++ = i < 3 ? '.' : ':';
 		}
-		o = put_dec(o, port);
+		o = sock_put_dec(o, port);
 		*o = '\0';
 		return (int)(o - buf);
 	}
@@ -181,20 +189,20 @@ int sock_format_duration(char *buf, size_t size, uint32_t ms)
 	if (ms == SOCK_IDLE_UNKNOWN) {
 		*o++ = '-';
 	} else if (ms < 1000) {
-		o = put_dec(o, ms);
+		o = sock_put_dec(o, ms);
 		*o++ = 'm';
 		*o++ = 's';
 	} else if (s < 120) {
-		o = put_dec(o, s);
+		o = sock_put_dec(o, s);
 		*o++ = 's';
 	} else if (s < 120 * 60) {
-		o = put_dec(o, s / 60);
+		o = sock_put_dec(o, s / 60);
 		*o++ = 'm';
 	} else if (s < 48 * 3600) {
-		o = put_dec(o, s / 3600);
+		o = sock_put_dec(o, s / 3600);
 		*o++ = 'h';
 	} else {
-		o = put_dec(o, s / 86400);
+		o = sock_put_dec(o, s / 86400);
 		*o++ = 'd';
 	}
 	n = (size_t)(o - text);

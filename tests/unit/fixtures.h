@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,20 @@ static inline struct sock_rec fx_rec(int family, const char *src, uint16_t sport
 }
 
 /* Writes text to root/rel (a fixture /proc file). 0 or -1. */
+/* Pins the calling thread to the first CPU of all (a one-thread path's test): sched's return. */
+static inline int fx_pin_first_cpu(const cpu_set_t *all)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, all)) {
+			CPU_SET(c, &one);
+			break;
+		}
+	return sched_setaffinity(0, sizeof(one), &one);
+}
+
 static inline int fx_put(const char *root, const char *rel, const char *text)
 {
 	char path[PATH_MAX + 64];
