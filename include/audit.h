@@ -115,6 +115,17 @@ int audit_sync(struct audit *a);
  * than limit, and none was killed. Written with audit_commit like the others.
  */
 void audit_refused(struct audit *a, const struct audit_run *run, size_t limit);
+/*
+ * The namespaces a refused record names: at fills ns and *matched (how many of the refused
+ * sockets were in it) for the i-th, and returns false past the last. One with 0 is left out.
+ */
+struct audit_ns_iter {
+	bool (*at)(void *arg, size_t i, struct netns_info *ns, size_t *matched);
+	void *arg;
+};
+/* audit_refused, with "netns": each namespace as the intents name it, and its "matched". */
+void audit_refused_ns(struct audit *a, const struct audit_run *run, size_t limit,
+		      const struct audit_ns_iter *it);
 
 /* RFC 3339 UTC with milliseconds: 2026-11-21T05:06:57.123Z */
 void audit_format_time(char *buf, size_t size, struct timespec ts);

@@ -37,6 +37,8 @@ void output_sock_json_ns(struct json *j, const char *key, const struct sock_rec 
 			 const struct netns_info *ns);
 /* A namespace as {inode, name, pid}: name and pid null when it has none. */
 void output_netns_json(struct json *j, const char *key, const struct netns_info *ns);
+/* Its fields alone, into an object the caller has open (to add counts after them). */
+void output_netns_fields(struct json *j, const struct netns_info *ns);
 void output_table(FILE *f, const struct sock_set *set, const struct sel_owner_ctx *owners,
 		  bool with_outcome);
 /* With a NETNS column first when visited holds more than one namespace (records index it). */

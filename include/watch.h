@@ -32,9 +32,12 @@ struct watch_stats {
 struct watch_ns {
 	uint64_t inode;		/* 0: where the watcher runs, no namespace named */
 	char label[WATCH_NS_LABEL_MAX];	/* its name under /run/netns, else "ino:N" */
+	bool named;		/* label is its name (not "ino:N") */
+	int32_t pid;		/* one process in it, as the run found it; -1: none */
 	struct hashmap ages;	/* cookie -> first seen matching, in 100 ms ticks since start */
 	struct watch_stats stats;
 	size_t killed, gone, not_killed;	/* the last cycle's outcomes (its syslog line) */
+	size_t refused;		/* the last cycle's kept by the breaker (its audit record) */
 };
 
 /* NAME: SELECTOR, older-than DURATION[, max N] */

@@ -488,6 +488,15 @@ void audit_summary(struct audit *a, const struct plan_counts *c, double elapsed_
 
 void audit_refused(struct audit *a, const struct audit_run *run, size_t limit)
 {
+	audit_refused_ns(a, run, limit, NULL);
+}
+
+void audit_refused_ns(struct audit *a, const struct audit_run *run, size_t limit,
+		      const struct audit_ns_iter *it)
+{
+	struct netns_info ns;
+	size_t n;
+
 	sockets_close(a);
 	if (!record_begin(a, "refused", true))
 		return;
@@ -495,6 +504,19 @@ void audit_refused(struct audit *a, const struct audit_run *run, size_t limit)
 	json_str(&a->j, "reason", "max-per-cycle");
 	json_uint(&a->j, "matched", run->planned);
 	json_uint(&a->j, "limit", limit);
+	/* No kill, so no intent names where the sockets were: this record does (as they would). */
+	if (it) {
+		json_arr_begin(&a->j, "netns");
+		for (size_t i = 0; it->at(it->arg, i, &ns, &n); i++) {
+			if (!n)
+				continue;
+			json_obj_begin(&a->j, NULL);
+			output_netns_fields(&a->j, &ns);
+			json_uint(&a->j, "matched", n);
+			json_obj_end(&a->j);
+		}
+		json_arr_end(&a->j);
+	}
 	record_end(a, AUDIT_EV_NONE, 0, false);
 }
 

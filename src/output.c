@@ -1113,6 +1113,11 @@ void output_netns_json(struct json *j, const char *key, const struct netns_info 
 	json_obj_end(j);
 }
 
+void output_netns_fields(struct json *j, const struct netns_info *ns)
+{
+	netns_fields(j, ns);
+}
+
 /*
  * The summary per namespace visited, in the order visited: each with its selected count and,
  * after a kill, its outcomes. A namespace with nothing selected is listed too (0), and one

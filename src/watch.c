@@ -420,6 +420,8 @@ static struct watch_ns *ns_next(struct watch_rule *r, const struct sock_set *set
 		const struct watch_ns *old;
 
 		next[k].inode = visit ? visit->v[k].inode : 0;
+		next[k].pid = visit ? visit->v[k].pid : -1;
+		next[k].named = visit && visit->v[k].name[0];
 		if (visit)
 			ns_label_of(&visit->v[k], next[k].label, sizeof(next[k].label));
 		old = watch_rule_ns(r, next[k].inode);
@@ -768,8 +770,10 @@ static int after_collect(void *arg, struct sock_set *set, size_t *nplan)
 			struct watch_ns *e = watch_rule_ns(rr->rule,
 							   rec_inode(&set->v[i], rr->hook->visit));
 
-			if (e)
+			if (e) {
 				e->stats.refused++;
+				e->refused++;
+			}
 		}
 		return EXIT_GUARD;
 	}
@@ -784,7 +788,29 @@ static void after_act(void *arg, const struct sock_set *set, size_t nplan)
 	watch_count_outcomes(rr->rule, set, rr->hook->visit);
 }
 
-/* The breaker's record: no kill, so no intent; a "refused" record says why. */
+/* The namespaces of the last cycle, as the run named them, with what the breaker kept there. */
+static bool refused_ns_at(void *arg, size_t i, struct netns_info *ns, size_t *matched)
+{
+	const struct watch_rule *r = arg;
+
+	if (i >= r->nns)
+		return false;
+	*ns = (struct netns_info){ .inode = r->ns[i].inode, .pid = r->ns[i].pid };
+	/* The label was copied from a netns_info name: it fits back whole. */
+	if (r->ns[i].named) {
+		size_t len = strnlen(r->ns[i].label, sizeof(ns->name) - 1);
+
+		memcpy(ns->name, r->ns[i].label, len);
+		ns->name[len] = '\0';
+	}
+	*matched = r->ns[i].refused;
+	return true;
+}
+
+/*
+ * The breaker's record: no kill, so no intent; a "refused" record says why, and for a rule
+ * that watches namespaces, in which ones the sockets were (an intent would have said).
+ */
 static void audit_refusal(const struct watcher *w, const struct watch_rule *r, size_t n,
 			  long limit)
 {
@@ -793,6 +819,7 @@ static void audit_refusal(const struct watcher *w, const struct watch_rule *r, s
 	char why[PATH_MAX + 128];
 	struct audit_run run = { w->base.argc, w->base.argv, r->selector, w->base.engine, n, &who,
 				 NULL };
+	const struct audit_ns_iter it = { refused_ns_at, (void *)r };
 	int ret;
 
 	if (w->base.no_audit || w->base.dry_run)
@@ -807,7 +834,7 @@ static void audit_refusal(const struct watcher *w, const struct watch_rule *r, s
 	a.rule = r->name;
 	audit_who_fill(&who);
 	audit_start(&a, &run);
-	audit_refused(&a, &run, (size_t)limit);
+	audit_refused_ns(&a, &run, (size_t)limit, r->namespaced ? &it : NULL);
 	ret = audit_commit(&a);
 	if (ret < 0)
 		fprintf(stderr, "sockreap: watch: rule %s: cannot record the refusal in %s: %s\n",
@@ -1036,7 +1063,7 @@ static void run_rule(struct watcher *w, struct watch_rule *r, struct cycle_line 
 	/* A run that stops before its collect (sock_diag refused) matched nothing this cycle. */
 	r->last_matched = 0;
 	for (size_t k = 0; k < r->nns; k++)
-		r->ns[k].killed = r->ns[k].gone = r->ns[k].not_killed = 0;
+		r->ns[k].killed = r->ns[k].gone = r->ns[k].not_killed = r->ns[k].refused = 0;
 	if (rule_scope(w, r, &cfg))
 		status = reap_run(&cfg);
 	/* A dry run's table: to the journal (or a file) now, not when a buffer fills. */

@@ -142,6 +142,10 @@ breaker() {
 	check "breaker: a refused record in the audit, with the rule" [ "$(jq -r 'select(.event ==
 		"refused" and .rule == "flood" and .matched == 20 and .limit == 5) | .event' \
 		"$TMP/brk.log" | head -1)" = refused ]
+	# A watcher without namespaces: the record as before, no "netns" (test_watch_netns.sh).
+	check "breaker: the refused record's fields, no netns" [ "$(jq -c 'select(.event ==
+		"refused") | keys_unsorted' "$TMP/brk.log" | sort -u)" = \
+		'["time","event","run","rule","host","selector","reason","matched","limit"]' ]
 	check "breaker: no intent in the audit" \
 		[ "$(jq -r 'select(.event == "intent")' "$TMP/brk.log" | wc -l)" = 0 ]
 	check "breaker: refusals counted in the metrics" \

@@ -3,9 +3,10 @@
 # sockreap watch in network namespaces, the watcher itself in ours: --netns NAME, a `netns`
 # word in a rule naming a namespace created after the watcher started (and deleted and created
 # again: a new namespace, ages start over), --all-netns finding a namespace created after the
-# start; the namespace in every audit record, in the metrics (a label) and in the one syslog
-# line of a cycle that acted. Ports 749x are this file's alone: --all-netns looks at every
-# namespace on the host, and its rule selects nothing but close-wait sockets on such a port.
+# start; the namespace in every audit record (the breaker's "refused" record too), in the
+# metrics (a label) and in the one syslog line of a cycle that acted. Ports 749x are this
+# file's alone: --all-netns looks at every namespace on the host, and its rule selects nothing
+# but close-wait sockets on such a port.
 # Every namespace, rig and watcher here is ours, stopped by pid.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/integration/lib.sh
@@ -212,9 +213,43 @@ dev_there() {
 		"$SR" watch --every 1s 'd: state close-wait and dev srdum0, older-than 1h'
 }
 
+# The breaker in two namespaces: 3 + 4 old enough, more than max 5, none killed; the "refused"
+# record names each namespace as the intents do (inode, name, pid) with how many it matched there.
+breaker_ns() {
+	local a b got want
+	ns_new a || { not_ok "breaker ns: namespace"; return; }
+	ns_new b || { not_ok "breaker ns: second namespace"; return; }
+	rig_start FA "$a" -p 7495 -n 3 close-wait || { not_ok "breaker ns: rig"; return; }
+	rig_start FB "$b" -p 7495 -n 4 close-wait || { not_ok "breaker ns: second rig"; return; }
+	cw_settled "$a" 7495 3 || { not_ok "breaker ns: close-wait settled"; return; }
+	cw_settled "$b" 7495 4 || { not_ok "breaker ns: close-wait settled there"; return; }
+	watcher BRK "" --every 300ms --netns "$a" --netns "$b" --audit-log "$TMP/brkns.log" \
+		--metrics-file "$TMP/brkns.prom" \
+		'flood: state close-wait and sport 7495, older-than 0s, max 5'
+	cycles_done "$TMP/brkns.prom" 2 || { not_ok "breaker ns: no second cycle"; return; }
+	stop "$BRK"
+	check "breaker ns: SIGTERM stops it, exit 0" [ "$STOPPED" = 0 ]
+	check "breaker ns: 7 matched, more than max 5: none killed in either" \
+		[ "$(cw_count "$a" 7495) $(cw_count "$b" 7495)" = "3 4" ]
+	check "breaker ns: refused records, no intent" [ "$(jq -rs '
+		([.[] | select(.event == "refused")] | length) > 0 and
+		([.[] | select(.event == "intent")] | length) == 0' "$TMP/brkns.log")" = true ]
+	got=$(jq -c 'select(.event == "refused") | [.matched, (.netns // [] |
+		map([.name, .inode, .matched, has("pid")]) | sort)]' "$TMP/brkns.log" | sort -u)
+	want="[7,[[\"$a\",$(ns_inode "$a"),3,true],[\"$b\",$(ns_inode "$b"),4,true]]]"
+	check "breaker ns: each refused record names both namespaces with their counts ($got)" \
+		[ "$got" = "$want" ]
+	check "breaker ns: a namespace as the intents name it: inode, name, pid, then matched" \
+		[ "$(jq -c 'select(.event == "refused") | .netns[] | keys_unsorted' \
+			"$TMP/brkns.log" | sort -u)" = '["inode","name","pid","matched"]' ]
+	check "breaker ns: stderr clean of sanitizer reports" \
+		sh -c "! grep -q 'Sanitizer\|runtime error' '$TMP/BRK.err'"
+}
+
 refusals
 dev_there
 privileges
 named
 all_netns
 syslog_ns
+breaker_ns

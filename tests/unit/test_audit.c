@@ -283,6 +283,64 @@ static void test_audit_start_names_the_netns(void **state)
 	fx_rmtree(dir);
 }
 
+/* Two namespaces: "blue" with a pid, then one without a name or pid; a third matched none. */
+static bool refused_ns_at(void *arg, size_t i, struct netns_info *ns, size_t *matched)
+{
+	static const struct {
+		uint64_t inode;
+		const char *name;
+		int32_t pid;
+		size_t matched;
+	} v[] = { { 4026532174ULL, "blue", 321, 3 }, { 4026532500ULL, "", -1, 0 },
+		  { 4026532999ULL, "", -1, 4 } };
+
+	(void)arg;
+	if (i >= sizeof(v) / sizeof(v[0]))
+		return false;
+	*ns = (struct netns_info){ .inode = v[i].inode, .pid = v[i].pid };
+	snprintf(ns->name, sizeof(ns->name), "%s", v[i].name);
+	*matched = v[i].matched;
+	return true;
+}
+
+/*
+ * The breaker's record: the same bytes as ever for a watcher without namespaces; with them,
+ * "netns" names each namespace a refused socket was in as the intents do, and how many matched
+ * there (one that matched none is left out).
+ */
+static void test_audit_refused_names_the_netns(void **state)
+{
+	char dir[64], path[PATH_MAX], why[256];
+	struct audit a;
+	struct audit_who who = { 0, 0, -1, -1, NULL, NULL };
+	char *argv[] = { "sockreap", "watch" };
+	struct audit_run run = { 2, argv, "state close-wait", "destroy", 7, &who, NULL };
+	const struct audit_ns_iter it = { refused_ns_at, NULL };
+	const char *head = "{\"time\":\"2026-11-18T11:06:40.123Z\",\"event\":\"refused\","
+			   "\"run\":\"0123456789abcdef0123456789abcdef\",\"rule\":\"flood\","
+			   "\"host\":\"db1\",\"selector\":\"state close-wait\","
+			   "\"reason\":\"max-per-cycle\",\"matched\":7,\"limit\":5";
+	char want[1024];
+
+	(void)state;
+	tmp_log(dir, path, sizeof(path));
+	assert_int_equal(audit_open(&a, path, 0, why, sizeof(why)), 0);
+	fixed_ids(&a);
+	a.rule = "flood";
+	audit_refused(&a, &run, 5);
+	audit_refused_ns(&a, &run, 5, &it);
+	assert_int_equal(audit_commit(&a), 0);
+	audit_close(&a);
+	char *got = slurp(path);
+
+	snprintf(want, sizeof(want), "%s}\n%s,\"netns\":[{\"inode\":4026532174,\"name\":\"blue\","
+		 "\"pid\":321,\"matched\":3},{\"inode\":4026532999,\"name\":null,\"pid\":null,"
+		 "\"matched\":4}]}\n", head, head);
+	assert_string_equal(got, want);
+	free(got);
+	fx_rmtree(dir);
+}
+
 static void test_audit_open_creates_private_file(void **state)
 {
 	char dir[64], path[PATH_MAX], bad[PATH_MAX + 32], why[PATH_MAX + 128];
@@ -846,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_audit_result_fds),
 		cmocka_unit_test(test_audit_unset_ids_are_null),
 		cmocka_unit_test(test_audit_start_names_the_netns),
+		cmocka_unit_test(test_audit_refused_names_the_netns),
 		cmocka_unit_test(test_audit_open_creates_private_file),
 		cmocka_unit_test(test_audit_concurrent_writers_whole_lines),
 		cmocka_unit_test(test_audit_torn_line_is_ended),

@@ -283,6 +283,11 @@ static void test_watch_ages_netns(void **state)
 	assert_int_equal(r.nns, 2);
 	assert_string_equal(r.ns[0].label, "a");
 	assert_string_equal(r.ns[1].label, "ino:200");
+	/* What the breaker's record names them by, as the intents do (name or null, pid). */
+	assert_true(r.ns[0].named);
+	assert_false(r.ns[1].named);
+	assert_int_equal(r.ns[0].pid, -1);
+	assert_int_equal(r.ns[1].pid, 7);
 	assert_int_equal(r.ns[0].stats.matched, 1);
 	assert_int_equal(r.ns[1].stats.matched, 0);
 
