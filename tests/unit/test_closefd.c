@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -136,6 +137,70 @@ static void test_closefd_run_self_denied(void **state)
 	closefd_set_free(&s);
 }
 
+/* Writes "Name/TracerPid/Seccomp" status text at root/rel (its directories made first). */
+static void fake_status(const char *root, const char *rel, long tracer)
+{
+	char path[4096];
+	FILE *f;
+
+	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+		snprintf(path, sizeof(path), "%s/%.*s", root, (int)(p - rel), rel);
+		mkdir(path, 0700);
+	}
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "Name:\trig\nUid:\t%d\t%d\t%d\t%d\nTracerPid:\t%ld\nSeccomp:\t0\n",
+		(int)geteuid(), (int)geteuid(), (int)geteuid(), (int)geteuid(), tracer);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* One fake process 999999 with threads 999999 and 1000000, thread 1000000 traced by tracer. */
+static const struct closefd_target *run_two_threads(char *root, struct closefd_set *s,
+						    long tracer)
+{
+	fake_status(root, "999999/status", 0);
+	fake_status(root, "999999/task/999999/status", 0);
+	fake_status(root, "999999/task/1000000/status", tracer);
+	assert_int_equal(closefd_add(s, 999999, 7, 1234), 0);
+	assert_int_equal(closefd_run(s, root, true), 0);
+	return closefd_find(s, 1234, 999999, 7);
+}
+
+/*
+ * A thread other than the main one is traced (strace -p TID): refused as already-traced
+ * before any attach, not left to PTRACE_SEIZE's EPERM on that thread (ptrace-eperm). The
+ * fake threads have no stat file, so an attempt to attach them finds them dead: gone.
+ */
+static void test_closefd_run_thread_traced(void **state)
+{
+	static const char *const made[] = { "999999/status", "999999/task/999999/status",
+					    "999999/task/1000000/status", "999999/task/999999",
+					    "999999/task/1000000", "999999/task", "999999" };
+	char root[] = "/tmp/test_closefd.XXXXXX", path[4096];
+	struct closefd_set s = { 0 };
+	const struct closefd_target *t;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	t = run_two_threads(root, &s, 4242);
+	assert_non_null(t);
+	assert_int_equal(t->result, CLOSEFD_DENIED);
+	assert_int_equal(t->err, EPERM);
+	assert_string_equal(t->why, "already-traced");
+	closefd_set_free(&s);
+	/* The same process with no tracer on any thread is not refused. */
+	t = run_two_threads(root, &s, 0);
+	assert_non_null(t);
+	assert_int_equal(t->result, CLOSEFD_GONE);
+	closefd_set_free(&s);
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, made[i]);
+		assert_int_equal(i < 3 ? unlink(path) : rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(root), 0);
+}
+
 #if defined(__x86_64__)
 static void test_closefd_regs_for_close(void **state)
 {
@@ -228,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_closefd_result_names),
 		cmocka_unit_test(test_closefd_run_gone),
 		cmocka_unit_test(test_closefd_run_self_denied),
+		cmocka_unit_test(test_closefd_run_thread_traced),
 #if defined(__x86_64__)
 		cmocka_unit_test(test_closefd_regs_for_close),
 		cmocka_unit_test(test_closefd_regs_keep_waiting),
