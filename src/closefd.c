@@ -318,6 +318,40 @@ static void set_all(struct closefd_target **t, size_t n, enum closefd_result res
 	}
 }
 
+/* Whether thread tid of pid has a tracer (TracerPid is per thread: strace -p TID, gdb). */
+static bool thread_traced(const char *proc, pid_t pid, pid_t tid)
+{
+	char path[PATH_MAX], status[4096];
+
+	snprintf(path, sizeof(path), "%s/%d/task/%d/status", proc, pid, tid);
+	return read_text(path, status, sizeof(status)) > 0 && closefd_parse_tracer(status) > 0;
+}
+
+/*
+ * Whether any thread of pid has a tracer: one traced thread is enough for PTRACE_SEIZE to
+ * refuse it, after we seized (and stopped) the threads listed before it.
+ */
+static bool any_thread_traced(const char *proc, pid_t pid)
+{
+	char path[PATH_MAX];
+	DIR *d;
+	struct dirent *e;
+	bool traced = false;
+
+	snprintf(path, sizeof(path), "%s/%d/task", proc, pid);
+	if (!(d = opendir(path)))
+		return false;	/* the attach finds out what is wrong */
+	while (!traced && (e = readdir(d))) {
+		char *end;
+		long tid = strtol(e->d_name, &end, 10);
+
+		if (!*end && tid > 0)
+			traced = thread_traced(proc, pid, (pid_t)tid);
+	}
+	closedir(d);
+	return traced;
+}
+
 /*
  * Why this process may not be traced, or NULL: the checks that need no attach, so that a
  * refusal touches nothing (EPERM from PTRACE_SEIZE still decides in the end).
@@ -336,7 +370,7 @@ static const char *precheck(const char *proc, pid_t pid, bool may_others, int *s
 		*err = ret;
 		return NULL;
 	}
-	if (closefd_parse_tracer(status) > 0)
+	if (closefd_parse_tracer(status) > 0 || any_thread_traced(proc, pid))
 		return "already-traced";
 	/*
 	 * A seccomp filter may answer our close() with an error, a SIGSYS, or the death of the
@@ -378,6 +412,8 @@ struct victim {
 	pid_t pid;
 	struct thread *t;
 	size_t n, cap;
+	/* A thread whose seize failed with EPERM because a tracer took it after precheck(). */
+	bool traced;
 };
 
 static double now_ms(void)
@@ -444,6 +480,8 @@ static int seize_new(struct victim *v)
 			if (errno == ESRCH)	/* the thread just exited */
 				continue;
 			ret = -errno;
+			if (ret == -EPERM)
+				v->traced = thread_traced(v->proc, v->pid, (pid_t)tid);
 			break;
 		}
 		v->t[v->n++] = (struct thread){ .tid = (pid_t)tid, .ours_only = true };
@@ -845,7 +883,7 @@ static enum closefd_result fd_identity(const struct victim *v, int fd, uint32_t 
 static void close_in(const char *proc, pid_t pid, struct closefd_target **t, size_t n,
 		     bool may_others)
 {
-	struct victim v = { proc, pid, NULL, 0, 0 };
+	struct victim v = { proc, pid, NULL, 0, 0, false };
 	double deadline = now_ms() + STOP_WAIT_MS;
 	const char *why;
 	int scope, err, ret = 0;
@@ -875,6 +913,7 @@ static void close_in(const char *proc, pid_t pid, struct closefd_target **t, siz
 	}
 	if (ret == -EPERM) {
 		set_all(t, n, CLOSEFD_DENIED, EPERM,
+			v.traced ? "already-traced" :
 			scope == 1 && !may_others ? "yama-ptrace-scope-1" : "ptrace-eperm");
 		goto detach;
 	}

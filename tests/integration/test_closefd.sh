@@ -162,28 +162,44 @@ test_changed() {
 	check "changed: the server still works" [ "$(ping_rig "$ns" 7103 10)" = pong ]
 }
 
-# --- (d) a process another tracer holds is not touched: denied ------------------------------
-test_denied() {
-	local ns base tracer i
-	ns_new ns || { not_ok "denied: namespace"; return; }
-	leak_start D "$ns" 7104 --nofile 64 || { not_ok "denied: rig"; return; }
-	leak "$ns" 7104 2
-	check "denied: 2 leaked" wait_for 20 leaked_is D 2
-	base=$(fds "$D")
-	# Another tracer: PTRACE_SEIZE (0x4206) from python, holding on until killed.
+# tracer_start VAR TID: another tracer, PTRACE_SEIZE (0x4206) from python, on the one thread
+# TID (a pid is its main thread), holding on until killed; VAR gets its pid. Fails (its words
+# in $TMP/tracer) if it could not seize.
+tracer_start() {
+	local i
 	python3 -c 'import ctypes, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.ptrace(0x4206, int(sys.argv[1]), 0, 0) != 0:
 	sys.exit("seize: errno %d" % ctypes.get_errno())
 print("seized", flush=True)
-time.sleep(600)' "$D" >"$TMP/tracer" 2>&1 &
-	tracer=$!
-	RIG_PIDS+=("$tracer")
+time.sleep(600)' "$2" >"$TMP/tracer" 2>&1 &
+	printf -v "$1" '%s' "$!"
+	RIG_PIDS+=("$!")
 	for ((i = 0; i < 1000; i++)); do
-		grep -q seized "$TMP/tracer" 2>/dev/null && break
+		grep -q seized "$TMP/tracer" 2>/dev/null && return 0
+		kill -0 "$!" 2>/dev/null || break
 		sleep 0.01
 	done
-	if ! grep -q seized "$TMP/tracer"; then
+	grep -q seized "$TMP/tracer"
+}
+
+# tracers PID: "TID:TRACERPID" for each thread of PID, sorted.
+tracers() {
+	local s
+	for s in /proc/"$1"/task/*/status; do
+		echo "$(basename "$(dirname "$s")"):$(awk '/^TracerPid/ {print $2}' "$s")"
+	done | sort
+}
+
+# --- (d) a process another tracer holds is not touched: denied ------------------------------
+test_denied() {
+	local ns base tracer
+	ns_new ns || { not_ok "denied: namespace"; return; }
+	leak_start D "$ns" 7104 --nofile 64 || { not_ok "denied: rig"; return; }
+	leak "$ns" 7104 2
+	check "denied: 2 leaked" wait_for 20 leaked_is D 2
+	base=$(fds "$D")
+	if ! tracer_start tracer "$D"; then
 		skipped "denied: cannot trace the rig from another process: $(cat "$TMP/tracer")"
 		return
 	fi
@@ -200,6 +216,46 @@ time.sleep(600)' "$D" >"$TMP/tracer" 2>&1 &
 	kill "$tracer"
 	wait "$tracer" 2>/dev/null
 	check "denied: the server still works" [ "$(ping_rig "$ns" 7104 10)" = pong ]
+}
+
+# --- (d2) only a thread other than the main one is traced: denied, already-traced too -------
+# strace -p TID or gdb on one thread: the main thread's TracerPid is 0, the refusal comes from
+# another thread; it must be named as such (not ptrace-eperm), and every thread seized before
+# it let go again, none left stopped.
+test_denied_thread() {
+	local ns base tracer tid before
+	ns_new ns || { not_ok "denied thread: namespace"; return; }
+	leak_start E "$ns" 7115 --nofile 64 --threads 2 || { not_ok "denied thread: rig"; return; }
+	leak "$ns" 7115 2
+	check "denied thread: 2 leaked" wait_for 20 leaked_is E 2
+	base=$(fds "$E")
+	# The highest tid: a sleeper thread, seized after the main and server threads.
+	tid=$(ls "/proc/$E/task" | sort -n | tail -n 1)
+	if [ "$tid" = "$E" ] || ! tracer_start tracer "$tid"; then
+		skipped "denied thread: cannot trace a thread of the rig: $(cat "$TMP/tracer")"
+		return
+	fi
+	check "denied thread: the main thread itself is not traced" \
+		[ "$(awk '/^TracerPid/ {print $2}' "/proc/$E/status")" = 0 ]
+	before=$(tracers "$E")
+	expect_status 3 "denied thread: --close-fd with one thread traced exits 3" \
+		in_ns "$ns" "$SR" --close-fd --state close-wait --pid "$E" --yes --json --no-audit
+	check "denied thread: each owner says denied (already-traced) ($(jq -c '[.sockets[].owners[] | .fd_why] | unique' "$TMP/out"))" \
+		[ "$(jq -c '[.sockets[].owners[] | [.fd_closed, .fd_result, .fd_why]] | unique' \
+			"$TMP/out")" = '[[false,"denied","already-traced"]]' ]
+	check "denied thread: stderr says the process was not touched" \
+		grep -q "already-traced.*not touched" "$TMP/err"
+	check "denied thread: its fds are all still there" fds_are "$E" "$base"
+	check "denied thread: every thread's tracer as before (only $tid's)" \
+		[ "$(tracers "$E")" = "$before" ]
+	check "denied thread: no thread left stopped" \
+		[ -z "$(grep -l '^State:.*\(t (tracing stop)\|T (stopped)\)' /proc/$E/task/*/status)" ]
+	check "denied thread: the main thread still gets its data" [ "$(say E "feed z")" = "got z" ]
+	kill "$tracer"
+	wait "$tracer" 2>/dev/null
+	check "denied thread: the server still works" [ "$(ping_rig "$ns" 7115 10)" = pong ]
+	check "denied thread: the sleepers were not woken early" \
+		[ "$(say E sleepers)" = "sleepers 0" ]
 }
 
 # --- (e) usage: the owners must be named ----------------------------------------------------
@@ -394,7 +450,7 @@ test_blocked_stopped() {
 }
 
 # CLOSEFD_TESTS="test_changed ..." runs only those (while working on one).
-ALL_TESTS="test_usage test_recover test_forked test_changed test_denied test_seccomp test_stopped
+ALL_TESTS="test_usage test_recover test_forked test_changed test_denied test_denied_thread test_seccomp test_stopped
 	test_parent test_blocked test_blocked_stopped test_doctor"
 for t in ${CLOSEFD_TESTS:-$ALL_TESTS}; do
 	"$t"
