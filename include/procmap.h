@@ -113,4 +113,7 @@ uint32_t procmap_parse_link(const char *link, size_t len);
  */
 bool procmap_parse_hidepid(const char *mountinfo, const char *mountpoint, long *gid);
 
+/* The test build's count of owner-sort comparisons so far, all threads (only it defines it). */
+size_t procmap_test_sort_comparisons(void);
+
 #endif
